@@ -1,0 +1,1 @@
+"""The command line: parse input, call a service, format the answer."""

@@ -1,0 +1,46 @@
+"""``clustermgr db``: the schema of the inventory database."""
+
+from __future__ import annotations
+
+import typer
+
+from clustermgr.cli.options import Json
+from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.db.engine import describe_url
+from clustermgr.db.migrations import head_revision
+from clustermgr.services.context import Manager
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@app.command()
+@run_async()
+async def upgrade(as_json: Json = False) -> None:
+    """Bring the database schema up to this version's (back it up first)."""
+    manager = await Manager.open(migrate=False)
+    try:
+        await manager.db.upgrade()
+        revision = await manager.db.current_revision()
+    finally:
+        await manager.close()
+    if as_json:
+        emit_json({"revision": revision})
+    else:
+        say(f"database {describe_url(manager.db.url)} is at revision {revision}")
+
+
+@app.command()
+@run_async()
+async def status(as_json: Json = False) -> None:
+    """Show the database URL (without password) and its schema revision."""
+    manager = await Manager.open(migrate=False)
+    try:
+        revision = await manager.db.current_revision()
+    finally:
+        await manager.close()
+    data = {"url": describe_url(manager.db.url), "revision": revision, "head": head_revision()}
+    if as_json:
+        emit_json(data)
+    else:
+        state = "up to date" if revision == data["head"] else "needs `clustermgr db upgrade`"
+        say(f"{data['url']}: revision {revision} ({state})")

@@ -1,0 +1,44 @@
+"""The ``clustermgr`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from clustermgr import __version__
+from clustermgr.cli import clusters, db, servers
+
+app = typer.Typer(
+    help="Install and manage a highly available Gluu Server cluster over SSH.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(servers.app, name="server")
+app.add_typer(clusters.app, name="cluster")
+app.add_typer(db.app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details on stderr."),
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
+
+
+def main() -> None:
+    app()

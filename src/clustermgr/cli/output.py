@@ -1,0 +1,91 @@
+"""Where the CLI writes: human text and progress on stderr, ``--json`` data on stdout.
+
+Keeping data alone on stdout lets ``clustermgr ... --json | jq`` work while
+progress still shows.  Every error takes one shape, in both forms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.plan.events import Event, EventKind
+from clustermgr.plan.model import Outcome
+from clustermgr.redact import redact
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+OUTCOME_STYLE = {
+    Outcome.CHANGED: "yellow",
+    Outcome.UNCHANGED: "green",
+    Outcome.FAILED: "bold red",
+    Outcome.SKIPPED: "magenta",
+    Outcome.WOULD_CHANGE: "cyan",
+}
+
+
+def say(text: str) -> None:
+    """A line for people, on stderr. ``text`` may hold rich markup."""
+    err.print(text)
+
+
+def emit_json(data: object) -> None:
+    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
+    sys.stdout.flush()
+
+
+def print_event(event: Event) -> None:
+    """Live progress of the executor, one line per event worth seeing."""
+    where = f"[bold]{escape(event.host)}[/] " if event.host else ""
+    if event.kind is EventKind.STEP_FINISHED and event.outcome is not None:
+        style = OUTCOME_STYLE[event.outcome]
+        say(f"  {where}[{style}]{escape(event.message)}[/]")
+    elif event.kind is EventKind.HOST_FAILED:
+        say(f"  {where}[bold red]unreachable: {escape(event.message)}[/]")
+    elif event.kind is EventKind.STEP_STARTED:
+        say(f"  {where}[dim]… {escape(event.message)}[/]")
+    elif event.kind in (EventKind.PLAN_STARTED, EventKind.PLAN_FINISHED):
+        say(f"[bold]{escape(event.message)}[/]")
+
+
+def fail(error: ClustermgrError, *, as_json: bool) -> typer.Exit:
+    if as_json:
+        emit_json(error.as_dict())
+    else:
+        say(f"[bold red]error:[/] {escape(error.message)}")
+        if error.hint:
+            say(f"[dim]hint: {escape(error.hint)}[/]")
+    return typer.Exit(EXIT_USAGE if isinstance(error, InvalidInput) else EXIT_FAILED)
+
+
+def run_async(
+    as_json_arg: str = "as_json",
+) -> Callable[[Callable[P, Coroutine[Any, Any, R]]], Callable[P, R]]:
+    """Run an async command body; turn domain errors into one message and an exit status."""
+
+    def decorate(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return asyncio.run(fn(*args, **kwargs))
+            except ClustermgrError as exc:
+                raise fail(exc, as_json=bool(kwargs.get(as_json_arg))) from None
+
+        return wrapper
+
+    return decorate

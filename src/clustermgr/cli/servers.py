@@ -1,0 +1,172 @@
+"""``clustermgr server``: add, list, remove and check servers."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from clustermgr.cli.options import ClusterOpt, Json, Yes
+from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.session import manager
+from clustermgr.errors import HostKeyUnknown, InvalidInput
+from clustermgr.inventory.schemas import ServerSpec
+from clustermgr.redact import Secret
+from clustermgr.services import preflight, servers
+from clustermgr.services.preflight import Status
+
+app = typer.Typer(help="Servers of a cluster.", no_args_is_help=True)
+
+STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
+
+
+def _interactive(as_json: bool) -> bool:
+    return sys.stdin.isatty() and not as_json
+
+
+def _read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.SshKeyInput:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read SSH key file {path}: {exc.strerror}") from None
+    passphrase: Secret | None = None
+    if passphrase_env:
+        value = os.environ.get(passphrase_env)
+        if value is None:
+            raise InvalidInput(f"environment variable {passphrase_env} is not set")
+        passphrase = Secret(value, label="passphrase")
+    elif "ENCRYPTED" in text or _needs_passphrase(text):
+        if not _interactive(as_json):
+            raise InvalidInput(
+                f"SSH key {path} is protected by a passphrase",
+                hint="give --passphrase-env VAR with the passphrase in that variable",
+            )
+        passphrase = Secret(typer.prompt("Passphrase for the SSH key", hide_input=True))
+    return servers.SshKeyInput(Secret(text, label="ssh-key"), passphrase)
+
+
+def _needs_passphrase(text: str) -> bool:
+    try:
+        servers.SshKeyInput(Secret(text, label="ssh-key")).fingerprint()
+    except InvalidInput:
+        return True
+    return False
+
+
+@app.command("add")
+@run_async()
+async def add(
+    hostname: Annotated[str, typer.Argument(help="The server's DNS name (FQDN).")],
+    cluster: ClusterOpt,
+    role: Annotated[str, typer.Option(help="identity (a Gluu node) or proxy.")],
+    ssh_key: Annotated[Path, typer.Option("--ssh-key", help="Private key file to log in with.")],
+    address: Annotated[
+        str | None, typer.Option(help="IP or name to dial (default: hostname).")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="SSH port.")] = 22,
+    user: Annotated[str, typer.Option("--user", help="SSH user: root, or one with sudo.")] = "root",
+    passphrase_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the key's passphrase.")
+    ] = None,
+    fingerprint: Annotated[
+        str | None, typer.Option(help="Trust this host key fingerprint (SHA256:...).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Add a server: check its host key, log in once, then store it."""
+    spec = ServerSpec.parse(
+        cluster=cluster, hostname=hostname, address=address, role=role, ssh_port=port, ssh_user=user
+    )
+    key = _read_key(ssh_key, passphrase_env, as_json)
+    async with manager() as mgr:
+        try:
+            view = await servers.add_server(mgr, spec, key, trusted_fingerprint=fingerprint)
+        except HostKeyUnknown as unknown:
+            if not _interactive(as_json):
+                raise
+            say(
+                f"{escape(spec.hostname)} presents host key [bold]{unknown.algorithm} "
+                f"{unknown.fingerprint}[/]"
+            )
+            say("[dim]compare with: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server[/]")
+            if not typer.confirm("Trust this host key?", default=False):
+                raise
+            view = await servers.add_server(mgr, spec, key, trusted_fingerprint=unknown.fingerprint)
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        keys = ", ".join(str(k) for k in view.host_keys)
+        say(f"added {view.hostname} ({view.role.value}) to cluster {view.cluster}; pinned {keys}")
+
+
+@app.command("list")
+@run_async()
+async def list_(
+    cluster: Annotated[str | None, typer.Option("--cluster", "-c")] = None,
+    as_json: Json = False,
+) -> None:
+    """List servers, by cluster."""
+    async with manager() as mgr:
+        views = await servers.list_clusters(mgr)
+    if cluster:
+        views = [c for c in views if c.name == cluster]
+    if as_json:
+        emit_json([c.as_dict() for c in views])
+        return
+    if not views:
+        say("no clusters yet: add a server with `clustermgr server add`")
+    for view in views:
+        say(f"[bold]cluster {escape(view.name)}[/] ({len(view.servers)} servers)")
+        for s in view.servers:
+            say(f"  {escape(s.hostname):30} {s.role.value:9} {s.ssh_user}@{s.address}:{s.ssh_port}")
+
+
+@app.command("remove")
+@run_async()
+async def remove(
+    hostname: str,
+    cluster: ClusterOpt,
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    """Remove a server from the inventory (nothing is changed on the server)."""
+    if not yes:
+        if not _interactive(as_json):
+            raise InvalidInput("removing a server needs confirmation", hint="add --yes")
+        typer.confirm(f"Remove {hostname} from cluster {cluster}?", abort=True)
+    async with manager() as mgr:
+        await servers.remove_server(mgr, cluster, hostname)
+    if as_json:
+        emit_json({"removed": hostname, "cluster": cluster})
+    else:
+        say(f"removed {hostname} from cluster {cluster}")
+
+
+@app.command("check")
+@run_async()
+async def check(
+    cluster: ClusterOpt,
+    hostnames: Annotated[list[str] | None, typer.Argument(help="Servers (default: all).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Preflight: SSH login, root or sudo, OS, ports, disk, memory, clock skew."""
+    async with manager() as mgr:
+        access = await servers.open_access(mgr, cluster, hostnames or ())
+        async with access:
+            report = await preflight.check_servers(access, list(access.servers.values()))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        for c in report.checks:
+            style = STATUS_STYLE[c.status]
+            say(
+                f"  {escape(c.host):28} [{style}]{c.status.value:4}[/] {c.name:14} "
+                f"{escape(c.detail)}"
+            )
+        say("[green]preflight passed[/]" if report.ok else "[bold red]preflight failed[/]")
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Base preparation of every member: required packages and /etc/hosts entries."""

@@ -1,0 +1,92 @@
+"""The cluster's block in /etc/hosts.
+
+Every member must resolve every other member by the hostname it answers to
+(OpenLDAP matches ``olcServerID`` URLs against its own name and refuses IP
+URLs).  clustermgr owns one marked block; lines outside it are left alone, and
+any of them that names a member differently is reported, since the resolver
+takes the first match.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clustermgr.inventory.schemas import ServerView
+
+
+@dataclass(frozen=True)
+class HostsFile:
+    content: str
+    #: Lines outside our block that map a member's name elsewhere.
+    conflicts: tuple[str, ...]
+
+
+def markers(cluster: str) -> tuple[str, str]:
+    return (f"# BEGIN clustermgr cluster {cluster}", f"# END clustermgr cluster {cluster}")
+
+
+def block_lines(cluster: str, servers: Sequence[ServerView]) -> list[str]:
+    begin, end = markers(cluster)
+    lines = [begin]
+    for server in sorted(servers, key=lambda s: s.hostname):
+        if not _is_ip(server.address):
+            continue  # known by DNS only: nothing to pin here
+        short = server.hostname.split(".")[0]
+        names = server.hostname if short == server.hostname else f"{server.hostname} {short}"
+        lines.append(f"{server.address}\t{names}")
+    lines.append(end)
+    return lines
+
+
+def render_hosts(current: str, cluster: str, servers: Sequence[ServerView]) -> HostsFile:
+    """``current`` with the cluster's block added or replaced in place."""
+    begin, end = markers(cluster)
+    block = block_lines(cluster, servers)
+    out: list[str] = []
+    inside = placed = False
+    for line in current.splitlines():
+        stripped = line.strip()
+        if stripped == begin:
+            inside = True
+            continue
+        if inside:
+            if stripped == end:
+                inside = False
+                out.extend(block)
+                placed = True
+            continue
+        out.append(line)
+    if inside:  # a block with no end marker: everything after the begin marker was ours
+        out.extend(block)
+        placed = True
+    if not placed:
+        out.extend(block)
+    return HostsFile("\n".join(out) + "\n", tuple(_conflicts(out, block, servers)))
+
+
+def _conflicts(lines: list[str], block: list[str], servers: Sequence[ServerView]) -> list[str]:
+    wanted = {s.hostname: s.address for s in servers if _is_ip(s.address)}
+    wanted |= {name.split(".")[0]: addr for name, addr in list(wanted.items())}
+    found = []
+    for line in lines:
+        if line in block:
+            continue
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 2:
+            continue
+        address, names = fields[0], fields[1:]
+        for name in names:
+            if name.lower() in wanted and wanted[name.lower()] != address:
+                found.append(line.strip())
+                break
+    return found
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,20 @@
+"""Alembic environment: runs on the connection clustermgr hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import clustermgr.inventory.models  # noqa: F401  (registers the tables)
+from clustermgr.db.base import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `clustermgr db upgrade`")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

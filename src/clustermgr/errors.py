@@ -1,0 +1,148 @@
+"""One hierarchy of domain errors, shared by every front end.
+
+Services raise these; the CLI (and later the web app and the API) map them to an
+exit status or an HTTP answer in one place.  Every message is meant for the
+person at the keyboard: what happened, and what to do about it (``hint``).
+Messages never contain secret values: they pass through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+from clustermgr.redact import redact
+
+
+class ClustermgrError(Exception):
+    """Base of every error clustermgr reports to a user."""
+
+    #: Short machine-readable name, stable across versions (used in --json output).
+    code = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = redact(message)
+        self.hint = redact(hint) if hint else None
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"error": self.code, "message": self.message, "hint": self.hint}
+
+
+# --- input ----------------------------------------------------------------
+
+
+class InvalidInput(ClustermgrError):
+    code = "invalid_input"
+
+
+class NotFound(ClustermgrError):
+    code = "not_found"
+
+
+class AlreadyExists(ClustermgrError):
+    code = "already_exists"
+
+
+# --- storage --------------------------------------------------------------
+
+
+class DatabaseError(ClustermgrError):
+    code = "database_error"
+
+
+class DatabaseLocked(DatabaseError):
+    code = "database_locked"
+
+
+class MigrationsMissing(DatabaseError):
+    code = "migrations_missing"
+
+
+class SecretKeyError(ClustermgrError):
+    code = "secret_key_error"
+
+
+# --- remote ---------------------------------------------------------------
+
+
+class RemoteError(ClustermgrError):
+    """Something went wrong talking to a server."""
+
+    code = "remote_error"
+
+    def __init__(self, host: str, message: str, *, hint: str | None = None) -> None:
+        self.host = host
+        super().__init__(f"{host}: {message}", hint=hint)
+
+
+class HostUnreachable(RemoteError):
+    code = "host_unreachable"
+
+
+class ConnectTimeout(HostUnreachable):
+    code = "connect_timeout"
+
+
+class HostKeyUnknown(RemoteError):
+    """First contact: the server's key is not pinned yet and needs explicit trust."""
+
+    code = "host_key_unknown"
+
+    def __init__(self, host: str, fingerprint: str, algorithm: str) -> None:
+        self.fingerprint = fingerprint
+        self.algorithm = algorithm
+        super().__init__(
+            host,
+            f"host key not trusted yet: {algorithm} {fingerprint}",
+            hint="compare the fingerprint with the server's own "
+            "(ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and trust it explicitly",
+        )
+
+
+class HostKeyChanged(RemoteError):
+    """The server presents a key other than the pinned one: refuse to connect."""
+
+    code = "host_key_changed"
+
+    def __init__(self, host: str, pinned: list[str], presented: str | None) -> None:
+        self.pinned = pinned
+        self.presented = presented
+        shown = presented or "(could not be read)"
+        super().__init__(
+            host,
+            f"HOST KEY CHANGED: pinned {', '.join(pinned)}, server presents {shown}; "
+            "refusing to connect",
+            hint="if the server was reinstalled, remove the pinned key and trust the new "
+            "one explicitly; otherwise someone may be intercepting the connection",
+        )
+
+
+class AuthenticationFailed(RemoteError):
+    code = "authentication_failed"
+
+
+class CommandTimeout(RemoteError):
+    code = "command_timeout"
+
+
+class CommandFailed(RemoteError):
+    code = "command_failed"
+
+    def __init__(self, host: str, command: str, exit_status: int | None, stderr_tail: str):
+        self.exit_status = exit_status
+        self.stderr_tail = stderr_tail
+        detail = f": {stderr_tail}" if stderr_tail else ""
+        super().__init__(host, f"`{command}` exited with status {exit_status}{detail}")
+
+
+class RemoteFileNotFound(RemoteError):
+    code = "remote_file_not_found"
+
+
+# --- operations -----------------------------------------------------------
+
+
+class PreflightFailed(ClustermgrError):
+    code = "preflight_failed"
+
+
+class ApplyFailed(ClustermgrError):
+    code = "apply_failed"

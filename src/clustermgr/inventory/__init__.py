@@ -1,0 +1,1 @@
+"""The inventory: clusters, their servers, credentials and pinned host keys."""

@@ -1,0 +1,76 @@
+"""Tables of the inventory. Only services and the store touch these classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clustermgr.db.base import Base, Timestamped, utcnow
+
+
+class Cluster(Timestamped, Base):
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Overrides of topology defaults (paths, ports); see inventory.schemas.ClusterSettings.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    servers: Mapped[list[Server]] = relationship(
+        back_populates="cluster", cascade="all, delete-orphan", order_by="Server.id"
+    )
+
+
+class Credential(Timestamped, Base):
+    """An SSH private key (and its passphrase), encrypted with the key outside the database."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: SHA256 fingerprint of the public half: identifies the key without revealing it.
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Server(Timestamped, Base):
+    __tablename__ = "servers"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "hostname"),
+        UniqueConstraint("cluster_id", "address", "ssh_port"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    hostname: Mapped[str] = mapped_column(String(253))
+    address: Mapped[str] = mapped_column(String(253))
+    ssh_port: Mapped[int] = mapped_column(Integer, default=22)
+    ssh_user: Mapped[str] = mapped_column(String(32), default="root")
+    role: Mapped[str] = mapped_column(String(16))
+    credential_id: Mapped[int | None] = mapped_column(
+        ForeignKey("credentials.id", ondelete="RESTRICT"), nullable=True
+    )
+
+    cluster: Mapped[Cluster] = relationship(back_populates="servers")
+    credential: Mapped[Credential | None] = relationship()
+    host_keys: Mapped[list[HostKeyPin]] = relationship(
+        back_populates="server", cascade="all, delete-orphan", order_by="HostKeyPin.id"
+    )
+
+
+class HostKeyPin(Base):
+    __tablename__ = "host_keys"
+    __table_args__ = (UniqueConstraint("server_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"))
+    algorithm: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(4096))
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    server: Mapped[Server] = relationship(back_populates="host_keys")

@@ -1,0 +1,183 @@
+"""Reading and writing the inventory inside one database session.
+
+Services open the session (one transaction per use case) and call the store;
+the store returns ORM rows to services only, and views (plain values) to
+everyone else.  Duplicate checks happen here, before the insert, so the user
+gets a message naming the clash rather than a constraint name.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from clustermgr.errors import AlreadyExists, NotFound
+from clustermgr.inventory.models import Cluster, Credential, HostKeyPin, Server
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView, Role, ServerSpec, ServerView
+from clustermgr.inventory.vault import Vault
+from clustermgr.redact import Secret
+from clustermgr.remote.target import HostKey, SshCredentials
+
+_SERVER_LOAD = (selectinload(Server.host_keys), selectinload(Server.credential))
+
+
+class InventoryStore:
+    def __init__(self, session: AsyncSession, vault: Vault) -> None:
+        self.session = session
+        self.vault = vault
+
+    # --- clusters ---------------------------------------------------------
+
+    async def find_cluster(self, name: str) -> Cluster | None:
+        query = (
+            select(Cluster)
+            .where(Cluster.name == name)
+            .options(selectinload(Cluster.servers).options(*_SERVER_LOAD))
+        )
+        return (await self.session.scalars(query)).one_or_none()
+
+    async def cluster(self, name: str) -> Cluster:
+        found = await self.find_cluster(name)
+        if found is None:
+            raise NotFound(f"no cluster named {name!r}", hint="see `clustermgr cluster list`")
+        return found
+
+    async def clusters(self) -> list[Cluster]:
+        query = (
+            select(Cluster)
+            .order_by(Cluster.name)
+            .options(selectinload(Cluster.servers).options(*_SERVER_LOAD))
+        )
+        return list(await self.session.scalars(query))
+
+    async def create_cluster(self, name: str, settings: ClusterSettings) -> Cluster:
+        if await self.find_cluster(name) is not None:
+            raise AlreadyExists(f"cluster {name!r} already exists")
+        cluster = Cluster(name=name, settings=settings.model_dump(exclude_defaults=True))
+        self.session.add(cluster)
+        await self.session.flush()
+        return await self.cluster(name)
+
+    async def ensure_cluster(self, name: str) -> Cluster:
+        return await self.find_cluster(name) or await self.create_cluster(name, ClusterSettings())
+
+    # --- servers ----------------------------------------------------------
+
+    async def server(self, cluster: str, hostname: str) -> Server:
+        query = (
+            select(Server)
+            .join(Cluster)
+            .where(Cluster.name == cluster, Server.hostname == hostname)
+            .options(*_SERVER_LOAD, selectinload(Server.cluster))
+        )
+        found = (await self.session.scalars(query)).one_or_none()
+        if found is None:
+            raise NotFound(
+                f"no server {hostname!r} in cluster {cluster!r}",
+                hint="see `clustermgr server list`",
+            )
+        return found
+
+    async def check_new_server(self, spec: ServerSpec) -> None:
+        """Refuse a server whose hostname or SSH endpoint is already in the cluster."""
+        cluster = await self.find_cluster(spec.cluster)
+        if cluster is None:
+            return
+        for existing in cluster.servers:
+            if existing.hostname == spec.hostname:
+                raise AlreadyExists(
+                    f"server {spec.hostname!r} is already in cluster {spec.cluster!r}",
+                    hint="edit or remove it instead of adding it again",
+                )
+            if (existing.address, existing.ssh_port) == (spec.address, spec.ssh_port):
+                raise AlreadyExists(
+                    f"{spec.address}:{spec.ssh_port} is already server {existing.hostname!r} "
+                    f"in cluster {spec.cluster!r}",
+                )
+
+    async def add_server(
+        self, spec: ServerSpec, credential: Credential | None, host_keys: list[HostKey]
+    ) -> Server:
+        await self.check_new_server(spec)
+        cluster = await self.ensure_cluster(spec.cluster)
+        server = Server(
+            cluster_id=cluster.id,
+            hostname=spec.hostname,
+            address=spec.address,
+            ssh_port=spec.ssh_port,
+            ssh_user=spec.ssh_user,
+            role=spec.role.value,
+            credential_id=credential.id if credential else None,
+        )
+        server.host_keys = [
+            HostKeyPin(algorithm=k.algorithm, public_key=k.public_key, fingerprint=k.fingerprint)
+            for k in host_keys
+        ]
+        self.session.add(server)
+        await self.session.flush()
+        return await self.server(spec.cluster, spec.hostname)
+
+    async def remove_server(self, cluster: str, hostname: str) -> None:
+        await self.session.delete(await self.server(cluster, hostname))
+
+    # --- credentials ------------------------------------------------------
+
+    async def put_ssh_key(
+        self, *, private_key: Secret, passphrase: Secret | None, fingerprint: str
+    ) -> Credential:
+        """Store a private key once; the same key given again reuses the stored row."""
+        query = select(Credential).where(
+            Credential.kind == "ssh_key", Credential.fingerprint == fingerprint
+        )
+        existing = (await self.session.scalars(query)).first()
+        count = await self.session.scalar(select(func.count()).select_from(Credential))
+        ciphertext = self.vault.seal(
+            {"private_key": private_key, "passphrase": passphrase}, first=not count
+        )
+        if existing is not None:
+            existing.ciphertext = ciphertext  # the passphrase may have changed
+            return existing
+        credential = Credential(
+            name=f"ssh-key {fingerprint}",
+            kind="ssh_key",
+            fingerprint=fingerprint,
+            ciphertext=ciphertext,
+        )
+        self.session.add(credential)
+        await self.session.flush()
+        return credential
+
+    def credentials_for(self, server: Server) -> SshCredentials:
+        if server.credential is None:
+            return SshCredentials()
+        fields = self.vault.open(server.credential.ciphertext, label=server.credential.name)
+        return SshCredentials(
+            private_key=fields.get("private_key"), passphrase=fields.get("passphrase")
+        )
+
+
+def server_view(server: Server, cluster_name: str) -> ServerView:
+    return ServerView(
+        id=server.id,
+        cluster=cluster_name,
+        hostname=server.hostname,
+        address=server.address,
+        ssh_port=server.ssh_port,
+        ssh_user=server.ssh_user,
+        role=Role(server.role),
+        credential=server.credential.name if server.credential else None,
+        host_keys=tuple(
+            HostKey(algorithm=k.algorithm, public_key=k.public_key, fingerprint=k.fingerprint)
+            for k in server.host_keys
+        ),
+    )
+
+
+def cluster_view(cluster: Cluster) -> ClusterView:
+    return ClusterView(
+        id=cluster.id,
+        name=cluster.name,
+        settings=ClusterSettings.model_validate(cluster.settings or {}),
+        servers=tuple(server_view(s, cluster.name) for s in cluster.servers),
+    )

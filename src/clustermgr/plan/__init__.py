@@ -1,0 +1,1 @@
+"""Plans (steps as values) and the executor, the only code that applies them."""

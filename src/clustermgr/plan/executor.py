@@ -1,0 +1,269 @@
+"""The executor: the only code that applies steps on connections.
+
+Hosts run in parallel, each its own steps in order.  Before a step is applied
+its files are read again and its check re-run (facts read while planning go
+stale), so applying the same plan twice reports only ``unchanged`` the second
+time.  A failed step stops its own host; other hosts go on, and their results
+are kept.  Files are validated before they take effect and restored byte for
+byte when validation, a command or the verification fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from clustermgr.errors import ClustermgrError, RemoteFileNotFound
+from clustermgr.plan import files
+from clustermgr.plan.events import Emit, Event, EventKind, ignore
+from clustermgr.plan.model import (
+    ApplyReport,
+    FileChange,
+    FileDiff,
+    Outcome,
+    Plan,
+    Step,
+    StepResult,
+)
+from clustermgr.plan.rolling import RollingTurns
+from clustermgr.remote.command import Command
+from clustermgr.remote.connection import Connection
+from clustermgr.remote.result import Result
+
+Connect = Callable[[str], Awaitable[Connection]]
+
+OUTPUT_TAIL_LINES = 20
+ROLL_STOPPED = "the roll stopped: an earlier host failed"
+
+
+class StepFailed(Exception):
+    """Internal: ends a step as failed, after its files were restored."""
+
+    def __init__(self, reason: str, result: Result | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.result = result
+
+
+class Executor:
+    def __init__(
+        self, connect: Connect, emit: Emit = ignore, *, backup_root: str = files.BACKUP_ROOT
+    ) -> None:
+        self._connect = connect
+        self._emit = emit
+        self._backup_root = backup_root
+
+    async def apply(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
+        verb = "dry run of" if dry_run else "applying"
+        self._emit(Event(EventKind.PLAN_STARTED, f"{verb} {plan.title}: {len(plan.steps)} steps"))
+        turns = RollingTurns(plan)
+        results: dict[str, list[StepResult]] = {host: [] for host in plan.hosts}
+        await asyncio.gather(
+            *(self._run_host(plan.for_host(h), h, results[h], turns, dry_run) for h in plan.hosts)
+        )
+        report = ApplyReport(plan.title, dry_run, results)
+        summary = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
+        self._emit(Event(EventKind.PLAN_FINISHED, f"{plan.title}: {summary or 'nothing to do'}"))
+        return report
+
+    async def _run_host(
+        self,
+        steps: list[Step],
+        host: str,
+        out: list[StepResult],
+        turns: RollingTurns,
+        dry_run: bool,
+    ) -> None:
+        try:
+            try:
+                conn = await self._connect(host)
+            except ClustermgrError as exc:
+                self._emit(Event(EventKind.HOST_FAILED, exc.message, host=host))
+                out.append(_finished(steps[0], Outcome.FAILED, exc.message))
+                out.extend(_finished(s, Outcome.SKIPPED, "host unreachable") for s in steps[1:])
+                return
+            host_failed = False
+            for step in steps:
+                group = step.rolling_group
+                if group is not None:
+                    await turns.wait_turn(group, host)
+                if host_failed:
+                    result = _finished(step, Outcome.SKIPPED, "an earlier step on this host failed")
+                elif group is not None and turns.failed(group):
+                    result = _finished(
+                        step, Outcome.SKIPPED, "the roll stopped: an earlier host failed"
+                    )
+                else:
+                    result = await self._run_step(conn, step, dry_run)
+                host_failed = host_failed or result.outcome is Outcome.FAILED
+                if group is not None:
+                    turns.step_done(group, host, failed=result.outcome is Outcome.FAILED)
+                out.append(result)
+        finally:
+            turns.host_done(host)
+
+    async def _run_step(self, conn: Connection, step: Step, dry_run: bool) -> StepResult:
+        self._emit(Event(EventKind.STEP_STARTED, step.title, host=step.host, step=step.id))
+        started = time.monotonic()
+        try:
+            result = await self._decide_and_apply(conn, step, dry_run)
+        except ClustermgrError as exc:
+            result = _finished(step, Outcome.FAILED, exc.message)
+        result = _with_duration(result, time.monotonic() - started)
+        self._emit(
+            Event(
+                EventKind.STEP_FINISHED,
+                f"{step.title}: {result.outcome.value} ({result.reason})",
+                host=step.host,
+                step=step.id,
+                outcome=result.outcome,
+            )
+        )
+        return result
+
+    async def _decide_and_apply(self, conn: Connection, step: Step, dry_run: bool) -> StepResult:
+        current = {change.path: await _read(conn, change.path) for change in step.files}
+        stale = [change for change in step.files if current[change.path] != change.content]
+        diffs = tuple(files.file_diff(c, current[c.path]) for c in stale)
+        check_passed = step.check is not None and (await conn.run(step.check)).ok
+        if not stale and (check_passed or (step.check is None and step.files)):
+            reason = step.unchanged_reason if step.check is not None else "files already up to date"
+            return _finished(step, Outcome.UNCHANGED, reason)
+        if dry_run:
+            return _finished(step, Outcome.WOULD_CHANGE, step.reason, diffs=diffs)
+        token = uuid.uuid4().hex[:12]
+        installed: list[tuple[FileChange, bool]] = []
+        try:
+            staged = await self._stage_all(conn, stale, token)
+            for change, candidate in zip(stale, staged, strict=True):
+                await _must(
+                    conn,
+                    files.install_command(candidate, change, self._backup_root),
+                    f"install {change.path}",
+                )
+                installed.append((change, current[change.path] is not None))
+            for change, _ in installed:
+                if change.validate is not None and change.validate_in_place:
+                    await self._validate(conn, change, change.path)
+            for command in step.commands:
+                await self._run_command(conn, step, command)
+            verify = step.verify or step.check
+            if verify is not None:
+                result = await conn.run(verify)
+                if not result.ok:
+                    raise StepFailed("verification failed after applying", result)
+        except StepFailed as failure:
+            reason = failure.reason
+            if installed or step.rollback:
+                reason += await self._restore(conn, step, installed, token)
+            res = failure.result
+            return _finished(
+                step,
+                Outcome.FAILED,
+                reason,
+                exit_status=res.exit_status if res else None,
+                stderr_tail=res.stderr_tail() if res else "",
+                diffs=diffs,
+            )
+        return _finished(step, Outcome.CHANGED, step.reason, diffs=diffs)
+
+    async def _stage_all(
+        self, conn: Connection, changes: list[FileChange], token: str
+    ) -> list[str]:
+        """Stage every file before installing any: one invalid file installs none."""
+        staged: list[str] = []
+        try:
+            for change in changes:
+                staged.append(await self._stage(conn, change, token))
+        except StepFailed:
+            for candidate in staged:
+                await conn.run(files.discard_command(candidate))
+            raise
+        return staged
+
+    async def _stage(self, conn: Connection, change: FileChange, token: str) -> str:
+        """Write the candidate beside the target and validate it there."""
+        candidate = files.candidate_path(change.path, token)
+        await _must(conn, files.prepare_dir_command(change.path), f"create folder of {change.path}")
+        await conn.put(candidate, change.content, mode=change.mode)
+        if change.validate is not None and not change.validate_in_place:
+            await self._validate(conn, change, candidate)
+        return candidate
+
+    async def _validate(self, conn: Connection, change: FileChange, path: str) -> None:
+        assert change.validate is not None
+        result = await conn.run(change.validate(path))
+        if not result.ok:
+            if path != change.path:
+                await conn.run(files.discard_command(path))
+            raise StepFailed(f"validation of {change.path} failed; the previous file stays", result)
+
+    async def _run_command(self, conn: Connection, step: Step, command: Command) -> None:
+        result = await conn.run(command)
+        for line in result.stdout.splitlines()[-OUTPUT_TAIL_LINES:]:
+            self._emit(Event(EventKind.STEP_OUTPUT, line, host=step.host, step=step.id))
+        if not result.ok:
+            raise StepFailed(f"`{command}` exited with status {result.exit_status}", result)
+
+    async def _restore(
+        self, conn: Connection, step: Step, installed: list[tuple[FileChange, bool]], token: str
+    ) -> str:
+        """Put the previous files back and run the rollback commands; describe what happened."""
+        problems: list[str] = []
+        for change, existed in reversed(installed):
+            result = await conn.run(
+                files.restore_command(
+                    change.path, existed=existed, token=token, backup_root=self._backup_root
+                )
+            )
+            if not result.ok:
+                problems.append(f"restoring {change.path} failed: {result.stderr_tail(2)}")
+        for command in step.rollback:
+            result = await conn.run(command)
+            if not result.ok:
+                problems.append(f"rollback `{command}` failed: {result.stderr_tail(2)}")
+        if problems:
+            return "; " + "; ".join(problems)
+        restored = ", ".join(c.path for c, _ in installed)
+        return f"; restored {restored}" if restored else "; rolled back"
+
+
+async def _read(conn: Connection, path: str) -> bytes | None:
+    try:
+        return await conn.get(path)
+    except RemoteFileNotFound:
+        return None
+
+
+async def _must(conn: Connection, command: Command, what: str) -> None:
+    result = await conn.run(command)
+    if not result.ok:
+        raise StepFailed(f"{what} failed", result)
+
+
+def _finished(
+    step: Step,
+    outcome: Outcome,
+    reason: str,
+    *,
+    exit_status: int | None = None,
+    stderr_tail: str = "",
+    diffs: tuple[FileDiff, ...] = (),
+) -> StepResult:
+    return StepResult(
+        step_id=step.id,
+        host=step.host,
+        title=step.title,
+        outcome=outcome,
+        reason=reason,
+        exit_status=exit_status,
+        stderr_tail=stderr_tail,
+        diffs=diffs,
+    )
+
+
+def _with_duration(result: StepResult, seconds: float) -> StepResult:
+    return replace(result, duration=seconds)

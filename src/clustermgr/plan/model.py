@@ -1,0 +1,145 @@
+"""Steps, outcomes and reports: plain values that planners build and tests compare."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from clustermgr.remote.command import Command
+
+
+class Outcome(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    #: Not attempted: an earlier step on the same host failed, or a rolling step
+    #: failed on an earlier host.
+    SKIPPED = "skipped"
+    #: Dry run: the step would change something.
+    WOULD_CHANGE = "would change"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A whole file as it should be. Written atomically, the previous version kept."""
+
+    path: str
+    content: bytes
+    mode: int = 0o644
+    #: ``user:group`` to own the file, or None to leave ownership to the writer (root).
+    owner: str | None = None
+    #: Builds the command that validates a candidate file (its path is the argument);
+    #: exit status 0 means valid. ``nginx -t``, ``slaptest``, ``nutcracker -t``.
+    validate: Callable[[str], Command] | None = field(default=None, compare=False)
+    #: The validator only reads the live path (it follows includes): the file is
+    #: installed first, validated there, and restored if invalid.
+    validate_in_place: bool = False
+    #: The content holds secrets: diffs show that it changes, not how.
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    host: str
+    #: What changes, in a few words: "write /etc/hosts", "install packages".
+    title: str
+    #: Why the planner wants it.
+    reason: str
+    files: tuple[FileChange, ...] = ()
+    #: Run in order once the files are in place; the first non-zero exit fails the step.
+    commands: tuple[Command, ...] = ()
+    #: Run again just before applying (facts go stale): exit 0 means already done.
+    check: Command | None = None
+    unchanged_reason: str = "already in the desired state"
+    #: Run after applying; non-zero restores the files and fails the step.
+    verify: Command | None = None
+    #: Run after files were restored, to bring the service back on the old files.
+    rollback: tuple[Command, ...] = ()
+    #: Steps sharing a rolling group run on one host at a time, in host order, and
+    #: stop rolling at the first failure, so the cluster keeps serving.
+    rolling_group: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+        return f"{self.host}:{slug}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    steps: tuple[Step, ...]
+
+    @property
+    def hosts(self) -> list[str]:
+        return list(dict.fromkeys(step.host for step in self.steps))
+
+    def for_host(self, host: str) -> list[Step]:
+        return [step for step in self.steps if step.host == host]
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    diff: str
+    created: bool
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step_id: str
+    host: str
+    title: str
+    outcome: Outcome
+    reason: str
+    exit_status: int | None = None
+    stderr_tail: str = ""
+    diffs: tuple[FileDiff, ...] = ()
+    duration: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "step": self.step_id,
+            "host": self.host,
+            "title": self.title,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "exit_status": self.exit_status,
+            "stderr_tail": self.stderr_tail,
+            "diffs": [{"path": d.path, "diff": d.diff, "created": d.created} for d in self.diffs],
+            "duration": round(self.duration, 3),
+        }
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    plan: str
+    dry_run: bool
+    results: dict[str, list[StepResult]]
+
+    def all(self) -> Iterable[StepResult]:
+        for results in self.results.values():
+            yield from results
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.all() if r.outcome is outcome)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.outcome in (Outcome.FAILED, Outcome.SKIPPED) for r in self.all())
+
+    @property
+    def failed_hosts(self) -> list[str]:
+        return [h for h, rs in self.results.items() if any(r.outcome is Outcome.FAILED for r in rs)]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "plan": self.plan,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "counts": {o.value: self.count(o) for o in Outcome},
+            "hosts": {h: [r.as_dict() for r in rs] for h, rs in self.results.items()},
+        }

@@ -1,0 +1,1 @@
+"""Running commands on servers: Command values, results, connections over SSH."""

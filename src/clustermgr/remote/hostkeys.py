@@ -1,0 +1,78 @@
+"""Learning a server's host key before trusting it.
+
+Pinning works in two steps: on first contact we only *read* the key the server
+presents (no login, nothing sent but the key exchange) and show its fingerprint;
+a person compares it with the server's own and trusts it explicitly.  From then
+on :func:`clustermgr.remote.ssh.connect` accepts that key and no other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncssh
+
+from clustermgr.errors import ConnectTimeout, HostUnreachable
+from clustermgr.remote.target import HostKey, SshTarget
+
+UNREACHABLE_HINT = (
+    "check the address and port, that the server is up and sshd is listening, "
+    "and that no firewall blocks the manager"
+)
+
+
+def fingerprint(public_key: str) -> str:
+    """The SHA256 fingerprint of an OpenSSH public key line, as ``ssh-keygen -l`` shows it."""
+    return HostKey.from_openssh(public_key).fingerprint
+
+
+async def scan_host_key(
+    target: SshTarget, *, timeout: float, algorithms: Sequence[str] = ()
+) -> HostKey:
+    """Return the host key ``target`` presents during the key exchange.
+
+    ``algorithms`` limits the host key types the server may choose from (by
+    default asyncssh's usual preference order).  Nothing from ``~/.ssh`` is
+    consulted and no authentication is attempted.
+    """
+    # ``config=None`` everywhere: a ~/.ssh/config on the manager must not
+    # redirect the scan (HostName, ProxyJump, HostKeyAlgorithms...).
+    options = asyncssh.SSHClientConnectionOptions(
+        config=None,
+        connect_timeout=timeout,
+        gss_kex=False,
+        gss_auth=False,
+        server_host_key_algs=list(algorithms) or (),
+    )
+    try:
+        key = await asyncssh.get_server_host_key(
+            target.address, target.port, config=None, options=options
+        )
+    except TimeoutError:
+        # Checked before OSError: TimeoutError is one of its subclasses.
+        raise ConnectTimeout(
+            target.name,
+            f"no SSH answer from {target.endpoint} within {timeout:g} s",
+            hint=UNREACHABLE_HINT,
+        ) from None
+    except (OSError, asyncssh.Error) as exc:
+        raise HostUnreachable(
+            target.name,
+            f"cannot read the SSH host key of {target.endpoint}: {failure_reason(exc)}",
+            hint=UNREACHABLE_HINT,
+        ) from None
+    if key is None:
+        # Only possible with GSS key exchange, which we disable.
+        raise HostUnreachable(
+            target.name, f"{target.endpoint} presented no host key during the key exchange"
+        )
+    return HostKey.from_ssh_key(key)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short reason for a failed connection (asyncssh's ``reason``, the OS ``strerror``)."""
+    if isinstance(exc, asyncssh.Error):
+        return exc.reason or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

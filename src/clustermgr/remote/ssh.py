@@ -1,0 +1,362 @@
+"""The asyncssh implementation of :class:`~clustermgr.remote.connection.Connection`.
+
+Everything a connection uses is explicit: the host keys come from the
+inventory (pinned), the login from :class:`SshCredentials`.  Nothing is read
+from the manager's ``~/.ssh`` (no config, no known_hosts, no default keys) and
+no agent is used, so a connection behaves the same on a laptop, a server and in
+CI, and a stray key on the manager can never log in somewhere by accident.
+
+Each :class:`SshConnection` keeps one SSH connection open and opens a channel
+per command on it: a plan runs hundreds of short commands and a handshake for
+each would dominate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import asyncssh
+
+from clustermgr.errors import (
+    AuthenticationFailed,
+    CommandTimeout,
+    ConnectTimeout,
+    HostKeyChanged,
+    HostKeyUnknown,
+    HostUnreachable,
+    RemoteError,
+    RemoteFileNotFound,
+)
+from clustermgr.remote.command import Command
+from clustermgr.remote.files import (
+    MISSING_EXIT_STATUS,
+    parse_read_output,
+    read_file_command,
+    write_file_command,
+)
+from clustermgr.remote.hostkeys import UNREACHABLE_HINT, failure_reason, scan_host_key
+from clustermgr.remote.result import Result
+from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
+
+#: Seconds between keepalives, and how many may go unanswered before the
+#: connection counts as lost: a dead server is noticed in about a minute
+#: instead of hanging a command until the TCP timeout.
+KEEPALIVE_INTERVAL = 15.0
+KEEPALIVE_COUNT_MAX = 4
+#: Seconds a timed-out command gets to exit after each signal (TERM, then KILL).
+SIGNAL_GRACE = 2.0
+
+_SSH_PROCESS = asyncssh.SSHClientProcess[bytes]
+
+
+class SshConnection:
+    """One open SSH connection to one server; commands run on it one channel each.
+
+    ``prefix`` is the privilege prefix every command runs through (for example
+    ``("sudo", "-n")`` or ``("chroot", "/opt/gluu-server")``); file reads and
+    writes go through :meth:`run` and so obey it too.
+    """
+
+    def __init__(
+        self,
+        target: SshTarget,
+        ssh: asyncssh.SSHClientConnection,
+        *,
+        command_timeout: float,
+    ) -> None:
+        self.target = target
+        self.command_timeout = command_timeout
+        self.prefix: tuple[str, ...] = ()
+        self._ssh = ssh
+        self._closed = False
+
+    @property
+    def host(self) -> str:
+        return self.target.name
+
+    def set_prefix(self, prefix: Sequence[str]) -> None:
+        self.prefix = tuple(prefix)
+
+    async def run(self, command: Command, *, timeout: float | None = None) -> Result:
+        """Run ``command``; a non-zero exit status is returned, never raised.
+
+        Raises :class:`CommandTimeout` after ``timeout`` seconds (default: the
+        connection's ``command_timeout``), once the remote command has been
+        signalled to stop, and :class:`HostUnreachable` when the connection
+        drops.
+        """
+        limit = self.command_timeout if timeout is None else timeout
+        executed = command.wrapped(self.prefix) if self.prefix else command
+        if self._closed:
+            raise HostUnreachable(self.host, f"the connection to {self.target.endpoint} is closed")
+        started = time.monotonic()
+        process = await self._start(command, executed)
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), limit)
+        except TimeoutError:
+            await _stop(process)
+            raise CommandTimeout(
+                self.host,
+                f"`{command.masked()}` did not finish within {limit:g} s; it was stopped",
+                hint="raise the timeout if the command is just slow, or find out what it "
+                "waits for (input, a lock, the network)",
+            ) from None
+        except asyncio.CancelledError:
+            _abandon(process)
+            raise
+        except (OSError, asyncssh.Error) as exc:
+            raise self._lost(command, exc) from None
+        if process.returncode is None and self._ssh.is_closed():
+            raise self._lost(command, None)
+        return Result(
+            host=self.host,
+            command=command,
+            exit_status=process.returncode,
+            stdout=stdout.decode("utf-8", errors="replace"),
+            stderr=stderr.decode("utf-8", errors="replace"),
+            duration=time.monotonic() - started,
+        )
+
+    async def put(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Write ``data`` to ``path`` (not atomically: the executor makes it atomic)."""
+        (await self.run(write_file_command(path, data, mode))).check()
+
+    async def get(self, path: str) -> bytes:
+        """Read ``path`` exactly; :class:`RemoteFileNotFound` when it does not exist."""
+        result = await self.run(read_file_command(path))
+        if result.exit_status == MISSING_EXIT_STATUS:
+            raise RemoteFileNotFound(self.host, f"{path} does not exist")
+        return parse_read_output(result.check().stdout)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._ssh.close()
+        await self._ssh.wait_closed()
+
+    async def __aenter__(self) -> SshConnection:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _start(self, command: Command, executed: Command) -> _SSH_PROCESS:
+        try:
+            process: _SSH_PROCESS = await self._ssh.create_process(
+                executed.render(),
+                input=executed.stdin_bytes() or None,
+                # Without input stdin is at EOF at once, so a command that reads
+                # stdin ends instead of waiting for the timeout.
+                stdin=asyncio.subprocess.DEVNULL,
+                encoding=None,
+            )
+        except (OSError, asyncssh.Error) as exc:
+            raise self._lost(command, exc) from None
+        return process
+
+    def _lost(self, command: Command, exc: BaseException | None) -> HostUnreachable:
+        reason = f": {failure_reason(exc)}" if exc is not None else ""
+        return HostUnreachable(
+            self.host,
+            f"lost the SSH connection to {self.target.endpoint} while running "
+            f"`{command.masked()}`{reason}",
+            hint="check that the server is still up; the command may or may not have run",
+        )
+
+
+async def _stop(process: _SSH_PROCESS) -> None:
+    """Stop a timed-out command: TERM, then KILL, then close the channel.
+
+    OpenSSH delivers a channel signal to the whole process group of the
+    command (``killpg``), so children of a shell stop too.
+    """
+    for signal in ("TERM", "KILL"):
+        try:
+            process.send_signal(signal)
+        except OSError:  # the channel is already closed: nothing left to stop
+            return
+        try:
+            await asyncio.wait_for(process.wait_closed(), SIGNAL_GRACE)
+            return
+        except TimeoutError:
+            continue
+    process.close()
+
+
+def _abandon(process: _SSH_PROCESS) -> None:
+    """Best effort when the caller is cancelled: no waiting allowed, so signal and close."""
+    with contextlib.suppress(OSError):
+        process.send_signal("TERM")
+    process.close()
+
+
+async def connect(
+    target: SshTarget,
+    credentials: SshCredentials,
+    pinned: Sequence[HostKey],
+    *,
+    connect_timeout: float,
+    command_timeout: float,
+) -> SshConnection:
+    """Open an SSH connection that accepts only the ``pinned`` host keys.
+
+    With nothing pinned it never logs in: it reads the key the server presents
+    and raises :class:`HostKeyUnknown` with its fingerprint, for a person to
+    trust explicitly.
+    """
+    if not pinned:
+        presented = await scan_host_key(target, timeout=connect_timeout)
+        raise HostKeyUnknown(target.name, presented.fingerprint, presented.algorithm)
+    client_keys = _client_keys(target, credentials)
+    password = credentials.password.reveal() if credentials.password else None
+    if not client_keys and password is None:
+        raise AuthenticationFailed(
+            target.name,
+            f"no SSH private key or password is set for {target.username}@{target.endpoint}",
+            hint="add the server's SSH credentials to the inventory",
+        )
+    try:
+        ssh = await asyncssh.connect(
+            target.address,
+            target.port,
+            username=target.username,
+            # The tuple form (trusted host keys, trusted CA keys, revoked keys)
+            # matches regardless of host name or address.
+            known_hosts=([key.to_ssh_key() for key in pinned], [], []),
+            client_keys=client_keys or None,
+            password=password,
+            connect_timeout=connect_timeout,
+            keepalive_interval=KEEPALIVE_INTERVAL,
+            keepalive_count_max=KEEPALIVE_COUNT_MAX,
+            **_ISOLATED,
+        )
+    except asyncssh.HostKeyNotVerifiable:
+        raise await _host_key_changed(target, pinned, connect_timeout) from None
+    except asyncssh.KeyExchangeFailed as exc:
+        # The pinned keys' algorithms also restrict what the server may offer:
+        # a server that now only has another type of key fails here.
+        raise await _host_key_changed(target, pinned, connect_timeout, exc) from None
+    except asyncssh.PermissionDenied:
+        raise _login_refused(target, credentials) from None
+    except TimeoutError:
+        # Before OSError: TimeoutError is one of its subclasses.
+        raise ConnectTimeout(
+            target.name,
+            f"no SSH login to {target.endpoint} within {connect_timeout:g} s",
+            hint=UNREACHABLE_HINT,
+        ) from None
+    except (OSError, asyncssh.Error) as exc:
+        raise HostUnreachable(
+            target.name,
+            f"cannot connect to {target.endpoint}: {failure_reason(exc)}",
+            hint=UNREACHABLE_HINT,
+        ) from None
+    return SshConnection(target, ssh, command_timeout=command_timeout)
+
+
+#: Options that keep asyncssh away from the manager's own SSH setup.
+_ISOLATED: dict[str, Any] = {
+    "config": None,  # no ~/.ssh/config
+    "agent_path": None,  # no ssh-agent
+    "agent_forwarding": False,
+    "x509_trusted_certs": None,  # no ~/.ssh/ca-bundle.crt
+    "x509_trusted_cert_paths": [],  # no ~/.ssh/crt
+    "host_based_auth": False,
+    "gss_kex": False,
+    "gss_auth": False,
+    "kbdint_auth": False,
+    "request_pty": False,
+}
+
+
+def _client_keys(target: SshTarget, credentials: SshCredentials) -> list[asyncssh.SSHKey]:
+    if credentials.private_key is None:
+        return []
+    passphrase = credentials.passphrase.reveal() if credentials.passphrase else None
+    try:
+        return [asyncssh.import_private_key(credentials.private_key.reveal(), passphrase)]
+    except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError) as exc:
+        if credentials.passphrase is None and "passphrase" in str(exc).lower():
+            hint = "the key is encrypted: add its passphrase to the credentials"
+        elif isinstance(exc, asyncssh.KeyEncryptionError) or credentials.passphrase:
+            hint = "check the key's passphrase"
+        else:
+            hint = "paste the whole private key, including its BEGIN and END lines"
+        raise AuthenticationFailed(
+            target.name,
+            f"the SSH private key for {target.username}@{target.endpoint} cannot be used: {exc}",
+            hint=hint,
+        ) from None
+
+
+def _login_refused(target: SshTarget, credentials: SshCredentials) -> AuthenticationFailed:
+    offered = [
+        name
+        for name, present in (
+            ("private key", credentials.private_key),
+            ("password", credentials.password),
+        )
+        if present
+    ]
+    return AuthenticationFailed(
+        target.name,
+        f"SSH login as {target.username} refused: {target.endpoint} did not accept "
+        f"the {' or the '.join(offered)}",
+        hint=f"check that the key's public half is in ~{target.username}/.ssh/authorized_keys "
+        f"on the server and that sshd lets {target.username} log in",
+    )
+
+
+async def _host_key_changed(
+    target: SshTarget,
+    pinned: Sequence[HostKey],
+    connect_timeout: float,
+    kex_error: asyncssh.KeyExchangeFailed | None = None,
+) -> RemoteError:
+    """Build the error for a server whose key is not one of ``pinned``.
+
+    The connection attempt does not tell which key the server showed, so scan
+    again, preferring the pinned algorithms: that shows the key that replaced
+    the pinned one rather than some other key type the server also has.
+    """
+    pinned_fingerprints = [key.fingerprint for key in pinned]
+    presented: HostKey | None = None
+    for algorithms in (_signature_algorithms(pinned), ()):
+        try:
+            presented = await scan_host_key(target, timeout=connect_timeout, algorithms=algorithms)
+            break
+        except HostUnreachable:
+            continue
+    if kex_error is not None and (
+        presented is None or presented.fingerprint in pinned_fingerprints
+    ):
+        # The key is fine (or unknown): the key exchange failed for another reason.
+        return HostUnreachable(
+            target.name,
+            f"SSH key exchange with {target.endpoint} failed: {failure_reason(kex_error)}",
+        )
+    return HostKeyChanged(
+        target.name, pinned_fingerprints, presented.fingerprint if presented else None
+    )
+
+
+def _signature_algorithms(pinned: Sequence[HostKey]) -> list[str]:
+    """Host key algorithms to ask for, given the pinned key types.
+
+    An ``ssh-rsa`` key is negotiated as ``rsa-sha2-*``: modern sshd refuses the
+    SHA-1 ``ssh-rsa`` signature.
+    """
+    algorithms: list[str] = []
+    for key in pinned:
+        names = (
+            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+            if key.algorithm == "ssh-rsa"
+            else [key.algorithm]
+        )
+        algorithms.extend(name for name in names if name not in algorithms)
+    return algorithms

@@ -1,0 +1,73 @@
+"""Clusters: create, and the base preparation plan of their members.
+
+``plan_and_apply`` is the one path for ``cluster plan`` (a dry run: the steps,
+their diffs, nothing changed) and ``cluster apply``: gather facts from every
+member in parallel, plan (pure), then run the executor.
+"""
+
+from __future__ import annotations
+
+from clustermgr.components.base.plan import BaseFacts, plan_base
+from clustermgr.errors import ClustermgrError, RemoteFileNotFound
+from clustermgr.facts.base import gather
+from clustermgr.facts.os import OS_RELEASE
+from clustermgr.facts.packages import installed_packages_fact
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView, validate_cluster_name
+from clustermgr.inventory.store import cluster_view
+from clustermgr.plan.events import Emit, Event, EventKind, ignore
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import ApplyReport, Outcome, StepResult
+from clustermgr.remote.pool import run_on_hosts
+from clustermgr.services.access import HostAccess
+from clustermgr.services.context import Manager
+from clustermgr.services.servers import open_access
+
+
+async def create_cluster(
+    manager: Manager, name: str, settings: ClusterSettings | None = None
+) -> ClusterView:
+    async with manager.store() as store:
+        cluster = await store.create_cluster(
+            validate_cluster_name(name), settings or ClusterSettings()
+        )
+        return cluster_view(cluster)
+
+
+async def base_facts(access: HostAccess, hostname: str, hosts_path: str) -> BaseFacts:
+    conn = await access.connection(hostname)
+    os_info = await gather(conn, OS_RELEASE)
+    installed = await gather(conn, installed_packages_fact(os_info.family))
+    try:
+        hosts = (await conn.get(hosts_path)).decode(errors="replace")
+    except RemoteFileNotFound:
+        hosts = ""
+    return BaseFacts(family=os_info.family, installed=installed, hosts_file=hosts)
+
+
+async def prepare(
+    manager: Manager, cluster_name: str, *, dry_run: bool, emit: Emit = ignore
+) -> ApplyReport:
+    """Plan the base preparation and apply it (or only show it, with ``dry_run``)."""
+    async with manager.store() as store:
+        cluster = cluster_view(await store.cluster(cluster_name))
+    access = await open_access(manager, cluster_name)
+    async with access:
+        emit(Event(EventKind.PLAN_STARTED, f"gathering facts from {len(cluster.servers)} servers"))
+        gathered = await run_on_hosts(
+            [s.hostname for s in cluster.servers],
+            lambda h: base_facts(access, h, cluster.settings.hosts_file),
+            limit=manager.settings.parallel_hosts,
+        )
+        for host, exc in gathered.failed.items():
+            emit(Event(EventKind.HOST_FAILED, _describe(exc), host=host))
+        plan = plan_base(cluster, gathered.succeeded)
+        report = await Executor(access.connection, emit).apply(plan, dry_run=dry_run)
+    for host, exc in gathered.failed.items():
+        report.results[host] = [
+            StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, _describe(exc))
+        ]
+    return report
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, ClustermgrError) else f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,123 @@
+"""Adding, listing and removing servers.
+
+Adding a server proves three things before anything is stored: its host key is
+the one a person trusted, the stored credentials log in, and it is not already
+in the cluster.  Any failure leaves the inventory exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncssh
+
+from clustermgr.errors import HostKeyChanged, HostKeyUnknown, InvalidInput
+from clustermgr.inventory.schemas import ClusterView, ServerSpec, ServerView
+from clustermgr.inventory.store import cluster_view, server_view
+from clustermgr.redact import Secret
+from clustermgr.remote.hostkeys import scan_host_key
+from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
+from clustermgr.services.access import HostAccess
+from clustermgr.services.context import Manager
+
+
+@dataclass(frozen=True)
+class SshKeyInput:
+    private_key: Secret
+    passphrase: Secret | None = None
+
+    def fingerprint(self) -> str:
+        """The fingerprint of the key's public half; proves the passphrase opens it."""
+        passphrase = self.passphrase.reveal() if self.passphrase else None
+        try:
+            key = asyncssh.import_private_key(self.private_key.reveal(), passphrase)
+        except (asyncssh.KeyImportError, asyncssh.KeyEncryptionError, ValueError):
+            raise InvalidInput(
+                "the SSH private key cannot be read: not a private key, or a wrong passphrase",
+                hint="give an OpenSSH or PEM private key file and its passphrase, if it has one",
+            ) from None
+        return str(key.get_fingerprint("sha256"))
+
+
+async def add_server(
+    manager: Manager,
+    spec: ServerSpec,
+    key: SshKeyInput | None,
+    *,
+    trusted_fingerprint: str | None = None,
+    host_keys: Sequence[HostKey] = (),
+) -> ServerView:
+    """Add a server after checking its host key and logging in once.
+
+    ``host_keys``: keys known by other means (the lab records its hosts' keys).
+    Otherwise the key the server presents is pinned only when it matches
+    ``trusted_fingerprint``; with none given, :class:`HostKeyUnknown` carries
+    the fingerprint for a person to compare and confirm.
+    """
+    key_fingerprint = key.fingerprint() if key else None
+    async with manager.store() as store:
+        await store.check_new_server(spec)
+    target = SshTarget(spec.hostname, spec.address, spec.ssh_port, spec.ssh_user)
+    pinned = list(host_keys)
+    if not pinned:
+        presented = await scan_host_key(target, timeout=manager.settings.connect_timeout)
+        if trusted_fingerprint is None:
+            raise HostKeyUnknown(spec.hostname, presented.fingerprint, presented.algorithm)
+        if trusted_fingerprint.strip() != presented.fingerprint:
+            raise HostKeyChanged(spec.hostname, [trusted_fingerprint], presented.fingerprint)
+        pinned = [presented]
+    credentials = SshCredentials(
+        private_key=key.private_key if key else None, passphrase=key.passphrase if key else None
+    )
+    candidate = ServerView(
+        id=0,
+        cluster=spec.cluster,
+        hostname=spec.hostname,
+        address=spec.address,
+        ssh_port=spec.ssh_port,
+        ssh_user=spec.ssh_user,
+        role=spec.role,
+        credential=None,
+        host_keys=tuple(pinned),
+    )
+    async with HostAccess(manager.settings, [candidate], {spec.hostname: credentials}) as access:
+        await access.platform(spec.hostname)  # logs in and probes; raises when it cannot
+    async with manager.store() as store:
+        credential = None
+        if key is not None and key_fingerprint is not None:
+            credential = await store.put_ssh_key(
+                private_key=key.private_key, passphrase=key.passphrase, fingerprint=key_fingerprint
+            )
+        server = await store.add_server(spec, credential, pinned)
+        return server_view(server, spec.cluster)
+
+
+async def list_clusters(manager: Manager) -> list[ClusterView]:
+    async with manager.store() as store:
+        return [cluster_view(c) for c in await store.clusters()]
+
+
+async def get_cluster(manager: Manager, name: str) -> ClusterView:
+    async with manager.store() as store:
+        return cluster_view(await store.cluster(name))
+
+
+async def remove_server(manager: Manager, cluster: str, hostname: str) -> None:
+    async with manager.store() as store:
+        await store.remove_server(cluster, hostname)
+
+
+async def open_access(manager: Manager, cluster: str, hostnames: Sequence[str] = ()) -> HostAccess:
+    """Connections to a cluster's servers (all, or the named ones), credentials decrypted."""
+    async with manager.store() as store:
+        rows = (await store.cluster(cluster)).servers
+        if hostnames:
+            wanted = set(hostnames)
+            missing = wanted - {s.hostname for s in rows}
+            if missing:
+                raise InvalidInput(f"not in cluster {cluster!r}: {', '.join(sorted(missing))}")
+            rows = [s for s in rows if s.hostname in wanted]
+        views = [server_view(s, cluster) for s in rows]
+        credentials = {s.hostname: store.credentials_for(s) for s in rows}
+    return HostAccess(manager.settings, views, credentials)

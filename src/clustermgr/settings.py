@@ -1,0 +1,47 @@
+"""Typed settings, read from the environment (prefix ``CLUSTERMGR_``).
+
+Everything has a default that works on a single machine: a data folder holding
+the SQLite database, and the secret key file beside it (outside the database,
+readable by root only).  Point ``CLUSTERMGR_DATABASE_URL`` at PostgreSQL to
+share one inventory between several managers.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/clustermgr")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "clustermgr"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLUSTERMGR_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    #: SQLAlchemy URL. Default: ``sqlite:///<data_dir>/clustermgr.db``.
+    database_url: str | None = None
+    #: Fernet key encrypting credentials at rest. Default: ``<data_dir>/secret.key``.
+    secret_key_file: Path | None = None
+    #: Seconds SQLite waits for a lock before reporting the database as locked.
+    db_busy_timeout: float = 5.0
+    connect_timeout: float = 10.0
+    command_timeout: float = 300.0
+    #: How many hosts are contacted at once.
+    parallel_hosts: int = 20
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'clustermgr.db'}"
+
+    @cached_property
+    def effective_secret_key_file(self) -> Path:
+        return self.secret_key_file or self.data_dir / "secret.key"

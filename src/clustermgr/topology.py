@@ -1,0 +1,67 @@
+"""The reference topology's defaults: ports, the daemons expected on them, sizes.
+
+One place for each of these facts (../shared/design/TOPOLOGY.md).  Components,
+preflight checks and the lab read them from here; the inventory may override
+them per cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from clustermgr.inventory.schemas import Role
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+@dataclass(frozen=True)
+class PortUse:
+    port: int
+    purpose: str
+    #: Process names (as ``ss -p`` shows them) allowed to hold the port already.
+    expected: frozenset[str]
+
+
+SSH = PortUse(22, "SSH", frozenset({"sshd"}))
+LDAP = PortUse(389, "LDAP", frozenset({"slapd"}))
+LDAPS = PortUse(636, "LDAPS", frozenset({"slapd"}))
+HTTP = PortUse(80, "HTTP (redirect to HTTPS)", frozenset({"nginx"}))
+HTTPS = PortUse(443, "HTTPS", frozenset({"nginx", "apache2", "httpd"}))
+REDIS = PortUse(6379, "Redis (localhost only)", frozenset({"redis-server"}))
+STUNNEL_NODE = PortUse(7777, "stunnel server for Redis", frozenset({"stunnel4", "stunnel"}))
+STUNNEL_CACHE_CLIENT = PortUse(
+    7000, "stunnel client to the proxy", frozenset({"stunnel4", "stunnel"})
+)
+STUNNEL_PROXY = PortUse(8888, "stunnel server for twemproxy", frozenset({"stunnel4", "stunnel"}))
+TWEMPROXY = PortUse(2222, "twemproxy", frozenset({"nutcracker"}))
+TWEMPROXY_STATS = PortUse(22222, "twemproxy stats", frozenset({"nutcracker"}))
+
+PORTS_BY_ROLE: Mapping[Role, tuple[PortUse, ...]] = {
+    Role.IDENTITY: (LDAP, LDAPS, HTTPS, REDIS, STUNNEL_NODE, STUNNEL_CACHE_CLIENT),
+    Role.PROXY: (HTTP, HTTPS, STUNNEL_PROXY, TWEMPROXY, TWEMPROXY_STATS),
+}
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Below ``minimum`` the check fails; below ``recommended`` it warns."""
+
+    minimum: int
+    recommended: int
+
+
+MEMORY_BY_ROLE: Mapping[Role, Sizing] = {
+    Role.IDENTITY: Sizing(minimum=2 * GiB, recommended=8 * GiB),
+    Role.PROXY: Sizing(minimum=512 * MiB, recommended=2 * GiB),
+}
+DISK_BY_ROLE: Mapping[Role, Sizing] = {
+    Role.IDENTITY: Sizing(minimum=5 * GiB, recommended=40 * GiB),
+    Role.PROXY: Sizing(minimum=2 * GiB, recommended=10 * GiB),
+}
+
+#: Clock skew between cluster members, in seconds. LDAP multi-provider
+#: replication orders changes by timestamp: skewed clocks lose writes.
+CLOCK_SKEW_WARN = 0.5
+CLOCK_SKEW_FAIL = 2.0

@@ -1,0 +1,64 @@
+"""Fixtures for integration tests: real sshd servers on loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+
+import pytest
+from sshd import SshdHost, SshdLab, missing_tools, sshd_lab
+
+from clustermgr.remote.ssh import SshConnection, connect
+from clustermgr.remote.target import HostKey, SshCredentials
+
+CONNECT_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 30.0
+
+Connect = Callable[..., Awaitable[SshConnection]]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdLab]:
+    """Three sshd servers (node1..node3), shared by every integration test."""
+    reason = missing_tools()
+    if reason:
+        pytest.skip(reason)
+    with sshd_lab(tmp_path_factory.mktemp("sshd")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def node(lab: SshdLab) -> SshdHost:
+    return lab.hosts[0]
+
+
+@pytest.fixture
+def open_ssh(lab: SshdLab) -> Connect:
+    """``await open_ssh(host, credentials=None, pinned=None, **timeouts)`` with lab defaults.
+
+    Defaults: the lab's unencrypted client key and the host's real host key.
+    """
+
+    async def _open(
+        host: SshdHost,
+        credentials: SshCredentials | None = None,
+        pinned: Sequence[HostKey] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        command_timeout: float = COMMAND_TIMEOUT,
+    ) -> SshConnection:
+        return await connect(
+            host.target,
+            credentials or lab.client_key.credentials(),
+            [host.host_key] if pinned is None else pinned,
+            connect_timeout=connect_timeout,
+            command_timeout=command_timeout,
+        )
+
+    return _open
+
+
+@pytest.fixture
+async def ssh(node: SshdHost, open_ssh: Connect) -> AsyncIterator[SshConnection]:
+    """An open connection to node1, closed after the test."""
+    connection = await open_ssh(node)
+    yield connection
+    await connection.close()
