@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
-from sshd import SshdHost, SshdLab, missing_tools, sshd_lab
+from sshd import Connect, SshdHost, SshdLab, missing_tools, sshd_lab
 
 from clustermgr.remote.ssh import SshConnection, connect
 from clustermgr.remote.target import HostKey, SshCredentials
 
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
-
-Connect = Callable[..., Awaitable[SshConnection]]
 
 
 @pytest.fixture(scope="session")

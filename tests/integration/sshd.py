@@ -10,16 +10,16 @@ sshd configuration and keys are never touched.
 from __future__ import annotations
 
 import getpass
-import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from clustermgr.redact import Secret
+from clustermgr.remote.ssh import SshConnection
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
 SSHD = Path("/usr/sbin/sshd")
@@ -27,6 +27,9 @@ SSH_KEYGEN = "ssh-keygen"
 PRIVSEP_DIR = Path("/run/sshd")
 READY_TIMEOUT = 15.0
 PASSPHRASE = "correct horse battery staple 42"
+
+#: The ``open_ssh`` fixture: ``await open_ssh(host, credentials=..., pinned=..., ...)``.
+Connect = Callable[..., Awaitable[SshConnection]]
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,3 @@ def wait_until_listening(host: SshdHost, timeout: float = READY_TIMEOUT) -> None
                     f"after {timeout:g} s:\n{host.log.read_text()}"
                 ) from None
             time.sleep(0.05)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

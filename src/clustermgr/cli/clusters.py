@@ -58,6 +58,8 @@ def show_report(report: ApplyReport) -> None:
             )
             if r.stderr_tail:
                 say(f"[red]{escape(r.stderr_tail)}[/]")
+            for warning in r.warnings:
+                say(f"    [yellow]warning: {escape(warning)}[/]")
             for d in r.diffs:
                 say(f"[dim]{escape(d.diff.rstrip())}[/]")
 

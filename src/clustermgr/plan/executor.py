@@ -262,6 +262,7 @@ def _finished(
         exit_status=exit_status,
         stderr_tail=stderr_tail,
         diffs=diffs,
+        warnings=step.warnings,
     )
 
 

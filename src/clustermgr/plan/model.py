@@ -98,6 +98,7 @@ class StepResult:
     exit_status: int | None = None
     stderr_tail: str = ""
     diffs: tuple[FileDiff, ...] = ()
+    warnings: tuple[str, ...] = ()
     duration: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
@@ -110,6 +111,7 @@ class StepResult:
             "exit_status": self.exit_status,
             "stderr_tail": self.stderr_tail,
             "diffs": [{"path": d.path, "diff": d.diff, "created": d.created} for d in self.diffs],
+            "warnings": list(self.warnings),
             "duration": round(self.duration, 3),
         }
 

@@ -8,6 +8,8 @@ on :func:`clustermgr.remote.ssh.connect` accepts that key and no other.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Sequence
 
 import asyncssh
@@ -70,9 +72,12 @@ async def scan_host_key(
 
 
 def failure_reason(exc: BaseException) -> str:
-    """A short reason for a failed connection (asyncssh's ``reason``, the OS ``strerror``)."""
+    """A short reason for a failed connection: ``Connection refused``, not asyncio's wording."""
     if isinstance(exc, asyncssh.Error):
         return exc.reason or type(exc).__name__
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the address ({exc.strerror})"
+    if isinstance(exc, OSError) and exc.errno:
+        # asyncio's "Connect call failed (addr)" hides the errno's own text.
+        return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__

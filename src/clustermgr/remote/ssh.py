@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import asyncssh
 
@@ -47,8 +46,21 @@ from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 #: instead of hanging a command until the TCP timeout.
 KEEPALIVE_INTERVAL = 15.0
 KEEPALIVE_COUNT_MAX = 4
-#: Seconds a timed-out command gets to exit after each signal (TERM, then KILL).
+#: Commands run at once on one connection, each in its own channel; more wait
+#: their turn.  Below OpenSSH's default ``MaxSessions`` (10) because sshd frees a
+#: slot only a moment after the channel closes.
+MAX_SESSIONS = 8
+#: Seconds to keep retrying when sshd refuses a channel (slots still closing).
+SESSION_RETRY_FOR = 5.0
+#: Seconds a timed-out command gets between TERM and KILL on the server.
+KILL_AFTER = 2.0
+#: Extra seconds we wait for a server that was told to stop a command to report it.
+SERVER_SLACK = 3.0
+#: Seconds a command gets to exit after each channel signal, when we stop it ourselves.
 SIGNAL_GRACE = 2.0
+#: How a command stopped by ``timeout`` ends: 124 after TERM, 137 or -9 (killed
+#: along with its process group) after KILL.
+_TIMEOUT_STATUSES = frozenset({124, 137, -9})
 
 _SSH_PROCESS = asyncssh.SSHClientProcess[bytes]
 
@@ -67,10 +79,13 @@ class SshConnection:
         ssh: asyncssh.SSHClientConnection,
         *,
         command_timeout: float,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self.target = target
         self.command_timeout = command_timeout
+        self.max_sessions = max_sessions
         self.prefix: tuple[str, ...] = ()
+        self._sessions = asyncio.Semaphore(max_sessions)
         self._ssh = ssh
         self._closed = False
 
@@ -84,41 +99,31 @@ class SshConnection:
     async def run(self, command: Command, *, timeout: float | None = None) -> Result:
         """Run ``command``; a non-zero exit status is returned, never raised.
 
-        Raises :class:`CommandTimeout` after ``timeout`` seconds (default: the
-        connection's ``command_timeout``), once the remote command has been
-        signalled to stop, and :class:`HostUnreachable` when the connection
-        drops.
+        Raises :class:`CommandTimeout` when the command runs longer than
+        ``timeout`` seconds (default: the connection's ``command_timeout``),
+        after stopping it on the server, and :class:`HostUnreachable` when the
+        connection drops.
         """
         limit = self.command_timeout if timeout is None else timeout
-        executed = command.wrapped(self.prefix) if self.prefix else command
         if self._closed:
             raise HostUnreachable(self.host, f"the connection to {self.target.endpoint} is closed")
-        started = time.monotonic()
-        process = await self._start(command, executed)
-        try:
-            stdout, stderr = await asyncio.wait_for(process.communicate(), limit)
-        except TimeoutError:
-            await _stop(process)
-            raise CommandTimeout(
-                self.host,
-                f"`{command.masked()}` did not finish within {limit:g} s; it was stopped",
-                hint="raise the timeout if the command is just slow, or find out what it "
-                "waits for (input, a lock, the network)",
-            ) from None
-        except asyncio.CancelledError:
-            _abandon(process)
-            raise
-        except (OSError, asyncssh.Error) as exc:
-            raise self._lost(command, exc) from None
-        if process.returncode is None and self._ssh.is_closed():
+        async with self._sessions:
+            started = time.monotonic()
+            process = await self._start(command, _deadlined(command, self.prefix, limit))
+            stdout, stderr = await self._communicate(command, process, limit)
+        duration = time.monotonic() - started
+        returncode = process.returncode
+        if returncode is None and self._ssh.is_closed():
             raise self._lost(command, None)
+        if returncode in _TIMEOUT_STATUSES and duration >= limit:
+            raise self._timed_out(command, limit)
         return Result(
             host=self.host,
             command=command,
-            exit_status=process.returncode,
+            exit_status=returncode,
             stdout=stdout.decode("utf-8", errors="replace"),
             stderr=stderr.decode("utf-8", errors="replace"),
-            duration=time.monotonic() - started,
+            duration=duration,
         )
 
     async def put(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
@@ -146,18 +151,68 @@ class SshConnection:
         await self.close()
 
     async def _start(self, command: Command, executed: Command) -> _SSH_PROCESS:
+        """Open a channel and start ``executed`` in it.
+
+        sshd frees a session slot a moment after the channel closes, so a
+        refused channel is retried (with a growing pause) until
+        :data:`SESSION_RETRY_FOR` seconds have passed.
+        """
+        deadline = time.monotonic() + SESSION_RETRY_FOR
+        pause = 0.02
+        while True:
+            try:
+                process: _SSH_PROCESS = await self._ssh.create_process(
+                    executed.render(),
+                    input=executed.stdin_bytes() or None,
+                    # Without input stdin is at EOF at once, so a command that reads
+                    # stdin ends instead of waiting for the timeout.
+                    stdin=asyncio.subprocess.DEVNULL,
+                    encoding=None,
+                )
+                return process
+            except asyncssh.ChannelOpenError as exc:
+                if self._ssh.is_closed():
+                    raise self._lost(command, exc) from None
+                if time.monotonic() + pause > deadline:
+                    raise self._refused(command, exc) from None
+            except (OSError, asyncssh.Error) as exc:
+                raise self._lost(command, exc) from None
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    def _refused(self, command: Command, exc: asyncssh.ChannelOpenError) -> HostUnreachable:
+        return HostUnreachable(
+            self.host,
+            f"{self.target.endpoint} refused a session for `{command.masked()}`: "
+            f"{failure_reason(exc)}",
+            hint=f"clustermgr runs up to {self.max_sessions} commands at once on one "
+            "connection: check MaxSessions in the server's sshd_config",
+        )
+
+    async def _communicate(
+        self, command: Command, process: _SSH_PROCESS, limit: float
+    ) -> tuple[bytes, bytes]:
         try:
-            process: _SSH_PROCESS = await self._ssh.create_process(
-                executed.render(),
-                input=executed.stdin_bytes() or None,
-                # Without input stdin is at EOF at once, so a command that reads
-                # stdin ends instead of waiting for the timeout.
-                stdin=asyncio.subprocess.DEVNULL,
-                encoding=None,
-            )
+            # The server stops the command at ``limit``; waiting longer here only
+            # covers a server that cannot (a process stuck in the kernel, a stalled
+            # network).
+            return await asyncio.wait_for(process.communicate(), limit + KILL_AFTER + SERVER_SLACK)
+        except TimeoutError:
+            await _stop(process)
+            raise self._timed_out(command, limit) from None
+        except asyncio.CancelledError:
+            _abandon(process)
+            raise
         except (OSError, asyncssh.Error) as exc:
             raise self._lost(command, exc) from None
-        return process
+
+    def _timed_out(self, command: Command, limit: float) -> CommandTimeout:
+        return CommandTimeout(
+            self.host,
+            f"`{command.masked()}` did not finish within {limit:g} s and was stopped",
+            hint="raise the timeout if the command is only slow; otherwise find out what "
+            "it waits for (input, a lock, the network)",
+        )
 
     def _lost(self, command: Command, exc: BaseException | None) -> HostUnreachable:
         reason = f": {failure_reason(exc)}" if exc is not None else ""
@@ -169,11 +224,25 @@ class SshConnection:
         )
 
 
-async def _stop(process: _SSH_PROCESS) -> None:
-    """Stop a timed-out command: TERM, then KILL, then close the channel.
+def _deadlined(command: Command, prefix: Sequence[str], limit: float) -> Command:
+    """``command`` run through ``prefix`` under coreutils ``timeout``.
 
-    OpenSSH delivers a channel signal to the whole process group of the
-    command (``killpg``), so children of a shell stop too.
+    The server enforces the deadline itself because a channel signal cannot:
+    OpenSSH refuses them for root logins (no privilege separation after login),
+    and closing the channel leaves a quiet command such as ``sleep`` running.
+    ``timeout`` puts the command in its own process group and signals the whole
+    group (TERM, then KILL after :data:`KILL_AFTER` s), so a shell's children
+    stop too.  It stands outside the prefix so it also stops ``sudo`` (which
+    relays the signal) and ``chroot``.
+    """
+    return command.wrapped(("timeout", "-k", f"{KILL_AFTER:g}", f"{limit:.3f}", *prefix))
+
+
+async def _stop(process: _SSH_PROCESS) -> None:
+    """Stop a command the server did not stop in time: TERM, KILL, then close the channel.
+
+    OpenSSH delivers channel signals to the command's process group, but only
+    for non-root logins; closing the channel is all we can do otherwise.
     """
     for signal in ("TERM", "KILL"):
         try:
@@ -233,7 +302,19 @@ async def connect(
             connect_timeout=connect_timeout,
             keepalive_interval=KEEPALIVE_INTERVAL,
             keepalive_count_max=KEEPALIVE_COUNT_MAX,
-            **_ISOLATED,
+            request_pty=False,
+            # Nothing from the manager's own SSH setup: no ~/.ssh/config, no agent,
+            # no ~/.ssh/ca-bundle.crt or ~/.ssh/crt, no host-based, Kerberos or
+            # keyboard-interactive logins.
+            config=None,
+            agent_path=None,
+            agent_forwarding=False,
+            x509_trusted_certs=None,
+            x509_trusted_cert_paths=[],
+            host_based_auth=False,
+            gss_kex=False,
+            gss_auth=False,
+            kbdint_auth=False,
         )
     except asyncssh.HostKeyNotVerifiable:
         raise await _host_key_changed(target, pinned, connect_timeout) from None
@@ -257,21 +338,6 @@ async def connect(
             hint=UNREACHABLE_HINT,
         ) from None
     return SshConnection(target, ssh, command_timeout=command_timeout)
-
-
-#: Options that keep asyncssh away from the manager's own SSH setup.
-_ISOLATED: dict[str, Any] = {
-    "config": None,  # no ~/.ssh/config
-    "agent_path": None,  # no ssh-agent
-    "agent_forwarding": False,
-    "x509_trusted_certs": None,  # no ~/.ssh/ca-bundle.crt
-    "x509_trusted_cert_paths": [],  # no ~/.ssh/crt
-    "host_based_auth": False,
-    "gss_kex": False,
-    "gss_auth": False,
-    "kbdint_auth": False,
-    "request_pty": False,
-}
 
 
 def _client_keys(target: SshTarget, credentials: SshCredentials) -> list[asyncssh.SSHKey]:

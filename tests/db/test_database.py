@@ -1,0 +1,79 @@
+"""Opening, creating and refusing databases: what the user sees when it goes wrong."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from clustermgr.db.engine import Database
+from clustermgr.db.migrations import head_revision
+from clustermgr.errors import DatabaseError, DatabaseLocked, MigrationsMissing
+from clustermgr.inventory.schemas import ClusterSettings
+from clustermgr.services.context import Manager
+from clustermgr.settings import Settings
+
+
+async def test_empty_database_is_created_at_head(settings: Settings) -> None:
+    manager = await Manager.open(settings)
+    try:
+        assert await manager.db.current_revision() == head_revision()
+        async with manager.store() as store:
+            await store.create_cluster("c1", ClusterSettings())
+        async with manager.store() as store:
+            assert [c.name for c in await store.clusters()] == ["c1"]
+    finally:
+        await manager.close()
+
+
+async def test_database_with_tables_but_no_migrations_is_refused(settings: Settings) -> None:
+    db = Database(settings.effective_database_url)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE something_else (id INTEGER PRIMARY KEY)"))
+    await db.dispose()
+    with pytest.raises(MigrationsMissing) as caught:
+        await Manager.open(settings)
+    assert "has no clustermgr schema" in caught.value.message
+    assert caught.value.hint and "clustermgr db upgrade" in caught.value.hint
+
+
+async def test_database_at_an_unknown_revision_is_refused(settings: Settings) -> None:
+    manager = await Manager.open(settings)
+    async with manager.db.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    await manager.close()
+    with pytest.raises(MigrationsMissing) as caught:
+        await Manager.open(settings)
+    assert f"is at revision 0000, this version needs {head_revision()}" in caught.value.message
+
+
+async def test_unreachable_postgres_is_reported_without_its_password(tmp_path: Path) -> None:
+    url = "postgresql://clustermgr:S3cretDbPassw0rd@127.0.0.1:1/none"
+    with pytest.raises(DatabaseError) as caught:
+        await Manager.open(Settings(database_url=url, data_dir=tmp_path))
+    assert "postgresql://clustermgr:***@127.0.0.1:1/none" in caught.value.message
+    assert "S3cretDbPassw0rd" not in str(caught.value)
+
+
+async def test_locked_sqlite_database_is_reported_and_nothing_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.db"
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{path}", db_busy_timeout=0.2)
+    manager = await Manager.open(settings)
+    async with manager.store() as store:
+        await store.create_cluster("kept", ClusterSettings())
+    blocker = sqlite3.connect(path, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DatabaseLocked) as caught:
+            async with manager.store() as store:
+                await store.create_cluster("blocked", ClusterSettings())
+        assert "is locked by another process" in caught.value.message
+        assert caught.value.hint and "retry" in caught.value.hint
+    finally:
+        blocker.rollback()
+        blocker.close()
+    async with manager.store() as store:
+        assert [c.name for c in await store.clusters()] == ["kept"]
+    await manager.close()
