@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 import pytest
 from sshd import Connect, SshdHost, SshdLab, missing_tools, sshd_lab
 
-from clustermgr.remote.ssh import SshConnection, connect
+from clustermgr.remote.ssh import MAX_SESSIONS, SshConnection, connect
 from clustermgr.remote.target import HostKey, SshCredentials
 
 CONNECT_TIMEOUT = 10.0
@@ -42,6 +42,7 @@ def open_ssh(lab: SshdLab) -> Connect:
         pinned: Sequence[HostKey] | None = None,
         connect_timeout: float = CONNECT_TIMEOUT,
         command_timeout: float = COMMAND_TIMEOUT,
+        max_sessions: int = MAX_SESSIONS,
     ) -> SshConnection:
         return await connect(
             host.target,
@@ -49,6 +50,7 @@ def open_ssh(lab: SshdLab) -> Connect:
             [host.host_key] if pinned is None else pinned,
             connect_timeout=connect_timeout,
             command_timeout=command_timeout,
+            max_sessions=max_sessions,
         )
 
     return _open

@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from clustermgr.redact import Secret
@@ -81,9 +81,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def keygen(path: Path, passphrase: str = "") -> ClientKey:
+def unreachable(host: SshdHost, name: str = "ghost") -> SshdHost:
+    """``host`` with its port changed to one where nothing listens (connections are refused)."""
+    return replace(host, target=SshTarget(name, "127.0.0.1", free_port()))
+
+
+def keygen(path: Path, passphrase: str = "", key_type: str = "ed25519") -> ClientKey:
     subprocess.run(
-        [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", passphrase, "-C", path.name, "-f", str(path)],
+        [SSH_KEYGEN, "-q", "-t", key_type, "-N", passphrase, "-C", path.name, "-f", str(path)],
         check=True,
     )
     return ClientKey(

@@ -8,9 +8,10 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
-from sshd import PASSPHRASE, Connect, SshdHost, SshdLab, free_port
+from sshd import PASSPHRASE, Connect, SshdHost, SshdLab, keygen, unreachable
 
 from clustermgr.errors import (
     AuthenticationFailed,
@@ -28,15 +29,18 @@ from clustermgr.remote.connection import Connection
 from clustermgr.remote.hostkeys import fingerprint, scan_host_key
 from clustermgr.remote.pool import ConnectionPool, run_on_hosts
 from clustermgr.remote.ssh import SshConnection
-from clustermgr.remote.target import SshCredentials, SshTarget
+from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
 pytestmark = pytest.mark.integration
 
 
+#: Kill the nearest sshd up the process tree: the one serving this connection.
 KILL_OWN_SSHD = """
 p=$$
-while [ "$(ps -o comm= -p "$p")" != sshd ]; do p=$(ps -o ppid= -p "$p" | tr -d ' '); done
-kill -9 "$p"
+while [ "${p:-0}" -gt 1 ] && [ "$(ps -o comm= -p "$p")" != sshd ]; do
+    p=$(ps -o ppid= -p "$p" | tr -d ' ')
+done
+[ "${p:-0}" -gt 1 ] && kill -9 "$p"
 """
 
 
@@ -123,6 +127,18 @@ async def test_more_commands_at_once_than_sshd_max_sessions(ssh: SshConnection) 
     # OpenSSH allows 10 sessions per connection by default: the rest must queue, not fail.
     results = await asyncio.gather(*(ssh.run(Command.of("echo", str(n))) for n in range(25)))
     assert [r.stdout for r in results] == [f"{n}\n" for n in range(25)]
+
+
+async def test_channels_refused_by_sshd_are_retried(node: SshdHost, open_ssh: Connect) -> None:
+    # More at once than sshd's MaxSessions (10): the refused channels are retried.
+    connection = await open_ssh(node, max_sessions=16)
+    try:
+        results = await asyncio.gather(
+            *(connection.run(Command.of("echo", str(n))) for n in range(32))
+        )
+    finally:
+        await connection.close()
+    assert [r.stdout for r in results] == [f"{n}\n" for n in range(32)]
 
 
 async def test_prefix_wraps_commands_but_results_show_the_original(ssh: SshConnection) -> None:
@@ -237,13 +253,20 @@ async def test_unknown_host_key_is_never_trusted_blindly(node: SshdHost, open_ss
     assert error.hint is not None and "ssh-keygen -lf" in error.hint
 
 
+@pytest.mark.parametrize("pinned_type", ["ed25519", "rsa"])
 async def test_changed_host_key_refuses_to_connect(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    lab: SshdLab, node: SshdHost, open_ssh: Connect, pinned_type: str, tmp_path: Path
 ) -> None:
+    # A pinned key of another type than the server's fails during the key
+    # exchange rather than at verification: it must be reported the same way.
+    if pinned_type == "ed25519":
+        alien = lab.alien_host_key
+    else:
+        alien = HostKey.from_openssh(keygen(tmp_path / "rsa_host_key", key_type="rsa").public)
     with pytest.raises(HostKeyChanged) as caught:
-        await open_ssh(node, pinned=[lab.alien_host_key])
+        await open_ssh(node, pinned=[alien])
     error = caught.value
-    assert error.pinned == [lab.alien_host_key.fingerprint]
+    assert error.pinned == [alien.fingerprint]
     assert error.presented == node.host_key.fingerprint
     assert str(error).startswith("node1: HOST KEY CHANGED")
     assert node.host_key.fingerprint in str(error)
@@ -336,14 +359,8 @@ async def test_secrets_never_show_in_errors_results_or_stderr_tail(
 async def test_closed_port_is_host_unreachable(
     node: SshdHost, open_ssh: Connect, pinned: bool
 ) -> None:
-    port = free_port()
-    ghost = SshdHost(
-        target=SshTarget("ghost", "127.0.0.1", port),
-        host_key=node.host_key,
-        host_key_pub=node.host_key_pub,
-        process=node.process,
-        log=node.log,
-    )
+    ghost = unreachable(node)
+    port = ghost.target.port
     with pytest.raises(HostUnreachable) as caught:
         await open_ssh(ghost, pinned=None if pinned else [])
     assert not isinstance(caught.value, ConnectTimeout)
@@ -377,13 +394,7 @@ async def test_server_that_never_answers_is_connect_timeout(
 
 async def test_run_on_hosts_reports_every_host(lab: SshdLab, open_ssh: Connect) -> None:
     by_name = {host.target.name: host for host in lab.hosts}
-    ghost = SshdHost(
-        target=SshTarget("ghost", "127.0.0.1", free_port()),
-        host_key=lab.hosts[0].host_key,
-        host_key_pub=lab.hosts[0].host_key_pub,
-        process=lab.hosts[0].process,
-        log=lab.hosts[0].log,
-    )
+    ghost = unreachable(lab.hosts[0])
     by_name["ghost"] = ghost
     opened: list[str] = []
 

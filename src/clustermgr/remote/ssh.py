@@ -271,12 +271,14 @@ async def connect(
     *,
     connect_timeout: float,
     command_timeout: float,
+    max_sessions: int = MAX_SESSIONS,
 ) -> SshConnection:
     """Open an SSH connection that accepts only the ``pinned`` host keys.
 
     With nothing pinned it never logs in: it reads the key the server presents
     and raises :class:`HostKeyUnknown` with its fingerprint, for a person to
-    trust explicitly.
+    trust explicitly.  ``max_sessions`` caps the commands run at once (lower it
+    for a server whose sshd ``MaxSessions`` is below the default).
     """
     if not pinned:
         presented = await scan_host_key(target, timeout=connect_timeout)
@@ -318,9 +320,10 @@ async def connect(
         )
     except asyncssh.HostKeyNotVerifiable:
         raise await _host_key_changed(target, pinned, connect_timeout) from None
-    except asyncssh.KeyExchangeFailed as exc:
-        # The pinned keys' algorithms also restrict what the server may offer:
-        # a server that now only has another type of key fails here.
+    except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost) as exc:
+        # The pinned keys' types also limit the host keys we accept, so a server
+        # that now has only another type of key ends the key exchange (we see
+        # KeyExchangeFailed, or ConnectionLost when the server notices first).
         raise await _host_key_changed(target, pinned, connect_timeout, exc) from None
     except asyncssh.PermissionDenied:
         raise _login_refused(target, credentials) from None
@@ -337,7 +340,7 @@ async def connect(
             f"cannot connect to {target.endpoint}: {failure_reason(exc)}",
             hint=UNREACHABLE_HINT,
         ) from None
-    return SshConnection(target, ssh, command_timeout=command_timeout)
+    return SshConnection(target, ssh, command_timeout=command_timeout, max_sessions=max_sessions)
 
 
 def _client_keys(target: SshTarget, credentials: SshCredentials) -> list[asyncssh.SSHKey]:
@@ -382,13 +385,15 @@ async def _host_key_changed(
     target: SshTarget,
     pinned: Sequence[HostKey],
     connect_timeout: float,
-    kex_error: asyncssh.KeyExchangeFailed | None = None,
+    failure: asyncssh.Error | None = None,
 ) -> RemoteError:
     """Build the error for a server whose key is not one of ``pinned``.
 
     The connection attempt does not tell which key the server showed, so scan
     again, preferring the pinned algorithms: that shows the key that replaced
-    the pinned one rather than some other key type the server also has.
+    the pinned one rather than some other key type the server also has.  With
+    ``failure`` (the key exchange broke off) the key is only a suspect: when the
+    server still shows a pinned key, the failure is reported as it is.
     """
     pinned_fingerprints = [key.fingerprint for key in pinned]
     presented: HostKey | None = None
@@ -398,13 +403,12 @@ async def _host_key_changed(
             break
         except HostUnreachable:
             continue
-    if kex_error is not None and (
-        presented is None or presented.fingerprint in pinned_fingerprints
-    ):
-        # The key is fine (or unknown): the key exchange failed for another reason.
+    if failure is not None and (presented is None or presented.fingerprint in pinned_fingerprints):
+        # The key is not the problem (or cannot be read): report the failure itself.
         return HostUnreachable(
             target.name,
-            f"SSH key exchange with {target.endpoint} failed: {failure_reason(kex_error)}",
+            f"cannot connect to {target.endpoint}: {failure_reason(failure)}",
+            hint=UNREACHABLE_HINT,
         )
     return HostKeyChanged(
         target.name, pinned_fingerprints, presented.fingerprint if presented else None
