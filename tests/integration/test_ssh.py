@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import subprocess
 import time
@@ -350,6 +351,18 @@ async def test_secrets_never_show_in_errors_results_or_stderr_tail(
         assert token not in text
         assert PASSPHRASE not in text
     assert MASK in str(failed.value)
+
+
+async def test_asyncssh_logs_show_commands_masked(
+    ssh: SshConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A quote in the secret changes its shell-quoted form: plain text redaction misses it.
+    secret = Secret(f"it's-{uuid.uuid4().hex}")
+    with caplog.at_level(logging.DEBUG, logger="asyncssh"):
+        result = await ssh.run(Command.of("echo", secret))
+    assert result.stdout == f"{secret.reveal()}\n"
+    assert f"Command: timeout -k 2 30.000 sh -c 'echo {MASK}'" in caplog.text
+    assert "s-" + secret.reveal().split("-")[1] not in caplog.text
 
 
 # --- unreachable servers --------------------------------------------------------------

@@ -37,14 +37,18 @@ async def scan_host_key(
     default asyncssh's usual preference order).  Nothing from ``~/.ssh`` is
     consulted and no authentication is attempted.
     """
-    # ``config=None`` everywhere: a ~/.ssh/config on the manager must not
-    # redirect the scan (HostName, ProxyJump, HostKeyAlgorithms...).
+    # Nothing from the manager's ~/.ssh: its config must not redirect the scan
+    # (HostName, ProxyJump, HostKeyAlgorithms...) and its keys are not needed.
     options = asyncssh.SSHClientConnectionOptions(
         config=None,
         connect_timeout=timeout,
+        server_host_key_algs=list(algorithms) or (),
+        client_keys=None,
+        agent_path=None,
+        x509_trusted_certs=None,
+        x509_trusted_cert_paths=[],
         gss_kex=False,
         gss_auth=False,
-        server_host_key_algs=list(algorithms) or (),
     )
     try:
         key = await asyncssh.get_server_host_key(

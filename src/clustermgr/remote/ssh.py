@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 import asyncssh
 
@@ -30,6 +32,7 @@ from clustermgr.errors import (
     RemoteError,
     RemoteFileNotFound,
 )
+from clustermgr.redact import redact
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import (
     MISSING_EXIT_STATUS,
@@ -63,6 +66,42 @@ SIGNAL_GRACE = 2.0
 _TIMEOUT_STATUSES = frozenset({124, 137, -9})
 
 _SSH_PROCESS = asyncssh.SSHClientProcess[bytes]
+
+#: How a connection attempt ends when the server breaks off the key exchange.
+#: (Not ConnectionRefusedError: then nothing listens and there is no key to check.)
+_BROKEN_OFF = (
+    asyncssh.KeyExchangeFailed,
+    asyncssh.ConnectionLost,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+)
+
+
+#: The masked text of the command this task is starting, for :class:`_MaskCommands`.
+_starting: ContextVar[str | None] = ContextVar("clustermgr_ssh_starting", default=None)
+
+
+class _MaskCommands(logging.Filter):
+    """Keep secrets out of asyncssh's own log records.
+
+    asyncssh logs every command it starts at INFO level, as sent: rendered,
+    secrets included and shell-quoted (so a secret containing a quote would
+    slip past :func:`redact`).  The record gets the command's masked text
+    instead, and every other asyncssh record goes through :func:`redact`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        masked = _starting.get()
+        if masked is not None and str(record.msg).endswith("Command: %s"):
+            record.args = (masked,)
+        with contextlib.suppress(TypeError, ValueError):  # a malformed record stays as is
+            record.msg = redact(record.getMessage())
+            record.args = ()
+        return True
+
+
+logging.getLogger("asyncssh").addFilter(_MaskCommands())
 
 
 class SshConnection:
@@ -160,6 +199,7 @@ class SshConnection:
         deadline = time.monotonic() + SESSION_RETRY_FOR
         pause = 0.02
         while True:
+            token = _starting.set(executed.masked())
             try:
                 process: _SSH_PROCESS = await self._ssh.create_process(
                     executed.render(),
@@ -177,6 +217,8 @@ class SshConnection:
                     raise self._refused(command, exc) from None
             except (OSError, asyncssh.Error) as exc:
                 raise self._lost(command, exc) from None
+            finally:
+                _starting.reset(token)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.5)
 
@@ -320,10 +362,11 @@ async def connect(
         )
     except asyncssh.HostKeyNotVerifiable:
         raise await _host_key_changed(target, pinned, connect_timeout) from None
-    except (asyncssh.KeyExchangeFailed, asyncssh.ConnectionLost) as exc:
+    except _BROKEN_OFF as exc:
         # The pinned keys' types also limit the host keys we accept, so a server
-        # that now has only another type of key ends the key exchange (we see
-        # KeyExchangeFailed, or ConnectionLost when the server notices first).
+        # that now has only another type of key ends the key exchange: we see
+        # KeyExchangeFailed, or (when the server notices first) a lost or reset
+        # connection.
         raise await _host_key_changed(target, pinned, connect_timeout, exc) from None
     except asyncssh.PermissionDenied:
         raise _login_refused(target, credentials) from None
@@ -385,7 +428,7 @@ async def _host_key_changed(
     target: SshTarget,
     pinned: Sequence[HostKey],
     connect_timeout: float,
-    failure: asyncssh.Error | None = None,
+    failure: Exception | None = None,
 ) -> RemoteError:
     """Build the error for a server whose key is not one of ``pinned``.
 
