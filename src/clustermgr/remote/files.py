@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+from clustermgr.errors import RemoteFileNotFound
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
+from clustermgr.remote.connection import Connection
 
 #: Exit status of :func:`read_file_command` when the file does not exist.
 MISSING_EXIT_STATUS = 44
@@ -51,3 +53,16 @@ def write_file_command(path: str, data: bytes | Secret, mode: int = 0o644) -> Co
     if not 0 <= mode <= 0o7777:
         raise ValueError(f"file mode {mode:#o} is out of range")
     return Command.script(_WRITE_SCRIPT, path, f"{mode:04o}", stdin=data)
+
+
+async def put_file(conn: Connection, path: str, data: bytes, mode: int = 0o644) -> None:
+    """``Connection.put`` for connections that move files through ``run``."""
+    (await conn.run(write_file_command(path, data, mode))).check()
+
+
+async def get_file(conn: Connection, path: str) -> bytes:
+    """``Connection.get`` for connections that move files through ``run``."""
+    result = await conn.run(read_file_command(path))
+    if result.exit_status == MISSING_EXIT_STATUS:
+        raise RemoteFileNotFound(conn.host, f"{path} does not exist")
+    return parse_read_output(result.check().stdout)

@@ -15,14 +15,9 @@ import os
 import signal
 import time
 
-from clustermgr.errors import CommandTimeout, RemoteFileNotFound
+from clustermgr.errors import CommandTimeout
 from clustermgr.remote.command import Command
-from clustermgr.remote.files import (
-    MISSING_EXIT_STATUS,
-    parse_read_output,
-    read_file_command,
-    write_file_command,
-)
+from clustermgr.remote.files import get_file, put_file
 from clustermgr.remote.result import Result
 
 
@@ -67,13 +62,10 @@ class LocalConnection:
         )
 
     async def put(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
-        (await self.run(write_file_command(path, data, mode))).check()
+        await put_file(self, path, data, mode)
 
     async def get(self, path: str) -> bytes:
-        result = await self.run(read_file_command(path))
-        if result.exit_status == MISSING_EXIT_STATUS:
-            raise RemoteFileNotFound(self._host, f"{path} does not exist")
-        return parse_read_output(result.check().stdout)
+        return await get_file(self, path)
 
     async def close(self) -> None:
         return None

@@ -30,16 +30,10 @@ from clustermgr.errors import (
     HostKeyUnknown,
     HostUnreachable,
     RemoteError,
-    RemoteFileNotFound,
 )
 from clustermgr.redact import redact
 from clustermgr.remote.command import Command
-from clustermgr.remote.files import (
-    MISSING_EXIT_STATUS,
-    parse_read_output,
-    read_file_command,
-    write_file_command,
-)
+from clustermgr.remote.files import get_file, put_file
 from clustermgr.remote.hostkeys import UNREACHABLE_HINT, failure_reason, scan_host_key
 from clustermgr.remote.result import Result
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
@@ -167,14 +161,11 @@ class SshConnection:
 
     async def put(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
         """Write ``data`` to ``path`` (not atomically: the executor makes it atomic)."""
-        (await self.run(write_file_command(path, data, mode))).check()
+        await put_file(self, path, data, mode)
 
     async def get(self, path: str) -> bytes:
         """Read ``path`` exactly; :class:`RemoteFileNotFound` when it does not exist."""
-        result = await self.run(read_file_command(path))
-        if result.exit_status == MISSING_EXIT_STATUS:
-            raise RemoteFileNotFound(self.host, f"{path} does not exist")
-        return parse_read_output(result.check().stdout)
+        return await get_file(self, path)
 
     async def close(self) -> None:
         if self._closed:
