@@ -7,7 +7,7 @@ import logging
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import clusters, db, servers
+from clustermgr.cli import clusters, db, lab, servers
 
 app = typer.Typer(
     help="Install and manage a highly available Gluu Server cluster over SSH.",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.add_typer(servers.app, name="server")
 app.add_typer(clusters.app, name="cluster")
 app.add_typer(db.app, name="db")
+app.add_typer(lab.app, name="lab")
 
 
 def _version(value: bool) -> None:

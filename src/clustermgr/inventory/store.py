@@ -59,6 +59,9 @@ class InventoryStore:
         await self.session.flush()
         return await self.cluster(name)
 
+    async def remove_cluster(self, name: str) -> None:
+        await self.session.delete(await self.cluster(name))
+
     async def ensure_cluster(self, name: str) -> Cluster:
         return await self.find_cluster(name) or await self.create_cluster(name, ClusterSettings())
 

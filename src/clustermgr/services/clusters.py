@@ -33,6 +33,12 @@ async def create_cluster(
         return cluster_view(cluster)
 
 
+async def remove_cluster(manager: Manager, name: str) -> None:
+    """Forget a cluster and its servers (nothing is changed on the servers)."""
+    async with manager.store() as store:
+        await store.remove_cluster(name)
+
+
 async def base_facts(access: HostAccess, hostname: str, hosts_path: str) -> BaseFacts:
     conn = await access.connection(hostname)
     os_info = await gather(conn, OS_RELEASE)
