@@ -17,7 +17,7 @@ COMMAND_TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdLab]:
+def sshds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdLab]:
     """Three sshd servers (node1..node3), shared by every integration test."""
     reason = missing_tools()
     if reason:
@@ -27,15 +27,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdLab]:
 
 
 @pytest.fixture(scope="session")
-def node(lab: SshdLab) -> SshdHost:
-    return lab.hosts[0]
+def node(sshds: SshdLab) -> SshdHost:
+    return sshds.hosts[0]
 
 
 @pytest.fixture
-def open_ssh(lab: SshdLab) -> Connect:
-    """``await open_ssh(host, credentials=None, pinned=None, **timeouts)`` with lab defaults.
+def open_ssh(sshds: SshdLab) -> Connect:
+    """``await open_ssh(host, credentials=None, pinned=None, **timeouts)`` with the defaults of the sshd hosts.
 
-    Defaults: the lab's unencrypted client key and the host's real host key.
+    Defaults: the unencrypted client key and the host's real host key.
     """
 
     async def _open(
@@ -48,7 +48,7 @@ def open_ssh(lab: SshdLab) -> Connect:
     ) -> SshConnection:
         return await connect(
             host.target,
-            credentials or lab.client_key.credentials(),
+            credentials or sshds.client_key.credentials(),
             [host.host_key] if pinned is None else pinned,
             connect_timeout=connect_timeout,
             command_timeout=command_timeout,

@@ -23,11 +23,11 @@ def cli(tmp_path: Path) -> Cli:
     return Cli(tmp_path / "data")
 
 
-def create_cluster(cli: Cli, lab: SshdLab, hosts_file: Path, nodes: int = 2) -> None:
+def create_cluster(cli: Cli, sshds: SshdLab, hosts_file: Path, nodes: int = 2) -> None:
     assert cli("cluster", "create", "t", "--hosts-file", str(hosts_file)).code == 0
-    for node in lab.hosts[:nodes]:
+    for node in sshds.hosts[:nodes]:
         ran = cli(
-            *add_args(node, lab.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+            *add_args(node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
         )
         assert ran.code == 0, ran.stderr
 
@@ -38,10 +38,10 @@ def outcomes(report: dict[str, object]) -> dict[tuple[str, str], str]:
     return {(h, r["title"]): r["outcome"] for h, rs in hosts.items() for r in rs}
 
 
-def test_plan_then_apply_twice(cli: Cli, lab: SshdLab, tmp_path: Path) -> None:
+def test_plan_then_apply_twice(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
     hosts_file = tmp_path / "hosts"
     hosts_file.write_text("127.0.0.1\tlocalhost\n")
-    create_cluster(cli, lab, hosts_file)
+    create_cluster(cli, sshds, hosts_file)
 
     ran = cli("cluster", "plan", "t", "--json")
     assert ran.code == 0, ran.stderr
@@ -72,14 +72,16 @@ def test_plan_then_apply_twice(cli: Cli, lab: SshdLab, tmp_path: Path) -> None:
     assert second.json()["counts"]["unchanged"] == 4
 
 
-def test_unreachable_member_fails_alone(cli: Cli, lab: SshdLab, tmp_path: Path) -> None:
+def test_unreachable_member_fails_alone(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
     hosts_file = tmp_path / "hosts"
-    create_cluster(cli, lab, hosts_file, nodes=1)
+    create_cluster(cli, sshds, hosts_file, nodes=1)
     # Register a second member, then take it away: its port now refuses connections.
-    ghost = lab.hosts[1]
+    ghost = sshds.hosts[1]
     assert (
         cli(
-            *add_args(ghost, lab.client_key.path, "t", "--fingerprint", ghost.host_key.fingerprint)
+            *add_args(
+                ghost, sshds.client_key.path, "t", "--fingerprint", ghost.host_key.fingerprint
+            )
         ).code
         == 0
     )
@@ -95,14 +97,14 @@ def test_unreachable_member_fails_alone(cli: Cli, lab: SshdLab, tmp_path: Path) 
     assert "127.0.0.1\tnode1" in hosts_file.read_text()
 
 
-def test_no_secret_in_any_output(cli: Cli, lab: SshdLab, tmp_path: Path) -> None:
+def test_no_secret_in_any_output(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
     """A passphrase-protected key used through every command: its secrets appear nowhere."""
-    key = lab.encrypted_key
+    key = sshds.encrypted_key
     passphrase = key.passphrase or ""
     secret_lines = [line for line in key.private.splitlines() if "-----" not in line]
     hosts_file = tmp_path / "hosts"
     assert cli("cluster", "create", "t", "--hosts-file", str(hosts_file)).code == 0
-    for node in lab.hosts:
+    for node in sshds.hosts:
         ran = cli(
             *add_args(
                 node,
@@ -116,7 +118,7 @@ def test_no_secret_in_any_output(cli: Cli, lab: SshdLab, tmp_path: Path) -> None
             PP=passphrase,
         )
         assert ran.code == 0, ran.stderr
-    cli(*add_args(lab.hosts[0], key.path, "t", "--passphrase-env", "PP"), PP="wrong" + passphrase)
+    cli(*add_args(sshds.hosts[0], key.path, "t", "--passphrase-env", "PP"), PP="wrong" + passphrase)
     for args in (
         ("server", "list", "--json"),
         ("server", "check", "--cluster", "t"),

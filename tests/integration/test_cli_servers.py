@@ -51,9 +51,9 @@ def inventory(cli: Cli) -> list[dict[str, object]]:
     return [s for c in ran.json() for s in c["servers"]]
 
 
-def test_unknown_host_key_needs_explicit_trust(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[0]
-    ran = cli(*add_args(node, lab.client_key.path))
+def test_unknown_host_key_needs_explicit_trust(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    ran = cli(*add_args(node, sshds.client_key.path))
     assert ran.code == 1
     assert f"host key not trusted yet: ssh-ed25519 {node.host_key.fingerprint}" in ran.stderr
     assert "hint:" in ran.stderr
@@ -61,7 +61,7 @@ def test_unknown_host_key_needs_explicit_trust(cli: Cli, lab: SshdLab) -> None:
 
     ran = cli(
         *add_args(
-            node, lab.client_key.path, "t", "--fingerprint", node.host_key.fingerprint, "--json"
+            node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint, "--json"
         )
     )
     assert ran.code == 0, ran.stderr
@@ -72,27 +72,29 @@ def test_unknown_host_key_needs_explicit_trust(cli: Cli, lab: SshdLab) -> None:
     assert [s["hostname"] for s in inventory(cli)] == ["node1"]
 
 
-def test_wrong_fingerprint_is_refused(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[0]
+def test_wrong_fingerprint_is_refused(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
     ran = cli(
-        *add_args(node, lab.client_key.path, "t", "--fingerprint", lab.alien_host_key.fingerprint)
+        *add_args(
+            node, sshds.client_key.path, "t", "--fingerprint", sshds.alien_host_key.fingerprint
+        )
     )
     assert ran.code == 1
     assert "HOST KEY CHANGED" in ran.stderr and node.host_key.fingerprint in ran.stderr
     assert inventory(cli) == []
 
 
-def test_wrong_ssh_key_is_refused_and_nothing_stored(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[0]
+def test_wrong_ssh_key_is_refused_and_nothing_stored(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
     ran = cli(
-        *add_args(node, lab.stranger_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+        *add_args(node, sshds.stranger_key.path, "t", "--fingerprint", node.host_key.fingerprint)
     )
     assert ran.code == 1
     assert "SSH login as" in ran.stderr and "refused" in ran.stderr
     assert inventory(cli) == []
 
 
-def test_unreachable_address_is_reported(cli: Cli, lab: SshdLab) -> None:
+def test_unreachable_address_is_reported(cli: Cli, sshds: SshdLab) -> None:
     ran = cli(
         "server",
         "add",
@@ -106,7 +108,7 @@ def test_unreachable_address_is_reported(cli: Cli, lab: SshdLab) -> None:
         "--port",
         str(free_port()),
         "--ssh-key",
-        str(lab.client_key.path),
+        str(sshds.client_key.path),
     )
     assert ran.code == 1
     assert "ghost.example.org: cannot read the SSH host key of 127.0.0.1:" in ran.stderr
@@ -122,57 +124,57 @@ def test_unreachable_address_is_reported(cli: Cli, lab: SshdLab) -> None:
     ],
 )
 def test_invalid_input_exits_2_before_any_connection(
-    cli: Cli, lab: SshdLab, args: list[str], message: str
+    cli: Cli, sshds: SshdLab, args: list[str], message: str
 ) -> None:
-    ran = cli("server", "add", *args, "--cluster", "t", "--ssh-key", str(lab.client_key.path))
+    ran = cli("server", "add", *args, "--cluster", "t", "--ssh-key", str(sshds.client_key.path))
     assert ran.code == 2
     assert message in ran.stderr
 
 
-def test_duplicate_server_is_refused(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[0]
+def test_duplicate_server_is_refused(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
     trust = ["--fingerprint", node.host_key.fingerprint]
-    assert cli(*add_args(node, lab.client_key.path, "t", *trust)).code == 0
-    ran = cli(*add_args(node, lab.client_key.path, "t", *trust))
+    assert cli(*add_args(node, sshds.client_key.path, "t", *trust)).code == 0
+    ran = cli(*add_args(node, sshds.client_key.path, "t", *trust))
     assert ran.code == 1 and "'node1' is already in cluster 't'" in ran.stderr
     assert len(inventory(cli)) == 1
 
 
-def test_encrypted_key_needs_its_passphrase(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[1]
+def test_encrypted_key_needs_its_passphrase(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[1]
     trust = ["--fingerprint", node.host_key.fingerprint]
-    ran = cli(*add_args(node, lab.encrypted_key.path, "t", *trust))
+    ran = cli(*add_args(node, sshds.encrypted_key.path, "t", *trust))
     assert ran.code == 2 and "is protected by a passphrase" in ran.stderr
     ran = cli(
-        *add_args(node, lab.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
+        *add_args(node, sshds.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
         PP="not the passphrase",
     )
     assert ran.code == 2 and "wrong passphrase" in ran.stderr
     ran = cli(
-        *add_args(node, lab.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
-        PP=lab.encrypted_key.passphrase or "",
+        *add_args(node, sshds.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
+        PP=sshds.encrypted_key.passphrase or "",
     )
     assert ran.code == 0, ran.stderr
 
 
-def add_all(cli: Cli, lab: SshdLab, cluster: str = "t") -> None:
-    for node in lab.hosts:
+def add_all(cli: Cli, sshds: SshdLab, cluster: str = "t") -> None:
+    for node in sshds.hosts:
         ran = cli(
             *add_args(
-                node, lab.client_key.path, cluster, "--fingerprint", node.host_key.fingerprint
+                node, sshds.client_key.path, cluster, "--fingerprint", node.host_key.fingerprint
             )
         )
         assert ran.code == 0, ran.stderr
 
 
-def test_check_passes_on_every_server(cli: Cli, lab: SshdLab) -> None:
-    add_all(cli, lab)
+def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
+    add_all(cli, sshds)
     ran = cli("server", "check", "--cluster", "t", "--json")
     assert ran.code == 0, ran.stdout + ran.stderr
     report = ran.json()
     assert report["ok"] is True
     by_check = {(c["host"], c["check"]): c for c in report["checks"]}
-    for node in lab.hosts:
+    for node in sshds.hosts:
         for name in (
             "ssh login",
             "root or sudo",
@@ -186,12 +188,12 @@ def test_check_passes_on_every_server(cli: Cli, lab: SshdLab) -> None:
     assert by_check[("(cluster)", "clock skew")]["status"] == "pass"
 
 
-def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, lab: SshdLab) -> None:
+def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, sshds: SshdLab) -> None:
     """The identity node's stunnel port held by another program fails the check, by name."""
-    node = lab.hosts[0]
+    node = sshds.hosts[0]
     assert (
         cli(
-            *add_args(node, lab.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+            *add_args(node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
         ).code
         == 0
     )
@@ -215,12 +217,14 @@ def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, lab: SshdLab) -
     assert checks["port 389"]["status"] == "pass"
 
 
-def test_check_refuses_a_changed_host_key(cli: Cli, lab: SshdLab, tmp_path: Path) -> None:
+def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
     """node2's endpoint registered under node1's pinned key: a man in the middle, as seen."""
-    node1, node2 = lab.hosts[0], lab.hosts[1]
+    node1, node2 = sshds.hosts[0], sshds.hosts[1]
     assert (
         cli(
-            *add_args(node1, lab.client_key.path, "t", "--fingerprint", node1.host_key.fingerprint)
+            *add_args(
+                node1, sshds.client_key.path, "t", "--fingerprint", node1.host_key.fingerprint
+            )
         ).code
         == 0
     )
@@ -235,11 +239,11 @@ def test_check_refuses_a_changed_host_key(cli: Cli, lab: SshdLab, tmp_path: Path
     assert "refusing to connect" in ran.stderr
 
 
-def test_remove_needs_confirmation(cli: Cli, lab: SshdLab) -> None:
-    node = lab.hosts[0]
+def test_remove_needs_confirmation(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
     assert (
         cli(
-            *add_args(node, lab.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+            *add_args(node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
         ).code
         == 0
     )

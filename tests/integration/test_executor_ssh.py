@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def pool(lab: SshdLab, open_ssh: Connect) -> AsyncIterator[ConnectionPool]:
-    by_name = {h.target.name: h for h in lab.hosts}
+async def pool(sshds: SshdLab, open_ssh: Connect) -> AsyncIterator[ConnectionPool]:
+    by_name = {h.target.name: h for h in sshds.hosts}
 
     async def factory(name: str) -> Connection:
         return await open_ssh(by_name[name])

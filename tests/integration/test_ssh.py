@@ -256,12 +256,12 @@ async def test_unknown_host_key_is_never_trusted_blindly(node: SshdHost, open_ss
 
 @pytest.mark.parametrize("pinned_type", ["ed25519", "rsa"])
 async def test_changed_host_key_refuses_to_connect(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect, pinned_type: str, tmp_path: Path
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect, pinned_type: str, tmp_path: Path
 ) -> None:
     # A pinned key of another type than the server's fails during the key
     # exchange rather than at verification: it must be reported the same way.
     if pinned_type == "ed25519":
-        alien = lab.alien_host_key
+        alien = sshds.alien_host_key
     else:
         alien = HostKey.from_openssh(keygen(tmp_path / "rsa_host_key", key_type="rsa").public)
     with pytest.raises(HostKeyChanged) as caught:
@@ -274,9 +274,9 @@ async def test_changed_host_key_refuses_to_connect(
 
 
 async def test_any_of_several_pinned_keys_is_accepted(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect
 ) -> None:
-    connection = await open_ssh(node, pinned=[lab.alien_host_key, node.host_key])
+    connection = await open_ssh(node, pinned=[sshds.alien_host_key, node.host_key])
     await connection.close()
 
 
@@ -284,10 +284,10 @@ async def test_any_of_several_pinned_keys_is_accepted(
 
 
 async def test_a_key_not_in_authorized_keys_is_refused(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect
 ) -> None:
     with pytest.raises(AuthenticationFailed) as caught:
-        await open_ssh(node, credentials=lab.stranger_key.credentials())
+        await open_ssh(node, credentials=sshds.stranger_key.credentials())
     user = node.target.username
     assert str(caught.value) == (
         f"node1: SSH login as {user} refused: {node.target.endpoint} did not accept the private key"
@@ -296,11 +296,11 @@ async def test_a_key_not_in_authorized_keys_is_refused(
 
 
 async def test_wrong_passphrase_is_reported_without_the_passphrase(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect
 ) -> None:
     wrong = "not-the-passphrase-9f3a"
     with pytest.raises(AuthenticationFailed) as caught:
-        await open_ssh(node, credentials=lab.encrypted_key.credentials(passphrase=wrong))
+        await open_ssh(node, credentials=sshds.encrypted_key.credentials(passphrase=wrong))
     error = caught.value
     assert str(error).startswith(f"node1: the SSH private key for {node.target.username}@")
     assert "passphrase" in str(error).lower()
@@ -311,9 +311,9 @@ async def test_wrong_passphrase_is_reported_without_the_passphrase(
 
 
 async def test_missing_passphrase_says_to_add_it(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect
 ) -> None:
-    credentials = SshCredentials(private_key=Secret(lab.encrypted_key.private))
+    credentials = SshCredentials(private_key=Secret(sshds.encrypted_key.private))
     with pytest.raises(AuthenticationFailed) as caught:
         await open_ssh(node, credentials=credentials)
     assert caught.value.hint == "the key is encrypted: add its passphrase to the credentials"
@@ -325,10 +325,10 @@ async def test_no_credentials_at_all(node: SshdHost, open_ssh: Connect) -> None:
 
 
 async def test_secrets_never_show_in_errors_results_or_stderr_tail(
-    lab: SshdLab, node: SshdHost, open_ssh: Connect
+    sshds: SshdLab, node: SshdHost, open_ssh: Connect
 ) -> None:
     token = f"tok-{uuid.uuid4().hex}"
-    connection = await open_ssh(node, credentials=lab.encrypted_key.credentials())
+    connection = await open_ssh(node, credentials=sshds.encrypted_key.credentials())
     try:
         result = await connection.run(
             Command.script('echo "bad token $1" >&2; exit 3', Secret(token, "token"))
@@ -384,7 +384,7 @@ async def test_closed_port_is_host_unreachable(
 
 
 async def test_server_that_never_answers_is_connect_timeout(
-    lab: SshdLab, node: SshdHost, silent_listener: int
+    sshds: SshdLab, node: SshdHost, silent_listener: int
 ) -> None:
     from clustermgr.remote.ssh import connect
 
@@ -393,7 +393,7 @@ async def test_server_that_never_answers_is_connect_timeout(
     with pytest.raises(ConnectTimeout) as caught:
         await connect(
             target,
-            lab.client_key.credentials(),
+            sshds.client_key.credentials(),
             [node.host_key],
             connect_timeout=1,
             command_timeout=5,
@@ -405,9 +405,9 @@ async def test_server_that_never_answers_is_connect_timeout(
 # --- many hosts --------------------------------------------------------------------------
 
 
-async def test_run_on_hosts_reports_every_host(lab: SshdLab, open_ssh: Connect) -> None:
-    by_name = {host.target.name: host for host in lab.hosts}
-    ghost = unreachable(lab.hosts[0])
+async def test_run_on_hosts_reports_every_host(sshds: SshdLab, open_ssh: Connect) -> None:
+    by_name = {host.target.name: host for host in sshds.hosts}
+    ghost = unreachable(sshds.hosts[0])
     by_name["ghost"] = ghost
     opened: list[str] = []
 
@@ -425,7 +425,7 @@ async def test_run_on_hosts_reports_every_host(lab: SshdLab, open_ssh: Connect) 
         results = await run_on_hosts(["node1", "ghost", "node2", "node3"], port_of, limit=2)
         assert not results.ok
         assert list(results.succeeded) == ["node1", "node2", "node3"]
-        assert results.succeeded == {h.target.name: str(h.target.port) for h in lab.hosts}
+        assert results.succeeded == {h.target.name: str(h.target.port) for h in sshds.hosts}
         assert list(results.failed) == ["ghost"]
         assert isinstance(results.failed["ghost"], HostUnreachable)
 

@@ -155,7 +155,9 @@ def first_boot(boot: dict[str, Any], seed: dict[str, str]) -> None:
     write("/root/.ssh/authorized_keys", seed["authorized_keys"], 0o600)
     Path("/root/.ssh").chmod(0o700)
     for link in RC_DIR.glob("S*"):
-        link.unlink()  # a new server runs nothing but what is enabled on it
+        # A new server runs nothing but what is enabled on it; disabled the
+        # Debian way, so `update-rc.d NAME enable` turns a service back on.
+        run("update-rc.d", link.name[3:], "disable", check=False)
     FIRST_BOOT_MARK.parent.mkdir(parents=True, exist_ok=True)
     FIRST_BOOT_MARK.write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + "\n")
 

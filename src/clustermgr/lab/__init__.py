@@ -1,0 +1,1 @@
+"""The lab: a cluster's servers on one machine, with faults on demand."""

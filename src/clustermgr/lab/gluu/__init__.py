@@ -1,0 +1,1 @@
+"""Gluu look-alike parts of the lab: the directory's schema and data, and an oxAuth stand-in."""

@@ -1,0 +1,100 @@
+"""The lab for tests: brought up once per test session, always torn down.
+
+It uses its own prefix and subnet (``cmtest``, 10.232.0.0/24) and its own
+manager data folder, so it never meets a lab someone runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from clustermgr.lab import service
+from clustermgr.lab.config import LabConfig, LabHost
+from clustermgr.services.access import HostAccess
+from clustermgr.services.context import Manager
+from clustermgr.services.servers import open_access
+from clustermgr.settings import Settings
+
+TEST_PREFIX = "cmtest"
+TEST_SUBNET = "10.232.0.0/24"
+
+
+@dataclass
+class Lab:
+    """A running lab with the verbs tests need."""
+
+    config: LabConfig
+    settings: Settings
+
+    def host(self, name: str) -> LabHost:
+        return self.config.host(name)
+
+    def stop(self, name: str, *, power_cut: bool = False) -> None:
+        service.stop(self.config, name, power_cut=power_cut)
+
+    def start(self, name: str) -> None:
+        service.start(self.config, self.settings, name)
+
+    def partition(self, name: str) -> None:
+        service.partition(self.config, name)
+
+    def heal(self, name: str) -> None:
+        service.heal(self.config, name)
+
+    @asynccontextmanager
+    async def access(self) -> AsyncIterator[HostAccess]:
+        """SSH to the lab's hosts through the inventory, as the product does."""
+        manager = await Manager.open(self.settings)
+        try:
+            async with await open_access(manager, self.config.cluster) as access:
+                yield access
+        finally:
+            await manager.close()
+
+    async def sh(self, name: str, script: str) -> str:
+        """Run a shell script on a host over SSH; its stdout (fails on non-zero exit)."""
+        from clustermgr.remote.command import Command
+
+        async with self.access() as access:
+            conn = await access.connection(self.host(name).fqdn)
+            return (await conn.run(Command.script(script))).check().stdout
+
+
+def lab_config(state_dir: Path, **overrides: object) -> LabConfig:
+    options: dict[str, object] = {"prefix": TEST_PREFIX, "subnet": TEST_SUBNET, **overrides}
+    return LabConfig(state_dir=state_dir, **options)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def running_lab(base: Path) -> AsyncIterator[Lab]:
+    settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=60)
+    config = lab_config(base / "lab")
+    await service.down(config, settings)  # what a crashed earlier run may have left
+    try:
+        await service.up(config, settings)
+        yield Lab(config, settings)
+    finally:
+        await service.down(config, settings)
+
+
+def tcp_open(address: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
+    """Poll ``check`` until true, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout:g} s: {what or check}")
+        await asyncio.sleep(0.1)
