@@ -8,7 +8,10 @@ DEB_PACKAGES=(
   openssh-server openssh-client   # sshd for the test hosts, ssh-keygen
   iproute2 procps openssl         # ss, ps, certificates
   postgresql                      # the scale-out database, exercised by the tests
-  python3-venv
+  python3 python3-venv            # /usr/bin/python3 runs each lab host's PID 1
+  util-linux                      # unshare, nsenter, pivot_root for the lab
+  # What lab hosts run (they share this machine's /usr, each with its own disk):
+  slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
 )
 
 missing=()

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 CLUSTERMGR_TEST_PG_URL=$(scripts/postgres.sh)
 export CLUSTERMGR_TEST_PG_URL
-.venv/bin/ruff check src tests
-.venv/bin/ruff format --check src tests
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
 exec .venv/bin/pytest "$@"
