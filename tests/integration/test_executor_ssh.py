@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import Connect
 from sshd import SshdLab
 
 from clustermgr.plan.events import Event
@@ -15,6 +14,7 @@ from clustermgr.plan.model import FileChange, Outcome, Plan, Step
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.pool import ConnectionPool
+from conftest import Connect
 
 pytestmark = pytest.mark.integration
 

@@ -303,11 +303,15 @@ class Resp:
     ) -> Resp:
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
-            if tls is not None:
-                sock = tls.wrap_socket(sock, server_hostname=host)
         except OSError as exc:
             raise RedisError(f"cannot reach {host}:{port}: {exc}") from exc
-        return cls(sock)
+        if tls is None:
+            return cls(sock)
+        try:
+            return cls(tls.wrap_socket(sock, server_hostname=host))
+        except OSError as exc:
+            sock.close()
+            raise RedisError(f"TLS with {host}:{port} failed: {exc}") from exc
 
     def __enter__(self) -> Resp:
         return self
@@ -821,7 +825,6 @@ class OxAuthServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "oxAuth-lab-stand-in"
-    sys_version = ""
     timeout = 30  # idle keep-alive connections are closed after this
 
     def setup(self) -> None:
@@ -837,11 +840,19 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_PUT(self) -> None:
+        self._serve()  # routes answer 405 in the one error shape
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def version_string(self) -> str:
+        return self.server_version
+
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._send(Response(413, {"error": "invalid_request", "error_description": "too big"}))
-            self.close_connection = True
+        length = self._content_length()
+        if length is None:
+            self.close_connection = True  # the body cannot be skipped: drop the connection
             return
         request = Request(
             method=self.command,
@@ -851,6 +862,18 @@ class Handler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
         )
         self._send(cast(OxAuthServer, self.server).app.handle(request))
+
+    def _content_length(self) -> int | None:
+        """The body's length, or None after answering 400/413 for a bad or huge one."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if 0 <= length <= MAX_BODY:
+            return length
+        status, what = (413, "body too large") if length > MAX_BODY else (400, "bad length")
+        self._send(Response(status, {"error": "invalid_request", "error_description": what}))
+        return None
 
     def _send(self, response: Response) -> None:
         data = json.dumps(response.body).encode()
@@ -930,9 +953,9 @@ fi
 [ -x "$PYTHON" ] && [ -r "$APP" ] || exit 5
 
 do_start() {{
-    # OXAUTH_OPTS is split on blanks on purpose: one option per word.
+    # -I: no PYTHON* variables, no user site.  OXAUTH_OPTS is split on blanks on purpose.
     start-stop-daemon --start --quiet --oknodo --background --make-pidfile \\
-        --pidfile "$PIDFILE" --chdir / --exec "$PYTHON" -- "$APP" $OXAUTH_OPTS
+        --pidfile "$PIDFILE" --chdir / --exec "$PYTHON" -- -I "$APP" $OXAUTH_OPTS
 }}
 
 do_stop() {{
@@ -1049,22 +1072,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("Failed to start oxAuth: %s", exc)
         sys.stderr.write(f"oxauth: {exc}\n")
         return 1
+    try:
+        if args.pid_file:
+            _write_pidfile(args.pid_file)
+        serve_until_signalled(server)
+    except OSError as exc:
+        log.error("oxAuth failed: %s", exc)
+        return 1
+    finally:
+        server.server_close()
+        if args.pid_file:
+            _remove_pidfile(args.pid_file)
+    log.info("oxAuth stopped")
+    return 0
+
+
+def serve_until_signalled(server: OxAuthServer) -> None:
+    """Serve in a thread until SIGTERM or SIGINT, then stop accepting and return."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.pid_file:
-        _write_pidfile(args.pid_file)
     worker = threading.Thread(target=server.serve_forever, name="qtp-acceptor", daemon=True)
     worker.start()
-    log.info("oxAuth started: https://%s:%d, issuer %s", args.bind, args.port, server.app.issuer)
+    host, port = server.server_address[:2]
+    log.info("oxAuth started: https://%s:%s, issuer %s", host, port, server.app.issuer)
     stop.wait()
     log.info("Stopping oxAuth")
     server.shutdown()
-    server.server_close()
-    if args.pid_file:
-        _remove_pidfile(args.pid_file)
-    log.info("oxAuth stopped")
-    return 0
 
 
 def _write_pidfile(path: str) -> None:

@@ -1,0 +1,59 @@
+"""Fixtures for the Gluu look-alike: a slapd, a Redis and the oxAuth stand-in per test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from gluu_lab import (
+    App,
+    Redis,
+    Slapd,
+    Tls,
+    build_app,
+    build_redis,
+    build_slapd,
+    make_tls,
+    missing_tools,
+)
+
+
+@pytest.fixture(scope="session")
+def tools() -> None:
+    reason = missing_tools()
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def tls(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def slapd(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """A slapd loaded from our renderers: Gluu schema, o=gluu, NATIVE_PERSISTENCE cache."""
+    server = build_slapd(tmp_path_factory.mktemp("slapd"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
+    server = build_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def app(slapd: Slapd, tls: Tls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The stand-in, HTTPS on a free loopback port, reading ``slapd``."""
+    running = build_app(tmp_path_factory.mktemp("oxauth"), slapd, tls)
+    try:
+        yield running
+    finally:
+        running.stop()
