@@ -16,6 +16,8 @@ from pathlib import Path
 
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig, LabHost
+from clustermgr.redact import Secret
+from clustermgr.remote.command import Command
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
@@ -57,13 +59,14 @@ class Lab:
         finally:
             await manager.close()
 
-    async def sh(self, name: str, script: str) -> str:
-        """Run a shell script on a host over SSH; its stdout (fails on non-zero exit)."""
-        from clustermgr.remote.command import Command
+    async def sh(self, name: str, script: str, *args: str | Secret) -> str:
+        """Run a shell script (arguments in $1...) on a host over SSH; its stdout.
 
+        Fails on a non-zero exit status.
+        """
         async with self.access() as access:
             conn = await access.connection(self.host(name).fqdn)
-            return (await conn.run(Command.script(script))).check().stdout
+            return (await conn.run(Command.script(script, *args))).check().stdout
 
 
 def lab_config(state_dir: Path, **overrides: object) -> LabConfig:

@@ -42,15 +42,20 @@ async def test_up_again_is_harmless(lab: Lab) -> None:
 async def test_host_sees_only_its_own_processes_and_files(lab: Lab) -> None:
     out = await lab.sh(
         "idp1",
-        "ps -e -o pid=,comm= ; echo ---; ls -A /root; echo ---; "
-        f"ls {lab.config.state_dir} {lab.settings.data_dir} 2>&1 || true",
+        'ps -e -o pid=,args= ; echo ---; ls -A /root; echo ---; ls "$1" "$2" 2>&1 || true',
+        str(lab.config.state_dir),
+        str(lab.settings.data_dir),
     )
     processes, root_files, hidden = out.split("---\n")
-    pids = {int(line.split()[0]) for line in processes.splitlines()}
-    assert 1 in pids and max(pids) < 1000, "its own PID namespace"
-    assert "sshd" in processes
+    inits = [line.split(None, 1) for line in processes.splitlines() if "hostinit.py" in line]
+    assert [pid for pid, _ in inits] == ["1"], "one init, its own, as PID 1"
+    assert "hosts/idp1/boot.json" in inits[0][1]
+    assert all(hosts.init_pid(h.netns) for h in lab.config.hosts()), "the others run too"
+    runner = Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    assert runner not in processes, "the machine's own processes are not visible"
+    assert "slapd" in processes and "nginx: master" in processes, "its own services are"
     assert root_files.split() == [".ssh"], "an empty /root of its own"
-    assert "No such file" in hidden or hidden.strip() == "", "the manager's files are hidden"
+    assert hidden.count("No such file or directory") == 2, "the manager's files are hidden"
 
 
 async def test_etc_change_stays_on_its_host(lab: Lab) -> None:

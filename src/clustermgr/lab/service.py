@@ -21,6 +21,10 @@ from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.lab import hosts, net
 from clustermgr.lab.config import HostState, LabConfig, LabHost
 from clustermgr.lab.net import LabError
+from clustermgr.lab.provision import lab_plan, lab_secrets
+from clustermgr.plan.events import Event, EventKind
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import ApplyReport, Outcome, Plan
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey
 from clustermgr.services import clusters, servers
@@ -86,18 +90,49 @@ async def up(config: LabConfig, settings: Settings, say: Say = quiet) -> list[Ho
     net.ensure_bridge(config)
     lab_hosts = config.hosts()
     for host in lab_hosts:
-        partitioned = (config.host_dir(host.name) / "partitioned").exists()
-        net.ensure_host_network(config, host, partitioned=partitioned)
+        net.ensure_host_network(config, host, partitioned=_partitioned(config, host))
         boot_file = hosts.prepare(config, host, hidden_from_hosts(config, settings))
         if hosts.init_pid(host.netns) is None:
             say(f"booting {host.name} ({host.address})")
             hosts.boot(config, host, boot_file)
     for host in lab_hosts:
-        if not (config.host_dir(host.name) / "partitioned").exists():
+        if not _partitioned(config, host):
             await asyncio.to_thread(hosts.wait_for_ssh, host)
     say(f"{len(lab_hosts)} hosts answer SSH ({time.monotonic() - started:.1f} s)")
     await register(config, settings, say)
+    await provision(config, settings, say)
+    say(f"lab ready in {time.monotonic() - started:.1f} s")
     return status(config)
+
+
+async def provision(config: LabConfig, settings: Settings, say: Say = quiet) -> ApplyReport:
+    """Make the identity nodes miniature Gluu nodes (idempotent)."""
+    plan = lab_plan(config, lab_secrets(config))
+    reachable = {h.fqdn for h in config.hosts() if not _partitioned(config, h)}
+    plan = Plan(plan.title, tuple(s for s in plan.steps if s.host in reachable))
+
+    def progress(event: Event) -> None:
+        if event.kind is EventKind.STEP_FINISHED and event.outcome is not Outcome.UNCHANGED:
+            say(f"{event.host}: {event.message}")
+
+    manager = await Manager.open(settings)
+    try:
+        async with await servers.open_access(manager, config.cluster) as access:
+            report = await Executor(access.connection, progress).apply(plan)
+    finally:
+        await manager.close()
+    if not report.ok:
+        failed = [
+            f"{r.host}: {r.title}: {r.reason} {r.stderr_tail}".strip()
+            for r in report.all()
+            if r.outcome is Outcome.FAILED
+        ]
+        raise LabError("provisioning the lab's Gluu nodes failed: " + "; ".join(failed))
+    return report
+
+
+def _partitioned(config: LabConfig, host: LabHost) -> bool:
+    return (config.host_dir(host.name) / "partitioned").exists()
 
 
 async def register(config: LabConfig, settings: Settings, say: Say = quiet) -> None:
@@ -195,7 +230,7 @@ def start(config: LabConfig, settings: Settings, name: str) -> LabHost:
     host = _existing(config, name)
     boot_file = hosts.prepare(config, host, hidden_from_hosts(config, settings))
     hosts.boot(config, host, boot_file)
-    if not (config.host_dir(host.name) / "partitioned").exists():
+    if not _partitioned(config, host):
         hosts.wait_for_ssh(host)
     return host
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from gluu_lab import (
@@ -15,6 +16,7 @@ from gluu_lab import (
     build_slapd,
     make_tls,
     missing_tools,
+    write_zipapp,
 )
 
 
@@ -28,6 +30,12 @@ def tools() -> None:
 @pytest.fixture(scope="session")
 def tls(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Tls:
     return make_tls(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def pyz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stand-in's zipapp, built once: every app in these tests runs from it."""
+    return write_zipapp(tmp_path_factory.mktemp("bundle"))
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +58,11 @@ def redis(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Red
 
 
 @pytest.fixture(scope="module")
-def app(slapd: Slapd, tls: Tls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The stand-in, HTTPS on a free loopback port, reading ``slapd``."""
-    running = build_app(tmp_path_factory.mktemp("oxauth"), slapd, tls)
+def app(
+    slapd: Slapd, tls: Tls, pyz: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
+    """The stand-in from its zipapp, HTTPS on a free loopback port, reading ``slapd``."""
+    running = build_app(tmp_path_factory.mktemp("oxauth"), slapd, tls, pyz)
     try:
         yield running
     finally:

@@ -3,9 +3,10 @@
 Each daemon runs as a child of the test process in its own temporary directory
 (config, database, socket, logs), on a free 127.0.0.1 port; the machine's own
 /etc/ldap, /etc/redis and services are never touched.  Teardown stops exactly
-the processes started here, by PID.  The app runs under ``/usr/bin/python3 -I``,
-the interpreter lab hosts have, which proves it needs nothing but the standard
-library.
+the processes started here, by PID.  The app runs as lab hosts get it: the
+zipapp of :func:`~clustermgr.lab.gluu.bundle.oxauth_zipapp` under
+``/usr/bin/python3 -I``, the interpreter lab hosts have, which proves the bundle
+works and the app needs nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from clustermgr.lab.gluu import directory, oxauth
+from clustermgr.lab.gluu.bundle import oxauth_zipapp
 
 SLAPD = "/usr/sbin/slapd"
 REDIS_SERVER = "/usr/bin/redis-server"
 PYTHON = "/usr/bin/python3"
-APP = Path(oxauth.__file__)
 TOOLS = ("slapadd", "slaptest", "ldapsearch", "ldapmodify", "ldapadd", "ldapwhoami", "openssl")
 READY_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -299,11 +300,22 @@ def build_redis(home: Path) -> Redis:
 # --- The oxAuth stand-in -------------------------------------------------------------
 
 
+def write_zipapp(home: Path) -> Path:
+    """The stand-in as lab hosts get it: ``oxauth_zipapp()`` written to ``home/oxauth.pyz``."""
+    home.mkdir(parents=True, exist_ok=True)
+    pyz = home / "oxauth.pyz"
+    pyz.write_bytes(oxauth_zipapp())
+    pyz.chmod(0o755)
+    return pyz
+
+
 @dataclass
 class App:
     home: Path
     port: int
     tls: Tls
+    #: The zipapp to run (see :func:`write_zipapp`).
+    pyz: Path
     process: subprocess.Popen[bytes] | None = None
     extra_args: list[str] = field(default_factory=list)
 
@@ -336,7 +348,7 @@ class App:
     def start(self) -> None:
         out = (self.home / "app.out").open("ab")
         self.process = subprocess.Popen(
-            [PYTHON, "-I", str(APP), *self.args(), "--pid-file", str(self.pid_file)],
+            [PYTHON, "-I", str(self.pyz), *self.args(), "--pid-file", str(self.pid_file)],
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -395,14 +407,14 @@ class App:
         return {p.name: p.read_text() for p in sorted(self.log_dir.glob("*.log"))}
 
 
-def build_app(home: Path, slapd: Slapd, tls: Tls) -> App:
-    """The stand-in pointed at ``slapd`` by a rendered ox-ldap.properties, started and ready."""
+def build_app(home: Path, slapd: Slapd, tls: Tls, pyz: Path) -> App:
+    """The zipapp ``pyz`` pointed at ``slapd`` by a rendered ox-ldap.properties, started."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "ox-ldap.properties").write_text(
         directory.ox_ldap_properties(
             servers=[f"127.0.0.1:{slapd.port}"], bind_dn=ROOT_DN, bind_password=ROOT_PASSWORD
         )
     )
-    app = App(home, free_port(), tls)
+    app = App(home, free_port(), tls, pyz)
     app.start()
     return app

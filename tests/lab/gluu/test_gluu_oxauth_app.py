@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from gluu_lab import (
     ADMIN_PASSWORD,
-    APP,
     ISSUER_HOST,
     PYTHON,
     REDIS_PASSWORD,
@@ -204,10 +203,12 @@ def test_an_unreachable_redis_makes_logins_503(
     assert 'Login of "admin" failed: Redis' in app.logs()["oxauth.log"]
 
 
-def test_health_check_reports_offline_while_slapd_is_down(tls: Tls, tmp_path: Path) -> None:
+def test_health_check_reports_offline_while_slapd_is_down(
+    tls: Tls, pyz: Path, tmp_path: Path
+) -> None:
     """Its own slapd and app: stopping the directory must not disturb the other tests."""
     slapd = build_slapd(tmp_path / "slapd")
-    app = build_app(tmp_path / "oxauth", slapd, tls)
+    app = build_app(tmp_path / "oxauth", slapd, tls, pyz)
     try:
         assert app.get(HEALTH)[0] == 200
         slapd.stop()
@@ -240,9 +241,9 @@ def _alive(pid: int) -> bool:
 
 
 def test_init_script_starts_reports_and_stops_the_app(
-    slapd: Slapd, tls: Tls, tmp_path: Path
+    slapd: Slapd, tls: Tls, pyz: Path, tmp_path: Path
 ) -> None:
-    app = App(tmp_path, free_port(), tls)
+    app = App(tmp_path, free_port(), tls, pyz)
     (tmp_path / "ox-ldap.properties").write_text(
         directory.ox_ldap_properties(
             servers=[f"127.0.0.1:{slapd.port}"],
@@ -257,7 +258,7 @@ def test_init_script_starts_reports_and_stops_the_app(
     script = tmp_path / "oxauth.init"
     script.write_text(
         oxauth.init_script(
-            python=PYTHON, app_path=str(APP), pidfile=str(pidfile), defaults_file=str(defaults)
+            python=PYTHON, app_path=str(pyz), pidfile=str(pidfile), defaults_file=str(defaults)
         )
     )
 

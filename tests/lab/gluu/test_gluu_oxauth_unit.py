@@ -83,10 +83,10 @@ def test_log_lines_look_like_log4j() -> None:
 
 
 def test_init_script_has_an_lsb_header_and_valid_syntax(tmp_path: Any) -> None:
-    text = oxauth.init_script(app_path="/opt/my app/oxauth.py")
+    text = oxauth.init_script(app_path="/opt/my app/oxauth.pyz")
     assert text.startswith("#!/bin/sh\n### BEGIN INIT INFO\n")
     assert "# Required-Start:    $network slapd\n" in text
-    assert "APP='/opt/my app/oxauth.py'\n" in text
+    assert "APP='/opt/my app/oxauth.pyz'\n" in text
     assert "--retry TERM/5/KILL/5" in text
     script = tmp_path / "oxauth"
     script.write_text(text)

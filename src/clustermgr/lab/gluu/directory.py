@@ -41,7 +41,9 @@ from clustermgr.lab.gluu.oxauth import (
     OXAUTH_PIDFILE,
     SECRET_ENCODING,
     SUFFIX,
+    defaults_text,
     encode_secret,
+    init_script,
     ldif_attr,
 )
 
@@ -61,7 +63,9 @@ __all__ = [
     "SUFFIX",
     "base_data_ldif",
     "cache_config_change_ldif",
+    "defaults_text",
     "gluu_schema_ldif",
+    "init_script",
     "native_cache_config",
     "ox_ldap_properties",
     "redis_cache_config",

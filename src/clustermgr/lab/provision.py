@@ -1,0 +1,244 @@
+"""Make lab identity nodes miniature Gluu nodes, through the product's own executor.
+
+What a Gluu 4 node shows from the outside, on each identity node:
+
+- OpenLDAP holding ``o=gluu`` (Gluu's schema, ``ou=configuration`` with the
+  ``oxCacheConfiguration`` JSON, ``ou=people`` with an admin, ``ou=cache``),
+  on ``ldap://`` and ``ldapi://``;
+- ``/etc/gluu/conf/ox-ldap.properties`` naming the directory;
+- the stand-in identity app behind a web server on 443, as oxAuth sits behind
+  Apache on a real node (here nginx on 443, the app on 127.0.0.1:8081);
+- every service enabled, so a host that reboots comes back serving.
+
+The steps are ordinary plan steps applied over SSH, so provisioning is
+idempotent: a second ``lab up`` reports every step unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from clustermgr.lab.config import LabConfig, LabHost
+from clustermgr.lab.gluu import directory as gluu
+from clustermgr.lab.gluu.bundle import oxauth_zipapp
+from clustermgr.plan.model import FileChange, Plan, Step
+from clustermgr.redact import Secret
+from clustermgr.remote.command import Command
+
+APP_PORT = 8081  # where oxAuth's Jetty listens on a Gluu node
+LAB_DIR = "/etc/gluu/lab"
+CONFIG_LDIF = f"{LAB_DIR}/slapd-config.ldif"
+DATA_LDIF = f"{LAB_DIR}/base-data.ldif"
+DB_DIR = "/var/lib/ldap/gluu"
+SLAPD_DIR = "/etc/ldap/slapd.d"
+NGINX_SITE = "/etc/nginx/conf.d/gluu-httpd.conf"
+LDAP_URL = "ldap://localhost:389"
+
+SLAPD_DEFAULTS = """\
+# Written by the clustermgr lab.
+SLAPD_CONF=
+SLAPD_USER="openldap"
+SLAPD_GROUP="openldap"
+SLAPD_PIDFILE=
+SLAPD_SERVICES="ldap:/// ldapi:///"
+SLAPD_SENTINEL_FILE=/etc/ldap/noslapd
+SLAPD_OPTIONS=""
+"""
+
+NGINX_HTTPD = f"""\
+# The node's web front, as Apache is on a Gluu node: TLS on 443, the identity
+# app behind it. Written by the clustermgr lab.
+server {{
+    listen 443 ssl default_server;
+    server_name _;
+    ssl_certificate {gluu.HTTPD_CERT};
+    ssl_certificate_key {gluu.HTTPD_KEY};
+    location / {{
+        proxy_pass https://127.0.0.1:{APP_PORT};
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto https;
+    }}
+}}
+"""
+
+# Replaces the Debian directory (dc=nodomain) with the Gluu one, atomically for
+# slapd: the new cn=config is built aside, then swapped in; the old one is kept.
+LOAD_DIRECTORY = """\
+set -e
+service slapd stop >/dev/null 2>&1 || true
+new="$1.new"; rm -rf "$new" "$2"; mkdir -p "$new" "$2"
+slapadd -q -n0 -F "$new" -l "$3"
+slapadd -q -n1 -F "$new" -l "$4"
+chown -R openldap:openldap "$new" "$2"
+install -d -o openldap -g openldap /var/run/slapd  # on tmpfs: gone after a reboot
+if [ -d "$1" ] && [ ! -d "$1.debian" ]; then mv "$1" "$1.debian"; else rm -rf "$1"; fi
+mv "$new" "$1"
+"""
+
+SELF_SIGNED_CERT = """\
+set -e
+mkdir -p "$(dirname "$1")"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+  -subj "/CN=$3" -addext "subjectAltName=DNS:$3" -keyout "$2" -out "$1" 2>/dev/null
+chmod 600 "$2"
+"""
+
+
+@dataclass(frozen=True)
+class LabSecrets:
+    """The lab's Gluu passwords: the directory manager's and the admin user's."""
+
+    ldap_admin: Secret
+    admin: Secret
+
+
+def lab_secrets(config: LabConfig) -> LabSecrets:
+    """Generated once per lab, kept in the lab's folder (0600), reused by every node."""
+    path = config.state_dir / "secrets.json"
+    if not path.exists():
+        values = {"ldap_admin": secrets.token_urlsafe(18), "admin": secrets.token_urlsafe(18)}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(values, out)
+    data = json.loads(Path(path).read_text())
+    return LabSecrets(
+        Secret(data["ldap_admin"], label="lab-ldap-admin"), Secret(data["admin"], label="lab-admin")
+    )
+
+
+def _enable_and_start(host: str, service: str) -> Step:
+    return Step(
+        host=host,
+        title=f"enable and start {service}",
+        reason=f"{service} runs on a Gluu node, also after a reboot",
+        commands=(
+            # `defaults` creates the links of a new service (a no-op when they
+            # exist), `enable` turns disabled ones back on.
+            Command.script('update-rc.d "$1" defaults && update-rc.d "$1" enable', service),
+            Command.of("service", service, "restart"),
+        ),
+        check=Command.script(
+            'ls /etc/rc2.d/S*"$1" >/dev/null 2>&1 && service "$1" status', service
+        ),
+        unchanged_reason=f"{service} is enabled and running",
+    )
+
+
+def identity_node_plan(host: LabHost, lab: LabSecrets) -> Plan:
+    """Everything that makes ``host`` a miniature Gluu node."""
+    name = host.fqdn
+    # Hashes are salted at random: render them from stable salts, or every
+    # `lab up` would see "changed" files and reload the directory.
+    salt = host.fqdn.encode()[:8].ljust(8, b"\0")
+    config_ldif = gluu.slapd_config_ldif(
+        root_pw_hash=gluu.ssha_password(lab.ldap_admin.reveal(), salt=salt),
+        db_dir=DB_DIR,
+        extra_schema=gluu.gluu_schema_ldif(),
+    )
+    data_ldif = gluu.base_data_ldif(
+        admin_password_hash=gluu.ssha_password(lab.admin.reveal(), salt=salt),
+        cache_config=gluu.native_cache_config(),
+    )
+    properties = gluu.ox_ldap_properties(
+        servers=["localhost:389"], bind_dn=gluu.ROOT_DN, bind_password=lab.ldap_admin.reveal()
+    )
+    options = ["--bind", "127.0.0.1", "--port", str(APP_PORT), "--hostname", name]
+    steps = (
+        Step(
+            name,
+            "write the directory's LDIF",
+            "the Gluu directory of this node",
+            files=(
+                FileChange(CONFIG_LDIF, config_ldif.encode(), mode=0o600, sensitive=True),
+                FileChange(DATA_LDIF, data_ldif.encode(), mode=0o600, sensitive=True),
+            ),
+        ),
+        Step(
+            name,
+            "load the Gluu directory",
+            "o=gluu replaces the Debian default directory",
+            commands=(Command.script(LOAD_DIRECTORY, SLAPD_DIR, DB_DIR, CONFIG_LDIF, DATA_LDIF),),
+            check=Command.script(
+                'test -s "$1/data.mdb" && grep -rqs "o=gluu" "$2/cn=config"', DB_DIR, SLAPD_DIR
+            ),
+            unchanged_reason="o=gluu is loaded",
+            verify=Command.of("slaptest", "-Q", "-u", "-F", SLAPD_DIR),
+        ),
+        Step(
+            name,
+            "configure slapd",
+            "LDAP on ldap:/// and ldapi:///",
+            files=(FileChange("/etc/default/slapd", SLAPD_DEFAULTS.encode()),),
+        ),
+        _enable_and_start(name, "slapd"),
+        Step(
+            name,
+            f"write {gluu.OX_LDAP_PROPERTIES}",
+            "how the identity app finds LDAP",
+            files=(
+                FileChange(
+                    gluu.OX_LDAP_PROPERTIES, properties.encode(), mode=0o600, sensitive=True
+                ),
+            ),
+        ),
+        Step(
+            name,
+            "create the HTTPS certificate",
+            "the node's web front serves TLS",
+            commands=(Command.script(SELF_SIGNED_CERT, gluu.HTTPD_CERT, gluu.HTTPD_KEY, name),),
+            check=Command.of("test", "-s", gluu.HTTPD_CERT),
+            unchanged_reason="the certificate exists",
+        ),
+        Step(
+            name,
+            "install the identity app",
+            "oxAuth stand-in (lab only)",
+            files=(
+                FileChange(gluu.OXAUTH_APP, oxauth_zipapp(), mode=0o755),
+                FileChange(gluu.OXAUTH_INIT_SCRIPT, gluu.init_script().encode(), mode=0o755),
+                FileChange(gluu.OXAUTH_DEFAULTS, gluu.defaults_text(options).encode()),
+            ),
+            commands=(
+                Command.script(
+                    "service oxauth status >/dev/null 2>&1 && service oxauth restart || true"
+                ),
+            ),
+        ),
+        _enable_and_start(name, "oxauth"),
+        Step(
+            name,
+            "configure the web front",
+            "TLS on 443 in front of the identity app",
+            files=(
+                FileChange(
+                    NGINX_SITE,
+                    NGINX_HTTPD.encode(),
+                    validate=lambda _: Command.of("nginx", "-t", "-q"),
+                    validate_in_place=True,
+                ),
+            ),
+            commands=(
+                Command.of("rm", "-f", "/etc/nginx/sites-enabled/default"),
+                Command.script(
+                    "service nginx status >/dev/null 2>&1 && service nginx reload || true"
+                ),
+            ),
+        ),
+        _enable_and_start(name, "nginx"),
+    )
+    return Plan(f"lab Gluu node {name}", steps)
+
+
+def lab_plan(config: LabConfig, lab: LabSecrets) -> Plan:
+    steps = [
+        s
+        for h in config.hosts()
+        if h.role.value == "identity"
+        for s in identity_node_plan(h, lab).steps
+    ]
+    return Plan("lab Gluu nodes", tuple(steps))

@@ -1,0 +1,146 @@
+"""Lab identity nodes look like Gluu nodes from the outside: LDAP, the identity app, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+from clustermgr.lab import service
+from clustermgr.lab.gluu import directory as gluu
+from clustermgr.lab.provision import lab_secrets
+from clustermgr.plan.model import Outcome
+from labfixture import Lab, eventually, tcp_open
+
+pytestmark = pytest.mark.integration
+
+LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
+
+
+async def https(
+    lab: Lab, node: str, path: str, body: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """A request to the node's port 443, trusting exactly the node's own certificate."""
+    cert = await lab.sh(node, f"cat {gluu.HTTPD_CERT}")
+    ctx = ssl.create_default_context(cadata=cert)
+    ctx.check_hostname = False  # we dial the address; the pinned certificate is the check
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"https://{lab.host(node).address}{path}",
+        data=data,
+        headers={"Content-Type": "application/json"},
+    )
+
+    def call() -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(request, context=ctx, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    return await asyncio.to_thread(call)
+
+
+async def login(lab: Lab, node: str, password: str | None = None) -> tuple[int, Any]:
+    secret = password if password is not None else lab_secrets(lab.config).admin.reveal()
+    return await https(lab, node, "/oxauth/restv1/login", {"username": "admin", "password": secret})
+
+
+async def set_cache(lab: Lab, node: str, config: dict[str, Any], revision: int) -> None:
+    """Change oxCacheConfiguration as an administrator does: bound as the directory manager."""
+    change = gluu.cache_config_change_ldif(cache_config=config, revision=revision)
+    await lab.sh(
+        node,
+        'umask 077; printf %s "$1" > /run/bindpw\n'
+        'printf %s "$2" | ldapmodify -x -H ldapi:/// -D "$3" -y /run/bindpw; rc=$?\n'
+        "rm -f /run/bindpw; exit $rc",
+        lab_secrets(lab.config).ldap_admin, change, gluu.ROOT_DN,
+    )
+
+
+async def test_second_provisioning_changes_nothing(lab: Lab) -> None:
+    report = await service.provision(lab.config, lab.settings)
+    assert {r.outcome for r in report.all()} == {Outcome.UNCHANGED}
+    assert len(list(report.all())) > 10
+
+
+async def test_directory_holds_the_gluu_tree(lab: Lab) -> None:
+    out = await lab.sh("idp1", f"{LDAPI} -b o=gluu -s one dn")
+    assert {line for line in out.splitlines() if line} >= {
+        "dn: ou=configuration,o=gluu",
+        "dn: ou=people,o=gluu",
+        "dn: ou=cache,o=gluu",
+    }
+    config = await lab.sh(
+        "idp2", f"{LDAPI} -o ldif-wrap=no -b ou=configuration,o=gluu -s base oxCacheConfiguration"
+    )
+    value = config.split("oxCacheConfiguration: ", 1)[1].splitlines()[0]
+    assert json.loads(value)["cacheProviderType"] == "NATIVE_PERSISTENCE"
+    properties = await lab.sh("idp1", f"cat {gluu.OX_LDAP_PROPERTIES}")
+    assert "servers: localhost:389" in properties
+    assert lab_secrets(lab.config).ldap_admin.reveal() not in properties, "stored encoded"
+
+
+async def test_discovery_and_health_answer_on_443(lab: Lab) -> None:
+    status, discovery = await https(lab, "idp1", "/.well-known/openid-configuration")
+    assert status == 200 and discovery["issuer"] == "https://idp1.lab.test"
+    status, health = await https(lab, "idp2", "/oxauth/restv1/health-check")
+    assert (status, health) == (200, {"status": "running", "db_status": "online"})
+
+
+async def test_sessions_in_ldap_then_in_redis_then_back(lab: Lab) -> None:
+    status, session = await login(lab, "idp1")
+    assert status == 200 and session["cache"] == "NATIVE_PERSISTENCE"
+    entry = await lab.sh("idp1", f"{LDAPI} -b ou=cache,o=gluu '(uuid={session['session_id']})' dn")
+    assert f"uuid={session['session_id']},ou=cache,o=gluu" in entry
+    status, found = await https(lab, "idp1", f"/oxauth/restv1/session/{session['session_id']}")
+    assert status == 200 and found["user"] == "admin"
+
+    await lab.sh("idp1", "service redis-server start >/dev/null")
+    try:
+        await set_cache(lab, "idp1", gluu.redis_cache_config("localhost:6379"), revision=2)
+        deadline = time.monotonic() + 10
+        while (session := (await login(lab, "idp1"))[1])["cache"] != "REDIS":
+            assert time.monotonic() < deadline, "the app did not switch to Redis"
+        stored = await lab.sh("idp1", f"redis-cli GET session_{session['session_id']}")
+        assert json.loads(stored)["user"] == "admin"
+        status, found = await https(lab, "idp1", f"/oxauth/restv1/session/{session['session_id']}")
+        assert status == 200 and found["session_id"] == session["session_id"]
+    finally:
+        await set_cache(lab, "idp1", gluu.native_cache_config(), revision=3)
+        await lab.sh("idp1", "service redis-server stop >/dev/null")
+    deadline = time.monotonic() + 10
+    while (await login(lab, "idp1"))[1]["cache"] != "NATIVE_PERSISTENCE":
+        assert time.monotonic() < deadline, "the app did not switch back to LDAP"
+    log = await lab.sh("idp1", f"cat {gluu.OXAUTH_LOG_DIR}/{gluu.OXAUTH_LOG}")
+    assert "REDIS" in log and "NATIVE_PERSISTENCE" in log
+
+
+async def test_wrong_password_is_refused_and_audited_without_the_password(lab: Lab) -> None:
+    status, answer = await login(lab, "idp2", password="Wr0ng-Passw0rd-in-test")
+    assert status == 401 and answer["error"]
+    audit = await lab.sh("idp2", f"cat {gluu.OXAUTH_LOG_DIR}/{gluu.OXAUTH_AUDIT_LOG}")
+    assert "admin" in audit and "fail" in audit.lower()
+    logs = audit + await lab.sh("idp2", f"cat {gluu.OXAUTH_LOG_DIR}/{gluu.OXAUTH_LOG}")
+    assert "Wr0ng-Passw0rd-in-test" not in logs
+    assert lab_secrets(lab.config).admin.reveal() not in logs
+
+
+async def test_power_cut_gluu_node_comes_back_serving(lab: Lab) -> None:
+    host = lab.host("idp2")
+    lab.stop("idp2", power_cut=True)
+    assert not tcp_open(host.address, 443)
+    lab.start("idp2")
+    await eventually(lambda: tcp_open(host.address, 443), what="idp2 serves 443 again")
+    deadline = time.monotonic() + 15
+    while (await https(lab, "idp2", "/oxauth/restv1/health-check"))[0] != 200:
+        assert time.monotonic() < deadline, "idp2 not healthy after the reboot"
+        await asyncio.sleep(0.2)
+    status, session = await login(lab, "idp2")
+    assert status == 200 and session["node"] == "idp2.lab.test"
