@@ -60,7 +60,9 @@ async def set_cache(lab: Lab, node: str, config: dict[str, Any], revision: int) 
         'umask 077; printf %s "$1" > /run/bindpw\n'
         'printf %s "$2" | ldapmodify -x -H ldapi:/// -D "$3" -y /run/bindpw; rc=$?\n'
         "rm -f /run/bindpw; exit $rc",
-        lab_secrets(lab.config).ldap_admin, change, gluu.ROOT_DN,
+        lab_secrets(lab.config).ldap_admin,
+        change,
+        gluu.ROOT_DN,
     )
 
 
