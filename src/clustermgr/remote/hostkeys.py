@@ -54,25 +54,31 @@ async def scan_host_key(
         key = await asyncssh.get_server_host_key(
             target.address, target.port, config=None, options=options
         )
-    except TimeoutError:
-        # Checked before OSError: TimeoutError is one of its subclasses.
-        raise ConnectTimeout(
-            target.name,
-            f"no SSH answer from {target.endpoint} within {timeout:g} s",
-            hint=UNREACHABLE_HINT,
-        ) from None
     except (OSError, asyncssh.Error) as exc:
-        raise HostUnreachable(
-            target.name,
-            f"cannot read the SSH host key of {target.endpoint}: {failure_reason(exc)}",
-            hint=UNREACHABLE_HINT,
-        ) from None
+        raise unreachable(target, exc, timeout, "read the SSH host key of") from None
     if key is None:
         # Only possible with GSS key exchange, which we disable.
         raise HostUnreachable(
             target.name, f"{target.endpoint} presented no host key during the key exchange"
         )
     return HostKey.from_ssh_key(key)
+
+
+def unreachable(
+    target: SshTarget, exc: BaseException, timeout: float, doing: str
+) -> HostUnreachable:
+    """The error for a connection that failed before login: timed out, or why not."""
+    if isinstance(exc, TimeoutError):  # an OSError too: decided first
+        return ConnectTimeout(
+            target.name,
+            f"could not {doing} {target.endpoint} within {timeout:g} s",
+            hint=UNREACHABLE_HINT,
+        )
+    return HostUnreachable(
+        target.name,
+        f"cannot {doing} {target.endpoint}: {failure_reason(exc)}",
+        hint=UNREACHABLE_HINT,
+    )
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -25,7 +25,6 @@ import asyncssh
 from clustermgr.errors import (
     AuthenticationFailed,
     CommandTimeout,
-    ConnectTimeout,
     HostKeyChanged,
     HostKeyUnknown,
     HostUnreachable,
@@ -34,7 +33,7 @@ from clustermgr.errors import (
 from clustermgr.redact import redact
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
-from clustermgr.remote.hostkeys import UNREACHABLE_HINT, failure_reason, scan_host_key
+from clustermgr.remote.hostkeys import failure_reason, scan_host_key, unreachable
 from clustermgr.remote.result import Result
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
@@ -361,19 +360,8 @@ async def connect(
         raise await _host_key_changed(target, pinned, connect_timeout, exc) from None
     except asyncssh.PermissionDenied:
         raise _login_refused(target, credentials) from None
-    except TimeoutError:
-        # Before OSError: TimeoutError is one of its subclasses.
-        raise ConnectTimeout(
-            target.name,
-            f"no SSH login to {target.endpoint} within {connect_timeout:g} s",
-            hint=UNREACHABLE_HINT,
-        ) from None
     except (OSError, asyncssh.Error) as exc:
-        raise HostUnreachable(
-            target.name,
-            f"cannot connect to {target.endpoint}: {failure_reason(exc)}",
-            hint=UNREACHABLE_HINT,
-        ) from None
+        raise unreachable(target, exc, connect_timeout, "connect to") from None
     return SshConnection(target, ssh, command_timeout=command_timeout, max_sessions=max_sessions)
 
 
@@ -439,11 +427,7 @@ async def _host_key_changed(
             continue
     if failure is not None and (presented is None or presented.fingerprint in pinned_fingerprints):
         # The key is not the problem (or cannot be read): report the failure itself.
-        return HostUnreachable(
-            target.name,
-            f"cannot connect to {target.endpoint}: {failure_reason(failure)}",
-            hint=UNREACHABLE_HINT,
-        )
+        return unreachable(target, failure, connect_timeout, "connect to")
     return HostKeyChanged(
         target.name, pinned_fingerprints, presented.fingerprint if presented else None
     )
