@@ -1,18 +1,23 @@
 """The lab for tests: brought up once per test session, always torn down.
 
-It uses its own prefix and subnet (``cmtest``, 10.232.0.0/24) and its own
-manager data folder, so it never meets a lab someone runs on the same machine.
+Each test session takes a free slot (an flock on a file under /run) and uses
+that slot's prefix and subnet (``cmt<N>``, 10.232.<N>.0/24) and its own manager
+data folder: it never meets a lab someone runs on the same machine, nor another
+test session running at the same time.  Whatever carries a slot's prefix when
+the slot is taken was left by a session that died, and is removed first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig, LabHost
@@ -23,8 +28,45 @@ from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
 from clustermgr.settings import Settings
 
-TEST_PREFIX = "cmtest"
-TEST_SUBNET = "10.232.0.0/24"
+SLOTS = 10
+SLOT_DIR = Path("/run/clustermgr-test-labs")
+
+
+@dataclass(frozen=True)
+class Slot:
+    number: int
+
+    @property
+    def prefix(self) -> str:
+        return f"cmt{self.number}"
+
+    @property
+    def subnet(self) -> str:
+        return f"10.232.{self.number}.0/24"
+
+    def spare(self, name: str, octet: int) -> tuple[str, str]:
+        """A second prefix and subnet of this slot, for tests that make their own lab."""
+        return f"{name}{self.number}", f"10.{octet}.{self.number}.0/24"
+
+
+def take_slot() -> tuple[Slot, IO[bytes]]:
+    """The first free slot; it stays ours while the returned file stays open."""
+    SLOT_DIR.mkdir(parents=True, exist_ok=True)
+    for number in range(SLOTS):
+        handle = (SLOT_DIR / f"slot-{number}.lock").open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        return Slot(number), handle
+    raise RuntimeError(f"all {SLOTS} test lab slots are taken")
+
+
+_slot, _slot_lock = take_slot()
+SLOT = _slot
+TEST_PREFIX = SLOT.prefix
+TEST_SUBNET = SLOT.subnet
 
 
 @dataclass

@@ -146,3 +146,76 @@ class PreflightFailed(ClustermgrError):
 
 class ApplyFailed(ClustermgrError):
     code = "apply_failed"
+
+
+class JobConflict(ClustermgrError):
+    """A second mutating job on a cluster: refused, never queued silently."""
+
+    code = "job_conflict"
+
+
+class NotAuthenticated(ClustermgrError):
+    """No valid session (GUI) or token (API)."""
+
+    code = "not_authenticated"
+
+
+class CsrfRejected(ClustermgrError):
+    """A state-changing request without the session's CSRF token."""
+
+    code = "csrf_rejected"
+
+
+# --- authentication -------------------------------------------------------
+
+
+class AuthError(ClustermgrError):
+    """Someone could not be let in: front ends answer 401/403/429, never 500."""
+
+    code = "auth_error"
+
+
+class LoginFailed(AuthError):
+    """Wrong user name, password or TOTP code: one message for all, so nothing leaks."""
+
+    code = "login_failed"
+
+    def __init__(self) -> None:
+        super().__init__("wrong user name or password")
+
+
+class LoginThrottled(AuthError):
+    """Too many recent failures for this user name or client address."""
+
+    code = "login_throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        #: Seconds until a login may be tried again (for a Retry-After header).
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            "too many failed logins",
+            hint=f"try again in {minutes} min",
+        )
+
+
+class TotpRequired(AuthError):
+    """The password was right; the user enrolled TOTP, so a code is needed too."""
+
+    code = "totp_required"
+
+    def __init__(self) -> None:
+        super().__init__("a TOTP code is required", hint="enter the code from your app")
+
+
+class SetupClosed(AuthError):
+    """First-start setup is over (a user exists) or the setup token is wrong."""
+
+    code = "setup_closed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "setup is closed or the setup token is wrong",
+            hint="log in with an existing account, or create one with "
+            "`clustermgr admin create USER` on the manager's machine",
+        )

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     command_timeout: float = 300.0
     #: How many hosts are contacted at once.
     parallel_hosts: int = 20
+    #: Redis URL of the job queue. Unset: jobs run inside the manager process.
+    #: Set: the manager queues them and `clustermgr worker` processes run them.
+    queue_url: str | None = None
 
     @cached_property
     def effective_database_url(self) -> str:

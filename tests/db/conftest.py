@@ -6,27 +6,14 @@ CLUSTERMGR_TEST_PG_URL.  Without it the PostgreSQL variants are skipped and say 
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from clustermgr.db.engine import async_url
 from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
-
-PG_URL = os.environ.get("CLUSTERMGR_TEST_PG_URL")
-
-
-async def reset_postgres(url: str) -> None:
-    engine = create_async_engine(async_url(url))
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+from pgfixture import NO_PG, PG_URL, reset_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,7 +22,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield f"sqlite:///{tmp_path / 'inventory.db'}"
         return
     if not PG_URL:
-        pytest.skip("CLUSTERMGR_TEST_PG_URL is not set (scripts/postgres.sh sets it up)")
+        pytest.skip(NO_PG)
     await reset_postgres(PG_URL)
     yield PG_URL
 

@@ -399,7 +399,9 @@ async def test_server_that_never_answers_is_connect_timeout(
             command_timeout=5,
         )
     assert time.monotonic() - started < 5
-    assert str(caught.value) == (f"mute: could not connect to 127.0.0.1:{silent_listener} within 1 s")
+    assert str(caught.value) == (
+        f"mute: could not connect to 127.0.0.1:{silent_listener} within 1 s"
+    )
 
 
 # --- many hosts --------------------------------------------------------------------------

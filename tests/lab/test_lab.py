@@ -17,7 +17,7 @@ from clustermgr.lab.config import HostState
 from clustermgr.remote.hostkeys import scan_host_key
 from clustermgr.remote.target import SshTarget
 from clustermgr.settings import Settings
-from labfixture import Lab, eventually, lab_config, tcp_open
+from labfixture import SLOT, Lab, eventually, lab_config, tcp_open
 
 pytestmark = pytest.mark.integration
 
@@ -145,24 +145,22 @@ def leftovers(prefix: str, state_dir: Path) -> list[str]:
 async def test_down_after_a_killed_up_cleans_everything(tmp_path: Path) -> None:
     """An `up` killed while booting hosts leaves nothing behind once `down` ran."""
     settings = Settings(data_dir=tmp_path / "manager")
-    config = lab_config(tmp_path / "lab", prefix="cmkill", subnet="10.234.0.0/24", identity_nodes=4)
+    prefix, subnet = SLOT.spare("cmk", 234)
+    config = lab_config(tmp_path / "lab", prefix=prefix, subnet=subnet, identity_nodes=4)
     script = (
-        "import asyncio, sys; from pathlib import Path\n"
-        "from clustermgr.lab import service; from clustermgr.settings import Settings\n"
-        "from labfixture import lab_config\n"
-        f"config = lab_config(Path({str(config.state_dir)!r}), prefix='cmkill', "
-        "subnet='10.234.0.0/24', identity_nodes=4)\n"
+        "import asyncio; from pathlib import Path\n"
+        "from clustermgr.lab import service; from clustermgr.lab.config import LabConfig\n"
+        "from clustermgr.settings import Settings\n"
+        f"config = LabConfig(state_dir=Path({str(config.state_dir)!r}), prefix={prefix!r}, "
+        f"subnet={subnet!r}, identity_nodes=4)\n"
         f"asyncio.run(service.up(config, Settings(data_dir=Path({str(settings.data_dir)!r}))))\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
     try:
         await eventually(
             lambda: (
-                len(net.netns_list("cmkill")) >= 2
-                and any(hosts.init_pid(n) for n in net.netns_list("cmkill"))
+                len(net.netns_list(prefix)) >= 2
+                and any(hosts.init_pid(n) for n in net.netns_list(prefix))
             ),
             timeout=30,
             what="the up got halfway",
@@ -170,10 +168,10 @@ async def test_down_after_a_killed_up_cleans_everything(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
-    assert leftovers("cmkill", config.state_dir), "the killed up left a half-made lab"
-    running = [n for n in net.netns_list("cmkill") if hosts.processes_in(n)]
+    assert leftovers(prefix, config.state_dir), "the killed up left a half-made lab"
+    running = [n for n in net.netns_list(prefix) if hosts.processes_in(n)]
     assert running, "some hosts were running when up was killed"
     removed = await service.down(config, settings)
     assert any(line.startswith("processes of") for line in removed)
-    assert leftovers("cmkill", config.state_dir) == []
-    assert all(hosts.processes_in(f"cmkill-{h.name}") == [] for h in config.hosts())
+    assert leftovers(prefix, config.state_dir) == []
+    assert all(hosts.processes_in(f"{prefix}-{h.name}") == [] for h in config.hosts())

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import clusters, db, lab, servers
+from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, worker
 
 app = typer.Typer(
     help="Install and manage a highly available Gluu Server cluster over SSH.",
@@ -18,6 +18,10 @@ app.add_typer(servers.app, name="server")
 app.add_typer(clusters.app, name="cluster")
 app.add_typer(db.app, name="db")
 app.add_typer(lab.app, name="lab")
+app.add_typer(remote.app, name="remote")
+app.add_typer(admin.app, name="admin")
+app.command("worker")(worker.worker)
+app.command("serve")(serve.serve)
 
 
 def _version(value: bool) -> None:

@@ -21,6 +21,8 @@ class EventKind(StrEnum):
     STEP_OUTPUT = "step_output"
     STEP_FINISHED = "step_finished"
     HOST_FAILED = "host_failed"
+    #: A preflight check's verdict (pass, warn, fail in ``outcome``'s place: see message).
+    CHECK = "check"
     PLAN_FINISHED = "plan_finished"
 
 

@@ -37,6 +37,7 @@ Connect = Callable[[str], Awaitable[Connection]]
 
 OUTPUT_TAIL_LINES = 20
 ROLL_STOPPED = "the roll stopped: an earlier host failed"
+CANCELLED = "cancelled before it started"
 
 
 class StepFailed(Exception):
@@ -50,11 +51,18 @@ class StepFailed(Exception):
 
 class Executor:
     def __init__(
-        self, connect: Connect, emit: Emit = ignore, *, backup_root: str = files.BACKUP_ROOT
+        self,
+        connect: Connect,
+        emit: Emit = ignore,
+        *,
+        backup_root: str = files.BACKUP_ROOT,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         self._connect = connect
         self._emit = emit
         self._backup_root = backup_root
+        #: Asked between steps: once true, the remaining steps are skipped.
+        self._cancelled = cancelled
 
     async def apply(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         verb = "dry run of" if dry_run else "applying"
@@ -92,6 +100,8 @@ class Executor:
                     await turns.wait_turn(group, host)
                 if host_failed:
                     result = _finished(step, Outcome.SKIPPED, "an earlier step on this host failed")
+                elif self._cancelled():
+                    result = _finished(step, Outcome.SKIPPED, CANCELLED)
                 elif group is not None and turns.failed(group):
                     result = _finished(
                         step, Outcome.SKIPPED, "the roll stopped: an earlier host failed"

@@ -7,6 +7,8 @@ member in parallel, plan (pure), then run the executor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from clustermgr.components.base.plan import BaseFacts, plan_base
 from clustermgr.errors import ClustermgrError, RemoteFileNotFound
 from clustermgr.facts.base import gather
@@ -51,7 +53,12 @@ async def base_facts(access: HostAccess, hostname: str, hosts_path: str) -> Base
 
 
 async def prepare(
-    manager: Manager, cluster_name: str, *, dry_run: bool, emit: Emit = ignore
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
     """Plan the base preparation and apply it (or only show it, with ``dry_run``)."""
     async with manager.store() as store:
@@ -67,7 +74,8 @@ async def prepare(
         for host, exc in gathered.failed.items():
             emit(Event(EventKind.HOST_FAILED, _describe(exc), host=host))
         plan = plan_base(cluster, gathered.succeeded)
-        report = await Executor(access.connection, emit).apply(plan, dry_run=dry_run)
+        executor = Executor(access.connection, emit, cancelled=cancelled)
+        report = await executor.apply(plan, dry_run=dry_run)
     for host, exc in gathered.failed.items():
         report.results[host] = [
             StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, _describe(exc))

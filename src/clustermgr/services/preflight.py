@@ -20,6 +20,7 @@ from clustermgr.facts.os import OS_RELEASE, is_supported
 from clustermgr.facts.ports import LISTENING_PORTS, holders
 from clustermgr.facts.resources import MEMINFO, disk_space_fact
 from clustermgr.inventory.schemas import ServerView
+from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.remote.pool import run_on_hosts
 from clustermgr.services.access import HostAccess
 from clustermgr.topology import (
@@ -69,11 +70,24 @@ class PreflightReport:
         return {"ok": self.ok, "checks": [c.as_dict() for c in self.checks]}
 
 
-async def check_servers(access: HostAccess, servers: Sequence[ServerView]) -> PreflightReport:
+async def check_servers(
+    access: HostAccess, servers: Sequence[ServerView], emit: Emit = ignore
+) -> PreflightReport:
     offsets: dict[str, float] = {}
 
+    def tell(check: CheckResult) -> None:
+        message = f"{check.status.value}: {check.name}: {check.detail}"
+        emit(Event(EventKind.CHECK, message, host=check.host, step=check.name))
+
     async def one(hostname: str) -> list[CheckResult]:
-        return await _check_host(access, access.servers[hostname], offsets)
+        try:
+            checks = await _check_host(access, access.servers[hostname], offsets)
+        except ClustermgrError as exc:
+            tell(CheckResult(hostname, "ssh login", Status.FAIL, exc.message))
+            raise
+        for check in checks:
+            tell(check)
+        return checks
 
     results = await run_on_hosts(
         [s.hostname for s in servers], one, limit=access.settings.parallel_hosts
@@ -88,6 +102,7 @@ async def check_servers(access: HostAccess, servers: Sequence[ServerView]) -> Pr
             checks.append(CheckResult(server.hostname, "ssh login", Status.FAIL, detail))
     if len(offsets) > 1:
         checks.append(_skew_check(offsets))
+        tell(checks[-1])
     return PreflightReport(tuple(checks))
 
 

@@ -1,4 +1,4 @@
-"""Adding, listing and removing servers.
+"""Adding, listing, editing and removing servers.
 
 Adding a server proves three things before anything is stored: its host key is
 the one a person trusted, the stored credentials log in, and it is not already
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
-from clustermgr.errors import HostKeyChanged, HostKeyUnknown, InvalidInput
+from clustermgr.errors import AlreadyExists, HostKeyChanged, HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ClusterView, ServerSpec, ServerView
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.redact import Secret
@@ -101,6 +101,48 @@ async def list_clusters(manager: Manager) -> list[ClusterView]:
 async def get_cluster(manager: Manager, name: str) -> ClusterView:
     async with manager.store() as store:
         return cluster_view(await store.cluster(name))
+
+
+async def update_server(
+    manager: Manager,
+    cluster: str,
+    hostname: str,
+    *,
+    address: str,
+    ssh_port: int,
+    ssh_user: str,
+    role: str,
+) -> ServerView:
+    """Change how a server is reached and what it does; its name and pinned keys stay.
+
+    The pinned host keys are kept: a new address that reaches another machine
+    is refused at the next connection (host key changed), never trusted silently.
+    """
+    spec = ServerSpec.parse(
+        cluster=cluster,
+        hostname=hostname,
+        address=address,
+        role=role,
+        ssh_port=ssh_port,
+        ssh_user=ssh_user,
+    )
+    async with manager.store() as store:
+        row = await store.server(cluster, hostname)
+        for other in (await store.cluster(cluster)).servers:
+            if other.id != row.id and (other.address, other.ssh_port) == (
+                spec.address,
+                spec.ssh_port,
+            ):
+                raise AlreadyExists(
+                    f"{spec.address}:{spec.ssh_port} is already server {other.hostname!r} "
+                    f"in cluster {cluster!r}",
+                )
+        row.address = spec.address
+        row.ssh_port = spec.ssh_port
+        row.ssh_user = spec.ssh_user
+        row.role = spec.role.value
+        await store.session.flush()
+        return server_view(row, cluster)
 
 
 async def remove_server(manager: Manager, cluster: str, hostname: str) -> None:

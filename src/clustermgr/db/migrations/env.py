@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import clustermgr.inventory.models  # noqa: F401  (registers the tables)
+import clustermgr.audit.models
+import clustermgr.auth.models
+import clustermgr.inventory.models
+import clustermgr.jobs.models  # noqa: F401  (each registers its tables)
 from clustermgr.db.base import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,1 @@
+"""Who may use the manager: users, passwords, sessions, API tokens, TOTP, throttling."""

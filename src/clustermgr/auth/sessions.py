@@ -1,0 +1,105 @@
+"""Browser sessions, kept server side.
+
+The cookie carries a random token; the database keeps only its SHA-256, so a
+copy of the database cannot be replayed as a cookie.  A session lives
+:data:`SESSION_LIFETIME` after its last use (sliding); the renewal is written
+at most once per :data:`TOUCH_INTERVAL` to keep page views from writing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clustermgr.audit.service import add_entry
+from clustermgr.auth.common import aware, digest, get_user, user_view
+from clustermgr.auth.models import User, WebSession
+from clustermgr.auth.views import SessionView, UserView
+from clustermgr.db.base import utcnow
+from clustermgr.services.context import Manager
+
+SESSION_LIFETIME = timedelta(hours=12)
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+async def start_session(manager: Manager, user: UserView) -> tuple[str, SessionView]:
+    """A new session: the cookie's token (shown only here) and its view."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    view = SessionView(user, secrets.token_urlsafe(32), now + SESSION_LIFETIME)
+    async with manager.db.session() as session:
+        await session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+        session.add(
+            WebSession(
+                id=digest(token),
+                user_id=user.id,
+                csrf_token=view.csrf_token,
+                expires_at=view.expires_at,
+                last_seen=now,
+            )
+        )
+    return token, view
+
+
+async def session_for(manager: Manager, token: str) -> SessionView | None:
+    """The live session of a cookie's token; None when unknown or expired."""
+    now = utcnow()
+    query = (
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.id == digest(token))
+    )
+    async with manager.db.session() as session:
+        found = (await session.execute(query)).one_or_none()
+        if found is None:
+            return None
+        row, user = found
+        if aware(row.expires_at) <= now:
+            await session.delete(row)
+            return None
+        if now - aware(row.last_seen) >= TOUCH_INTERVAL:
+            row.last_seen = now
+            row.expires_at = now + SESSION_LIFETIME
+        return SessionView(user_view(user), row.csrf_token, aware(row.expires_at))
+
+
+async def end_session(manager: Manager, token: str) -> None:
+    """Log out: forget the session (harmless when it is unknown). Audited as ``logout``."""
+    query = (
+        select(WebSession, User.username)
+        .join(User, User.id == WebSession.user_id)
+        .where(WebSession.id == digest(token))
+    )
+    async with manager.db.session() as session:
+        found = (await session.execute(query)).one_or_none()
+        if found is None:
+            return
+        row, username = found
+        await session.delete(row)
+        add_entry(session, actor=username, action="logout", target=username)
+
+
+async def end_all_sessions(manager: Manager, username: str, *, actor: str | None = None) -> int:
+    """Log a user out everywhere; how many sessions were ended."""
+    async with manager.db.session() as session:
+        user = await get_user(session, username)
+        ended = await drop_sessions(session, user.id)
+        add_entry(
+            session,
+            actor=actor or user.username,
+            action="logout.all",
+            target=user.username,
+            detail={"sessions_ended": ended},
+        )
+    return ended
+
+
+async def drop_sessions(session: AsyncSession, user_id: int) -> int:
+    """Delete every session of a user in the caller's transaction; how many there were."""
+    rows = list(await session.scalars(select(WebSession).where(WebSession.user_id == user_id)))
+    for row in rows:
+        await session.delete(row)
+    return len(rows)

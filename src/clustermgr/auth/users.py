@@ -1,0 +1,93 @@
+"""Users: create, list, change a password.
+
+``actor`` (keyword, optional) names who did it in the audit trail: the logged-in
+user in the web app, ``cli:<os user>`` on the command line.  Without it the
+actor is ``system`` for a new user and the user itself for a password change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clustermgr.audit.service import add_entry
+from clustermgr.auth.common import find_user, get_user, user_view, validate_username
+from clustermgr.auth.models import User
+from clustermgr.auth.passwords import check_strength, hash_password
+from clustermgr.auth.sessions import drop_sessions
+from clustermgr.auth.views import UserView
+from clustermgr.errors import AlreadyExists, InvalidInput
+from clustermgr.redact import Secret
+from clustermgr.services.context import Manager
+
+
+def check_new_password(username: str, password: Secret) -> None:
+    """The strength rule, plus: the password does not contain the user name."""
+    check_strength(password)
+    if len(username) >= 3 and username in password.reveal().lower():
+        raise InvalidInput("the password must not contain the user name")
+
+
+async def prepare_user(username: str, password: Secret) -> tuple[str, str]:
+    """Validate a new user's name and password; return the name and the password hash."""
+    name = validate_username(username)
+    check_new_password(name, password)
+    return name, await asyncio.to_thread(hash_password, password)
+
+
+async def insert_user(session: AsyncSession, name: str, password_hash: str) -> User:
+    if await find_user(session, name) is not None:
+        raise AlreadyExists(f"user {name!r} already exists")
+    row = User(username=name, password_hash=password_hash)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def create_user(
+    manager: Manager, username: str, password: Secret, *, actor: str = "system"
+) -> UserView:
+    name, password_hash = await prepare_user(username, password)
+    async with manager.db.session() as session:
+        row = await insert_user(session, name, password_hash)
+        add_entry(session, actor=actor, action="user.create", target=name)
+        return user_view(row)
+
+
+async def list_users(manager: Manager) -> list[UserView]:
+    async with manager.db.session() as session:
+        rows = await session.scalars(select(User).order_by(User.username))
+        return [user_view(row) for row in rows]
+
+
+async def user_count(manager: Manager) -> int:
+    async with manager.db.session() as session:
+        return await session.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def set_password(
+    manager: Manager, username: str, password: Secret, *, actor: str | None = None
+) -> None:
+    """Change a password and end every web session of that user.
+
+    Ending the sessions logs out whoever may have learnt the old password; the
+    web app starts a fresh session for the browser that made the change.
+    API tokens stay valid: they are revoked by name.
+    """
+    async with manager.db.session() as session:
+        name = (await get_user(session, username)).username
+    check_new_password(name, password)
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with manager.db.session() as session:
+        row = await get_user(session, name)
+        row.password_hash = password_hash
+        ended = await drop_sessions(session, row.id)
+        add_entry(
+            session,
+            actor=actor or name,
+            action="user.password",
+            target=name,
+            detail={"sessions_ended": ended},
+        )

@@ -1,0 +1,137 @@
+"""``clustermgr admin``: accounts of the web GUI and the REST API.
+
+Whoever can run this command on the manager's machine (and read its database
+and key) is trusted: it is also the way back in after a lost password or TOTP
+device.  Audit entries name the actor ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from clustermgr.auth import service as auth
+from clustermgr.cli.options import Json
+from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.session import manager
+from clustermgr.errors import InvalidInput
+from clustermgr.redact import Secret
+
+app = typer.Typer(help="Users of the web GUI and API, and their API tokens.", no_args_is_help=True)
+
+User = Annotated[str, typer.Argument(help="User name (lower case).")]
+PasswordEnv = Annotated[
+    str | None,
+    typer.Option(help="Environment variable holding the password (instead of a prompt)."),
+]
+TokenName = Annotated[str, typer.Option("--name", help="The token's name, e.g. ci-deploy.")]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid {os.getuid()}"
+
+
+def _read_password(password_env: str | None, as_json: bool) -> Secret:
+    if password_env:
+        value = os.environ.get(password_env)
+        if value is None:
+            raise InvalidInput(f"environment variable {password_env} is not set")
+        return Secret(value, label="password")
+    if not sys.stdin.isatty() or as_json:
+        raise InvalidInput(
+            "no password given", hint="give --password-env VAR with the password in that variable"
+        )
+    say(
+        f"[dim]at least {auth.MIN_PASSWORD_LENGTH} characters, mixing at least two of: "
+        "lower case, upper case, digits, other characters[/]"
+    )
+    value = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return Secret(value, label="password")
+
+
+@app.command()
+@run_async()
+async def create(user: User, password_env: PasswordEnv = None, as_json: Json = False) -> None:
+    """Create a user (prompts for the password twice)."""
+    password = _read_password(password_env, as_json)
+    async with manager() as mgr:
+        view = await auth.create_user(mgr, user, password, actor=_actor())
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        say(f"created user {escape(view.username)}")
+
+
+@app.command("list")
+@run_async()
+async def list_(as_json: Json = False) -> None:
+    """List users."""
+    async with manager() as mgr:
+        views = await auth.list_users(mgr)
+    if as_json:
+        emit_json([v.as_dict() for v in views])
+        return
+    if not views:
+        say("no users yet: create one with `clustermgr admin create USER`")
+    for v in views:
+        totp = "TOTP" if v.totp_enabled else "password only"
+        say(f"  {escape(v.username):24} {totp:13} created {v.created_at:%Y-%m-%d %H:%M} UTC")
+
+
+@app.command()
+@run_async()
+async def token(user: User, name: TokenName, as_json: Json = False) -> None:
+    """Create an API token; it is printed once, on stdout, and cannot be shown again."""
+    async with manager() as mgr:
+        secret = await auth.create_api_token(mgr, user, name, actor=_actor())
+    if as_json:
+        emit_json({"user": user.strip().lower(), "name": name, "token": secret})
+        return
+    sys.stdout.write(secret + "\n")
+    sys.stdout.flush()
+    say(f"[dim]API token {escape(name)} of {escape(user)}: store it now, it is not shown again[/]")
+
+
+@app.command("revoke-token")
+@run_async()
+async def revoke_token(user: User, name: TokenName, as_json: Json = False) -> None:
+    """Revoke an API token by name."""
+    async with manager() as mgr:
+        await auth.revoke_api_token(mgr, user, name, actor=_actor())
+    if as_json:
+        emit_json({"user": user.strip().lower(), "revoked": name})
+    else:
+        say(f"revoked API token {escape(name)} of {escape(user)}")
+
+
+@app.command()
+@run_async()
+async def password(user: User, password_env: PasswordEnv = None, as_json: Json = False) -> None:
+    """Set a user's password; every web session of that user ends."""
+    secret = _read_password(password_env, as_json)
+    async with manager() as mgr:
+        await auth.set_password(mgr, user, secret, actor=_actor())
+    if as_json:
+        emit_json({"user": user.strip().lower(), "password_changed": True})
+    else:
+        say(f"password of {escape(user)} changed; its web sessions ended")
+
+
+@app.command("disable-totp")
+@run_async()
+async def disable_totp(user: User, as_json: Json = False) -> None:
+    """Remove a user's TOTP enrolment (lost phone); the password alone logs in again."""
+    async with manager() as mgr:
+        await auth.disable_totp(mgr, user, actor=_actor())
+    if as_json:
+        emit_json({"user": user.strip().lower(), "totp_enabled": False})
+    else:
+        say(f"TOTP disabled for {escape(user)}")

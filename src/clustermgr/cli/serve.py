@@ -1,0 +1,32 @@
+"""``clustermgr serve``: the web GUI and the REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from clustermgr.web.app import create_app
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
+) -> None:
+    """Serve the web GUI and the REST API (/api/v1) until stopped."""
+    tls = tls_cert is not None and tls_key is not None
+    app = create_app(secure_cookies=tls)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        ssl_certfile=str(tls_cert) if tls else None,
+        ssl_keyfile=str(tls_key) if tls else None,
+    )

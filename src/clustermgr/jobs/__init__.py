@@ -1,0 +1,1 @@
+"""Jobs: long operations as database records with their events, run in or out of process."""

@@ -1,0 +1,108 @@
+"""Running one job to its end: the code shared by the manager and the queue workers.
+
+Events from the work are buffered and written in small batches (the database
+row and its events are what every front end reads); a watcher turns a cancel
+request in the database into the flag the executor checks between steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from clustermgr.errors import ClustermgrError
+from clustermgr.jobs import store
+from clustermgr.jobs.kinds import JobContext, kind
+from clustermgr.jobs.models import JobState
+from clustermgr.plan.events import Event, EventKind
+from clustermgr.plan.executor import CANCELLED
+from clustermgr.services.context import Manager
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 0.2
+CANCEL_POLL = 0.5
+
+
+class EventWriter:
+    """Collects events synchronously, writes them from a background task."""
+
+    def __init__(self, manager: Manager, job_id: int) -> None:
+        self.manager = manager
+        self.job_id = job_id
+        self._pending: list[Event] = []
+        self._next_seq = 1
+        self._wake = asyncio.Event()
+
+    def emit(self, event: Event) -> None:
+        self._pending.append(event)
+        self._wake.set()
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            await store.append_events(self.manager, self.job_id, self._next_seq, batch)
+            self._next_seq += len(batch)
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+            await asyncio.sleep(FLUSH_INTERVAL)
+
+
+async def execute(manager: Manager, job_id: int) -> JobState | None:
+    """Run a queued job. Returns its final state, or None when another run claimed it."""
+    if not await store.claim(manager, job_id):
+        return None
+    job = await store.get(manager, job_id)
+    writer = EventWriter(manager, job_id)
+    cancel = asyncio.Event()
+    tasks = [
+        asyncio.create_task(writer.run()),
+        asyncio.create_task(_watch_cancel(manager, job_id, cancel)),
+    ]
+    state, result, error = JobState.FAILED, None, None
+    try:
+        work = kind(job.kind)
+        writer.emit(Event(EventKind.PLAN_STARTED, f"{work.title} of cluster {job.cluster}"))
+        ctx = JobContext(manager, job.cluster, job.params, writer.emit, cancel.is_set)
+        result = await work.run(ctx)
+        if cancel.is_set() and _was_cut_short(result):
+            state = JobState.CANCELLED
+        else:
+            state = JobState.SUCCEEDED if result.get("ok") else JobState.FAILED
+    except ClustermgrError as exc:
+        error = exc.message
+        writer.emit(Event(EventKind.PLAN_FINISHED, f"failed: {exc.message}"))
+    except asyncio.CancelledError:
+        state, error = JobState.INTERRUPTED, "the manager stopped while the job ran"
+        raise
+    except Exception as exc:  # a bug: keep the job record honest, log the traceback
+        log.exception("job #%s failed unexpectedly", job_id)
+        error = f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        for task in tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*tasks)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(writer.flush())
+        await asyncio.shield(store.finish(manager, job_id, state, result=result, error=error))
+    return state
+
+
+def _was_cut_short(result: dict[str, object]) -> bool:
+    hosts = result.get("hosts")
+    if not isinstance(hosts, dict):
+        return False
+    return any(r.get("reason") == CANCELLED for rs in hosts.values() for r in rs)
+
+
+async def _watch_cancel(manager: Manager, job_id: int, cancel: asyncio.Event) -> None:
+    while not cancel.is_set():
+        await asyncio.sleep(CANCEL_POLL)
+        if await store.cancel_requested(manager, job_id):
+            cancel.set()

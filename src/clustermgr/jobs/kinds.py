@@ -1,0 +1,77 @@
+"""What a job can do: each kind names its work, whether it changes servers, and runs it.
+
+A kind's ``run`` gets a :class:`JobContext` and returns the outcome as data; it
+reports progress through ``ctx.emit`` and stops between steps once
+``ctx.cancelled()`` is true.  The same code runs in the manager process and in
+queue workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clustermgr.errors import InvalidInput
+from clustermgr.plan.events import Emit
+from clustermgr.services import clusters, preflight, servers
+from clustermgr.services.context import Manager
+
+
+@dataclass(frozen=True)
+class JobContext:
+    manager: Manager
+    cluster: str
+    params: Mapping[str, Any]
+    emit: Emit
+    cancelled: Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    title: str
+    #: Changes servers: at most one such job per cluster at a time.
+    mutating: bool
+    run: Callable[[JobContext], Awaitable[dict[str, Any]]]
+
+
+async def _preflight(ctx: JobContext) -> dict[str, Any]:
+    hosts = ctx.params.get("hosts") or ()
+    async with await servers.open_access(ctx.manager, ctx.cluster, hosts) as access:
+        report = await preflight.check_servers(access, list(access.servers.values()), ctx.emit)
+    return report.as_dict()
+
+
+async def _base(ctx: JobContext, *, dry_run: bool) -> dict[str, Any]:
+    report = await clusters.prepare(
+        ctx.manager, ctx.cluster, dry_run=dry_run, emit=ctx.emit, cancelled=ctx.cancelled
+    )
+    return report.as_dict()
+
+
+async def _plan(ctx: JobContext) -> dict[str, Any]:
+    return await _base(ctx, dry_run=True)
+
+
+async def _apply(ctx: JobContext) -> dict[str, Any]:
+    return await _base(ctx, dry_run=False)
+
+
+KINDS: Mapping[str, JobKind] = {
+    kind.name: kind
+    for kind in (
+        JobKind("preflight", "preflight check", mutating=False, run=_preflight),
+        JobKind("plan", "plan base preparation", mutating=False, run=_plan),
+        JobKind("apply", "apply base preparation", mutating=True, run=_apply),
+    )
+}
+
+
+def kind(name: str) -> JobKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown job kind {name!r}", hint=f"one of: {', '.join(KINDS)}"
+        ) from None

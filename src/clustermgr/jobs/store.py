@@ -1,0 +1,185 @@
+"""Job rows and their events in the database. The only code that writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from clustermgr.db.base import utcnow
+from clustermgr.errors import JobConflict, NotFound
+from clustermgr.jobs.models import ACTIVE_STATES, Job, JobEvent, JobState
+from clustermgr.jobs.views import EventView, JobView
+from clustermgr.plan.events import Event
+from clustermgr.services.context import Manager
+
+
+async def create(
+    manager: Manager,
+    *,
+    kind: str,
+    cluster: str,
+    mutating: bool,
+    user: str,
+    params: dict[str, Any],
+    runner: str,
+) -> JobView:
+    """Insert a queued job; refuse a second active mutating job on the same cluster."""
+    try:
+        async with manager.db.session() as session:
+            job = Job(
+                kind=kind,
+                cluster=cluster,
+                mutating=mutating,
+                requested_by=user,
+                params=params,
+                runner=runner,
+                state=JobState.QUEUED.value,
+            )
+            session.add(job)
+            await session.flush()
+            return JobView.of(job)
+    except IntegrityError:
+        active = await active_mutating(manager, cluster)
+        which = f"job #{active.id} ({active.kind}, {active.state.value})" if active else "a job"
+        raise JobConflict(
+            f"{which} is already changing cluster {cluster!r}",
+            hint="wait for it to finish, or cancel it, then start again",
+        ) from None
+
+
+async def active_mutating(manager: Manager, cluster: str) -> JobView | None:
+    async with manager.db.session() as session:
+        job = (
+            await session.scalars(
+                select(Job).where(
+                    Job.cluster == cluster, Job.mutating.is_(True), Job.state.in_(ACTIVE_STATES)
+                )
+            )
+        ).first()
+        return JobView.of(job) if job else None
+
+
+async def get(manager: Manager, job_id: int) -> JobView:
+    async with manager.db.session() as session:
+        job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job #{job_id}")
+        return JobView.of(job)
+
+
+async def listing(
+    manager: Manager, *, cluster: str | None = None, limit: int = 50, before_id: int | None = None
+) -> list[JobView]:
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if cluster:
+        query = query.where(Job.cluster == cluster)
+    if before_id:
+        query = query.where(Job.id < before_id)
+    async with manager.db.session() as session:
+        return [JobView.of(j) for j in await session.scalars(query)]
+
+
+async def claim(manager: Manager, job_id: int) -> bool:
+    """Queued -> running, once: a queue may deliver a job twice, only one run claims it."""
+    async with manager.db.session() as session:
+        claimed = await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
+            .values(state=JobState.RUNNING.value, started_at=utcnow())
+        )
+        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish(
+    manager: Manager,
+    job_id: int,
+    state: JobState,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    async with manager.db.session() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(state=state.value, finished_at=utcnow(), result=result, error=error)
+        )
+
+
+async def request_cancel(manager: Manager, job_id: int) -> JobView:
+    async with manager.db.session() as session:
+        job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job #{job_id}")
+        if JobState(job.state).active:
+            job.cancel_requested = True
+            if job.state == JobState.QUEUED.value:
+                job.state = JobState.CANCELLED.value
+                job.finished_at = utcnow()
+        await session.flush()
+        return JobView.of(job)
+
+
+async def cancel_requested(manager: Manager, job_id: int) -> bool:
+    async with manager.db.session() as session:
+        return bool(await session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+
+
+async def interrupt_active(manager: Manager, runner: str, reason: str) -> list[int]:
+    """Mark every active job of ``runner`` interrupted (after a stop or a crash)."""
+    async with manager.db.session() as session:
+        jobs = list(
+            await session.scalars(
+                select(Job).where(Job.runner == runner, Job.state.in_(ACTIVE_STATES))
+            )
+        )
+        for job in jobs:
+            job.state = JobState.INTERRUPTED.value
+            job.finished_at = utcnow()
+            job.error = reason
+            seq = await _next_seq(session, job.id)
+            session.add(
+                JobEvent(job_id=job.id, seq=seq, kind="interrupted", message=reason, at=utcnow())
+            )
+        return [job.id for job in jobs]
+
+
+async def append_events(
+    manager: Manager, job_id: int, first_seq: int, events: Sequence[Event]
+) -> None:
+    async with manager.db.session() as session:
+        for offset, event in enumerate(events):
+            session.add(
+                JobEvent(
+                    job_id=job_id,
+                    seq=first_seq + offset,
+                    kind=event.kind.value,
+                    host=event.host,
+                    step=event.step,
+                    outcome=event.outcome.value if event.outcome else None,
+                    message=event.message,
+                    at=datetime.fromtimestamp(event.at, utcnow().tzinfo),
+                )
+            )
+
+
+async def events_after(
+    manager: Manager, job_id: int, seq: int = 0, limit: int = 1000
+) -> list[EventView]:
+    async with manager.db.session() as session:
+        rows = await session.scalars(
+            select(JobEvent)
+            .where(JobEvent.job_id == job_id, JobEvent.seq > seq)
+            .order_by(JobEvent.seq)
+            .limit(limit)
+        )
+        return [EventView.of(e) for e in rows]
+
+
+async def _next_seq(session: Any, job_id: int) -> int:
+    last = await session.scalar(select(func.max(JobEvent.seq)).where(JobEvent.job_id == job_id))
+    return int(last or 0) + 1

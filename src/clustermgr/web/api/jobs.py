@@ -1,0 +1,107 @@
+"""/api/v1/jobs: start, list, look up, cancel, and follow a job's events (SSE)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from clustermgr.jobs import service as jobs
+from clustermgr.web import sse
+from clustermgr.web.api.audited import audited
+from clustermgr.web.api.models import MAX_PAGE, JobCreate, JobPage, JobPublic, next_before
+from clustermgr.web.api.responses import errors
+from clustermgr.web.context import WebContext
+from clustermgr.web.deps import ApiUser, WebDep
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+#: SQLite's integer range; anything larger cannot be an id.
+MAX_ID = 2**63 - 1
+JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def start_job(
+    web: WebContext,
+    user: ApiUser,
+    response: Response,
+    *,
+    kind: str,
+    cluster: str,
+    params: dict[str, Any],
+) -> JobPublic:
+    """Submit a job as ``user`` (audited); the answer points at the new job."""
+    async with audited(web.manager, user, "job.start", cluster, {"kind": kind}) as detail:
+        job = await jobs.submit(
+            web.manager,
+            web.runner,
+            kind_name=kind,
+            cluster=cluster,
+            user=user.username,
+            params=params,
+        )
+        detail["job"] = job.id
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return JobPublic.of(job)
+
+
+@router.post("", status_code=202, responses=errors(400, 404, 409, 422))
+async def create_job(body: JobCreate, web: WebDep, user: ApiUser, response: Response) -> JobPublic:
+    """Start a job. At most one mutating job (``apply``) runs per cluster: 409 otherwise."""
+    params = body.params.model_dump(exclude_defaults=True)
+    return await start_job(web, user, response, kind=body.kind, cluster=body.cluster, params=params)
+
+
+@router.get("", responses=errors(422))
+async def list_jobs(
+    web: WebDep,
+    cluster: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> JobPage:
+    """Jobs, newest first; page on with ``before_id``."""
+    views = await jobs.listing(web.manager, cluster=cluster, limit=limit, before_id=before_id)
+    return JobPage(
+        items=[JobPublic.of(v) for v in views],
+        next_before_id=next_before([v.id for v in views], limit),
+    )
+
+
+@router.get("/{job_id}", responses=errors(404, 422))
+async def get_job(job_id: JobId, web: WebDep) -> JobPublic:
+    return JobPublic.of(await jobs.get(web.manager, job_id))
+
+
+@router.post("/{job_id}/cancel", responses=errors(404, 422))
+async def cancel_job(job_id: JobId, web: WebDep, user: ApiUser) -> JobPublic:
+    """Ask a job to stop between steps (a queued job is cancelled at once).
+
+    A finished job is answered as it is.
+    """
+    async with audited(web.manager, user, "job.cancel", f"job #{job_id}"):
+        job = await jobs.request_cancel(web.manager, job_id)
+    return JobPublic.of(job)
+
+
+@router.get(
+    "/{job_id}/events",
+    response_model=None,
+    responses={
+        200: {
+            "description": "Server-Sent Events: `step` (an event as JSON, `id` = its seq) "
+            "for each event after `after` (or Last-Event-ID), then `done` with the job.",
+            "content": {sse.MEDIA_TYPE: {"schema": sse.openapi_schema()}},
+        },
+        **errors(404, 422),
+    },
+)
+async def job_events(
+    job_id: JobId,
+    request: Request,
+    web: WebDep,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> StreamingResponse:
+    """Follow a job live until it has finished."""
+    stream = await sse.job_stream(web.manager, job_id, after=sse.resume_after(request, after))
+    return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=dict(sse.HEADERS))

@@ -1,0 +1,239 @@
+"""The API's bodies as pydantic models, so the OpenAPI spec documents every one.
+
+Families per resource (``ServerCreate`` in, ``ServerPublic`` out); each
+``Public`` model is built from the service layer's view with ``of``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+
+from clustermgr.audit.service import AuditView
+from clustermgr.auth.views import UserView
+from clustermgr.inventory.schemas import ClusterView, Role, ServerView
+from clustermgr.jobs.kinds import KINDS
+from clustermgr.jobs.models import JobState
+from clustermgr.jobs.views import EventView, JobView
+
+#: Largest page of a listing.
+MAX_PAGE = 1000
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time the manager stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+#: A point in time, always with its offset (RFC 3339, as `format: date-time` requires).
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
+
+
+class ErrorPublic(BaseModel):
+    """Every error of the API has this shape (and a status code that says its class)."""
+
+    error: str = Field(description="Stable machine-readable code, e.g. `not_found`.")
+    message: str
+    hint: str | None = None
+
+
+class HostKeyErrorPublic(ErrorPublic):
+    """409 on adding a server: its host key needs a person's confirmation."""
+
+    fingerprint: str | None = Field(
+        default=None, description="SHA256 fingerprint the server presented (host_key_unknown)."
+    )
+    algorithm: str | None = None
+    pinned: list[str] | None = Field(
+        default=None, description="Fingerprints pinned before (host_key_changed)."
+    )
+    presented: str | None = None
+
+
+# --- servers and clusters ----------------------------------------------------------
+
+
+class HostKeyPublic(BaseModel):
+    algorithm: str
+    fingerprint: str
+
+
+class ServerPublic(BaseModel):
+    id: int
+    cluster: str
+    hostname: str
+    address: str
+    ssh_port: int
+    ssh_user: str
+    role: Role
+    credential: str | None = Field(description="Fingerprint of the stored SSH key, if any.")
+    host_keys: list[HostKeyPublic]
+
+    @classmethod
+    def of(cls, view: ServerView) -> ServerPublic:
+        return cls(
+            id=view.id,
+            cluster=view.cluster,
+            hostname=view.hostname,
+            address=view.address,
+            ssh_port=view.ssh_port,
+            ssh_user=view.ssh_user,
+            role=view.role,
+            credential=view.credential,
+            host_keys=[
+                HostKeyPublic(algorithm=k.algorithm, fingerprint=k.fingerprint)
+                for k in view.host_keys
+            ],
+        )
+
+
+class ServerCreate(BaseModel):
+    """A server to add. Without ``fingerprint`` an untrusted host key answers 409
+    with the fingerprint the server presented: compare it, then post again with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cluster: str = Field(max_length=64, description="Created on first use.")
+    hostname: str = Field(max_length=253, description="The server's DNS name (FQDN).")
+    address: str | None = Field(
+        default=None, max_length=253, description="IP or name to dial (default: hostname)."
+    )
+    role: Role
+    ssh_port: int = Field(default=22, ge=1, le=65535)
+    ssh_user: str = Field(default="root", max_length=32)
+    private_key: SecretStr = Field(
+        max_length=65536, description="The SSH private key to log in with (OpenSSH or PEM)."
+    )
+    passphrase: SecretStr | None = Field(default=None, max_length=1024)
+    fingerprint: str | None = Field(
+        default=None, max_length=128, description="Trust this host key (SHA256:...)."
+    )
+
+
+class ClusterSummary(BaseModel):
+    name: str
+    servers: int
+
+
+class ClusterPublic(BaseModel):
+    id: int
+    name: str
+    settings: dict[str, Any]
+    servers: list[ServerPublic]
+
+    @classmethod
+    def of(cls, view: ClusterView) -> ClusterPublic:
+        return cls(
+            id=view.id,
+            name=view.name,
+            settings=view.settings.model_dump(),
+            servers=[ServerPublic.of(s) for s in view.servers],
+        )
+
+
+# --- jobs ----------------------------------------------------------------------------
+
+
+class JobParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hosts: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="preflight: only these servers (default: every server of the cluster).",
+    )
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(
+        json_schema_extra={"enum": list(KINDS)},
+        description="preflight (read only), plan (dry run) or apply (changes servers).",
+    )
+    cluster: str = Field(max_length=64)
+    params: JobParams = Field(default_factory=JobParams)
+
+
+class JobPublic(BaseModel):
+    id: int
+    kind: str
+    cluster: str
+    state: JobState
+    mutating: bool
+    requested_by: str
+    params: dict[str, Any]
+    runner: str
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    cancel_requested: bool
+    result: dict[str, Any] | None
+    error: str | None
+
+    @classmethod
+    def of(cls, view: JobView) -> JobPublic:
+        return cls.model_validate(view.as_dict())
+
+
+class JobPage(BaseModel):
+    items: list[JobPublic]
+    next_before_id: int | None = Field(
+        description="Pass as `before_id` for the next (older) page; null on the last page."
+    )
+
+
+class EventPublic(BaseModel):
+    """One event of a job: the data of an SSE `step` message."""
+
+    seq: int
+    kind: str
+    host: str | None
+    step: str | None
+    outcome: str | None
+    message: str
+    at: Timestamp
+
+    @classmethod
+    def of(cls, view: EventView) -> EventPublic:
+        return cls.model_validate(view.as_dict())
+
+
+# --- audit and the caller ------------------------------------------------------------
+
+
+class AuditPublic(BaseModel):
+    id: int
+    at: Timestamp
+    actor: str
+    action: str
+    target: str
+    result: str
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, view: AuditView) -> AuditPublic:
+        return cls.model_validate(view.as_dict())
+
+
+class AuditPage(BaseModel):
+    items: list[AuditPublic]
+    next_before_id: int | None
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    totp_enabled: bool
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, view: UserView) -> UserPublic:
+        return cls.model_validate(view.as_dict())
+
+
+def next_before(ids: list[int], limit: int) -> int | None:
+    """The cursor of the next page: the last id of a full page, else None."""
+    return ids[-1] if ids and len(ids) >= limit else None

@@ -1,0 +1,24 @@
+"""What every request handler can reach: the manager, the job runner, the templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from clustermgr.jobs.runner import Runner
+from clustermgr.services.context import Manager
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+
+@dataclass
+class WebContext:
+    manager: Manager
+    runner: Runner
+    templates: Jinja2Templates
+    #: Set the Secure flag on cookies (the app is served over TLS).
+    secure_cookies: bool = False

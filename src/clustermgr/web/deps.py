@@ -1,0 +1,65 @@
+"""Typed dependencies: the web context, the signed-in user (GUI), the token user (API)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from clustermgr.auth import service as auth
+from clustermgr.auth.views import SessionView, UserView
+from clustermgr.errors import CsrfRejected, NotAuthenticated
+from clustermgr.web.context import WebContext
+from clustermgr.web.security import SAFE_METHODS, SESSION_COOKIE, same, submitted_csrf
+
+
+def web_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context
+
+
+WebDep = Annotated[WebContext, Depends(web_context)]
+
+
+async def current_session(request: Request, web: WebDep) -> SessionView:
+    """The GUI's guard: a live session, and its CSRF token on every change."""
+    token = request.cookies.get(SESSION_COOKIE)
+    session = await auth.session_for(web.manager, token) if token else None
+    if session is None:
+        raise NotAuthenticated("sign in first")
+    if request.method not in SAFE_METHODS and not same(
+        await submitted_csrf(request), session.csrf_token
+    ):
+        raise CsrfRejected("the form is missing its security token; reload the page and retry")
+    request.state.session = session
+    return session
+
+
+SessionDep = Annotated[SessionView, Depends(current_session)]
+
+
+#: Declares the scheme in the OpenAPI spec; the check itself is :func:`api_user`'s.
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token: `clustermgr admin token USER --name NAME`.",
+)
+
+
+async def api_user(
+    web: WebDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> UserView:
+    """The API's guard: ``Authorization: Bearer <token>``."""
+    user = None
+    if credentials is not None and credentials.credentials:
+        user = await auth.user_for_token(web.manager, credentials.credentials.strip())
+    if user is None:
+        raise NotAuthenticated(
+            "a valid API token is required",
+            hint="create one with `clustermgr admin token USER --name NAME`",
+        )
+    return user
+
+
+ApiUser = Annotated[UserView, Depends(api_user)]

@@ -1,0 +1,103 @@
+"""Helpers every page router shares: rendering, notices after a redirect, starting jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from clustermgr.audit import service as audit
+from clustermgr.auth.views import SessionView
+from clustermgr.errors import ClustermgrError, InvalidInput, JobConflict
+from clustermgr.jobs import service as jobs
+from clustermgr.jobs.views import JobView
+from clustermgr.web.context import WebContext
+
+#: What a redirect's ``?done=`` shows. Only these fixed sentences: never echo the query.
+NOTICES: Mapping[str, str] = {
+    "server-added": "Server added.",
+    "server-saved": "Changes saved.",
+    "server-removed": "Server removed.",
+    "cancel-requested": "Cancel requested: the job stops after its current step.",
+    "totp-enabled": "Two-factor authentication is on.",
+    "totp-disabled": "Two-factor authentication is off.",
+    "token-revoked": "Token revoked.",
+}
+
+#: Rows per page of the job history and the audit trail.
+PAGE_SIZE = 25
+
+
+def render(
+    web: WebContext,
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return web.templates.TemplateResponse(
+        request, template, {"notice": notice, **(context or {})}, status_code=status
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def error_status(exc: ClustermgrError) -> int:
+    from clustermgr.web.errors import status_for
+
+    return status_for(exc)
+
+
+def actor(session: SessionView) -> str:
+    return session.user.username
+
+
+def parse_int(value: str, what: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise InvalidInput(f"invalid {what} {value!r}", hint="a whole number") from None
+
+
+async def start_job(
+    web: WebContext,
+    session: SessionView,
+    *,
+    kind: str,
+    cluster: str,
+    params: dict[str, Any] | None = None,
+) -> JobView:
+    """Submit a job and write its audit entry; a refused job is audited, then raised."""
+    try:
+        job = await jobs.submit(
+            web.manager,
+            web.runner,
+            kind_name=kind,
+            cluster=cluster,
+            user=actor(session),
+            params=params,
+        )
+    except JobConflict as exc:
+        await audit.record(
+            web.manager,
+            actor=actor(session),
+            action="job.start",
+            target=cluster,
+            result="refused",
+            detail={"kind": kind, "error": exc.message},
+        )
+        raise
+    await audit.record(
+        web.manager,
+        actor=actor(session),
+        action="job.start",
+        target=cluster,
+        detail={"kind": kind, "job": job.id, **(params or {})},
+    )
+    return job

@@ -1,0 +1,165 @@
+"""What the pages show, computed from job results: pure functions of plain data.
+
+Templates only loop and print; every decision (which preflight verdict a host
+gets, how many steps a plan would change, how a diff line is coloured) is made
+here, where tests can compare values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from clustermgr.jobs.views import JobView
+from clustermgr.plan.model import Outcome
+
+#: Worst first: the verdict of a host is the worst of its checks.
+_SEVERITY = {"fail": 2, "warn": 1, "pass": 0}
+
+
+@dataclass(frozen=True)
+class HostVerdict:
+    """The latest preflight result of one host, in a few words."""
+
+    status: str
+    job_id: int
+    #: The first check that did not pass, as "check: detail".
+    detail: str = ""
+    problems: int = 0
+
+
+def preflight_verdicts(job: JobView | None) -> dict[str, HostVerdict]:
+    """Host -> its verdict from a finished preflight job (empty without one)."""
+    if job is None or not job.result:
+        return {}
+    by_host: dict[str, list[Mapping[str, Any]]] = {}
+    for check in job.result.get("checks", []):
+        by_host.setdefault(str(check.get("host", "")), []).append(check)
+    verdicts = {}
+    for host, checks in by_host.items():
+        worst = max(checks, key=lambda c: _SEVERITY.get(str(c.get("status")), 2))
+        status = str(worst.get("status"))
+        problems = [c for c in checks if c.get("status") != "pass"]
+        detail = f"{worst.get('check')}: {worst.get('detail')}" if problems else ""
+        verdicts[host] = HostVerdict(status, job.id, detail, len(problems))
+    return verdicts
+
+
+def latest_finished(jobs: Iterable[JobView], kind: str) -> JobView | None:
+    """The newest job of ``kind`` that finished with a result (``jobs`` newest first)."""
+    return next((j for j in jobs if j.kind == kind and j.finished and j.result), None)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "hunk", "head" or "same"
+    text: str
+
+
+def diff_lines(diff: str) -> list[DiffLine]:
+    """A unified diff, line by line, with the kind each line is shown as."""
+    lines = []
+    for text in diff.splitlines():
+        if text.startswith(("+++", "---")):
+            kind = "head"
+        elif text.startswith("@@"):
+            kind = "hunk"
+        elif text.startswith("+"):
+            kind = "add"
+        elif text.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        lines.append(DiffLine(kind, text))
+    return lines
+
+
+@dataclass(frozen=True)
+class StepRow:
+    host: str
+    title: str
+    outcome: str
+    reason: str
+    diffs: Sequence[tuple[str, list[DiffLine]]] = ()
+    warnings: Sequence[str] = ()
+    stderr_tail: str = ""
+    exit_status: int | None = None
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """An ApplyReport dict as the job page shows it."""
+
+    hosts: dict[str, list[StepRow]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    ok: bool = False
+    dry_run: bool = False
+
+    @property
+    def would_change(self) -> int:
+        return self.counts.get(Outcome.WOULD_CHANGE.value, 0)
+
+    @property
+    def changing_hosts(self) -> list[str]:
+        wanted = Outcome.WOULD_CHANGE.value
+        return [h for h, rows in self.hosts.items() if any(r.outcome == wanted for r in rows)]
+
+
+def report_view(result: Mapping[str, Any] | None) -> ReportView | None:
+    """The steps of an ApplyReport dict per host; None when ``result`` is not one."""
+    if not result or not isinstance(result.get("hosts"), Mapping):
+        return None
+    hosts = {
+        str(host): [
+            StepRow(
+                host=str(host),
+                title=str(r.get("title", "")),
+                outcome=str(r.get("outcome", "")),
+                reason=str(r.get("reason", "")),
+                diffs=[
+                    (str(d.get("path")), diff_lines(str(d.get("diff", ""))))
+                    for d in r.get("diffs") or []
+                ],
+                warnings=[str(w) for w in r.get("warnings") or []],
+                stderr_tail=str(r.get("stderr_tail") or ""),
+                exit_status=r.get("exit_status"),
+            )
+            for r in rows
+        ]
+        for host, rows in result["hosts"].items()
+    }
+    counts = {str(k): int(v) for k, v in (result.get("counts") or {}).items()}
+    return ReportView(hosts, counts, bool(result.get("ok")), bool(result.get("dry_run")))
+
+
+def can_apply(job: JobView, report: ReportView | None) -> bool:
+    """A finished, successful plan with something to change may be applied."""
+    return (
+        job.kind == "plan"
+        and job.state.value == "succeeded"
+        and report is not None
+        and report.ok
+        and report.would_change > 0
+    )
+
+
+def key_file(algorithm: str) -> str:
+    """The host key file sshd keeps for a key algorithm (to compare fingerprints)."""
+    name = algorithm.lower()
+    if "ed25519" in name:
+        kind = "ed25519"
+    elif "ecdsa" in name:
+        kind = "ecdsa"
+    elif "rsa" in name:
+        kind = "rsa"
+    elif "dss" in name:
+        kind = "dsa"
+    else:
+        return "/etc/ssh/ssh_host_*_key.pub"
+    return f"/etc/ssh/ssh_host_{kind}_key.pub"
+
+
+def compare_command(algorithm: str) -> str:
+    """The exact command to run on the server to see its own fingerprint."""
+    return f"ssh-keygen -lf {key_file(algorithm)}"

@@ -1,0 +1,235 @@
+"""Servers: list, add (with the host key confirmation), edit, remove.
+
+Adding takes two posts.  The first scans the host key and answers with its
+fingerprint and the command that shows the server's own; the second carries
+the confirmed ``fingerprint``.  The private key travels only in the two forms'
+fields (the confirmation page holds it in a hidden field): it is never put in
+a cookie, the session, a log or the audit trail, and is stored only sealed by
+the vault once the server is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from clustermgr.audit import service as audit
+from clustermgr.errors import (
+    ClustermgrError,
+    HostKeyChanged,
+    HostKeyUnknown,
+    InvalidInput,
+    NotFound,
+)
+from clustermgr.inventory.schemas import Role, ServerSpec, ServerView
+from clustermgr.redact import Secret
+from clustermgr.services import servers
+from clustermgr.web.deps import SessionDep, WebDep
+from clustermgr.web.pages import present
+from clustermgr.web.pages.common import actor, error_status, parse_int, redirect, render
+
+router = APIRouter()
+
+#: An SSH private key is a few KiB; refuse anything much larger.
+MAX_KEY_BYTES = 64 * 1024
+ROLES = [role.value for role in Role]
+
+
+@dataclass
+class AddForm:
+    """What the person typed, to fill the form again (the key only in form fields)."""
+
+    cluster: str = ""
+    hostname: str = ""
+    address: str = ""
+    ssh_port: str = "22"
+    ssh_user: str = "root"
+    role: str = Role.IDENTITY.value
+    private_key: str = ""
+    passphrase: str = ""
+
+    def spec(self) -> ServerSpec:
+        return ServerSpec.parse(
+            cluster=self.cluster.strip(),
+            hostname=self.hostname,
+            address=self.address.strip() or None,
+            role=self.role,
+            ssh_port=parse_int(self.ssh_port, "SSH port"),
+            ssh_user=self.ssh_user.strip(),
+        )
+
+    def key(self) -> servers.SshKeyInput | None:
+        if not self.private_key.strip():
+            return None
+        passphrase = Secret(self.passphrase, label="passphrase") if self.passphrase else None
+        return servers.SshKeyInput(Secret(self.private_key, label="ssh-key"), passphrase)
+
+
+async def _key_text(text: str, upload: UploadFile | None) -> str:
+    """The private key from the file, else from the text area; line ends made Unix."""
+    if upload is not None and upload.filename:
+        data = await upload.read(MAX_KEY_BYTES + 1)
+        if len(data) > MAX_KEY_BYTES:
+            raise InvalidInput("the key file is too large to be an SSH private key")
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            raise InvalidInput("the key file is not a text (OpenSSH or PEM) private key") from None
+    text = text.replace("\r\n", "\n").strip()
+    return f"{text}\n" if text else ""
+
+
+def _form_page(
+    web: WebDep, request: Request, form: AddForm, error: ClustermgrError | None = None
+) -> Response:
+    status = error_status(error) if error else 200
+    context = {"form": form, "roles": ROLES, "error": error}
+    return render(web, request, "servers/add.html", context, status=status)
+
+
+@router.get("/servers", response_class=HTMLResponse)
+async def server_list(request: Request, web: WebDep) -> Response:
+    clusters = await servers.list_clusters(web.manager)
+    return render(web, request, "servers/list.html", {"clusters": clusters})
+
+
+@router.get("/servers/add", response_class=HTMLResponse)
+async def add_page(request: Request, web: WebDep, cluster: str = "") -> Response:
+    return _form_page(web, request, AddForm(cluster=cluster))
+
+
+@router.post("/servers/add", response_class=HTMLResponse)
+async def add(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    cluster: Annotated[str, Form()] = "",
+    hostname: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    ssh_port: Annotated[str, Form()] = "22",
+    ssh_user: Annotated[str, Form()] = "root",
+    role: Annotated[str, Form()] = Role.IDENTITY.value,
+    private_key: Annotated[str, Form()] = "",
+    key_file: UploadFile | None = None,
+    passphrase: Annotated[str, Form()] = "",
+    fingerprint: Annotated[str, Form()] = "",
+) -> Response:
+    form = AddForm(cluster, hostname, address, ssh_port, ssh_user, role, "", passphrase)
+    try:
+        form.private_key = await _key_text(private_key, key_file)
+        spec = form.spec()
+        view = await servers.add_server(
+            web.manager, spec, form.key(), trusted_fingerprint=fingerprint.strip() or None
+        )
+    except HostKeyUnknown as unknown:
+        context = {
+            "form": form,
+            "fingerprint": unknown.fingerprint,
+            "algorithm": unknown.algorithm,
+            "command": present.compare_command(unknown.algorithm),
+        }
+        return render(web, request, "servers/confirm_key.html", context)
+    except ClustermgrError as exc:
+        if not isinstance(exc, InvalidInput):
+            await audit.record(
+                web.manager,
+                actor=actor(session),
+                action="server.add",
+                target=f"{form.cluster}/{form.hostname}",
+                result="refused" if isinstance(exc, HostKeyChanged) else "failed",
+                detail={"error": exc.code, "message": exc.message},
+            )
+        return _form_page(web, request, form, exc)
+    await audit.record(
+        web.manager,
+        actor=actor(session),
+        action="server.add",
+        target=f"{view.cluster}/{view.hostname}",
+        detail={
+            "address": view.address,
+            "ssh_port": view.ssh_port,
+            "ssh_user": view.ssh_user,
+            "role": view.role.value,
+            "host_key": fingerprint.strip(),
+        },
+    )
+    return redirect(f"/clusters/{view.cluster}?done=server-added")
+
+
+async def _server(web: WebDep, cluster: str, hostname: str) -> ServerView:
+    view = await servers.get_cluster(web.manager, cluster)
+    for server in view.servers:
+        if server.hostname == hostname:
+            return server
+    raise NotFound(f"no server {hostname!r} in cluster {cluster!r}")
+
+
+@router.get("/servers/{cluster}/{hostname}", response_class=HTMLResponse)
+async def server_page(request: Request, web: WebDep, cluster: str, hostname: str) -> Response:
+    server = await _server(web, cluster, hostname)
+    form = {
+        "address": server.address,
+        "ssh_port": str(server.ssh_port),
+        "ssh_user": server.ssh_user,
+        "role": server.role.value,
+    }
+    context = {"server": server, "form": form, "roles": ROLES}
+    return render(web, request, "servers/detail.html", context)
+
+
+@router.post("/servers/{cluster}/{hostname}", response_class=HTMLResponse)
+async def edit(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    cluster: str,
+    hostname: str,
+    address: Annotated[str, Form()] = "",
+    ssh_port: Annotated[str, Form()] = "22",
+    ssh_user: Annotated[str, Form()] = "root",
+    role: Annotated[str, Form()] = Role.IDENTITY.value,
+) -> Response:
+    before = await _server(web, cluster, hostname)
+    form = {"address": address, "ssh_port": ssh_port, "ssh_user": ssh_user, "role": role}
+    try:
+        after = await servers.update_server(
+            web.manager,
+            cluster,
+            hostname,
+            address=address.strip(),
+            ssh_port=parse_int(ssh_port, "SSH port"),
+            ssh_user=ssh_user.strip(),
+            role=role,
+        )
+    except ClustermgrError as exc:
+        context = {"server": before, "form": form, "roles": ROLES, "error": exc}
+        return render(web, request, "servers/detail.html", context, status=error_status(exc))
+    fields = ("address", "ssh_port", "ssh_user", "role")
+    old, new = asdict(before), asdict(after)
+    changes = {f: {"from": str(old[f]), "to": str(new[f])} for f in fields if old[f] != new[f]}
+    await audit.record(
+        web.manager,
+        actor=actor(session),
+        action="server.update",
+        target=f"{cluster}/{hostname}",
+        detail=changes,
+    )
+    return redirect(f"/servers/{cluster}/{hostname}?done=server-saved")
+
+
+@router.get("/servers/{cluster}/{hostname}/remove", response_class=HTMLResponse)
+async def remove_page(request: Request, web: WebDep, cluster: str, hostname: str) -> Response:
+    server = await _server(web, cluster, hostname)
+    return render(web, request, "servers/remove.html", {"server": server})
+
+
+@router.post("/servers/{cluster}/{hostname}/remove")
+async def remove(web: WebDep, session: SessionDep, cluster: str, hostname: str) -> Response:
+    await servers.remove_server(web.manager, cluster, hostname)
+    await audit.record(
+        web.manager, actor=actor(session), action="server.remove", target=f"{cluster}/{hostname}"
+    )
+    return redirect(f"/clusters/{cluster}?done=server-removed")

@@ -1,0 +1,211 @@
+"""A new user's path through the GUI in a real browser (Chromium via Playwright).
+
+Against a real ``clustermgr serve`` on the lab's inventory: sign in, see the lab's
+servers, run a preflight check and watch its events arrive live, plan, apply
+the plan, and find the apply in the audit trail.  Screenshots of the main
+pages go to ``test-artifacts/screenshots/`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from webfixture import JOB_DEADLINE, WebUser
+
+from labfixture import Lab
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+#: A laptop screen.
+VIEWPORT = {"width": 1366, "height": 800}
+JOB_MS = JOB_DEADLINE * 1000
+
+#: Records, for every event line the page adds, whether the job was already shown
+#: as finished at that moment: proof that lines arrive while the job runs.
+WATCH_EVENTS = """() => {
+  window.__arrivals = [];
+  const list = document.getElementById("events");
+  const done = document.getElementById("job-done");
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      for (const node of change.addedNodes) {
+        if (node.tagName === "LI") window.__arrivals.push({ seq: node.dataset.seq, done: !done.hidden });
+      }
+    }
+  }).observe(list, { childList: true });
+}"""
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def tab(browser: Browser, live_server: str) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=live_server, viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        yield page
+    finally:
+        await context.close()
+    assert errors == [], f"the browser reported errors: {errors}"
+
+
+async def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def until(page: Page, predicate: str, timeout: float = JOB_DEADLINE) -> None:
+    """Poll a JS predicate (``wait_for_function`` evaluates strings, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"not true after {timeout:g} s: {predicate}"
+        await asyncio.sleep(0.05)
+
+
+async def finished(page: Page) -> str:
+    """Wait for the job page to show the job finished and its outcome; the state."""
+    await expect(page.locator("#job-done")).to_be_visible(timeout=JOB_MS)
+    await expect(page.locator("#job-done")).to_contain_text("Finished")
+    await expect(page.locator("#job-summary #cancel")).to_have_count(0)
+    return (await page.locator("#job-state").inner_text()).strip()
+
+
+async def test_new_user_checks_plans_applies_and_finds_it_audited(
+    tab: Page, live_server: str, web_admin: WebUser, lab: Lab
+) -> None:
+    page = tab
+    await page.goto("/")
+    await expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await shot(page, "login")
+    await page.get_by_label("User name").fill(web_admin.username)
+    await page.get_by_label("Password").fill(web_admin.password)
+    await page.get_by_role("button", name="Sign in").click()
+
+    # The dashboard lists the lab's servers.
+    await expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    servers = page.get_by_role("table", name=re.compile("Servers of lab"))
+    for host in lab.config.hosts():
+        await expect(servers.get_by_role("link", name=host.fqdn)).to_be_visible()
+    await shot(page, "dashboard")
+
+    # A preflight check, followed live: with idp2 cut off, the job waits for its
+    # connection to time out while the other hosts' verdicts already show.
+    await page.get_by_role("link", name="Open cluster lab").click()
+    await expect(page.get_by_role("heading", name="Cluster lab", level=1)).to_be_visible()
+    await shot(page, "cluster")
+    lab.partition("idp2")
+    try:
+        await page.get_by_role("button", name="Check", exact=True).click()
+        await expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+        await page.evaluate(WATCH_EVENTS)
+        events = page.locator("#events li")
+        await expect(events.first).to_be_visible(timeout=JOB_MS)
+        await expect(events.filter(has_text="proxy1.lab.test: pass: ssh login")).to_have_count(1)
+        await expect(page.locator("#job-done")).to_be_hidden()
+        await expect(page.get_by_role("button", name="Cancel job")).to_be_visible()
+        await shot(page, "job-live")
+        assert await finished(page) == "failed"
+    finally:
+        lab.heal("idp2")
+    arrivals = await page.evaluate("window.__arrivals")
+    assert arrivals and not arrivals[0]["done"], "event lines arrived before the job ended"
+    table = page.get_by_role("table", name="Preflight checks by host")
+    failed = table.get_by_role("row").filter(has_text="idp2.lab.test").filter(has_text="fail")
+    await expect(failed).to_contain_text("ssh login")
+    await shot(page, "job-finished")
+
+    # Run it again, now that idp2 answers.
+    await page.get_by_role("button", name="Run again").click()
+    await expect(
+        page.get_by_role("heading", name=re.compile("preflight of cluster lab"))
+    ).to_be_visible()
+    assert await finished(page) == "succeeded"
+    await expect(page.get_by_role("table", name="Preflight checks by host")).to_contain_text(
+        "ssh login"
+    )
+
+    # A plan: make one host differ first, so there is something to apply.
+    begin, end = "# BEGIN clustermgr cluster lab", "# END clustermgr cluster lab"
+    await lab.sh("proxy1", 'sed -i "/^$1$/,/^$2$/d" /etc/hosts', begin, end)
+    await page.get_by_role("link", name="cluster lab").first.click()
+    await page.get_by_role("button", name="Plan", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    assert await finished(page) == "succeeded"
+    await expect(page.get_by_role("heading", name="Plan: what would change")).to_be_visible()
+    proxy = page.get_by_role("table", name="Steps on proxy1.lab.test")
+    await expect(proxy.get_by_text("would change").first).to_be_visible()
+    await expect(page.locator("pre.diff .diff-add").first).to_be_visible()
+    await expect(page.get_by_text("unchanged").first).to_be_visible()
+    await page.get_by_role("heading", name="Apply these changes").scroll_into_view_if_needed()
+    await shot(page, "plan")
+
+    # Apply it, with the confirmation.
+    confirm = page.get_by_label(re.compile(r"Yes, change these \d+ steps? on cluster lab"))
+    await expect(confirm).to_be_visible()
+    await confirm.check()
+    await page.get_by_role("button", name="Apply these changes").click()
+    await expect(
+        page.get_by_role("heading", name=re.compile(r"apply of cluster lab"))
+    ).to_be_visible()
+    apply_id = page.url.rsplit("/", 1)[1]
+    assert await finished(page) == "succeeded"
+    await expect(page.get_by_role("heading", name="Outcome")).to_be_visible()
+    await expect(
+        page.get_by_role("table", name="Steps on proxy1.lab.test").get_by_text(
+            "changed", exact=True
+        )
+    ).to_be_visible()
+    await shot(page, "apply")
+
+    # The apply is on the record.
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit").click()
+    await expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="kind=apply").filter(has_text=f"#{apply_id}")
+    await expect(row.first).to_be_visible()
+    await expect(row.first).to_contain_text(web_admin.username)
+    await expect(row.first).to_contain_text("job.start")
+    await shot(page, "audit")
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    await expect(
+        page.get_by_role("heading", name=f"Account of {web_admin.username}")
+    ).to_be_visible()
+    await shot(page, "account")
+
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Servers").click()
+    await page.get_by_role("link", name="Add a server").click()
+    await expect(page.get_by_label("Host name")).to_be_visible()
+    await shot(page, "server-add")
