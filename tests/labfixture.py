@@ -1,7 +1,7 @@
 """The lab for tests: brought up once per test session, always torn down.
 
 Each test session takes a free slot (an flock on a file under /run) and uses
-that slot's prefix and subnet (``cmt<N>``, 10.232.<N>.0/24) and its own manager
+that slot's prefix and subnet (``cmt<N>``, 10.236.<N>.0/24) and its own manager
 data folder: it never meets a lab someone runs on the same machine, nor another
 test session running at the same time.  Whatever carries a slot's prefix when
 the slot is taken was left by a session that died, and is removed first.
@@ -42,7 +42,7 @@ class Slot:
 
     @property
     def subnet(self) -> str:
-        return f"10.232.{self.number}.0/24"
+        return f"10.236.{self.number}.0/24"
 
     def spare(self, name: str, octet: int) -> tuple[str, str]:
         """A second prefix and subnet of this slot, for tests that make their own lab."""
