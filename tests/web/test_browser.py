@@ -18,6 +18,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from webfixture import JOB_DEADLINE, WebUser
 
+from clustermgr.services import clusters
+from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration
@@ -209,3 +211,44 @@ async def test_new_user_checks_plans_applies_and_finds_it_audited(
     await page.get_by_role("link", name="Add a server").click()
     await expect(page.get_by_label("Host name")).to_be_visible()
     await shot(page, "server-add")
+
+
+async def test_add_a_server_confirming_its_host_key_then_remove_it(
+    tab: Page, web_admin: WebUser, lab: Lab
+) -> None:
+    page, host, cluster = tab, lab.host("idp1"), "gui-browser"
+    await page.goto("/login")
+    await page.get_by_label("User name").fill(web_admin.username)
+    await page.get_by_label("Password").fill(web_admin.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.goto(f"/servers/add?cluster={cluster}")
+    await page.get_by_label("Host name").fill("bad_name")
+    await page.get_by_role("button", name="Read the host key").click()
+    await expect(page.get_by_role("alert")).to_contain_text("invalid hostname 'bad_name'")
+    await expect(page.get_by_role("alert")).to_be_focused()
+
+    await page.get_by_label("Host name").fill(host.fqdn)
+    await page.get_by_label("Address").fill(host.address)
+    await page.get_by_label("or choose the key file").set_input_files(lab.config.ssh_key)
+    await page.get_by_role("button", name="Read the host key").click()
+    await expect(
+        page.get_by_role("heading", name=f"Confirm the host key of {host.fqdn}")
+    ).to_be_visible()
+    await expect(page.locator("#compare-command")).to_have_text(
+        "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"
+    )
+    await shot(page, "server-confirm-key")
+    await page.get_by_role("button", name=re.compile("trust the key and add the server")).click()
+    await expect(page.get_by_role("status")).to_have_text("Server added.")
+    await expect(page.get_by_role("heading", name=f"Cluster {cluster}", level=1)).to_be_visible()
+
+    await page.get_by_role("link", name=host.fqdn).click()
+    await page.get_by_role("link", name="Remove this server").click()
+    await page.get_by_role("button", name=f"Remove {host.fqdn}").click()
+    await expect(page.get_by_role("status")).to_have_text("Server removed.")
+    await expect(page.get_by_text("No server yet.")).to_be_visible()
+    manager = await Manager.open(lab.settings)
+    try:
+        await clusters.remove_cluster(manager, cluster)
+    finally:
+        await manager.close()

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from clustermgr.auth import service as auth
+from clustermgr.cli.output import say
+from clustermgr.services.context import Manager
 from clustermgr.web.app import create_app
+
+
+async def _setup_token() -> str | None:
+    """The one-time setup token while no user exists (this process keeps it)."""
+    manager = await Manager.open()
+    try:
+        return await auth.setup_token(manager)
+    finally:
+        await manager.close()
 
 
 def serve(
@@ -21,6 +34,12 @@ def serve(
 ) -> None:
     """Serve the web GUI and the REST API (/api/v1) until stopped."""
     tls = tls_cert is not None and tls_key is not None
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
+    token = asyncio.run(_setup_token())
+    say(f"clustermgr at [bold]{url}/[/]")
+    if token:
+        say(f"no user yet: create the first administrator at {url}/setup?token={token}")
+        say("  (or run `clustermgr admin create NAME` and sign in)")
     app = create_app(secure_cookies=tls)
     uvicorn.run(
         app,

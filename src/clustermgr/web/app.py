@@ -58,9 +58,8 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
         manager = await Manager.open(settings)
         runner = await _runner(manager)
         app.state.web = WebContext(manager, runner, templates(), secure_cookies)
-        token = await auth.setup_token(manager)
-        if token:
-            log.warning("no user yet: create the first admin at /setup?token=%s", token)
+        if await auth.setup_token(manager):
+            log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
         try:
             yield
         finally:
