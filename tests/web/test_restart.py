@@ -18,7 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from webfixture import ManagerProcess, WebUser, client, copy_data_dir, free_port, wait_for_job
+from webfixture import (
+    BodyLog,
+    ManagerProcess,
+    WebUser,
+    client,
+    copy_data_dir,
+    free_port,
+    wait_for_job,
+)
 
 from clustermgr.jobs import store
 from clustermgr.services.context import Manager
@@ -87,9 +95,9 @@ def finished_steps(found: list[dict[str, Any]], *, not_on: str) -> list[dict[str
 
 
 async def test_a_killed_manager_leaves_the_job_interrupted_and_apply_resumes(
-    lab: Lab, web_admin: WebUser, manager: ManagerProcess, slow_host: str
+    lab: Lab, web_admin: WebUser, manager: ManagerProcess, slow_host: str, body_log: BodyLog
 ) -> None:
-    async with client(manager.url, token=web_admin.token) as http:
+    async with client(manager.url, token=web_admin.token, log=body_log) as http:
         started = await http.post("/api/v1/jobs", json={"kind": "apply", "cluster": "lab"})
         assert started.status_code == 202, started.text
         job_id = started.json()["id"]

@@ -23,7 +23,7 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from webfixture import ManagerProcess, WebUser, create_user, free_port
+from webfixture import BodyLog, ManagerProcess, WebUser, create_user, free_port
 
 from clustermgr.services import clusters
 from clustermgr.services.context import Manager
@@ -100,8 +100,13 @@ EXCLUDED_CHECKS = [
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_spec(case: Any, auth_header: dict[str, str]) -> None:
-    case.call_and_validate(headers=auth_header, timeout=30, excluded_checks=EXCLUDED_CHECKS)
+def test_api_conforms_to_its_spec(
+    case: Any, auth_header: dict[str, str], body_log: BodyLog
+) -> None:
+    response = case.call_and_validate(
+        headers=auth_header, timeout=30, excluded_checks=EXCLUDED_CHECKS
+    )
+    body_log.add(response.text)
 
 
 def test_the_spec_documents_auth_and_errors(

@@ -172,6 +172,27 @@ async def test_failed_logins_are_throttled(fresh_web: FreshWeb) -> None:
         assert SESSION_COOKIE not in right.cookies
 
 
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("/jobs?cluster=lab", "/jobs?cluster=lab"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+async def test_sign_in_only_returns_to_a_local_page(
+    fresh_web: FreshWeb, target: str, landing: str
+) -> None:
+    async with client(app=fresh_web.app) as http:
+        answer = await sign_in(
+            http, fresh_web.admin.username, fresh_web.admin.password, next_path=target
+        )
+    assert answer.headers["location"] == landing
+
+
 def cookie_attributes(answer: httpx.Response, name: str) -> set[str]:
     for header in answer.headers.get_list("set-cookie"):
         if header.startswith(f"{name}="):

@@ -112,6 +112,9 @@ class Database:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Write-ahead logging: readers never block the writer, so the web app, the
+    # CLI and a job writing events can share the file.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 
-from clustermgr.errors import ClustermgrError
+from clustermgr.errors import ClustermgrError, DatabaseError
 from clustermgr.jobs import store
 from clustermgr.jobs.kinds import JobContext, kind
 from clustermgr.jobs.models import JobState
@@ -22,6 +22,7 @@ from clustermgr.services.context import Manager
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 0.2
+FINISH_ATTEMPTS = 4
 CANCEL_POLL = 0.5
 
 
@@ -90,8 +91,27 @@ async def execute(manager: Manager, job_id: int) -> JobState | None:
             await asyncio.gather(*tasks)
         with contextlib.suppress(Exception):
             await asyncio.shield(writer.flush())
-        await asyncio.shield(store.finish(manager, job_id, state, result=result, error=error))
+        await asyncio.shield(_record_end(manager, job_id, state, result, error))
     return state
+
+
+async def _record_end(
+    manager: Manager,
+    job_id: int,
+    state: JobState,
+    result: dict[str, object] | None,
+    error: str | None,
+) -> None:
+    """The job's end must reach the database, or it would show running forever."""
+    for attempt in range(FINISH_ATTEMPTS):
+        try:
+            await store.finish(manager, job_id, state, result=result, error=error)
+            return
+        except DatabaseError:
+            if attempt == FINISH_ATTEMPTS - 1:
+                raise
+            log.warning("job #%s: recording its end failed, retrying", job_id)
+            await asyncio.sleep(0.5 * (attempt + 1))
 
 
 def _was_cut_short(result: dict[str, object]) -> bool:

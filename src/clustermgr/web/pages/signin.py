@@ -27,11 +27,22 @@ router = APIRouter()
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: never redirect a fresh session to another site."""
+    """Only local paths: never redirect a fresh session to another site.
+
+    Browsers read a backslash as a slash (``/\\evil.example`` is
+    ``//evil.example``) and drop tabs and newlines, so neither may appear.
+    """
     if not target:
         return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return "/"
     return target
 
