@@ -296,3 +296,22 @@ async def test_jobs_are_listed_newest_first_in_pages(api: httpx.AsyncClient) -> 
     assert (await api.get("/api/v1/jobs", params={"limit": 0})).status_code == 422
     assert (await api.get("/api/v1/jobs/0")).status_code == 422
     assert (await api.get("/api/v1/jobs/999999")).status_code == 404
+
+
+async def test_every_error_has_one_shape(api: httpx.AsyncClient, anon: httpx.AsyncClient) -> None:
+    answers = [
+        await anon.get("/api/v1/jobs"),  # 401
+        await api.post("/api/v1/jobs", json={"kind": "destroy", "cluster": "lab"}),  # 400
+        await api.get("/api/v1/jobs/999999"),  # 404
+        await api.get("/api/v1/no-such-route"),  # 404 from the router
+        await api.put("/api/v1/jobs"),  # 405
+        await api.get("/api/v1/jobs", params={"limit": "many"}),  # 422
+        await api.post("/api/v1/jobs", content=b"{", headers={"content-type": "application/json"}),
+    ]
+    assert [a.status_code for a in answers] == [401, 400, 404, 404, 405, 422, 422]
+    for answer in answers:
+        body = answer.json()
+        assert {"error", "message", "hint"} <= set(body), body
+        assert isinstance(body["error"], str) and body["message"]
+        assert answer.headers["content-type"] == "application/json"
+    assert answers[4].headers["allow"] == "GET, POST"

@@ -102,6 +102,20 @@ async def test_every_route_but_the_public_ones_needs_a_session_or_token(
     assert unguarded == []
 
 
+async def test_anonymous_api_calls_get_401_before_their_body_is_judged(
+    web_app: FastAPI, anon: httpx.AsyncClient
+) -> None:
+    for route in routes(web_app):
+        if route.api and route.method in ("POST", "PUT", "PATCH"):
+            answer = await anon.request(
+                route.method,
+                route.url(),
+                content=b"{not json",
+                headers={"content-type": "application/json"},
+            )
+            assert answer.status_code == 401, f"{route.method} {route.path}"
+
+
 async def test_public_routes_answer_without_a_session(anon: httpx.AsyncClient) -> None:
     assert (await anon.get("/login")).status_code == 200
     assert (await anon.get("/setup")).status_code == 200

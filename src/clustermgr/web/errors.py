@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from clustermgr import errors
 from clustermgr.web.context import WebContext
+from clustermgr.web.deps import api_user, bearer
 
 API_PREFIX = "/api/"
 
@@ -114,6 +115,12 @@ async def handle_validation(request: Request, exc: Exception) -> Response:
         hint="see the API description at /api/v1/openapi.json",
     )
     if request.url.path.startswith(API_PREFIX):
+        # FastAPI reads the body before it runs the route's guard: answer an
+        # anonymous caller as the guard would, not with details of the route.
+        try:
+            await api_user(request.app.state.web, await bearer(request))
+        except errors.NotAuthenticated as refused:
+            return await handle(request, refused)
         return JSONResponse(error.as_dict(), status_code=422)
     return _page(request, error, 422, {})
 

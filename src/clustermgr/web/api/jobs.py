@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from clustermgr.auth.views import UserView
 from clustermgr.jobs import service as jobs
 from clustermgr.web import sse
 from clustermgr.web.api.audited import audited
@@ -24,7 +25,7 @@ JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 async def start_job(
     web: WebContext,
-    user: ApiUser,
+    user: UserView,
     response: Response,
     *,
     kind: str,
