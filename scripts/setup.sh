@@ -12,6 +12,7 @@ DEB_PACKAGES=(
   util-linux                      # unshare, nsenter, pivot_root for the lab
   # What lab hosts run (they share this machine's /usr, each with its own disk):
   slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
+  chromium                        # the browser of the GUI tests (driven by Playwright)
 )
 
 missing=()
