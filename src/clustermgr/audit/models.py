@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clustermgr.db.base import Base, utcnow
+from clustermgr.db.base import Base, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     #: User name, or "system" for the manager itself.
     actor: Mapped[str] = mapped_column(String(64))
     #: Dotted verb: "server.add", "job.start", "login.failed"...

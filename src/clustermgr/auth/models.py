@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clustermgr.db.base import Base, Timestamped
+from clustermgr.db.base import Base, Timestamped, UTCDateTime
 
 
 class User(Timestamped, Base):
@@ -30,8 +30,8 @@ class WebSession(Timestamped, Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     csrf_token: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Timestamped, Base):
@@ -42,7 +42,7 @@ class ApiToken(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(64))
     #: SHA-256 hex digest of the token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    last_used: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class LoginFailure(Base):
@@ -53,4 +53,4 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

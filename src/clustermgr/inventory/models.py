@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clustermgr.db.base import Base, Timestamped, utcnow
+from clustermgr.db.base import Base, Timestamped, UTCDateTime, utcnow
 
 
 class Cluster(Timestamped, Base):
@@ -71,6 +71,6 @@ class HostKeyPin(Base):
     algorithm: Mapped[str] = mapped_column(String(64))
     public_key: Mapped[str] = mapped_column(String(4096))
     fingerprint: Mapped[str] = mapped_column(String(128))
-    pinned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     server: Mapped[Server] = relationship(back_populates="host_keys")

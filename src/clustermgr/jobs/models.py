@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clustermgr.db.base import Base, Timestamped, utcnow
+from clustermgr.db.base import Base, Timestamped, UTCDateTime, utcnow
 
 
 class JobState(StrEnum):
@@ -63,8 +62,8 @@ class Job(Timestamped, Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: "embedded" (in the manager process) or "worker" (through the queue).
     runner: Mapped[str] = mapped_column(String(16), default="embedded")
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The outcome as data (an ApplyReport or a preflight report, as a dict).
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -83,4 +82,4 @@ class JobEvent(Base):
     step: Mapped[str | None] = mapped_column(String(255), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     message: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
