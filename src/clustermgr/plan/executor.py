@@ -38,6 +38,8 @@ Connect = Callable[[str], Awaitable[Connection]]
 OUTPUT_TAIL_LINES = 20
 ROLL_STOPPED = "the roll stopped: an earlier host failed"
 CANCELLED = "cancelled before it started"
+#: Outcomes whose result lists the step's commands: they ran, or would run.
+_ACTING = frozenset({Outcome.CHANGED, Outcome.FAILED, Outcome.WOULD_CHANGE})
 
 
 class StepFailed(Exception):
@@ -273,6 +275,7 @@ def _finished(
         stderr_tail=stderr_tail,
         diffs=diffs,
         warnings=step.warnings,
+        commands=tuple(c.masked() for c in step.commands) if outcome in _ACTING else (),
     )
 
 

@@ -99,6 +99,8 @@ class StepResult:
     stderr_tail: str = ""
     diffs: tuple[FileDiff, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The commands the step runs (or would run), secrets masked.
+    commands: tuple[str, ...] = ()
     duration: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
@@ -112,6 +114,7 @@ class StepResult:
             "stderr_tail": self.stderr_tail,
             "diffs": [{"path": d.path, "diff": d.diff, "created": d.created} for d in self.diffs],
             "warnings": list(self.warnings),
+            "commands": list(self.commands),
             "duration": round(self.duration, 3),
         }
 

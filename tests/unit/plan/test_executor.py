@@ -260,3 +260,26 @@ async def test_sensitive_file_diff_hides_content(tmp_path: Path, backups: str) -
     (result,) = (await executor(backups).apply(Plan("t", (step,)), dry_run=True)).all()
     assert "hunter2-sensitive" not in result.diffs[0].diff
     assert "holds secrets" in result.diffs[0].diff
+
+
+async def test_dry_run_lists_the_commands_it_would_run_masked(tmp_path: Path, backups: str) -> None:
+    password = Secret("S3cret-in-a-plan", label="pw")
+    step = Step(
+        host="h1",
+        title="set password",
+        reason="t",
+        commands=(Command.of("setpw", "--user", "admin", password),),
+    )
+    (planned,) = (await executor(backups).apply(Plan("t", (step,)), dry_run=True)).all()
+    assert planned.outcome is Outcome.WOULD_CHANGE
+    assert planned.commands == ("setpw --user admin ********",)
+    assert "S3cret-in-a-plan" not in repr(planned.as_dict())
+    unchanged = Step(
+        host="h1",
+        title="noop",
+        reason="t",
+        commands=(Command.of("true"),),
+        check=Command.of("true"),
+    )
+    (skipped,) = (await executor(backups).apply(Plan("t", (unchanged,)), dry_run=True)).all()
+    assert skipped.outcome is Outcome.UNCHANGED and skipped.commands == ()

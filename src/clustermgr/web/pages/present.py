@@ -85,6 +85,7 @@ class StepRow:
     warnings: Sequence[str] = ()
     stderr_tail: str = ""
     exit_status: int | None = None
+    commands: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def report_view(result: Mapping[str, Any] | None) -> ReportView | None:
                 warnings=[str(w) for w in r.get("warnings") or []],
                 stderr_tail=str(r.get("stderr_tail") or ""),
                 exit_status=r.get("exit_status"),
+                commands=[str(c) for c in r.get("commands") or []],
             )
             for r in rows
         ]
