@@ -24,6 +24,7 @@ class Database:
     dn: str
     index: int
     suffix: str | None
+    directory: str | None = None
     overlays: frozenset[str] = frozenset()
     access: tuple[str, ...] = ()
     limits: tuple[str, ...] = ()
@@ -80,6 +81,7 @@ def parse_slapd_config(stdout: str) -> SlapdConfig:
                 dn=dn,
                 index=int(match.group(1)) if match else 0,
                 suffix=next(iter(attrs.get("olcsuffix", [])), None),
+                directory=next(iter(attrs.get("olcdbdirectory", [])), None),
                 overlays=frozenset(overlays.get(dn.lower(), set())),
                 access=tuple(strip_order(v) for v in attrs.get("olcaccess", [])),
                 limits=tuple(strip_order(v) for v in attrs.get("olclimits", [])),
@@ -103,6 +105,7 @@ SLAPD_CONFIG: Fact[SlapdConfig] = Fact(
         "olcModuleLoad",
         "olcDatabase",
         "olcSuffix",
+        "olcDbDirectory",
         "olcOverlay",
         "olcAccess",
         "olcLimits",

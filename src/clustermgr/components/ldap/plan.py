@@ -56,18 +56,83 @@ def _want(base: str, attr: str, want: Sequence[Sequence[str]], **extra: Any) -> 
     return {"base": base, "attr": attr, "want": [list(w) for w in want], **extra}
 
 
-def plan_ldap(
-    cluster: str, replication: Replication, facts: Mapping[str, LdapFacts], first: str
-) -> Plan:
+def source_of(rep: Replication, facts: Mapping[str, LdapFacts]) -> Member:
+    """The node others copy o=gluu from: the lowest id already replicating, else the lowest."""
+    ordered = sorted(rep.members, key=lambda m: m.server_id)
+    for member in ordered:
+        fact = facts.get(member.hostname)
+        main = fact.config.database(SUFFIX) if fact else None
+        if main is not None and main.multi_provider:
+            return member
+    return ordered[0]
+
+
+def joining(rep: Replication, facts: Mapping[str, LdapFacts]) -> list[Member]:
+    """Members that do not replicate yet and are not the source: their o=gluu is replaced.
+
+    Directories loaded independently hold the same DNs under other entryUUIDs;
+    syncrepl's refresh would delete one side's entries.  A joining node gets
+    the source's data first (TOPOLOGY: never let a stale peer repopulate).
+    """
+    source = source_of(rep, facts)
+    out = []
+    for member in rep.members:
+        fact = facts.get(member.hostname)
+        main = fact.config.database(SUFFIX) if fact else None
+        if member != source and main is not None and not main.multi_provider:
+            out.append(member)
+    return out
+
+
+def plan_prepare(cluster: str, rep: Replication, facts: Mapping[str, LdapFacts]) -> Plan:
+    """Phase 1: modules, accesslog, overlays, access, replicator, server ids."""
+    source = source_of(rep, facts)
     steps: list[Step] = []
-    for member in replication.members:
+    for member in rep.members:
         fact = facts.get(member.hostname)
         if fact is not None:
-            steps.extend(node_steps(member, replication, fact, first=member.hostname == first))
-    return Plan(f"LDAP replication of cluster {cluster}", tuple(steps))
+            steps.extend(prepare_steps(member, rep, fact, source=member == source))
+    return Plan(f"LDAP replication of cluster {cluster}: prepare", tuple(steps))
 
 
-def node_steps(member: Member, rep: Replication, fact: LdapFacts, *, first: bool) -> list[Step]:
+def plan_join(
+    cluster: str, rep: Replication, facts: Mapping[str, LdapFacts], export: bytes
+) -> Plan:
+    """Phase 2: joining nodes load the source's o=gluu (all of them before any agreement)."""
+    steps = []
+    for member in joining(rep, facts):
+        main = facts[member.hostname].config.database(SUFFIX)
+        assert main is not None
+        steps.append(_reload(member.hostname, main.directory or "", export, main.dn))
+    return Plan(f"LDAP replication of cluster {cluster}: join", tuple(steps))
+
+
+def plan_agreements(cluster: str, rep: Replication, facts: Mapping[str, LdapFacts]) -> Plan:
+    """Phase 3: agreements, multi-provider, and ox-ldap.properties."""
+    steps: list[Step] = []
+    for member in rep.members:
+        fact = facts.get(member.hostname)
+        main = fact.config.database(SUFFIX) if fact else None
+        if fact is None or main is None:
+            continue
+        steps.append(_agreements(member.hostname, main.dn, rep))
+        if fact.properties is not None:
+            steps.append(_properties(member, rep, fact.properties))
+    return Plan(f"LDAP replication of cluster {cluster}: agreements", tuple(steps))
+
+
+def plan_ldap(cluster: str, rep: Replication, facts: Mapping[str, LdapFacts]) -> Plan:
+    """Every phase in one plan: what ``ldap plan`` shows."""
+    phases = (
+        plan_prepare(cluster, rep, facts),
+        plan_join(cluster, rep, facts, b""),
+        plan_agreements(cluster, rep, facts),
+    )
+    steps = tuple(s for p in phases for s in p.steps)
+    return Plan(f"LDAP replication of cluster {cluster}", steps)
+
+
+def prepare_steps(member: Member, rep: Replication, fact: LdapFacts, *, source: bool) -> list[Step]:
     config = fact.config
     main = config.database(SUFFIX)
     host = member.hostname
@@ -85,15 +150,45 @@ def node_steps(member: Member, rep: Replication, fact: LdapFacts, *, first: bool
         _modules(host, config),
         _accesslog(host, config, rep),
         _overlays(host, main.dn, main.overlays, rep),
+        _access(host, main.dn, main.access, main.limits),
     ]
-    steps.append(_access(host, main.dn, main.access, main.limits))
-    if first:
+    if source:
         steps.append(_replicator(host, rep.password))
     steps.append(_server_ids(host, rep))
-    steps.append(_agreements(host, main.dn, rep))
-    if fact.properties is not None:
-        steps.append(_properties(member, rep, fact.properties))
     return steps
+
+
+_RELOAD = """\
+set -e
+dir="$1"; ldif="$1.clustermgr-join.ldif"
+umask 077; cat > "$ldif"
+service slapd stop >/dev/null 2>&1 || true
+rm -rf "$dir.clustermgr-prev"; mv "$dir" "$dir.clustermgr-prev"; mkdir -p "$dir"
+ok=1; slapadd -q -b "$2" -l "$ldif" || ok=0
+if [ "$ok" = 0 ]; then rm -rf "$dir"; mv "$dir.clustermgr-prev" "$dir"; fi
+rm -f "$ldif"
+chown -R openldap:openldap "$dir"
+install -d -o openldap -g openldap /var/run/slapd
+service slapd start >/dev/null
+[ "$ok" = 1 ]
+"""
+
+
+def _reload(host: str, directory: str, export: bytes, db_dn: str) -> Step:
+    return Step(
+        host,
+        f"load {SUFFIX} from the replicating source",
+        "a joining node starts from the source's entries (same entryUUIDs)",
+        commands=(Command.script(_RELOAD, directory, SUFFIX, stdin=export),),
+        check=check(_want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base")),
+        unchanged_reason="already replicating",
+        # Agreements come in the next phase: here the reloaded directory must serve.
+        verify=Command.script(
+            'for i in $(seq 50); do ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn '
+            ">/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1",
+            SUFFIX,
+        ),
+    )
 
 
 def _modules(host: str, config: SlapdConfig) -> Step:
