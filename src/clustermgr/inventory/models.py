@@ -74,3 +74,15 @@ class HostKeyPin(Base):
     pinned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     server: Mapped[Server] = relationship(back_populates="host_keys")
+
+
+class ClusterSecret(Timestamped, Base):
+    """A secret of the cluster itself (the LDAP replicator's password), sealed by the vault."""
+
+    __tablename__ = "cluster_secrets"
+    __table_args__ = (UniqueConstraint("cluster_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)

@@ -8,12 +8,14 @@ gets a message naming the clash rather than a constraint name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from clustermgr.errors import AlreadyExists, NotFound
-from clustermgr.inventory.models import Cluster, Credential, HostKeyPin, Server
+from clustermgr.inventory.models import Cluster, ClusterSecret, Credential, HostKeyPin, Server
 from clustermgr.inventory.schemas import ClusterSettings, ClusterView, Role, ServerSpec, ServerView
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
@@ -150,6 +152,25 @@ class InventoryStore:
         self.session.add(credential)
         await self.session.flush()
         return credential
+
+    async def cluster_secret(
+        self, cluster: Cluster, name: str, make: Callable[[], Secret]
+    ) -> Secret:
+        """The cluster's secret ``name``; made with ``make`` and sealed on first use."""
+        query = select(ClusterSecret).where(
+            ClusterSecret.cluster_id == cluster.id, ClusterSecret.name == name
+        )
+        found = (await self.session.scalars(query)).one_or_none()
+        label = f"{cluster.name}.{name}"
+        if found is not None:
+            return self.vault.open(found.ciphertext, label=label)["value"]
+        credentials = await self.session.scalar(select(func.count()).select_from(Credential))
+        secrets = await self.session.scalar(select(func.count()).select_from(ClusterSecret))
+        value = make()
+        sealed = self.vault.seal({"value": value}, first=not credentials and not secrets)
+        self.session.add(ClusterSecret(cluster_id=cluster.id, name=name, ciphertext=sealed))
+        await self.session.flush()
+        return Secret(value.reveal(), label=label)
 
     def credentials_for(self, server: Server) -> SshCredentials:
         if server.credential is None:

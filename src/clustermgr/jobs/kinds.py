@@ -14,7 +14,7 @@ from typing import Any
 
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import Emit
-from clustermgr.services import clusters, preflight, servers
+from clustermgr.services import clusters, ldap, preflight, servers
 from clustermgr.services.context import Manager
 
 
@@ -58,12 +58,33 @@ async def _apply(ctx: JobContext) -> dict[str, Any]:
     return await _base(ctx, dry_run=False)
 
 
+async def _ldap_plan(ctx: JobContext) -> dict[str, Any]:
+    report = await ldap.replicate(
+        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
+    )
+    return report.as_dict()
+
+
+async def _ldap_apply(ctx: JobContext) -> dict[str, Any]:
+    report = await ldap.replicate(
+        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
+    )
+    return report.as_dict()
+
+
+async def _ldap_status(ctx: JobContext) -> dict[str, Any]:
+    return await ldap.status(ctx.manager, ctx.cluster)
+
+
 KINDS: Mapping[str, JobKind] = {
     kind.name: kind
     for kind in (
         JobKind("preflight", "preflight check", mutating=False, run=_preflight),
         JobKind("plan", "plan base preparation", mutating=False, run=_plan),
         JobKind("apply", "apply base preparation", mutating=True, run=_apply),
+        JobKind("ldap-plan", "plan LDAP replication", mutating=False, run=_ldap_plan),
+        JobKind("ldap-apply", "apply LDAP replication", mutating=True, run=_ldap_apply),
+        JobKind("ldap-status", "LDAP replication status", mutating=False, run=_ldap_status),
     )
 }
 

@@ -1,0 +1,71 @@
+"""``clustermgr ldap``: plan, apply and watch OpenLDAP multi-provider replication."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from clustermgr.cli.clusters import show_report
+from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.output import emit_json, print_event, run_async, say
+from clustermgr.cli.session import manager
+from clustermgr.errors import InvalidInput
+from clustermgr.plan.events import ignore
+from clustermgr.plan.model import ApplyReport
+from clustermgr.services import ldap
+
+app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
+
+
+@app.command()
+@run_async()
+async def plan(cluster: str, as_json: Json = False) -> None:
+    """Show what replication set-up would change on every identity node."""
+    async with manager() as mgr:
+        report = await ldap.replicate(
+            mgr, cluster, dry_run=True, emit=ignore if as_json else print_event
+        )
+    _finish(report, as_json)
+
+
+@app.command()
+@run_async()
+async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Set up replication: every identity node replicates from every other."""
+    if not yes and (as_json or not sys.stdin.isatty()):
+        raise InvalidInput("applying changes servers; confirm with --yes")
+    if not yes:
+        typer.confirm("Set up LDAP replication?", abort=True)
+    async with manager() as mgr:
+        report = await ldap.replicate(
+            mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
+        )
+    _finish(report, as_json)
+
+
+@app.command()
+@run_async()
+async def status(cluster: str, as_json: Json = False) -> None:
+    """contextCSN per node and server id, and a probe write's replication time."""
+    async with manager() as mgr:
+        result = await ldap.status(mgr, cluster)
+    if as_json:
+        emit_json(result)
+        return
+    for node in result["nodes"]:  # type: ignore[attr-defined]
+        say(f"[bold]{escape(node['host'])}[/] {escape(node['error'] or '')}")
+        for sid, csn in sorted(node["context_csn"].items()):
+            say(f"  server {sid}: {escape(csn)}")
+    say(f"contextCSN equal on every node: {result['context_csn_equal']}")
+    say(f"probe replicated everywhere in: {result['probe_seconds']} s")
+
+
+def _finish(report: ApplyReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        show_report(report)
+    if not report.ok:
+        raise typer.Exit(1)

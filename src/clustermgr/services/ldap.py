@@ -1,0 +1,237 @@
+"""LDAP replication: plan, apply (three phases) and status, for every front end.
+
+Apply runs three plans in turn, because each needs the previous one finished on
+every node: prepare (modules, accesslog, overlays, replicator, server ids),
+join (nodes not yet replicating load the source's ``o=gluu``), agreements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from clustermgr.components.ldap import plan as ldap_plan
+from clustermgr.components.ldap.model import (
+    OX_LDAP_PROPERTIES,
+    PROBE_BRANCH,
+    SUFFIX,
+    Member,
+    Replication,
+    ReplicationSettings,
+)
+from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
+from clustermgr.facts.base import gather
+from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
+from clustermgr.inventory.schemas import Role, ServerView
+from clustermgr.inventory.store import cluster_view
+from clustermgr.plan.events import Emit, Event, EventKind, ignore
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import ApplyReport, Outcome, StepResult
+from clustermgr.redact import Secret
+from clustermgr.remote.command import Command
+from clustermgr.remote.pool import run_on_hosts
+from clustermgr.services.access import HostAccess
+from clustermgr.services.context import Manager
+from clustermgr.services.servers import open_access
+
+REPLICATOR_SECRET = "ldap-replicator"  # noqa: S105 (a name, not a password)
+
+
+def server_id_for(server: ServerView) -> int:
+    """The one numbering rule: the inventory row id, stable and never given to another server.
+
+    TODO: a high-water mark per cluster so ids stay small and are never reused
+    even when the database reuses row ids.
+    """
+    return server.id
+
+
+async def _replication(
+    manager: Manager, cluster_name: str, settings: ReplicationSettings
+) -> tuple[Replication, list[str]]:
+    async with manager.store() as store:
+        cluster = await store.cluster(cluster_name)
+        password = await store.cluster_secret(
+            cluster, REPLICATOR_SECRET, lambda: Secret(secrets.token_urlsafe(24))
+        )
+        view = cluster_view(cluster)
+    identity = [s for s in view.servers if s.role is Role.IDENTITY]
+    if not identity:
+        raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
+    members = tuple(Member(s.hostname, server_id_for(s)) for s in identity)
+    return Replication(members, password, settings), [s.hostname for s in identity]
+
+
+async def ldap_facts(access: HostAccess, hostname: str) -> ldap_plan.LdapFacts:
+    conn = await access.connection(hostname)
+    config = await gather(conn, SLAPD_CONFIG)
+    try:
+        properties: str | None = (await conn.get(OX_LDAP_PROPERTIES)).decode(errors="replace")
+    except RemoteFileNotFound:
+        properties = None
+    return ldap_plan.LdapFacts(config, properties)
+
+
+@dataclass
+class _Run:
+    manager: Manager
+    access: HostAccess
+    emit: Emit
+    cancelled: Callable[[], bool]
+    failed: dict[str, str] = field(default_factory=dict)
+
+    async def facts(self, hosts: list[str]) -> dict[str, ldap_plan.LdapFacts]:
+        gathered = await run_on_hosts(
+            hosts,
+            lambda h: ldap_facts(self.access, h),
+            limit=self.manager.settings.parallel_hosts,
+        )
+        for host, exc in gathered.failed.items():
+            self.emit(Event(EventKind.HOST_FAILED, _describe(exc), host=host))
+        self.failed = {h: _describe(e) for h, e in gathered.failed.items()}
+        return dict(gathered.succeeded)
+
+    def executor(self) -> Executor:
+        return Executor(self.access.connection, self.emit, cancelled=self.cancelled)
+
+
+async def replicate(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    settings: ReplicationSettings | None = None,
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    rep, hosts = await _replication(manager, cluster_name, settings or ReplicationSettings())
+    async with await open_access(manager, cluster_name, hosts) as access:
+        run = _Run(manager, access, emit, cancelled)
+        facts = await run.facts(hosts)
+        if dry_run:
+            plan = ldap_plan.plan_ldap(cluster_name, rep, facts)
+            report = await run.executor().apply(plan, dry_run=True)
+        else:
+            report = await _apply(run, cluster_name, rep, hosts, facts)
+    for host, reason in run.failed.items():
+        report.results[host] = [
+            StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, reason)
+        ]
+    return report
+
+
+async def _apply(
+    run: _Run,
+    cluster: str,
+    rep: Replication,
+    hosts: list[str],
+    facts: dict[str, ldap_plan.LdapFacts],
+) -> ApplyReport:
+    results: dict[str, list[StepResult]] = {h: [] for h in hosts if h in facts}
+    reports = [await run.executor().apply(ldap_plan.plan_prepare(cluster, rep, facts))]
+    joining = ldap_plan.joining(rep, facts)
+    if reports[-1].ok and joining:
+        source = ldap_plan.source_of(rep, facts)
+        conn = await run.access.connection(source.hostname)
+        export = (await conn.run(Command.of("slapcat", "-b", SUFFIX))).check().stdout.encode()
+        reports.append(await run.executor().apply(ldap_plan.plan_join(cluster, rep, facts, export)))
+    if all(r.ok for r in reports):
+        reports.append(await run.executor().apply(ldap_plan.plan_agreements(cluster, rep, facts)))
+    for report in reports:
+        for host, rs in report.results.items():
+            results.setdefault(host, []).extend(rs)
+    return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+
+
+# --- status -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    host: str
+    #: server id (hex, as in the CSN) -> contextCSN
+    context_csn: dict[str, str]
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"host": self.host, "context_csn": self.context_csn, "error": self.error}
+
+
+def parse_context_csn(stdout: str) -> dict[str, str]:
+    out = {}
+    for line in stdout.splitlines():
+        if line.lower().startswith("contextcsn:"):
+            csn = line.split(":", 1)[1].strip()
+            parts = csn.split("#")
+            if len(parts) == 4:
+                out[parts[2]] = csn
+    return out
+
+
+_SEARCH = Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN")
+
+
+async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> dict[str, object]:
+    """contextCSN per node and server id; a probe write's time until seen everywhere."""
+    _, hosts = await _replication(manager, cluster_name, ReplicationSettings())
+    async with await open_access(manager, cluster_name, hosts) as access:
+        nodes = await asyncio.gather(*(_node_status(access, h) for h in hosts))
+        in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
+        latency = await _probe(access, hosts) if probe else None
+    return {
+        "cluster": cluster_name,
+        "nodes": [n.as_dict() for n in nodes],
+        "context_csn_equal": in_sync,
+        "probe_seconds": latency,
+    }
+
+
+async def _node_status(access: HostAccess, host: str) -> NodeStatus:
+    try:
+        conn = await access.connection(host)
+        out = (await conn.run(_SEARCH)).check().stdout
+    except ClustermgrError as exc:
+        return NodeStatus(host, {}, exc.message)
+    return NodeStatus(host, parse_context_csn(out))
+
+
+_PROBE_WRITE = """\
+set -e
+{ ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn >/dev/null 2>&1 ||
+  printf 'dn: %s\\nobjectClass: organizationalUnit\\nou: replication-probe\\n' "$1" |
+  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null; }
+printf 'dn: ou=%s,%s\\nobjectClass: organizationalUnit\\nou: %s\\n' "$2" "$1" "$2" |
+  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null
+"""
+PROBE_TIMEOUT = 30.0
+
+
+async def _probe(access: HostAccess, hosts: list[str]) -> float | None:
+    """Write under the probe branch on the first node; seconds until every node has it."""
+    name = f"probe-{secrets.token_hex(4)}"
+    dn = f"ou={name},{PROBE_BRANCH}"
+    first = await access.connection(hosts[0])
+    started = time.monotonic()
+    (await first.run(Command.script(_PROBE_WRITE, PROBE_BRANCH, name))).check()
+    try:
+        pending = set(hosts[1:])
+        while pending and time.monotonic() - started < PROBE_TIMEOUT:
+            for host in list(pending):
+                conn = await access.connection(host)
+                found = await conn.run(
+                    Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", dn, "-s", "base", "dn")
+                )
+                if found.ok:
+                    pending.discard(host)
+            if pending:
+                await asyncio.sleep(0.05)
+        return None if pending else round(time.monotonic() - started, 3)
+    finally:
+        await first.run(Command.of("ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///", dn))
+
+
+def _describe(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, ClustermgrError) else f"{type(exc).__name__}: {exc}"

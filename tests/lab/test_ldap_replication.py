@@ -1,0 +1,113 @@
+"""LDAP multi-provider replication on the lab: set up, replicate, converge, refuse bad config."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from clustermgr.components.ldap.model import ReplicationSettings
+from clustermgr.plan.events import Event
+from clustermgr.plan.model import Outcome
+from clustermgr.services import ldap
+from clustermgr.services.context import Manager
+from labfixture import Lab
+
+pytestmark = pytest.mark.integration
+
+LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
+ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
+
+
+async def apply(lab: Lab, events: list[Event], **kw: object) -> dict[str, object]:
+    manager = await Manager.open(lab.settings)
+    try:
+        report = await ldap.replicate(
+            manager,
+            lab.config.cluster,
+            dry_run=False,
+            emit=events.append,
+            **kw,  # type: ignore[arg-type]
+        )
+    finally:
+        await manager.close()
+    return report.as_dict()
+
+
+async def add_ou(lab: Lab, node: str, name: str) -> None:
+    await lab.sh(
+        node,
+        f'printf "dn: ou=%s,o=gluu\\nobjectClass: organizationalUnit\\nou: %s\\n" "$1" "$1" | {ADD}',
+        name,
+    )
+
+
+async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
+        if dn in out:
+            return
+        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
+        await asyncio.sleep(0.2)
+
+
+async def test_replication_end_to_end(lab: Lab) -> None:
+    events: list[Event] = []
+    first = await apply(lab, events)
+    assert first["ok"], json.dumps(first, indent=1)
+
+    # Both nodes keep Gluu's tree (a joining node loads the source's data first).
+    for node in ("idp1", "idp2"):
+        out = await lab.sh(node, f"{LDAPI} -b o=gluu -s one dn")
+        assert "dn: ou=people,o=gluu" in out and "dn: cn=replicator,o=gluu" in out
+        props = await lab.sh(node, "grep ^servers: /etc/gluu/conf/ox-ldap.properties")
+        assert props.startswith(f"servers: {node}.lab.test:389,")
+
+    await add_ou(lab, "idp1", "from-idp1")
+    await wait_for(lab, "idp2", "ou=from-idp1,o=gluu")
+    await add_ou(lab, "idp2", "from-idp2")
+    await wait_for(lab, "idp1", "ou=from-idp2,o=gluu")
+
+    second = await apply(lab, events)
+    counts = second["counts"]
+    assert counts == {**{o.value: 0 for o in Outcome}, "unchanged": counts["unchanged"]}, second
+
+    # The replicator's password shows nowhere.
+    manager = await Manager.open(lab.settings)
+    try:
+        async with manager.store() as store:
+            cluster = await store.cluster(lab.config.cluster)
+            password = await store.cluster_secret(cluster, ldap.REPLICATOR_SECRET, lambda: None)  # type: ignore[arg-type,return-value]
+        status = await ldap.status(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    text = json.dumps([first, second, status]) + "".join(e.message for e in events)
+    assert password.reveal() not in text
+    assert status["probe_seconds"] is not None
+
+
+async def test_stopped_node_converges(lab: Lab) -> None:
+    assert (await apply(lab, []))["ok"]
+    lab.stop("idp2")
+    try:
+        await lab.sh(
+            "idp1",
+            "for i in $(seq 1 200); do printf 'dn: ou=bulk%s,o=gluu\\nobjectClass: organizationalUnit\\n"
+            f"ou: bulk%s\\n\\n' $i $i; done | {ADD}",
+        )
+    finally:
+        lab.start("idp2")
+    await wait_for(lab, "idp2", "ou=bulk200,o=gluu", timeout=60)
+    count = await lab.sh("idp2", f"{LDAPI} -b o=gluu -s one '(ou=bulk*)' dn | grep -c ^dn:")
+    assert int(count) == 200
+
+
+async def test_invalid_agreement_is_refused_and_replication_goes_on(lab: Lab) -> None:
+    assert (await apply(lab, []))["ok"]
+    report = await apply(lab, [], settings=ReplicationSettings(retry="never ever"))
+    assert not report["ok"]
+    await add_ou(lab, "idp1", "after-refusal")
+    await wait_for(lab, "idp2", "ou=after-refusal,o=gluu")
