@@ -117,9 +117,10 @@ def lab_config(state_dir: Path, **overrides: object) -> LabConfig:
 
 
 @asynccontextmanager
-async def running_lab(base: Path) -> AsyncIterator[Lab]:
+async def running_lab(base: Path, **overrides: object) -> AsyncIterator[Lab]:
+    """A lab up for the ``async with`` block; ``overrides`` change its LabConfig."""
     settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=60)
-    config = lab_config(base / "lab")
+    config = lab_config(base / "lab", **overrides)
     await service.down(config, settings)  # what a crashed earlier run may have left
     try:
         await service.up(config, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,9 +14,19 @@ from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
 from clustermgr.services import ldap
 from clustermgr.services.context import Manager
-from labfixture import Lab
+from labfixture import SLOT, Lab, running_lab
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A lab of its own: replication changes the nodes for good (data, ox-ldap.properties)."""
+    prefix, subnet = SLOT.spare("cml", 237)
+    base = tmp_path_factory.mktemp("ldap-lab")
+    async with running_lab(base, prefix=prefix, subnet=subnet) as running:
+        yield running
+
 
 LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
 ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
