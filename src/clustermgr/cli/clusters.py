@@ -9,12 +9,13 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import DryRun, Json, Yes
-from clustermgr.cli.output import OUTCOME_STYLE, emit_json, print_event, run_async, say
+from clustermgr.cli.output import emit_json, print_event, run_async, say
+from clustermgr.cli.reports import finish_report, show_report
 from clustermgr.cli.session import manager
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.plan.events import ignore
-from clustermgr.plan.model import ApplyReport, Outcome
+from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
 
 app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
@@ -48,22 +49,6 @@ async def list_(as_json: Json = False) -> None:
         say(f"{escape(v.name)}: {len(v.servers)} servers")
 
 
-def show_report(report: ApplyReport) -> None:
-    for host, results in report.results.items():
-        say(f"[bold]{escape(host)}[/]")
-        for r in results:
-            style = OUTCOME_STYLE[r.outcome]
-            say(
-                f"  [{style}]{r.outcome.value:12}[/] {escape(r.title)} [dim]({escape(r.reason)})[/]"
-            )
-            if r.stderr_tail:
-                say(f"[red]{escape(r.stderr_tail)}[/]")
-            for warning in r.warnings:
-                say(f"    [yellow]warning: {escape(warning)}[/]")
-            for d in r.diffs:
-                say(f"[dim]{escape(d.diff.rstrip())}[/]")
-
-
 @app.command()
 @run_async()
 async def plan(name: str, as_json: Json = False) -> None:
@@ -72,7 +57,7 @@ async def plan(name: str, as_json: Json = False) -> None:
         report = await clusters.prepare(
             mgr, name, dry_run=True, emit=ignore if as_json else print_event
         )
-    _finish(report, as_json)
+    finish_report(report, as_json)
 
 
 @app.command()
@@ -88,7 +73,8 @@ async def apply(
             show_report(preview)
             pending = preview.count(Outcome.WOULD_CHANGE)
             if not preview.ok:
-                raise typer.Exit(_finish(preview, as_json))
+                finish_report(preview, as_json)
+                return
             if pending == 0:
                 say("nothing to change")
                 return
@@ -96,14 +82,4 @@ async def apply(
                 raise InvalidInput(f"{pending} steps would change servers; confirm with --yes")
             typer.confirm(f"Apply {pending} changes?", abort=True)
         report = await clusters.prepare(mgr, name, dry_run=dry_run, emit=emit)
-    _finish(report, as_json)
-
-
-def _finish(report: ApplyReport, as_json: bool) -> int:
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        show_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
-    return 0
+    finish_report(report, as_json)

@@ -7,13 +7,12 @@ import sys
 import typer
 from rich.markup import escape
 
-from clustermgr.cli.clusters import show_report
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import emit_json, print_event, run_async, say
+from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import manager
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
-from clustermgr.plan.model import ApplyReport
 from clustermgr.services import ldap
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
@@ -27,7 +26,7 @@ async def plan(cluster: str, as_json: Json = False) -> None:
         report = await ldap.replicate(
             mgr, cluster, dry_run=True, emit=ignore if as_json else print_event
         )
-    _finish(report, as_json)
+    finish_report(report, as_json)
 
 
 @app.command()
@@ -42,7 +41,7 @@ async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
         report = await ldap.replicate(
             mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
         )
-    _finish(report, as_json)
+    finish_report(report, as_json)
 
 
 @app.command()
@@ -60,12 +59,3 @@ async def status(cluster: str, as_json: Json = False) -> None:
             say(f"  server {sid}: {escape(csn)}")
     say(f"contextCSN equal on every node: {result['context_csn_equal']}")
     say(f"probe replicated everywhere in: {result['probe_seconds']} s")
-
-
-def _finish(report: ApplyReport, as_json: bool) -> None:
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        show_report(report)
-    if not report.ok:
-        raise typer.Exit(1)

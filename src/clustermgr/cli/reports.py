@@ -1,0 +1,35 @@
+"""Showing a plan/apply report: the same for every component's CLI."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+
+from clustermgr.cli.output import OUTCOME_STYLE, emit_json, say
+from clustermgr.plan.model import ApplyReport
+
+
+def show_report(report: ApplyReport) -> None:
+    for host, results in report.results.items():
+        say(f"[bold]{escape(host)}[/]")
+        for r in results:
+            style = OUTCOME_STYLE[r.outcome]
+            say(
+                f"  [{style}]{r.outcome.value:12}[/] {escape(r.title)} [dim]({escape(r.reason)})[/]"
+            )
+            if r.stderr_tail:
+                say(f"[red]{escape(r.stderr_tail)}[/]")
+            for warning in r.warnings:
+                say(f"    [yellow]warning: {escape(warning)}[/]")
+            for d in r.diffs:
+                say(f"[dim]{escape(d.diff.rstrip())}[/]")
+
+
+def finish_report(report: ApplyReport, as_json: bool) -> None:
+    """Print the report (JSON on stdout, or for people on stderr); exit 1 if it failed."""
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        show_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
