@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clustermgr.audit import service as audit
 from clustermgr.auth import service as auth
 from clustermgr.errors import ClustermgrError, CsrfRejected
 from clustermgr.redact import Secret
 from clustermgr.web.deps import WebDep
+from clustermgr.web.errors import status_for
 from clustermgr.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -21,6 +21,7 @@ from clustermgr.web.security import (
     new_token,
     same,
     set_cookie,
+    submitted_csrf,
 )
 
 router = APIRouter()
@@ -84,8 +85,6 @@ async def login(
             client=client_address(request),
         )
     except ClustermgrError as exc:
-        from clustermgr.web.errors import status_for
-
         status = status_for(exc)
         response = _form_page(
             web,
@@ -118,12 +117,9 @@ async def logout(request: Request, web: WebDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     session = await auth.session_for(web.manager, token) if token else None
     if session is not None:
-        from clustermgr.web.security import submitted_csrf
-
         if not same(await submitted_csrf(request), session.csrf_token):
             raise CsrfRejected("sign-out needs the page's security token")
         await auth.end_session(web.manager, token or "")
-        await audit.record(web.manager, actor=session.user.username, action="logout")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -150,8 +146,6 @@ async def setup(
             web.manager, token, username.strip().lower(), Secret(password, label="password")
         )
     except ClustermgrError as exc:
-        from clustermgr.web.errors import status_for
-
         return _form_page(
             web,
             request,
