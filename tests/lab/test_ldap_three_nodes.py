@@ -80,3 +80,23 @@ async def test_three_providers(lab: Lab) -> None:
         peers = {f"{n}.lab.test:389" for n in NODES if n != node}
         assert set(servers[1:]) == peers and len(servers) == 3, line
 
+    # Status: every node has caught up with both peers (contextCSN per server id).
+    deadline = time.monotonic() + 30
+    while True:
+        status = await lab_status(lab)
+        pairs = status["pairs"]
+        assert isinstance(pairs, list) and len(pairs) == 6, status
+        if all(p["caught_up"] for p in pairs):
+            break
+        assert time.monotonic() < deadline, json.dumps(status, indent=1)
+        await asyncio.sleep(0.5)
+    ids = status["server_ids"]
+    assert isinstance(ids, dict) and len(set(ids.values())) == 3, status
+
+
+async def lab_status(lab: Lab) -> dict[str, object]:
+    manager = await Manager.open(lab.settings)
+    try:
+        return await ldap.status(manager, lab.config.cluster, probe=False)
+    finally:
+        await manager.close()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from clustermgr.components.ldap import csn
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     OX_LDAP_PROPERTIES,
@@ -166,15 +167,22 @@ _SEARCH = Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "b
 
 
 async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> dict[str, object]:
-    """contextCSN per node and server id; a probe write's time until seen everywhere."""
-    _, hosts = await _replication(manager, cluster_name, ReplicationSettings())
+    """contextCSN per node and server id, per-pair catch-up and lag; a probe's time.
+
+    ``pairs`` are measured before the probe writes, so the probe does not show as lag.
+    """
+    rep, hosts = await _replication(manager, cluster_name, ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         nodes = await asyncio.gather(*(_node_status(access, h) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
+        answered = {n.host: csn.by_server_id(n.context_csn) for n in nodes if not n.error}
+        ids = {m.hostname: m.server_id for m in rep.members}
         latency = await _probe(access, hosts) if probe else None
     return {
         "cluster": cluster_name,
         "nodes": [n.as_dict() for n in nodes],
+        "server_ids": ids,
+        "pairs": [p.as_dict() for p in csn.pairs(answered, ids)],
         "context_csn_equal": in_sync,
         "probe_seconds": latency,
     }
