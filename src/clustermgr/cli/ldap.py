@@ -57,5 +57,9 @@ async def status(cluster: str, as_json: Json = False) -> None:
         say(f"[bold]{escape(node['host'])}[/] {escape(node['error'] or '')}")
         for sid, csn in sorted(node["context_csn"].items()):
             say(f"  server {sid}: {escape(csn)}")
+    for pair in result["pairs"]:  # type: ignore[attr-defined]
+        state = "caught up" if pair["caught_up"] else "behind"
+        lag = "" if pair["lag_seconds"] is None else f" (lag {pair['lag_seconds']} s)"
+        say(f"{escape(pair['host'])} from {escape(pair['peer'])}: {state}{lag}")
     say(f"contextCSN equal on every node: {result['context_csn_equal']}")
     say(f"probe replicated everywhere in: {result['probe_seconds']} s")

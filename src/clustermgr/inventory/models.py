@@ -18,6 +18,8 @@ class Cluster(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     #: Overrides of topology defaults (paths, ports); see inventory.schemas.ClusterSettings.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The highest LDAP server id ever given out here; only grows (components.ldap.ids).
+    ldap_server_id_mark: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     servers: Mapped[list[Server]] = relationship(
         back_populates="cluster", cascade="all, delete-orphan", order_by="Server.id"
@@ -86,3 +88,27 @@ class ClusterSecret(Timestamped, Base):
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LdapServerId(Base):
+    """An LDAP server id given to a hostname of the cluster (see components.ldap.ids).
+
+    Kept when the server is removed (``server_id_ref`` becomes NULL), so the
+    id stays taken: contextCSNs on the other nodes still name it.
+    """
+
+    __tablename__ = "ldap_server_ids"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "server_id"),
+        UniqueConstraint("cluster_id", "hostname"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    hostname: Mapped[str] = mapped_column(String(253))
+    server_id: Mapped[int] = mapped_column(Integer)
+    #: The inventory server holding the id; NULL once it was removed (the id is retired).
+    server_id_ref: Mapped[int | None] = mapped_column(
+        ForeignKey("servers.id", ondelete="SET NULL"), nullable=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

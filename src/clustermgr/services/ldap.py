@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from clustermgr.components.ldap import csn
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     OX_LDAP_PROPERTIES,
@@ -25,8 +26,7 @@ from clustermgr.components.ldap.model import (
 from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
 from clustermgr.facts.base import gather
 from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
-from clustermgr.inventory.schemas import Role, ServerView
-from clustermgr.inventory.store import cluster_view
+from clustermgr.inventory.schemas import Role
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
@@ -40,15 +40,6 @@ from clustermgr.services.servers import open_access
 REPLICATOR_SECRET = "ldap-replicator"  # noqa: S105 (a name, not a password)
 
 
-def server_id_for(server: ServerView) -> int:
-    """The one numbering rule: the inventory row id, stable and never given to another server.
-
-    TODO: a high-water mark per cluster so ids stay small and are never reused
-    even when the database reuses row ids.
-    """
-    return server.id
-
-
 async def _replication(
     manager: Manager, cluster_name: str, settings: ReplicationSettings
 ) -> tuple[Replication, list[str]]:
@@ -57,11 +48,12 @@ async def _replication(
         password = await store.cluster_secret(
             cluster, REPLICATOR_SECRET, lambda: Secret(secrets.token_urlsafe(24))
         )
-        view = cluster_view(cluster)
-    identity = [s for s in view.servers if s.role is Role.IDENTITY]
-    if not identity:
-        raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
-    members = tuple(Member(s.hostname, server_id_for(s)) for s in identity)
+        identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
+        if not identity:
+            raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
+        # Assigned on first plan too: a plan shows the ids apply will use.
+        ids = await store.ldap_server_ids(cluster, identity)
+    members = tuple(Member(s.hostname, ids[s.hostname]) for s in identity)
     return Replication(members, password, settings), [s.hostname for s in identity]
 
 
@@ -164,10 +156,10 @@ def parse_context_csn(stdout: str) -> dict[str, str]:
     out = {}
     for line in stdout.splitlines():
         if line.lower().startswith("contextcsn:"):
-            csn = line.split(":", 1)[1].strip()
-            parts = csn.split("#")
+            value = line.split(":", 1)[1].strip()
+            parts = value.split("#")
             if len(parts) == 4:
-                out[parts[2]] = csn
+                out[parts[2]] = value
     return out
 
 
@@ -175,15 +167,22 @@ _SEARCH = Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "b
 
 
 async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> dict[str, object]:
-    """contextCSN per node and server id; a probe write's time until seen everywhere."""
-    _, hosts = await _replication(manager, cluster_name, ReplicationSettings())
+    """contextCSN per node and server id, per-pair catch-up and lag; a probe's time.
+
+    ``pairs`` are measured before the probe writes, so the probe does not show as lag.
+    """
+    rep, hosts = await _replication(manager, cluster_name, ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         nodes = await asyncio.gather(*(_node_status(access, h) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
+        answered = {n.host: csn.by_server_id(n.context_csn) for n in nodes if not n.error}
+        ids = {m.hostname: m.server_id for m in rep.members}
         latency = await _probe(access, hosts) if probe else None
     return {
         "cluster": cluster_name,
         "nodes": [n.as_dict() for n in nodes],
+        "server_ids": ids,
+        "pairs": [p.as_dict() for p in csn.pairs(answered, ids)],
         "context_csn_equal": in_sync,
         "probe_seconds": latency,
     }

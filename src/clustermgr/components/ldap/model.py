@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clustermgr.components.ldap.ids import MAX_SERVER_ID, rid_for
 from clustermgr.redact import Secret
 
 SUFFIX = "o=gluu"
@@ -19,8 +20,6 @@ OX_LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
 #: Where status writes its probe entries (created and removed by status).
 PROBE_BRANCH = f"ou=replication-probe,{SUFFIX}"
 MODULES = ("syncprov", "accesslog")
-#: olcServerID is 1..4095; a syncrepl rid is 1..999 and is the provider's server id.
-MAX_SERVER_ID = 999
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,9 @@ class Replication:
         ids = [m.server_id for m in self.members]
         if len(set(ids)) != len(ids) or not all(1 <= i <= MAX_SERVER_ID for i in ids):
             raise ValueError(f"server ids must be unique and within 1..{MAX_SERVER_ID}: {ids}")
+        if len(ids) > 1:
+            for i in ids:
+                rid_for(i)  # every member is some node's provider: refuse early, clearly
 
     def peers(self, hostname: str) -> Sequence[Member]:
         return [m for m in self.members if m.hostname != hostname]

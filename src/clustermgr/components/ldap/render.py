@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Sequence
 
+from clustermgr.components.ldap.ids import rid_for
 from clustermgr.components.ldap.model import (
     ACCESSLOG_DIR,
     ACCESSLOG_SUFFIX,
@@ -160,7 +161,7 @@ def syncrepl_value(peer: Member, password: Secret, settings: ReplicationSettings
     if '"' in password.reveal() or "\\" in password.reveal():
         raise ValueError("the replicator password cannot hold quotes or backslashes")
     return (
-        f"rid={peer.server_id:03d} provider={provider_url(peer)} bindmethod=simple "
+        f"rid={rid_for(peer.server_id):03d} provider={provider_url(peer)} bindmethod=simple "
         f'binddn="{REPLICATOR_DN}" credentials="{password.reveal()}" '
         f'searchbase="{SUFFIX}" logbase="{ACCESSLOG_SUFFIX}" logfilter="{LOG_FILTER}" '
         f'schemachecking=on type=refreshAndPersist retry="{settings.retry}" syncdata=accesslog'
@@ -172,7 +173,7 @@ def syncrepl_check_tokens(
 ) -> list[str]:
     """The tokens of :func:`syncrepl_value` that slapd gives back unchanged."""
     return [
-        f"rid={peer.server_id:03d}",
+        f"rid={rid_for(peer.server_id):03d}",
         f"provider={provider_url(peer)}",
         "bindmethod=simple",
         f"binddn={REPLICATOR_DN}",

@@ -1,0 +1,43 @@
+"""LDAP server ids in the inventory: stable across plans, never reused (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from clustermgr.inventory.models import LdapServerId
+from clustermgr.inventory.schemas import ServerSpec
+from clustermgr.services.context import Manager
+
+
+async def add(manager: Manager, hostname: str, address: str) -> None:
+    spec = ServerSpec.parse(cluster="c1", hostname=hostname, address=address, role="identity")
+    async with manager.store() as store:
+        await store.add_server(spec, None, [])
+
+
+async def ids(manager: Manager) -> dict[str, int]:
+    async with manager.store() as store:
+        cluster = await store.cluster("c1")
+        return await store.ldap_server_ids(cluster, list(cluster.servers))
+
+
+async def test_ids_are_stable_and_never_reused(manager: Manager) -> None:
+    await add(manager, "idp1", "10.0.0.1")
+    await add(manager, "idp2", "10.0.0.2")
+    assert await ids(manager) == {"idp1": 1, "idp2": 2}
+    assert await ids(manager) == {"idp1": 1, "idp2": 2}  # a re-plan changes nothing
+
+    async with manager.store() as store:
+        await store.remove_server("c1", "idp2")
+    assert await ids(manager) == {"idp1": 1}
+    async with manager.store() as store:  # the retired row stays, holding id 2
+        (retired,) = await store.session.scalars(
+            select(LdapServerId).where(LdapServerId.hostname == "idp2")
+        )
+        assert (retired.server_id, retired.server_id_ref) == (2, None)
+
+    await add(manager, "idp3", "10.0.0.3")
+    assert await ids(manager) == {"idp1": 1, "idp3": 3}
+
+    await add(manager, "idp2", "10.0.0.2")  # back, with an empty database: a new id
+    assert await ids(manager) == {"idp1": 1, "idp2": 4, "idp3": 3}
