@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from clustermgr.components.ldap.model import ReplicationSettings
+from clustermgr.components.ldap import tls
+from clustermgr.components.ldap.model import OX_LDAP_PROPERTIES, ReplicationSettings
+from clustermgr.pki.ca import new_ca
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
+from clustermgr.remote.ssh import SshConnection
 from clustermgr.services import ldap
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
@@ -122,3 +125,76 @@ async def test_invalid_agreement_is_refused_and_replication_goes_on(lab: Lab) ->
     assert not report["ok"]
     await add_ou(lab, "idp1", "after-refusal")
     await wait_for(lab, "idp2", "ou=after-refusal,o=gluu")
+
+
+# --- StartTLS with the cluster's CA -------------------------------------------------
+
+SYNCREPL = f"{LDAPI} -o ldif-wrap=no -b olcDatabase={{1}}mdb,cn=config -s base olcSyncrepl"
+
+
+async def status_of(lab: Lab) -> dict[str, object]:
+    manager = await Manager.open(lab.settings)
+    try:
+        return await ldap.status(manager, lab.config.cluster, probe=False)
+    finally:
+        await manager.close()
+
+
+async def test_replication_runs_over_starttls_and_keys_stay_on_nodes(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[str] = []
+    original = SshConnection.get
+
+    async def recording_get(self: SshConnection, path: str) -> bytes:
+        fetched.append(path)
+        return await original(self, path)
+
+    monkeypatch.setattr(SshConnection, "get", recording_get)
+    events: list[Event] = []
+    first = await apply(lab, events)
+    assert first["ok"], json.dumps(first, indent=1)
+    second = await apply(lab, events)
+    counts = second["counts"]
+    assert counts == {**{o.value: 0 for o in Outcome}, "unchanged": counts["unchanged"]}, second
+
+    assert tls.KEY_FILE not in fetched and tls.CSR_FILE in fetched
+    assert set(fetched) <= {tls.CSR_FILE, tls.CERT_FILE, tls.CA_FILE, OX_LDAP_PROPERTIES}, fetched
+    text = json.dumps([first, second]) + "".join(e.message for e in events)
+    for node in ("idp1", "idp2"):
+        key = await lab.sh(node, 'cat "$1"', tls.KEY_FILE)
+        assert "PRIVATE KEY" in key
+        for line in key.splitlines()[1:-1]:
+            assert line not in text
+        perms = await lab.sh(node, 'stat -c "%U %a" "$1"', tls.KEY_FILE)
+        assert perms.strip() == "openldap 600"
+        syncrepl = await lab.sh(node, SYNCREPL)
+        assert syncrepl.count("starttls=critical") == 1, syncrepl
+        assert syncrepl.count("tls_reqcert=demand") == 1, syncrepl
+        assert f"provider=ldap://{'idp2' if node == 'idp1' else 'idp1'}.lab.test:389" in syncrepl
+
+    await add_ou(lab, "idp1", "tls-from-idp1")
+    await wait_for(lab, "idp2", "ou=tls-from-idp1,o=gluu")
+    await add_ou(lab, "idp2", "tls-from-idp2")
+    await wait_for(lab, "idp1", "ou=tls-from-idp2,o=gluu")
+
+
+async def test_peer_with_a_certificate_from_another_ca_is_refused(lab: Lab) -> None:
+    assert (await apply(lab, []))["ok"]
+    stranger = new_ca("not this cluster's CA").cert_pem
+    await lab.sh(
+        "idp2",
+        'printf "%s\\n" "$2" > "$1" && service slapd restart >/dev/null && sleep 1',
+        tls.CA_FILE,
+        stranger,
+    )
+    await add_ou(lab, "idp1", "while-idp2-distrusts")
+    with pytest.raises(AssertionError, match="not on idp2"):
+        await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=6)
+    status = await status_of(lab)
+    pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]  # type: ignore[attr-defined,index]
+    assert pairs and not all(p["caught_up"] for p in pairs), status
+
+    repaired = await apply(lab, [])
+    assert repaired["ok"], json.dumps(repaired, indent=1)
+    await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=30)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from clustermgr.components.ldap import csn
+from clustermgr.components.ldap import csn, tls
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     OX_LDAP_PROPERTIES,
@@ -27,9 +27,12 @@ from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
 from clustermgr.facts.base import gather
 from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
 from clustermgr.inventory.schemas import Role
+from clustermgr.pki.ca import Ca
+from clustermgr.pki.sign import sign_csr, still_good
+from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
-from clustermgr.plan.model import ApplyReport, Outcome, StepResult
+from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.remote.pool import run_on_hosts
@@ -103,11 +106,19 @@ async def replicate(
     async with await open_access(manager, cluster_name, hosts) as access:
         run = _Run(manager, access, emit, cancelled)
         facts = await run.facts(hosts)
+        ca = await ensure_ca(manager, cluster_name)
         if dry_run:
-            plan = ldap_plan.plan_ldap(cluster_name, rep, facts)
+            whole = ldap_plan.plan_ldap(cluster_name, rep, facts)
+            certs = await _certificates(run, ca, list(facts))
+            steps = (
+                *tls.plan_keys(cluster_name, rep).steps,
+                *tls.plan_tls(cluster_name, ca.cert_pem.encode(), certs).steps,
+                *whole.steps,
+            )
+            plan = Plan(whole.title, tuple(s for s in steps if s.host in facts))
             report = await run.executor().apply(plan, dry_run=True)
         else:
-            report = await _apply(run, cluster_name, rep, hosts, facts)
+            report = await _apply(run, cluster_name, rep, hosts, facts, ca)
     for host, reason in run.failed.items():
         report.results[host] = [
             StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, reason)
@@ -121,9 +132,17 @@ async def _apply(
     rep: Replication,
     hosts: list[str],
     facts: dict[str, ldap_plan.LdapFacts],
+    ca: Ca,
 ) -> ApplyReport:
     results: dict[str, list[StepResult]] = {h: [] for h in hosts if h in facts}
-    reports = [await run.executor().apply(ldap_plan.plan_prepare(cluster, rep, facts))]
+    prepare = ldap_plan.plan_prepare(cluster, rep, facts)
+    keys = [s for s in tls.plan_keys(cluster, rep).steps if s.host in facts]
+    prepare = Plan(prepare.title, (*prepare.steps, *keys))
+    reports = [await run.executor().apply(prepare)]
+    if reports[-1].ok:
+        certs = await _certificates(run, ca, list(facts))
+        plan = tls.plan_tls(cluster, ca.cert_pem.encode(), certs)
+        reports.append(await run.executor().apply(plan))
     joining = ldap_plan.joining(rep, facts)
     if reports[-1].ok and joining:
         source = ldap_plan.source_of(rep, facts)
@@ -136,6 +155,31 @@ async def _apply(
         for host, rs in report.results.items():
             results.setdefault(host, []).extend(rs)
     return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+
+
+async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]:
+    """Each node's certificate: the one it has if still good, else its CSR signed now.
+
+    Only the CSR and the (public) certificate are read from the node, never its key.
+    A node without a CSR yet (dry run) gets an empty placeholder.
+    """
+    certs: dict[str, bytes] = {}
+    for host in hosts:
+        conn = await run.access.connection(host)
+        try:
+            csr = await conn.get(tls.CSR_FILE)
+        except RemoteFileNotFound:
+            certs[host] = b""
+            continue
+        try:
+            current: bytes | None = await conn.get(tls.CERT_FILE)
+        except RemoteFileNotFound:
+            current = None
+        if current is not None and still_good(ca, current, csr, hostname=host):
+            certs[host] = current
+        else:
+            certs[host] = sign_csr(ca, csr, hostname=host).encode()
+    return certs
 
 
 # --- status -----------------------------------------------------------------

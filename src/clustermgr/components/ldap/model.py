@@ -20,6 +20,8 @@ OX_LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
 #: Where status writes its probe entries (created and removed by status).
 PROBE_BRANCH = f"ou=replication-probe,{SUFFIX}"
 MODULES = ("syncprov", "accesslog")
+#: The cluster CA's certificate on every node: consumers verify providers with it.
+TLS_CA_FILE = "/etc/ldap/tls/ca.pem"
 
 
 @dataclass(frozen=True)

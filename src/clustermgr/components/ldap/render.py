@@ -21,6 +21,7 @@ from clustermgr.components.ldap.model import (
     PEERCRED_ROOT,
     REPLICATOR_DN,
     SUFFIX,
+    TLS_CA_FILE,
     Member,
     ReplicationSettings,
 )
@@ -164,7 +165,8 @@ def syncrepl_value(peer: Member, password: Secret, settings: ReplicationSettings
         f"rid={rid_for(peer.server_id):03d} provider={provider_url(peer)} bindmethod=simple "
         f'binddn="{REPLICATOR_DN}" credentials="{password.reveal()}" '
         f'searchbase="{SUFFIX}" logbase="{ACCESSLOG_SUFFIX}" logfilter="{LOG_FILTER}" '
-        f'schemachecking=on type=refreshAndPersist retry="{settings.retry}" syncdata=accesslog'
+        f'schemachecking=on type=refreshAndPersist retry="{settings.retry}" syncdata=accesslog '
+        f'starttls=critical tls_reqcert=demand tls_cacert="{TLS_CA_FILE}"'
     )
 
 
@@ -183,6 +185,9 @@ def syncrepl_check_tokens(
         "type=refreshAndPersist",
         f"retry={settings.retry}",
         "syncdata=accesslog",
+        "starttls=critical",
+        "tls_reqcert=demand",
+        f"tls_cacert={TLS_CA_FILE}",
     ]
 
 

@@ -28,6 +28,7 @@ def test_agreements_one_per_peer_and_secret() -> None:
     assert "{0}rid=002 provider=ldap://idp2.x.test:389" in ldif
     assert "{1}rid=007 provider=ldap://idp3.x.test:389" in ldif
     assert 'retry="5 5 60 +" syncdata=accesslog' in ldif
+    assert 'starttls=critical tls_reqcert=demand tls_cacert="/etc/ldap/tls/ca.pem"' in ldif
     assert "olcMultiProvider: TRUE" in ldif
 
 
@@ -58,11 +59,17 @@ def test_replication_refuses_duplicate_ids() -> None:
         Replication((IDP1, Member("other", 1)), PASSWORD)
 
 
-SLAPD_SYNCREPL = (
+PLAIN_SYNCREPL = (
     "dn: olcDatabase={1}mdb,cn=config\nolcSyncrepl: {0}rid=002 provider=ldap://idp2.x.test:389 "
     'bindmethod=simple binddn="cn=replicator,o=gluu" credentials="Repl-Secret-For-Tests-1" '
     'searchbase="o=gluu" logbase="cn=accesslog" type=refreshAndPersist retry="5 5 60 +" '
     "syncdata=accesslog\nolcMultiProvider: TRUE\n"
+)
+# As slapd gives it back: TLS options with its defaults added, quotes moved.
+SLAPD_SYNCREPL = PLAIN_SYNCREPL.replace(
+    "syncdata=accesslog",
+    'syncdata=accesslog starttls=critical tls_cacert="/etc/ldap/tls/ca.pem" '
+    "tls_reqcert=demand tls_crlcheck=none tls_protocol_min=0.0",
 )
 
 
@@ -80,6 +87,13 @@ SLAPD_SYNCREPL = (
             SLAPD_SYNCREPL,
             "olcSyncrepl",
             [render.syncrepl_check_tokens(IDP3, PASSWORD, ReplicationSettings())],
+            True,
+            False,
+        ),
+        (
+            PLAIN_SYNCREPL,
+            "olcSyncrepl",
+            [render.syncrepl_check_tokens(IDP2, PASSWORD, ReplicationSettings())],
             True,
             False,
         ),
