@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from clustermgr.components.ldap import render
 from clustermgr.components.ldap.model import LDAPI, TLS_CA_FILE, Replication
+from clustermgr.components.ldap.plan import check
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
 
@@ -75,8 +76,6 @@ def tls_step(host: str, ca_pem: bytes, cert_pem: bytes) -> Step:
     The restart makes consumers reconnect with the new CA at once instead of at
     their next retry.
     """
-    from clustermgr.components.ldap.plan import check  # one check runner for all steps
-
     return Step(
         host,
         "serve StartTLS with the cluster CA's certificate",
