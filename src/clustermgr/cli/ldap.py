@@ -55,6 +55,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
         return
     for node in result["nodes"]:  # type: ignore[attr-defined]
         say(f"[bold]{escape(node['host'])}[/] {escape(node['error'] or '')}")
+        say(f"  replicator binds: {node['replicator_binds']}")
         for sid, csn in sorted(node["context_csn"].items()):
             say(f"  server {sid}: {escape(csn)}")
     for pair in result["pairs"]:  # type: ignore[attr-defined]
@@ -63,3 +64,5 @@ async def status(cluster: str, as_json: Json = False) -> None:
         say(f"{escape(pair['host'])} from {escape(pair['peer'])}: {state}{lag}")
     say(f"contextCSN equal on every node: {result['context_csn_equal']}")
     say(f"probe replicated everywhere in: {result['probe_seconds']} s")
+    for problem in result["problems"]:  # type: ignore[attr-defined]
+        say(f"[red]problem:[/] {escape(problem)}")

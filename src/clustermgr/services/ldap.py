@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from clustermgr.components.ldap import csn, tls
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
+    LDAPI,
     OX_LDAP_PROPERTIES,
     PROBE_BRANCH,
+    REPLICATOR_DN,
     SUFFIX,
     Member,
     Replication,
@@ -191,9 +193,19 @@ class NodeStatus:
     #: server id (hex, as in the CSN) -> contextCSN
     context_csn: dict[str, str]
     error: str | None = None
+    #: Whether the replicator binds on this node with the cluster's password; None
+    #: when the node could not be asked.  Consumers keep replicating over sessions
+    #: bound before a password change, so only a bind check shows the break
+    #: before the next reconnect (restart, network hiccup) silently stops replication.
+    replicator_binds: bool | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"host": self.host, "context_csn": self.context_csn, "error": self.error}
+        return {
+            "host": self.host,
+            "context_csn": self.context_csn,
+            "error": self.error,
+            "replicator_binds": self.replicator_binds,
+        }
 
 
 def parse_context_csn(stdout: str) -> dict[str, str]:
@@ -214,31 +226,55 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
     """contextCSN per node and server id, per-pair catch-up and lag; a probe's time.
 
     ``pairs`` are measured before the probe writes, so the probe does not show as lag.
+    ``problems`` lists, in words and without any secret, what needs an apply or a look.
     """
     rep, hosts = await _replication(manager, cluster_name, ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
-        nodes = await asyncio.gather(*(_node_status(access, h) for h in hosts))
+        nodes = await asyncio.gather(*(_node_status(access, h, rep.password) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
         answered = {n.host: csn.by_server_id(n.context_csn) for n in nodes if not n.error}
         ids = {m.hostname: m.server_id for m in rep.members}
         latency = await _probe(access, hosts) if probe else None
+    pairs = csn.pairs(answered, ids)
     return {
         "cluster": cluster_name,
         "nodes": [n.as_dict() for n in nodes],
         "server_ids": ids,
-        "pairs": [p.as_dict() for p in csn.pairs(answered, ids)],
+        "pairs": [p.as_dict() for p in pairs],
         "context_csn_equal": in_sync,
         "probe_seconds": latency,
+        "problems": problems(nodes, probed=probe, latency=latency),
     }
 
 
-async def _node_status(access: HostAccess, host: str) -> NodeStatus:
+def problems(nodes: Sequence[NodeStatus], *, probed: bool, latency: float | None) -> list[str]:
+    """What status found wrong, one sentence each (hostnames only, never a password)."""
+    out = []
+    for node in nodes:
+        if node.error:
+            out.append(f"{node.host}: cannot read the directory: {node.error}")
+        elif node.replicator_binds is False:
+            out.append(
+                f"{node.host}: the replicator cannot bind with the cluster's password "
+                "(run ldap apply to restore it)"
+            )
+    if probed and latency is None:
+        out.append(f"a probe write did not reach every node within {PROBE_TIMEOUT:g} s")
+    return out
+
+
+_WHOAMI = ("ldapwhoami", "-x", "-H", LDAPI, "-D", REPLICATOR_DN, "-y", "/dev/stdin")
+
+
+async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeStatus:
+    """contextCSN, and whether the replicator binds (its password only on stdin)."""
     try:
         conn = await access.connection(host)
         out = (await conn.run(_SEARCH)).check().stdout
+        binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
     except ClustermgrError as exc:
         return NodeStatus(host, {}, exc.message)
-    return NodeStatus(host, parse_context_csn(out))
+    return NodeStatus(host, parse_context_csn(out), replicator_binds=binds)
 
 
 _PROBE_WRITE = """\

@@ -1,0 +1,205 @@
+"""Issue 5, membership changes: a node added later gets every entry, a removed node leaves
+no agreement or server id behind, and a broken replicator password is reported and repaired.
+
+The tests run in order on one lab of their own (three identity nodes) and build on
+each other: idp3 starts outside the inventory, joins, then leaves again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from clustermgr.components.ldap import render
+from clustermgr.components.ldap.model import REPLICATOR_DN
+from clustermgr.lab import service
+from clustermgr.services import ldap, servers
+from clustermgr.services.context import Manager
+from labfixture import SLOT, Lab, running_lab
+
+pytestmark = pytest.mark.integration
+
+LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
+ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
+MODIFY = "ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A lab of its own: these tests take a node out of the cluster and back."""
+    prefix, subnet = SLOT.spare("cla", 240)
+    base = tmp_path_factory.mktemp("ldap-membership-lab")
+    async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=3) as running:
+        yield running
+
+
+def fqdn(lab: Lab, name: str) -> str:
+    return lab.host(name).fqdn
+
+
+async def apply(lab: Lab) -> dict[str, object]:
+    manager = await Manager.open(lab.settings)
+    try:
+        report = await ldap.replicate(manager, lab.config.cluster, dry_run=False)
+    finally:
+        await manager.close()
+    result = report.as_dict()
+    assert result["ok"], json.dumps(result, indent=1)
+    return result
+
+
+async def remove(lab: Lab, name: str) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        await servers.remove_server(manager, lab.config.cluster, fqdn(lab, name))
+    finally:
+        await manager.close()
+
+
+async def status(lab: Lab, *, probe: bool) -> dict[str, object]:
+    manager = await Manager.open(lab.settings)
+    try:
+        return await ldap.status(manager, lab.config.cluster, probe=probe)
+    finally:
+        await manager.close()
+
+
+async def add_ou(lab: Lab, node: str, name: str) -> None:
+    await lab.sh(
+        node,
+        f'printf "dn: ou=%s,o=gluu\\nobjectClass: organizationalUnit\\nou: %s\\n" "$1" "$1"'
+        f" | {ADD}",
+        name,
+    )
+
+
+async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
+        if dn in out:
+            return
+        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
+        await asyncio.sleep(0.2)
+
+
+async def count(lab: Lab, node: str) -> int:
+    """Entries under o=gluu (the probe branch excluded: status may be writing there)."""
+    out = await lab.sh(
+        node,
+        f'{LDAPI} -b o=gluu "(!(|(ou=replication-probe)(ou=probe-*)))" dn | grep -c "^dn:"',
+    )
+    return int(out.strip())
+
+
+async def equal_counts(lab: Lab, nodes: tuple[str, ...], timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = {n: await count(lab, n) for n in nodes}
+        if len(set(counts.values())) == 1:
+            return next(iter(counts.values()))
+        assert time.monotonic() < deadline, f"entry counts differ: {counts}"
+        await asyncio.sleep(0.5)
+
+
+async def config_of(lab: Lab, node: str) -> str:
+    """olcServerID and olcSyncrepl of the node, credentials cut out before anyone sees them."""
+    return await lab.sh(
+        node,
+        f'{LDAPI} -o ldif-wrap=no -b cn=config "(|(olcServerID=*)(olcSyncrepl=*))" '
+        "olcServerID olcSyncrepl | sed 's/credentials=[^ ]*/credentials=*/'",
+    )
+
+
+async def test_added_node_gets_every_entry(lab: Lab) -> None:
+    await remove(lab, "idp3")
+    await apply(lab)
+    for i in range(20):
+        await add_ou(lab, "idp1" if i % 2 else "idp2", f"before-idp3-{i}")
+    await wait_for(lab, "idp1", "ou=before-idp3-18,o=gluu")
+    await wait_for(lab, "idp2", "ou=before-idp3-19,o=gluu")
+
+    await service.register(lab.config, lab.settings)
+    await apply(lab)
+
+    total = await equal_counts(lab, ("idp1", "idp2", "idp3"))
+    assert total >= 20
+    await add_ou(lab, "idp3", "from-idp3")
+    for node in ("idp1", "idp2"):
+        await wait_for(lab, node, "ou=from-idp3,o=gluu")
+    for node in ("idp1", "idp2"):
+        await add_ou(lab, node, f"to-idp3-from-{node}")
+        await wait_for(lab, "idp3", f"ou=to-idp3-from-{node},o=gluu")
+
+
+async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> None:
+    before = await status(lab, probe=False)
+    assert before["problems"] == [], before
+    nodes = before["nodes"]
+    assert isinstance(nodes, list) and all(n["replicator_binds"] for n in nodes), before
+
+    # Someone changes the replicator's password by hand on idp2; it replicates.
+    wrong = render.ssha("not-the-cluster-password")
+    await lab.sh(
+        "idp2",
+        f'printf "dn: %s\\nchangetype: modify\\nreplace: userPassword\\nuserPassword: %s\\n-\\n"'
+        f' "$1" "$2" | {MODIFY}',
+        REPLICATOR_DN,
+        wrong,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        broken = await status(lab, probe=False)
+        binds = {n["host"]: n["replicator_binds"] for n in broken["nodes"]}  # type: ignore[attr-defined]
+        if not any(binds.values()):
+            break
+        assert time.monotonic() < deadline, json.dumps(broken, indent=1)
+        await asyncio.sleep(0.5)
+    problems = broken["problems"]
+    assert isinstance(problems, list) and len(problems) == 3, broken
+    assert all("replicator cannot bind" in p for p in problems), problems
+    assert "not-the-cluster-password" not in json.dumps(broken)
+
+    await apply(lab)
+    deadline = time.monotonic() + 30
+    while True:
+        fixed = await status(lab, probe=False)
+        if fixed["problems"] == []:
+            break
+        assert time.monotonic() < deadline, json.dumps(fixed, indent=1)
+        await asyncio.sleep(0.5)
+    await add_ou(lab, "idp2", "after-repair")
+    for node in ("idp1", "idp3"):
+        await wait_for(lab, node, "ou=after-repair,o=gluu")
+    probed = await status(lab, probe=True)
+    assert probed["probe_seconds"] is not None and probed["problems"] == [], probed
+
+
+async def test_removed_node_leaves_no_agreement(lab: Lab) -> None:
+    ids = (await status(lab, probe=False))["server_ids"]
+    assert isinstance(ids, dict)
+    idp3 = fqdn(lab, "idp3")
+    old_id = ids[idp3]
+    config = await config_of(lab, "idp1")
+    assert f"provider=ldap://{idp3}:389" in config and f"olcServerID: {old_id} " in config, config
+
+    await remove(lab, "idp3")
+    await apply(lab)
+    for node in ("idp1", "idp2"):
+        config = await config_of(lab, node)
+        assert idp3 not in config, config
+        assert f"olcServerID: {old_id} " not in config, config
+        assert "olcSyncrepl:" in config, config
+    await add_ou(lab, "idp1", "after-removal-1")
+    await wait_for(lab, "idp2", "ou=after-removal-1,o=gluu")
+    await add_ou(lab, "idp2", "after-removal-2")
+    await wait_for(lab, "idp1", "ou=after-removal-2,o=gluu")
+
+    # Back in the inventory, idp3 is a new server: its old id stays retired.
+    await service.register(lab.config, lab.settings)
+    again = (await status(lab, probe=False))["server_ids"]
+    assert isinstance(again, dict) and again[idp3] not in ids.values(), again
