@@ -17,14 +17,13 @@ import pytest
 from clustermgr.components.ldap import render
 from clustermgr.components.ldap.model import REPLICATOR_DN
 from clustermgr.lab import service
-from clustermgr.services import ldap, servers
+from clustermgr.services import servers
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
+from ldaplab import LDAPI, add_ou, ldap_status, replicate, wait_for
 
 pytestmark = pytest.mark.integration
 
-LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
-ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 MODIFY = "ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 
 
@@ -42,12 +41,7 @@ def fqdn(lab: Lab, name: str) -> str:
 
 
 async def apply(lab: Lab) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        report = await ldap.replicate(manager, lab.config.cluster, dry_run=False)
-    finally:
-        await manager.close()
-    result = report.as_dict()
+    result = await replicate(lab)
     assert result["ok"], json.dumps(result, indent=1)
     return result
 
@@ -58,33 +52,6 @@ async def remove(lab: Lab, name: str) -> None:
         await servers.remove_server(manager, lab.config.cluster, fqdn(lab, name))
     finally:
         await manager.close()
-
-
-async def status(lab: Lab, *, probe: bool) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        return await ldap.status(manager, lab.config.cluster, probe=probe)
-    finally:
-        await manager.close()
-
-
-async def add_ou(lab: Lab, node: str, name: str) -> None:
-    await lab.sh(
-        node,
-        f'printf "dn: ou=%s,o=gluu\\nobjectClass: organizationalUnit\\nou: %s\\n" "$1" "$1"'
-        f" | {ADD}",
-        name,
-    )
-
-
-async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
-        if dn in out:
-            return
-        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
-        await asyncio.sleep(0.2)
 
 
 async def count(lab: Lab, node: str) -> int:
@@ -137,7 +104,7 @@ async def test_added_node_gets_every_entry(lab: Lab) -> None:
 
 
 async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> None:
-    before = await status(lab, probe=False)
+    before = await ldap_status(lab, probe=False)
     assert before["problems"] == [], before
     nodes = before["nodes"]
     assert isinstance(nodes, list) and all(n["replicator_binds"] for n in nodes), before
@@ -153,7 +120,7 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     )
     deadline = time.monotonic() + 30
     while True:
-        broken = await status(lab, probe=False)
+        broken = await ldap_status(lab, probe=False)
         binds = {n["host"]: n["replicator_binds"] for n in broken["nodes"]}  # type: ignore[attr-defined]
         if not any(binds.values()):
             break
@@ -167,7 +134,7 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     await apply(lab)
     deadline = time.monotonic() + 30
     while True:
-        fixed = await status(lab, probe=False)
+        fixed = await ldap_status(lab, probe=False)
         if fixed["problems"] == []:
             break
         assert time.monotonic() < deadline, json.dumps(fixed, indent=1)
@@ -175,12 +142,12 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     await add_ou(lab, "idp2", "after-repair")
     for node in ("idp1", "idp3"):
         await wait_for(lab, node, "ou=after-repair,o=gluu")
-    probed = await status(lab, probe=True)
+    probed = await ldap_status(lab, probe=True)
     assert probed["probe_seconds"] is not None and probed["problems"] == [], probed
 
 
 async def test_removed_node_leaves_no_agreement(lab: Lab) -> None:
-    ids = (await status(lab, probe=False))["server_ids"]
+    ids = (await ldap_status(lab, probe=False))["server_ids"]
     assert isinstance(ids, dict)
     idp3 = fqdn(lab, "idp3")
     old_id = ids[idp3]
@@ -201,5 +168,5 @@ async def test_removed_node_leaves_no_agreement(lab: Lab) -> None:
 
     # Back in the inventory, idp3 is a new server: its old id stays retired.
     await service.register(lab.config, lab.settings)
-    again = (await status(lab, probe=False))["server_ids"]
+    again = (await ldap_status(lab, probe=False))["server_ids"]
     assert isinstance(again, dict) and again[idp3] not in ids.values(), again

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,6 +16,7 @@ from clustermgr.remote.ssh import SshConnection
 from clustermgr.services import ldap
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
+from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,46 +30,9 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         yield running
 
 
-LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
-ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
-
-
-async def apply(lab: Lab, events: list[Event], **kw: object) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        report = await ldap.replicate(
-            manager,
-            lab.config.cluster,
-            dry_run=False,
-            emit=events.append,
-            **kw,  # type: ignore[arg-type]
-        )
-    finally:
-        await manager.close()
-    return report.as_dict()
-
-
-async def add_ou(lab: Lab, node: str, name: str) -> None:
-    await lab.sh(
-        node,
-        f'printf "dn: ou=%s,o=gluu\\nobjectClass: organizationalUnit\\nou: %s\\n" "$1" "$1" | {ADD}',
-        name,
-    )
-
-
-async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
-        if dn in out:
-            return
-        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
-        await asyncio.sleep(0.2)
-
-
 async def test_replication_end_to_end(lab: Lab) -> None:
     events: list[Event] = []
-    first = await apply(lab, events)
+    first = await replicate(lab, events)
     assert first["ok"], json.dumps(first, indent=1)
 
     # Both nodes keep Gluu's tree (a joining node loads the source's data first).
@@ -85,7 +47,7 @@ async def test_replication_end_to_end(lab: Lab) -> None:
     await add_ou(lab, "idp2", "from-idp2")
     await wait_for(lab, "idp1", "ou=from-idp2,o=gluu")
 
-    second = await apply(lab, events)
+    second = await replicate(lab, events)
     counts = second["counts"]
     assert counts == {**{o.value: 0 for o in Outcome}, "unchanged": counts["unchanged"]}, second
 
@@ -104,7 +66,7 @@ async def test_replication_end_to_end(lab: Lab) -> None:
 
 
 async def test_stopped_node_converges(lab: Lab) -> None:
-    assert (await apply(lab, []))["ok"]
+    assert (await replicate(lab, []))["ok"]
     lab.stop("idp2")
     try:
         await lab.sh(
@@ -120,8 +82,8 @@ async def test_stopped_node_converges(lab: Lab) -> None:
 
 
 async def test_invalid_agreement_is_refused_and_replication_goes_on(lab: Lab) -> None:
-    assert (await apply(lab, []))["ok"]
-    report = await apply(lab, [], settings=ReplicationSettings(retry="never ever"))
+    assert (await replicate(lab, []))["ok"]
+    report = await replicate(lab, [], settings=ReplicationSettings(retry="never ever"))
     assert not report["ok"]
     await add_ou(lab, "idp1", "after-refusal")
     await wait_for(lab, "idp2", "ou=after-refusal,o=gluu")
@@ -130,14 +92,6 @@ async def test_invalid_agreement_is_refused_and_replication_goes_on(lab: Lab) ->
 # --- StartTLS with the cluster's CA -------------------------------------------------
 
 SYNCREPL = f"{LDAPI} -o ldif-wrap=no -b olcDatabase={{1}}mdb,cn=config -s base olcSyncrepl"
-
-
-async def status_of(lab: Lab) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        return await ldap.status(manager, lab.config.cluster, probe=False)
-    finally:
-        await manager.close()
 
 
 async def test_replication_runs_over_starttls_and_keys_stay_on_nodes(
@@ -152,9 +106,9 @@ async def test_replication_runs_over_starttls_and_keys_stay_on_nodes(
 
     monkeypatch.setattr(SshConnection, "get", recording_get)
     events: list[Event] = []
-    first = await apply(lab, events)
+    first = await replicate(lab, events)
     assert first["ok"], json.dumps(first, indent=1)
-    second = await apply(lab, events)
+    second = await replicate(lab, events)
     counts = second["counts"]
     assert counts == {**{o.value: 0 for o in Outcome}, "unchanged": counts["unchanged"]}, second
 
@@ -180,7 +134,7 @@ async def test_replication_runs_over_starttls_and_keys_stay_on_nodes(
 
 
 async def test_peer_with_a_certificate_from_another_ca_is_refused(lab: Lab) -> None:
-    assert (await apply(lab, []))["ok"]
+    assert (await replicate(lab, []))["ok"]
     stranger = new_ca("not this cluster's CA").cert_pem
     await lab.sh(
         "idp2",
@@ -191,10 +145,10 @@ async def test_peer_with_a_certificate_from_another_ca_is_refused(lab: Lab) -> N
     await add_ou(lab, "idp1", "while-idp2-distrusts")
     with pytest.raises(AssertionError, match="not on idp2"):
         await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=6)
-    status = await status_of(lab)
+    status = await ldap_status(lab)
     pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]  # type: ignore[attr-defined,index]
     assert pairs and not all(p["caught_up"] for p in pairs), status
 
-    repaired = await apply(lab, [])
+    repaired = await replicate(lab, [])
     assert repaired["ok"], json.dumps(repaired, indent=1)
     await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=30)

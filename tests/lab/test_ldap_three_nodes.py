@@ -11,15 +11,12 @@ import pytest
 
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
-from clustermgr.services import ldap
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
+from ldaplab import add_ou, ldap_status, replicate, wait_for
 
 pytestmark = pytest.mark.integration
 
 NODES = ("idp1", "idp2", "idp3")
-LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
-ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 
 
 @pytest.fixture(scope="module")
@@ -31,45 +28,19 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         yield running
 
 
-async def apply(lab: Lab, events: list[Event]) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        report = await ldap.replicate(
-            manager, lab.config.cluster, dry_run=False, emit=events.append
-        )
-    finally:
-        await manager.close()
-    return report.as_dict()
-
-
-async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
-        if dn in out:
-            return
-        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
-        await asyncio.sleep(0.2)
-
-
 async def test_three_providers(lab: Lab) -> None:
     events: list[Event] = []
-    first = await apply(lab, events)
+    first = await replicate(lab, events)
     assert first["ok"], json.dumps(first, indent=1)
 
     for node in NODES:
         name = f"from-{node}"
-        await lab.sh(
-            node,
-            f'printf "dn: ou=%s,o=gluu\\nobjectClass: organizationalUnit\\nou: %s\\n" "$1" "$1"'
-            f" | {ADD}",
-            name,
-        )
+        await add_ou(lab, node, name)
         for other in NODES:
             if other != node:
                 await wait_for(lab, other, f"ou={name},o=gluu")
 
-    second = await apply(lab, events)
+    second = await replicate(lab, events)
     counts = second["counts"]
     assert counts == {**{o.value: 0 for o in Outcome}, "unchanged": counts["unchanged"]}, second
 
@@ -83,7 +54,7 @@ async def test_three_providers(lab: Lab) -> None:
     # Status: every node has caught up with both peers (contextCSN per server id).
     deadline = time.monotonic() + 30
     while True:
-        status = await lab_status(lab)
+        status = await ldap_status(lab)
         pairs = status["pairs"]
         assert isinstance(pairs, list) and len(pairs) == 6, status
         if all(p["caught_up"] for p in pairs):
@@ -92,11 +63,3 @@ async def test_three_providers(lab: Lab) -> None:
         await asyncio.sleep(0.5)
     ids = status["server_ids"]
     assert isinstance(ids, dict) and len(set(ids.values())) == 3, status
-
-
-async def lab_status(lab: Lab) -> dict[str, object]:
-    manager = await Manager.open(lab.settings)
-    try:
-        return await ldap.status(manager, lab.config.cluster, probe=False)
-    finally:
-        await manager.close()
