@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,17 +39,12 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def user_view(row: User) -> UserView:
     return UserView(
         id=row.id,
         username=row.username,
         totp_enabled=row.totp_ciphertext is not None,
-        created_at=aware(row.created_at),
+        created_at=row.created_at,
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.audit.service import add_entry
-from clustermgr.auth.common import NAME_LEN, aware, canonical, find_user, user_view
+from clustermgr.auth.common import NAME_LEN, canonical, find_user, user_view
 from clustermgr.auth.models import LoginFailure, User
 from clustermgr.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from clustermgr.auth.totp import accept_login_code
@@ -149,7 +149,7 @@ async def _retry_after(session: AsyncSession, where: ColumnElement[bool], now: d
         .offset(MAX_FAILURES - 1)
         .limit(1)
     )
-    oldest_counted = aware(await session.scalar(query) or now)
+    oldest_counted = await session.scalar(query) or now
     return max(1, math.ceil((oldest_counted + FAILURE_WINDOW - now).total_seconds()))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.audit.service import add_entry
-from clustermgr.auth.common import aware, digest, get_user, user_view
+from clustermgr.auth.common import digest, get_user, user_view
 from clustermgr.auth.models import User, WebSession
 from clustermgr.auth.views import SessionView, UserView
 from clustermgr.db.base import utcnow
@@ -57,13 +57,13 @@ async def session_for(manager: Manager, token: str) -> SessionView | None:
         if found is None:
             return None
         row, user = found
-        if aware(row.expires_at) <= now:
+        if row.expires_at <= now:
             await session.delete(row)
             return None
-        if now - aware(row.last_seen) >= TOUCH_INTERVAL:
+        if now - row.last_seen >= TOUCH_INTERVAL:
             row.last_seen = now
             row.expires_at = now + SESSION_LIFETIME
-        return SessionView(user_view(user), row.csrf_token, aware(row.expires_at))
+        return SessionView(user_view(user), row.csrf_token, row.expires_at)
 
 
 async def end_session(manager: Manager, token: str) -> None:

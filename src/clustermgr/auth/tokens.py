@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.audit.service import add_entry
-from clustermgr.auth.common import aware, digest, get_user, user_view
+from clustermgr.auth.common import digest, get_user, user_view
 from clustermgr.auth.models import ApiToken, User
 from clustermgr.auth.sessions import TOUCH_INTERVAL
 from clustermgr.auth.views import ApiTokenView, UserView
@@ -77,7 +77,7 @@ async def user_for_token(manager: Manager, token: str) -> UserView | None:
         if found is None:
             return None
         row, user = found
-        if row.last_used is None or now - aware(row.last_used) >= TOUCH_INTERVAL:
+        if row.last_used is None or now - row.last_used >= TOUCH_INTERVAL:
             row.last_used = now
         return user_view(user)
 
@@ -110,8 +110,8 @@ async def list_api_tokens(manager: Manager, username: str) -> list[ApiTokenView]
         return [
             ApiTokenView(
                 name=row.name,
-                created_at=aware(row.created_at),
-                last_used=aware(row.last_used) if row.last_used else None,
+                created_at=row.created_at,
+                last_used=row.last_used if row.last_used else None,
             )
             for row in rows
         ]
