@@ -29,6 +29,7 @@ from webfixture import (
     ManagerProcess,
     WebUser,
     client,
+    copy_data_dir,
     create_user,
     free_port,
     running_app,
@@ -84,10 +85,14 @@ async def gui(
 def live_server(
     lab: Lab, web_admin: WebUser, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """``python -m clustermgr serve`` on a free loopback port, on the lab's data dir."""
-    server = ManagerProcess(
-        lab.settings, free_port(), tmp_path_factory.mktemp("live") / "serve.log"
-    )
+    """``python -m clustermgr serve`` on a free loopback port, on a copy of the lab's data.
+
+    A copy, not the file itself: two manager processes writing one SQLite file
+    made jobs wait on each other's locks under load.
+    """
+    folder = tmp_path_factory.mktemp("live")
+    settings = copy_data_dir(lab.settings, folder / "data")
+    server = ManagerProcess(settings, free_port(), folder / "serve.log")
     server.start()
     try:
         yield server.url

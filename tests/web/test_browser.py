@@ -18,8 +18,6 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 from webfixture import JOB_DEADLINE, WebUser
 
-from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration
@@ -249,8 +247,4 @@ async def test_add_a_server_confirming_its_host_key_then_remove_it(
     await page.get_by_role("button", name=f"Remove {host.fqdn}").click()
     await expect(page.get_by_role("status")).to_have_text("Server removed.")
     await expect(page.get_by_text("No server yet.")).to_be_visible()
-    manager = await Manager.open(lab.settings)
-    try:
-        await clusters.remove_cluster(manager, cluster)
-    finally:
-        await manager.close()
+    # The emptied cluster stays in the live server's database, a copy private to it.
