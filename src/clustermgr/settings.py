@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     #: Redis URL of the job queue. Unset: jobs run inside the manager process.
     #: Set: the manager queues them and `clustermgr worker` processes run them.
     queue_url: str | None = None
+    #: `clustermgr serve` runs the replication watcher in the background.
+    watch_enabled: bool = True
+    #: Seconds between the starts of two watcher cycles.
+    watch_interval: float = 5.0
+    #: Seconds one check of one node may take (SSH connect and each command).
+    watch_timeout: float = 4.0
+    #: Seconds a probe write may take to reach every other node.
+    watch_probe_timeout: float = 3.0
+    #: Seconds a node may stay behind a peer whose agreement checks ok before
+    #: the watcher reports the pair as diverging.
+    watch_divergence_after: float = 30.0
+    #: Samples older than this many days are pruned.
+    monitor_retention_days: float = 7.0
 
     @cached_property
     def effective_database_url(self) -> str:

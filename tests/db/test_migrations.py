@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 import clustermgr.audit.models
 import clustermgr.auth.models
 import clustermgr.inventory.models
-import clustermgr.jobs.models  # noqa: F401  (register their tables)
+import clustermgr.jobs.models
+import clustermgr.monitor.models  # noqa: F401  (register their tables)
 from clustermgr.db.base import Base
 from clustermgr.services.context import Manager
 

@@ -1,0 +1,222 @@
+"""The monitor's rows in the database: the only code that writes them, and the read API.
+
+Writes: :func:`record_cycle` (samples, the latest snapshot and alert transitions of
+one check cycle, in one transaction), :func:`prune`, the watcher's lease.
+Reads, for the GUI, the API and the CLI: :func:`latest`, :func:`history`,
+:func:`alerts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from clustermgr.db.base import utcnow
+from clustermgr.monitor.alerts import Finding, transition
+from clustermgr.monitor.models import Alert, Lease, Sample, Snapshot
+from clustermgr.monitor.views import AlertView, SampleView, SnapshotView
+from clustermgr.services.context import Manager
+
+#: Most samples one history read returns (the newest are kept when cut).
+MAX_SAMPLES = 20_000
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A sample before it is stored (its time is the cycle's)."""
+
+    metric: str
+    host: str
+    peer: str | None
+    value: float
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """What one check cycle of one component of one cluster found."""
+
+    cluster: str
+    component: str
+    at: datetime
+    snapshot: dict[str, Any]
+    measures: Sequence[Measure] = ()
+    findings: Sequence[Finding] = ()
+    #: Alert keys this cycle could not judge: their alerts stay as they are.
+    unknown: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Recorded:
+    opened: list[AlertView]
+    resolved: list[AlertView]
+
+
+async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
+    """Store samples, replace the snapshot, open/refresh/resolve alerts: one transaction."""
+    async with manager.db.session() as session:
+        if cycle.measures:
+            await session.execute(
+                insert(Sample),
+                [
+                    {
+                        "at": cycle.at,
+                        "cluster": cycle.cluster,
+                        "component": cycle.component,
+                        "metric": m.metric,
+                        "host": m.host,
+                        "peer": m.peer,
+                        "value": m.value,
+                    }
+                    for m in cycle.measures
+                ],
+            )
+        snapshot = await session.get(Snapshot, (cycle.cluster, cycle.component))
+        if snapshot is None:
+            session.add(
+                Snapshot(
+                    cluster=cycle.cluster,
+                    component=cycle.component,
+                    at=cycle.at,
+                    data=cycle.snapshot,
+                )
+            )
+        else:
+            snapshot.at, snapshot.data = cycle.at, cycle.snapshot
+        current = {
+            a.key: a
+            for a in await session.scalars(
+                select(Alert).where(
+                    Alert.cluster == cycle.cluster,
+                    Alert.component == cycle.component,
+                    Alert.resolved_at.is_(None),
+                )
+            )
+        }
+        change = transition(cycle.findings, current, cycle.unknown)
+        opened = []
+        for finding in change.open:
+            alert = Alert(
+                cluster=cycle.cluster,
+                component=cycle.component,
+                key=finding.key,
+                severity=finding.severity.value,
+                message=finding.message,
+                opened_at=cycle.at,
+                last_seen_at=cycle.at,
+            )
+            session.add(alert)
+            opened.append(alert)
+        for finding in change.refresh:
+            alert = current[finding.key]
+            alert.last_seen_at = cycle.at
+            alert.severity, alert.message = finding.severity.value, finding.message
+        for key in change.resolve:
+            current[key].resolved_at = cycle.at
+        await session.flush()
+        return Recorded(
+            [AlertView.of(a) for a in opened],
+            [AlertView.of(current[k]) for k in change.resolve],
+        )
+
+
+async def prune(manager: Manager, *, older_than: timedelta) -> int:
+    """Delete samples older than ``older_than``; how many went."""
+    async with manager.db.session() as session:
+        done = await session.execute(delete(Sample).where(Sample.at < utcnow() - older_than))
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+# --- reads ------------------------------------------------------------------------
+
+
+async def latest(manager: Manager, cluster: str, component: str) -> SnapshotView | None:
+    """The last cycle's snapshot, or None when no watcher has checked the cluster yet."""
+    async with manager.db.session() as session:
+        row = await session.get(Snapshot, (cluster, component))
+        return SnapshotView.of(row) if row else None
+
+
+async def history(
+    manager: Manager,
+    cluster: str,
+    component: str,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    metric: str | None = None,
+    limit: int = MAX_SAMPLES,
+) -> list[SampleView]:
+    """Samples from ``since`` (inclusive) to ``until`` (exclusive), oldest first."""
+    query = select(Sample).where(
+        Sample.cluster == cluster, Sample.component == component, Sample.at >= since
+    )
+    if until is not None:
+        query = query.where(Sample.at < until)
+    if metric is not None:
+        query = query.where(Sample.metric == metric)
+    query = query.order_by(Sample.at.desc(), Sample.id.desc()).limit(limit)
+    async with manager.db.session() as session:
+        rows = list(await session.scalars(query))
+    return [SampleView.of(r) for r in reversed(rows)]
+
+
+async def alerts(
+    manager: Manager,
+    cluster: str,
+    *,
+    open_only: bool,
+    component: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AlertView]:
+    """Alerts newest first: only the open ones, or every episode (page on with ``before_id``)."""
+    query = select(Alert).where(Alert.cluster == cluster)
+    if open_only:
+        query = query.where(Alert.resolved_at.is_(None))
+    if component is not None:
+        query = query.where(Alert.component == component)
+    if before_id is not None:
+        query = query.where(Alert.id < before_id)
+    query = query.order_by(Alert.id.desc()).limit(limit)
+    async with manager.db.session() as session:
+        return [AlertView.of(a) for a in await session.scalars(query)]
+
+
+# --- the watcher's lease ------------------------------------------------------------
+
+
+async def take_lease(manager: Manager, name: str, holder: str, *, seconds: float) -> bool:
+    """Take or renew the lease ``name`` for ``holder``; False when another holds it.
+
+    One conditional UPDATE (ours already, or expired) decides; a first taker
+    inserts the row, and of two first takers the primary key lets one win.
+    """
+    now = utcnow()
+    until = now + timedelta(seconds=seconds)
+    async with manager.db.session() as session:
+        taken = await session.execute(
+            update(Lease)
+            .where(Lease.name == name, (Lease.holder == holder) | (Lease.expires_at < now))
+            .values(holder=holder, expires_at=until)
+        )
+        if taken.rowcount:  # type: ignore[attr-defined]
+            return True
+        if await session.get(Lease, name) is not None:
+            return False
+    try:
+        async with manager.db.session() as session:
+            session.add(Lease(name=name, holder=holder, expires_at=until))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def release_lease(manager: Manager, name: str, holder: str) -> None:
+    """Give the lease up at once (a clean stop), so another watcher takes over next cycle."""
+    async with manager.db.session() as session:
+        await session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
