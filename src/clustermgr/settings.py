@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     watch_interval: float = 5.0
     #: Seconds one check of one node may take (SSH connect and each command).
     watch_timeout: float = 4.0
+    #: Seconds a node's check of one agreement may wait for the provider (connect, bind).
+    watch_agreement_timeout: float = 1.0
     #: Seconds a probe write may take to reach every other node.
     watch_probe_timeout: float = 3.0
     #: Seconds a node may stay behind a peer whose agreement checks ok before

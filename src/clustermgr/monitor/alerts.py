@@ -38,14 +38,23 @@ class Transition:
 
 
 def transition(
-    findings: Iterable[Finding], open_keys: Iterable[str], unknown: Iterable[str] = ()
+    findings: Iterable[Finding],
+    open_keys: Iterable[str],
+    unknown: Iterable[str] = (),
+    *,
+    judged: Iterable[str] | None = None,
 ) -> Transition:
-    """Compare this cycle's findings with the keys of the alerts open now."""
+    """Compare this cycle's findings with the keys of the alerts open now.
+
+    ``judged``, when given, limits what may resolve to these keys (a partial
+    check, such as one probe, says nothing about the rest).
+    """
     found: Mapping[str, Finding] = {f.key: f for f in findings}
     opened = set(open_keys)
     keep = set(unknown)
+    scope = opened if judged is None else opened & set(judged)
     return Transition(
         open=tuple(f for k, f in found.items() if k not in opened),
         refresh=tuple(f for k, f in found.items() if k in opened),
-        resolve=tuple(sorted(k for k in opened if k not in found and k not in keep)),
+        resolve=tuple(sorted(k for k in scope if k not in found and k not in keep)),
     )

@@ -48,6 +48,8 @@ class Cycle:
     findings: Sequence[Finding] = ()
     #: Alert keys this cycle could not judge: their alerts stay as they are.
     unknown: Sequence[str] = ()
+    #: When set, the only keys this (partial) cycle judged: no other alert resolves.
+    judged: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
                 )
             )
         }
-        change = transition(cycle.findings, current, cycle.unknown)
+        change = transition(cycle.findings, current, cycle.unknown, judged=cycle.judged)
         opened = []
         for finding in change.open:
             alert = Alert(

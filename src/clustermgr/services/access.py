@@ -60,6 +60,10 @@ class HostAccess:
     async def connection(self, hostname: str) -> Connection:
         return await self._pool.get(hostname)
 
+    async def discard(self, hostname: str) -> None:
+        """Forget ``hostname``'s connection (it dropped or hangs): the next use reconnects."""
+        await self._pool.discard(hostname)
+
     async def platform(self, hostname: str) -> Platform:
         await self._pool.get(hostname)
         return self._platforms[hostname]

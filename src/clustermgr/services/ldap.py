@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from clustermgr.components.ldap import csn, tls
@@ -209,13 +209,19 @@ class NodeStatus:
 
 
 def parse_context_csn(stdout: str) -> dict[str, str]:
+    lines = stdout.splitlines()
+    return context_csn_by_id(
+        line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("contextcsn:")
+    )
+
+
+def context_csn_by_id(values: Iterable[str]) -> dict[str, str]:
+    """contextCSN values keyed by their server id (hex, as in the CSN)."""
     out = {}
-    for line in stdout.splitlines():
-        if line.lower().startswith("contextcsn:"):
-            value = line.split(":", 1)[1].strip()
-            parts = value.split("#")
-            if len(parts) == 4:
-                out[parts[2]] = value
+    for value in values:
+        parts = value.split("#")
+        if len(parts) == 4:
+            out[parts[2]] = value
     return out
 
 
@@ -290,26 +296,58 @@ PROBE_TIMEOUT = 30.0
 
 async def _probe(access: HostAccess, hosts: list[str]) -> float | None:
     """Write under the probe branch on the first node; seconds until every node has it."""
+    seen = await probe(access, hosts[0], hosts[1:], timeout=PROBE_TIMEOUT)
+    if any(t is None for t in seen.values()):
+        return None
+    return max((t for t in seen.values() if t is not None), default=0.0)
+
+
+async def probe(
+    access: HostAccess,
+    source: str,
+    targets: Sequence[str],
+    *,
+    timeout: float,
+    command_timeout: float | None = None,
+) -> dict[str, float | None]:
+    """Write an entry under the probe branch on ``source``, remove it after.
+
+    Returns, per target, the seconds from the start of the write until the
+    target had the entry, or None when it did not within ``timeout`` (or could not be asked).
+    Raises when the write itself fails.
+    """
     name = f"probe-{secrets.token_hex(4)}"
     dn = f"ou={name},{PROBE_BRANCH}"
-    first = await access.connection(hosts[0])
+    first = await access.connection(source)
+    seen: dict[str, float | None] = dict.fromkeys(targets)
     started = time.monotonic()
-    (await first.run(Command.script(_PROBE_WRITE, PROBE_BRANCH, name))).check()
+    write = Command.script(_PROBE_WRITE, PROBE_BRANCH, name)
+    (await first.run(write, timeout=command_timeout)).check()
+    written = time.monotonic()
     try:
-        pending = set(hosts[1:])
-        while pending and time.monotonic() - started < PROBE_TIMEOUT:
-            for host in list(pending):
-                conn = await access.connection(host)
-                found = await conn.run(
-                    Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", dn, "-s", "base", "dn")
-                )
-                if found.ok:
-                    pending.discard(host)
+        search = Command.of(*LDAPSEARCH_ROOT, "-H", LDAPI, "-b", dn, "-s", "base", "dn")
+
+        async def has(host: str) -> bool:
+            conn = await access.connection(host)
+            return (await conn.run(search, timeout=command_timeout)).ok
+
+        pending = list(targets)
+        while pending and time.monotonic() - written < timeout:
+            found = await asyncio.gather(*(has(h) for h in pending), return_exceptions=True)
+            now = time.monotonic()
+            for host, result in zip(list(pending), found, strict=True):
+                if isinstance(result, BaseException) and not isinstance(result, Exception):
+                    raise result
+                if result is True:
+                    seen[host] = round(now - started, 3)
+                if result is True or isinstance(result, Exception):
+                    pending.remove(host)
             if pending:
                 await asyncio.sleep(0.05)
-        return None if pending else round(time.monotonic() - started, 3)
+        return seen
     finally:
-        await first.run(Command.of("ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", "ldapi:///", dn))
+        delete = Command.of("ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, dn)
+        await first.run(delete, timeout=command_timeout)
 
 
 def _describe(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from clustermgr.remote.hostkeys import scan_host_key
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
+from clustermgr.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,17 @@ async def remove_server(manager: Manager, cluster: str, hostname: str) -> None:
         await store.remove_server(cluster, hostname)
 
 
-async def open_access(manager: Manager, cluster: str, hostnames: Sequence[str] = ()) -> HostAccess:
-    """Connections to a cluster's servers (all, or the named ones), credentials decrypted."""
+async def open_access(
+    manager: Manager,
+    cluster: str,
+    hostnames: Sequence[str] = (),
+    *,
+    settings: Settings | None = None,
+) -> HostAccess:
+    """Connections to a cluster's servers (all, or the named ones), credentials decrypted.
+
+    ``settings``: other timeouts than the manager's (the watcher's short ones).
+    """
     async with manager.store() as store:
         rows = (await store.cluster(cluster)).servers
         if hostnames:
@@ -162,4 +172,4 @@ async def open_access(manager: Manager, cluster: str, hostnames: Sequence[str] =
             rows = [s for s in rows if s.hostname in wanted]
         views = [server_view(s, cluster) for s in rows]
         credentials = {s.hostname: store.credentials_for(s) for s in rows}
-    return HostAccess(manager.settings, views, credentials)
+    return HostAccess(settings or manager.settings, views, credentials)

@@ -1,0 +1,342 @@
+"""The LDAP replication watcher: a check cycle every few seconds per replicating cluster.
+
+Each cycle, for every cluster whose identity nodes have LDAP server ids (``ldap
+apply`` or ``plan`` ran), and only while this process holds the cluster's lease:
+
+1. every node is checked at once (:mod:`ldapnodes`): SSH, slapd over ldapi,
+   contextCSN, each agreement from the consumer's side; short timeouts, so a
+   stopped or partitioned node costs seconds, not a stalled cycle;
+2. findings open, refresh and resolve alerts; lags are stored as samples;
+3. one node (in turn, cycle after cycle) writes a probe entry, timed until
+   every other node has it; its times are stored and a probe that does not
+   arrive opens a ``probe:`` alert.
+
+Alerts are written before the probe runs, so a fault shows within one
+interval plus one check (about 10 s with the defaults).
+
+The lease (a row per cluster, conditional UPDATE with an expiry, renewed every
+cycle) keeps two manager processes sharing one database from both watching the
+same cluster.  A data comparison can be wired in as ``compare``: its findings
+count like the others and stay as they were between its runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from clustermgr.db.base import utcnow
+from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.inventory.models import Cluster, LdapServerId, Server
+from clustermgr.inventory.schemas import Role
+from clustermgr.monitor import store
+from clustermgr.monitor.alerts import Finding
+from clustermgr.monitor.ldapfindings import (
+    COMPONENT,
+    Divergence,
+    Probe,
+    evaluate,
+    probe_findings,
+    probe_key,
+    probe_measures,
+    probes_list,
+)
+from clustermgr.monitor.ldapnodes import NodeCheck, NodeState, check_node
+from clustermgr.monitor.store import Cycle
+from clustermgr.monitor.views import AlertView
+from clustermgr.services import ldap
+from clustermgr.services.access import HostAccess
+from clustermgr.services.context import Manager
+from clustermgr.services.servers import open_access
+from clustermgr.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: A data comparison (someone else's ``ldap compare``): findings for the cluster,
+#: keys ``divergence:...`` or ``compare:...``.  Called every ``compare_every`` cycles.
+Compare = Callable[[Manager, str, Mapping[str, int]], Awaitable[Sequence[Finding]]]
+
+#: Seconds between two prunings of old samples.
+PRUNE_EVERY = 3600.0
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    cluster: str
+    at: datetime
+    #: False when another process holds the cluster's lease (nothing was checked).
+    watched: bool
+    seconds: float = 0.0
+    opened: list[AlertView] = field(default_factory=list)
+    resolved: list[AlertView] = field(default_factory=list)
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cluster": self.cluster,
+            "at": self.at.isoformat(),
+            "watched": self.watched,
+            "seconds": self.seconds,
+            "opened": [a.as_dict() for a in self.opened],
+            "resolved": [a.as_dict() for a in self.resolved],
+            "snapshot": self.snapshot,
+        }
+
+
+async def replicated_members(manager: Manager, cluster: str) -> dict[str, int]:
+    """Identity servers of ``cluster`` with an LDAP server id: hostname -> id (read only)."""
+    async with manager.store() as inventory:
+        rows = await inventory.session.execute(
+            select(Server.hostname, LdapServerId.server_id)
+            .join(LdapServerId, LdapServerId.server_id_ref == Server.id)
+            .join(Cluster, Cluster.id == Server.cluster_id)
+            .where(Cluster.name == cluster, Server.role == Role.IDENTITY.value)
+            .order_by(Server.hostname)
+        )
+        return {hostname: server_id for hostname, server_id in rows}
+
+
+async def replicated_clusters(manager: Manager) -> list[str]:
+    """Clusters with replication configured (some identity server has a server id)."""
+    async with manager.store() as inventory:
+        names = await inventory.session.scalars(
+            select(Cluster.name)
+            .join(Server, Server.cluster_id == Cluster.id)
+            .join(LdapServerId, LdapServerId.server_id_ref == Server.id)
+            .where(Server.role == Role.IDENTITY.value)
+            .distinct()
+            .order_by(Cluster.name)
+        )
+        return list(names)
+
+
+@dataclass
+class _ClusterWatch:
+    """What the watcher keeps per cluster between cycles."""
+
+    members: dict[str, int]
+    access: HostAccess
+    divergence: Divergence
+    probes: dict[str, Probe] = field(default_factory=dict)
+    turn: int = 0
+    compare_findings: list[Finding] = field(default_factory=list)
+    cycles: int = 0
+
+
+class Watcher:
+    def __init__(
+        self,
+        manager: Manager,
+        *,
+        cluster: str | None = None,
+        compare: Compare | None = None,
+        compare_every: int = 60,
+    ) -> None:
+        self.manager = manager
+        self.settings = manager.settings
+        self.cluster = cluster
+        self.compare = compare
+        self.compare_every = compare_every
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._watches: dict[str, _ClusterWatch] = {}
+        self._pruned = 0.0
+
+    @property
+    def lease_seconds(self) -> float:
+        """Long enough to outlast one slow cycle; short enough to hand over quickly."""
+        s = self.settings
+        return max(3 * s.watch_interval, s.watch_interval + 2 * s.watch_timeout + 2)
+
+    def _access_settings(self) -> Settings:
+        timeout = self.settings.watch_timeout
+        return self.settings.model_copy(
+            update={"connect_timeout": timeout, "command_timeout": timeout}
+        )
+
+    async def clusters(self) -> list[str]:
+        if self.cluster is None:
+            return await replicated_clusters(self.manager)
+        if not await replicated_members(self.manager, self.cluster):
+            raise InvalidInput(
+                f"cluster {self.cluster!r} has no LDAP replication to watch",
+                hint=f"set it up first: clustermgr ldap apply {self.cluster}",
+            )
+        return [self.cluster]
+
+    async def cycle(self) -> list[CycleReport]:
+        """One check of every watched cluster (at once); a report per cluster."""
+        names = await self.clusters()
+        for gone in set(self._watches) - set(names):
+            await self._drop(gone)
+        reports = await asyncio.gather(*(self._cycle(name) for name in names))
+        if time.monotonic() - self._pruned > PRUNE_EVERY:
+            days = self.settings.monitor_retention_days
+            await store.prune(self.manager, older_than=timedelta(days=days))
+            self._pruned = time.monotonic()
+        return list(reports)
+
+    async def run(
+        self, stop: asyncio.Event, on_cycle: Callable[[list[CycleReport]], None] | None = None
+    ) -> None:
+        """Cycle every ``watch_interval`` seconds (start to start) until ``stop`` is set.
+
+        A failing cycle (the database away for a moment) is logged and the next
+        one runs as usual.
+        """
+        interval = self.settings.watch_interval
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                reports = await self.cycle()
+            except ClustermgrError as exc:
+                log.warning("LDAP watcher: %s", exc.message)
+            else:
+                if on_cycle is not None:
+                    on_cycle(reports)
+            pause = max(0.0, interval - (time.monotonic() - started))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+
+    async def close(self) -> None:
+        """Release every lease (another process takes over at once) and close connections."""
+        for name in list(self._watches):
+            await self._drop(name)
+
+    async def _drop(self, name: str) -> None:
+        watch = self._watches.pop(name, None)
+        if watch is not None:
+            await watch.access.close()
+            await store.release_lease(self.manager, _lease(name), self.holder)
+
+    async def _watch(self, name: str) -> _ClusterWatch | None:
+        members = await replicated_members(self.manager, name)
+        watch = self._watches.get(name)
+        if watch is not None and watch.members == members:
+            return watch
+        if watch is not None:
+            await watch.access.close()
+        if not members:
+            self._watches.pop(name, None)
+            return None
+        access = await open_access(
+            self.manager, name, list(members), settings=self._access_settings()
+        )
+        watch = _ClusterWatch(members, access, Divergence(self.settings.watch_divergence_after))
+        self._watches[name] = watch
+        return watch
+
+    async def _cycle(self, name: str) -> CycleReport:
+        started = time.monotonic()
+        if not await store.take_lease(
+            self.manager, _lease(name), self.holder, seconds=self.lease_seconds
+        ):
+            watch = self._watches.pop(name, None)
+            if watch is not None:
+                await watch.access.close()
+            return CycleReport(name, utcnow(), watched=False)
+        watch = await self._watch(name)
+        if watch is None:
+            return CycleReport(name, utcnow(), watched=False)
+        watch.cycles += 1
+        nodes = await self._check_nodes(watch)
+        now = utcnow()
+        if self.compare is not None and watch.cycles % self.compare_every == 1:
+            watch.compare_findings = list(await self.compare(self.manager, name, watch.members))
+        result = evaluate(
+            watch.members,
+            nodes,
+            watch.divergence,
+            now,
+            probes=watch.probes,
+        )
+        findings = [*result.findings, *watch.compare_findings]
+        recorded = await store.record_cycle(
+            self.manager,
+            Cycle(name, COMPONENT, now, result.snapshot, result.measures, findings, result.unknown),
+        )
+        opened, resolved = list(recorded.opened), list(recorded.resolved)
+        snapshot = result.snapshot
+        probe = await self._probe(watch, nodes)
+        if probe is not None:
+            watch.probes[probe.source] = probe
+            snapshot = {**snapshot, "probes": probes_list(watch.members, watch.probes)}
+            findings = probe_findings(probe, self.settings.watch_probe_timeout)
+            after = await store.record_cycle(
+                self.manager,
+                Cycle(
+                    name,
+                    COMPONENT,
+                    probe.at,
+                    snapshot,
+                    probe_measures(probe),
+                    findings,
+                    judged=[probe_key(probe.source)],
+                ),
+            )
+            opened += after.opened
+            resolved += after.resolved
+        seconds = round(time.monotonic() - started, 3)
+        for alert in opened:
+            log.warning("alert opened: %s: %s", alert.key, alert.message)
+        for alert in resolved:
+            log.warning("alert resolved: %s", alert.key)
+        return CycleReport(name, now, True, seconds, opened, resolved, snapshot)
+
+    async def _check_nodes(self, watch: _ClusterWatch) -> list[NodeCheck]:
+        s = self.settings
+        return list(
+            await asyncio.gather(
+                *(
+                    check_node(
+                        watch.access,
+                        host,
+                        timeout=s.watch_timeout,
+                        agreement_timeout=s.watch_agreement_timeout,
+                    )
+                    for host in watch.members
+                )
+            )
+        )
+
+    async def _probe(self, watch: _ClusterWatch, nodes: Sequence[NodeCheck]) -> Probe | None:
+        """The next node in turn (of those whose slapd answers) writes a probe."""
+        up = [n.host for n in nodes if n.state is NodeState.OK]
+        if len(up) < 2:
+            return None
+        hosts = list(watch.members)
+        order = hosts[watch.turn % len(hosts) :] + hosts[: watch.turn % len(hosts)]
+        source = next(h for h in order if h in up)
+        watch.turn = hosts.index(source) + 1
+        targets = [h for h in up if h != source]
+        at = utcnow()
+        s = self.settings
+        try:
+            seen = await asyncio.wait_for(
+                ldap.probe(
+                    watch.access,
+                    source,
+                    targets,
+                    timeout=s.watch_probe_timeout,
+                    command_timeout=s.watch_timeout,
+                ),
+                s.watch_probe_timeout + 2 * s.watch_timeout + 1,
+            )
+        except (TimeoutError, ClustermgrError) as exc:
+            reason = exc.message if isinstance(exc, ClustermgrError) else "timed out"
+            return Probe(source, at, dict.fromkeys(targets), error=reason)
+        return Probe(source, at, seen)
+
+
+def _lease(cluster: str) -> str:
+    return f"{COMPONENT}:{cluster}"
