@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.markup import escape
 
+from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report
@@ -66,3 +67,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
     say(f"probe replicated everywhere in: {result['probe_seconds']} s")
     for problem in result["problems"]:  # type: ignore[attr-defined]
         say(f"[red]problem:[/] {escape(problem)}")
+
+
+app.command()(watch.alerts)
+app.command()(watch.history)

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import admin, clusters, db, lab, ldap, remote, serve, servers, worker
+from clustermgr.cli import admin, clusters, db, lab, ldap, remote, serve, servers, watch, worker
 
 app = typer.Typer(
     help="Install and manage a highly available Gluu Server cluster over SSH.",
@@ -23,6 +23,7 @@ app.add_typer(remote.app, name="remote")
 app.add_typer(admin.app, name="admin")
 app.command("worker")(worker.worker)
 app.command("serve")(serve.serve)
+app.command("watch")(watch.watch)
 
 
 def _version(value: bool) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -154,11 +154,12 @@ async def history(
     limit: int = MAX_SAMPLES,
 ) -> list[SampleView]:
     """Samples from ``since`` (inclusive) to ``until`` (exclusive), oldest first."""
+    # SQLite compares stored text: every bound time must be in UTC like the stored ones.
     query = select(Sample).where(
-        Sample.cluster == cluster, Sample.component == component, Sample.at >= since
+        Sample.cluster == cluster, Sample.component == component, Sample.at >= since.astimezone(UTC)
     )
     if until is not None:
-        query = query.where(Sample.at < until)
+        query = query.where(Sample.at < until.astimezone(UTC))
     if metric is not None:
         query = query.where(Sample.metric == metric)
     query = query.order_by(Sample.at.desc(), Sample.id.desc()).limit(limit)

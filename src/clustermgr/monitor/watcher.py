@@ -58,7 +58,7 @@ from clustermgr.monitor.views import AlertView
 from clustermgr.services import ldap
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
-from clustermgr.services.servers import open_access
+from clustermgr.services.servers import get_cluster, open_access
 from clustermgr.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ class Watcher:
     async def clusters(self) -> list[str]:
         if self.cluster is None:
             return await replicated_clusters(self.manager)
+        await get_cluster(self.manager, self.cluster)  # NotFound for a name not in the inventory
         if not await replicated_members(self.manager, self.cluster):
             raise InvalidInput(
                 f"cluster {self.cluster!r} has no LDAP replication to watch",
@@ -340,3 +341,28 @@ class Watcher:
 
 def _lease(cluster: str) -> str:
     return f"{COMPONENT}:{cluster}"
+
+
+class BackgroundWatch:
+    """The watcher as a task of a long-running process (``clustermgr serve``)."""
+
+    def __init__(self, manager: Manager) -> None:
+        self.watcher = Watcher(manager)
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="ldap-watcher")
+
+    async def _run(self) -> None:
+        try:
+            await self.watcher.run(self._stop)
+        except Exception:  # never take the web app down; say why the watching stopped
+            log.exception("the LDAP watcher stopped")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Let the current cycle finish (cancel it after ``timeout``), release the leases."""
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._task, timeout)
+        except TimeoutError:
+            log.warning("the LDAP watcher did not stop within %g s: cancelled", timeout)
+        finally:
+            await self.watcher.close()

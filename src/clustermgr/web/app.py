@@ -3,6 +3,8 @@
 The lifespan opens the manager (database, vault) and the job runner: jobs run
 in this process by default (the embedded runner marks jobs a previous process
 left running as interrupted), or on queue workers when a queue URL is set.
+It also runs the LDAP replication watcher in the background (unless
+``CLUSTERMGR_WATCH_ENABLED=false``) and stops it cleanly on shutdown.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from clustermgr import __version__
 from clustermgr.auth import service as auth
 from clustermgr.jobs.runner import EmbeddedRunner, Runner
+from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from clustermgr.web import errors
@@ -60,9 +63,12 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
         app.state.web = WebContext(manager, runner, templates(), secure_cookies)
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
+        watch = BackgroundWatch(manager) if settings.watch_enabled else None
         try:
             yield
         finally:
+            if watch is not None:
+                await watch.stop()
             await runner.close()
             await manager.close()
 

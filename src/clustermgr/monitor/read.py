@@ -1,0 +1,57 @@
+"""The monitor's read use cases for every front end: a cluster's LDAP health and history.
+
+Each checks that the cluster exists first (NotFound otherwise), so a typo is an
+error rather than an empty answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from clustermgr.monitor import store
+from clustermgr.monitor.ldapfindings import COMPONENT
+from clustermgr.monitor.views import AlertView, SampleView, SnapshotView
+from clustermgr.services.context import Manager
+from clustermgr.services.servers import get_cluster
+
+
+@dataclass(frozen=True)
+class LdapHealth:
+    cluster: str
+    #: The latest cycle's findings; None when no watcher has checked the cluster yet.
+    snapshot: SnapshotView | None
+    open_alerts: list[AlertView]
+
+
+async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
+    await get_cluster(manager, cluster)
+    snapshot = await store.latest(manager, cluster, COMPONENT)
+    alerts = await store.alerts(manager, cluster, open_only=True, component=COMPONENT)
+    return LdapHealth(cluster, snapshot, alerts)
+
+
+async def ldap_history(
+    manager: Manager,
+    cluster: str,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    metric: str | None = None,
+) -> list[SampleView]:
+    await get_cluster(manager, cluster)
+    return await store.history(manager, cluster, COMPONENT, since=since, until=until, metric=metric)
+
+
+async def cluster_alerts(
+    manager: Manager,
+    cluster: str,
+    *,
+    open_only: bool,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> list[AlertView]:
+    await get_cluster(manager, cluster)
+    return await store.alerts(
+        manager, cluster, open_only=open_only, limit=limit, before_id=before_id
+    )
