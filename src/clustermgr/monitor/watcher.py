@@ -151,6 +151,8 @@ class Watcher:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._watches: dict[str, _ClusterWatch] = {}
         self._pruned = 0.0
+        #: Probes given up on (their source stopped answering), still ending.
+        self._stray: set[asyncio.Task[Any]] = set()
 
     @property
     def lease_seconds(self) -> float:
@@ -211,6 +213,8 @@ class Watcher:
 
     async def close(self) -> None:
         """Release every lease (another process takes over at once) and close connections."""
+        if self._stray:
+            await asyncio.wait(set(self._stray), timeout=self.settings.watch_timeout)
         for name in list(self._watches):
             await self._drop(name)
 
@@ -322,21 +326,37 @@ class Watcher:
         targets = [h for h in up if h != source]
         at = utcnow()
         s = self.settings
-        try:
-            seen = await asyncio.wait_for(
-                ldap.probe(
-                    watch.access,
-                    source,
-                    targets,
-                    timeout=s.watch_probe_timeout,
-                    command_timeout=s.watch_timeout,
-                ),
-                s.watch_probe_timeout + 2 * s.watch_timeout + 1,
+        task = asyncio.create_task(
+            ldap.probe(
+                watch.access,
+                source,
+                targets,
+                timeout=s.watch_probe_timeout,
+                command_timeout=s.watch_timeout,
             )
-        except (TimeoutError, ClustermgrError) as exc:
-            reason = exc.message if isinstance(exc, ClustermgrError) else "timed out"
-            return Probe(source, at, dict.fromkeys(targets), error=reason)
-        return Probe(source, at, seen)
+        )
+        done, _ = await asyncio.wait({task}, timeout=s.watch_probe_timeout + 2)
+        if not done:
+            # The source stopped answering mid-probe (a partition): the cycle goes
+            # on; the task ends on its own timeouts, an entry it leaves behind is
+            # removed by a later probe write.
+            task.cancel()
+            self._stray.add(task)
+            task.add_done_callback(_forget_task(self._stray))
+            return Probe(source, at, dict.fromkeys(targets), error="no answer in time")
+        try:
+            return Probe(source, at, task.result())
+        except ClustermgrError as exc:
+            return Probe(source, at, dict.fromkeys(targets), error=exc.message)
+
+
+def _forget_task(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:
+    def done(task: asyncio.Task[Any]) -> None:
+        tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a stray probe's failure is no news
+
+    return done
 
 
 def _lease(cluster: str) -> str:

@@ -291,6 +291,15 @@ set -e
 printf 'dn: ou=%s,%s\\nobjectClass: organizationalUnit\\nou: %s\\n' "$2" "$1" "$2" |
   ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null
 """
+#: Remove the probe entry ($2), and any a probe could not remove (its node stopped
+#: answering) that is older than ten minutes.
+_PROBE_CLEANUP = """\
+ldapdelete -Q -Y EXTERNAL -H ldapi:/// "$2"
+old=$(date -u -d '-10 min' +%Y%m%d%H%M%SZ)
+ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b "$1" -s one \
+  "(createTimestamp<=$old)" dn 2>/dev/null | sed -n 's/^dn: //p' |
+  ldapdelete -Q -Y EXTERNAL -H ldapi:/// >/dev/null 2>&1 || true
+"""
 PROBE_TIMEOUT = 30.0
 
 
@@ -346,8 +355,8 @@ async def probe(
                 await asyncio.sleep(0.05)
         return seen
     finally:
-        delete = Command.of("ldapdelete", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, dn)
-        await first.run(delete, timeout=command_timeout)
+        cleanup = Command.script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
+        await first.run(cleanup, timeout=command_timeout)
 
 
 def _describe(exc: BaseException) -> str:
