@@ -62,36 +62,27 @@ async def test_a_key_that_could_not_be_judged_keeps_its_alert(manager: Manager) 
     }
 
 
+def alert_row(resolved: bool) -> Alert:
+    now = utcnow()
+    return Alert(
+        cluster="c1",
+        component="ldap",
+        key=DOWN.key,
+        severity="critical",
+        message="by hand",
+        opened_at=now,
+        last_seen_at=now,
+        resolved_at=now if resolved else None,
+    )
+
+
 async def test_the_database_refuses_a_second_open_alert_for_one_key(manager: Manager) -> None:
     await store.record_cycle(manager, cycle(DOWN))
-    now = utcnow()
     with pytest.raises(IntegrityError):
         async with manager.db.session() as session:
-            session.add(
-                Alert(
-                    cluster="c1",
-                    component="ldap",
-                    key=DOWN.key,
-                    severity="critical",
-                    message="twice",
-                    opened_at=now,
-                    last_seen_at=now,
-                )
-            )
+            session.add(alert_row(resolved=False))
     async with manager.db.session() as session:  # resolved episodes may repeat
-        for _ in range(2):
-            session.add(
-                Alert(
-                    cluster="c1",
-                    component="ldap",
-                    key=DOWN.key,
-                    severity="critical",
-                    message="old",
-                    opened_at=now,
-                    last_seen_at=now,
-                    resolved_at=now,
-                )
-            )
+        session.add_all([alert_row(resolved=True), alert_row(resolved=True)])
 
 
 async def test_history_window_snapshot_and_pruning(manager: Manager) -> None:
