@@ -204,6 +204,8 @@ class Watcher:
                 reports = await self.cycle()
             except ClustermgrError as exc:
                 log.warning("LDAP watcher: %s", exc.message)
+            except Exception:  # a long-running loop: say what broke, try again next cycle
+                log.exception("LDAP watcher: the cycle failed")
             else:
                 if on_cycle is not None:
                     on_cycle(reports)
@@ -221,8 +223,13 @@ class Watcher:
     async def _drop(self, name: str) -> None:
         watch = self._watches.pop(name, None)
         if watch is not None:
-            await watch.access.close()
+            await self._close(watch.access)
             await store.release_lease(self.manager, _lease(name), self.holder)
+
+    async def _close(self, access: HostAccess) -> None:
+        """Close a cluster's connections; one to a node that vanished must not hang here."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(access.close(), self.settings.watch_timeout)
 
     async def _watch(self, name: str) -> _ClusterWatch | None:
         members = await replicated_members(self.manager, name)
@@ -230,7 +237,7 @@ class Watcher:
         if watch is not None and watch.members == members:
             return watch
         if watch is not None:
-            await watch.access.close()
+            await self._close(watch.access)
         if not members:
             self._watches.pop(name, None)
             return None
@@ -248,7 +255,7 @@ class Watcher:
         ):
             watch = self._watches.pop(name, None)
             if watch is not None:
-                await watch.access.close()
+                await self._close(watch.access)
             return CycleReport(name, utcnow(), watched=False)
         watch = await self._watch(name)
         if watch is None:
@@ -256,7 +263,7 @@ class Watcher:
         watch.cycles += 1
         nodes = await self._check_nodes(watch)
         now = utcnow()
-        if self.compare is not None and watch.cycles % self.compare_every == 1:
+        if self.compare is not None and (watch.cycles - 1) % self.compare_every == 0:
             watch.compare_findings = list(await self.compare(self.manager, name, watch.members))
         result = evaluate(
             watch.members,
