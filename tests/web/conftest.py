@@ -82,9 +82,9 @@ async def gui(
 
 
 @pytest.fixture(scope="session")
-def live_server(
+def live_process(
     lab: Lab, web_admin: WebUser, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+) -> Iterator[ManagerProcess]:
     """``python -m clustermgr serve`` on a free loopback port, on a copy of the lab's data.
 
     A copy, not the file itself: two manager processes writing one SQLite file
@@ -95,9 +95,14 @@ def live_server(
     server = ManagerProcess(settings, free_port(), folder / "serve.log")
     server.start()
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_process: ManagerProcess) -> str:
+    return live_process.url
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ pages go to ``test-artifacts/screenshots/`` for a person to look at.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -16,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
-from webfixture import JOB_DEADLINE, WebUser
+from replicationdata import IDP1, IDP2, add_cluster, record
+from webfixture import JOB_DEADLINE, ManagerProcess, WebUser
 
+from clustermgr.errors import NotFound
+from clustermgr.services import clusters
+from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration
@@ -248,3 +253,41 @@ async def test_add_a_server_confirming_its_host_key_then_remove_it(
     await expect(page.get_by_role("status")).to_have_text("Server removed.")
     await expect(page.get_by_text("No server yet.")).to_be_visible()
     # The emptied cluster stays in the live server's database, a copy private to it.
+
+
+async def test_replication_page_redraws_itself_when_an_agreement_heals(
+    tab: Page, live_process: ManagerProcess, web_admin: WebUser
+) -> None:
+    """The health part refreshes on its own: a healed agreement turns green without a reload."""
+    manager = await Manager.open(live_process.settings)
+    name = await add_cluster(manager)
+    try:
+        for ago in (600, 300):
+            await record(manager, name, broken=False, ago=ago)
+        await record(manager, name, broken=True)
+        page = tab
+        await page.goto(f"/login?next=/clusters/{name}/ldap")
+        await page.get_by_label("User name").fill(web_admin.username)
+        await page.get_by_label("Password").fill(web_admin.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(
+            page.get_by_role("heading", name=f"LDAP replication of {name}")
+        ).to_be_visible()
+        arrow = page.locator(f'line.arrow[data-consumer="{IDP2}"][data-provider="{IDP1}"]')
+        await expect(arrow).to_have_class(re.compile("health-critical"))
+        await expect(page.get_by_role("alert")).to_contain_text("TLS fails")
+        box = await page.locator(f'g.node[data-host="{IDP1}"] circle').bounding_box()
+        assert box is not None and box["width"] > 20, "the topology is drawn"
+        assert await page.locator("polyline.series").count() == 1
+        await shot(page, "replication")
+
+        await record(manager, name, broken=False)
+        interval = live_process.settings.watch_interval
+        await expect(arrow).to_have_class(
+            re.compile("health-ok"), timeout=(2 * interval + 5) * 1000
+        )
+        await expect(page.get_by_text("No open alert.")).to_be_visible()
+    finally:
+        with contextlib.suppress(NotFound):
+            await clusters.remove_cluster(manager, name)
+        await manager.close()

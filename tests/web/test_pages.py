@@ -171,6 +171,7 @@ PAGES = [
     "/servers/add",
     "/servers/add?cluster=lab",
     "/clusters/lab",
+    "/clusters/lab/ldap",
     "/servers/lab/idp1.lab.test",
     "/servers/lab/idp1.lab.test/remove",
     "/jobs",
@@ -191,7 +192,10 @@ async def test_page_renders_for_a_signed_in_user(gui: httpx.AsyncClient, path: s
     assert 'aria-current="page"' in answer.text, "the navigation marks where we are"
 
 
-@pytest.mark.parametrize("path", ["/", "/servers", "/clusters/lab", "/jobs", "/audit", "/account"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/servers", "/clusters/lab", "/clusters/lab/ldap", "/jobs", "/audit", "/account"],
+)
 async def test_pages_need_a_session(anon: httpx.AsyncClient, path: str) -> None:
     answer = await anon.get(path)
     assert answer.status_code == 303

@@ -5,12 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from clustermgr.web.deps import current_session
-from clustermgr.web.pages import account, audit, clusters, dashboard, jobs, servers, signin
+from clustermgr.web.pages import (
+    account,
+    audit,
+    clusters,
+    dashboard,
+    jobs,
+    replication,
+    servers,
+    signin,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 
 protected = APIRouter(dependencies=[Depends(current_session)])
-for pages in (dashboard, servers, clusters, jobs, audit, account):
+for pages in (dashboard, servers, clusters, replication, jobs, audit, account):
     protected.include_router(pages.router)
 router.include_router(protected)

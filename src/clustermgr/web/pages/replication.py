@@ -1,0 +1,81 @@
+"""A cluster's LDAP replication page: topology by health, lag per pair, probes, history.
+
+The health part is also served alone (``/live``) and refreshes itself every few
+seconds.  Everything shown comes from the watcher's latest cycle and its
+history; the buttons start jobs (plan, status) like the cluster's page does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from clustermgr.inventory.schemas import Role
+from clustermgr.jobs import service as jobs
+from clustermgr.monitor import read
+from clustermgr.monitor.ldapfindings import PROBE_METRIC
+from clustermgr.services import servers
+from clustermgr.web.context import WebContext
+from clustermgr.web.deps import SessionDep, WebDep
+from clustermgr.web.pages import ldapview
+from clustermgr.web.pages.common import redirect, render, start_job
+
+router = APIRouter()
+
+#: The chart's window, and how many recent alerts and jobs the page lists.
+CHART_WINDOW = timedelta(hours=1)
+RECENT_ALERTS = 20
+RECENT_JOBS = 10
+
+
+async def _context(web: WebContext, name: str) -> dict[str, Any]:
+    cluster = await servers.get_cluster(web.manager, name)
+    members = [s.hostname for s in cluster.servers if s.role is Role.IDENTITY]
+    health = await read.ldap_health(web.manager, name)
+    now = datetime.now(UTC)
+    samples = await read.ldap_history(
+        web.manager, name, since=now - CHART_WINDOW, metric=PROBE_METRIC
+    )
+    snapshot = health.snapshot.data if health.snapshot else None
+    alerts = await read.cluster_alerts(web.manager, name, open_only=False, limit=RECENT_ALERTS)
+    return {
+        "cluster": cluster,
+        "members": members,
+        "snapshot": snapshot,
+        "checked_at": health.snapshot.at if health.snapshot else None,
+        "open_alerts": health.open_alerts,
+        "alerts": [a for a in alerts if a.component == "ldap"],
+        "topology": ldapview.topology(members, snapshot, health.open_alerts),
+        "chart": ldapview.latency_chart(members, samples, now=now, window=CHART_WINDOW),
+        "window_minutes": int(CHART_WINDOW.total_seconds() // 60),
+        "interval": web.manager.settings.watch_interval,
+        "watching": web.manager.settings.watch_enabled,
+    }
+
+
+@router.get("/clusters/{name}/ldap", response_class=HTMLResponse)
+async def replication_page(request: Request, web: WebDep, name: str) -> Response:
+    context = await _context(web, name)
+    history = await jobs.listing(web.manager, cluster=name, limit=50)
+    context["jobs"] = [j for j in history if j.kind.startswith("ldap-")][:RECENT_JOBS]
+    return render(web, request, "ldap/page.html", context)
+
+
+@router.get("/clusters/{name}/ldap/live", response_class=HTMLResponse)
+async def replication_live(request: Request, web: WebDep, name: str) -> Response:
+    return render(web, request, "ldap/live.html", await _context(web, name))
+
+
+@router.post("/clusters/{name}/ldap/plan")
+async def plan(web: WebDep, session: SessionDep, name: str) -> Response:
+    job = await start_job(web, session, kind="ldap-plan", cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/ldap/status")
+async def status(web: WebDep, session: SessionDep, name: str) -> Response:
+    job = await start_job(web, session, kind="ldap-status", cluster=name)
+    return redirect(f"/jobs/{job.id}")

@@ -1,0 +1,137 @@
+"""The replication page's drawing (pure): arrow colours from checks, lag and alerts; the chart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from clustermgr.monitor.views import AlertView, SampleView
+from clustermgr.web.pages import ldapview
+
+MEMBERS = ["idp1.lab.test", "idp2.lab.test", "idp3.lab.test"]
+NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+
+
+def node(host: str, state: str = "ok", health: str = "ok") -> dict[str, Any]:
+    return {"host": host, "server_id": int(host[3]), "state": state, "health": health}
+
+
+def agreement(consumer: str, provider: str, state: str = "ok", reason: str = "") -> dict[str, Any]:
+    return {
+        "consumer": consumer,
+        "provider": provider,
+        "rid": "001",
+        "state": state,
+        "reason": reason,
+    }
+
+
+def pair(host: str, peer: str, caught_up: bool = True, lag: float | None = 0.0) -> dict[str, Any]:
+    return {"host": host, "peer": peer, "caught_up": caught_up, "lag_seconds": lag}
+
+
+def alert(key: str, severity: str = "warning", resolved: bool = False) -> AlertView:
+    return AlertView(1, "c", "ldap", key, severity, key, NOW, NOW, NOW if resolved else None)
+
+
+def healthy() -> dict[str, Any]:
+    return {
+        "nodes": [node(h) for h in MEMBERS],
+        "agreements": [agreement(c, p) for c in MEMBERS for p in MEMBERS if c != p],
+        "pairs": [pair(c, p) for c in MEMBERS for p in MEMBERS if c != p],
+    }
+
+
+def arrows(t: ldapview.Topology) -> dict[tuple[str, str], ldapview.Arrow]:
+    return {(a.consumer, a.provider): a for a in t.arrows}
+
+
+def test_a_healthy_mesh_is_all_green_with_an_arrow_per_direction() -> None:
+    t = ldapview.topology(MEMBERS, healthy(), [])
+    assert len(t.nodes) == 3 and len(t.arrows) == 6
+    assert {a.health for a in t.arrows} == {"ok"} and {n.health for n in t.nodes} == {"ok"}
+    one, other = arrows(t)[MEMBERS[0], MEMBERS[1]], arrows(t)[MEMBERS[1], MEMBERS[0]]
+    assert (one.x1, one.y1) != (other.x2, other.y2), "the two directions share no lane"
+    for dot in t.nodes:
+        assert 0 < dot.x < t.width and 0 < dot.y < t.height
+
+
+def test_broken_behind_missing_and_unchecked_agreements_get_their_colours() -> None:
+    snap = healthy()
+    a, b, c = MEMBERS
+    snap["agreements"] = [
+        x for x in snap["agreements"] if (x["consumer"], x["provider"]) != (a, c)
+    ]  # a has no agreement for c
+    snap["agreements"] = [
+        agreement(b, a, "tls", "certificate verify failed")
+        if (x["consumer"], x["provider"]) == (b, a)
+        else x
+        for x in snap["agreements"]
+    ]
+    snap["pairs"] = [
+        pair(c, b, caught_up=False, lag=12.5) if (x["host"], x["peer"]) == (c, b) else x
+        for x in snap["pairs"]
+    ]
+    t = ldapview.topology(MEMBERS, snap, [])
+    found = arrows(t)
+    assert found[b, a].health == "critical" and "certificate verify failed" in found[b, a].words
+    assert found[a, c].health == "warning" and found[a, c].words == "no agreement"
+    assert found[c, b].health == "warning" and found[c, b].lag_seconds == 12.5
+    assert "12.5" in found[c, b].words
+    assert found[a, b].health == "ok"
+
+
+def test_a_node_that_could_not_be_checked_greys_its_arrows() -> None:
+    snap = healthy()
+    snap["nodes"][2] = node(MEMBERS[2], state="unreachable", health="critical")
+    t = ldapview.topology(MEMBERS, snap, [alert(f"node-unreachable:{MEMBERS[2]}", "critical")])
+    found = arrows(t)
+    assert {found[MEMBERS[2], p].health for p in MEMBERS[:2]} == {"unknown"}
+    assert next(n for n in t.nodes if n.host == MEMBERS[2]).health == "critical"
+
+
+def test_open_divergence_alerts_colour_the_pair_and_resolved_ones_do_not() -> None:
+    a, b, _ = MEMBERS
+    t = ldapview.topology(MEMBERS, healthy(), [alert(f"divergence:{a}<-{b}", "warning")])
+    assert arrows(t)[a, b].health == "warning"
+    t = ldapview.topology(MEMBERS, healthy(), [alert(f"divergence:{a}<-{b}", resolved=True)])
+    assert arrows(t)[a, b].health == "ok"
+
+
+def test_without_a_snapshot_every_node_is_unknown() -> None:
+    t = ldapview.topology(MEMBERS, None, [])
+    assert {n.health for n in t.nodes} == {"unknown"} and {a.health for a in t.arrows} == {
+        "unknown"
+    }
+
+
+def sample(at: datetime, source: str, target: str, seconds: float) -> SampleView:
+    return SampleView(at, "probe_seconds", source, target, seconds)
+
+
+def test_the_chart_keeps_the_slowest_target_per_probe_and_scales_to_a_round_top() -> None:
+    a, b, c = MEMBERS
+    t1, t2 = NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
+    samples = [
+        sample(t1, a, b, 0.05),
+        sample(t1, a, c, 0.12),
+        sample(t2, a, b, 0.30),
+        sample(t2, a, c, 0.08),
+        sample(t2, b, a, 0.07),
+        SampleView(t2, "lag_seconds", a, b, 99.0),  # not a probe: left out
+        sample(NOW - timedelta(hours=2), a, b, 7.0),  # outside the window
+    ]
+    chart = ldapview.latency_chart(MEMBERS, samples, now=NOW, window=timedelta(hours=1))
+    by_source = {s.source: s for s in chart.series}
+    assert by_source[a].count == 2 and by_source[a].latest == 0.30
+    assert by_source[b].count == 1 and by_source[c].count == 0 and not chart.empty
+    assert chart.y_ticks[-1].label == "500 ms", "0.30 s rounds up to a top of 0.5 s"
+    (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in by_source[a].points.split())
+    assert chart.left < x1 < x2 < chart.right, "time runs left to right inside the plot"
+    assert chart.top <= y2 < y1 <= chart.bottom, "the slower probe is drawn higher"
+    assert [t.label for t in chart.x_ticks] == ["03:00", "03:15", "03:30", "03:45", "04:00"]
+
+
+def test_an_empty_history_is_an_empty_chart() -> None:
+    chart = ldapview.latency_chart(MEMBERS, [], now=NOW, window=timedelta(hours=1))
+    assert chart.empty and all(s.points == "" for s in chart.series)
