@@ -82,9 +82,14 @@ async def test_stopped_node_converges(lab: Lab) -> None:
 
 
 async def test_invalid_agreement_is_refused_and_replication_goes_on(lab: Lab) -> None:
+    """slapd refuses the new agreements as a whole: the previous ones stay, and serve."""
     assert (await replicate(lab, []))["ok"]
+    # A digest: the agreements hold the replicator's password.
+    agreements = f"{SYNCREPL} | sha256sum"
+    before = {n: await lab.sh(n, agreements) for n in ("idp1", "idp2")}
     report = await replicate(lab, [], settings=ReplicationSettings(retry="never ever"))
     assert not report["ok"]
+    assert {n: await lab.sh(n, agreements) for n in ("idp1", "idp2")} == before
     await add_ou(lab, "idp1", "after-refusal")
     await wait_for(lab, "idp2", "ou=after-refusal,o=gluu")
 

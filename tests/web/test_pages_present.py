@@ -114,6 +114,8 @@ def report(ok: bool, would_change: int) -> dict[str, Any]:
         ("plan", JobState.CANCELLED, report(True, 2), False),
         ("plan", JobState.RUNNING, None, False),
         ("apply", JobState.SUCCEEDED, report(True, 2), False),
+        ("ldap-plan", JobState.SUCCEEDED, report(True, 2), True),
+        ("ldap-apply", JobState.SUCCEEDED, report(True, 2), False),
         ("preflight", JobState.SUCCEEDED, {"ok": True, "checks": []}, False),
     ],
 )
@@ -122,6 +124,8 @@ def test_only_a_successful_plan_with_changes_may_be_applied(
 ) -> None:
     view = job(kind, state, result)
     assert present.can_apply(view, present.report_view(view.result)) is allowed
+    if allowed:
+        assert present.applied_by(view) == {"plan": "apply", "ldap-plan": "ldap-apply"}[kind]
 
 
 def test_report_view_counts_and_changing_hosts() -> None:

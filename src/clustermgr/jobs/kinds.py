@@ -34,6 +34,8 @@ class JobKind:
     #: Changes servers: at most one such job per cluster at a time.
     mutating: bool
     run: Callable[[JobContext], Awaitable[dict[str, Any]]]
+    #: For a plan: the kind that applies it (offered on the plan's page once it succeeded).
+    applied_by: str | None = None
 
 
 async def _preflight(ctx: JobContext) -> dict[str, Any]:
@@ -80,9 +82,15 @@ KINDS: Mapping[str, JobKind] = {
     kind.name: kind
     for kind in (
         JobKind("preflight", "preflight check", mutating=False, run=_preflight),
-        JobKind("plan", "plan base preparation", mutating=False, run=_plan),
+        JobKind("plan", "plan base preparation", mutating=False, run=_plan, applied_by="apply"),
         JobKind("apply", "apply base preparation", mutating=True, run=_apply),
-        JobKind("ldap-plan", "plan LDAP replication", mutating=False, run=_ldap_plan),
+        JobKind(
+            "ldap-plan",
+            "plan LDAP replication",
+            mutating=False,
+            run=_ldap_plan,
+            applied_by="ldap-apply",
+        ),
         JobKind("ldap-apply", "apply LDAP replication", mutating=True, run=_ldap_apply),
         JobKind("ldap-status", "LDAP replication status", mutating=False, run=_ldap_status),
     )

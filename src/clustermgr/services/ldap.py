@@ -240,7 +240,7 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
         answered = {n.host: csn.by_server_id(n.context_csn) for n in nodes if not n.error}
         ids = {m.hostname: m.server_id for m in rep.members}
-        latency = await _probe(access, hosts) if probe else None
+        latency = await probe_latency(access, hosts) if probe else None
     pairs = csn.pairs(answered, ids)
     return {
         "cluster": cluster_name,
@@ -303,7 +303,7 @@ ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b "$1" -s one \
 PROBE_TIMEOUT = 30.0
 
 
-async def _probe(access: HostAccess, hosts: list[str]) -> float | None:
+async def probe_latency(access: HostAccess, hosts: list[str]) -> float | None:
     """Write under the probe branch on the first node; seconds until every node has it."""
     seen = await probe(access, hosts[0], hosts[1:], timeout=PROBE_TIMEOUT)
     if any(t is None for t in seen.values()):

@@ -114,7 +114,9 @@ async def apply(
         raise InvalidInput(
             "the changes were not confirmed", hint="tick the confirmation box, then apply"
         )
+    kind = present.applied_by(plan)
+    assert kind is not None  # can_apply said so
     job = await start_job(
-        web, session, kind="apply", cluster=plan.cluster, params={"plan_job": plan.id}
+        web, session, kind=kind, cluster=plan.cluster, params={"plan_job": plan.id}
     )
     return redirect(f"/jobs/{job.id}")

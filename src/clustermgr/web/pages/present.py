@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clustermgr.jobs.kinds import KINDS
 from clustermgr.jobs.views import JobView
 from clustermgr.plan.model import Outcome
 
@@ -135,10 +136,16 @@ def report_view(result: Mapping[str, Any] | None) -> ReportView | None:
     return ReportView(hosts, counts, bool(result.get("ok")), bool(result.get("dry_run")))
 
 
+def applied_by(job: JobView) -> str | None:
+    """The job kind that applies ``job``'s plan; None when ``job`` is no plan."""
+    found = KINDS.get(job.kind)
+    return found.applied_by if found else None
+
+
 def can_apply(job: JobView, report: ReportView | None) -> bool:
     """A finished, successful plan with something to change may be applied."""
     return (
-        job.kind == "plan"
+        applied_by(job) is not None
         and job.state.value == "succeeded"
         and report is not None
         and report.ok
