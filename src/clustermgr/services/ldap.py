@@ -45,7 +45,7 @@ from clustermgr.services.servers import open_access
 REPLICATOR_SECRET = "ldap-replicator"  # noqa: S105 (a name, not a password)
 
 
-async def _replication(
+async def replication(
     manager: Manager, cluster_name: str, settings: ReplicationSettings
 ) -> tuple[Replication, list[str]]:
     async with manager.store() as store:
@@ -104,7 +104,7 @@ async def replicate(
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    rep, hosts = await _replication(manager, cluster_name, settings or ReplicationSettings())
+    rep, hosts = await replication(manager, cluster_name, settings or ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         run = _Run(manager, access, emit, cancelled)
         facts = await run.facts(hosts)
@@ -219,7 +219,9 @@ def parse_context_csn(stdout: str) -> dict[str, str]:
     return out
 
 
-_SEARCH = Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN")
+CONTEXT_CSN = Command.of(
+    *LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN"
+)
 
 
 async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> dict[str, object]:
@@ -228,7 +230,7 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
     ``pairs`` are measured before the probe writes, so the probe does not show as lag.
     ``problems`` lists, in words and without any secret, what needs an apply or a look.
     """
-    rep, hosts = await _replication(manager, cluster_name, ReplicationSettings())
+    rep, hosts = await replication(manager, cluster_name, ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         nodes = await asyncio.gather(*(_node_status(access, h, rep.password) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
@@ -270,7 +272,7 @@ async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeS
     """contextCSN, and whether the replicator binds (its password only on stdin)."""
     try:
         conn = await access.connection(host)
-        out = (await conn.run(_SEARCH)).check().stdout
+        out = (await conn.run(CONTEXT_CSN)).check().stdout
         binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
     except ClustermgrError as exc:
         return NodeStatus(host, {}, exc.message)
