@@ -23,7 +23,7 @@ from clustermgr.components.ldap import csn, reload
 from clustermgr.components.ldap.model import ACCESSLOG_SUFFIX, SUFFIX, Member, ReplicationSettings
 from clustermgr.errors import ApplyFailed, ClustermgrError, InvalidInput
 from clustermgr.facts.base import gather
-from clustermgr.facts.ldap import SLAPD_CONFIG
+from clustermgr.facts.ldap import SLAPD_CONFIG, SLAPD_CONFIG_OFFLINE, SlapdConfig
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
@@ -183,17 +183,28 @@ async def _preview(access: HostAccess, node: Member, source: Member) -> ReinitPr
         differences = dict(pair.nodes[0].totals)
     else:
         differences = {"unreadable on the node": 1}
-    ahead: float | None = None
+    return ReinitPreview(
+        node.hostname,
+        source.hostname,
+        node.server_id,
+        await _ahead(access, node, source),
+        differences,
+    )
+
+
+async def _ahead(access: HostAccess, node: Member, source: Member) -> float | None:
+    """Seconds of the node's own writes (its server id) the source lacks; None: cannot tell."""
     try:
-        have = (await _context_csn(access, node.hostname)).get(node.server_id)
-        theirs = (await _context_csn(access, source.hostname)).get(node.server_id)
+        mine = await _context_csn(access, node.hostname)
+        theirs = await _context_csn(access, source.hostname)
     except ClustermgrError:
-        have = theirs = None
-    if have is not None and theirs is not None:
-        ahead = max(0.0, round((have.time - theirs.time).total_seconds(), 6))
-    elif have is None:
-        ahead = 0.0  # the node never wrote a change of its own that anyone recorded
-    return ReinitPreview(node.hostname, source.hostname, node.server_id, ahead, differences)
+        return None
+    have, known = mine.get(node.server_id), theirs.get(node.server_id)
+    if have is None:
+        return 0.0  # the node never made a change of its own that it still records
+    if known is None:
+        return None
+    return max(0.0, round((have.time - known.time).total_seconds(), 6))
 
 
 async def preview(manager: Manager, cluster: str, node: str, source: str) -> ReinitPreview:
@@ -201,6 +212,15 @@ async def preview(manager: Manager, cluster: str, node: str, source: str) -> Rei
     target, origin = validate(members, node, source)
     async with await open_access(manager, cluster, [node, source]) as access:
         return await _preview(access, target, origin)
+
+
+async def _config(access: HostAccess, host: str) -> SlapdConfig:
+    """cn=config from slapd, or from its files when slapd does not answer (a broken node)."""
+    conn = await access.connection(host)
+    try:
+        return await gather(conn, SLAPD_CONFIG)
+    except ClustermgrError:
+        return await gather(conn, SLAPD_CONFIG_OFFLINE)
 
 
 async def export_directory(access: HostAccess, source: str) -> bytes:
@@ -230,7 +250,7 @@ async def reinit(
                 f"not confirmed: {loss.text()}", hint="confirm with --yes (API: confirm true)"
             )
         emit(Event(EventKind.STEP_OUTPUT, loss.text(), host=node))
-        config = await gather(await access.connection(node), SLAPD_CONFIG)
+        config = await _config(access, node)
         main, log = config.database(SUFFIX), config.database(ACCESSLOG_SUFFIX)
         if main is None or not main.directory:
             raise ApplyFailed(f"{node} has no database directory for {SUFFIX}")
