@@ -93,6 +93,8 @@ class ReinitPreview:
     ahead_seconds: float | None
     #: Entries of the node versus the source, per kind (missing, extra, different...).
     differences: dict[str, int]
+    #: Why the node's data could not be read (then ``differences`` is empty).
+    node_error: str | None = None
 
     def text(self) -> str:
         lines = [
@@ -115,7 +117,9 @@ class ReinitPreview:
                 f"By contextCSN, {self.source} has every change {self.node} made itself "
                 f"(server id {self.server_id})."
             )
-        if self.differences:
+        if self.node_error:
+            lines.append(f"{self.node}'s data cannot be read now: {self.node_error}")
+        elif self.differences:
             parts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.differences.items()))
             lines.append(f"Compared now, {self.node}'s entries versus {self.source}'s: {parts}.")
         else:
@@ -129,6 +133,7 @@ class ReinitPreview:
             "server_id": self.server_id,
             "ahead_seconds": self.ahead_seconds,
             "differences": self.differences,
+            "node_error": self.node_error,
             "text": self.text(),
         }
 
@@ -181,14 +186,13 @@ async def _preview(access: HostAccess, node: Member, source: Member) -> ReinitPr
     if isinstance(mine, cmp.NodeDigest):
         pair = cmp.compare({node.hostname: mine, source.hostname: got}, reference=source.hostname)
         differences = dict(pair.nodes[0].totals)
-    else:
-        differences = {"unreadable on the node": 1}
     return ReinitPreview(
         node.hostname,
         source.hostname,
         node.server_id,
         await _ahead(access, node, source),
         differences,
+        mine if isinstance(mine, str) else None,
     )
 
 
