@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from clustermgr.components.ldap import reload
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.lab import service
 from clustermgr.plan.model import ApplyReport, Outcome
@@ -286,6 +287,9 @@ async def test_reinit_discards_writes_that_never_left_the_node(lab: Lab) -> None
     lost = f"ou=lost-write,{BRANCH}"
     lab.partition("idp2")
     try:
+        # A restart first: the peers' sessions to idp2 close, so no update of the write
+        # waits in a socket buffer to be delivered once the cable is back.
+        inside(lab, "idp2", f"service slapd restart >/dev/null && {reload.SERVES.render()}")
         inside(lab, "idp2", f'printf "{ou_ldif("lost-write")}" | {ADD}')
         inside(lab, "idp2", "service slapd stop >/dev/null")
     finally:
@@ -314,7 +318,7 @@ async def test_a_node_back_after_removal_is_reloaded(lab: Lab) -> None:
     result = await replicate(lab)
     assert result["ok"], json.dumps(result, indent=1)
     # Outside the cluster, idp3 takes a write nobody pulls from it any more.
-    await lab.sh("idp3", f'printf "{ou_ldif("stale")}" | {ADD}')
+    inside(lab, "idp3", f'printf "{ou_ldif("stale")}" | {ADD}')
     await add_ou(lab, "idp1", "while-idp3-away")
     await wait_for(lab, "idp2", "ou=while-idp3-away,o=gluu")
 

@@ -36,10 +36,10 @@ rm -rf "$dir$keep" "$log$keep"
 ldif="$dir.clustermgr-load.ldif"
 umask 077; cat > "$ldif"
 service slapd stop >/dev/null 2>&1 || true
+# The log first: it may live inside the directory (then its backup moves along).
+had_log=0; if [ -d "$log" ]; then had_log=1; mv "$log" "$log$keep"; fi
 mv "$dir" "$dir$keep"; install -d -o openldap -g openldap -m 0700 "$dir"
-if [ -d "$log" ]; then
-  mv "$log" "$log$keep"; install -d -o openldap -g openldap -m 0700 "$log"
-fi
+if [ "$had_log" = 1 ]; then install -d -o openldap -g openldap -m 0700 "$log"; fi
 slapadd -q -b "$suffix" -l "$ldif"
 rm -f "$ldif"
 chown -R openldap:openldap "$dir"
