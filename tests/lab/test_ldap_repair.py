@@ -21,7 +21,7 @@ from clustermgr.components.ldap import reload
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.lab import service
 from clustermgr.plan.model import ApplyReport, Outcome
-from clustermgr.services import ldap_repair, servers
+from clustermgr.services import ldap, ldap_repair, servers
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
@@ -182,7 +182,7 @@ async def test_partitioned_conflicting_writes_converge(lab: Lab) -> None:
         good = next(n.host for n in found.nodes if not n.entries)
         for node in odd:
             report = await reinit(lab, node.host, good)
-            assert report.ok, report.as_dict()
+            assert report.ok, [(r.title, r.outcome, r.reason) for r in report.all()]
     same = await identical(lab)
     assert same.verdict == "identical"
     values = {node: await value(lab, node, conflict, "description") for node in NODES}
@@ -272,7 +272,7 @@ async def test_failed_load_restores_the_previous_data(
     async def broken(access: HostAccess, source: str) -> bytes:
         return b"dn: o=gluu\nthis is not LDIF\n"
 
-    monkeypatch.setattr(ldap_repair, "export_directory", broken)
+    monkeypatch.setattr(ldap, "export_directory", broken)
     report = await reinit(lab, fqdn(lab, "idp1"), fqdn(lab, "idp2"))
     (load,) = report.results[fqdn(lab, "idp1")]
     assert load.outcome is Outcome.FAILED and not report.ok, report.as_dict()

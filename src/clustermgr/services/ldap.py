@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from clustermgr.components.ldap import csn, tls
+from clustermgr.components.ldap import csn, reload, tls
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     LDAPI,
@@ -148,8 +148,7 @@ async def _apply(
     joining = ldap_plan.joining(rep, facts)
     if reports[-1].ok and joining:
         source = ldap_plan.source_of(rep, facts)
-        conn = await run.access.connection(source.hostname)
-        export = (await conn.run(Command.of("slapcat", "-b", SUFFIX))).check().stdout.encode()
+        export = await export_directory(run.access, source.hostname)
         reports.append(await run.executor().apply(ldap_plan.plan_join(cluster, rep, facts, export)))
     if all(r.ok for r in reports):
         reports.append(await run.executor().apply(ldap_plan.plan_agreements(cluster, rep, facts)))
@@ -157,6 +156,18 @@ async def _apply(
         for host, rs in report.results.items():
             results.setdefault(host, []).extend(rs)
     return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+
+
+async def export_directory(access: HostAccess, host: str) -> bytes:
+    """``o=gluu`` of ``host`` as LDIF, its contextCSN no older than its entries.
+
+    The live contextCSN is read first, then slapcat reads the database (while
+    slapd runs): see :func:`reload.with_context_csn`.
+    """
+    conn = await access.connection(host)
+    live = parse_context_csn((await conn.run(CONTEXT_CSN)).check().stdout)
+    done = (await conn.run(Command.of("slapcat", "-o", "ldif-wrap=no", "-b", SUFFIX))).check()
+    return reload.with_context_csn(done.stdout.encode(), list(live.values()))
 
 
 async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]:

@@ -27,7 +27,6 @@ from clustermgr.facts.ldap import SLAPD_CONFIG, SLAPD_CONFIG_OFFLINE, SlapdConfi
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
-from clustermgr.remote.command import Command
 from clustermgr.services import ldap
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
@@ -227,12 +226,6 @@ async def _config(access: HostAccess, host: str) -> SlapdConfig:
         return await gather(conn, SLAPD_CONFIG_OFFLINE)
 
 
-async def export_directory(access: HostAccess, source: str) -> bytes:
-    """The source's ``o=gluu`` as LDIF (slapcat reads the database while slapd runs)."""
-    conn = await access.connection(source)
-    return (await conn.run(Command.of("slapcat", "-b", SUFFIX))).check().stdout.encode()
-
-
 async def reinit(
     manager: Manager,
     cluster: str,
@@ -259,7 +252,7 @@ async def reinit(
         if main is None or not main.directory:
             raise ApplyFailed(f"{node} has no database directory for {SUFFIX}")
         logdir = log.directory if log else None
-        export = await export_directory(access, source)
+        export = await ldap.export_directory(access, source)
         executor = Executor(access.connection, emit, cancelled=cancelled)
         plan = reload.plan_reinit(cluster, node, source, main.directory, export, logdir)
         report = await executor.apply(plan)

@@ -19,6 +19,9 @@ it cannot serve falls back to a normal refresh of the (reloaded) directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from clustermgr.components.ldap.csn import Csn
 from clustermgr.components.ldap.model import ACCESSLOG_DIR, SUFFIX
 from clustermgr.plan.model import Plan, Step
 from clustermgr.remote.command import Command
@@ -119,3 +122,44 @@ def plan_reinit(
         accesslog=accesslog,
     )
     return Plan(f"re-initialise {node} from {source} (cluster {cluster})", (step,))
+
+
+def with_context_csn(export: bytes, live: Sequence[str]) -> bytes:
+    """``export`` with its suffix entry's contextCSN raised to ``live`` where that is newer.
+
+    slapcat reads the database while slapd runs, and syncprov writes contextCSN to
+    the database only at a checkpoint: an export's contextCSN may lag its entries.
+    A node loaded with it asks its peers for every change since that older state and
+    replays changes its data already holds; slapd 2.5.13 then applies an older modify
+    over a newer one (keeping the newer entryCSN), and the reloaded node differs from
+    its source.  ``live`` is the contextCSN read from slapd just before the export:
+    every change it covers is in the export.
+    """
+    blocks = export.split(b"\n\n")
+    for i, block in enumerate(blocks):
+        lines = block.split(b"\n")
+        if lines[0].decode(errors="replace").strip().lower() != f"dn: {SUFFIX}":
+            continue
+        old = [line.partition(b":")[2].strip().decode() for line in lines if _is_csn(line)]
+        kept = [line for line in lines if not _is_csn(line)]
+        values = [b"contextCSN: " + text.encode() for text in newest([*old, *live])]
+        blocks[i] = b"\n".join([*kept, *values])
+        break
+    return b"\n\n".join(blocks)
+
+
+def _is_csn(line: bytes) -> bool:
+    return line.partition(b":")[0].strip().lower() == b"contextcsn"
+
+
+def newest(texts: Sequence[str]) -> list[str]:
+    """The newest CSN per server id among ``texts`` (ordered by server id); others dropped."""
+    best: dict[int, tuple[Csn, str]] = {}
+    for text in texts:
+        try:
+            value = Csn.parse(text)
+        except ValueError:
+            continue
+        if value.server_id not in best or value > best[value.server_id][0]:
+            best[value.server_id] = (value, text.strip())
+    return [text for _, (_, text) in sorted(best.items())]

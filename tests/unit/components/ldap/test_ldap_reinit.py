@@ -50,3 +50,42 @@ def test_reinit_plan_loads_then_can_roll_back() -> None:
     assert step.commands[0].stdin_bytes() == b"dn: o=gluu\n"
     assert step.verify is not None and step.rollback
     assert "mv" in str(step.rollback[0])
+
+
+EXPORT = b"""\
+dn: o=gluu
+objectClass: organization
+o: gluu
+contextCSN: 20261127010000.000000Z#000000#001#000000
+contextCSN: 20261127010000.000000Z#000000#002#000000
+entryCSN: 20261127000000.000000Z#000000#001#000000
+
+dn: ou=people,o=gluu
+contextCSN: not-touched-here
+ou: people
+
+"""
+
+
+def test_an_export_gets_the_newer_live_context_csn() -> None:
+    live = [
+        "20261127010005.000000Z#000000#001#000000",  # newer than the checkpointed one
+        "20261127005959.000000Z#000000#002#000000",  # older: the export's stays
+        "20261127010001.000000Z#000000#003#000000",  # not in the export at all
+    ]
+    out = reload.with_context_csn(EXPORT, live).decode()
+    suffix, people = out.split("\n\n")[:2]
+    assert [line for line in suffix.splitlines() if line.startswith("contextCSN")] == [
+        "contextCSN: 20261127010005.000000Z#000000#001#000000",
+        "contextCSN: 20261127010000.000000Z#000000#002#000000",
+        "contextCSN: 20261127010001.000000Z#000000#003#000000",
+    ]
+    assert "entryCSN: 20261127000000.000000Z#000000#001#000000" in suffix
+    assert "contextCSN: not-touched-here" in people
+    assert out.endswith("\n\n")
+
+
+def test_an_export_without_the_suffix_is_left_alone() -> None:
+    assert reload.with_context_csn(b"dn: ou=x,o=gluu\nou: x\n", ["garbage"]) == (
+        b"dn: ou=x,o=gluu\nou: x\n"
+    )
