@@ -235,6 +235,13 @@ async def test_divergence_is_found_and_reinit_repairs_it(lab: Lab) -> None:
     ran = await cli(lab, "ldap", "compare", lab.config.cluster)
     assert ran.code == 1 and stray in ran.stderr and BRANCH in ran.stderr, ran.stderr
 
+    # Fresh changes on the source, the last a modify: its export's contextCSN (the last
+    # checkpoint) would predate them, and idp3 would replay them onto data that holds them.
+    twice = f"ou=twice,{BRANCH}"
+    await lab.sh("idp1", f'printf "{ou_ldif("twice")}" | {ADD}')
+    for v in ("one", "two"):
+        change = f"dn: {twice}\\nchangetype: modify\\nreplace: description\\ndescription: {v}\\n"
+        await lab.sh("idp1", f'printf "{change}" | {MODIFY}')
     ran = await cli(
         lab, "ldap", "reinit", lab.config.cluster, idp3, "--from", fqdn(lab, "idp1"), "--yes"
     )
@@ -242,6 +249,7 @@ async def test_divergence_is_found_and_reinit_repairs_it(lab: Lab) -> None:
     assert "1 extra" in ran.stderr and "is lost" in ran.stderr, ran.stderr
     assert not await exists(lab, "idp3", stray)
     await identical(lab)
+    assert await value(lab, "idp3", twice, "description") == "description: two"
     backup = await lab.sh("idp3", "ls -d /var/lib/ldap*.clustermgr-prev 2>/dev/null || true")
     assert backup.strip() == "", "the backup goes once the node converged"
     await replicates_both_ways(lab, "idp3", "after-reinit")
