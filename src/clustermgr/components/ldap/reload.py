@@ -6,7 +6,8 @@ move the directory and the accesslog database aside (kept as a backup),
 ``slapadd`` the export into an empty directory, start slapd, check that it
 serves.  Any failure, the verification included, runs the rollback: the
 previous directories go back and slapd starts on them, so nothing is lost.
-The backup is removed by a later step, once the caller is satisfied.
+``ldap reinit`` removes the backup once the node has converged; after a join
+it stays until the node's next load.
 
 Why the accesslog is emptied too: with delta-syncrepl a peer asks this
 node's ``cn=accesslog`` for every write newer than its cookie.  The log holds
