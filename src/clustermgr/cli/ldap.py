@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import emit_json, print_event, run_async, say
-from clustermgr.cli.reports import finish_report
+from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.reports import finish_report, show_comparison
 from clustermgr.cli.session import manager
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
-from clustermgr.services import ldap
+from clustermgr.services import ldap, ldap_repair
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
 
@@ -67,6 +68,53 @@ async def status(cluster: str, as_json: Json = False) -> None:
     say(f"probe replicated everywhere in: {result['probe_seconds']} s")
     for problem in result["problems"]:  # type: ignore[attr-defined]
         say(f"[red]problem:[/] {escape(problem)}")
+
+
+@app.command()
+@run_async()
+async def compare(cluster: str, as_json: Json = False) -> None:
+    """Compare the directory data of every identity node (counts and digests per subtree).
+
+    Exit status 1 when the data differs or a node cannot be read.
+    """
+    async with manager() as mgr:
+        result = await ldap_repair.compare(mgr, cluster)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        show_comparison(result)
+    if not result.identical:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@run_async()
+async def reinit(
+    cluster: str,
+    node: Annotated[str, typer.Argument(help="The identity node to re-initialise.")],
+    source: Annotated[str, typer.Option("--from", help="The healthy peer to copy from.")],
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    """Replace NODE's directory with a copy of the healthy peer's (--from PEER).
+
+    Every change on NODE that has not reached PEER is lost; the command says how
+    far NODE is ahead and asks first (or takes --yes).
+    """
+
+    def approve(loss: ldap_repair.ReinitPreview) -> bool:
+        say(escape(loss.text()))
+        if yes:
+            return True
+        if as_json or not sys.stdin.isatty():
+            return False
+        return typer.confirm(f"Re-initialise {node} from {source}?")
+
+    async with manager() as mgr:
+        report = await ldap_repair.reinit(
+            mgr, cluster, node, source, approve=approve, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
 
 
 app.command()(watch.alerts)

@@ -113,3 +113,13 @@ SLAPD_CONFIG: Fact[SlapdConfig] = Fact(
     ),
     parse=parse_slapd_config,
 )
+
+
+#: The same facts read from the config database's files, for a node whose slapd does
+#: not answer (``slapcat -n 0`` works offline).  olcSyncrepl lines, which hold the
+#: replicator's password, are cut on the node: they never reach the manager.
+SLAPD_CONFIG_OFFLINE: Fact[SlapdConfig] = Fact(
+    name="slapd_config_offline",
+    command=Command.script("slapcat -n 0 -o ldif-wrap=no | grep -iv '^olcSyncrepl:'"),
+    parse=parse_slapd_config,
+)

@@ -14,7 +14,7 @@ from typing import Any
 
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import Emit
-from clustermgr.services import clusters, ldap, preflight, servers
+from clustermgr.services import clusters, ldap, ldap_repair, preflight, servers
 from clustermgr.services.context import Manager
 
 
@@ -78,6 +78,28 @@ async def _ldap_status(ctx: JobContext) -> dict[str, Any]:
     return await ldap.status(ctx.manager, ctx.cluster)
 
 
+async def _ldap_compare(ctx: JobContext) -> dict[str, Any]:
+    return (await ldap_repair.compare(ctx.manager, ctx.cluster)).as_dict()
+
+
+async def _ldap_reinit(ctx: JobContext) -> dict[str, Any]:
+    """params: node, source, and confirm (true: whoever started it saw what is lost)."""
+    node, source = ctx.params.get("node"), ctx.params.get("source")
+    if not isinstance(node, str) or not isinstance(source, str):
+        raise InvalidInput("ldap-reinit needs the params node and source (hostnames)")
+    confirmed = ctx.params.get("confirm") is True
+    report = await ldap_repair.reinit(
+        ctx.manager,
+        ctx.cluster,
+        node,
+        source,
+        approve=lambda _: confirmed,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
+    )
+    return report.as_dict()
+
+
 KINDS: Mapping[str, JobKind] = {
     kind.name: kind
     for kind in (
@@ -93,6 +115,8 @@ KINDS: Mapping[str, JobKind] = {
         ),
         JobKind("ldap-apply", "apply LDAP replication", mutating=True, run=_ldap_apply),
         JobKind("ldap-status", "LDAP replication status", mutating=False, run=_ldap_status),
+        JobKind("ldap-compare", "compare LDAP data", mutating=False, run=_ldap_compare),
+        JobKind("ldap-reinit", "re-initialise an LDAP node", mutating=True, run=_ldap_reinit),
     )
 }
 

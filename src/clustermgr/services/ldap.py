@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from clustermgr.components.ldap import csn, tls
+from clustermgr.components.ldap import csn, reload, tls
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     LDAPI,
@@ -45,7 +45,7 @@ from clustermgr.services.servers import open_access
 REPLICATOR_SECRET = "ldap-replicator"  # noqa: S105 (a name, not a password)
 
 
-async def _replication(
+async def replication(
     manager: Manager, cluster_name: str, settings: ReplicationSettings
 ) -> tuple[Replication, list[str]]:
     async with manager.store() as store:
@@ -104,7 +104,7 @@ async def replicate(
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    rep, hosts = await _replication(manager, cluster_name, settings or ReplicationSettings())
+    rep, hosts = await replication(manager, cluster_name, settings or ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         run = _Run(manager, access, emit, cancelled)
         facts = await run.facts(hosts)
@@ -148,8 +148,7 @@ async def _apply(
     joining = ldap_plan.joining(rep, facts)
     if reports[-1].ok and joining:
         source = ldap_plan.source_of(rep, facts)
-        conn = await run.access.connection(source.hostname)
-        export = (await conn.run(Command.of("slapcat", "-b", SUFFIX))).check().stdout.encode()
+        export = await export_directory(run.access, source.hostname)
         reports.append(await run.executor().apply(ldap_plan.plan_join(cluster, rep, facts, export)))
     if all(r.ok for r in reports):
         reports.append(await run.executor().apply(ldap_plan.plan_agreements(cluster, rep, facts)))
@@ -157,6 +156,18 @@ async def _apply(
         for host, rs in report.results.items():
             results.setdefault(host, []).extend(rs)
     return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+
+
+async def export_directory(access: HostAccess, host: str) -> bytes:
+    """``o=gluu`` of ``host`` as LDIF, its contextCSN no older than its entries.
+
+    The live contextCSN is read first, then slapcat reads the database (while
+    slapd runs): see :func:`reload.with_context_csn`.
+    """
+    conn = await access.connection(host)
+    live = parse_context_csn((await conn.run(CONTEXT_CSN)).check().stdout)
+    done = (await conn.run(Command.of("slapcat", "-o", "ldif-wrap=no", "-b", SUFFIX))).check()
+    return reload.with_context_csn(done.stdout.encode(), list(live.values()))
 
 
 async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]:
@@ -225,7 +236,9 @@ def context_csn_by_id(values: Iterable[str]) -> dict[str, str]:
     return out
 
 
-_SEARCH = Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN")
+CONTEXT_CSN = Command.of(
+    *LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN"
+)
 
 
 async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> dict[str, object]:
@@ -234,7 +247,7 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
     ``pairs`` are measured before the probe writes, so the probe does not show as lag.
     ``problems`` lists, in words and without any secret, what needs an apply or a look.
     """
-    rep, hosts = await _replication(manager, cluster_name, ReplicationSettings())
+    rep, hosts = await replication(manager, cluster_name, ReplicationSettings())
     async with await open_access(manager, cluster_name, hosts) as access:
         nodes = await asyncio.gather(*(_node_status(access, h, rep.password) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
@@ -276,7 +289,7 @@ async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeS
     """contextCSN, and whether the replicator binds (its password only on stdin)."""
     try:
         conn = await access.connection(host)
-        out = (await conn.run(_SEARCH)).check().stdout
+        out = (await conn.run(CONTEXT_CSN)).check().stdout
         binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
     except ClustermgrError as exc:
         return NodeStatus(host, {}, exc.message)

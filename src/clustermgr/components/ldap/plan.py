@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clustermgr.components.ldap import hostcheck, render
+from clustermgr.components.ldap import hostcheck, reload, render
 from clustermgr.components.ldap.model import (
     ACCESSLOG_DIR,
     ACCESSLOG_SUFFIX,
@@ -56,30 +56,60 @@ def _want(base: str, attr: str, want: Sequence[Sequence[str]], **extra: Any) -> 
     return {"base": base, "attr": attr, "want": [list(w) for w in want], **extra}
 
 
+def own_server_id(config: SlapdConfig, url: str) -> int | None:
+    """The server id ``config`` gives the node at ``url`` (its olcServerID), if any."""
+    for value in config.server_ids:
+        parts = hostcheck.strip_order(value).split()
+        if len(parts) == 2 and parts[1].rstrip("/").lower() == url.rstrip("/").lower():
+            try:
+                return int(parts[0], 0)
+            except ValueError:
+                return None
+    return None
+
+
+def stale(member: Member, fact: LdapFacts | None) -> bool:
+    """A node replicating under another server id than the inventory gives it.
+
+    The inventory gives a server that was removed and added back a new id
+    (:mod:`ids`), while the node itself still replicates as it did before it
+    left: its data is whatever it had then plus what it wrote alone since.
+    Merging that into the cluster would bring back what was deleted meanwhile
+    and spread writes nobody else saw, so such a node is reloaded as if new.
+    """
+    main = fact.config.database(SUFFIX) if fact else None
+    if fact is None or main is None or not main.multi_provider:
+        return False
+    return own_server_id(fact.config, member.url) != member.server_id
+
+
 def source_of(rep: Replication, facts: Mapping[str, LdapFacts]) -> Member:
     """The node others copy o=gluu from: the lowest id already replicating, else the lowest."""
     ordered = sorted(rep.members, key=lambda m: m.server_id)
     for member in ordered:
         fact = facts.get(member.hostname)
         main = fact.config.database(SUFFIX) if fact else None
-        if main is not None and main.multi_provider:
+        if main is not None and main.multi_provider and not stale(member, fact):
             return member
     return ordered[0]
 
 
 def joining(rep: Replication, facts: Mapping[str, LdapFacts]) -> list[Member]:
-    """Members that do not replicate yet and are not the source: their o=gluu is replaced.
+    """Members that do not replicate yet (or are stale) and are not the source.
 
-    Directories loaded independently hold the same DNs under other entryUUIDs;
-    syncrepl's refresh would delete one side's entries.  A joining node gets
-    the source's data first (TOPOLOGY: never let a stale peer repopulate).
+    Their o=gluu is replaced.  Directories loaded independently hold the same
+    DNs under other entryUUIDs; syncrepl's refresh would delete one side's
+    entries.  A joining node gets the source's data first (TOPOLOGY: never
+    let a stale peer repopulate).
     """
     source = source_of(rep, facts)
     out = []
     for member in rep.members:
         fact = facts.get(member.hostname)
         main = fact.config.database(SUFFIX) if fact else None
-        if member != source and main is not None and not main.multi_provider:
+        if member == source or main is None:
+            continue
+        if not main.multi_provider or stale(member, fact):
             out.append(member)
     return out
 
@@ -101,9 +131,20 @@ def plan_join(
     """Phase 2: joining nodes load the source's o=gluu (all of them before any agreement)."""
     steps = []
     for member in joining(rep, facts):
-        main = facts[member.hostname].config.database(SUFFIX)
+        config = facts[member.hostname].config
+        main, log = config.database(SUFFIX), config.database(ACCESSLOG_SUFFIX)
         assert main is not None
-        steps.append(_reload(member.hostname, main.directory or "", export, main.dn))
+        step = reload.load_step(
+            member.hostname,
+            main.directory or "",
+            export,
+            title=f"load {SUFFIX} from the replicating source",
+            reason="a joining node starts from the source's entries (same entryUUIDs)",
+            accesslog=log.directory if log else None,
+            check=check(_want(main.dn, "olcMultiProvider", [["TRUE"]], scope="base")),
+            unchanged_reason="already replicating",
+        )
+        steps.append(step)
     return Plan(f"LDAP replication of cluster {cluster}: join", tuple(steps))
 
 
@@ -146,7 +187,8 @@ def prepare_steps(member: Member, rep: Replication, fact: LdapFacts, *, source: 
                 warnings=(f"{host} has no database for {SUFFIX}",),
             )
         ]
-    steps = [
+    steps = [_detach(host, main.dn, config)] if stale(member, fact) else []
+    steps += [
         _modules(host, config),
         _accesslog(host, config, rep),
         _overlays(host, main.dn, main.overlays, rep),
@@ -158,36 +200,19 @@ def prepare_steps(member: Member, rep: Replication, fact: LdapFacts, *, source: 
     return steps
 
 
-_RELOAD = """\
-set -e
-dir="$1"; ldif="$1.clustermgr-join.ldif"
-umask 077; cat > "$ldif"
-service slapd stop >/dev/null 2>&1 || true
-rm -rf "$dir.clustermgr-prev"; mv "$dir" "$dir.clustermgr-prev"; mkdir -p "$dir"
-ok=1; slapadd -q -b "$2" -l "$ldif" || ok=0
-if [ "$ok" = 0 ]; then rm -rf "$dir"; mv "$dir.clustermgr-prev" "$dir"; fi
-rm -f "$ldif"
-chown -R openldap:openldap "$dir"
-install -d -o openldap -g openldap /var/run/slapd
-service slapd start >/dev/null
-[ "$ok" = 1 ]
-"""
-
-
-def _reload(host: str, directory: str, export: bytes, db_dn: str) -> Step:
+def _detach(host: str, db_dn: str, config: SlapdConfig) -> Step:
+    old = ", ".join(config.server_ids) or "none"
     return Step(
         host,
-        f"load {SUFFIX} from the replicating source",
-        "a joining node starts from the source's entries (same entryUUIDs)",
-        commands=(Command.script(_RELOAD, directory, SUFFIX, stdin=export),),
-        check=check(_want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base")),
-        unchanged_reason="already replicating",
-        # Agreements come in the next phase: here the reloaded directory must serve.
-        verify=Command.script(
-            'for i in $(seq 50); do ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn '
-            ">/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1",
-            SUFFIX,
+        "stop replicating with the old membership",
+        f"the node left the cluster and came back (its server ids: {old}); "
+        "it is reloaded from the source before it replicates again",
+        commands=(ldapmodify(render.detach(db_dn).encode()),),
+        check=check(
+            _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
+            _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
         ),
+        unchanged_reason="not replicating",
     )
 
 

@@ -212,6 +212,18 @@ def agreements(
     return Secret(text, label="olcSyncrepl")
 
 
+def detach(db_dn: str) -> str:
+    """No agreement, no multi-provider: a node that stops replicating until it is reloaded."""
+    return _record(
+        db_dn,
+        "changetype: modify",
+        "replace: olcMultiProvider",
+        "-",
+        "replace: olcSyncrepl",
+        "-",
+    )
+
+
 def replicator_entry(password: Secret, salt: bytes | None = None) -> Secret:
     text = _record(
         REPLICATOR_DN,

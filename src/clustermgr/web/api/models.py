@@ -237,3 +237,16 @@ class UserPublic(BaseModel):
 def next_before(ids: list[int], limit: int) -> int | None:
     """The cursor of the next page: the last id of a full page, else None."""
     return ids[-1] if ids and len(ids) >= limit else None
+
+
+class LdapReinit(BaseModel):
+    """Re-initialise ``node`` from ``source``: ``node``'s unreplicated changes are lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = Field(max_length=253, description="The identity node whose data is replaced.")
+    source: str = Field(max_length=253, description="The healthy peer to copy from.")
+    confirm: bool = Field(
+        default=False,
+        description="true: changes on node that have not reached source may be lost.",
+    )
