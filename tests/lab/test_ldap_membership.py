@@ -105,7 +105,7 @@ async def test_added_node_gets_every_entry(lab: Lab) -> None:
 
 async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> None:
     before = await ldap_status(lab, probe=False)
-    assert before["problems"] == [], before
+    assert before["problems"] == [] and before["ok"], before
     nodes = before["nodes"]
     assert isinstance(nodes, list) and all(n["replicator_binds"] for n in nodes), before
 
@@ -129,6 +129,7 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     problems = broken["problems"]
     assert isinstance(problems, list) and len(problems) == 3, broken
     assert all("replicator cannot bind" in p for p in problems), problems
+    assert broken["ok"] is False, "a status job with problems fails"
     assert "not-the-cluster-password" not in json.dumps(broken)
 
     await apply(lab)

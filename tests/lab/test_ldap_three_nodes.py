@@ -11,6 +11,8 @@ import pytest
 
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
+from clustermgr.services import ldap_repair
+from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import add_ou, ldap_status, replicate, wait_for
 
@@ -63,3 +65,29 @@ async def test_three_providers(lab: Lab) -> None:
         await asyncio.sleep(0.5)
     ids = status["server_ids"]
     assert isinstance(ids, dict) and len(set(ids.values())) == 3, status
+
+
+async def test_compare_reads_past_the_default_size_limit(lab: Lab) -> None:
+    """slapd stops a search at 500 entries unless a limit says otherwise: apply lifts it
+    for root over ldapi, so compare sees every entry (without it, compare is incomplete)."""
+    assert (await replicate(lab))["ok"]
+    await lab.sh(
+        "idp1",
+        "for i in $(seq 1 600); do printf 'dn: ou=many%s,o=gluu\\nobjectClass: organizationalUnit"
+        "\\nou: many%s\\n\\n' $i $i; done | ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null",
+    )
+    for node in NODES[1:]:
+        await wait_for(lab, node, "ou=many600,o=gluu")
+    manager = await Manager.open(lab.settings)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            result = await ldap_repair.compare(manager, lab.config.cluster)
+            if result.identical or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+    finally:
+        await manager.close()
+    assert result.identical, json.dumps(result.as_dict(), indent=1)
+    for node in result.nodes:
+        assert sum(node.counts.values()) > 600, node.as_dict()

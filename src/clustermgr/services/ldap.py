@@ -255,14 +255,17 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
         ids = {m.hostname: m.server_id for m in rep.members}
         latency = await probe_latency(access, hosts) if probe else None
     pairs = csn.pairs(answered, ids)
+    found = problems(nodes, probed=probe, latency=latency)
     return {
+        # A status job succeeds when status found nothing wrong.
+        "ok": not found,
         "cluster": cluster_name,
         "nodes": [n.as_dict() for n in nodes],
         "server_ids": ids,
         "pairs": [p.as_dict() for p in pairs],
         "context_csn_equal": in_sync,
         "probe_seconds": latency,
-        "problems": problems(nodes, probed=probe, latency=latency),
+        "problems": found,
     }
 
 

@@ -286,22 +286,27 @@ def _overlays(host: str, db_dn: str, present: frozenset[str], rep: Replication) 
 def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str]) -> Step:
     acl = render.replicator_acl()
     want_acl = sorted(hostcheck.tokens("olcAccess", acl))
-    want_limit = [f"dn.exact={REPLICATOR_DN}"]
+    want_limits = {dn: [f"dn.exact={dn}"] for dn in render.UNLIMITED}
     has_acl = any(set(want_acl) <= hostcheck.tokens("olcAccess", a) for a in access)
-    has_limit = any(set(want_limit) <= hostcheck.tokens("olcLimits", v) for v in limits)
-    ldif = render.main_access(db_dn, acl=not has_acl, limits=not has_limit) or render.main_access(
-        db_dn, acl=True, limits=True
+    missing = [
+        dn
+        for dn, want in want_limits.items()
+        if not any(set(want) <= hostcheck.tokens("olcLimits", v) for v in limits)
+    ]
+    ldif = render.main_access(db_dn, acl=not has_acl, limits=missing) or render.main_access(
+        db_dn, acl=True, limits=render.UNLIMITED
     )
     return Step(
         host,
         f"let the replicator read {SUFFIX}",
-        "consumers copy whole entries, passwords too, without size limits",
+        "consumers copy whole entries, passwords too; the replicator and root over ldapi "
+        "search without size limits",
         commands=(ldapmodify(ldif.encode()),),
         check=check(
             _want(db_dn, "olcAccess", [want_acl], scope="base"),
-            _want(db_dn, "olcLimits", [want_limit], scope="base"),
+            _want(db_dn, "olcLimits", list(want_limits.values()), scope="base"),
         ),
-        unchanged_reason="the replicator's access and limits are set",
+        unchanged_reason="the replicator's access and the search limits are set",
     )
 
 
@@ -349,8 +354,31 @@ def _server_ids(host: str, rep: Replication) -> Step:
     )
 
 
+_STANDALONE = """\
+set -e
+for attribute in olcMultiProvider olcSyncrepl; do
+  printf 'dn: %s\\nchangetype: modify\\ndelete: %s\\n' "$1" "$attribute" |
+    ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null || [ $? = 16 ]  # 16: had none
+done
+"""
+
+
 def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
     peers = rep.peers(host)
+    if not peers:
+        # slapd accepts multi-provider only with an agreement: a lone node has neither,
+        # and becomes the source when a second node joins.
+        return Step(
+            host,
+            "set the replication agreements",
+            "the only identity node: no peer to replicate from",
+            commands=(Command.script(_STANDALONE, db_dn),),
+            check=check(
+                _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
+                _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
+            ),
+            unchanged_reason="no agreement, as the only identity node",
+        )
     want = [render.syncrepl_check_tokens(p, rep.password, rep.settings) for p in peers]
     return Step(
         host,

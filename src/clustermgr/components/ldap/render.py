@@ -75,7 +75,16 @@ def replicator_acl() -> str:
 
 
 def replicator_limits() -> str:
-    return f'dn.exact="{REPLICATOR_DN}" time=unlimited size=unlimited'
+    return limits_for(REPLICATOR_DN)
+
+
+def limits_for(dn: str) -> str:
+    return f'dn.exact="{dn}" time=unlimited size=unlimited'
+
+
+#: Who reads all of o=gluu without slapd's size limit (500 entries by default):
+#: the replicator (refresh) and root over ldapi (compare, probes, status).
+UNLIMITED = (REPLICATOR_DN, PEERCRED_ROOT)
 
 
 def accesslog_database(index: int, settings: ReplicationSettings) -> str:
@@ -140,12 +149,14 @@ def main_overlays(
     return join(*records)
 
 
-def main_access(db_dn: str, *, acl: bool, limits: bool) -> str:
+def main_access(db_dn: str, *, acl: bool, limits: Sequence[str]) -> str:
+    """The replicator's ACL (first) and unlimited searches for ``limits`` (DNs)."""
     records = []
     if acl:
         records.append(_modify(db_dn, "add", "olcAccess", ["{0}" + replicator_acl()]))
     if limits:
-        records.append(_modify(db_dn, "add", "olcLimits", ["{0}" + replicator_limits()]))
+        values = ["{0}" + limits_for(dn) for dn in limits]
+        records.append(_modify(db_dn, "add", "olcLimits", values))
     return join(*records)
 
 
