@@ -58,3 +58,18 @@ async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 30) -> None:
             return
         assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
         await asyncio.sleep(0.2)
+
+
+async def slapadd_unreplicated(lab: Lab, node: str, dn: str) -> None:
+    """Load ``dn`` (an organizationalUnit) on ``node`` with slapd stopped: replication never
+    hears of it and the contextCSNs stay equal, so only a data comparison finds it."""
+    name = dn.split(",", 1)[0].split("=", 1)[1]
+    ldif = f"dn: {dn}\\nobjectClass: organizationalUnit\\nou: {name}\\n"
+    await lab.sh(
+        node,
+        "set -e; dir=$(ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b cn=config"
+        ' "(olcSuffix=o=gluu)" olcDbDirectory | sed -n "s/^olcDbDirectory: //p");'
+        f' service slapd stop >/dev/null; printf "{ldif}" | slapadd -q -b o=gluu;'
+        ' chown -R openldap:openldap "$dir"; service slapd start >/dev/null',
+    )
+    await wait_for(lab, node, dn)

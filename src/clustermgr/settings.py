@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     #: Seconds a node may stay behind a peer whose agreement checks ok before
     #: the watcher reports the pair as diverging.
     watch_divergence_after: float = 30.0
+    #: Compare the nodes' data (counts and digests) every this many cycles, when
+    #: replication is at rest; 0 turns it off.  Each comparison reads every entry.
+    watch_compare_every: int = 2
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
 

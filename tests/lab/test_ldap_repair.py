@@ -25,7 +25,7 @@ from clustermgr.services import ldap, ldap_repair, servers
 from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
-from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, wait_for
+from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, slapadd_unreplicated, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -213,14 +213,7 @@ async def test_divergence_is_found_and_reinit_repairs_it(lab: Lab) -> None:
     before = await ldap_status(lab)
     # Written straight into idp3's database, no CSN bookkeeping (no -w): replication
     # never hears of it and contextCSNs stay equal.
-    await lab.sh(
-        "idp3",
-        "set -e; dir=$(ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b cn=config"
-        ' "(olcSuffix=o=gluu)" olcDbDirectory | sed -n "s/^olcDbDirectory: //p");'
-        f' service slapd stop >/dev/null; printf "{ou_ldif("stray")}" | slapadd -q -b o=gluu;'
-        ' chown -R openldap:openldap "$dir"; service slapd start >/dev/null',
-    )
-    await wait_for(lab, "idp3", stray)
+    await slapadd_unreplicated(lab, "idp3", stray)
     after = await ldap_status(lab)
     assert after["context_csn_equal"] and before["nodes"] == after["nodes"], after
 

@@ -25,9 +25,10 @@ from clustermgr.monitor import store
 from clustermgr.monitor.views import AlertView
 from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.pki.ca import new_ca
+from clustermgr.services import ldap_repair
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
-from ldaplab import replicate
+from ldaplab import replicate, slapadd_unreplicated
 
 pytestmark = pytest.mark.integration
 
@@ -93,13 +94,19 @@ async def watched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wat
 async def test_a_healthy_cluster_records_probes_from_every_node_and_lag(watched: Watched) -> None:
     await watched.healthy()
     nodes = {watched.fqdn(n) for n in ("idp1", "idp2", "idp3")}
+    every_pair = {(a, b) for a in nodes for b in nodes if a != b}
     deadline = time.monotonic() + 30
-    while True:  # one probe per cycle, the nodes in turn
+    while True:  # one probe per cycle, the nodes in turn; a lag once a node has written
         snapshot = await store.latest(watched.manager, watched.cluster, "ldap")
         probes = snapshot.data["probes"] if snapshot else []
-        if {p["source"] for p in probes} == nodes:
+        samples = await store.history(
+            watched.manager, watched.cluster, "ldap", since=utcnow() - timedelta(minutes=10)
+        )
+        probed = {(s.host, s.peer) for s in samples if s.metric == "probe_seconds"}
+        lagged = {(s.host, s.peer) for s in samples if s.metric == "lag_seconds"}
+        if {p["source"] for p in probes} == nodes and probed == lagged == every_pair:
             break
-        assert time.monotonic() < deadline, snapshot
+        assert time.monotonic() < deadline, (snapshot, sorted(probed), sorted(lagged))
         await asyncio.sleep(0.5)
     assert snapshot is not None
     assert {n["state"] for n in snapshot.data["nodes"]} == {"ok"}
@@ -107,14 +114,6 @@ async def test_a_healthy_cluster_records_probes_from_every_node_and_lag(watched:
     assert {a["state"] for a in snapshot.data["agreements"]} == {"ok"}
     for probe in probes:
         assert all(s is not None and s < 3 for s in probe["seconds"].values()), probe
-
-    samples = await store.history(
-        watched.manager, watched.cluster, "ldap", since=utcnow() - timedelta(minutes=10)
-    )
-    probed = {(s.host, s.peer) for s in samples if s.metric == "probe_seconds"}
-    lagged = {(s.host, s.peer) for s in samples if s.metric == "lag_seconds"}
-    every_pair = {(a, b) for a in nodes for b in nodes if a != b}
-    assert probed == every_pair and lagged == every_pair
 
 
 async def test_a_stopped_slapd_is_reported_and_resolved(watched: Watched) -> None:
@@ -206,3 +205,29 @@ async def test_a_partitioned_node_is_unreachable_until_healed(watched: Watched) 
     history = await store.alerts(watched.manager, watched.cluster, open_only=False)
     episode = next(a for a in history if a.key == f"node-unreachable:{idp3}")
     assert episode.resolved_at is not None and episode.resolved_at > episode.opened_at
+
+
+async def test_data_that_differs_at_rest_is_reported_and_reinit_clears_it(
+    watched: Watched,
+) -> None:
+    """An entry loaded behind replication's back: contextCSNs stay equal, the data does not."""
+    await watched.healthy()
+    idp3 = watched.fqdn("idp3")
+    await slapadd_unreplicated(watched.lab, "idp3", "ou=behind-the-back,o=gluu")
+    back = time.monotonic()
+    alerts = await watched.until("data differs", lambda a: f"data:{idp3}" in a, back)
+    message = alerts[f"data:{idp3}"].message
+    assert "1 extra" in message and f"ldap reinit {idp3} --from" in message, message
+    assert not any(k.startswith("data:") and k != f"data:{idp3}" for k in alerts), alerts
+
+    report = await ldap_repair.reinit(
+        watched.manager,
+        watched.cluster,
+        idp3,
+        watched.fqdn("idp1"),
+        approve=lambda _: True,
+    )
+    assert report.ok, json.dumps(report.as_dict(), indent=1)
+    repaired = time.monotonic()
+    await watched.until("data repaired", lambda a: f"data:{idp3}" not in a, repaired)
+    await watched.healthy()

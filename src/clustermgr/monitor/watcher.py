@@ -16,8 +16,9 @@ interval plus one check (about 10 s with the defaults).
 
 The lease (a row per cluster, conditional UPDATE with an expiry, renewed every
 cycle) keeps two manager processes sharing one database from both watching the
-same cluster.  A data comparison can be wired in as ``compare``: its findings
-count like the others and stay as they were between its runs.
+same cluster.  Every ``watch_compare_every`` cycles, when replication is at rest,
+the nodes' data is compared (:mod:`ldapdata`): its findings count like the
+others and stay as they were between its runs.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.inventory.models import Cluster, LdapServerId, Server
 from clustermgr.inventory.schemas import Role
-from clustermgr.monitor import store
+from clustermgr.monitor import ldapdata, store
 from clustermgr.monitor.alerts import Finding
 from clustermgr.monitor.ldapfindings import (
     COMPONENT,
@@ -63,9 +64,9 @@ from clustermgr.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: A data comparison (someone else's ``ldap compare``): findings for the cluster,
-#: keys ``divergence:...`` or ``compare:...``.  Called every ``compare_every`` cycles.
-Compare = Callable[[Manager, str, Mapping[str, int]], Awaitable[Sequence[Finding]]]
+#: A data comparison of the nodes: findings (keys ``data:H``), or None when it could
+#: not judge.  Called every ``compare_every`` cycles while replication is at rest.
+Compare = Callable[[HostAccess, Sequence[str]], Awaitable[Sequence[Finding] | None]]
 
 #: Seconds between two prunings of old samples.
 PRUNE_EVERY = 3600.0
@@ -132,6 +133,8 @@ class _ClusterWatch:
     turn: int = 0
     compare_findings: list[Finding] = field(default_factory=list)
     cycles: int = 0
+    #: The cycle of the last comparison (0: none yet).
+    compared: int = 0
 
 
 class Watcher:
@@ -140,14 +143,16 @@ class Watcher:
         manager: Manager,
         *,
         cluster: str | None = None,
-        compare: Compare | None = None,
-        compare_every: int = 60,
+        compare: Compare | None = ldapdata.check,
+        compare_every: int | None = None,
     ) -> None:
         self.manager = manager
         self.settings = manager.settings
         self.cluster = cluster
         self.compare = compare
-        self.compare_every = compare_every
+        self.compare_every = (
+            manager.settings.watch_compare_every if compare_every is None else compare_every
+        )
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._watches: dict[str, _ClusterWatch] = {}
         self._pruned = 0.0
@@ -263,8 +268,7 @@ class Watcher:
         watch.cycles += 1
         nodes = await self._check_nodes(watch)
         now = utcnow()
-        if self.compare is not None and (watch.cycles - 1) % self.compare_every == 0:
-            watch.compare_findings = list(await self.compare(self.manager, name, watch.members))
+        await self._compare(watch, nodes)
         result = evaluate(
             watch.members,
             nodes,
@@ -304,6 +308,22 @@ class Watcher:
         for alert in resolved:
             log.warning("alert resolved: %s", alert.key)
         return CycleReport(name, now, True, seconds, opened, resolved, snapshot)
+
+    async def _compare(self, watch: _ClusterWatch, nodes: Sequence[NodeCheck]) -> None:
+        """Compare the data when due and replication is at rest; keep the verdict otherwise."""
+        due = watch.compared == 0 or watch.cycles - watch.compared >= self.compare_every
+        if self.compare is None or self.compare_every <= 0 or not due:
+            return
+        if not ldapdata.at_rest(nodes):
+            return
+        watch.compared = watch.cycles
+        try:
+            found = await self.compare(watch.access, list(watch.members))
+        except ClustermgrError as exc:
+            log.warning("data comparison failed: %s", exc.message)
+            return
+        if found is not None:
+            watch.compare_findings = list(found)
 
     async def _check_nodes(self, watch: _ClusterWatch) -> list[NodeCheck]:
         s = self.settings

@@ -55,7 +55,7 @@ async def _digest(access: HostAccess, host: str, names: Sequence[str] = ()) -> c
         return str(exc)
 
 
-async def _compare_on(
+async def compare_on(
     access: HostAccess, hosts: Sequence[str], reference: str | None = None
 ) -> cmp.Comparison:
     digests = await asyncio.gather(*(_digest(access, h) for h in hosts))
@@ -74,7 +74,7 @@ async def compare(manager: Manager, cluster: str) -> cmp.Comparison:
     members = sorted(await identity_members(manager, cluster), key=lambda m: m.server_id)
     hosts = [m.hostname for m in members]
     async with await open_access(manager, cluster, hosts) as access:
-        return await _compare_on(access, hosts)
+        return await compare_on(access, hosts)
 
 
 # --- re-initialise ------------------------------------------------------------
@@ -317,7 +317,7 @@ async def _not_converged(
     behind = [p.peer for p in csn.pairs(answered, ids) if p.host == node and not p.caught_up]
     if behind:
         return f"{node} lacks changes of {', '.join(behind)}"
-    pair = await _compare_on(access, [node, source], reference=source)
+    pair = await compare_on(access, [node, source], reference=source)
     if not pair.identical:
         return f"{node}'s data differs from {source}'s ({pair.verdict})"
     return None
