@@ -15,10 +15,24 @@ async def add(manager: Manager, hostname: str, address: str) -> None:
         await store.add_server(spec, None, [])
 
 
-async def ids(manager: Manager) -> dict[str, int]:
+async def ids(manager: Manager, *, keep: bool = True) -> dict[str, int]:
     async with manager.store() as store:
         cluster = await store.cluster("c1")
-        return await store.ldap_server_ids(cluster, list(cluster.servers))
+        return await store.ldap_server_ids(cluster, list(cluster.servers), keep=keep)
+
+
+async def stored(manager: Manager) -> list[str]:
+    async with manager.store() as store:
+        return sorted((await store.session.scalars(select(LdapServerId.hostname))).all())
+
+
+async def test_a_plan_shows_the_ids_an_apply_keeps_and_stores_none(manager: Manager) -> None:
+    await add(manager, "idp1", "10.0.0.1")
+    await add(manager, "idp2", "10.0.0.2")
+    assert await ids(manager, keep=False) == {"idp1": 1, "idp2": 2}
+    assert await stored(manager) == [], "planning never marks a cluster as replicating"
+    assert await ids(manager) == {"idp1": 1, "idp2": 2}
+    assert await stored(manager) == ["idp1", "idp2"]
 
 
 async def test_ids_are_stable_and_never_reused(manager: Manager) -> None:

@@ -511,3 +511,40 @@ async def test_account_totp_and_api_tokens(web_app: FastAPI, lab: Lab) -> None:
         trail = (await http.get("/audit", params={"actor": user.username})).text
         for action in ("totp.enable", "totp.disable", "token.create", "token.revoke"):
             assert f'<th scope="row">{action}</th>' in trail, action
+
+
+async def test_replication_compare_job_and_reinit_confirmation(
+    gui: httpx.AsyncClient, api: httpx.AsyncClient, lab: Lab
+) -> None:
+    """Compare from the replication page; re-initialising asks first and refuses bad input.
+
+    The session lab's nodes were loaded each on its own (no replication): compare
+    finds their data different (other entryUUIDs) or cannot read it, and says so.
+    No re-initialisation runs here: it would rewrite a node other tests use.
+    """
+    await wait_idle(api)
+    job_id = await start(gui, "/clusters/lab/ldap/compare", "/clusters/lab/ldap")
+    job = await wait_for_job(api, job_id)
+    assert job["kind"] == "ldap-compare" and job["result"] is not None, job
+    verdict = job["result"]["verdict"]
+    assert job["state"] == ("succeeded" if verdict == "identical" else "failed"), job
+    page_html = (await gui.get(f"/jobs/{job_id}")).text
+    assert "Data comparison" in page_html and f">{verdict}</span>" in page_html
+
+    idp1, idp2 = (lab.host(n).fqdn for n in ("idp1", "idp2"))
+    base = "/clusters/lab/ldap/reinit"
+    same = await gui.get(base, params={"node": idp1, "source": idp1})
+    assert same.status_code == 400 and "from itself" in alert(same.text)
+    stranger = await gui.get(base, params={"node": "nosuch.lab.test", "source": idp1})
+    assert stranger.status_code == 400 and "not an identity server" in alert(stranger.text)
+
+    loss = await gui.get(base, params={"node": idp1, "source": idp2})
+    assert loss.status_code == 200, alert(loss.text)
+    assert "What will be lost" in loss.text and 'name="confirm"' in loss.text
+    assert f"every change on {idp1} that" in html_lib.unescape(loss.text)
+
+    token = csrf_of(loss.text)
+    unconfirmed = await gui.post(base, data={"csrf_token": token, "node": idp1, "source": idp2})
+    assert unconfirmed.status_code == 400 and "discards every change" in alert(unconfirmed.text)
+    listed = (await api.get("/api/v1/jobs", params={"limit": 20})).json()["items"]
+    assert not [j for j in listed if j["kind"] == "ldap-reinit"], "nothing started"

@@ -183,8 +183,14 @@ class InventoryStore:
 
     # --- LDAP server ids ---------------------------------------------------
 
-    async def ldap_server_ids(self, cluster: Cluster, servers: list[Server]) -> dict[str, int]:
-        """Each server's LDAP server id: the stored one, or a new one stored now.
+    async def ldap_server_ids(
+        self, cluster: Cluster, servers: list[Server], *, keep: bool = True
+    ) -> dict[str, int]:
+        """Each server's LDAP server id: the stored one, or a new one (stored when ``keep``).
+
+        Only an apply keeps new ids: stored ids are what marks a cluster as
+        replicating (the watcher checks such clusters).  A plan shows the same ids
+        (the assignment is deterministic) without storing them.
 
         The cluster row is locked first (``FOR UPDATE`` on PostgreSQL) so two
         applies at once cannot hand out the same id; the unique constraints
@@ -199,6 +205,8 @@ class InventoryStore:
         result = ldap_ids.assign(
             [(s.hostname, s.id) for s in servers], stored, cluster.ldap_server_id_mark
         )
+        if not keep:
+            return result.ids
         for hostname, new in result.changed.items():
             row = rows.get(hostname)
             if row is None:

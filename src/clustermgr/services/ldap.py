@@ -46,8 +46,10 @@ REPLICATOR_SECRET = "ldap-replicator"  # noqa: S105 (a name, not a password)
 
 
 async def replication(
-    manager: Manager, cluster_name: str, settings: ReplicationSettings
+    manager: Manager, cluster_name: str, settings: ReplicationSettings, *, keep_ids: bool = False
 ) -> tuple[Replication, list[str]]:
+    """The cluster's desired replication; new server ids are stored only with ``keep_ids``
+    (an apply), so planning or reading never makes a cluster look replicating."""
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
         password = await store.cluster_secret(
@@ -56,8 +58,7 @@ async def replication(
         identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         if not identity:
             raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
-        # Assigned on first plan too: a plan shows the ids apply will use.
-        ids = await store.ldap_server_ids(cluster, identity)
+        ids = await store.ldap_server_ids(cluster, identity, keep=keep_ids)
     members = tuple(Member(s.hostname, ids[s.hostname]) for s in identity)
     return Replication(members, password, settings), [s.hostname for s in identity]
 
@@ -104,7 +105,9 @@ async def replicate(
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    rep, hosts = await replication(manager, cluster_name, settings or ReplicationSettings())
+    rep, hosts = await replication(
+        manager, cluster_name, settings or ReplicationSettings(), keep_ids=not dry_run
+    )
     async with await open_access(manager, cluster_name, hosts) as access:
         run = _Run(manager, access, emit, cancelled)
         facts = await run.facts(hosts)

@@ -39,6 +39,8 @@ def _summary(job: JobView) -> dict[str, Any]:
         "job": job,
         "report": report,
         "checks": checks,
+        "comparison": job.result if job.kind == "ldap-compare" else None,
+        "ldap_status": job.result if job.kind == "ldap-status" else None,
         "can_apply": present.can_apply(job, report),
     }
 

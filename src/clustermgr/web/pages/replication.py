@@ -2,22 +2,24 @@
 
 The health part is also served alone (``/live``) and refreshes itself every few
 seconds.  Everything shown comes from the watcher's latest cycle and its
-history; the buttons start jobs (plan, status) like the cluster's page does.
+history; the buttons start jobs (plan, status, compare) like the cluster's page
+does.  Re-initialising a node goes through a page that reads the nodes and says
+what would be lost, and a confirmation box.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.inventory.schemas import Role
 from clustermgr.jobs import service as jobs
 from clustermgr.monitor import read
 from clustermgr.monitor.ldapfindings import PROBE_METRIC
-from clustermgr.services import servers
+from clustermgr.services import ldap_repair, servers
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import ldapview
@@ -78,4 +80,36 @@ async def plan(web: WebDep, session: SessionDep, name: str) -> Response:
 @router.post("/clusters/{name}/ldap/status")
 async def status(web: WebDep, session: SessionDep, name: str) -> Response:
     job = await start_job(web, session, kind="ldap-status", cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/ldap/compare")
+async def compare(web: WebDep, session: SessionDep, name: str) -> Response:
+    job = await start_job(web, session, kind="ldap-compare", cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.get("/clusters/{name}/ldap/reinit", response_class=HTMLResponse)
+async def reinit_page(
+    request: Request, web: WebDep, name: str, node: str = "", source: str = ""
+) -> Response:
+    """What re-initialising ``node`` from ``source`` would lose, read from both nodes now."""
+    cluster = await servers.get_cluster(web.manager, name)
+    loss = await ldap_repair.preview(web.manager, name, node, source)
+    context = {"cluster": cluster, "node": node, "source": source, "loss": loss}
+    return render(web, request, "ldap/reinit.html", context)
+
+
+@router.post("/clusters/{name}/ldap/reinit")
+async def reinit(
+    web: WebDep,
+    session: SessionDep,
+    name: str,
+    node: Annotated[str, Form()],
+    source: Annotated[str, Form()],
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    await ldap_repair.check_request(web.manager, name, node, source, confirm == "yes")
+    params = {"node": node, "source": source, "confirm": True}
+    job = await start_job(web, session, kind="ldap-reinit", cluster=name, params=params)
     return redirect(f"/jobs/{job.id}")
