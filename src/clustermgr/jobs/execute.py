@@ -27,7 +27,12 @@ CANCEL_POLL = 0.5
 
 
 class EventWriter:
-    """Collects events synchronously, writes them from a background task."""
+    """Collects events synchronously, writes them from a background task.
+
+    The task is stopped with :meth:`close`, never cancelled: a task cancelled in
+    the middle of a commit can leave its SQLite connection holding the write
+    lock, and every other writer then finds the database locked.
+    """
 
     def __init__(self, manager: Manager, job_id: int) -> None:
         self.manager = manager
@@ -35,6 +40,7 @@ class EventWriter:
         self._pending: list[Event] = []
         self._next_seq = 1
         self._wake = asyncio.Event()
+        self._closed = asyncio.Event()
 
     def emit(self, event: Event) -> None:
         self._pending.append(event)
@@ -46,12 +52,25 @@ class EventWriter:
             await store.append_events(self.manager, self.job_id, self._next_seq, batch)
             self._next_seq += len(batch)
 
+    def close(self) -> None:
+        """Stop :meth:`run` once its current write is done; :meth:`flush` writes the rest."""
+        self._closed.set()
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._closed.is_set():
             await self._wake.wait()
             self._wake.clear()
+            if self._closed.is_set():
+                return
             await self.flush()
-            await asyncio.sleep(FLUSH_INTERVAL)
+            await _pause(self._closed, FLUSH_INTERVAL)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less once ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def execute(manager: Manager, job_id: int) -> JobState | None:
@@ -60,10 +79,10 @@ async def execute(manager: Manager, job_id: int) -> JobState | None:
         return None
     job = await store.get(manager, job_id)
     writer = EventWriter(manager, job_id)
-    cancel = asyncio.Event()
+    cancel, ended = asyncio.Event(), asyncio.Event()
     tasks = [
         asyncio.create_task(writer.run()),
-        asyncio.create_task(_watch_cancel(manager, job_id, cancel)),
+        asyncio.create_task(_watch_cancel(manager, job_id, cancel, ended)),
     ]
     state, result, error = JobState.FAILED, None, None
     try:
@@ -85,10 +104,12 @@ async def execute(manager: Manager, job_id: int) -> JobState | None:
         log.exception("job #%s failed unexpectedly", job_id)
         error = f"internal error: {type(exc).__name__}: {exc}"
     finally:
-        for task in tasks:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks)
+        # Stopped, not cancelled: each finishes the database call it is in.
+        writer.close()
+        ended.set()
+        for failed in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(failed, Exception):
+                log.warning("job #%s: a helper task failed: %s", job_id, failed)
         with contextlib.suppress(Exception):
             await asyncio.shield(writer.flush())
         await asyncio.shield(_record_end(manager, job_id, state, result, error))
@@ -121,8 +142,12 @@ def _was_cut_short(result: dict[str, object]) -> bool:
     return any(r.get("reason") == CANCELLED for rs in hosts.values() for r in rs)
 
 
-async def _watch_cancel(manager: Manager, job_id: int, cancel: asyncio.Event) -> None:
+async def _watch_cancel(
+    manager: Manager, job_id: int, cancel: asyncio.Event, ended: asyncio.Event
+) -> None:
     while not cancel.is_set():
-        await asyncio.sleep(CANCEL_POLL)
+        await _pause(ended, CANCEL_POLL)
+        if ended.is_set():
+            return
         if await store.cancel_requested(manager, job_id):
             cancel.set()
