@@ -202,7 +202,8 @@ def plan_cache(
             host = node.hostname
             steps.append(redis_step(host, layout))
             steps.append(node_stunnel_step(host, layout, ca_pem, certs.get(host, b"")))
-        steps.append(twemproxy_step(layout))
+        # The tunnels first: twemproxy connects to every server as it starts.
         steps.append(proxy_stunnel_step(layout, ca_pem, certs.get(layout.proxy, b"")))
+        steps.append(twemproxy_step(layout))
     steps.append(cache_config_step(layout.nodes[0].hostname, layout))
     return Plan(f"cache of cluster {cluster}", tuple(steps))

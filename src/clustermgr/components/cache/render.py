@@ -141,7 +141,6 @@ def nutcracker_yml(layout: CacheLayout) -> str:
             f"  server_retry_timeout: {SERVER_RETRY_TIMEOUT_MS}",
             "  server_failure_limit: 1",
             "  timeout: 1000",
-            "  preconnect: true",
             "  servers:",
             *servers,
             "",

@@ -8,9 +8,10 @@ from typing import Any
 
 from clustermgr.components.cache.model import POOL, SERVER_RETRY_TIMEOUT_MS, STATS_INTERVAL_MS
 
-#: A server ejected less than this long ago (µs) is still out of the pool: the
-#: retry timeout, plus a stats interval for the numbers to catch up.
-EJECTED_WINDOW_US = (SERVER_RETRY_TIMEOUT_MS + 2 * STATS_INTERVAL_MS) * 1000
+#: A server ejected less than this long ago (µs), and without a connection since,
+#: is out of the pool: the retry timeout, plus a stats interval for the figures
+#: to catch up.
+EJECTED_WINDOW_US = (SERVER_RETRY_TIMEOUT_MS + STATS_INTERVAL_MS) * 1000
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,13 @@ def parse_pool(stats: Mapping[str, Any], names: list[str], pool: str = POOL) -> 
             servers.append(ServerView(name, True, 0, 0, 0, 0, 0))
             continue
         at = _int(raw.get("server_ejected_at"))
+        connections = _int(raw.get("server_connections"))
         servers.append(
             ServerView(
                 name,
-                ejected=at > 0 and now_us - at < EJECTED_WINDOW_US,
+                ejected=at > 0 and now_us - at < EJECTED_WINDOW_US and connections == 0,
                 ejected_at=at,
-                connections=_int(raw.get("server_connections")),
+                connections=connections,
                 errors=_int(raw.get("server_err")) + _int(raw.get("server_eof")),
                 timeouts=_int(raw.get("server_timedout")),
                 requests=_int(raw.get("requests")),

@@ -83,13 +83,14 @@ def test_twemproxy_view_of_its_servers() -> None:
         "gluu": {
             "server_ejects": 3,
             "idp1": {"server_ejected_at": 0, "server_connections": 1, "requests": 5},
+            "idp4": {"server_ejected_at": (now - 1) * 1_000_000, "server_connections": 1},
             "idp2": {"server_ejected_at": (now - 1) * 1_000_000, "server_err": 2},
             "idp3": {"server_ejected_at": (now - 60) * 1_000_000},
         },
     }
-    pool = stats.parse_pool(raw, ["idp1", "idp2", "idp3", "idp4"])
+    pool = stats.parse_pool(raw, ["idp1", "idp2", "idp3", "idp4", "idp5"])
     assert pool.ejections == 3
-    assert [s.ejected for s in pool.servers] == [False, True, False, True]
+    assert [s.ejected for s in pool.servers] == [False, True, False, False, True]
     assert pool.servers[1].errors == 2
 
 

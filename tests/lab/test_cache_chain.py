@@ -1,0 +1,118 @@
+"""The cache chain in the lab: applied end to end, idempotent, guarded against bad files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from cachelab import cache_lab, chain_status, configure, outcomes
+from clustermgr.components.cache import plan as cache_plan
+from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET
+from clustermgr.plan.events import Event
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import Outcome, Plan
+from clustermgr.redact import Secret
+from clustermgr.services.cache import cache_layout
+from clustermgr.services.context import Manager
+from labfixture import Lab
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    async with cache_lab(tmp_path_factory.mktemp("cache-lab")) as running:
+        yield running
+
+
+async def redis_password(lab: Lab) -> Secret:
+    manager = await Manager.open(lab.settings)
+    try:
+        async with manager.store() as store:
+            cluster = await store.cluster(lab.config.cluster)
+            return await store.cluster_secret(cluster, REDIS_SECRET, lambda: Secret(""))
+    finally:
+        await manager.close()
+
+
+async def test_apply_builds_the_chain_and_a_second_apply_changes_nothing(lab: Lab) -> None:
+    dry = await configure(lab, dry_run=True)
+    assert dry["ok"], json.dumps(dry, indent=1)
+    assert set(outcomes(dry)) <= {"would change", "unchanged"}
+
+    events: list[Event] = []
+    first = await configure(lab, events=events)
+    assert first["ok"], json.dumps(first, indent=1)
+    assert outcomes(first).get("changed", 0) > 0
+
+    status = await chain_status(lab)
+    assert status.ok, json.dumps(status.as_dict(), indent=1)
+    assert status.path is not None and status.path["ok"]
+    assert status.pool is not None and not any(s.ejected for s in status.pool.servers)
+    assert all(n.redis.get("used_memory") for n in status.nodes)
+
+    second = await configure(lab)
+    assert outcomes(second) == {"unchanged": outcomes(second)["unchanged"]}, second
+
+    password = (await redis_password(lab)).reveal()
+    text = json.dumps([first, second, status.as_dict()]) + "".join(str(e) for e in events)
+    assert password not in text
+
+
+async def test_redis_listens_on_localhost_only_and_needs_its_password(lab: Lab) -> None:
+    for node in ("idp1", "idp2"):
+        listening = await lab.sh(node, "ss -Hltn 'sport = :6379' | awk '{print $4}'")
+        assert set(listening.split()) <= {"127.0.0.1:6379", "[::1]:6379"}, listening
+        answer = await lab.sh(node, "redis-cli -h 127.0.0.1 ping 2>&1 || true")
+        assert "NOAUTH" in answer, answer
+    # twemproxy's stats answer on localhost only
+    stats = await lab.sh("proxy1", "ss -Hltn 'sport = :22222' | awk '{print $4}'")
+    assert stats.split() == ["127.0.0.1:22222"], stats
+
+
+async def test_the_configuration_reaches_every_node_by_replication(lab: Lab) -> None:
+    for node in ("idp1", "idp2"):
+        out = await lab.sh(
+            node,
+            "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// "
+            "-b ou=configuration,o=gluu -s base oxCacheConfiguration",
+        )
+        line = next(x for x in out.splitlines() if x.startswith("oxCacheConfiguration"))
+        value = line.split(":", 1)[1]
+        if value.startswith(":"):
+            import base64
+
+            value = base64.b64decode(value[1:].strip()).decode()
+        config = json.loads(value)
+        assert config["cacheProviderType"] == "REDIS"
+        assert config["redisConfiguration"]["servers"] == "localhost:7000"
+
+
+async def test_an_invalid_nutcracker_yml_never_replaces_the_running_one(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        layout = await cache_layout(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    step = cache_plan.twemproxy_step(layout)
+    broken = tuple(
+        replace(f, content=f.content.replace(b"  listen:", b"  listen"))
+        if f.path == NUTCRACKER_YML
+        else f
+        for f in step.files
+    )
+    before = await lab.sh("proxy1", f"sha256sum {NUTCRACKER_YML}; cat /run/nutcracker/*.pid")
+    async with lab.access() as access:
+        report = await Executor(access.connection).apply(
+            Plan("broken", (replace(step, files=broken),))
+        )
+    [result] = report.results[layout.proxy]
+    assert result.outcome is Outcome.FAILED, result
+    assert "nutcracker.yml" in result.reason or "valid" in result.reason, result
+    after = await lab.sh("proxy1", f"sha256sum {NUTCRACKER_YML}; cat /run/nutcracker/*.pid")
+    assert after == before
+    status = await chain_status(lab)
+    assert status.ok, status.problems
