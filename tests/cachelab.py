@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -57,3 +59,15 @@ async def chain_status(lab: Lab) -> cachestatus.CacheStatus:
 def outcomes(report: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = report["counts"]
     return {k: v for k, v in counts.items() if v}
+
+
+async def wait_chain_ok(lab: Lab, timeout: float = 15.0) -> cachestatus.CacheStatus:
+    """Poll status until it finds no problem (twemproxy retries an ejected server after
+    its retry timeout), or fail with the last problems."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await chain_status(lab)
+        if status.ok:
+            return status
+        assert time.monotonic() < deadline, status.problems
+        await asyncio.sleep(0.5)

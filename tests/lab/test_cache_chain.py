@@ -8,13 +8,16 @@ from dataclasses import replace
 
 import pytest
 
-from cachelab import cache_lab, chain_status, configure, outcomes
+from cachelab import cache_lab, chain_status, configure, outcomes, wait_chain_ok
 from clustermgr.components.cache import plan as cache_plan
 from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET
+from clustermgr.pki.ca import Ca, new_key_pem, self_signed
+from clustermgr.pki.sign import sign_csr
 from clustermgr.plan.events import Event
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import Outcome, Plan
 from clustermgr.redact import Secret
+from clustermgr.services import cachestatus
 from clustermgr.services.cache import cache_layout
 from clustermgr.services.context import Manager
 from labfixture import Lab
@@ -114,5 +117,33 @@ async def test_an_invalid_nutcracker_yml_never_replaces_the_running_one(lab: Lab
     assert "nutcracker.yml" in result.reason or "valid" in result.reason, result
     after = await lab.sh("proxy1", f"sha256sum {NUTCRACKER_YML}; cat /run/nutcracker/*.pid")
     assert after == before
+    await wait_chain_ok(lab)
+
+
+async def test_a_peer_with_a_certificate_from_another_ca_is_refused_and_reported(
+    lab: Lab,
+) -> None:
+    """The proxy's certificate re-signed by a stranger CA: every node refuses it, status
+    reports the broken hops, and an apply puts the cluster CA's certificate back."""
+    csr = await lab.sh("proxy1", "cat /etc/stunnel/tls/node.csr")
+    key = new_key_pem()
+    stranger = Ca(self_signed(key, "someone else's CA"), key)
+    forged = sign_csr(stranger, csr, hostname="proxy1.lab.test")
+    await lab.sh(
+        "proxy1",
+        'printf "%s" "$1" > /etc/stunnel/tls/node.pem; service stunnel4 restart >/dev/null',
+        forged,
+    )
     status = await chain_status(lab)
-    assert status.ok, status.problems
+    assert not status.ok
+    assert status.path is not None and not status.path["ok"]
+    tunnels = [n.hop(cachestatus.NODE_TUNNEL) for n in status.nodes]
+    assert all(h is not None and not h.up for h in tunnels), status.as_dict()
+    assert any("stunnel tunnel to :7777 is down" in p for p in status.problems), status.problems
+    log = await lab.sh("idp1", "cat /var/log/stunnel4/clustermgr-redis.log")
+    assert "certificate verify failed" in log or "Rejected by CERT" in log, log[-2000:]
+
+    repaired = await configure(lab)
+    assert repaired["ok"], json.dumps(repaired, indent=1)
+    assert outcomes(repaired).get("changed") == 1
+    await wait_chain_ok(lab)
