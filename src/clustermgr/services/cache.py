@@ -25,16 +25,28 @@ from clustermgr.services.access import HostAccess
 from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
 
+#: Stands for the password a plan would make: only an apply makes (and seals) it, so
+#: planning never makes a cluster look as if it had a cache to watch.
+_NOT_MADE_YET = Secret("(made at the first apply)", label="redis")
+
 
 async def cache_layout(
-    manager: Manager, cluster_name: str, provider: Provider = Provider.REDIS
+    manager: Manager,
+    cluster_name: str,
+    provider: Provider = Provider.REDIS,
+    *,
+    keep_password: bool = False,
 ) -> CacheLayout:
-    """The cluster's desired cache chain; the Redis password is made and sealed on first use."""
+    """The cluster's desired cache chain; the Redis password is made and sealed by the
+    first ``keep_password`` call (an apply)."""
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
-        password = await store.cluster_secret(
-            cluster, REDIS_SECRET, lambda: Secret(secrets.token_urlsafe(24), label="redis")
-        )
+        if keep_password:
+            password = await store.cluster_secret(
+                cluster, REDIS_SECRET, lambda: Secret(secrets.token_urlsafe(24), label="redis")
+            )
+        else:
+            password = await store.find_cluster_secret(cluster, REDIS_SECRET) or _NOT_MADE_YET
         identity = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         proxies = [s.hostname for s in cluster.servers if Role(s.role) is Role.PROXY]
     if not identity:
@@ -42,6 +54,16 @@ async def cache_layout(
     if not proxies:
         raise InvalidInput(f"cluster {cluster_name!r} has no proxy server (twemproxy runs there)")
     return layout(identity, proxies[0], password, provider)
+
+
+async def cache_clusters(manager: Manager) -> list[str]:
+    """Clusters whose cache chain was applied (their Redis password exists)."""
+    async with manager.store() as store:
+        return [
+            c.name
+            for c in await store.clusters()
+            if await store.find_cluster_secret(c, REDIS_SECRET) is not None
+        ]
 
 
 def parse_provider(value: str) -> Provider:
@@ -64,7 +86,7 @@ async def configure(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
     """Plan (``dry_run``) or apply the cache chain of a cluster."""
-    wanted = await cache_layout(manager, cluster_name, provider)
+    wanted = await cache_layout(manager, cluster_name, provider, keep_password=not dry_run)
     hosts = wanted.hosts if provider is Provider.REDIS else [wanted.nodes[0].hostname]
     async with await open_access(manager, cluster_name, hosts) as access:
         reachable, failed = await _reachable(access, hosts, emit)

@@ -17,9 +17,9 @@ from clustermgr import topology
 from clustermgr.components.cache.model import CacheLayout
 from clustermgr.components.cache.probe import ProbeRequest, parse_info, redis_figures
 from clustermgr.components.cache.stats import PoolView, parse_pool
-from clustermgr.errors import ClustermgrError
+from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.services.access import HostAccess
-from clustermgr.services.cache import cache_layout
+from clustermgr.services.cache import cache_clusters, cache_layout
 from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
 
@@ -57,6 +57,7 @@ class NodeChain:
             "host": self.host,
             "name": self.name,
             "up": self.up,
+            "state": "ok" if self.up else "broken",
             "hops": [h.as_dict() for h in self.hops],
             "redis": self.redis,
         }
@@ -246,6 +247,11 @@ def _why(hop: Hop) -> str:
 
 
 async def status(manager: Manager, cluster_name: str) -> CacheStatus:
+    if cluster_name not in await cache_clusters(manager):
+        raise InvalidInput(
+            f"cluster {cluster_name!r} has no cache set up",
+            hint=f"set it up first: clustermgr cache apply {cluster_name}",
+        )
     layout = await cache_layout(manager, cluster_name)
     async with await open_access(manager, cluster_name, layout.hosts) as access:
         return await read_chain(access, cluster_name, layout)
