@@ -17,31 +17,37 @@ from clustermgr import topology
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
-SCRIPT = r"""
+#: A few lines of RESP for scripts that run on hosts (stdlib only): ``resp(sock, file,
+#: *args)`` sends one command and returns its reply (str, or None for a nil bulk);
+#: an error reply raises OSError.
+RESP = r"""
+def resp(s, f, *args):
+    parts = [str(a).encode() for a in args]
+    s.sendall(b"*%d\r\n" % len(parts)
+              + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise OSError("connection closed")
+    if line[:1] == b"-":
+        raise OSError(line[1:-2].decode())
+    if line[:1] == b"$":
+        size = int(line[1:-2])
+        return None if size < 0 else f.read(size + 2)[:-2].decode()
+    return line[1:-2].decode()
+"""
+
+SCRIPT = (
+    RESP
+    + r"""
 import json, socket, sys
 req = json.load(sys.stdin)
 out = {"ports": {}}
 
-def call(port, *args, timeout=2.0):
+def call(port, *commands, timeout=2.0):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     f = s.makefile("rb")
     try:
-        replies = []
-        for cmd in (("AUTH", req["password"]),) + args:
-            parts = [str(a).encode() for a in cmd]
-            s.sendall(b"*%d\r\n" % len(parts)
-                      + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts))
-            line = f.readline()
-            if not line.endswith(b"\r\n"):
-                raise OSError("connection closed")
-            if line[:1] == b"-":
-                raise OSError(line[1:-2].decode())
-            if line[:1] == b"$":
-                size = int(line[1:-2])
-                line = b"" if size < 0 else f.read(size + 2)[:-2]
-                replies.append(None if size < 0 else line.decode())
-            else:
-                replies.append(line[1:-2].decode())
+        replies = [resp(s, f, *cmd) for cmd in (("AUTH", req["password"]),) + commands]
         return replies[1:]
     finally:
         f.close(); s.close()
@@ -82,6 +88,7 @@ if req.get("read"):
     out["read"] = safe(lambda: call(r["port"], ("GET", r["key"]))[0])
 print(json.dumps(out))
 """
+)
 
 
 @dataclass(frozen=True)
