@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from cachelab import cache_lab, chain_status, configure, outcomes, wait_chain_ok
 from clustermgr.components.cache import plan as cache_plan
-from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET
+from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET, Provider
 from clustermgr.pki.ca import Ca, new_key_pem, self_signed
 from clustermgr.pki.sign import sign_csr
 from clustermgr.plan.events import Event
@@ -76,22 +80,36 @@ async def test_redis_listens_on_localhost_only_and_needs_its_password(lab: Lab) 
     assert stats.split() == ["127.0.0.1:22222"], stats
 
 
+async def cache_config(lab: Lab, node: str) -> dict[str, Any]:
+    out = await lab.sh(
+        node,
+        "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// "
+        "-b ou=configuration,o=gluu -s base oxCacheConfiguration",
+    )
+    line = next(x for x in out.splitlines() if x.startswith("oxCacheConfiguration"))
+    value = line.split(":", 1)[1]
+    if value.startswith(":"):
+        value = base64.b64decode(value[1:].strip()).decode()
+    config: dict[str, Any] = json.loads(value)
+    return config
+
+
+async def eventually_config(lab: Lab, node: str, provider: str, timeout: float = 15) -> None:
+    """Replication carries the change: wait for ``provider`` on ``node``."""
+    deadline = time.monotonic() + timeout
+    while (await cache_config(lab, node))["cacheProviderType"] != provider:
+        assert time.monotonic() < deadline, f"{node} does not name {provider}"
+        await asyncio.sleep(0.3)
+
+
 async def test_the_configuration_reaches_every_node_by_replication(lab: Lab) -> None:
     for node in ("idp1", "idp2"):
-        out = await lab.sh(
-            node,
-            "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// "
-            "-b ou=configuration,o=gluu -s base oxCacheConfiguration",
-        )
-        line = next(x for x in out.splitlines() if x.startswith("oxCacheConfiguration"))
-        value = line.split(":", 1)[1]
-        if value.startswith(":"):
-            import base64
-
-            value = base64.b64decode(value[1:].strip()).decode()
-        config = json.loads(value)
-        assert config["cacheProviderType"] == "REDIS"
+        await eventually_config(lab, node, "REDIS")
+        config = await cache_config(lab, node)
         assert config["redisConfiguration"]["servers"] == "localhost:7000"
+        assert config["redisConfiguration"]["redisProviderType"] == "STANDALONE"
+        # every other setting the identity server had is kept
+        assert "nativePersistenceConfiguration" in config
 
 
 async def test_an_invalid_nutcracker_yml_never_replaces_the_running_one(lab: Lab) -> None:
@@ -147,3 +165,14 @@ async def test_a_peer_with_a_certificate_from_another_ca_is_refused_and_reported
     assert repaired["ok"], json.dumps(repaired, indent=1)
     assert outcomes(repaired).get("changed") == 1
     await wait_chain_ok(lab)
+
+
+async def test_reverting_to_ldap_sessions_and_back(lab: Lab) -> None:
+    reverted = await configure(lab, provider=Provider.NATIVE_PERSISTENCE)
+    assert reverted["ok"], json.dumps(reverted, indent=1)
+    assert outcomes(reverted) == {"changed": 1}
+    for node in ("idp1", "idp2"):
+        await eventually_config(lab, node, "NATIVE_PERSISTENCE")
+    again = await configure(lab)
+    assert outcomes(again) == {"changed": 1, "unchanged": outcomes(again)["unchanged"]}
+    await eventually_config(lab, "idp2", "REDIS")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report
@@ -84,3 +85,6 @@ async def status(cluster: str, as_json: Json = False) -> None:
             say(f"[red]problem:[/] {escape(problem)}")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+app.command()(watch.alerts)
