@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from cachelab import cache_lab, chain_status, configure, outcomes, wait_chain_ok
 from clustermgr.components.cache import plan as cache_plan
@@ -26,10 +27,11 @@ from clustermgr.services.cache import cache_layout
 from clustermgr.services.context import Manager
 from labfixture import Lab
 
-pytestmark = pytest.mark.integration
+# A loop of this module's own: whatever its watcher and load leave behind ends with it.
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 
-@pytest.fixture(scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     async with cache_lab(tmp_path_factory.mktemp("cache-lab")) as running:
         yield running

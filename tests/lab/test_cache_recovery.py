@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from cachelab import cache_lab, configure, wait_chain_ok
 from clustermgr.lab.gluu import directory as gluu
@@ -28,12 +29,13 @@ from clustermgr.monitor.watcher import Watcher
 from clustermgr.services.context import Manager
 from labfixture import Lab
 
-pytestmark = pytest.mark.integration
+# A loop of this module's own: whatever its watcher and load leave behind ends with it.
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 NODES = ("idp1", "idp2")
 
 
-@pytest.fixture(scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     async with cache_lab(tmp_path_factory.mktemp("cache-recovery"), "ccb", 249) as running:
         report = await configure(running)
