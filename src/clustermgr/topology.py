@@ -65,3 +65,17 @@ DISK_BY_ROLE: Mapping[Role, Sizing] = {
 #: replication orders changes by timestamp: skewed clocks lose writes.
 CLOCK_SKEW_WARN = 0.5
 CLOCK_SKEW_FAIL = 2.0
+
+#: The cache chain's ports on their hosts (TOPOLOGY.md, "Cache").
+CACHE_TUNNEL_BASE = STUNNEL_CACHE_CLIENT.port
+
+
+def proxy_tunnel_port(node_number: int) -> int:
+    """The proxy's local port of its stunnel client to identity node ``node_number`` (1-based).
+
+    The one numbering rule for these ports: nutcracker.yml and the proxy's stunnel
+    configuration both read it from here.
+    """
+    if node_number < 1:
+        raise ValueError("identity nodes are numbered from 1")
+    return CACHE_TUNNEL_BASE + node_number

@@ -70,7 +70,7 @@ async def watch(
     once: Annotated[bool, typer.Option("--once", help="One check cycle, then exit.")] = False,
     as_json: Json = False,
 ) -> None:
-    """Watch LDAP replication (every replicating cluster, or one) until stopped.
+    """Watch LDAP replication and the cache (every replicating cluster, or one) until stopped.
 
     Each cycle checks every node, opens and resolves alerts and stores samples.
     `clustermgr serve` runs the same watcher in the background.

@@ -162,17 +162,25 @@ class InventoryStore:
         await self.session.flush()
         return credential
 
-    async def cluster_secret(
-        self, cluster: Cluster, name: str, make: Callable[[], Secret]
-    ) -> Secret:
-        """The cluster's secret ``name``; made with ``make`` and sealed on first use."""
+    async def find_cluster_secret(self, cluster: Cluster, name: str) -> Secret | None:
+        """The cluster's secret ``name``, or None when it was never made."""
         query = select(ClusterSecret).where(
             ClusterSecret.cluster_id == cluster.id, ClusterSecret.name == name
         )
         found = (await self.session.scalars(query)).one_or_none()
-        label = f"{cluster.name}.{name}"
+        if found is None:
+            return None
+        value: Secret = self.vault.open(found.ciphertext, label=f"{cluster.name}.{name}")["value"]
+        return value
+
+    async def cluster_secret(
+        self, cluster: Cluster, name: str, make: Callable[[], Secret]
+    ) -> Secret:
+        """The cluster's secret ``name``; made with ``make`` and sealed on first use."""
+        found = await self.find_cluster_secret(cluster, name)
         if found is not None:
-            return self.vault.open(found.ciphertext, label=label)["value"]
+            return found
+        label = f"{cluster.name}.{name}"
         credentials = await self.session.scalar(select(func.count()).select_from(Credential))
         secrets = await self.session.scalar(select(func.count()).select_from(ClusterSecret))
         value = make()

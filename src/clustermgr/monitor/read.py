@@ -24,11 +24,16 @@ class LdapHealth:
     open_alerts: list[AlertView]
 
 
-async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
+async def health(manager: Manager, cluster: str, component: str) -> LdapHealth:
+    """The latest cycle of one component (``ldap``, ``cache``) and its open alerts."""
     await get_cluster(manager, cluster)
-    snapshot = await store.latest(manager, cluster, COMPONENT)
-    alerts = await store.alerts(manager, cluster, open_only=True, component=COMPONENT)
+    snapshot = await store.latest(manager, cluster, component)
+    alerts = await store.alerts(manager, cluster, open_only=True, component=component)
     return LdapHealth(cluster, snapshot, alerts)
+
+
+async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
+    return await health(manager, cluster, COMPONENT)
 
 
 async def ldap_history(

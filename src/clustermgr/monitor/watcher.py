@@ -41,8 +41,9 @@ from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.inventory.models import Cluster, LdapServerId, Server
 from clustermgr.inventory.schemas import Role
-from clustermgr.monitor import ldapdata, store
+from clustermgr.monitor import cachewatch, ldapdata, store
 from clustermgr.monitor.alerts import Finding
+from clustermgr.monitor.cachefindings import COMPONENT as CACHE
 from clustermgr.monitor.ldapfindings import (
     COMPONENT,
     Divergence,
@@ -58,6 +59,7 @@ from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.views import AlertView
 from clustermgr.services import ldap
 from clustermgr.services.access import HostAccess
+from clustermgr.services.cache import cache_clusters
 from clustermgr.services.context import Manager
 from clustermgr.services.servers import get_cluster, open_access
 from clustermgr.settings import Settings
@@ -82,10 +84,12 @@ class CycleReport:
     opened: list[AlertView] = field(default_factory=list)
     resolved: list[AlertView] = field(default_factory=list)
     snapshot: dict[str, Any] = field(default_factory=dict)
+    component: str = COMPONENT
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "cluster": self.cluster,
+            "component": self.component,
             "at": self.at.isoformat(),
             "watched": self.watched,
             "seconds": self.seconds,
@@ -155,6 +159,7 @@ class Watcher:
         )
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._watches: dict[str, _ClusterWatch] = {}
+        self._cache: dict[str, cachewatch.CacheWatch] = {}
         self._pruned = 0.0
         #: Probes given up on (their source stopped answering), still ending.
         self._stray: set[asyncio.Task[Any]] = set()
@@ -187,7 +192,12 @@ class Watcher:
         names = await self.clusters()
         for gone in set(self._watches) - set(names):
             await self._drop(gone)
-        reports = await asyncio.gather(*(self._cycle(name) for name in names))
+        cached = [n for n in await cache_clusters(self.manager) if n in names]
+        for gone in set(self._cache) - set(cached):
+            await self._drop_cache(gone)
+        reports = await asyncio.gather(
+            *(self._cycle(name) for name in names), *(self._cache_cycle(n) for n in cached)
+        )
         if time.monotonic() - self._pruned > PRUNE_EVERY:
             days = self.settings.monitor_retention_days
             await store.prune(self.manager, older_than=timedelta(days=days))
@@ -224,6 +234,42 @@ class Watcher:
             await asyncio.wait(set(self._stray), timeout=self.settings.watch_timeout)
         for name in list(self._watches):
             await self._drop(name)
+        for name in list(self._cache):
+            await self._drop_cache(name)
+
+    async def _drop_cache(self, name: str) -> None:
+        watch = self._cache.pop(name, None)
+        if watch is not None:
+            await cachewatch.close(watch, self.settings.watch_timeout)
+            await store.release_lease(self.manager, cachewatch.lease(name), self.holder)
+
+    async def _cache_cycle(self, name: str) -> CycleReport:
+        """The cache chain of one cluster: read, judge, repair, record (cachewatch)."""
+        started = time.monotonic()
+        lease = cachewatch.lease(name)
+        if not await store.take_lease(self.manager, lease, self.holder, seconds=self.lease_seconds):
+            watch = self._cache.pop(name, None)
+            if watch is not None:
+                await cachewatch.close(watch, self.settings.watch_timeout)
+            return CycleReport(name, utcnow(), watched=False, component=CACHE)
+        watch = self._cache.get(name)
+        if watch is None:
+            watch = await cachewatch.open_watch(self.manager, name, self._access_settings())
+            self._cache[name] = watch
+        timeout = self.settings.watch_timeout
+        recorded, snapshot = await cachewatch.check(self.manager, name, watch, timeout)
+        for alert in recorded.opened:
+            log.warning("alert opened: %s: %s", alert.key, alert.message)
+        return CycleReport(
+            name,
+            utcnow(),
+            True,
+            round(time.monotonic() - started, 3),
+            list(recorded.opened),
+            list(recorded.resolved),
+            snapshot,
+            component=CACHE,
+        )
 
     async def _drop(self, name: str) -> None:
         watch = self._watches.pop(name, None)

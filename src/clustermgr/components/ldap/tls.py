@@ -11,35 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from clustermgr.components import nodetls
 from clustermgr.components.ldap import render
 from clustermgr.components.ldap.model import LDAPI, TLS_CA_FILE, Replication
 from clustermgr.components.ldap.plan import check
-from clustermgr.plan.model import FileChange, Plan, Step
+from clustermgr.components.nodetls import NodeTls
+from clustermgr.plan.model import Plan, Step
 from clustermgr.remote.command import Command
 
-TLS_DIR = "/etc/ldap/tls"
+NODE_TLS = NodeTls("/etc/ldap/tls", "openldap:openldap")
+TLS_DIR = NODE_TLS.directory
 CA_FILE = TLS_CA_FILE
-CERT_FILE = f"{TLS_DIR}/node.pem"
-KEY_FILE = f"{TLS_DIR}/node.key"
-CSR_FILE = f"{TLS_DIR}/node.csr"
-OWNER = "openldap:openldap"
+CERT_FILE = NODE_TLS.cert_file
+KEY_FILE = NODE_TLS.key_file
+CSR_FILE = NODE_TLS.csr_file
+OWNER = NODE_TLS.owner
 #: cn=config attribute -> file, in the order slapd wants them set (one modify).
 CONFIG = {
     "olcTLSCACertificateFile": CA_FILE,
     "olcTLSCertificateFile": CERT_FILE,
     "olcTLSCertificateKeyFile": KEY_FILE,
 }
-
-_KEY_SCRIPT = """\
-set -e
-install -d -o openldap -g openldap -m 0750 "$1"
-umask 077
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
-  -keyout "$2" -out "$3" -subj "/CN=$4" -addext "subjectAltName=DNS:$4" 2>/dev/null
-chown openldap:openldap "$2" "$3"
-chmod 0600 "$2"
-chmod 0644 "$3"
-"""
 
 _RESTART = """\
 service slapd restart >/dev/null
@@ -53,14 +45,7 @@ exit 1
 
 def key_step(host: str) -> Step:
     """Make the node's key and CSR on the node, once."""
-    return Step(
-        host,
-        "make the node's TLS key",
-        "the key is made on the node and never leaves it; the manager signs its CSR",
-        commands=(Command.script(_KEY_SCRIPT, TLS_DIR, KEY_FILE, CSR_FILE, host),),
-        check=Command.script('test -s "$1" && test -s "$2"', KEY_FILE, CSR_FILE),
-        unchanged_reason="the node has its key and CSR",
-    )
+    return nodetls.key_step(host, NODE_TLS)
 
 
 def config_ldif() -> str:
@@ -80,10 +65,7 @@ def tls_step(host: str, ca_pem: bytes, cert_pem: bytes) -> Step:
         host,
         "serve StartTLS with the cluster CA's certificate",
         "replication is encrypted and each peer's certificate verified",
-        files=(
-            FileChange(CA_FILE, ca_pem, mode=0o644, owner=OWNER),
-            FileChange(CERT_FILE, cert_pem, mode=0o644, owner=OWNER),
-        ),
+        files=NODE_TLS.cert_files(ca_pem, cert_pem),
         commands=(
             Command.of(
                 "ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, stdin=config_ldif().encode()

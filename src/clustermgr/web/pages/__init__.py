@@ -8,6 +8,7 @@ from clustermgr.web.deps import current_session
 from clustermgr.web.pages import (
     account,
     audit,
+    cachepage,
     clusters,
     dashboard,
     jobs,
@@ -20,6 +21,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 
 protected = APIRouter(dependencies=[Depends(current_session)])
-for pages in (dashboard, servers, clusters, replication, jobs, audit, account):
+for pages in (dashboard, servers, clusters, replication, cachepage, jobs, audit, account):
     protected.include_router(pages.router)
 router.include_router(protected)

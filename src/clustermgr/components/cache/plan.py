@@ -1,0 +1,209 @@
+"""Plan the cache chain (pure): layout + certificates -> steps per host.
+
+Two plans, because the second needs what the first made: ``plan_keys`` has
+every host make its stunnel key and CSR; the manager signs the CSRs; then
+``plan_cache`` writes the configuration, (re)starts the daemons whose files
+changed or that are not running, and finally points the identity servers at
+the cache (or back at LDAP) on one node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from clustermgr import topology
+from clustermgr.components import nodetls
+from clustermgr.components.cache import oxconfig, render
+from clustermgr.components.cache.model import (
+    NODE_CLIENT_CONF,
+    NODE_SERVER_CONF,
+    NUTCRACKER_DEFAULTS,
+    NUTCRACKER_YML,
+    PROXY_CLIENTS_CONF,
+    PROXY_SERVER_CONF,
+    REDIS_CONF,
+    TLS,
+    CacheLayout,
+    Provider,
+)
+from clustermgr.plan.model import FileChange, Plan, Step
+from clustermgr.redact import Secret
+from clustermgr.remote.command import Command
+
+#: Restarts of a node's cache daemons roll through the nodes one at a time.
+ROLLING = "cache-nodes"
+
+_ENABLE = 'update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable >/dev/null'
+_RESTART = 'service "$1" stop >/dev/null 2>&1; service "$1" start >/dev/null'
+_RUNNING = 'ls /etc/rc2.d/S*"$1" >/dev/null 2>&1 && service "$1" status >/dev/null 2>&1'
+#: Redis is enabled and answers PONG to its password (on stdin, never on a command
+#: line); tried $2 times, 0.1 s apart.
+_REDIS_UP = """\
+REDISCLI_AUTH=$(cat); export REDISCLI_AUTH
+ls /etc/rc2.d/S*redis-server >/dev/null 2>&1 || exit 1
+for i in $(seq "$2"); do
+  [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && exit 0
+  sleep 0.1
+done
+exit 1
+"""
+#: Every TCP port after $1 is listening; tried $1 times, 0.1 s apart.
+_LISTENING = """\
+tries=$1; shift
+for port in "$@"; do
+  ok=
+  for i in $(seq "$tries"); do
+    ss -Hltn "sport = :$port" | grep -q . && { ok=1; break; }
+    sleep 0.1
+  done
+  [ -n "$ok" ] || { echo "nothing listens on $port" >&2; exit 1; }
+done
+"""
+
+
+def running(service: str, *ports: int, wait: bool = False) -> Command:
+    """Exit 0 when ``service`` is enabled, running, and listening on ``ports``.
+
+    ``wait``: give the ports up to 5 s to open (after a restart).
+    """
+    check = Command.script(_RUNNING, service)
+    tries = "50" if wait else "1"
+    return check.then(Command.script(_LISTENING, tries, *map(str, ports))) if ports else check
+
+
+def restart(service: str) -> tuple[Command, ...]:
+    return (Command.script(_ENABLE, service), Command.script(_RESTART, service))
+
+
+def redis_up(password: Secret, *, wait: bool = False) -> Command:
+    """Exit 0 when Redis is enabled and answers its password (``wait``: for up to 5 s)."""
+    tries = "50" if wait else "1"
+    return Command.script(_REDIS_UP, str(topology.REDIS.port), tries, stdin=password)
+
+
+def plan_keys(cluster: str, layout: CacheLayout) -> Plan:
+    steps = tuple(nodetls.key_step(h, TLS, purpose="stunnel") for h in layout.hosts)
+    return Plan(f"cache of cluster {cluster}: TLS keys", steps)
+
+
+def redis_step(host: str, layout: CacheLayout) -> Step:
+    conf = render.redis_conf(layout.password).encode()
+    return Step(
+        host,
+        "run Redis on localhost with a password",
+        "the node's share of the cache; only stunnel reaches it from outside",
+        files=(FileChange(REDIS_CONF, conf, mode=0o640, owner="redis:redis", sensitive=True),),
+        commands=restart("redis-server"),
+        check=redis_up(layout.password),
+        verify=redis_up(layout.password, wait=True),
+        unchanged_reason="Redis runs with the cluster's password",
+        rolling_group=ROLLING,
+    )
+
+
+def stunnel_files(
+    ca_pem: bytes, cert_pem: bytes, confs: Mapping[str, str]
+) -> tuple[FileChange, ...]:
+    return (
+        *TLS.cert_files(ca_pem, cert_pem),
+        *(FileChange(path, text.encode(), mode=0o644) for path, text in confs.items()),
+    )
+
+
+def node_stunnel_step(host: str, layout: CacheLayout, ca_pem: bytes, cert_pem: bytes) -> Step:
+    confs = {
+        NODE_SERVER_CONF: render.node_server_conf(layout),
+        NODE_CLIENT_CONF: render.node_client_conf(layout),
+    }
+    ports = (topology.STUNNEL_NODE.port, topology.STUNNEL_CACHE_CLIENT.port)
+    return Step(
+        host,
+        "run stunnel for the cache",
+        f"TLS on {ports[0]} to Redis, and 127.0.0.1:{ports[1]} to the proxy, "
+        "each peer verified against the cluster CA",
+        files=stunnel_files(ca_pem, cert_pem, confs),
+        commands=restart("stunnel4"),
+        check=running("stunnel4", *ports),
+        verify=running("stunnel4", *ports, wait=True),
+        unchanged_reason="stunnel runs with the cluster's certificates",
+        rolling_group=ROLLING,
+    )
+
+
+def nutcracker_file(layout: CacheLayout) -> FileChange:
+    """nutcracker.yml, validated by ``nutcracker -t`` as a staged candidate before it is moved
+    into place: an invalid file never replaces the running one."""
+    return FileChange(
+        NUTCRACKER_YML,
+        render.nutcracker_yml(layout).encode(),
+        mode=0o640,
+        owner="root:nutcracker",
+        sensitive=True,
+        validate=lambda path: Command.of("nutcracker", "-t", "-c", path),
+    )
+
+
+def twemproxy_step(layout: CacheLayout) -> Step:
+    ports = (topology.TWEMPROXY.port, topology.TWEMPROXY_STATS.port)
+    return Step(
+        layout.proxy,
+        "run twemproxy",
+        f"one pool of every node's Redis on 127.0.0.1:{ports[0]}, stats on 127.0.0.1:{ports[1]}",
+        files=(
+            nutcracker_file(layout),
+            FileChange(NUTCRACKER_DEFAULTS, render.nutcracker_defaults().encode()),
+        ),
+        commands=restart("nutcracker"),
+        check=running("nutcracker", *ports),
+        verify=running("nutcracker", *ports, wait=True),
+        unchanged_reason="twemproxy runs with every node in its pool",
+    )
+
+
+def proxy_stunnel_step(layout: CacheLayout, ca_pem: bytes, cert_pem: bytes) -> Step:
+    confs = {
+        PROXY_CLIENTS_CONF: render.proxy_clients_conf(layout),
+        PROXY_SERVER_CONF: render.proxy_server_conf(layout),
+    }
+    ports = (topology.STUNNEL_PROXY.port, *(n.tunnel_port for n in layout.nodes))
+    return Step(
+        layout.proxy,
+        "run stunnel for the cache",
+        f"TLS on {ports[0]} to twemproxy, and one tunnel per node, "
+        "each peer verified against the cluster CA",
+        files=stunnel_files(ca_pem, cert_pem, confs),
+        commands=restart("stunnel4"),
+        check=running("stunnel4", *ports),
+        verify=running("stunnel4", *ports, wait=True),
+        unchanged_reason="stunnel runs with the cluster's certificates",
+    )
+
+
+def cache_config_step(host: str, layout: CacheLayout) -> Step:
+    provider = layout.provider
+    where = f"Redis through {oxconfig.SERVERS}" if provider is Provider.REDIS else "LDAP (ou=cache)"
+    return Step(
+        host,
+        f"set oxCacheConfiguration to {provider.value}",
+        f"the identity servers keep sessions in {where}; replication carries it to every node",
+        commands=(oxconfig.command("apply", provider, layout.password),),
+        check=oxconfig.command("check", provider, layout.password),
+        unchanged_reason=f"oxCacheConfiguration already names {provider.value}",
+    )
+
+
+def plan_cache(
+    cluster: str, layout: CacheLayout, ca_pem: bytes, certs: Mapping[str, bytes]
+) -> Plan:
+    """``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet)."""
+    steps: list[Step] = []
+    if layout.provider is Provider.REDIS:
+        for node in layout.nodes:
+            host = node.hostname
+            steps.append(redis_step(host, layout))
+            steps.append(node_stunnel_step(host, layout, ca_pem, certs.get(host, b"")))
+        # The tunnels first: twemproxy connects to every server as it starts.
+        steps.append(proxy_stunnel_step(layout, ca_pem, certs.get(layout.proxy, b"")))
+        steps.append(twemproxy_step(layout))
+    steps.append(cache_config_step(layout.nodes[0].hostname, layout))
+    return Plan(f"cache of cluster {cluster}", tuple(steps))

@@ -1,0 +1,73 @@
+"""Helpers of the cache lab tests: a lab of their own, apply, status."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from clustermgr.components.cache.model import Provider
+from clustermgr.plan.events import Event
+from clustermgr.services import cache, cachestatus
+from clustermgr.services.context import Manager
+from labfixture import SLOT, Lab, running_lab
+from ldaplab import replicate
+
+
+@asynccontextmanager
+async def cache_lab(base: Path, name: str = "cca", octet: int = 248) -> AsyncIterator[Lab]:
+    """Two identity nodes replicating LDAP, and a proxy: the cache chain's hosts."""
+    prefix, subnet = SLOT.spare(name, octet)
+    async with running_lab(base, prefix=prefix, subnet=subnet) as lab:
+        report = await replicate(lab)
+        assert report["ok"], report
+        yield lab
+
+
+async def configure(
+    lab: Lab,
+    *,
+    dry_run: bool = False,
+    provider: Provider = Provider.REDIS,
+    events: list[Event] | None = None,
+) -> dict[str, Any]:
+    manager = await Manager.open(lab.settings)
+    try:
+        report = await cache.configure(
+            manager,
+            lab.config.cluster,
+            dry_run=dry_run,
+            provider=provider,
+            emit=events.append if events is not None else lambda _: None,
+        )
+    finally:
+        await manager.close()
+    return report.as_dict()
+
+
+async def chain_status(lab: Lab) -> cachestatus.CacheStatus:
+    manager = await Manager.open(lab.settings)
+    try:
+        return await cachestatus.status(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+
+
+def outcomes(report: dict[str, Any]) -> dict[str, int]:
+    counts: dict[str, int] = report["counts"]
+    return {k: v for k, v in counts.items() if v}
+
+
+async def wait_chain_ok(lab: Lab, timeout: float = 15.0) -> cachestatus.CacheStatus:
+    """Poll status until it finds no problem (twemproxy retries an ejected server after
+    its retry timeout), or fail with the last problems."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = await chain_status(lab)
+        if status.ok:
+            return status
+        assert time.monotonic() < deadline, status.problems
+        await asyncio.sleep(0.5)

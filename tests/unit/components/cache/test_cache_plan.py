@@ -1,0 +1,108 @@
+"""The cache planner: what goes where, keys never copied, secrets never shown."""
+
+from __future__ import annotations
+
+import json
+
+from clustermgr.components.cache import oxconfig, plan, stats
+from clustermgr.components.cache.model import NUTCRACKER_YML, Provider, layout
+from clustermgr.components.cache.probe import parse_info, redis_figures
+from clustermgr.plan.model import Plan
+from clustermgr.redact import Secret
+
+PASSWORD = Secret("pw-for-the-plan-tests", label="test")
+NODES = ["idp1.example.org", "idp2.example.org"]
+PROXY = "proxy1.example.org"
+
+
+def whole(provider: Provider = Provider.REDIS) -> Plan:
+    chain = layout(NODES, PROXY, PASSWORD, provider)
+    certs = {h: f"cert of {h}".encode() for h in chain.hosts}
+    return plan.plan_cache("c", chain, b"the CA", certs)
+
+
+def test_steps_per_host_and_the_config_written_once() -> None:
+    steps = whole().steps
+    titles = [(s.host, s.title) for s in steps]
+    for node in NODES:
+        assert (node, "run Redis on localhost with a password") in titles
+        assert (node, "run stunnel for the cache") in titles
+    assert (PROXY, "run twemproxy") in titles
+    assert (PROXY, "run stunnel for the cache") in titles
+    config = [s for s in steps if s.title.startswith("set oxCacheConfiguration")]
+    assert [s.host for s in config] == [NODES[0]]
+    assert steps[-1] is config[0]
+
+
+def test_no_private_key_is_written_and_keys_are_made_on_each_host() -> None:
+    chain = layout(NODES, PROXY, PASSWORD)
+    paths = [f.path for s in whole().steps for f in s.files]
+    assert not [p for p in paths if p.endswith(".key")]
+    keys = plan.plan_keys("c", chain)
+    assert [s.host for s in keys.steps] == [*NODES, PROXY]
+    assert all(not s.files for s in keys.steps)
+
+
+def test_secrets_stay_out_of_commands_and_diffs() -> None:
+    for step in whole().steps:
+        for command in (*step.commands, step.check, step.verify):
+            if command is not None:
+                assert PASSWORD.reveal() not in str(command)
+        for change in step.files:
+            if PASSWORD.reveal().encode() in change.content:
+                assert change.sensitive, change.path
+
+
+def test_nutcracker_yml_is_validated_before_it_is_moved_into_place() -> None:
+    change = next(f for s in whole().steps for f in s.files if f.path == NUTCRACKER_YML)
+    assert change.validate is not None and not change.validate_in_place
+    assert str(change.validate("/tmp/x")) == "nutcracker -t -c /tmp/x"
+
+
+def test_reverting_to_ldap_changes_only_the_configuration() -> None:
+    steps = whole(Provider.NATIVE_PERSISTENCE).steps
+    assert [(s.host, s.title) for s in steps] == [
+        (NODES[0], "set oxCacheConfiguration to NATIVE_PERSISTENCE")
+    ]
+    desired = json.loads(oxconfig.desired(Provider.NATIVE_PERSISTENCE, PASSWORD).reveal())
+    assert desired == {"provider": "NATIVE_PERSISTENCE"}
+
+
+def test_the_identity_servers_are_sent_to_localhost_7000() -> None:
+    desired = json.loads(oxconfig.desired(Provider.REDIS, PASSWORD).reveal())
+    redis = desired["redis"]
+    assert redis["servers"] == "localhost:7000"
+    assert redis["redisProviderType"] == "STANDALONE"
+    assert redis["password"] == oxconfig.encode_password(PASSWORD) != PASSWORD.reveal()
+
+
+def test_twemproxy_view_of_its_servers() -> None:
+    now = 1_800_000_000
+    raw = {
+        "timestamp": now,
+        "gluu": {
+            "server_ejects": 3,
+            "idp1": {"server_ejected_at": 0, "server_connections": 1, "requests": 5},
+            "idp4": {"server_ejected_at": (now - 1) * 1_000_000, "server_connections": 1},
+            "idp2": {"server_ejected_at": (now - 1) * 1_000_000, "server_err": 2},
+            "idp3": {"server_ejected_at": (now - 60) * 1_000_000},
+        },
+    }
+    pool = stats.parse_pool(raw, ["idp1", "idp2", "idp3", "idp4", "idp5"])
+    assert pool.ejections == 3
+    assert [s.ejected for s in pool.servers] == [False, True, False, False, True]
+    assert pool.servers[1].errors == 2
+
+
+def test_redis_figures_from_info() -> None:
+    info = parse_info(
+        "# Memory\r\nused_memory:1024\r\n# Stats\r\nkeyspace_hits:3\r\nkeyspace_misses:1\r\n"
+        "# Keyspace\r\ndb0:keys=5,expires=5,avg_ttl=100\r\ndb1:keys=2,expires=0\r\n"
+    )
+    assert redis_figures(info) == {
+        "used_memory": 1024,
+        "hit_rate": 0.75,
+        "hits": 3,
+        "misses": 1,
+        "keys": 7,
+    }
