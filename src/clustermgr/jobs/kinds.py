@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clustermgr.errors import InvalidInput
+from clustermgr.jobs import lbkinds
 from clustermgr.plan.events import Emit
 from clustermgr.services import clusters, ldap, ldap_repair, preflight, servers
 from clustermgr.services.context import Manager
@@ -117,6 +118,8 @@ KINDS: Mapping[str, JobKind] = {
         JobKind("ldap-status", "LDAP replication status", mutating=False, run=_ldap_status),
         JobKind("ldap-compare", "compare LDAP data", mutating=False, run=_ldap_compare),
         JobKind("ldap-reinit", "re-initialise an LDAP node", mutating=True, run=_ldap_reinit),
+        JobKind("lb-plan", "plan the load balancer", False, lbkinds.plan, applied_by="lb-apply"),
+        JobKind("lb-apply", "apply the load balancer", mutating=True, run=lbkinds.apply),
     )
 }
 

@@ -30,7 +30,6 @@ from clustermgr.facts.base import gather
 from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
 from clustermgr.inventory.schemas import Role
 from clustermgr.pki.ca import Ca
-from clustermgr.pki.sign import sign_csr, still_good
 from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
@@ -39,6 +38,7 @@ from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.remote.pool import run_on_hosts
 from clustermgr.services.access import HostAccess
+from clustermgr.services.certs import issued_certificate
 from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
 
@@ -174,28 +174,17 @@ async def export_directory(access: HostAccess, host: str) -> bytes:
 
 
 async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]:
-    """Each node's certificate: the one it has if still good, else its CSR signed now.
-
-    Only the CSR and the (public) certificate are read from the node, never its key.
-    A node without a CSR yet (dry run) gets an empty placeholder.
-    """
-    certs: dict[str, bytes] = {}
-    for host in hosts:
-        conn = await run.access.connection(host)
-        try:
-            csr = await conn.get(tls.CSR_FILE)
-        except RemoteFileNotFound:
-            certs[host] = b""
-            continue
-        try:
-            current: bytes | None = await conn.get(tls.CERT_FILE)
-        except RemoteFileNotFound:
-            current = None
-        if current is not None and still_good(ca, current, csr, hostname=host):
-            certs[host] = current
-        else:
-            certs[host] = sign_csr(ca, csr, hostname=host).encode()
-    return certs
+    """Each node's certificate (see :func:`issued_certificate`)."""
+    return {
+        host: await issued_certificate(
+            await run.access.connection(host),
+            ca,
+            csr_file=tls.CSR_FILE,
+            cert_file=tls.CERT_FILE,
+            hostname=host,
+        )
+        for host in hosts
+    }
 
 
 # --- status -----------------------------------------------------------------

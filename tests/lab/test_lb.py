@@ -1,0 +1,108 @@
+"""NGINX on the lab's proxy in front of both identity nodes: round robin on /oxauth,
+one node per client on /identity, TLS from the cluster CA, 80 redirecting, a second
+apply that changes nothing, and an invalid config that never replaces the running one."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import ssl
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from clustermgr.inventory.lbsettings import CertificateSource, LbSettings
+from clustermgr.pki.store import ensure_ca
+from clustermgr.services.context import Manager
+from labfixture import SLOT, Lab, running_lab
+from lblab import balance, client, only_unchanged, save_settings, served_by
+
+pytestmark = pytest.mark.integration
+
+SITE = "/etc/nginx/conf.d/clustermgr-lb.conf"
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    prefix, subnet = SLOT.spare("clb", 250)
+    base = tmp_path_factory.mktemp("lb-lab")
+    async with running_lab(base, prefix=prefix, subnet=subnet) as running:
+        first = await balance(running)
+        assert first["ok"], json.dumps(first, indent=1)
+        yield running
+
+
+def proxy_url(lab: Lab, path: str, scheme: str = "https") -> str:
+    return f"{scheme}://{lab.host('proxy1').address}{path}"
+
+
+async def test_a_second_apply_and_a_plan_change_nothing(lab: Lab) -> None:
+    second = await balance(lab)
+    assert only_unchanged(second), json.dumps(second, indent=1)
+    planned = await balance(lab, dry_run=True)
+    assert only_unchanged(planned), json.dumps(planned, indent=1)
+
+
+async def test_oxauth_is_balanced_round_robin(lab: Lab) -> None:
+    url = proxy_url(lab, "/oxauth/.well-known/openid-configuration")
+    with client() as http:
+        nodes = [served_by(http, url) for _ in range(20)]
+    counts = Counter(nodes)
+    assert set(counts) == {"idp1", "idp2"}, counts
+    assert abs(counts["idp1"] - counts["idp2"]) <= 2, counts
+    assert all(a != b for a, b in itertools.pairwise(nodes)), nodes
+
+
+async def test_identity_keeps_a_client_on_one_node(lab: Lab) -> None:
+    url = proxy_url(lab, "/identity/home.htm")
+    for _ in range(3):  # new connections, same client address
+        with client() as http:
+            nodes = {served_by(http, url) for _ in range(10)}
+        assert len(nodes) == 1, nodes
+
+
+async def test_http_redirects_to_https(lab: Lab) -> None:
+    response = httpx.get(proxy_url(lab, "/oxauth/x?y=1", "http"), timeout=10)
+    assert response.status_code == 301
+    assert response.headers["Location"] == proxy_url(lab, "/oxauth/x?y=1")
+
+
+async def test_the_certificate_is_issued_by_the_cluster_ca(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        ca = await ensure_ca(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    context = ssl.create_default_context(cadata=ca.cert_pem)
+    proxy = lab.host("proxy1")
+    with (
+        socket.create_connection((proxy.address, 443), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=proxy.fqdn) as tls,
+    ):
+        assert tls.getpeercert() is not None
+
+
+async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> None:
+    before = await lab.sh("proxy1", f"cat {SITE}")
+    broken = LbSettings(
+        certificate=CertificateSource.IMPORTED,
+        cert_file="/etc/nginx/tls/missing.pem",
+        key_file="/etc/nginx/tls/missing.key",
+    )
+    await save_settings(lab, broken)
+    try:
+        report = await balance(lab)
+        assert not report["ok"]
+        failed = [r for r in report["hosts"]["proxy1.lab.test"] if r["outcome"] == "failed"]
+        assert [r["title"] for r in failed] == ["configure the load balancer"], failed
+        assert "missing.pem" in failed[0]["stderr_tail"], failed
+        assert await lab.sh("proxy1", f"cat {SITE}") == before
+        url = proxy_url(lab, "/oxauth/.well-known/openid-configuration")
+        with client() as http:
+            assert {served_by(http, url) for _ in range(4)} == {"idp1", "idp2"}
+    finally:
+        await save_settings(lab, LbSettings())
+    assert only_unchanged(await balance(lab))
