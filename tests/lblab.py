@@ -49,3 +49,11 @@ def served_by(http: httpx.Client, url: str) -> str:
     response = http.get(url)
     assert response.status_code < 500, (url, response.status_code, response.text)
     return response.headers[SERVED_BY].split(".", 1)[0]
+
+
+def proxy_url(lab: Lab, path: str, scheme: str = "https") -> str:
+    return f"{scheme}://{lab.host('proxy1').address}{path}"
+
+
+def oxauth_url(lab: Lab) -> str:
+    return proxy_url(lab, "/oxauth/.well-known/openid-configuration")

@@ -18,7 +18,7 @@ from clustermgr.inventory.lbsettings import CertificateSource, LbSettings
 from clustermgr.pki.store import ensure_ca
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
-from lblab import balance, client, only_unchanged, save_settings, served_by
+from lblab import balance, client, only_unchanged, proxy_url, save_settings, served_by
 
 pytestmark = pytest.mark.integration
 
@@ -33,10 +33,6 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         first = await balance(running)
         assert first["ok"], json.dumps(first, indent=1)
         yield running
-
-
-def proxy_url(lab: Lab, path: str, scheme: str = "https") -> str:
-    return f"{scheme}://{lab.host('proxy1').address}{path}"
 
 
 async def test_a_second_apply_and_a_plan_change_nothing(lab: Lab) -> None:

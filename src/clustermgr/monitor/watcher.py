@@ -1,4 +1,5 @@
-"""The LDAP replication watcher: a check cycle every few seconds per replicating cluster.
+"""The watcher: a check cycle every few seconds per replicating cluster (and per load
+balancer: :mod:`lbwatch`).
 
 Each cycle, for every cluster whose identity nodes have LDAP server ids (``ldap
 apply`` or ``plan`` ran), and only while this process holds the cluster's lease:
@@ -41,8 +42,9 @@ from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.inventory.models import Cluster, LdapServerId, Server
 from clustermgr.inventory.schemas import Role
-from clustermgr.monitor import ldapdata, store
+from clustermgr.monitor import lbfindings, ldapdata, store
 from clustermgr.monitor.alerts import Finding
+from clustermgr.monitor.lbwatch import LbWatch, proxied_clusters
 from clustermgr.monitor.ldapfindings import (
     COMPONENT,
     Divergence,
@@ -82,10 +84,13 @@ class CycleReport:
     opened: list[AlertView] = field(default_factory=list)
     resolved: list[AlertView] = field(default_factory=list)
     snapshot: dict[str, Any] = field(default_factory=dict)
+    #: ``ldap`` (replication) or ``lb`` (the load balancer's health checks).
+    component: str = COMPONENT
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "cluster": self.cluster,
+            "component": self.component,
             "at": self.at.isoformat(),
             "watched": self.watched,
             "seconds": self.seconds,
@@ -158,6 +163,9 @@ class Watcher:
         self._pruned = 0.0
         #: Probes given up on (their source stopped answering), still ending.
         self._stray: set[asyncio.Task[Any]] = set()
+        self.lb = LbWatch(
+            manager, self._access_settings(), self.holder, self.lease_seconds, cluster=cluster
+        )
 
     @property
     def lease_seconds(self) -> float:
@@ -176,8 +184,10 @@ class Watcher:
             return await replicated_clusters(self.manager)
         await get_cluster(self.manager, self.cluster)  # NotFound for a name not in the inventory
         if not await replicated_members(self.manager, self.cluster):
+            if self.cluster in await proxied_clusters(self.manager):
+                return []  # only its load balancer is watched
             raise InvalidInput(
-                f"cluster {self.cluster!r} has no LDAP replication to watch",
+                f"cluster {self.cluster!r} has no LDAP replication or load balancer to watch",
                 hint=f"set it up first: clustermgr ldap apply {self.cluster}",
             )
         return [self.cluster]
@@ -187,12 +197,19 @@ class Watcher:
         names = await self.clusters()
         for gone in set(self._watches) - set(names):
             await self._drop(gone)
-        reports = await asyncio.gather(*(self._cycle(name) for name in names))
+        reports, balanced = await asyncio.gather(
+            asyncio.gather(*(self._cycle(name) for name in names)), self.lb.cycle()
+        )
+        now = utcnow()
+        lb_reports = [
+            CycleReport(c, now, True, secs, rec.opened, rec.resolved, snap, lbfindings.COMPONENT)
+            for c, secs, rec, snap in balanced
+        ]
         if time.monotonic() - self._pruned > PRUNE_EVERY:
             days = self.settings.monitor_retention_days
             await store.prune(self.manager, older_than=timedelta(days=days))
             self._pruned = time.monotonic()
-        return list(reports)
+        return [*reports, *lb_reports]
 
     async def run(
         self, stop: asyncio.Event, on_cycle: Callable[[list[CycleReport]], None] | None = None
@@ -224,6 +241,7 @@ class Watcher:
             await asyncio.wait(set(self._stray), timeout=self.settings.watch_timeout)
         for name in list(self._watches):
             await self._drop(name)
+        await self.lb.close()
 
     async def _drop(self, name: str) -> None:
         watch = self._watches.pop(name, None)
