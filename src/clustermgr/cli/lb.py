@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import emit_json, print_event, run_async, say
+from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import manager
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
+from clustermgr.monitor import lbwatch
 from clustermgr.plan.events import ignore
-from clustermgr.services import lb, lb_settings
+from clustermgr.services import lb, lb_ops, lb_settings
 
 app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
 
@@ -73,3 +74,80 @@ async def location(
     if DEFAULT_LOCATIONS[path] is not upstream:
         say(f"[yellow]note:[/] {escape(SCIM_CAVEAT)}")
     say(f"{escape(path)} -> {upstream.value}; run `clustermgr lb apply {escape(cluster)}`")
+
+
+@app.command()
+@run_async()
+async def status(cluster: str, as_json: Json = False) -> None:
+    """Each backend (up, down, drained; response time; last check) and NGINX's counters.
+
+    Exit status 1 when a backend is not up or NGINX cannot be read.
+    """
+    async with manager() as mgr:
+        result = await lbwatch.status(mgr, cluster)
+    if as_json:
+        emit_json(result)
+    else:
+        _show_status(result)
+    nginx = result["nginx"]
+    if not result["set_up"] or "error" in nginx:
+        raise typer.Exit(EXIT_FAILED)
+    if any(b["state"] != "up" for b in result["backends"]):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _show_status(result: dict[str, Any]) -> None:
+    if not result["set_up"]:
+        say(f"[red]no load balancer set up on {escape(result['proxy'])}[/]")
+        return
+    say(f"[bold]{escape(result['proxy'])}[/]")
+    colour = {"up": "green", "down": "red", "drained": "yellow"}
+    for b in result["backends"]:
+        took = "-" if b["seconds"] is None else f"{b['seconds'] * 1000:.0f} ms"
+        state = f"[{colour[b['state']]}]{b['state']}[/]"
+        say(f"  {escape(b['host'])} {state} health {took} {escape(b['error'])}")
+    nginx = result["nginx"]
+    if "stub_status" in nginx:
+        counters = ", ".join(f"{k} {v}" for k, v in nginx["stub_status"].items())
+        say(f"  nginx: {counters}")
+    if "error" in nginx:
+        say(f"  [red]nginx: {escape(str(nginx['error']))}[/]")
+    for alert in result["alerts"]:
+        say(f"  [red]alert[/] {escape(alert['key'])}: {escape(alert['message'])}")
+
+
+Node = Annotated[str, typer.Argument(help="The identity node (hostname).")]
+
+
+@app.command()
+@run_async()
+async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
+    """Take a node out of the load balancer for maintenance (kept until undrain)."""
+    _confirm(yes, as_json, f"Drain {node}?")
+    async with manager() as mgr:
+        report = await lb_ops.set_rotation(
+            mgr, cluster, node, drained=True, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def undrain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
+    """Put a drained node back (it serves once its health check passes)."""
+    _confirm(yes, as_json, f"Put {node} back?")
+    async with manager() as mgr:
+        report = await lb_ops.set_rotation(
+            mgr, cluster, node, drained=False, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command("rolling-restart")
+@run_async()
+async def rolling_restart(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Restart the identity app one node at a time: drain, restart, wait for health, undrain."""
+    _confirm(yes, as_json, "Restart the identity app on every node, one at a time?")
+    async with manager() as mgr:
+        report = await lb_ops.rolling_restart(mgr, cluster, emit=ignore if as_json else print_event)
+    finish_report(report, as_json)

@@ -120,6 +120,12 @@ KINDS: Mapping[str, JobKind] = {
         JobKind("ldap-reinit", "re-initialise an LDAP node", mutating=True, run=_ldap_reinit),
         JobKind("lb-plan", "plan the load balancer", False, lbkinds.plan, applied_by="lb-apply"),
         JobKind("lb-apply", "apply the load balancer", mutating=True, run=lbkinds.apply),
+        JobKind("lb-status", "load balancer status", mutating=False, run=lbkinds.status),
+        JobKind("lb-drain", "drain a node", mutating=True, run=lbkinds.drain),
+        JobKind("lb-undrain", "put a node back", mutating=True, run=lbkinds.undrain),
+        JobKind(
+            "lb-rolling-restart", "rolling restart", mutating=True, run=lbkinds.rolling_restart
+        ),
     )
 }
 

@@ -188,3 +188,34 @@ class LbWatch:
     async def close(self) -> None:
         for name in list(self._access):
             await self._drop(name)
+
+
+async def status(manager: Manager, cluster: str) -> dict[str, Any]:
+    """Check the balancer now (nothing is changed or recorded): backends, NGINX, alerts."""
+    settings = manager.settings
+    quick = settings.model_copy(
+        update={
+            "connect_timeout": settings.watch_timeout,
+            "command_timeout": settings.watch_timeout,
+        }
+    )
+    async with await open_access(manager, cluster, settings=quick) as access:
+        result = await check(manager, cluster, access, timeout=settings.watch_timeout, repair=False)
+    open_alerts = await store.alerts(
+        manager, cluster, open_only=True, component=lbfindings.COMPONENT
+    )
+    if result.cycle is None:
+        return {
+            "cluster": cluster,
+            "set_up": False,
+            "proxy": result.balancer.proxy,
+            "backends": [],
+            "nginx": {},
+            "alerts": [a.as_dict() for a in open_alerts],
+        }
+    return {
+        "cluster": cluster,
+        "set_up": True,
+        **result.cycle.snapshot,
+        "alerts": [a.as_dict() for a in open_alerts],
+    }

@@ -19,6 +19,8 @@ CERT_FILE = f"{TLS_DIR}/lb.pem"
 KEY_FILE = f"{TLS_DIR}/lb.key"
 CSR_FILE = f"{TLS_DIR}/lb.csr"
 STATUS_PATH = "/nginx_status"
+#: The identity app's service on a node (inside the Gluu chroot on a real one).
+IDENTITY_APP_SERVICE = "oxauth"
 #: Passive checks: a node failing this often within ``FAIL_TIMEOUT`` is skipped that long.
 MAX_FAILS = 2
 FAIL_TIMEOUT = "10s"

@@ -63,15 +63,35 @@ def _validate(_: str) -> Command:
     return nginx_test()
 
 
+# A reload returns once the master got the signal; this waits until workers of the
+# new config serve (the old ones no longer accept), so what follows sees the change.
+_RELOAD = """\
+workers() {
+  ps -eo pid=,args= | awk '$2=="nginx:" && $3=="worker" && $4=="process" && NF==4 {print $1}'
+}
+$1 >/dev/null 2>&1 || exit 0  # not running: nothing to reload
+old=" $(workers | tr '\\n' ' ')"
+$2 >/dev/null || exit 1
+for i in $(seq 200); do
+  now=$(workers)
+  still=no
+  for p in $now; do case "$old" in *" $p "*) still=yes ;; esac; done
+  if [ "$still" = no ] && [ -n "$now" ]; then exit 0; fi
+  sleep 0.05
+done
+echo "nginx did not start workers with the new config within 10 s" >&2
+exit 1
+"""
+
+
 def reload_if_running(init: str) -> Command:
-    """A graceful reload (new workers, old ones finish their requests); nothing when stopped."""
+    """A graceful reload (new workers; the old ones finish their requests), waited for;
+    nothing when nginx is stopped."""
     if init == "systemd":
         return Command.script(
-            "if systemctl is-active --quiet nginx; then systemctl reload nginx; fi"
+            _RELOAD, "systemctl is-active --quiet nginx", "systemctl reload nginx"
         )
-    return Command.script(
-        "if service nginx status >/dev/null 2>&1; then service nginx reload >/dev/null; fi"
-    )
+    return Command.script(_RELOAD, "service nginx status", "service nginx reload")
 
 
 def _running(init: str) -> Command:
@@ -105,6 +125,28 @@ def key_step(host: str, name: str) -> Step:
         commands=(Command.script(_KEY_SCRIPT, TLS_DIR, KEY_FILE, CSR_FILE, name),),
         check=Command.script('test -s "$1" && test -s "$2"', KEY_FILE, CSR_FILE),
         unchanged_reason="the proxy has its HTTPS key and CSR",
+    )
+
+
+# Old workers keep serving the requests they hold after a reload, then exit: once
+# none is left, no request is on its way to a node the new config took out.
+_SETTLE = """\
+for i in $(seq "$1"); do
+  ps -eo args= | grep -q '^nginx: worker process is shutting down' || exit 0
+  sleep 0.1
+done
+echo "nginx workers of the previous config are still finishing requests" >&2
+exit 1
+"""
+
+
+def settle_step(host: str, seconds: int = 60) -> Step:
+    """Wait until the workers of the previous config have finished their requests."""
+    return Step(
+        host,
+        "wait for requests in flight",
+        "the previous config's workers finish what they hold",
+        commands=(Command.script(_SETTLE, str(seconds * 10)),),
     )
 
 
