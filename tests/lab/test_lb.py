@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from clustermgr.inventory.lbsettings import CertificateSource, LbSettings
+from clustermgr.monitor import lbwatch
 from clustermgr.pki.store import ensure_ca
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
@@ -102,3 +103,20 @@ async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> Non
     finally:
         await save_settings(lab, LbSettings())
     assert only_unchanged(await balance(lab))
+
+
+async def test_status_shows_every_backend_and_nginx_counters(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        result = await lbwatch.status(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    assert result["set_up"] and result["proxy"] == "proxy1.lab.test"
+    rows = {b["host"]: b for b in result["backends"]}
+    assert set(rows) == {"idp1.lab.test", "idp2.lab.test"}
+    for row in rows.values():
+        assert row["state"] == "up" and row["healthy"] and row["status"] == 200
+        assert 0 < row["seconds"] < 3 and row["checked_at"]
+    counters = result["nginx"]["stub_status"]
+    assert counters["requests"] > 0 and counters["active"] >= 1
+    assert all(result["nginx"]["deployed"].values())

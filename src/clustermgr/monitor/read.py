@@ -1,4 +1,5 @@
-"""The monitor's read use cases for every front end: a cluster's LDAP health and history.
+"""The monitor's read use cases for every front end: a cluster's LDAP (and load
+balancer) health and history.
 
 Each checks that the cluster exists first (NotFound otherwise), so a typo is an
 error rather than an empty answer.
@@ -24,11 +25,16 @@ class LdapHealth:
     open_alerts: list[AlertView]
 
 
-async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
+async def component_health(manager: Manager, cluster: str, component: str) -> LdapHealth:
+    """The latest check of ``component`` (``ldap``, ``lb``) and its open alerts."""
     await get_cluster(manager, cluster)
-    snapshot = await store.latest(manager, cluster, COMPONENT)
-    alerts = await store.alerts(manager, cluster, open_only=True, component=COMPONENT)
+    snapshot = await store.latest(manager, cluster, component)
+    alerts = await store.alerts(manager, cluster, open_only=True, component=component)
     return LdapHealth(cluster, snapshot, alerts)
+
+
+async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
+    return await component_health(manager, cluster, COMPONENT)
 
 
 async def ldap_history(

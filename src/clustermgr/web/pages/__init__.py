@@ -11,6 +11,7 @@ from clustermgr.web.pages import (
     clusters,
     dashboard,
     jobs,
+    loadbalancer,
     replication,
     servers,
     signin,
@@ -20,6 +21,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 
 protected = APIRouter(dependencies=[Depends(current_session)])
-for pages in (dashboard, servers, clusters, replication, jobs, audit, account):
+for pages in (dashboard, servers, clusters, replication, loadbalancer, jobs, audit, account):
     protected.include_router(pages.router)
 router.include_router(protected)
