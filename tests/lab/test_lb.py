@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import socket
 import ssl
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -120,3 +123,41 @@ async def test_status_shows_every_backend_and_nginx_counters(lab: Lab) -> None:
     counters = result["nginx"]["stub_status"]
     assert counters["requests"] > 0 and counters["active"] >= 1
     assert all(result["nginx"]["deployed"].values())
+
+
+def cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``clustermgr`` command on the lab's manager data."""
+    env = {**os.environ, "CLUSTERMGR_DATA_DIR": str(lab.settings.data_dir)}
+    env.pop("CLUSTERMGR_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "clustermgr", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_the_cli_shows_status_and_chooses_a_location_with_the_caveat(lab: Lab) -> None:
+    cluster = lab.config.cluster
+    status = cli(lab, "lb", "status", cluster, "--json")
+    assert status.returncode == 0, status.stderr
+    assert {b["state"] for b in json.loads(status.stdout)["backends"]} == {"up"}
+    chosen = cli(lab, "lb", "location", cluster, "/casa", "backend")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "SCIM" in chosen.stderr
+    try:
+        planned = cli(lab, "lb", "plan", cluster, "--json")
+        assert planned.returncode == 0, planned.stderr
+        steps = json.loads(planned.stdout)["hosts"]["proxy1.lab.test"]
+        changing = [s for s in steps if s["outcome"] == "would change"]
+        assert [s["title"] for s in changing] == ["configure the load balancer"]
+        diffs = changing[0]["diffs"]
+        assert [d["path"] for d in diffs] == [SITE], "only the site changes"
+        assert "+        proxy_pass https://backend;\n" in diffs[0]["diff"]
+    finally:
+        back = cli(lab, "lb", "location", cluster, "/casa", "backend_id")
+        assert back.returncode == 0, back.stderr
+    assert cli(lab, "lb", "apply", cluster).returncode == 2, "no --yes, no terminal: refused"

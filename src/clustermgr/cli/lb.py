@@ -81,7 +81,7 @@ async def location(
 async def status(cluster: str, as_json: Json = False) -> None:
     """Each backend (up, down, drained; response time; last check) and NGINX's counters.
 
-    Exit status 1 when a backend is not up or NGINX cannot be read.
+    Exit status 1 when a backend is down or NGINX cannot be read.
     """
     async with manager() as mgr:
         result = await lbwatch.status(mgr, cluster)
@@ -92,7 +92,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
     nginx = result["nginx"]
     if not result["set_up"] or "error" in nginx:
         raise typer.Exit(EXIT_FAILED)
-    if any(b["state"] != "up" for b in result["backends"]):
+    if any(b["state"] == "down" for b in result["backends"]):
         raise typer.Exit(EXIT_FAILED)
 
 
