@@ -15,7 +15,7 @@ from collections.abc import Callable
 from clustermgr.components.lb import plan as lb_plan
 from clustermgr.components.lb.model import IDENTITY_APP_SERVICE, Backend
 from clustermgr.errors import InvalidInput
-from clustermgr.plan.events import Emit, Event, EventKind, ignore
+from clustermgr.plan.events import Emit, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, Step, StepResult
 from clustermgr.services import lb, lb_settings
@@ -104,8 +104,10 @@ async def rolling_restart(
     """Restart the identity app one node at a time, each drained while it restarts.
 
     Per node: drain (and wait for its requests in flight), restart the app, wait
-    until its health check passes, undrain.  The roll stops at the first node that
-    fails; that node is undrained all the same (it serves only once healthy).
+    until its health check passes.  Putting a node back and draining the next one
+    is one reload (every reload makes NGINX close idle keep-alive connections), so
+    N nodes cost N + 1 reloads.  The roll stops at the first node that fails; that
+    node is put back all the same (it serves only once healthy).
     """
     want = await lb.desired(manager, cluster)
     nodes = [b for b in want.balancer.backends if b.hostname not in want.settings.drained]
@@ -113,23 +115,28 @@ async def rolling_restart(
         raise InvalidInput("a rolling restart needs two identity nodes in rotation")
     title = f"rolling restart of the identity app of cluster {cluster}"
     results: dict[str, list[StepResult]] = {}
+    restarted: str | None = None
     for node in nodes:
         if cancelled():
             break
-        emit(Event(EventKind.STEP_STARTED, "restart the identity app", host=node.hostname))
-        ok = _merge(
-            results,
-            await set_rotation(manager, cluster, node.hostname, drained=True, emit=emit),
-        )
-        if ok:
-            ok = _merge(results, await _restart(manager, cluster, node.hostname, emit))
-        if ok:
-            waited = await wait_healthy(node, timeout=manager.settings.watch_timeout, within=within)
-            results.setdefault(node.hostname, []).append(waited)
-            ok = waited.outcome is not Outcome.FAILED
-        back = await set_rotation(manager, cluster, node.hostname, drained=False, emit=emit)
-        if not _merge(results, back) or not ok:
+        if restarted is not None:
+            await lb_settings.set_drained(manager, cluster, restarted, False)
+        restarted = node.hostname
+        await lb_settings.set_drained(manager, cluster, restarted, True)
+        report = await update_upstreams(manager, cluster, settle=True, emit=emit)
+        if not _merge(results, report):
             break
+        if not _merge(results, await _restart(manager, cluster, restarted, emit)):
+            break
+        waited = await wait_healthy(node, timeout=manager.settings.watch_timeout, within=within)
+        results.setdefault(restarted, []).append(waited)
+        if waited.outcome is Outcome.FAILED:
+            break
+    if restarted is not None:
+        _merge(
+            results,
+            await set_rotation(manager, cluster, restarted, drained=False, emit=emit),
+        )
     return ApplyReport(title, False, results)
 
 
