@@ -24,10 +24,10 @@ async def balance(lab: Lab, *, dry_run: bool = False) -> dict[str, Any]:
     return report.as_dict()
 
 
-async def save_settings(lab: Lab, settings: LbSettings) -> None:
+async def settings_of(lab: Lab) -> LbSettings:
     manager = await Manager.open(lab.settings)
     try:
-        await lb_settings.save_lb_settings(manager, lab.config.cluster, settings)
+        return await lb_settings.lb_settings(manager, lab.config.cluster)
     finally:
         await manager.close()
 

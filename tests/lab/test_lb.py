@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from clustermgr.inventory.lbsettings import CertificateSource, LbSettings
+from clustermgr.inventory.lbsettings import LbSettings
 from clustermgr.monitor import lbwatch
 from clustermgr.pki.store import ensure_ca
 from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
-from lblab import balance, client, only_unchanged, proxy_url, save_settings, served_by
+from lblab import balance, client, only_unchanged, proxy_url, served_by, settings_of
 
 pytestmark = pytest.mark.integration
 
@@ -87,12 +87,17 @@ async def test_the_certificate_is_issued_by_the_cluster_ca(lab: Lab) -> None:
 
 async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> None:
     before = await lab.sh("proxy1", f"cat {SITE}")
-    broken = LbSettings(
-        certificate=CertificateSource.IMPORTED,
-        cert_file="/etc/nginx/tls/missing.pem",
-        key_file="/etc/nginx/tls/missing.key",
+    imported = cli(
+        lab,
+        "lb",
+        "certificate",
+        lab.config.cluster,
+        "--cert-file",
+        "/etc/nginx/tls/missing.pem",
+        "--key-file",
+        "/etc/nginx/tls/missing.key",
     )
-    await save_settings(lab, broken)
+    assert imported.returncode == 0, imported.stderr
     try:
         report = await balance(lab)
         assert not report["ok"]
@@ -104,7 +109,8 @@ async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> Non
         with client() as http:
             assert {served_by(http, url) for _ in range(4)} == {"idp1", "idp2"}
     finally:
-        await save_settings(lab, LbSettings())
+        assert cli(lab, "lb", "certificate", lab.config.cluster, "--ca").returncode == 0
+    assert await settings_of(lab) == LbSettings()
     assert only_unchanged(await balance(lab))
 
 
@@ -161,3 +167,27 @@ async def test_the_cli_shows_status_and_chooses_a_location_with_the_caveat(lab: 
         back = cli(lab, "lb", "location", cluster, "/casa", "backend_id")
         assert back.returncode == 0, back.stderr
     assert cli(lab, "lb", "apply", cluster).returncode == 2, "no --yes, no terminal: refused"
+
+
+async def test_an_imported_certificate_is_served_as_it_is(lab: Lab) -> None:
+    cert, key = "/etc/ssl/lb-own.pem", "/etc/ssl/lb-own.key"
+    await lab.sh(
+        "proxy1",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \\\n"
+        '  -subj "/CN=own.example.org" -keyout "$2" -out "$1" 2>/dev/null; chmod 600 "$2"',
+        cert,
+        key,
+    )
+    chosen = cli(
+        lab, "lb", "certificate", lab.config.cluster, "--cert-file", cert, "--key-file", key
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    try:
+        report = await balance(lab)
+        assert report["ok"], json.dumps(report, indent=1)
+        served = ssl.get_server_certificate((lab.host("proxy1").address, 443))
+        assert served.strip() == (await lab.sh("proxy1", f"cat {cert}")).strip()
+    finally:
+        assert cli(lab, "lb", "certificate", lab.config.cluster, "--ca").returncode == 0
+    assert (await balance(lab))["ok"]
+    assert only_unchanged(await balance(lab))

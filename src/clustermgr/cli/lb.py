@@ -13,7 +13,12 @@ from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async
 from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import manager
 from clustermgr.errors import InvalidInput
-from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
+from clustermgr.inventory.lbsettings import (
+    DEFAULT_LOCATIONS,
+    SCIM_CAVEAT,
+    CertificateSource,
+    Upstream,
+)
 from clustermgr.monitor import lbwatch
 from clustermgr.plan.events import ignore
 from clustermgr.services import lb, lb_ops, lb_settings
@@ -151,3 +156,32 @@ async def rolling_restart(cluster: str, yes: Yes = False, as_json: Json = False)
     async with manager() as mgr:
         report = await lb_ops.rolling_restart(mgr, cluster, emit=ignore if as_json else print_event)
     finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def certificate(
+    cluster: str,
+    cert_file: Annotated[
+        str | None, typer.Option(help="Your certificate (chain), a path on the proxy.")
+    ] = None,
+    key_file: Annotated[str | None, typer.Option(help="Its key, a path on the proxy.")] = None,
+    ca: Annotated[bool, typer.Option("--ca", help="Have the cluster CA issue it.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Where the HTTPS certificate comes from: the cluster CA, or files you placed on the
+    proxy. Takes effect at the next `lb apply` (validated there with nginx -t)."""
+    if ca == bool(cert_file or key_file) or (not ca and not (cert_file and key_file)):
+        raise InvalidInput("give either --ca, or both --cert-file and --key-file")
+    for path in (cert_file, key_file):
+        if path is not None and not path.startswith("/"):
+            raise InvalidInput(f"{path!r} is not an absolute path on the proxy")
+    source = CertificateSource.CA if ca else CertificateSource.IMPORTED
+    async with manager() as mgr:
+        current = await lb_settings.lb_settings(mgr, cluster)
+        update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
+        await lb_settings.save_lb_settings(mgr, cluster, current.model_copy(update=update))
+    if as_json:
+        emit_json({"certificate": source.value, "cert_file": cert_file, "key_file": key_file})
+    else:
+        say(f"certificate: {source.value}; run `clustermgr lb apply {escape(cluster)}`")

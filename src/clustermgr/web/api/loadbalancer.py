@@ -17,10 +17,11 @@ from clustermgr.inventory.lbsettings import SCIM_CAVEAT, CertificateSource, LbSe
 from clustermgr.monitor import read
 from clustermgr.monitor.lbfindings import COMPONENT
 from clustermgr.services import lb_settings
+from clustermgr.web.api.audited import audited
 from clustermgr.web.api.models import Timestamp
 from clustermgr.web.api.monitoring import AlertPublic
 from clustermgr.web.api.responses import errors
-from clustermgr.web.deps import WebDep
+from clustermgr.web.deps import ApiUser, WebDep
 
 router = APIRouter(prefix="/clusters", tags=["load balancer"])
 
@@ -87,7 +88,7 @@ async def get_settings(name: ClusterName, web: WebDep) -> LbSettingsPublic:
 
 @router.patch("/{name}/lb/settings", responses=errors(400, 404, 422))
 async def update_settings(
-    name: ClusterName, body: LbSettingsUpdate, web: WebDep
+    name: ClusterName, body: LbSettingsUpdate, web: WebDep, user: ApiUser
 ) -> LbSettingsPublic:
     """Change the locations' upstreams or the certificate source."""
     current = await lb_settings.lb_settings(web.manager, name)
@@ -96,5 +97,6 @@ async def update_settings(
         merged = LbSettings.model_validate({**current.model_dump(), **changes})
     except ValidationError as exc:
         raise InvalidInput(str(exc.errors()[0]["msg"])) from None
-    await lb_settings.save_lb_settings(web.manager, name, merged)
+    async with audited(web.manager, user, "lb.settings", name, {"changes": str(changes)}):
+        await lb_settings.save_lb_settings(web.manager, name, merged)
     return LbSettingsPublic(**merged.model_dump())

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clustermgr.audit import service as audit
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
 from clustermgr.jobs import service as jobs
@@ -22,7 +23,7 @@ from clustermgr.monitor.lbfindings import COMPONENT
 from clustermgr.services import lb_settings, servers
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
-from clustermgr.web.pages.common import redirect, render, start_job
+from clustermgr.web.pages.common import actor, redirect, render, start_job
 
 router = APIRouter()
 
@@ -85,7 +86,7 @@ async def rotation(
 
 
 @router.post("/clusters/{name}/lb-locations")
-async def locations(request: Request, web: WebDep, name: str) -> Response:
+async def locations(request: Request, web: WebDep, session: SessionDep, name: str) -> Response:
     """One select per location; taken at the next apply."""
     form = await request.form()
     chosen: dict[str, Upstream] = {}
@@ -99,4 +100,8 @@ async def locations(request: Request, web: WebDep, name: str) -> Response:
     current = await lb_settings.lb_settings(web.manager, name)
     updated = current.model_copy(update={"locations": {**current.locations, **chosen}})
     await lb_settings.save_lb_settings(web.manager, name, updated)
+    changes = {p: u.value for p, u in chosen.items() if current.locations[p] is not u}
+    await audit.record(
+        web.manager, actor=actor(session), action="lb.locations", target=name, detail=changes
+    )
     return redirect(f"/clusters/{name}/lb")
