@@ -30,6 +30,7 @@ from clustermgr.facts.nginx import stub_status, upstreams
 from clustermgr.inventory.models import Cluster, Server
 from clustermgr.inventory.schemas import Role
 from clustermgr.monitor import lbfindings, store
+from clustermgr.monitor.ldapnodes import forget
 from clustermgr.monitor.store import Cycle, Recorded
 from clustermgr.plan.events import ignore
 from clustermgr.plan.executor import Executor
@@ -72,6 +73,7 @@ async def check(
         deployed = await gather(conn, upstreams(UPSTREAMS_FILE), timeout=timeout)
     except ClustermgrError as exc:
         proxy_error = exc.message
+        await forget(access, proxy)  # the next cycle connects anew
     if deployed == {}:
         return Check(want.balancer, None)
     probes = await probe_all(want.balancer.backends, timeout)
@@ -166,6 +168,9 @@ class LbWatch:
             )
         except ClustermgrError as exc:
             log.warning("load balancer check of %s: %s", name, exc.message)
+            return None
+        except Exception:  # the LDAP checks of this cycle must not be lost with it
+            log.exception("load balancer check of %s failed", name)
             return None
         if result.cycle is None:
             return None
