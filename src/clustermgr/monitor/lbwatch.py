@@ -154,15 +154,19 @@ class LbWatch:
 
     async def _cycle(self, name: str) -> tuple[str, float, Recorded, dict[str, Any]] | None:
         started = time.monotonic()
-        lease = f"{lbfindings.COMPONENT}:{name}"
-        if not await store.take_lease(self.manager, lease, self.holder, seconds=self.lease_seconds):
-            await self._drop(name, release=False)
-            return None
         access = self._access.get(name)
         if access is None:
             access = await open_access(self.manager, name, settings=self.settings)
             self._access[name] = access
         try:
+            if not await self._set_up(name, access):
+                return None  # read only: no lease written for a balancer never set up
+            lease = f"{lbfindings.COMPONENT}:{name}"
+            if not await store.take_lease(
+                self.manager, lease, self.holder, seconds=self.lease_seconds
+            ):
+                await self._drop(name, release=False)
+                return None
             result = await check(
                 self.manager, name, access, timeout=self.settings.watch_timeout, repair=True
             )
@@ -181,6 +185,19 @@ class LbWatch:
             log.warning("alert resolved: %s", alert.key)
         seconds = round(time.monotonic() - started, 3)
         return name, seconds, recorded, result.cycle.snapshot
+
+    async def _set_up(self, name: str, access: HostAccess) -> bool:
+        """Whether clustermgr set up this cluster's balancer (True when the proxy cannot
+        say: the check then reports it)."""
+        proxy = (await lb.desired(self.manager, name)).balancer.proxy
+        try:
+            conn = await access.connection(proxy)
+            found = await gather(
+                conn, upstreams(UPSTREAMS_FILE), timeout=self.settings.watch_timeout
+            )
+        except ClustermgrError:
+            return True
+        return bool(found)
 
     async def _drop(self, name: str, *, release: bool = True) -> None:
         access = self._access.pop(name, None)
