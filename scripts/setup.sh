@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   # What lab hosts run (they share this machine's /usr, each with its own disk):
   slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
   chromium                        # the browser of the GUI tests (driven by Playwright)
+  wrk                             # HTTP load of benchmarks/lb.py
 )
 
 missing=()

@@ -37,10 +37,12 @@ STUNNEL_CACHE_CLIENT = PortUse(
 STUNNEL_PROXY = PortUse(8888, "stunnel server for twemproxy", frozenset({"stunnel4", "stunnel"}))
 TWEMPROXY = PortUse(2222, "twemproxy", frozenset({"nutcracker"}))
 TWEMPROXY_STATS = PortUse(22222, "twemproxy stats", frozenset({"nutcracker"}))
+#: NGINX's own counters (stub_status) on the proxy, bound to 127.0.0.1 only.
+NGINX_STATUS = PortUse(8090, "nginx stub_status (localhost only)", frozenset({"nginx"}))
 
 PORTS_BY_ROLE: Mapping[Role, tuple[PortUse, ...]] = {
     Role.IDENTITY: (LDAP, LDAPS, HTTPS, REDIS, STUNNEL_NODE, STUNNEL_CACHE_CLIENT),
-    Role.PROXY: (HTTP, HTTPS, STUNNEL_PROXY, TWEMPROXY, TWEMPROXY_STATS),
+    Role.PROXY: (HTTP, HTTPS, STUNNEL_PROXY, TWEMPROXY, TWEMPROXY_STATS, NGINX_STATUS),
 }
 
 
@@ -79,3 +81,7 @@ def proxy_tunnel_port(node_number: int) -> int:
     if node_number < 1:
         raise ValueError("identity nodes are numbered from 1")
     return CACHE_TUNNEL_BASE + node_number
+
+
+#: Where the identity app answers whether it can serve (TOPOLOGY.md).
+HEALTH_CHECK_PATH = "/oxauth/restv1/health-check"

@@ -7,7 +7,7 @@ import logging
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import admin, clusters, db, lab, ldap, remote, serve, servers, watch, worker
+from clustermgr.cli import admin, clusters, db, lab, lb, ldap, remote, serve, servers, watch, worker
 from clustermgr.cli import cache as cache_cli
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(servers.app, name="server")
 app.add_typer(clusters.app, name="cluster")
 app.add_typer(ldap.app, name="ldap")
 app.add_typer(cache_cli.app, name="cache")
+app.add_typer(lb.app, name="lb")
 app.add_typer(db.app, name="db")
 app.add_typer(lab.app, name="lab")
 app.add_typer(remote.app, name="remote")

@@ -53,9 +53,10 @@ def _show_cycle(report: CycleReport) -> None:
     if not report.watched:
         say(f"[dim]{escape(report.cluster)}: another watcher holds the lease[/]")
         return
-    nodes = report.snapshot.get("nodes", [])
+    nodes = report.snapshot.get("nodes") or report.snapshot.get("backends", [])
     states = ", ".join(f"{n['host']} {n['state']}" for n in nodes)
-    say(f"[bold]{escape(report.cluster)}[/] {report.seconds:.2f} s: {escape(states)}")
+    name = f"{report.cluster} {report.component}"
+    say(f"[bold]{escape(name)}[/] {report.seconds:.2f} s: {escape(states)}")
     for alert in report.opened:
         say(f"  [bold red]opened[/] {escape(alert.key)}: {escape(alert.message)}")
     for alert in report.resolved:

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.errors import InvalidInput
+from clustermgr.inventory.lbsettings import LbSettings
 from clustermgr.remote.target import HostKey
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -122,6 +123,7 @@ class ClusterSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hosts_file: str = "/etc/hosts"
+    lb: LbSettings = Field(default_factory=LbSettings)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from clustermgr.components.ldap import ids as ldap_ids
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, NotFound
+from clustermgr.inventory.lbsettings import LbSettings
 from clustermgr.inventory.models import (
     Cluster,
     ClusterSecret,
@@ -188,6 +189,13 @@ class InventoryStore:
         self.session.add(ClusterSecret(cluster_id=cluster.id, name=name, ciphertext=sealed))
         await self.session.flush()
         return Secret(value.reveal(), label=label)
+
+    def set_lb_settings(self, cluster: Cluster, lb: LbSettings) -> None:
+        """Keep the load balancer's settings in the cluster's settings (a new dict: JSON
+        columns see only assignments)."""
+        settings = dict(cluster.settings or {})
+        settings["lb"] = lb.model_dump(mode="json", exclude_defaults=True)
+        cluster.settings = settings
 
     # --- LDAP server ids ---------------------------------------------------
 

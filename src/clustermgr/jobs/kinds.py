@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clustermgr.errors import InvalidInput
-from clustermgr.jobs import cachejobs
+from clustermgr.jobs import cachejobs, lbkinds
 from clustermgr.plan.events import Emit
 from clustermgr.services import clusters, ldap, ldap_repair, preflight, servers
 from clustermgr.services.context import Manager
@@ -119,6 +119,14 @@ KINDS: Mapping[str, JobKind] = {
         JobKind("ldap-compare", "compare LDAP data", mutating=False, run=_ldap_compare),
         JobKind("ldap-reinit", "re-initialise an LDAP node", mutating=True, run=_ldap_reinit),
         *cachejobs.cache_kinds(),
+        JobKind("lb-plan", "plan the load balancer", False, lbkinds.plan, applied_by="lb-apply"),
+        JobKind("lb-apply", "apply the load balancer", mutating=True, run=lbkinds.apply),
+        JobKind("lb-status", "load balancer status", mutating=False, run=lbkinds.status),
+        JobKind("lb-drain", "drain a node", mutating=True, run=lbkinds.drain),
+        JobKind("lb-undrain", "put a node back", mutating=True, run=lbkinds.undrain),
+        JobKind(
+            "lb-rolling-restart", "rolling restart", mutating=True, run=lbkinds.rolling_restart
+        ),
     )
 }
 

@@ -57,6 +57,8 @@ server {{
     server_name _;
     ssl_certificate {gluu.HTTPD_CERT};
     ssl_certificate_key {gluu.HTTPD_KEY};
+    # Which node answered: lets lab tests see where a load balancer sent a request.
+    add_header X-Served-By $hostname always;
     location / {{
         proxy_pass https://127.0.0.1:{APP_PORT};
         proxy_set_header Host $host;

@@ -1,4 +1,5 @@
-"""The monitor's read use cases for every front end: a cluster's LDAP health and history.
+"""The monitor's read use cases for every front end: a cluster's LDAP (and load
+balancer) health and history.
 
 Each checks that the cluster exists first (NotFound otherwise), so a typo is an
 error rather than an empty answer.
@@ -24,8 +25,8 @@ class LdapHealth:
     open_alerts: list[AlertView]
 
 
-async def health(manager: Manager, cluster: str, component: str) -> LdapHealth:
-    """The latest cycle of one component (``ldap``, ``cache``) and its open alerts."""
+async def component_health(manager: Manager, cluster: str, component: str) -> LdapHealth:
+    """The latest check of ``component`` (``ldap``, ``lb``) and its open alerts."""
     await get_cluster(manager, cluster)
     snapshot = await store.latest(manager, cluster, component)
     alerts = await store.alerts(manager, cluster, open_only=True, component=component)
@@ -33,7 +34,7 @@ async def health(manager: Manager, cluster: str, component: str) -> LdapHealth:
 
 
 async def ldap_health(manager: Manager, cluster: str) -> LdapHealth:
-    return await health(manager, cluster, COMPONENT)
+    return await component_health(manager, cluster, COMPONENT)
 
 
 async def ldap_history(

@@ -223,3 +223,14 @@ async def release_lease(manager: Manager, name: str, holder: str) -> None:
     """Give the lease up at once (a clean stop), so another watcher takes over next cycle."""
     async with manager.db.session() as session:
         await session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
+async def clusters_with(manager: Manager, component: str) -> list[str]:
+    """Clusters that have a snapshot of ``component`` (it was set up or checked)."""
+    async with manager.db.session() as session:
+        names = await session.scalars(
+            select(Snapshot.cluster)
+            .where(Snapshot.component == component)
+            .order_by(Snapshot.cluster)
+        )
+        return list(names)

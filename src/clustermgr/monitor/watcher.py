@@ -1,4 +1,5 @@
-"""The LDAP replication watcher: a check cycle every few seconds per replicating cluster.
+"""The watcher: a check cycle every few seconds per replicating cluster (and per load
+balancer: :mod:`lbwatch`).
 
 Each cycle, for every cluster whose identity nodes have LDAP server ids (``ldap
 apply`` or ``plan`` ran), and only while this process holds the cluster's lease:
@@ -41,9 +42,10 @@ from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.inventory.models import Cluster, LdapServerId, Server
 from clustermgr.inventory.schemas import Role
-from clustermgr.monitor import cachewatch, ldapdata, store
+from clustermgr.monitor import cachewatch, lbfindings, ldapdata, store
 from clustermgr.monitor.alerts import Finding
 from clustermgr.monitor.cachefindings import COMPONENT as CACHE
+from clustermgr.monitor.lbwatch import LbWatch, proxied_clusters
 from clustermgr.monitor.ldapfindings import (
     COMPONENT,
     Divergence,
@@ -84,6 +86,7 @@ class CycleReport:
     opened: list[AlertView] = field(default_factory=list)
     resolved: list[AlertView] = field(default_factory=list)
     snapshot: dict[str, Any] = field(default_factory=dict)
+    #: ``ldap`` (replication), ``cache`` or ``lb`` (the load balancer's health checks).
     component: str = COMPONENT
 
     def as_dict(self) -> dict[str, Any]:
@@ -163,6 +166,9 @@ class Watcher:
         self._pruned = 0.0
         #: Probes given up on (their source stopped answering), still ending.
         self._stray: set[asyncio.Task[Any]] = set()
+        self.lb = LbWatch(
+            manager, self._access_settings(), self.holder, self.lease_seconds, cluster=cluster
+        )
 
     @property
     def lease_seconds(self) -> float:
@@ -181,8 +187,10 @@ class Watcher:
             return await replicated_clusters(self.manager)
         await get_cluster(self.manager, self.cluster)  # NotFound for a name not in the inventory
         if not await replicated_members(self.manager, self.cluster):
+            if self.cluster in await proxied_clusters(self.manager):
+                return []  # only its load balancer is watched
             raise InvalidInput(
-                f"cluster {self.cluster!r} has no LDAP replication to watch",
+                f"cluster {self.cluster!r} has no LDAP replication or load balancer to watch",
                 hint=f"set it up first: clustermgr ldap apply {self.cluster}",
             )
         return [self.cluster]
@@ -195,14 +203,22 @@ class Watcher:
         cached = [n for n in await cache_clusters(self.manager) if n in names]
         for gone in set(self._cache) - set(cached):
             await self._drop_cache(gone)
-        reports = await asyncio.gather(
-            *(self._cycle(name) for name in names), *(self._cache_cycle(n) for n in cached)
+        reports, balanced = await asyncio.gather(
+            asyncio.gather(
+                *(self._cycle(name) for name in names), *(self._cache_cycle(n) for n in cached)
+            ),
+            self.lb.cycle(),
         )
+        now = utcnow()
+        lb_reports = [
+            CycleReport(c, now, True, secs, rec.opened, rec.resolved, snap, lbfindings.COMPONENT)
+            for c, secs, rec, snap in balanced
+        ]
         if time.monotonic() - self._pruned > PRUNE_EVERY:
             days = self.settings.monitor_retention_days
             await store.prune(self.manager, older_than=timedelta(days=days))
             self._pruned = time.monotonic()
-        return list(reports)
+        return [*reports, *lb_reports]
 
     async def run(
         self, stop: asyncio.Event, on_cycle: Callable[[list[CycleReport]], None] | None = None
@@ -236,6 +252,7 @@ class Watcher:
             await self._drop(name)
         for name in list(self._cache):
             await self._drop_cache(name)
+        await self.lb.close()
 
     async def _drop_cache(self, name: str) -> None:
         watch = self._cache.pop(name, None)

@@ -8,30 +8,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from clustermgr.components.nodetls import NodeTls
-from clustermgr.errors import RemoteFileNotFound
 from clustermgr.pki.ca import Ca
-from clustermgr.pki.sign import sign_csr, still_good
 from clustermgr.services.access import HostAccess
+from clustermgr.services.certs import issued_certificate
 
 
 async def certificates(
     access: HostAccess, ca: Ca, hosts: Iterable[str], tls: NodeTls
 ) -> dict[str, bytes]:
     """hostname -> its certificate (PEM); a node without a CSR yet (dry run) gets b""."""
-    certs: dict[str, bytes] = {}
-    for host in hosts:
-        conn = await access.connection(host)
-        try:
-            csr = await conn.get(tls.csr_file)
-        except RemoteFileNotFound:
-            certs[host] = b""
-            continue
-        try:
-            current: bytes | None = await conn.get(tls.cert_file)
-        except RemoteFileNotFound:
-            current = None
-        if current is not None and still_good(ca, current, csr, hostname=host):
-            certs[host] = current
-        else:
-            certs[host] = sign_csr(ca, csr, hostname=host).encode()
-    return certs
+    return {
+        host: await issued_certificate(
+            await access.connection(host),
+            ca,
+            csr_file=tls.csr_file,
+            cert_file=tls.cert_file,
+            hostname=host,
+        )
+        for host in hosts
+    }

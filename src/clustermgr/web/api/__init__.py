@@ -6,14 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from clustermgr.web.api import audit, clusters, jobs, me, monitoring, servers
+from clustermgr.web.api import audit, clusters, jobs, loadbalancer, me, monitoring, servers
 from clustermgr.web.api import cache as cache_api
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503))
 
-for module in (servers, clusters, monitoring, cache_api, jobs, audit, me):
+for module in (servers, clusters, monitoring, cache_api, loadbalancer, jobs, audit, me):
     router.include_router(module.router)
 
 

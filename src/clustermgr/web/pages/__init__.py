@@ -12,6 +12,7 @@ from clustermgr.web.pages import (
     clusters,
     dashboard,
     jobs,
+    loadbalancer,
     replication,
     servers,
     signin,
@@ -21,6 +22,16 @@ router = APIRouter(include_in_schema=False)
 router.include_router(signin.router)
 
 protected = APIRouter(dependencies=[Depends(current_session)])
-for pages in (dashboard, servers, clusters, replication, cachepage, jobs, audit, account):
+for pages in (
+    dashboard,
+    servers,
+    clusters,
+    replication,
+    cachepage,
+    loadbalancer,
+    jobs,
+    audit,
+    account,
+):
     protected.include_router(pages.router)
 router.include_router(protected)

@@ -30,7 +30,7 @@ RECENT_JOBS = 10
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
     cluster = await servers.get_cluster(web.manager, name)
     members = [s.hostname for s in cluster.servers if s.role is Role.IDENTITY]
-    health = await read.health(web.manager, name, COMPONENT)
+    health = await read.component_health(web.manager, name, COMPONENT)
     snapshot = health.snapshot.data if health.snapshot else None
     alerts = await read.cluster_alerts(web.manager, name, open_only=False, limit=100)
     return {

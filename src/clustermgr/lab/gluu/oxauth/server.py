@@ -34,6 +34,9 @@ class OxAuthServer(ThreadingHTTPServer):
     """A threading HTTPS server; TLS handshakes happen in the request threads."""
 
     daemon_threads = True
+    #: Jetty's accept queue is deep; socketserver's default of 5 drops SYNs under load
+    #: (clients then wait 1 s for a retransmit).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: OxAuth, tls: ssl.SSLContext) -> None:
         super().__init__(address, Handler)

@@ -1,0 +1,61 @@
+"""The desired load balancer: its backends, locations, certificate, and file paths."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, Upstream
+
+SITE_FILE = "/etc/nginx/conf.d/clustermgr-lb.conf"
+#: The upstreams alone, so a health change rewrites only them; outside conf.d (not
+#: included twice), included by the site file.
+UPSTREAMS_FILE = "/etc/nginx/clustermgr/upstreams.conf"
+DEFAULT_SITE = "/etc/nginx/sites-enabled/default"
+TLS_DIR = "/etc/nginx/tls"
+CA_CERT_FILE = f"{TLS_DIR}/cluster-ca.pem"
+CERT_FILE = f"{TLS_DIR}/lb.pem"
+KEY_FILE = f"{TLS_DIR}/lb.key"
+CSR_FILE = f"{TLS_DIR}/lb.csr"
+STATUS_PATH = "/nginx_status"
+#: The identity app's service on a node (inside the Gluu chroot on a real one).
+IDENTITY_APP_SERVICE = "oxauth"
+#: Passive checks: a node failing this often within ``FAIL_TIMEOUT`` is skipped that long.
+MAX_FAILS = 2
+FAIL_TIMEOUT = "10s"
+
+
+class BackendState(StrEnum):
+    UP = "up"
+    #: Failing its health check: out of the upstreams until it passes again.
+    DOWN = "down"
+    #: Taken out by a person for maintenance.
+    DRAINED = "drained"
+
+
+@dataclass(frozen=True)
+class Backend:
+    hostname: str
+    address: str
+    port: int
+    state: BackendState = BackendState.UP
+
+    @property
+    def serving(self) -> bool:
+        return self.state is BackendState.UP
+
+
+@dataclass(frozen=True)
+class Balancer:
+    """What NGINX on ``proxy`` should be."""
+
+    proxy: str
+    server_name: str
+    backends: tuple[Backend, ...]
+    https_port: int
+    http_port: int
+    status_port: int
+    cert_file: str = CERT_FILE
+    key_file: str = KEY_FILE
+    locations: Mapping[str, Upstream] = field(default_factory=lambda: dict(DEFAULT_LOCATIONS))

@@ -1,0 +1,238 @@
+"""Plan NGINX on the proxy (pure): install, key, certificate, config, running.
+
+Every config change is validated with ``nginx -t`` where it will live (it
+follows includes), restored by the executor when invalid, and takes effect by
+a reload, never a restart: the master starts new workers with the new files and
+old workers finish the requests they hold, so no connection is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clustermgr.components.base import packages
+from clustermgr.components.lb import render
+from clustermgr.components.lb.model import (
+    CA_CERT_FILE,
+    CERT_FILE,
+    CSR_FILE,
+    DEFAULT_SITE,
+    KEY_FILE,
+    SITE_FILE,
+    TLS_DIR,
+    UPSTREAMS_FILE,
+    Balancer,
+)
+from clustermgr.plan.model import FileChange, Plan, Step
+from clustermgr.remote.command import Command
+
+PACKAGES = ("nginx",)
+
+_KEY_SCRIPT = """\
+set -e
+install -d -m 0755 "$1"
+umask 077
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
+  -keyout "$2" -out "$3" -subj "/CN=$4" -addext "subjectAltName=DNS:$4" 2>/dev/null
+chmod 0600 "$2"
+chmod 0644 "$3"
+"""
+
+
+@dataclass(frozen=True)
+class ProxyFacts:
+    #: OS family (``debian``, ``rhel``).
+    family: str
+    #: ``systemd`` or ``sysv``.
+    init: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The HTTPS certificate the cluster CA issued for the proxy (PEM), and the CA's."""
+
+    cert_pem: bytes
+    ca_pem: bytes
+
+
+def nginx_test() -> Command:
+    return Command.of("nginx", "-t", "-q")
+
+
+def _validate(_: str) -> Command:
+    return nginx_test()
+
+
+# A reload returns once the master got the signal; this waits until workers of the
+# new config serve (the old ones no longer accept), so what follows sees the change.
+_RELOAD = """\
+workers() {
+  ps -eo pid=,args= | awk '$2=="nginx:" && $3=="worker" && $4=="process" && NF==4 {print $1}'
+}
+$1 >/dev/null 2>&1 || exit 0  # not running: nothing to reload
+old=" $(workers | tr '\\n' ' ')"
+$2 >/dev/null || exit 1
+for i in $(seq 200); do
+  now=$(workers)
+  still=no
+  for p in $now; do case "$old" in *" $p "*) still=yes ;; esac; done
+  if [ "$still" = no ] && [ -n "$now" ]; then exit 0; fi
+  sleep 0.05
+done
+echo "nginx did not start workers with the new config within 10 s" >&2
+exit 1
+"""
+
+
+def reload_if_running(init: str) -> Command:
+    """A graceful reload (new workers; the old ones finish their requests), waited for;
+    nothing when nginx is stopped."""
+    if init == "systemd":
+        return Command.script(
+            _RELOAD, "systemctl is-active --quiet nginx", "systemctl reload nginx"
+        )
+    return Command.script(_RELOAD, "service nginx status", "service nginx reload")
+
+
+def _running(init: str) -> Command:
+    if init == "systemd":
+        return Command.script(
+            "systemctl is-enabled --quiet nginx && systemctl is-active --quiet nginx"
+        )
+    return Command.script(
+        "ls /etc/rc2.d/S*nginx >/dev/null 2>&1 && service nginx status >/dev/null"
+    )
+
+
+def _start(init: str) -> tuple[Command, ...]:
+    if init == "systemd":
+        return (
+            Command.of("systemctl", "enable", "--quiet", "nginx"),
+            Command.script("systemctl is-active --quiet nginx || systemctl start nginx"),
+        )
+    return (
+        Command.script("update-rc.d nginx defaults && update-rc.d nginx enable"),
+        Command.script("service nginx status >/dev/null 2>&1 || service nginx start >/dev/null"),
+    )
+
+
+def key_step(host: str, name: str) -> Step:
+    """The proxy makes its HTTPS key and CSR itself, once; the key never leaves it."""
+    return Step(
+        host,
+        "make the HTTPS key",
+        "the key is made on the proxy and never leaves it; the cluster CA signs its CSR",
+        commands=(Command.script(_KEY_SCRIPT, TLS_DIR, KEY_FILE, CSR_FILE, name),),
+        check=Command.script('test -s "$1" && test -s "$2"', KEY_FILE, CSR_FILE),
+        unchanged_reason="the proxy has its HTTPS key and CSR",
+    )
+
+
+# Old workers keep serving the requests they hold after a reload, then exit: once
+# none is left, no request is on its way to a node the new config took out.
+_SETTLE = """\
+for i in $(seq "$1"); do
+  ps -eo args= | grep -q '^nginx: worker process is shutting down' || exit 0
+  sleep 0.1
+done
+echo "nginx workers of the previous config are still finishing requests" >&2
+exit 1
+"""
+
+
+def settle_step(host: str, seconds: int = 60) -> Step:
+    """Wait until the workers of the previous config have finished their requests."""
+    return Step(
+        host,
+        "wait for requests in flight",
+        "the previous config's workers finish what they hold",
+        commands=(Command.script(_SETTLE, str(seconds * 10)),),
+    )
+
+
+def upstreams_step(balancer: Balancer, init: str) -> Step:
+    """Only the upstreams (health changes, drains): validated, then a graceful reload."""
+    serving = [b.hostname for b in balancer.backends if b.serving]
+    return Step(
+        balancer.proxy,
+        "write the upstreams",
+        f"serving: {', '.join(serving) or 'none'}",
+        files=(
+            FileChange(
+                UPSTREAMS_FILE,
+                render.upstreams(balancer).encode(),
+                validate=_validate,
+                validate_in_place=True,
+            ),
+        ),
+        commands=(reload_if_running(init),),
+    )
+
+
+def config_step(balancer: Balancer, init: str, cert: Certificate | None) -> Step:
+    files = []
+    if cert is not None:
+        files += [
+            FileChange(CA_CERT_FILE, cert.ca_pem),
+            FileChange(CERT_FILE, cert.cert_pem),
+        ]
+    files += [
+        FileChange(UPSTREAMS_FILE, render.upstreams(balancer).encode()),
+        FileChange(
+            SITE_FILE, render.site(balancer).encode(), validate=_validate, validate_in_place=True
+        ),
+    ]
+    return Step(
+        balancer.proxy,
+        "configure the load balancer",
+        "TLS on 443, 80 redirects, the identity nodes behind two upstreams",
+        files=tuple(files),
+        commands=(reload_if_running(init),),
+    )
+
+
+def plan_prepare(cluster: str, balancer: Balancer, facts: ProxyFacts, *, make_key: bool) -> Plan:
+    """Phase 1: nginx installed, the default site gone, the proxy's key and CSR made."""
+    host = balancer.proxy
+    steps = [
+        Step(
+            host,
+            "install nginx",
+            "the load balancer",
+            commands=(packages.install(facts.family, PACKAGES),),
+            check=packages.check_installed(facts.family, PACKAGES),
+            unchanged_reason="nginx is installed",
+        ),
+        Step(
+            host,
+            "remove the default site",
+            "it claims port 80 as the default server",
+            commands=(Command.of("rm", "-f", DEFAULT_SITE),),
+            check=Command.script('test ! -e "$1"', DEFAULT_SITE),
+            unchanged_reason="no default site",
+        ),
+    ]
+    if make_key:
+        steps.append(key_step(host, balancer.server_name))
+    return Plan(f"load balancer of cluster {cluster}: prepare", tuple(steps))
+
+
+def plan_configure(
+    cluster: str, balancer: Balancer, facts: ProxyFacts, cert: Certificate | None
+) -> Plan:
+    """Phase 2: certificate and config (validated, reloaded), nginx enabled and running.
+
+    ``cert`` None: the certificate is the user's own (imported), already on the proxy.
+    """
+    steps = (
+        config_step(balancer, facts.init, cert),
+        Step(
+            balancer.proxy,
+            "enable and start nginx",
+            "the load balancer serves, also after a reboot",
+            commands=_start(facts.init),
+            check=_running(facts.init),
+            unchanged_reason="nginx is enabled and running",
+        ),
+    )
+    return Plan(f"load balancer of cluster {cluster}", steps)

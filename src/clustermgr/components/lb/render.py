@@ -1,0 +1,93 @@
+"""The NGINX files of the load balancer (pure): the site and the upstreams.
+
+The upstreams live in a file of their own so a health change or a drain rewrites
+only them.  Both upstreams hold every identity node; a node that is down or
+drained stays listed, marked ``down`` (``ip_hash`` then keeps every other
+client on its node).
+"""
+
+from __future__ import annotations
+
+from clustermgr.components.lb.model import (
+    FAIL_TIMEOUT,
+    MAX_FAILS,
+    STATUS_PATH,
+    UPSTREAMS_FILE,
+    Backend,
+    Balancer,
+)
+from clustermgr.inventory.lbsettings import Upstream
+
+HEADER = "# Written by clustermgr (load balancer); changes here are overwritten.\n"
+KEEPALIVE = 16
+#: Retried on the next node: the request never reached the app, or the app failed.
+NEXT_UPSTREAM = "error timeout invalid_header http_500 http_502 http_503 http_504"
+
+
+def server_line(backend: Backend) -> str:
+    target = f"{backend.address}:{backend.port}"
+    if backend.serving:
+        return (
+            f"    server {target} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};"
+            f"  # {backend.hostname}"
+        )
+    return f"    server {target} down;  # {backend.hostname}: {backend.state.value}"
+
+
+def upstreams(balancer: Balancer) -> str:
+    """``backend`` (round robin) and ``backend_id`` (ip_hash), the same members."""
+    members = "\n".join(server_line(b) for b in balancer.backends)
+    blocks = []
+    for name in Upstream:
+        hashing = "    ip_hash;\n" if name is Upstream.BACKEND_ID else ""
+        blocks.append(
+            f"upstream {name.value} {{\n{hashing}{members}\n    keepalive {KEEPALIVE};\n}}\n"
+        )
+    return HEADER + "\n".join(blocks)
+
+
+def _location(path: str, upstream: Upstream) -> str:
+    return f"    location {path} {{\n        proxy_pass https://{upstream.value};\n    }}\n"
+
+
+def site(balancer: Balancer) -> str:
+    locations = "".join(_location(p, u) for p, u in balancer.locations.items())
+    return f"""{HEADER}include {UPSTREAMS_FILE};
+
+server {{
+    listen {balancer.http_port} default_server;
+    server_name _;
+    return 301 https://$host$request_uri;
+}}
+
+server {{
+    listen {balancer.https_port} ssl default_server;
+    server_name {balancer.server_name};
+    ssl_certificate {balancer.cert_file};
+    ssl_certificate_key {balancer.key_file};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:clustermgr_lb:10m;
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto https;
+    proxy_ssl_server_name on;
+    proxy_ssl_session_reuse on;
+    proxy_connect_timeout 3s;
+    proxy_next_upstream {NEXT_UPSTREAM};
+
+{locations}}}
+
+server {{
+    listen 127.0.0.1:{balancer.status_port};
+    location = {STATUS_PATH} {{
+        stub_status;
+        access_log off;
+        allow 127.0.0.1;
+        deny all;
+    }}
+}}
+"""

@@ -1,0 +1,48 @@
+"""The manager's own health check of every identity node (open-source NGINX has none).
+
+Each node is asked directly at ``https://ADDRESS:PORT/oxauth/restv1/health-check``,
+not through the load balancer, so a node that NGINX no longer sends traffic to is
+still seen coming back.  Gluu nodes serve a self-signed certificate on 443: the
+probe does not verify it (it reads no secret and sends none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import httpx
+
+from clustermgr.components.lb.health import Probe
+from clustermgr.components.lb.model import Backend
+from clustermgr.topology import HEALTH_CHECK_PATH
+
+
+def health_url(backend: Backend) -> str:
+    return f"https://{backend.address}:{backend.port}{HEALTH_CHECK_PATH}"
+
+
+async def probe(client: httpx.AsyncClient, backend: Backend) -> Probe:
+    started = time.monotonic()
+    try:
+        response = await client.get(health_url(backend))
+    except httpx.HTTPError as exc:
+        return Probe(backend.hostname, False, None, None, error=_describe(exc))
+    seconds = round(time.monotonic() - started, 4)
+    healthy = response.status_code == 200
+    error = "" if healthy else f"HTTP {response.status_code}"
+    return Probe(backend.hostname, healthy, response.status_code, seconds, error)
+
+
+async def probe_all(backends: Sequence[Backend], timeout: float) -> dict[str, Probe]:
+    """Every node at once; each gets ``timeout`` seconds."""
+    async with httpx.AsyncClient(verify=False, timeout=timeout) as client:  # noqa: S501
+        probes = await asyncio.gather(*(probe(client, b) for b in backends))
+    return {p.hostname: p for p in probes}
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    kind = type(exc).__name__
+    text = str(exc).strip()
+    return f"{kind}: {text}" if text else kind

@@ -1,0 +1,193 @@
+"""NGINX on the lab's proxy in front of both identity nodes: round robin on /oxauth,
+one node per client on /identity, TLS from the cluster CA, 80 redirecting, a second
+apply that changes nothing, and an invalid config that never replaces the running one."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from clustermgr.inventory.lbsettings import LbSettings
+from clustermgr.monitor import lbwatch
+from clustermgr.pki.store import ensure_ca
+from clustermgr.services.context import Manager
+from labfixture import SLOT, Lab, running_lab
+from lblab import balance, client, only_unchanged, proxy_url, served_by, settings_of
+
+pytestmark = pytest.mark.integration
+
+SITE = "/etc/nginx/conf.d/clustermgr-lb.conf"
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    prefix, subnet = SLOT.spare("clb", 250)
+    base = tmp_path_factory.mktemp("lb-lab")
+    async with running_lab(base, prefix=prefix, subnet=subnet) as running:
+        first = await balance(running)
+        assert first["ok"], json.dumps(first, indent=1)
+        yield running
+
+
+async def test_a_second_apply_and_a_plan_change_nothing(lab: Lab) -> None:
+    second = await balance(lab)
+    assert only_unchanged(second), json.dumps(second, indent=1)
+    planned = await balance(lab, dry_run=True)
+    assert only_unchanged(planned), json.dumps(planned, indent=1)
+
+
+async def test_oxauth_is_balanced_round_robin(lab: Lab) -> None:
+    url = proxy_url(lab, "/oxauth/.well-known/openid-configuration")
+    with client() as http:
+        nodes = [served_by(http, url) for _ in range(20)]
+    counts = Counter(nodes)
+    assert set(counts) == {"idp1", "idp2"}, counts
+    assert abs(counts["idp1"] - counts["idp2"]) <= 2, counts
+    assert all(a != b for a, b in itertools.pairwise(nodes)), nodes
+
+
+async def test_identity_keeps_a_client_on_one_node(lab: Lab) -> None:
+    url = proxy_url(lab, "/identity/home.htm")
+    for _ in range(3):  # new connections, same client address
+        with client() as http:
+            nodes = {served_by(http, url) for _ in range(10)}
+        assert len(nodes) == 1, nodes
+
+
+async def test_http_redirects_to_https(lab: Lab) -> None:
+    response = httpx.get(proxy_url(lab, "/oxauth/x?y=1", "http"), timeout=10)
+    assert response.status_code == 301
+    assert response.headers["Location"] == proxy_url(lab, "/oxauth/x?y=1")
+
+
+async def test_the_certificate_is_issued_by_the_cluster_ca(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        ca = await ensure_ca(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    context = ssl.create_default_context(cadata=ca.cert_pem)
+    proxy = lab.host("proxy1")
+    with (
+        socket.create_connection((proxy.address, 443), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=proxy.fqdn) as tls,
+    ):
+        assert tls.getpeercert() is not None
+
+
+async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> None:
+    before = await lab.sh("proxy1", f"cat {SITE}")
+    imported = cli(
+        lab,
+        "lb",
+        "certificate",
+        lab.config.cluster,
+        "--cert-file",
+        "/etc/nginx/tls/missing.pem",
+        "--key-file",
+        "/etc/nginx/tls/missing.key",
+    )
+    assert imported.returncode == 0, imported.stderr
+    try:
+        report = await balance(lab)
+        assert not report["ok"]
+        failed = [r for r in report["hosts"]["proxy1.lab.test"] if r["outcome"] == "failed"]
+        assert [r["title"] for r in failed] == ["configure the load balancer"], failed
+        assert "missing.pem" in failed[0]["stderr_tail"], failed
+        assert await lab.sh("proxy1", f"cat {SITE}") == before
+        url = proxy_url(lab, "/oxauth/.well-known/openid-configuration")
+        with client() as http:
+            assert {served_by(http, url) for _ in range(4)} == {"idp1", "idp2"}
+    finally:
+        assert cli(lab, "lb", "certificate", lab.config.cluster, "--ca").returncode == 0
+    assert await settings_of(lab) == LbSettings()
+    assert only_unchanged(await balance(lab))
+
+
+async def test_status_shows_every_backend_and_nginx_counters(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        result = await lbwatch.status(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    assert result["set_up"] and result["proxy"] == "proxy1.lab.test"
+    rows = {b["host"]: b for b in result["backends"]}
+    assert set(rows) == {"idp1.lab.test", "idp2.lab.test"}
+    for row in rows.values():
+        assert row["state"] == "up" and row["healthy"] and row["status"] == 200
+        assert 0 < row["seconds"] < 3 and row["checked_at"]
+    counters = result["nginx"]["stub_status"]
+    assert counters["requests"] > 0 and counters["active"] >= 1
+    assert all(result["nginx"]["deployed"].values())
+
+
+def cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real ``clustermgr`` command on the lab's manager data."""
+    env = {**os.environ, "CLUSTERMGR_DATA_DIR": str(lab.settings.data_dir)}
+    env.pop("CLUSTERMGR_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "clustermgr", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_the_cli_shows_status_and_chooses_a_location_with_the_caveat(lab: Lab) -> None:
+    cluster = lab.config.cluster
+    status = cli(lab, "lb", "status", cluster, "--json")
+    assert status.returncode == 0, status.stderr
+    assert {b["state"] for b in json.loads(status.stdout)["backends"]} == {"up"}
+    chosen = cli(lab, "lb", "location", cluster, "/casa", "backend")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "SCIM" in chosen.stderr
+    try:
+        planned = cli(lab, "lb", "plan", cluster, "--json")
+        assert planned.returncode == 0, planned.stderr
+        steps = json.loads(planned.stdout)["hosts"]["proxy1.lab.test"]
+        changing = [s for s in steps if s["outcome"] == "would change"]
+        assert [s["title"] for s in changing] == ["configure the load balancer"]
+        diffs = changing[0]["diffs"]
+        assert [d["path"] for d in diffs] == [SITE], "only the site changes"
+        assert "+        proxy_pass https://backend;\n" in diffs[0]["diff"]
+    finally:
+        back = cli(lab, "lb", "location", cluster, "/casa", "backend_id")
+        assert back.returncode == 0, back.stderr
+    assert cli(lab, "lb", "apply", cluster).returncode == 2, "no --yes, no terminal: refused"
+
+
+async def test_an_imported_certificate_is_served_as_it_is(lab: Lab) -> None:
+    cert, key = "/etc/ssl/lb-own.pem", "/etc/ssl/lb-own.key"
+    await lab.sh(
+        "proxy1",
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \\\n"
+        '  -subj "/CN=own.example.org" -keyout "$2" -out "$1" 2>/dev/null; chmod 600 "$2"',
+        cert,
+        key,
+    )
+    chosen = cli(
+        lab, "lb", "certificate", lab.config.cluster, "--cert-file", cert, "--key-file", key
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    try:
+        report = await balance(lab)
+        assert report["ok"], json.dumps(report, indent=1)
+        served = ssl.get_server_certificate((lab.host("proxy1").address, 443))
+        assert served.strip() == (await lab.sh("proxy1", f"cat {cert}")).strip()
+    finally:
+        assert cli(lab, "lb", "certificate", lab.config.cluster, "--ca").returncode == 0
+    assert (await balance(lab))["ok"]
+    assert only_unchanged(await balance(lab))

@@ -1,0 +1,86 @@
+"""The load balancer's NGINX files and its plan (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clustermgr.components.lb import plan, render
+from clustermgr.components.lb.model import Backend, BackendState, Balancer
+from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, LbSettings, Upstream
+
+
+def balancer(*states: BackendState, **kw: object) -> Balancer:
+    backends = tuple(
+        Backend(f"idp{i}.example.org", f"10.0.0.{10 + i}", 443, state)
+        for i, state in enumerate(states, 1)
+    )
+    options: dict[str, object] = {
+        "proxy": "lb.example.org",
+        "server_name": "lb.example.org",
+        "backends": backends,
+        "https_port": 443,
+        "http_port": 80,
+        "status_port": 8090,
+        **kw,
+    }
+    return Balancer(**options)  # type: ignore[arg-type]
+
+
+def test_both_upstreams_hold_every_node_and_only_backend_id_hashes() -> None:
+    text = render.upstreams(balancer(BackendState.UP, BackendState.UP))
+    backend, backend_id = text.split("upstream ")[1:]
+    assert backend.startswith("backend {") and "ip_hash" not in backend
+    assert backend_id.startswith("backend_id {") and "ip_hash;" in backend_id
+    for block in (backend, backend_id):
+        assert "server 10.0.0.11:443 max_fails=2 fail_timeout=10s;  # idp1" in block
+        assert "server 10.0.0.12:443 max_fails=2" in block
+
+
+@pytest.mark.parametrize("state", [BackendState.DOWN, BackendState.DRAINED])
+def test_a_node_out_of_rotation_stays_listed_as_down(state: BackendState) -> None:
+    text = render.upstreams(balancer(BackendState.UP, state))
+    assert text.count(f"server 10.0.0.12:443 down;  # idp2.example.org: {state.value}") == 2
+
+
+def test_locations_follow_the_chosen_upstream() -> None:
+    locations = {**DEFAULT_LOCATIONS, "/casa": Upstream.BACKEND}
+    text = render.site(balancer(BackendState.UP, locations=locations))
+    assert "location /oxauth {\n        proxy_pass https://backend;" in text
+    assert "location /identity {\n        proxy_pass https://backend_id;" in text
+    assert "location /casa {\n        proxy_pass https://backend;" in text
+    assert "listen 80 default_server;\n    server_name _;\n    return 301 https://" in text
+    assert "listen 443 ssl default_server;" in text
+    assert f"proxy_next_upstream {render.NEXT_UPSTREAM};" in text
+
+
+def test_stub_status_listens_on_localhost_only() -> None:
+    text = render.site(balancer(BackendState.UP))
+    status = text.rsplit("server {", 1)[1]
+    assert "listen 127.0.0.1:8090;" in status and "stub_status;" in status
+    assert "deny all;" in status
+
+
+def test_unknown_locations_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown locations /scim"):
+        LbSettings.model_validate({"locations": {"/scim": "backend"}})
+    partial = LbSettings.model_validate({"locations": {"/casa": "backend"}})
+    assert partial.locations == {**DEFAULT_LOCATIONS, "/casa": Upstream.BACKEND}
+
+
+def test_config_is_validated_in_place_and_reloaded_never_restarted() -> None:
+    facts = plan.ProxyFacts(family="debian", init="sysv")
+    cert = plan.Certificate(b"CERT", b"CA")
+    step = plan.plan_configure("c", balancer(BackendState.UP), facts, cert).steps[0]
+    site = next(f for f in step.files if f.path.endswith("clustermgr-lb.conf"))
+    assert site.validate is not None and site.validate_in_place
+    assert str(site.validate(site.path)) == "nginx -t -q"
+    commands = " ".join(str(c) for c in step.commands)
+    assert "reload" in commands and "restart" not in commands
+
+
+def test_an_imported_certificate_makes_no_key() -> None:
+    facts = plan.ProxyFacts(family="debian", init="systemd")
+    titles = [s.title for s in plan.plan_prepare("c", balancer(), facts, make_key=False).steps]
+    assert titles == ["install nginx", "remove the default site"]
+    with_key = plan.plan_prepare("c", balancer(), facts, make_key=True).steps
+    assert with_key[-1].title == "make the HTTPS key"

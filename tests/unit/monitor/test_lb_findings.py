@@ -1,0 +1,57 @@
+"""What one load balancer check means: alerts for failing nodes (not drained ones),
+a failed rewrite, samples of response times, the snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clustermgr.components.lb.health import Probe
+from clustermgr.components.lb.model import Backend, BackendState
+from clustermgr.monitor import lbfindings
+
+AT = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
+
+
+def backends(*states: BackendState) -> list[Backend]:
+    return [Backend(f"n{i}", f"10.0.0.{i}", 443, s) for i, s in enumerate(states, 1)]
+
+
+PROBES = {
+    "n1": Probe("n1", True, 200, 0.01),
+    "n2": Probe("n2", False, 502, 0.02, "HTTP 502"),
+    "n3": Probe("n3", False, None, None, "ConnectError"),
+}
+
+
+def test_a_node_taken_out_opens_an_alert_a_drained_one_does_not() -> None:
+    found = lbfindings.findings(
+        backends(BackendState.UP, BackendState.DOWN, BackendState.DRAINED), PROBES, None, "p"
+    )
+    assert [f.key for f in found] == ["backend:n2"]
+    assert "HTTP 502" in found[0].message and "taken out" in found[0].message
+
+
+def test_a_failing_node_kept_in_says_so_and_a_failed_rewrite_alerts() -> None:
+    found = lbfindings.findings(
+        backends(BackendState.UP, BackendState.UP), PROBES, "nginx -t failed", "p"
+    )
+    assert [f.key for f in found] == ["backend:n2", "reload:p"]
+    assert "kept in" in found[0].message
+
+
+def test_samples_only_for_answers_and_the_snapshot_per_backend() -> None:
+    assert [(m.host, m.value) for m in lbfindings.measures(PROBES)] == [("n1", 0.01), ("n2", 0.02)]
+    snap = lbfindings.snapshot(
+        "p", backends(BackendState.UP, BackendState.DOWN), PROBES, AT, {"x": 1}
+    )
+    assert snap["proxy"] == "p" and snap["nginx"] == {"x": 1}
+    assert snap["backends"][1] == {
+        "host": "n2",
+        "address": "10.0.0.2:443",
+        "state": "down",
+        "healthy": False,
+        "status": 502,
+        "seconds": 0.02,
+        "error": "HTTP 502",
+        "checked_at": AT.isoformat(),
+    }
