@@ -25,22 +25,18 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from benchlab import bench_lab
 
 from clustermgr.components.cache.model import REDIS_SECRET
 from clustermgr.components.cache.probe import RESP
-from clustermgr.lab import service
-from clustermgr.lab.config import LabConfig
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.services import cache, ldap
 from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
 from clustermgr.services.servers import open_access
-from clustermgr.settings import Settings
 
 #: The client, run on idp1: stdin {"password", "port", "seconds"}; prints one JSON object.
 CLIENT = (
@@ -145,34 +141,24 @@ async def outage(
 
 
 async def main(args: argparse.Namespace) -> None:
-    base = Path(tempfile.mkdtemp(prefix="cm-bench-cache-"))
-    settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=120)
-    config = LabConfig(state_dir=base / "lab", prefix="cmbcache", subnet="10.246.0.0/24")
-    await service.down(config, settings)
-    try:
-        await service.up(config, settings)
-        manager = await Manager.open(settings)
-        try:
-            report = await ldap.replicate(manager, config.cluster, dry_run=False)
-            assert report.ok, report.as_dict()
-            report = await cache.configure(manager, config.cluster, dry_run=False)
-            assert report.ok, report.as_dict()
-            async with manager.store() as inventory:
-                cluster = await inventory.cluster(config.cluster)
-                password = await inventory.find_cluster_secret(cluster, REDIS_SECRET)
-            assert password is not None
-            node, victim = config.host("idp1").fqdn, config.host("idp2").fqdn
-            async with await open_access(manager, config.cluster) as access:
-                await asyncio.sleep(3)  # twemproxy's first connections
-                chain = await client(access, node, password, 7000, args.seconds)
-                direct = await client(access, node, password, 6379, args.seconds)
-                print(describe("full chain (127.0.0.1:7000)", chain))
-                print(describe("direct Redis (127.0.0.1:6379)", direct))
-                await outage(access, password, node, victim, args.seconds, args.outage)
-        finally:
-            await manager.close()
-    finally:
-        await service.down(config, settings)
+    async with bench_lab("cmbcache", "10.246.0.0/24") as bench:
+        config, manager = bench.config, bench.manager
+        report = await ldap.replicate(manager, config.cluster, dry_run=False)
+        assert report.ok, report.as_dict()
+        report = await cache.configure(manager, config.cluster, dry_run=False)
+        assert report.ok, report.as_dict()
+        async with manager.store() as inventory:
+            cluster = await inventory.cluster(config.cluster)
+            password = await inventory.find_cluster_secret(cluster, REDIS_SECRET)
+        assert password is not None
+        node, victim = config.host("idp1").fqdn, config.host("idp2").fqdn
+        async with await open_access(manager, config.cluster) as access:
+            await asyncio.sleep(3)  # twemproxy's first connections
+            chain = await client(access, node, password, 7000, args.seconds)
+            direct = await client(access, node, password, 6379, args.seconds)
+            print(describe("full chain (127.0.0.1:7000)", chain))
+            print(describe("direct Redis (127.0.0.1:6379)", direct))
+            await outage(access, password, node, victim, args.seconds, args.outage)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,12 @@ import argparse
 import asyncio
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from clustermgr.lab import service
-from clustermgr.lab.config import LabConfig
+from benchlab import bench_lab
+
 from clustermgr.services import lb, lb_ops
-from clustermgr.services.context import Manager
-from clustermgr.settings import Settings
 
 PATH = "/oxauth/.well-known/openid-configuration"
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -89,40 +85,31 @@ async def wrk(url: str, seconds: float, connections: int) -> WrkResult:
     return parse_wrk(out.decode())
 
 
-async def run(args: argparse.Namespace, base: Path) -> None:
-    settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=600)
-    config = LabConfig(state_dir=base / "lab", prefix="cmblb", subnet="10.253.0.0/24")
-    await service.down(config, settings)
-    try:
-        await service.up(config, settings)
-        manager = await Manager.open(settings)
-        try:
-            report = await lb.balance(manager, config.cluster, dry_run=False)
-            if not report.ok:
-                raise RuntimeError("lb apply failed:\n" + str(report.as_dict()))
-            through = f"https://{config.host('proxy1').address}{PATH}"
-            direct = f"https://{config.host('idp1').address}{PATH}"
-            await wrk(through, 2, args.connections)  # warm-up
-            print(f"wrk: {args.connections} connections, {args.seconds:g} s each, HTTPS")
-            result = await wrk(through, args.seconds, args.connections)
-            print(result.line("through the load balancer"))
-            result = await wrk(direct, args.seconds, args.connections)
-            print(result.line("directly to idp1"))
-            sys.stdout.flush()
-            load = asyncio.create_task(wrk(through, args.seconds * 3, args.connections))
-            await asyncio.sleep(args.seconds / 2)
-            started = time.monotonic()
-            restart = await lb_ops.rolling_restart(manager, config.cluster)
-            took = time.monotonic() - started
-            result = await load
-            if not restart.ok:
-                raise RuntimeError("rolling restart failed:\n" + str(restart.as_dict()))
-            print(result.line("during a rolling restart"))
-            print(f"rolling restart of 2 nodes took {took:.1f} s; errors: {result.errors}")
-        finally:
-            await manager.close()
-    finally:
-        await service.down(config, settings)
+async def run(args: argparse.Namespace) -> None:
+    async with bench_lab("cmblb", "10.253.0.0/24", command_timeout=600) as bench:
+        config, manager = bench.config, bench.manager
+        report = await lb.balance(manager, config.cluster, dry_run=False)
+        if not report.ok:
+            raise RuntimeError("lb apply failed:\n" + str(report.as_dict()))
+        through = f"https://{config.host('proxy1').address}{PATH}"
+        direct = f"https://{config.host('idp1').address}{PATH}"
+        await wrk(through, 2, args.connections)  # warm-up
+        print(f"wrk: {args.connections} connections, {args.seconds:g} s each, HTTPS")
+        result = await wrk(through, args.seconds, args.connections)
+        print(result.line("through the load balancer"))
+        result = await wrk(direct, args.seconds, args.connections)
+        print(result.line("directly to idp1"))
+        sys.stdout.flush()
+        load = asyncio.create_task(wrk(through, args.seconds * 3, args.connections))
+        await asyncio.sleep(args.seconds / 2)
+        started = time.monotonic()
+        restart = await lb_ops.rolling_restart(manager, config.cluster)
+        took = time.monotonic() - started
+        result = await load
+        if not restart.ok:
+            raise RuntimeError("rolling restart failed:\n" + str(restart.as_dict()))
+        print(result.line("during a rolling restart"))
+        print(f"rolling restart of 2 nodes took {took:.1f} s; errors: {result.errors}")
 
 
 def main() -> int:
@@ -130,8 +117,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--connections", type=int, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cmblb-") as tmp:
-        asyncio.run(run(args, Path(tmp)))
+    asyncio.run(run(args))
     return 0
 
 

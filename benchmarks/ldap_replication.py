@@ -23,9 +23,9 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from benchlab import bench_lab
 
 from clustermgr.errors import ClustermgrError
 from clustermgr.facts.ldap import LDAPSEARCH_ROOT
@@ -143,45 +143,35 @@ async def catch_up(
     raise RuntimeError(f"{sleeper.fqdn} did not catch up within 600 s")
 
 
-async def run(args: argparse.Namespace, base: Path) -> None:
-    settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=600)
-    config = LabConfig(
-        state_dir=base / "lab", prefix="cmbldap", subnet="10.245.0.0/24", identity_nodes=3
-    )
-    await service.down(config, settings)
-    try:
-        await service.up(config, settings)
-        manager = await Manager.open(settings)
-        try:
-            report = await ldap.replicate(manager, config.cluster, dry_run=False)
-            if not report.ok:
-                raise RuntimeError("ldap apply failed:\n" + str(report.as_dict()))
-            async with await open_access(manager, config.cluster) as access:
-                hosts = [h.fqdn for h in config.hosts() if h.name.startswith("idp")]
-                entry = f"dn: {BRANCH}\\nobjectClass: organizationalUnit\\nou: bench\\n"
-                await sh(access, hosts[0], f"printf '{entry}' | {ADD}")
-                await probe_latencies(access, hosts, 3)  # the branch everywhere; warm-up
-                idle = await probe_latencies(access, hosts, max(6, args.probes // 4))
-                trip = await poll_round_trip(access, hosts[1])
-                loaded, written, seconds = await under_load(access, hosts, args.probes, args.rate)
-                print(f"nodes: {len(hosts)}; one polling round trip: {trip * 1000:.0f} ms")
-                for label, values in (("idle", idle), ("under load", loaded)):
-                    print(
-                        f"probe latency {label:>10}: p50 {percentile(values, 50) * 1000:6.0f} ms"
-                        f"  p99 {percentile(values, 99) * 1000:6.0f} ms  ({len(values)} probes)"
-                    )
-                rate = written / seconds
-                print(f"write load: {written} entries in {seconds:.1f} s ({rate:.1f}/s)")
-                sys.stdout.flush()
-            from_start, from_answer = await catch_up(config, settings, manager, args.missed)
-            print(
-                f"catch-up after {args.missed} missed writes: {from_start:.1f} s from the "
-                f"host's start, {from_answer:.1f} s from its slapd answering"
-            )
-        finally:
-            await manager.close()
-    finally:
-        await service.down(config, settings)
+async def run(args: argparse.Namespace) -> None:
+    lab = bench_lab("cmbldap", "10.245.0.0/24", command_timeout=600, identity_nodes=3)
+    async with lab as bench:
+        config, settings, manager = bench.config, bench.settings, bench.manager
+        report = await ldap.replicate(manager, config.cluster, dry_run=False)
+        if not report.ok:
+            raise RuntimeError("ldap apply failed:\n" + str(report.as_dict()))
+        async with await open_access(manager, config.cluster) as access:
+            hosts = [h.fqdn for h in config.hosts() if h.name.startswith("idp")]
+            entry = f"dn: {BRANCH}\\nobjectClass: organizationalUnit\\nou: bench\\n"
+            await sh(access, hosts[0], f"printf '{entry}' | {ADD}")
+            await probe_latencies(access, hosts, 3)  # the branch everywhere; warm-up
+            idle = await probe_latencies(access, hosts, max(6, args.probes // 4))
+            trip = await poll_round_trip(access, hosts[1])
+            loaded, written, seconds = await under_load(access, hosts, args.probes, args.rate)
+            print(f"nodes: {len(hosts)}; one polling round trip: {trip * 1000:.0f} ms")
+            for label, values in (("idle", idle), ("under load", loaded)):
+                print(
+                    f"probe latency {label:>10}: p50 {percentile(values, 50) * 1000:6.0f} ms"
+                    f"  p99 {percentile(values, 99) * 1000:6.0f} ms  ({len(values)} probes)"
+                )
+            rate = written / seconds
+            print(f"write load: {written} entries in {seconds:.1f} s ({rate:.1f}/s)")
+            sys.stdout.flush()
+        from_start, from_answer = await catch_up(config, settings, manager, args.missed)
+        print(
+            f"catch-up after {args.missed} missed writes: {from_start:.1f} s from the "
+            f"host's start, {from_answer:.1f} s from its slapd answering"
+        )
 
 
 def main() -> int:
@@ -190,8 +180,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="writes per second per node")
     parser.add_argument("--missed", type=int, default=2000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cmbldap-") as tmp:
-        asyncio.run(run(args, Path(tmp)))
+    asyncio.run(run(args))
     return 0
 
 

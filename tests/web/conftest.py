@@ -17,12 +17,14 @@ Names (kept stable, the browser tests use them too):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from replicationdata import add_cluster
 from webfixture import (
     BodyLog,
     FreshWeb,
@@ -36,6 +38,9 @@ from webfixture import (
     sign_in,
 )
 
+from clustermgr.errors import NotFound
+from clustermgr.services import clusters
+from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from labfixture import Lab
 
@@ -133,3 +138,21 @@ async def fresh_web(tmp_path: Path) -> AsyncIterator[FreshWeb]:
     admin = await create_user(settings)
     async with running_app(settings) as app:
         yield FreshWeb(app, settings, admin)
+
+
+@pytest.fixture
+def app_manager(web_app: FastAPI) -> Manager:
+    """The manager of the in-process web app (``web_app``)."""
+    return web_app.state.web.manager  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def identity_cluster(app_manager: Manager) -> AsyncIterator[str]:
+    """A cluster of the test's own with two identity servers never contacted
+    (:func:`replicationdata.add_cluster`); removed afterwards."""
+    name = await add_cluster(app_manager)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(NotFound):
+            await clusters.remove_cluster(app_manager, name)

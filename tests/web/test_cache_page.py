@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from replicationdata import IDP1, IDP2, add_cluster
+from replicationdata import IDP1, IDP2
 
 from clustermgr.components.cache.model import layout
 from clustermgr.db.base import utcnow
-from clustermgr.errors import NotFound
 from clustermgr.monitor import store
 from clustermgr.monitor.cachefindings import COMPONENT, judge
 from clustermgr.redact import Secret
 from clustermgr.services import cachestatus as cs
-from clustermgr.services import clusters
 from clustermgr.services.context import Manager
 
 pytestmark = pytest.mark.integration
 
 PROXY = "proxy1.example.org"
-
-
-@pytest.fixture
-def manager(web_app: FastAPI) -> Manager:
-    return web_app.state.web.manager  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def cluster(manager: Manager) -> AsyncIterator[str]:
-    name = await add_cluster(manager)
-    try:
-        yield name
-    finally:
-        with contextlib.suppress(NotFound):
-            await clusters.remove_cluster(manager, name)
 
 
 def reading(name: str, *, redis_down: str | None) -> cs.CacheStatus:
@@ -82,32 +62,34 @@ def hop_class(html: str, host: str, label: str) -> str:
 
 
 async def test_cache_page_draws_each_hop_by_health(
-    gui: httpx.AsyncClient, api: httpx.AsyncClient, manager: Manager, cluster: str
+    gui: httpx.AsyncClient, api: httpx.AsyncClient, app_manager: Manager, identity_cluster: str
 ) -> None:
-    html = (await gui.get(f"/clusters/{cluster}/cache")).text
+    html = (await gui.get(f"/clusters/{identity_cluster}/cache")).text
     assert "No watcher cycle has checked" in html
     assert hop_class(html, IDP1, "Redis") == "health-unknown"
 
-    await record(manager, cluster, redis_down=IDP2)
-    live = await gui.get(f"/clusters/{cluster}/cache/live")
+    await record(app_manager, identity_cluster, redis_down=IDP2)
+    live = await gui.get(f"/clusters/{identity_cluster}/cache/live")
     assert live.status_code == 200
     assert 'hx-trigger="every' in live.text
     assert hop_class(live.text, IDP2, "Redis") == "health-critical"
     assert hop_class(live.text, IDP1, "Redis") == "health-ok"
     assert "Redis is down" in live.text
 
-    answer = (await api.get(f"/api/v1/clusters/{cluster}/cache")).json()
+    answer = (await api.get(f"/api/v1/clusters/{identity_cluster}/cache")).json()
     assert [a["key"] for a in answer["open_alerts"]] == ["redis:idp2"]
     idp2 = next(n for n in answer["nodes"] if n["host"] == IDP2)
     assert not idp2["up"]
 
-    await record(manager, cluster, redis_down=None)
-    html = (await gui.get(f"/clusters/{cluster}/cache")).text
+    await record(app_manager, identity_cluster, redis_down=None)
+    html = (await gui.get(f"/clusters/{identity_cluster}/cache")).text
     assert hop_class(html, IDP2, "Redis") == "health-ok"
     assert "No open alert." in html
     assert "Redis is down" in html  # the episode stays listed, resolved
 
 
-async def test_cluster_page_links_to_the_cache_page(gui: httpx.AsyncClient, cluster: str) -> None:
-    html = (await gui.get(f"/clusters/{cluster}")).text
-    assert f'href="/clusters/{cluster}/cache"' in html
+async def test_cluster_page_links_to_the_cache_page(
+    gui: httpx.AsyncClient, identity_cluster: str
+) -> None:
+    html = (await gui.get(f"/clusters/{identity_cluster}")).text
+    assert f'href="/clusters/{identity_cluster}/cache"' in html

@@ -6,35 +6,15 @@ monitor's store as the watcher writes them.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from replicationdata import IDP1, IDP2, add_cluster, record
+from replicationdata import IDP1, IDP2, record
 
-from clustermgr.errors import NotFound
-from clustermgr.services import clusters
 from clustermgr.services.context import Manager
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def manager(web_app: FastAPI) -> Manager:
-    return web_app.state.web.manager  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def cluster(manager: Manager) -> AsyncIterator[str]:
-    name = await add_cluster(manager)
-    try:
-        yield name
-    finally:
-        with contextlib.suppress(NotFound):
-            await clusters.remove_cluster(manager, name)
 
 
 def arrow_class(html: str, consumer: str, provider: str) -> str:
@@ -47,20 +27,20 @@ def arrow_class(html: str, consumer: str, provider: str) -> str:
     return found.group(1)
 
 
-async def test_page_before_any_watcher_cycle(gui: httpx.AsyncClient, cluster: str) -> None:
-    html = (await gui.get(f"/clusters/{cluster}/ldap")).text
+async def test_page_before_any_watcher_cycle(gui: httpx.AsyncClient, identity_cluster: str) -> None:
+    html = (await gui.get(f"/clusters/{identity_cluster}/ldap")).text
     assert "No watcher cycle has checked" in html
     assert arrow_class(html, IDP1, IDP2) == "health-unknown"
     assert "No probe yet." in html
 
 
 async def test_broken_agreement_shows_red_then_green_once_resolved(
-    gui: httpx.AsyncClient, manager: Manager, cluster: str
+    gui: httpx.AsyncClient, app_manager: Manager, identity_cluster: str
 ) -> None:
     for ago in (900, 600, 300):
-        await record(manager, cluster, broken=False, ago=ago)
-    await record(manager, cluster, broken=True)
-    answer = await gui.get(f"/clusters/{cluster}/ldap")
+        await record(app_manager, identity_cluster, broken=False, ago=ago)
+    await record(app_manager, identity_cluster, broken=True)
+    answer = await gui.get(f"/clusters/{identity_cluster}/ldap")
     assert answer.status_code == 200
     html = answer.text
     assert arrow_class(html, IDP2, IDP1) == "health-critical"
@@ -69,10 +49,10 @@ async def test_broken_agreement_shows_red_then_green_once_resolved(
     assert "certificate verify failed" in html and "42.0 s" in html
     assert html.count('<polyline class="series') == 1, "one line: probes written on idp1"
     assert "(latest 50 ms, 4 probes)" in html
-    assert f'hx-get="/clusters/{cluster}/ldap/live"' in html
+    assert f'hx-get="/clusters/{identity_cluster}/ldap/live"' in html
 
-    await record(manager, cluster, broken=False)
-    live = await gui.get(f"/clusters/{cluster}/ldap/live")
+    await record(app_manager, identity_cluster, broken=False)
+    live = await gui.get(f"/clusters/{identity_cluster}/ldap/live")
     assert live.status_code == 200 and "<h1" not in live.text, "a part of the page, no layout"
     assert arrow_class(live.text, IDP2, IDP1) == "health-ok"
     assert "No open alert." in live.text

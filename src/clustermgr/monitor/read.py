@@ -56,8 +56,14 @@ async def cluster_alerts(
     open_only: bool,
     limit: int = 100,
     before_id: int | None = None,
+    component: str | None = None,
 ) -> list[AlertView]:
     await get_cluster(manager, cluster)
     return await store.alerts(
-        manager, cluster, open_only=open_only, limit=limit, before_id=before_id
+        manager,
+        cluster,
+        open_only=open_only,
+        limit=limit,
+        before_id=before_id,
+        component=component,
     )

@@ -116,17 +116,28 @@ def node_stunnel_step(host: str, layout: CacheLayout, ca_pem: bytes, cert_pem: b
         NODE_CLIENT_CONF: render.node_client_conf(layout),
     }
     ports = (topology.STUNNEL_NODE.port, topology.STUNNEL_CACHE_CLIENT.port)
+    detail = f"TLS on {ports[0]} to Redis, and 127.0.0.1:{ports[1]} to the proxy"
+    return _stunnel_step(host, detail, ports, stunnel_files(ca_pem, cert_pem, confs), ROLLING)
+
+
+def _stunnel_step(
+    host: str,
+    detail: str,
+    ports: tuple[int, ...],
+    files: tuple[FileChange, ...],
+    rolling_group: str | None = None,
+) -> Step:
+    """stunnel with its files, restarted; done when it listens on every one of ``ports``."""
     return Step(
         host,
         "run stunnel for the cache",
-        f"TLS on {ports[0]} to Redis, and 127.0.0.1:{ports[1]} to the proxy, "
-        "each peer verified against the cluster CA",
-        files=stunnel_files(ca_pem, cert_pem, confs),
+        f"{detail}, each peer verified against the cluster CA",
+        files=files,
         commands=restart("stunnel4"),
         check=running("stunnel4", *ports),
         verify=running("stunnel4", *ports, wait=True),
         unchanged_reason="stunnel runs with the cluster's certificates",
-        rolling_group=ROLLING,
+        rolling_group=rolling_group,
     )
 
 
@@ -166,17 +177,8 @@ def proxy_stunnel_step(layout: CacheLayout, ca_pem: bytes, cert_pem: bytes) -> S
         PROXY_SERVER_CONF: render.proxy_server_conf(layout),
     }
     ports = (topology.STUNNEL_PROXY.port, *(n.tunnel_port for n in layout.nodes))
-    return Step(
-        layout.proxy,
-        "run stunnel for the cache",
-        f"TLS on {ports[0]} to twemproxy, and one tunnel per node, "
-        "each peer verified against the cluster CA",
-        files=stunnel_files(ca_pem, cert_pem, confs),
-        commands=restart("stunnel4"),
-        check=running("stunnel4", *ports),
-        verify=running("stunnel4", *ports, wait=True),
-        unchanged_reason="stunnel runs with the cluster's certificates",
-    )
+    detail = f"TLS on {ports[0]} to twemproxy, and one tunnel per node"
+    return _stunnel_step(layout.proxy, detail, ports, stunnel_files(ca_pem, cert_pem, confs))
 
 
 def cache_config_step(host: str, layout: CacheLayout) -> Step:

@@ -11,45 +11,24 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clustermgr.inventory.schemas import Role
-from clustermgr.jobs import service as jobs
-from clustermgr.monitor import read
 from clustermgr.monitor.cachefindings import COMPONENT
-from clustermgr.services import servers
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
-from clustermgr.web.pages import cacheview
+from clustermgr.web.pages import cacheview, watched
 from clustermgr.web.pages.common import redirect, render, start_job
 
 router = APIRouter()
 
-RECENT_ALERTS = 20
-RECENT_JOBS = 10
-
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
-    cluster = await servers.get_cluster(web.manager, name)
-    members = [s.hostname for s in cluster.servers if s.role is Role.IDENTITY]
-    health = await read.component_health(web.manager, name, COMPONENT)
-    snapshot = health.snapshot.data if health.snapshot else None
-    alerts = await read.cluster_alerts(web.manager, name, open_only=False, limit=100)
-    return {
-        "cluster": cluster,
-        "snapshot": snapshot,
-        "checked_at": health.snapshot.at if health.snapshot else None,
-        "open_alerts": health.open_alerts,
-        "alerts": [a for a in alerts if a.component == COMPONENT][:RECENT_ALERTS],
-        "chain": cacheview.chain(members, snapshot),
-        "interval": web.manager.settings.watch_interval,
-        "watching": web.manager.settings.watch_enabled,
-    }
+    context = await watched.context(web, name, COMPONENT)
+    return context | {"chain": cacheview.chain(context["members"], context["snapshot"])}
 
 
 @router.get("/clusters/{name}/cache", response_class=HTMLResponse)
 async def cache_page(request: Request, web: WebDep, name: str) -> Response:
     context = await _context(web, name)
-    history = await jobs.listing(web.manager, cluster=name, limit=50)
-    context["jobs"] = [j for j in history if j.kind.startswith("cache-")][:RECENT_JOBS]
+    context["jobs"] = await watched.recent_jobs(web, name, "cache-")
     return render(web, request, "cache/page.html", context)
 
 

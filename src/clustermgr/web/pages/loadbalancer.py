@@ -17,46 +17,33 @@ from fastapi.responses import HTMLResponse, Response
 from clustermgr.audit import service as audit
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
-from clustermgr.jobs import service as jobs
-from clustermgr.monitor import read
 from clustermgr.monitor.lbfindings import COMPONENT
-from clustermgr.services import lb_settings, servers
+from clustermgr.services import lb_settings
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
+from clustermgr.web.pages import watched
 from clustermgr.web.pages.common import actor, redirect, render, start_job
 
 router = APIRouter()
 
-RECENT_JOBS = 10
 #: Buttons that start a job with no parameter: path -> job kind.
 ACTIONS = {"plan": "lb-plan", "status": "lb-status", "rolling-restart": "lb-rolling-restart"}
 
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
-    cluster = await servers.get_cluster(web.manager, name)
-    health = await read.component_health(web.manager, name, COMPONENT)
-    snapshot = health.snapshot.data if health.snapshot else None
-    return {
-        "cluster": cluster,
-        "snapshot": snapshot,
-        "checked_at": health.snapshot.at if health.snapshot else None,
-        "open_alerts": health.open_alerts,
-        "interval": web.manager.settings.watch_interval,
-        "watching": web.manager.settings.watch_enabled,
-    }
+    return await watched.context(web, name, COMPONENT)
 
 
 @router.get("/clusters/{name}/lb", response_class=HTMLResponse)
 async def lb_page(request: Request, web: WebDep, name: str) -> Response:
     context = await _context(web, name)
     settings = await lb_settings.lb_settings(web.manager, name)
-    history = await jobs.listing(web.manager, cluster=name, limit=50)
     context |= {
         "settings": settings,
         "defaults": DEFAULT_LOCATIONS,
         "upstreams": list(Upstream),
         "caveat": SCIM_CAVEAT,
-        "jobs": [j for j in history if j.kind.startswith("lb-")][:RECENT_JOBS],
+        "jobs": await watched.recent_jobs(web, name, "lb-"),
     }
     return render(web, request, "lb/page.html", context)
 

@@ -15,54 +15,38 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clustermgr.inventory.schemas import Role
-from clustermgr.jobs import service as jobs
 from clustermgr.monitor import read
-from clustermgr.monitor.ldapfindings import PROBE_METRIC
+from clustermgr.monitor.ldapfindings import COMPONENT, PROBE_METRIC
 from clustermgr.services import ldap_repair, servers
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
-from clustermgr.web.pages import ldapview
+from clustermgr.web.pages import ldapview, watched
 from clustermgr.web.pages.common import redirect, render, start_job
 
 router = APIRouter()
 
-#: The chart's window, and how many recent alerts and jobs the page lists.
+#: The chart's window.
 CHART_WINDOW = timedelta(hours=1)
-RECENT_ALERTS = 20
-RECENT_JOBS = 10
 
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
-    cluster = await servers.get_cluster(web.manager, name)
-    members = [s.hostname for s in cluster.servers if s.role is Role.IDENTITY]
-    health = await read.ldap_health(web.manager, name)
+    context = await watched.context(web, name, COMPONENT)
+    members, snapshot = context["members"], context["snapshot"]
     now = datetime.now(UTC)
     samples = await read.ldap_history(
         web.manager, name, since=now - CHART_WINDOW, metric=PROBE_METRIC
     )
-    snapshot = health.snapshot.data if health.snapshot else None
-    alerts = await read.cluster_alerts(web.manager, name, open_only=False, limit=RECENT_ALERTS)
-    return {
-        "cluster": cluster,
-        "members": members,
-        "snapshot": snapshot,
-        "checked_at": health.snapshot.at if health.snapshot else None,
-        "open_alerts": health.open_alerts,
-        "alerts": [a for a in alerts if a.component == "ldap"],
-        "topology": ldapview.topology(members, snapshot, health.open_alerts),
+    return context | {
+        "topology": ldapview.topology(members, snapshot, context["open_alerts"]),
         "chart": ldapview.latency_chart(members, samples, now=now, window=CHART_WINDOW),
         "window_minutes": int(CHART_WINDOW.total_seconds() // 60),
-        "interval": web.manager.settings.watch_interval,
-        "watching": web.manager.settings.watch_enabled,
     }
 
 
 @router.get("/clusters/{name}/ldap", response_class=HTMLResponse)
 async def replication_page(request: Request, web: WebDep, name: str) -> Response:
     context = await _context(web, name)
-    history = await jobs.listing(web.manager, cluster=name, limit=50)
-    context["jobs"] = [j for j in history if j.kind.startswith("ldap-")][:RECENT_JOBS]
+    context["jobs"] = await watched.recent_jobs(web, name, "ldap-")
     return render(web, request, "ldap/page.html", context)
 
 

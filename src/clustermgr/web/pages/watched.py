@@ -1,0 +1,47 @@
+"""What every page of a watched component (replication, cache, load balancer) shares.
+
+Each shows the watcher's latest check of its component with the open alerts, a
+live part that refreshes every watcher interval, and the component's latest
+alerts and jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clustermgr.inventory.schemas import Role
+from clustermgr.jobs import service as jobs
+from clustermgr.jobs.views import JobView
+from clustermgr.monitor import read
+from clustermgr.services import servers
+from clustermgr.web.context import WebContext
+
+RECENT_ALERTS = 20
+RECENT_JOBS = 10
+#: How far back the job history is searched for the component's jobs.
+JOB_HISTORY = 50
+
+
+async def context(web: WebContext, name: str, component: str) -> dict[str, Any]:
+    """The cluster, its identity nodes, the latest check, the open and recent alerts."""
+    cluster = await servers.get_cluster(web.manager, name)
+    health = await read.component_health(web.manager, name, component)
+    alerts = await read.cluster_alerts(
+        web.manager, name, open_only=False, limit=RECENT_ALERTS, component=component
+    )
+    return {
+        "cluster": cluster,
+        "members": [s.hostname for s in cluster.servers if s.role is Role.IDENTITY],
+        "snapshot": health.snapshot.data if health.snapshot else None,
+        "checked_at": health.snapshot.at if health.snapshot else None,
+        "open_alerts": health.open_alerts,
+        "alerts": alerts,
+        "interval": web.manager.settings.watch_interval,
+        "watching": web.manager.settings.watch_enabled,
+    }
+
+
+async def recent_jobs(web: WebContext, name: str, prefix: str) -> list[JobView]:
+    """The cluster's latest jobs whose kind starts with ``prefix`` (``ldap-``...)."""
+    history = await jobs.listing(web.manager, cluster=name, limit=JOB_HISTORY)
+    return [j for j in history if j.kind.startswith(prefix)][:RECENT_JOBS]
