@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from clustermgr.core.manager import Manager
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 

@@ -30,13 +30,13 @@ from typing import Any
 
 from benchlab import bench_lab
 
+from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache.model import REDIS_SECRET
 from clustermgr.components.cache.probe import RESP
+from clustermgr.components.ldap import apply as ldap
+from clustermgr.core.access import HostAccess, open_access
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
-from clustermgr.services import cache, ldap
-from clustermgr.services.access import HostAccess
-from clustermgr.services.servers import open_access
 
 #: The client, run on idp1: stdin {"password", "port", "seconds"}; prints one JSON object.
 CLIENT = (
@@ -143,9 +143,9 @@ async def outage(
 async def main(args: argparse.Namespace) -> None:
     async with bench_lab("cmbcache", "10.246.0.0/24") as bench:
         config, manager = bench.config, bench.manager
-        report = await ldap.replicate(manager, config.cluster, dry_run=False)
+        report = await ldap.apply(manager, config.cluster, dry_run=False)
         assert report.ok, report.as_dict()
-        report = await cache.configure(manager, config.cluster, dry_run=False)
+        report = await cache.apply(manager, config.cluster, dry_run=False)
         assert report.ok, report.as_dict()
         async with manager.store() as inventory:
             cluster = await inventory.cluster(config.cluster)

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from benchlab import bench_lab
 
-from clustermgr.services import lb, lb_ops
+from clustermgr.components.lb import apply as lb
+from clustermgr.components.lb import ops as lb_ops
 
 PATH = "/oxauth/.well-known/openid-configuration"
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -88,7 +89,7 @@ async def wrk(url: str, seconds: float, connections: int) -> WrkResult:
 async def run(args: argparse.Namespace) -> None:
     async with bench_lab("cmblb", "10.253.0.0/24", command_timeout=600) as bench:
         config, manager = bench.config, bench.manager
-        report = await lb.balance(manager, config.cluster, dry_run=False)
+        report = await lb.apply(manager, config.cluster, dry_run=False)
         if not report.ok:
             raise RuntimeError("lb apply failed:\n" + str(report.as_dict()))
         through = f"https://{config.host('proxy1').address}{PATH}"

@@ -27,15 +27,14 @@ import time
 
 from benchlab import bench_lab
 
+from clustermgr.components.ldap import apply as ldap
+from clustermgr.core.access import HostAccess, open_access
+from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
 from clustermgr.facts.ldap import LDAPSEARCH_ROOT
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
 from clustermgr.remote.command import Command
-from clustermgr.services import ldap
-from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
-from clustermgr.services.servers import open_access
 from clustermgr.settings import Settings
 
 BRANCH = "ou=bench,o=gluu"
@@ -147,7 +146,7 @@ async def run(args: argparse.Namespace) -> None:
     lab = bench_lab("cmbldap", "10.245.0.0/24", command_timeout=600, identity_nodes=3)
     async with lab as bench:
         config, settings, manager = bench.config, bench.settings, bench.manager
-        report = await ldap.replicate(manager, config.cluster, dry_run=False)
+        report = await ldap.apply(manager, config.cluster, dry_run=False)
         if not report.ok:
             raise RuntimeError("ldap apply failed:\n" + str(report.as_dict()))
         async with await open_access(manager, config.cluster) as access:

@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 
 from clustermgr.auth import service as auth
+from clustermgr.core.manager import Manager
 from clustermgr.redact import Secret
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 USERNAME = "bench"

@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from clustermgr.components.cache import apply as cache
+from clustermgr.components.cache import status as cachestatus
 from clustermgr.components.cache.model import Provider
+from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
-from clustermgr.services import cache, cachestatus
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import replicate
 
@@ -36,7 +37,7 @@ async def configure(
 ) -> dict[str, Any]:
     manager = await Manager.open(lab.settings)
     try:
-        report = await cache.configure(
+        report = await cache.apply(
             manager,
             lab.config.cluster,
             dry_run=dry_run,

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from clustermgr.core.access import HostAccess, open_access
+from clustermgr.core.manager import Manager
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig, LabHost
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
-from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
-from clustermgr.services.servers import open_access
 from clustermgr.settings import Settings
 
 SLOTS = 10

@@ -6,9 +6,10 @@ from typing import Any
 
 import httpx
 
-from clustermgr.inventory.lbsettings import LbSettings
-from clustermgr.services import lb, lb_settings
-from clustermgr.services.context import Manager
+from clustermgr.components.lb import apply as lb
+from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb.settings import LbSettings
+from clustermgr.core.manager import Manager
 from labfixture import Lab
 
 SERVED_BY = "X-Served-By"
@@ -18,7 +19,7 @@ async def balance(lab: Lab, *, dry_run: bool = False) -> dict[str, Any]:
     """`lb apply` (or `lb plan`) on the lab's cluster; the report as a dict."""
     manager = await Manager.open(lab.settings)
     try:
-        report = await lb.balance(manager, lab.config.cluster, dry_run=dry_run)
+        report = await lb.apply(manager, lab.config.cluster, dry_run=dry_run)
     finally:
         await manager.close()
     return report.as_dict()

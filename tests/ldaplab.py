@@ -6,9 +6,9 @@ import asyncio
 import time
 from typing import Any
 
+from clustermgr.components.ldap import apply as ldap
+from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
-from clustermgr.services import ldap
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
@@ -19,7 +19,7 @@ async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> d
     """`ldap apply` on the lab's cluster; the report as a dict."""
     manager = await Manager.open(lab.settings)
     try:
-        report = await ldap.replicate(
+        report = await ldap.apply(
             manager,
             lab.config.cluster,
             dry_run=False,

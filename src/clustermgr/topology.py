@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from clustermgr.inventory.schemas import Role
+from enum import StrEnum
 
 GiB = 1024**3
 MiB = 1024**2
+
+
+class Role(StrEnum):
+    IDENTITY = "identity"  # a Gluu Server node: LDAP, oxAuth, Redis, stunnel
+    PROXY = "proxy"  # the load balancer: NGINX, twemproxy, stunnel
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clustermgr.services.context import Manager
+from clustermgr.core.manager import Manager
 from clustermgr.settings import Settings
 from pgfixture import NO_PG, PG_URL, reset_postgres
 

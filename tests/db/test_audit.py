@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from clustermgr.audit import service as audit
+from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.redact import MASK, Secret
-from clustermgr.services.context import Manager
 
 
 async def test_entries_newest_first_with_paging_and_actor(manager: Manager) -> None:

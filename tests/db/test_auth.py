@@ -19,6 +19,7 @@ from clustermgr.auth import service as auth
 from clustermgr.auth.models import LoginFailure, User
 from clustermgr.auth.passwords import check_strength, hash_password, verify_password
 from clustermgr.auth.views import UserView
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import (
     AlreadyExists,
@@ -30,7 +31,6 @@ from clustermgr.errors import (
     TotpRequired,
 )
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 PLAIN_PASSWORD = "Correct horse 42"
 PASSWORD = Secret(PLAIN_PASSWORD, label="password")

@@ -14,10 +14,10 @@ from clustermgr.audit import service as audit
 from clustermgr.auth import service as auth
 from clustermgr.auth import setup
 from clustermgr.auth.models import ApiToken, WebSession
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, InvalidInput, NotFound, SetupClosed
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 
 def sha256(token: str) -> str:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.engine import Database
 from clustermgr.db.migrations import head_revision
 from clustermgr.errors import DatabaseError, DatabaseLocked, MigrationsMissing
 from clustermgr.inventory.schemas import ClusterSettings
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, NotFound, SecretKeyError
 from clustermgr.inventory.models import Credential
-from clustermgr.inventory.schemas import Role, ServerSpec
+from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.inventory.store import cluster_view
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey
-from clustermgr.services.context import Manager
+from clustermgr.topology import Role
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nRecognisableKeyMaterial0123456789\n-----END"
 HOST_KEY = HostKey("ssh-ed25519", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample", "SHA256:abc")

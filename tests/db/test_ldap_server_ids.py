@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from clustermgr.core.manager import Manager
 from clustermgr.inventory.models import LdapServerId
 from clustermgr.inventory.schemas import ServerSpec
-from clustermgr.services.context import Manager
 
 
 async def add(manager: Manager, hostname: str, address: str) -> None:

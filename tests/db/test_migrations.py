@@ -12,8 +12,8 @@ import clustermgr.auth.models
 import clustermgr.inventory.models
 import clustermgr.jobs.models
 import clustermgr.monitor.models  # noqa: F401  (register their tables)
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import Base
-from clustermgr.services.context import Manager
 
 
 async def test_models_and_migrations_agree(manager: Manager) -> None:

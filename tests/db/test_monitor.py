@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.models import Alert
 from clustermgr.monitor.store import Cycle, Measure
-from clustermgr.services.context import Manager
 
 DOWN = Finding("node-down:idp2", Severity.CRITICAL, "idp2: slapd does not answer")
 AGREEMENT = Finding("agreement:idp1<-idp2", Severity.CRITICAL, "idp1 cannot reach idp2")

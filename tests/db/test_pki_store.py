@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from clustermgr.core.manager import Manager
 from clustermgr.inventory.models import ClusterSecret
 from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.pki.store import ensure_ca
-from clustermgr.services.context import Manager
 
 
 async def test_ca_is_made_once_and_sealed(manager: Manager) -> None:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
 from clustermgr.monitor.watcher import Watcher, replicated_clusters, replicated_members
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 HOSTS = ("idp1.w.test", "idp2.w.test")

@@ -9,8 +9,8 @@ from cli_runner import Cli
 
 from clustermgr.audit import service as audit
 from clustermgr.auth import service as auth
+from clustermgr.core.manager import Manager
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 pytestmark = pytest.mark.integration

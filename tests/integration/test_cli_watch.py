@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from cli_runner import Cli
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Cycle, Measure
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -15,16 +15,16 @@ import pytest_asyncio
 
 from cachelab import cache_lab, chain_status, configure, outcomes, wait_chain_ok
 from clustermgr.components.cache import plan as cache_plan
+from clustermgr.components.cache import status as cachestatus
+from clustermgr.components.cache.apply import cache_layout
 from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET, Provider
+from clustermgr.core.manager import Manager
 from clustermgr.pki.ca import Ca, new_key_pem, self_signed
 from clustermgr.pki.sign import sign_csr
 from clustermgr.plan.events import Event
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import Outcome, Plan
 from clustermgr.redact import Secret
-from clustermgr.services import cachestatus
-from clustermgr.services.cache import cache_layout
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 # A loop of this module's own: whatever its watcher and load leave behind ends with it.

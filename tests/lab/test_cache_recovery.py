@@ -22,11 +22,11 @@ import pytest
 import pytest_asyncio
 
 from cachelab import cache_lab, configure, wait_chain_ok
+from clustermgr.core.manager import Manager
 from clustermgr.lab.gluu import directory as gluu
 from clustermgr.lab.provision import lab_secrets
 from clustermgr.monitor import store
 from clustermgr.monitor.watcher import Watcher
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 # A loop of this module's own: whatever its watcher and load leave behind ends with it.

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.core.manager import Manager
 from clustermgr.errors import JobConflict
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs import store
@@ -13,7 +14,6 @@ from clustermgr.jobs.execute import execute
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.runner import EmbeddedRunner
 from clustermgr.jobs.views import EventView, JobView
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration

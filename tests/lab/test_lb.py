@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from clustermgr.inventory.lbsettings import LbSettings
-from clustermgr.monitor import lbwatch
+from clustermgr.components.lb import watch as lbwatch
+from clustermgr.components.lb.settings import LbSettings
+from clustermgr.core.manager import Manager
 from clustermgr.pki.store import ensure_ca
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from lblab import balance, client, only_unchanged, proxy_url, served_by, settings_of
 

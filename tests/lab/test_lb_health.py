@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from clustermgr.components.lb import ops as lb_ops
+from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.lab.gluu.oxauth.paths import OXAUTH_PIDFILE
 from clustermgr.monitor.watcher import CycleReport, Watcher
-from clustermgr.services import lb_ops, lb_settings
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, eventually, running_lab
 from lblab import balance, client, oxauth_url, proxy_url, served_by
 

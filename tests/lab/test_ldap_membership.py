@@ -16,9 +16,9 @@ import pytest
 
 from clustermgr.components.ldap import render
 from clustermgr.components.ldap.model import REPLICATOR_DN
+from clustermgr.core.manager import Manager
 from clustermgr.lab import service
 from clustermgr.services import servers
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import LDAPI, add_ou, ldap_status, replicate, wait_for
 

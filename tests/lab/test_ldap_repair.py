@@ -17,13 +17,15 @@ from dataclasses import dataclass
 
 import pytest
 
+from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import reload
+from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap.compare import Comparison
+from clustermgr.core.access import HostAccess
+from clustermgr.core.manager import Manager
 from clustermgr.lab import service
 from clustermgr.plan.model import ApplyReport, Outcome
-from clustermgr.services import ldap, ldap_repair, servers
-from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
+from clustermgr.services import servers
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, slapadd_unreplicated, wait_for
 

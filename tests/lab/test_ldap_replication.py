@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import tls
 from clustermgr.components.ldap.model import OX_LDAP_PROPERTIES, ReplicationSettings
+from clustermgr.core.manager import Manager
 from clustermgr.pki.ca import new_ca
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
 from clustermgr.remote.ssh import SshConnection
-from clustermgr.services import ldap
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, wait_for
 

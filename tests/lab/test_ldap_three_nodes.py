@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.components.ldap import repair as ldap_repair
+from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
-from clustermgr.services import ldap_repair
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import add_ou, ldap_status, replicate, wait_for
 

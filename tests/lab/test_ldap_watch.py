@@ -19,14 +19,14 @@ from datetime import timedelta
 import pytest
 
 from clustermgr.components.ldap import render, tls
+from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap.model import REPLICATOR_DN
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor import store
 from clustermgr.monitor.views import AlertView
 from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.pki.ca import new_ca
-from clustermgr.services import ldap_repair
-from clustermgr.services.context import Manager
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import replicate, slapadd_unreplicated
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.jobs.worker import QueueRunner
 from clustermgr.lab import service as lab_service
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from labfixture import Lab, eventually, tcp_open
 from pgfixture import NO_PG, PG_URL, reset_postgres

@@ -38,9 +38,9 @@ from webfixture import (
     sign_in,
 )
 
+from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from labfixture import Lab
 

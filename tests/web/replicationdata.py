@@ -9,13 +9,14 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.inventory.schemas import Role, ServerSpec
+from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Cycle, Measure
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
+from clustermgr.topology import Role
 
 IDP1, IDP2 = "idp1.repl.test", "idp2.repl.test"
 BROKEN = Finding(

@@ -20,9 +20,9 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from replicationdata import IDP1, IDP2, add_cluster, record
 from webfixture import JOB_DEADLINE, ManagerProcess, WebUser
 
+from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration

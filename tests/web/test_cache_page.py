@@ -8,13 +8,13 @@ import httpx
 import pytest
 from replicationdata import IDP1, IDP2
 
+from clustermgr.components.cache import status as cs
+from clustermgr.components.cache.findings import COMPONENT, judge
 from clustermgr.components.cache.model import layout
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor import store
-from clustermgr.monitor.cachefindings import COMPONENT, judge
 from clustermgr.redact import Secret
-from clustermgr.services import cachestatus as cs
-from clustermgr.services.context import Manager
 
 pytestmark = pytest.mark.integration
 

@@ -12,15 +12,17 @@ import pytest
 from fastapi import FastAPI
 from webfixture import session_csrf
 
+from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb.settings import SCIM_CAVEAT, Upstream
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import NotFound
-from clustermgr.inventory.lbsettings import SCIM_CAVEAT, Upstream
-from clustermgr.inventory.schemas import Role, ServerSpec
+from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Cycle
-from clustermgr.services import clusters, lb_settings
-from clustermgr.services.context import Manager
+from clustermgr.services import clusters
+from clustermgr.topology import Role
 from clustermgr.web.security import CSRF_FIELD
 
 pytestmark = pytest.mark.integration

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from clustermgr.components.ldap import view as ldapview
 from clustermgr.monitor.views import AlertView, SampleView
-from clustermgr.web.pages import ldapview
 
 MEMBERS = ["idp1.lab.test", "idp2.lab.test", "idp3.lab.test"]
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)

@@ -29,9 +29,10 @@ from webfixture import (
     wait_idle,
 )
 
+from clustermgr.core.access import get_cluster
+from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
-from clustermgr.services import clusters, servers
-from clustermgr.services.context import Manager
+from clustermgr.services import clusters
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration
@@ -246,7 +247,7 @@ async def test_invalid_hostname_shows_the_form_again_and_stores_nothing(
     assert fields["hostname"] == "not_a_host" and fields["address"] == "10.0.0.1"
     assert "data-focus" in answer.text, "the error takes the focus"
     with pytest.raises(NotFound):
-        await servers.get_cluster(manager, "gui-invalid")
+        await get_cluster(manager, "gui-invalid")
 
     data.update(hostname="ok.example.org", ssh_port="port")
     answer = await gui.post("/servers/add", data=data)
@@ -289,7 +290,7 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
     own = await lab.sh("idp1", command.group(1))
     assert shown.group(1) in own, "the exact command shows the same fingerprint on the server"
     with pytest.raises(NotFound):
-        await servers.get_cluster(manager, gui_cluster)  # nothing stored before the confirmation
+        await get_cluster(manager, gui_cluster)  # nothing stored before the confirmation
     fields = confirm.form("/servers/add")
     assert fields["fingerprint"] == shown.group(1)
     assert fields["private_key"].strip() == key_text.strip(), "the key rides in the form only"
@@ -299,14 +300,14 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
     assert wrong.status_code == 409
     assert "HOST KEY CHANGED" in alert(wrong.text)
     with pytest.raises(NotFound):
-        await servers.get_cluster(manager, gui_cluster)
+        await get_cluster(manager, gui_cluster)
 
     added = await http.post("/servers/add", data=fields)
     assert added.status_code == 303, alert(added.text)
     assert added.headers["location"] == f"/clusters/{gui_cluster}?done=server-added"
     cluster_page = await gui.get(added.headers["location"])
     assert "Server added." in cluster_page.text and host.fqdn in cluster_page.text
-    (view,) = (await servers.get_cluster(manager, gui_cluster)).servers
+    (view,) = (await get_cluster(manager, gui_cluster)).servers
     assert view.host_keys[0].fingerprint == shown.group(1)
     assert key_text.strip() not in cluster_page.text
 
@@ -315,10 +316,10 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
     edit = page(detail.text).form(server_url)
     bad = await gui.post(server_url, data={**edit, "address": "not an address!"})
     assert bad.status_code == 400 and "invalid address" in alert(bad.text)
-    assert (await servers.get_cluster(manager, gui_cluster)).servers[0].address == host.address
+    assert (await get_cluster(manager, gui_cluster)).servers[0].address == host.address
     saved = await gui.post(server_url, data={**edit, "role": "proxy", "ssh_port": "22"})
     assert saved.status_code == 303
-    assert (await servers.get_cluster(manager, gui_cluster)).servers[0].role.value == "proxy"
+    assert (await get_cluster(manager, gui_cluster)).servers[0].role.value == "proxy"
 
     confirm_remove = await gui.get(f"{server_url}/remove")
     assert page(confirm_remove.text).h1 == [f"Remove {host.fqdn} from cluster {gui_cluster}?"]
@@ -326,7 +327,7 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
         f"{server_url}/remove", data=page(confirm_remove.text).form(f"{server_url}/remove")
     )
     assert removed.status_code == 303
-    assert (await servers.get_cluster(manager, gui_cluster)).servers == ()
+    assert (await get_cluster(manager, gui_cluster)).servers == ()
 
     trail = (await gui.get("/audit", params={"actor": "admin"})).text
     for action in ("server.add", "server.update", "server.remove"):

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from replicationdata import IDP1, IDP2, record
 
-from clustermgr.services.context import Manager
+from clustermgr.core.manager import Manager
 
 pytestmark = pytest.mark.integration
 

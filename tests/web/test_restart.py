@@ -28,8 +28,8 @@ from webfixture import (
     wait_for_job,
 )
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
-from clustermgr.services.context import Manager
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration

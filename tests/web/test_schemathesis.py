@@ -25,8 +25,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from webfixture import BodyLog, ManagerProcess, WebUser, create_user, free_port
 
+from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -26,8 +26,8 @@ import httpx
 from fastapi import FastAPI
 
 from clustermgr.auth import service as auth
+from clustermgr.core.manager import Manager
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
 from clustermgr.web.security import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE

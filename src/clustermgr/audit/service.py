@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.audit.models import AuditEntry
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import InvalidInput
 from clustermgr.redact import MASK, Secret, redact
-from clustermgr.services.context import Manager
 
 MAX_ENTRIES = 1000
 _ACTOR_LEN = 64

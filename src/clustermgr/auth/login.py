@@ -36,10 +36,10 @@ from clustermgr.auth.models import LoginFailure, User
 from clustermgr.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from clustermgr.auth.totp import accept_login_code
 from clustermgr.auth.views import UserView
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import LoginFailed, LoginThrottled, TotpRequired
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)

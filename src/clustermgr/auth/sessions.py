@@ -18,8 +18,8 @@ from clustermgr.audit.service import add_entry
 from clustermgr.auth.common import digest, get_user, user_view
 from clustermgr.auth.models import User, WebSession
 from clustermgr.auth.views import SessionView, UserView
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.services.context import Manager
 
 SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_INTERVAL = timedelta(minutes=1)

@@ -31,9 +31,9 @@ from clustermgr.auth.common import digest, user_view
 from clustermgr.auth.models import User
 from clustermgr.auth.users import insert_user, prepare_user, user_count
 from clustermgr.auth.views import UserView
+from clustermgr.core.manager import Manager
 from clustermgr.errors import SetupClosed
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 SETUP_TOKEN_FILE = "setup-token"  # noqa: S105 (a file name)
 

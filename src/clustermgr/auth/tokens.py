@@ -18,9 +18,9 @@ from clustermgr.auth.common import digest, get_user, user_view
 from clustermgr.auth.models import ApiToken, User
 from clustermgr.auth.sessions import TOUCH_INTERVAL
 from clustermgr.auth.views import ApiTokenView, UserView
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, InvalidInput, NotFound
-from clustermgr.services.context import Manager
 
 PREFIX = "cm_"
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

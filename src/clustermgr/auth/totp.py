@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clustermgr.audit.service import add_entry
 from clustermgr.auth.common import get_user, vault_is_empty
 from clustermgr.auth.models import User
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, InvalidInput
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 ISSUER = "clustermgr"
 #: Steps accepted either side of the current one (clock drift of the phone).

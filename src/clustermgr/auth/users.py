@@ -18,9 +18,9 @@ from clustermgr.auth.models import User
 from clustermgr.auth.passwords import check_strength, hash_password
 from clustermgr.auth.sessions import drop_sessions
 from clustermgr.auth.views import UserView
+from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, InvalidInput
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 
 def check_new_password(username: str, password: Secret) -> None:

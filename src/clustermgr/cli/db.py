@@ -6,9 +6,9 @@ import typer
 
 from clustermgr.cli.options import Json
 from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.core.manager import Manager
 from clustermgr.db.engine import describe_url
 from clustermgr.db.migrations import head_revision
-from clustermgr.services.context import Manager
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 

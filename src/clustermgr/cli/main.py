@@ -7,8 +7,8 @@ import logging
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import admin, clusters, db, lab, lb, ldap, remote, serve, servers, watch, worker
-from clustermgr.cli import cache as cache_cli
+from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, watch, worker
+from clustermgr.components import registry
 
 app = typer.Typer(
     help="Install and manage a highly available Gluu Server cluster over SSH.",
@@ -17,9 +17,9 @@ app = typer.Typer(
 )
 app.add_typer(servers.app, name="server")
 app.add_typer(clusters.app, name="cluster")
-app.add_typer(ldap.app, name="ldap")
-app.add_typer(cache_cli.app, name="cache")
-app.add_typer(lb.app, name="lb")
+for component in registry.COMPONENTS:
+    if component.cli is not None:
+        app.add_typer(component.cli, name=component.name)
 app.add_typer(db.app, name="db")
 app.add_typer(lab.app, name="lab")
 app.add_typer(remote.app, name="remote")

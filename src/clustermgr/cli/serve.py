@@ -11,7 +11,7 @@ import uvicorn
 
 from clustermgr.auth import service as auth
 from clustermgr.cli.output import say
-from clustermgr.services.context import Manager
+from clustermgr.core.manager import Manager
 from clustermgr.web.app import create_app
 
 

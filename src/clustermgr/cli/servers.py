@@ -13,6 +13,7 @@ from rich.markup import escape
 from clustermgr.cli.options import ClusterOpt, Json, Yes
 from clustermgr.cli.output import emit_json, run_async, say
 from clustermgr.cli.session import manager
+from clustermgr.core.access import open_access
 from clustermgr.errors import HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
@@ -155,7 +156,7 @@ async def check(
 ) -> None:
     """Preflight: SSH login, root or sudo, OS, ports, disk, memory, clock skew."""
     async with manager() as mgr:
-        access = await servers.open_access(mgr, cluster, hostnames or ())
+        access = await open_access(mgr, cluster, hostnames or ())
         async with access:
             report = await preflight.check_servers(access, list(access.servers.values()))
     if as_json:

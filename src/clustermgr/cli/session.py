@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from clustermgr.services.context import Manager
+from clustermgr.core.manager import Manager
 
 
 @asynccontextmanager

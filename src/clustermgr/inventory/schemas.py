@@ -10,22 +10,17 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from clustermgr.errors import InvalidInput
-from clustermgr.inventory.lbsettings import LbSettings
 from clustermgr.remote.target import HostKey
+from clustermgr.topology import Role
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _USER = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 _CLUSTER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-class Role(StrEnum):
-    IDENTITY = "identity"  # a Gluu Server node: LDAP, oxAuth, Redis, stunnel
-    PROXY = "proxy"  # the load balancer: NGINX, twemproxy, stunnel
 
 
 def validate_hostname(value: str) -> str:
@@ -44,6 +39,17 @@ def validate_hostname(value: str) -> str:
             "hyphens; no IP address, no underscore)",
         )
     return name
+
+
+def _pydantic_hostname(value: str) -> str:
+    try:
+        return validate_hostname(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+
+
+#: A host name in a pydantic model (job params, API bodies): validated as above.
+Hostname = Annotated[str, AfterValidator(_pydantic_hostname)]
 
 
 def validate_address(value: str) -> str:
@@ -123,7 +129,11 @@ class ClusterSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hosts_file: str = "/etc/hosts"
-    lb: LbSettings = Field(default_factory=LbSettings)
+    #: Each component's own settings by component name, validated by the component.
+    components: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def section(self, component: str) -> dict[str, Any]:
+        return dict(self.components.get(component, {}))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ gets a message naming the clash rather than a constraint name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,6 @@ from sqlalchemy.orm import selectinload
 from clustermgr.components.ldap import ids as ldap_ids
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, NotFound
-from clustermgr.inventory.lbsettings import LbSettings
 from clustermgr.inventory.models import (
     Cluster,
     ClusterSecret,
@@ -26,10 +26,11 @@ from clustermgr.inventory.models import (
     LdapServerId,
     Server,
 )
-from clustermgr.inventory.schemas import ClusterSettings, ClusterView, Role, ServerSpec, ServerView
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerSpec, ServerView
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey, SshCredentials
+from clustermgr.topology import Role
 
 _SERVER_LOAD = (selectinload(Server.host_keys), selectinload(Server.credential))
 
@@ -190,11 +191,18 @@ class InventoryStore:
         await self.session.flush()
         return Secret(value.reveal(), label=label)
 
-    def set_lb_settings(self, cluster: Cluster, lb: LbSettings) -> None:
-        """Keep the load balancer's settings in the cluster's settings (a new dict: JSON
-        columns see only assignments)."""
+    def set_component_settings(
+        self, cluster: Cluster, component: str, section: dict[str, Any]
+    ) -> None:
+        """Keep a component's settings in the cluster's settings (new dicts: JSON
+        columns see only assignments); an empty section is dropped."""
         settings = dict(cluster.settings or {})
-        settings["lb"] = lb.model_dump(mode="json", exclude_defaults=True)
+        sections = dict(settings.get("components") or {})
+        if section:
+            sections[component] = section
+        else:
+            sections.pop(component, None)
+        settings["components"] = sections
         cluster.settings = settings
 
     # --- LDAP server ids ---------------------------------------------------

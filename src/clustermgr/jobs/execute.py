@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import logging
 
+from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, DatabaseError
 from clustermgr.jobs import store
-from clustermgr.jobs.kinds import JobContext, kind
+from clustermgr.jobs.kinds import JobContext, KindCatalog
 from clustermgr.jobs.models import JobState
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.executor import CANCELLED
-from clustermgr.services.context import Manager
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def _pause(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
 
 
-async def execute(manager: Manager, job_id: int) -> JobState | None:
+async def execute(manager: Manager, kinds: KindCatalog, job_id: int) -> JobState | None:
     """Run a queued job. Returns its final state, or None when another run claimed it."""
     if not await store.claim(manager, job_id):
         return None
@@ -86,14 +86,22 @@ async def execute(manager: Manager, job_id: int) -> JobState | None:
     ]
     state, result, error = JobState.FAILED, None, None
     try:
-        work = kind(job.kind)
+        work = kinds.get(job.kind)
         writer.emit(Event(EventKind.PLAN_STARTED, f"{work.title} of cluster {job.cluster}"))
-        ctx = JobContext(manager, job.cluster, job.params, writer.emit, cancel.is_set)
-        result = await work.run(ctx)
+        ctx = JobContext(
+            manager,
+            job.cluster,
+            work.parse(job.params),
+            writer.emit,
+            cancel.is_set,
+            actor=job.requested_by,
+        )
+        report = await work.run(ctx)
+        result = report.as_dict()
         if cancel.is_set() and _was_cut_short(result):
             state = JobState.CANCELLED
         else:
-            state = JobState.SUCCEEDED if result.get("ok") else JobState.FAILED
+            state = JobState.SUCCEEDED if report.ok else JobState.FAILED
     except ClustermgrError as exc:
         error = exc.message
         writer.emit(Event(EventKind.PLAN_FINISHED, f"failed: {exc.message}"))

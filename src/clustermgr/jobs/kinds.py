@@ -1,140 +1,110 @@
-"""What a job can do: each kind names its work, whether it changes servers, and runs it.
+"""What a job can do: each kind names its work, its params, whether it changes servers.
 
-A kind's ``run`` gets a :class:`JobContext` and returns the outcome as data; it
-reports progress through ``ctx.emit`` and stops between steps once
-``ctx.cancelled()`` is true.  The same code runs in the manager process and in
-queue workers.
+A kind's ``run`` gets a :class:`JobContext` (its params already validated by the
+kind's pydantic model) and returns a :class:`Report`: the job succeeded when the
+report is ``ok``, and ``as_dict()`` is what the job row keeps.  It reports
+progress through ``ctx.emit`` and stops between steps once ``ctx.cancelled()`` is
+true.  The same code runs in the manager process and in queue workers.
+
+Kinds are declared by the components (see :mod:`clustermgr.components.registry`);
+a :class:`KindCatalog` of them is handed to whatever runs or starts jobs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
-from clustermgr.jobs import cachejobs, lbkinds
 from clustermgr.plan.events import Emit
-from clustermgr.services import clusters, ldap, ldap_repair, preflight, servers
-from clustermgr.services.context import Manager
+
+
+class Report(Protocol):
+    """The outcome of a job: whether it went well, and the data its record keeps."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class NoParams(BaseModel):
+    """The params of a kind that takes none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class JobContext:
+class JobContext(Generic[P]):
     manager: Manager
     cluster: str
-    params: Mapping[str, Any]
+    params: P
     emit: Emit
     cancelled: Callable[[], bool]
+    #: Who asked for the job (a user name): services audit changes under it.
+    actor: str = "system"
 
 
 @dataclass(frozen=True)
-class JobKind:
+class JobKind(Generic[P]):
     name: str
     title: str
     #: Changes servers: at most one such job per cluster at a time.
     mutating: bool
-    run: Callable[[JobContext], Awaitable[dict[str, Any]]]
+    run: Callable[[JobContext[P]], Awaitable[Report]]
+    params: type[P]
     #: For a plan: the kind that applies it (offered on the plan's page once it succeeded).
     applied_by: str | None = None
 
-
-async def _preflight(ctx: JobContext) -> dict[str, Any]:
-    hosts = ctx.params.get("hosts") or ()
-    async with await servers.open_access(ctx.manager, ctx.cluster, hosts) as access:
-        report = await preflight.check_servers(access, list(access.servers.values()), ctx.emit)
-    return report.as_dict()
-
-
-async def _base(ctx: JobContext, *, dry_run: bool) -> dict[str, Any]:
-    report = await clusters.prepare(
-        ctx.manager, ctx.cluster, dry_run=dry_run, emit=ctx.emit, cancelled=ctx.cancelled
-    )
-    return report.as_dict()
-
-
-async def _plan(ctx: JobContext) -> dict[str, Any]:
-    return await _base(ctx, dry_run=True)
+    def parse(self, raw: Mapping[str, Any] | None) -> P:
+        """``raw`` as this kind's params, or InvalidInput saying what is wrong."""
+        try:
+            return self.params.model_validate(dict(raw or {}))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise InvalidInput(
+                f"invalid params for {self.name}: {problems}",
+                hint=f"see the {self.name} params in /api/v1/openapi.json",
+            ) from None
 
 
-async def _apply(ctx: JobContext) -> dict[str, Any]:
-    return await _base(ctx, dry_run=False)
+class KindCatalog:
+    """The job kinds a runner knows, by name, in the order they were declared."""
 
+    def __init__(self, kinds: Iterable[JobKind[Any]]) -> None:
+        self._kinds: dict[str, JobKind[Any]] = {}
+        for kind in kinds:
+            if kind.name in self._kinds:
+                raise ValueError(f"job kind {kind.name!r} is declared twice")
+            self._kinds[kind.name] = kind
 
-async def _ldap_plan(ctx: JobContext) -> dict[str, Any]:
-    report = await ldap.replicate(
-        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
-    )
-    return report.as_dict()
+    def get(self, name: str) -> JobKind[Any]:
+        try:
+            return self._kinds[name]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown job kind {name!r}", hint=f"one of: {', '.join(self._kinds)}"
+            ) from None
 
+    def find(self, name: str) -> JobKind[Any] | None:
+        return self._kinds.get(name)
 
-async def _ldap_apply(ctx: JobContext) -> dict[str, Any]:
-    report = await ldap.replicate(
-        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
-    )
-    return report.as_dict()
+    @property
+    def names(self) -> list[str]:
+        return list(self._kinds)
 
+    def __iter__(self) -> Iterator[JobKind[Any]]:
+        return iter(self._kinds.values())
 
-async def _ldap_status(ctx: JobContext) -> dict[str, Any]:
-    return await ldap.status(ctx.manager, ctx.cluster)
-
-
-async def _ldap_compare(ctx: JobContext) -> dict[str, Any]:
-    return (await ldap_repair.compare(ctx.manager, ctx.cluster)).as_dict()
-
-
-async def _ldap_reinit(ctx: JobContext) -> dict[str, Any]:
-    """params: node, source, and confirm (true: whoever started it saw what is lost)."""
-    node, source = ctx.params.get("node"), ctx.params.get("source")
-    if not isinstance(node, str) or not isinstance(source, str):
-        raise InvalidInput("ldap-reinit needs the params node and source (hostnames)")
-    confirmed = ctx.params.get("confirm") is True
-    report = await ldap_repair.reinit(
-        ctx.manager,
-        ctx.cluster,
-        node,
-        source,
-        approve=lambda _: confirmed,
-        emit=ctx.emit,
-        cancelled=ctx.cancelled,
-    )
-    return report.as_dict()
-
-
-KINDS: Mapping[str, JobKind] = {
-    kind.name: kind
-    for kind in (
-        JobKind("preflight", "preflight check", mutating=False, run=_preflight),
-        JobKind("plan", "plan base preparation", mutating=False, run=_plan, applied_by="apply"),
-        JobKind("apply", "apply base preparation", mutating=True, run=_apply),
-        JobKind(
-            "ldap-plan",
-            "plan LDAP replication",
-            mutating=False,
-            run=_ldap_plan,
-            applied_by="ldap-apply",
-        ),
-        JobKind("ldap-apply", "apply LDAP replication", mutating=True, run=_ldap_apply),
-        JobKind("ldap-status", "LDAP replication status", mutating=False, run=_ldap_status),
-        JobKind("ldap-compare", "compare LDAP data", mutating=False, run=_ldap_compare),
-        JobKind("ldap-reinit", "re-initialise an LDAP node", mutating=True, run=_ldap_reinit),
-        *cachejobs.cache_kinds(),
-        JobKind("lb-plan", "plan the load balancer", False, lbkinds.plan, applied_by="lb-apply"),
-        JobKind("lb-apply", "apply the load balancer", mutating=True, run=lbkinds.apply),
-        JobKind("lb-status", "load balancer status", mutating=False, run=lbkinds.status),
-        JobKind("lb-drain", "drain a node", mutating=True, run=lbkinds.drain),
-        JobKind("lb-undrain", "put a node back", mutating=True, run=lbkinds.undrain),
-        JobKind(
-            "lb-rolling-restart", "rolling restart", mutating=True, run=lbkinds.rolling_restart
-        ),
-    )
-}
-
-
-def kind(name: str) -> JobKind:
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise InvalidInput(
-            f"unknown job kind {name!r}", hint=f"one of: {', '.join(KINDS)}"
-        ) from None
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds

@@ -11,15 +11,18 @@ import asyncio
 import contextlib
 from typing import Protocol
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
 from clustermgr.jobs.execute import execute
-from clustermgr.services.context import Manager
+from clustermgr.jobs.kinds import KindCatalog
 
 INTERRUPTED_BY_RESTART = "the manager stopped while the job ran; run it again to finish"
 
 
 class Runner(Protocol):
     name: str
+    #: The job kinds it runs (from the component registry).
+    kinds: KindCatalog
 
     async def submit(self, job_id: int) -> None: ...
 
@@ -29,17 +32,18 @@ class Runner(Protocol):
 class EmbeddedRunner:
     name = "embedded"
 
-    def __init__(self, manager: Manager) -> None:
+    def __init__(self, manager: Manager, kinds: KindCatalog) -> None:
         self.manager = manager
+        self.kinds = kinds
         self._tasks: dict[int, asyncio.Task[object]] = {}
 
     @classmethod
-    async def start(cls, manager: Manager) -> EmbeddedRunner:
+    async def start(cls, manager: Manager, kinds: KindCatalog) -> EmbeddedRunner:
         await store.interrupt_active(manager, cls.name, INTERRUPTED_BY_RESTART)
-        return cls(manager)
+        return cls(manager, kinds)
 
     async def submit(self, job_id: int) -> None:
-        task = asyncio.create_task(execute(self.manager, job_id), name=f"job-{job_id}")
+        task = asyncio.create_task(execute(self.manager, self.kinds, job_id), name=f"job-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 

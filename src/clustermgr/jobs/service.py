@@ -6,11 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
-from clustermgr.jobs.kinds import kind
 from clustermgr.jobs.runner import Runner
 from clustermgr.jobs.views import EventView, JobView
-from clustermgr.services.context import Manager
 
 FOLLOW_POLL = 0.3
 
@@ -24,8 +23,12 @@ async def submit(
     user: str,
     params: dict[str, Any] | None = None,
 ) -> JobView:
-    """Record a job and hand it to the runner. A conflicting mutating job is refused."""
-    work = kind(kind_name)
+    """Record a job and hand it to the runner. A conflicting mutating job is refused.
+
+    An unknown kind or params its model refuses are InvalidInput; nothing is recorded.
+    """
+    work = runner.kinds.get(kind_name)
+    valid = work.parse(params).model_dump(mode="json", exclude_defaults=True)
     async with manager.store() as inventory:
         await inventory.cluster(cluster)  # NotFound for an unknown cluster
     job = await store.create(
@@ -34,7 +37,7 @@ async def submit(
         cluster=cluster,
         mutating=work.mutating,
         user=user,
-        params=params or {},
+        params=valid,
         runner=runner.name,
     )
     await runner.submit(job.id)

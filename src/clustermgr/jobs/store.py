@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import JobConflict, NotFound
 from clustermgr.jobs.models import ACTIVE_STATES, Job, JobEvent, JobState
 from clustermgr.jobs.views import EventView, JobView
 from clustermgr.plan.events import Event
-from clustermgr.services.context import Manager
 
 
 async def create(

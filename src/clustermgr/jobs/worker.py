@@ -1,8 +1,8 @@
-"""Scale-out: jobs run on worker processes fed by a Redis queue (taskiq).
+"""Scale-out, the worker's side: jobs run on worker processes fed by a Redis queue.
 
-The manager records the job (the table stays the truth) and queues its id; a
-worker claims it (a queue may deliver twice: only one claim wins, see
-``store.claim``) and runs the same :func:`execute` as the embedded runner.
+The manager records the job (the table stays the truth) and queues its id
+(:mod:`clustermgr.jobs.queue`); a worker claims it (a queue may deliver twice:
+only one claim wins, see ``store.claim``) and runs the same :func:`execute` as the embedded runner.
 Start workers with ``clustermgr worker``; they need the manager's settings
 (database URL, secret key file, queue URL).
 """
@@ -10,20 +10,14 @@ Start workers with ``clustermgr worker``; they need the manager's settings
 from __future__ import annotations
 
 from taskiq import TaskiqEvents, TaskiqState
-from taskiq.kicker import AsyncKicker
-from taskiq_redis import RedisStreamBroker
 
+from clustermgr.components import registry
+from clustermgr.core.manager import Manager
 from clustermgr.jobs.execute import execute
-from clustermgr.services.context import Manager
+from clustermgr.jobs.queue import TASK_NAME, make_broker
 from clustermgr.settings import Settings
 
-QUEUE_NAME = "clustermgr-jobs"
-TASK_NAME = "clustermgr.run_job"
 _DEFAULT_URL = "redis://127.0.0.1:6379/0"
-
-
-def make_broker(url: str) -> RedisStreamBroker:
-    return RedisStreamBroker(url=url, queue_name=QUEUE_NAME)
 
 
 #: The workers' broker (``taskiq worker clustermgr.jobs.worker:broker``), from their settings.
@@ -45,27 +39,5 @@ async def _close(_: TaskiqState) -> None:
 
 @broker.task(task_name=TASK_NAME)
 async def run_job(job_id: int) -> str:
-    state = await execute(_manager["current"], job_id)
+    state = await execute(_manager["current"], registry.job_kinds(), job_id)
     return state.value if state else "claimed elsewhere"
-
-
-class QueueRunner:
-    """The manager's side: hand job ids to the queue at ``url``."""
-
-    name = "worker"
-
-    def __init__(self, url: str) -> None:
-        self._broker = make_broker(url)
-        self._started = False
-
-    async def submit(self, job_id: int) -> None:
-        if not self._started:
-            await self._broker.startup()
-            self._started = True
-        kicker: AsyncKicker[[int], str] = AsyncKicker(TASK_NAME, self._broker, labels={})
-        await kicker.kiq(job_id)
-
-    async def close(self) -> None:
-        if self._started:
-            await self._broker.shutdown()
-            self._started = False

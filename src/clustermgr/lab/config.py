@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from clustermgr.inventory.schemas import Role
+from clustermgr.topology import Role
 
 #: Linux limits interface names to 15 characters.
 IFNAME_MAX = 15

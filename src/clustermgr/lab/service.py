@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from clustermgr.core.access import open_access
+from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.lab import hosts, net
@@ -28,7 +30,6 @@ from clustermgr.plan.model import ApplyReport, Outcome, Plan
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey
 from clustermgr.services import clusters, servers
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 
 Say = Callable[[str], None]
@@ -117,7 +118,7 @@ async def provision(config: LabConfig, settings: Settings, say: Say = quiet) -> 
 
     manager = await Manager.open(settings)
     try:
-        async with await servers.open_access(manager, config.cluster) as access:
+        async with await open_access(manager, config.cluster) as access:
             report = await Executor(access.connection, progress).apply(plan)
     finally:
         await manager.close()

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from clustermgr.components.ldap.findings import COMPONENT
+from clustermgr.core.access import get_cluster
+from clustermgr.core.manager import Manager
 from clustermgr.monitor import store
-from clustermgr.monitor.ldapfindings import COMPONENT
 from clustermgr.monitor.views import AlertView, SampleView, SnapshotView
-from clustermgr.services.context import Manager
-from clustermgr.services.servers import get_cluster
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor.alerts import Finding, transition
 from clustermgr.monitor.models import Alert, Lease, Sample, Snapshot
 from clustermgr.monitor.views import AlertView, SampleView, SnapshotView
-from clustermgr.services.context import Manager
 
 #: Most samples one history read returns (the newest are kept when cut).
 MAX_SAMPLES = 20_000

@@ -36,17 +36,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from clustermgr.db.base import utcnow
-from clustermgr.errors import ClustermgrError, InvalidInput
-from clustermgr.inventory.models import Cluster, LdapServerId, Server
-from clustermgr.inventory.schemas import Role
-from clustermgr.monitor import cachewatch, lbfindings, ldapdata, store
-from clustermgr.monitor.alerts import Finding
-from clustermgr.monitor.cachefindings import COMPONENT as CACHE
-from clustermgr.monitor.lbwatch import LbWatch, proxied_clusters
-from clustermgr.monitor.ldapfindings import (
+from clustermgr.components.cache import watch as cachewatch
+from clustermgr.components.cache.apply import cache_clusters
+from clustermgr.components.cache.findings import COMPONENT as CACHE
+from clustermgr.components.lb import findings as lbfindings
+from clustermgr.components.lb.watch import LbWatch, proxied_clusters
+from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import datacheck as ldapdata
+from clustermgr.components.ldap.findings import (
     COMPONENT,
     Divergence,
     Probe,
@@ -56,14 +53,16 @@ from clustermgr.monitor.ldapfindings import (
     probe_measures,
     probes_list,
 )
-from clustermgr.monitor.ldapnodes import NodeCheck, NodeState, check_node
+from clustermgr.components.ldap.nodecheck import NodeCheck, NodeState, check_node
+from clustermgr.components.ldap.replicated import replicated_clusters, replicated_members
+from clustermgr.core.access import HostAccess, get_cluster, open_access
+from clustermgr.core.manager import Manager
+from clustermgr.db.base import utcnow
+from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.monitor import store
+from clustermgr.monitor.alerts import Finding
 from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.views import AlertView
-from clustermgr.services import ldap
-from clustermgr.services.access import HostAccess
-from clustermgr.services.cache import cache_clusters
-from clustermgr.services.context import Manager
-from clustermgr.services.servers import get_cluster, open_access
 from clustermgr.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,33 +99,6 @@ class CycleReport:
             "resolved": [a.as_dict() for a in self.resolved],
             "snapshot": self.snapshot,
         }
-
-
-async def replicated_members(manager: Manager, cluster: str) -> dict[str, int]:
-    """Identity servers of ``cluster`` with an LDAP server id: hostname -> id (read only)."""
-    async with manager.store() as inventory:
-        rows = await inventory.session.execute(
-            select(Server.hostname, LdapServerId.server_id)
-            .join(LdapServerId, LdapServerId.server_id_ref == Server.id)
-            .join(Cluster, Cluster.id == Server.cluster_id)
-            .where(Cluster.name == cluster, Server.role == Role.IDENTITY.value)
-            .order_by(Server.hostname)
-        )
-        return {hostname: server_id for hostname, server_id in rows}
-
-
-async def replicated_clusters(manager: Manager) -> list[str]:
-    """Clusters with replication configured (some identity server has a server id)."""
-    async with manager.store() as inventory:
-        names = await inventory.session.scalars(
-            select(Cluster.name)
-            .join(Server, Server.cluster_id == Cluster.id)
-            .join(LdapServerId, LdapServerId.server_id_ref == Server.id)
-            .where(Server.role == Role.IDENTITY.value)
-            .distinct()
-            .order_by(Cluster.name)
-        )
-        return list(names)
 
 
 @dataclass

@@ -6,10 +6,10 @@ kept next to its key so the two can never come from different CAs.
 
 from __future__ import annotations
 
+from clustermgr.core.manager import Manager
 from clustermgr.inventory.store import InventoryStore
 from clustermgr.pki.ca import Ca, new_key_pem, self_signed
 from clustermgr.redact import Secret
-from clustermgr.services.context import Manager
 
 CA_KEY_SECRET = "ca-key"  # noqa: S105 (a name, not a secret)
 CA_CERT_SECRET = "ca-cert"  # noqa: S105 (a name, not a secret)

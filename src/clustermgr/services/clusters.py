@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clustermgr.components.base.plan import BaseFacts, plan_base
+from clustermgr.core.access import HostAccess, open_access
+from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, RemoteFileNotFound
 from clustermgr.facts.base import gather
 from clustermgr.facts.os import OS_RELEASE
@@ -20,9 +22,6 @@ from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.remote.pool import run_on_hosts
-from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
-from clustermgr.services.servers import open_access
 
 
 async def create_cluster(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from clustermgr.core.access import HostAccess
 from clustermgr.errors import ClustermgrError
 from clustermgr.facts.base import gather
 from clustermgr.facts.clock import CLOCK, max_skew, offset
@@ -22,7 +23,6 @@ from clustermgr.facts.resources import MEMINFO, disk_space_fact
 from clustermgr.inventory.schemas import ServerView
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.remote.pool import run_on_hosts
-from clustermgr.services.access import HostAccess
 from clustermgr.topology import (
     CLOCK_SKEW_FAIL,
     CLOCK_SKEW_WARN,

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 
 import asyncssh
 
+from clustermgr.core.access import HostAccess
+from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, HostKeyChanged, HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ClusterView, ServerSpec, ServerView
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.redact import Secret
 from clustermgr.remote.hostkeys import scan_host_key
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
-from clustermgr.services.access import HostAccess
-from clustermgr.services.context import Manager
-from clustermgr.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -99,11 +98,6 @@ async def list_clusters(manager: Manager) -> list[ClusterView]:
         return [cluster_view(c) for c in await store.clusters()]
 
 
-async def get_cluster(manager: Manager, name: str) -> ClusterView:
-    async with manager.store() as store:
-        return cluster_view(await store.cluster(name))
-
-
 async def update_server(
     manager: Manager,
     cluster: str,
@@ -149,27 +143,3 @@ async def update_server(
 async def remove_server(manager: Manager, cluster: str, hostname: str) -> None:
     async with manager.store() as store:
         await store.remove_server(cluster, hostname)
-
-
-async def open_access(
-    manager: Manager,
-    cluster: str,
-    hostnames: Sequence[str] = (),
-    *,
-    settings: Settings | None = None,
-) -> HostAccess:
-    """Connections to a cluster's servers (all, or the named ones), credentials decrypted.
-
-    ``settings``: other timeouts than the manager's (the watcher's short ones).
-    """
-    async with manager.store() as store:
-        rows = (await store.cluster(cluster)).servers
-        if hostnames:
-            wanted = set(hostnames)
-            missing = wanted - {s.hostname for s in rows}
-            if missing:
-                raise InvalidInput(f"not in cluster {cluster!r}: {', '.join(sorted(missing))}")
-            rows = [s for s in rows if s.hostname in wanted]
-        views = [server_view(s, cluster) for s in rows]
-        credentials = {s.hostname: store.credentials_for(s) for s in rows}
-    return HostAccess(settings or manager.settings, views, credentials)

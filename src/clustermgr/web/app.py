@@ -10,7 +10,7 @@ It also runs the LDAP replication watcher in the background (unless
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,47 +20,62 @@ from fastapi.templating import Jinja2Templates
 
 from clustermgr import __version__
 from clustermgr.auth import service as auth
+from clustermgr.components import registry
+from clustermgr.components.contract import Component
+from clustermgr.core.manager import Manager
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.runner import EmbeddedRunner, Runner
 from clustermgr.monitor.watcher import BackgroundWatch
-from clustermgr.services.context import Manager
 from clustermgr.settings import Settings
 from clustermgr.web import errors
+from clustermgr.web.api import api_router
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
+from clustermgr.web.pages import pages_router
 from clustermgr.web.security import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
 
-def _template_context(request: Request) -> dict[str, Any]:
-    session = getattr(request.state, "session", None)
-    return {
-        "session": session,
-        "user": session.user if session else None,
-        "csrf_token": session.csrf_token if session else "",
-        "version": __version__,
-    }
+def templates(components: Sequence[Component]) -> Jinja2Templates:
+    """The GUI's templates and every component's; pages see the components for links."""
+    pages = [c for c in components if c.has_page]
+
+    def context(request: Request) -> dict[str, Any]:
+        session = getattr(request.state, "session", None)
+        return {
+            "session": session,
+            "user": session.user if session else None,
+            "csrf_token": session.csrf_token if session else "",
+            "version": __version__,
+            "component_pages": pages,
+        }
+
+    folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]
+    return Jinja2Templates(directory=folders, context_processors=[context])
 
 
-def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(TEMPLATES), context_processors=[_template_context])
-
-
-async def _runner(manager: Manager) -> Runner:
+async def _runner(manager: Manager, kinds: KindCatalog) -> Runner:
     if manager.settings.queue_url:
-        from clustermgr.jobs.worker import QueueRunner
+        from clustermgr.jobs.queue import QueueRunner
 
-        return QueueRunner(manager.settings.queue_url)
-    return await EmbeddedRunner.start(manager)
+        return QueueRunner(manager.settings.queue_url, kinds)
+    return await EmbeddedRunner.start(manager, kinds)
 
 
-def create_app(settings: Settings | None = None, *, secure_cookies: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    secure_cookies: bool = False,
+    components: Sequence[Component] = registry.COMPONENTS,
+) -> FastAPI:
     settings = settings or Settings()
+    kinds = registry.job_kinds(tuple(components))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         manager = await Manager.open(settings)
-        runner = await _runner(manager)
-        app.state.web = WebContext(manager, runner, templates(), secure_cookies)
+        runner = await _runner(manager, kinds)
+        app.state.web = WebContext(manager, runner, templates(components), secure_cookies)
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
         watch = BackgroundWatch(manager) if settings.watch_enabled else None
@@ -97,9 +112,6 @@ def create_app(settings: Settings | None = None, *, secure_cookies: bool = False
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    from clustermgr.web.api import router as api_router
-    from clustermgr.web.pages import router as pages_router
-
-    app.include_router(api_router)
-    app.include_router(pages_router)
+    app.include_router(api_router(components))
+    app.include_router(pages_router(components))
     return app

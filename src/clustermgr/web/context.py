@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs.runner import Runner
-from clustermgr.services.context import Manager
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

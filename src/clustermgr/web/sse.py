@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator, Mapping
 
 from fastapi import Request
 
+from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.views import EventView, JobView
-from clustermgr.services.context import Manager
 
 MEDIA_TYPE = "text/event-stream"
 #: Seconds without an event after which a comment line is sent.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clustermgr.errors import InvalidInput
-from clustermgr.inventory.schemas import Role, ServerSpec, validate_address, validate_hostname
+from clustermgr.inventory.schemas import ServerSpec, validate_address, validate_hostname
+from clustermgr.topology import Role
 
 GOOD = {"cluster": "lab", "hostname": "idp1.example.org", "address": "10.0.0.5", "role": "identity"}
 

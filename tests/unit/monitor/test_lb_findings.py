@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from clustermgr.components.lb import findings as lbfindings
 from clustermgr.components.lb.health import Probe
 from clustermgr.components.lb.model import Backend, BackendState
-from clustermgr.monitor import lbfindings
 
 AT = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from clustermgr.components.ldap import datacheck as ldapdata
 from clustermgr.components.ldap.compare import Comparison, EntryDiff, NodeReport, SubtreeDiff
-from clustermgr.monitor import ldapdata
-from clustermgr.monitor.ldapnodes import NodeCheck, NodeState
+from clustermgr.components.ldap.nodecheck import NodeCheck, NodeState
 
 A, B, C = "idp1.lab.test", "idp2.lab.test", "idp3.lab.test"
 CSN = {"001": "20261127040000.000000Z#000000#001#000000"}

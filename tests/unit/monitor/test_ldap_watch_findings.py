@@ -8,16 +8,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clustermgr.cli.watch import parse_since
-from clustermgr.errors import InvalidInput
-from clustermgr.monitor.alerts import Finding, Severity, transition
-from clustermgr.monitor.ldapfindings import Divergence, Evaluation, Probe, evaluate, probe_findings
-from clustermgr.monitor.ldapnodes import (
+from clustermgr.components.ldap.findings import (
+    Divergence,
+    Evaluation,
+    Probe,
+    evaluate,
+    probe_findings,
+)
+from clustermgr.components.ldap.nodecheck import (
     Agreement,
     AgreementState,
     NodeCheck,
     NodeState,
     parse_node_check,
 )
+from clustermgr.errors import InvalidInput
+from clustermgr.monitor.alerts import Finding, Severity, transition
 
 MEMBERS = {"idp1": 1, "idp2": 2, "idp3": 3}
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from clustermgr import topology
-from clustermgr.components.nodetls import NodeTls
+from clustermgr.pki.nodetls import NodeTls
 from clustermgr.redact import Secret
 
 REDIS_CONF = "/etc/redis/redis.conf"

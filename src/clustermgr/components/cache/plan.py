@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clustermgr import topology
-from clustermgr.components import nodetls
 from clustermgr.components.cache import oxconfig, render
 from clustermgr.components.cache.model import (
     NODE_CLIENT_CONF,
@@ -26,6 +25,7 @@ from clustermgr.components.cache.model import (
     CacheLayout,
     Provider,
 )
+from clustermgr.pki import nodetls
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command

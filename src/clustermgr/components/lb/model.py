@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, Upstream
+from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, Upstream
 
 SITE_FILE = "/etc/nginx/conf.d/clustermgr-lb.conf"
 #: The upstreams alone, so a health change rewrites only them; outside conf.d (not

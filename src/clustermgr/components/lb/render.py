@@ -16,7 +16,7 @@ from clustermgr.components.lb.model import (
     Backend,
     Balancer,
 )
-from clustermgr.inventory.lbsettings import Upstream
+from clustermgr.components.lb.settings import Upstream
 
 HEADER = "# Written by clustermgr (load balancer); changes here are overwritten.\n"
 KEEPALIVE = 16

@@ -136,6 +136,11 @@ class Comparison:
     def identical(self) -> bool:
         return self.verdict == "identical"
 
+    @property
+    def ok(self) -> bool:
+        """What a job's state follows: the data is the same everywhere."""
+        return self.identical
+
     def named(self, dns: Mapping[str, str]) -> Comparison:
         """The same comparison with the DNs of its entries filled in from ``dns``."""
         nodes = tuple(
@@ -157,8 +162,7 @@ class Comparison:
         return {
             "verdict": self.verdict,
             "identical": self.identical,
-            #: What a job's state follows: the data is the same everywhere.
-            "ok": self.identical,
+            "ok": self.ok,
             "reference": self.reference,
             "nodes": [n.as_dict() for n in self.nodes],
             "differing_subtrees": [s.as_dict() for s in self.subtrees],

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from clustermgr.components import nodetls
 from clustermgr.components.ldap import render
 from clustermgr.components.ldap.model import LDAPI, TLS_CA_FILE, Replication
 from clustermgr.components.ldap.plan import check
-from clustermgr.components.nodetls import NodeTls
+from clustermgr.pki import nodetls
+from clustermgr.pki.nodetls import NodeTls
 from clustermgr.plan.model import Plan, Step
 from clustermgr.remote.command import Command
 

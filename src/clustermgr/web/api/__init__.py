@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from clustermgr.web.api import audit, clusters, jobs, loadbalancer, me, monitoring, servers
-from clustermgr.web.api import cache as cache_api
+from clustermgr.components.contract import Component
+from clustermgr.web.api import audit, clusters, jobs, me, monitoring, servers
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503))
 
-for module in (servers, clusters, monitoring, cache_api, loadbalancer, jobs, audit, me):
-    router.include_router(module.router)
+def api_router(components: Sequence[Component]) -> APIRouter:
+    """The generic routes and every component's own."""
+    router = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503)
+    )
+    for module in (servers, clusters, monitoring):
+        router.include_router(module.router)
+    for component in components:
+        if component.api is not None:
+            router.include_router(component.api)
+    for module in (jobs, audit, me):
+        router.include_router(module.router)
+    router.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False)
+    return router
 
 
-@router.get("/openapi.json", include_in_schema=False)
-async def openapi(request: Request) -> dict[str, Any]:
+async def _openapi(request: Request) -> dict[str, Any]:
     """The OpenAPI document of this API (token required, like every API route)."""
     spec: dict[str, Any] = request.app.openapi()
     return spec

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from clustermgr.audit import service as audit
-from clustermgr.web.api.jobs import MAX_ID
-from clustermgr.web.api.models import MAX_PAGE, AuditPage, AuditPublic, next_before
+from clustermgr.web.api.models import MAX_ID, MAX_PAGE, AuditPage, AuditPublic, next_before
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import WebDep
 

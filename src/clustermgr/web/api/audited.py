@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from clustermgr.audit import service as audit
 from clustermgr.auth.views import UserView
+from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
-from clustermgr.services.context import Manager
 
 #: Results of refused requests by error code (anything else that failed is ``failed``).
 REFUSED = frozenset({"job_conflict", "host_key_unknown", "host_key_changed", "already_exists"})

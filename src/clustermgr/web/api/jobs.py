@@ -11,7 +11,7 @@ from clustermgr.auth.views import UserView
 from clustermgr.jobs import service as jobs
 from clustermgr.web import sse
 from clustermgr.web.api.audited import audited
-from clustermgr.web.api.models import MAX_PAGE, JobCreate, JobPage, JobPublic, next_before
+from clustermgr.web.api.models import MAX_ID, MAX_PAGE, JobCreate, JobPage, JobPublic, next_before
 from clustermgr.web.api.responses import errors
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import ApiUser, WebDep
@@ -19,7 +19,6 @@ from clustermgr.web.deps import ApiUser, WebDep
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 #: SQLite's integer range; anything larger cannot be an id.
-MAX_ID = 2**63 - 1
 JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
@@ -50,8 +49,9 @@ async def start_job(
 @router.post("", status_code=202, responses=errors(400, 404, 409, 422))
 async def create_job(body: JobCreate, web: WebDep, user: ApiUser, response: Response) -> JobPublic:
     """Start a job. At most one mutating job (``apply``) runs per cluster: 409 otherwise."""
-    params = body.params.model_dump(exclude_defaults=True)
-    return await start_job(web, user, response, kind=body.kind, cluster=body.cluster, params=params)
+    return await start_job(
+        web, user, response, kind=body.kind, cluster=body.cluster, params=body.params
+    )
 
 
 @router.get("", responses=errors(422))

@@ -9,17 +9,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from clustermgr.audit.service import AuditView
 from clustermgr.auth.views import UserView
-from clustermgr.inventory.schemas import ClusterView, Role, ServerView
-from clustermgr.jobs.kinds import KINDS
+from clustermgr.inventory.schemas import ClusterView, ServerView
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import EventView, JobView
+from clustermgr.topology import Role
 
 #: Largest page of a listing.
 MAX_PAGE = 1000
+#: The largest id a query accepts (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+#: A cluster's name in a URL path (validated further where it is looked up).
+ClusterName = Annotated[str, Path(max_length=64)]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -136,25 +141,14 @@ class ClusterPublic(BaseModel):
 # --- jobs ----------------------------------------------------------------------------
 
 
-class JobParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    hosts: list[str] = Field(
-        default_factory=list,
-        max_length=200,
-        description="preflight: only these servers (default: every server of the cluster).",
-    )
-
-
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(
-        json_schema_extra={"enum": list(KINDS)},
-        description="preflight (read only), plan (dry run) or apply (changes servers).",
-    )
+    kind: str = Field(max_length=64, description="The job kind, e.g. preflight, plan, apply.")
     cluster: str = Field(max_length=64)
-    params: JobParams = Field(default_factory=JobParams)
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="The kind's params (validated by the kind)."
+    )
 
 
 class JobPublic(BaseModel):
@@ -237,16 +231,3 @@ class UserPublic(BaseModel):
 def next_before(ids: list[int], limit: int) -> int | None:
     """The cursor of the next page: the last id of a full page, else None."""
     return ids[-1] if ids and len(ids) >= limit else None
-
-
-class LdapReinit(BaseModel):
-    """Re-initialise ``node`` from ``source``: ``node``'s unreplicated changes are lost."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    node: str = Field(max_length=253, description="The identity node whose data is replaced.")
-    source: str = Field(max_length=253, description="The healthy peer to copy from.")
-    confirm: bool = Field(
-        default=False,
-        description="true: changes on node that have not reached source may be lost.",
-    )

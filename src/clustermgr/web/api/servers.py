@@ -10,13 +10,12 @@ from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import servers
 from clustermgr.web.api.audited import audited
-from clustermgr.web.api.models import HostKeyErrorPublic, ServerCreate, ServerPublic
+from clustermgr.web.api.models import ClusterName, HostKeyErrorPublic, ServerCreate, ServerPublic
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import ApiUser, WebDep
 
 router = APIRouter(tags=["servers"])
 
-ClusterName = Annotated[str, Path(max_length=64)]
 Hostname = Annotated[str, Path(max_length=253)]
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clustermgr.core.access import get_cluster
 from clustermgr.jobs import service as jobs
-from clustermgr.services import servers
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
 from clustermgr.web.pages.common import redirect, render, start_job
@@ -21,7 +21,7 @@ RECENT = 10
 
 @router.get("/clusters/{name}", response_class=HTMLResponse)
 async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
-    cluster = await servers.get_cluster(web.manager, name)
+    cluster = await get_cluster(web.manager, name)
     history = await jobs.listing(web.manager, cluster=name, limit=HISTORY)
     preflight = present.latest_finished(history, "preflight")
     context = {

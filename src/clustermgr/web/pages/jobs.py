@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from clustermgr.audit import service as audit
 from clustermgr.errors import InvalidInput
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.views import EventView, JobView
 from clustermgr.web import sse
 from clustermgr.web.deps import SessionDep, WebDep
@@ -32,7 +33,7 @@ async def _all_events(web: WebDep, job_id: int) -> list[EventView]:
             return events
 
 
-def _summary(job: JobView) -> dict[str, Any]:
+def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
     report = present.report_view(job.result)
     checks = (job.result or {}).get("checks") if job.kind == "preflight" else None
     return {
@@ -41,7 +42,7 @@ def _summary(job: JobView) -> dict[str, Any]:
         "checks": checks,
         "comparison": job.result if job.kind == "ldap-compare" else None,
         "ldap_status": job.result if job.kind == "ldap-status" else None,
-        "can_apply": present.can_apply(job, report),
+        "can_apply": present.can_apply(job, report, kinds),
     }
 
 
@@ -57,7 +58,11 @@ async def job_list(request: Request, web: WebDep, before: int | None = None) -> 
 async def job_page(request: Request, web: WebDep, job_id: int) -> Response:
     job = await jobs.get(web.manager, job_id)
     events = await _all_events(web, job_id)
-    context = {**_summary(job), "events": events, "last_seq": events[-1].seq if events else 0}
+    context = {
+        **_summary(job, web.runner.kinds),
+        "events": events,
+        "last_seq": events[-1].seq if events else 0,
+    }
     return render(web, request, "jobs/detail.html", context)
 
 
@@ -65,7 +70,7 @@ async def job_page(request: Request, web: WebDep, job_id: int) -> Response:
 async def job_summary(request: Request, web: WebDep, job_id: int) -> Response:
     """The state, buttons and outcome of a job: what the page swaps in when it ends."""
     job = await jobs.get(web.manager, job_id)
-    return render(web, request, "jobs/summary.html", _summary(job))
+    return render(web, request, "jobs/summary.html", _summary(job, web.runner.kinds))
 
 
 @router.get("/jobs/{job_id}/events")
@@ -107,7 +112,7 @@ async def apply(
     """Start an ``apply`` job from a finished plan, once the person confirmed it."""
     plan = await jobs.get(web.manager, job_id)
     report = present.report_view(plan.result)
-    if not present.can_apply(plan, report):
+    if not present.can_apply(plan, report, web.runner.kinds):
         raise InvalidInput(
             f"job #{job_id} is not a finished, successful plan with changes to apply",
             hint="start a new plan from the cluster's page",
@@ -116,7 +121,7 @@ async def apply(
         raise InvalidInput(
             "the changes were not confirmed", hint="tick the confirmation box, then apply"
         )
-    kind = present.applied_by(plan)
+    kind = present.applied_by(plan, web.runner.kinds)
     assert kind is not None  # can_apply said so
     job = await start_job(
         web, session, kind=kind, cluster=plan.cluster, params={"plan_job": plan.id}

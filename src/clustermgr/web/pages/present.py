@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from clustermgr.jobs.kinds import KINDS
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.views import JobView
 from clustermgr.plan.model import Outcome
 
@@ -136,16 +136,16 @@ def report_view(result: Mapping[str, Any] | None) -> ReportView | None:
     return ReportView(hosts, counts, bool(result.get("ok")), bool(result.get("dry_run")))
 
 
-def applied_by(job: JobView) -> str | None:
+def applied_by(job: JobView, kinds: KindCatalog) -> str | None:
     """The job kind that applies ``job``'s plan; None when ``job`` is no plan."""
-    found = KINDS.get(job.kind)
+    found = kinds.find(job.kind)
     return found.applied_by if found else None
 
 
-def can_apply(job: JobView, report: ReportView | None) -> bool:
+def can_apply(job: JobView, report: ReportView | None, kinds: KindCatalog) -> bool:
     """A finished, successful plan with something to change may be applied."""
     return (
-        applied_by(job) is not None
+        applied_by(job, kinds) is not None
         and job.state.value == "succeeded"
         and report is not None
         and report.ok

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.audit import service as audit
+from clustermgr.core.access import get_cluster
 from clustermgr.errors import (
     ClustermgrError,
     HostKeyChanged,
@@ -24,9 +25,10 @@ from clustermgr.errors import (
     InvalidInput,
     NotFound,
 )
-from clustermgr.inventory.schemas import Role, ServerSpec, ServerView
+from clustermgr.inventory.schemas import ServerSpec, ServerView
 from clustermgr.redact import Secret
 from clustermgr.services import servers
+from clustermgr.topology import Role
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
 from clustermgr.web.pages.common import actor, error_status, parse_int, redirect, render
@@ -160,7 +162,7 @@ async def add(
 
 
 async def _server(web: WebDep, cluster: str, hostname: str) -> ServerView:
-    view = await servers.get_cluster(web.manager, cluster)
+    view = await get_cluster(web.manager, cluster)
     for server in view.servers:
         if server.hostname == hostname:
             return server

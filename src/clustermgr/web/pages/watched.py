@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from clustermgr.inventory.schemas import Role
+from clustermgr.core.access import get_cluster
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.views import JobView
 from clustermgr.monitor import read
-from clustermgr.services import servers
+from clustermgr.topology import Role
 from clustermgr.web.context import WebContext
 
 RECENT_ALERTS = 20
@@ -24,7 +24,7 @@ JOB_HISTORY = 50
 
 async def context(web: WebContext, name: str, component: str) -> dict[str, Any]:
     """The cluster, its identity nodes, the latest check, the open and recent alerts."""
-    cluster = await servers.get_cluster(web.manager, name)
+    cluster = await get_cluster(web.manager, name)
     health = await read.component_health(web.manager, name, component)
     alerts = await read.cluster_alerts(
         web.manager, name, open_only=False, limit=RECENT_ALERTS, component=component

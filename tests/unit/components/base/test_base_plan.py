@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from clustermgr.components.base.plan import BaseFacts, plan_base
-from clustermgr.inventory.schemas import ClusterSettings, ClusterView, Role, ServerView
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerView
+from clustermgr.topology import Role
 
 DEBIAN_ALL = {p: "1" for p in ("ca-certificates", "iproute2", "openssl", "procps", "python3")}
 

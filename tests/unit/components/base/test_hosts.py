@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clustermgr.components.base.hosts import render_hosts
-from clustermgr.inventory.schemas import Role, ServerView
+from clustermgr.inventory.schemas import ServerView
+from clustermgr.topology import Role
 
 
 def server(hostname: str, address: str, role: Role = Role.IDENTITY) -> ServerView:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from clustermgr.components.cache import status as cs
+from clustermgr.components.cache.findings import STALE_EJECTION_CYCLES, judge
 from clustermgr.components.cache.model import layout
-from clustermgr.monitor.cachefindings import STALE_EJECTION_CYCLES, judge
 from clustermgr.redact import Secret
-from clustermgr.services import cachestatus as cs
 
 NODES = ["idp1.example.org", "idp2.example.org"]
 PROXY = "proxy1.example.org"

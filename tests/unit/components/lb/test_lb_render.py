@@ -6,7 +6,7 @@ import pytest
 
 from clustermgr.components.lb import plan, render
 from clustermgr.components.lb.model import Backend, BackendState, Balancer
-from clustermgr.inventory.lbsettings import DEFAULT_LOCATIONS, LbSettings, Upstream
+from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, LbSettings, Upstream
 
 
 def balancer(*states: BackendState, **kw: object) -> Balancer:

@@ -6,8 +6,8 @@ import pytest
 
 from clustermgr.components.ldap import reload
 from clustermgr.components.ldap.model import Member
+from clustermgr.components.ldap.repair import ReinitPreview, validate
 from clustermgr.errors import InvalidInput
-from clustermgr.services.ldap_repair import ReinitPreview, validate
 
 MEMBERS = (Member("idp1.x", 1), Member("idp2.x", 2))
 

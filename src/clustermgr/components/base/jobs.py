@@ -1,0 +1,44 @@
+"""Job kinds of the base preparation: preflight (read only), plan and apply."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clustermgr.core.access import open_access
+from clustermgr.inventory.schemas import Hostname
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.plan.model import ApplyReport
+from clustermgr.services import clusters as service
+from clustermgr.services import preflight
+
+
+class PreflightParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hosts: list[Hostname] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Only these servers (default: every server of the cluster).",
+    )
+
+
+async def _preflight(ctx: JobContext[PreflightParams]) -> preflight.PreflightReport:
+    async with await open_access(ctx.manager, ctx.cluster, ctx.params.hosts) as access:
+        return await preflight.check_servers(access, list(access.servers.values()), ctx.emit)
+
+
+async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
+    return await service.prepare(
+        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
+    )
+
+
+async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
+    return await service.prepare(
+        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
+    )
+
+
+PREFLIGHT = JobKind("preflight", "preflight check", False, _preflight, PreflightParams)
+PLAN = JobKind("plan", "plan base preparation", False, _plan, NoParams)
+APPLY = JobKind("apply", "apply base preparation", True, _apply, NoParams)

@@ -1,0 +1,31 @@
+"""The cache: Redis on every identity node, reached through stunnel and twemproxy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clustermgr.components.cache import api, cli, jobs, pages, status
+from clustermgr.components.cache import apply as service
+from clustermgr.components.contract import Component
+from clustermgr.core.manager import Manager
+
+
+async def is_set_up(manager: Manager, cluster: str) -> bool:
+    return cluster in await service.cache_clusters(manager)
+
+
+COMPONENT = Component(
+    name="cache",
+    title="Cache",
+    summary="Redis, stunnel, twemproxy",
+    plan=jobs.PLAN,
+    apply=jobs.APPLY,
+    kinds=(jobs.STATUS,),
+    status=status.status,
+    set_up=is_set_up,
+    cli=cli.app,
+    api=api.router,
+    pages=pages.router,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
+)

@@ -1,0 +1,49 @@
+"""Job kinds of the cache chain: plan, apply (params: ``provider``) and status."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clustermgr.components.cache import apply as service
+from clustermgr.components.cache import status
+from clustermgr.components.cache.model import Provider
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.plan.model import ApplyReport
+
+
+class CacheParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Provider = Field(
+        default=Provider.REDIS,
+        description="Where the identity servers keep sessions: REDIS (the chain) or "
+        "NATIVE_PERSISTENCE (back to LDAP).",
+    )
+
+
+async def _configure(ctx: JobContext[CacheParams], *, dry_run: bool) -> ApplyReport:
+    return await service.apply(
+        ctx.manager,
+        ctx.cluster,
+        dry_run=dry_run,
+        provider=ctx.params.provider,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
+    )
+
+
+async def _plan(ctx: JobContext[CacheParams]) -> ApplyReport:
+    return await _configure(ctx, dry_run=True)
+
+
+async def _apply(ctx: JobContext[CacheParams]) -> ApplyReport:
+    return await _configure(ctx, dry_run=False)
+
+
+async def _status(ctx: JobContext[NoParams]) -> status.CacheStatus:
+    return await status.status(ctx.manager, ctx.cluster)
+
+
+PLAN = JobKind("cache-plan", "plan the cache", False, _plan, CacheParams)
+APPLY = JobKind("cache-apply", "apply the cache", True, _apply, CacheParams)
+STATUS = JobKind("cache-status", "cache status", False, _status, NoParams)

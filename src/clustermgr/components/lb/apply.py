@@ -1,0 +1,132 @@
+"""The load balancer: plan and apply NGINX on the proxy, for every front end.
+
+The desired balancer comes from the inventory: the proxy, the identity nodes,
+the cluster's LB settings (locations, certificate source, drained nodes) and a
+health probe of every node made just before rendering, so the upstreams never
+send traffic to a node known to fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from clustermgr.components.lb import health
+from clustermgr.components.lb import plan as lb_plan
+from clustermgr.components.lb.findings import COMPONENT
+from clustermgr.components.lb.model import CERT_FILE, CSR_FILE, KEY_FILE, Backend, Balancer
+from clustermgr.components.lb.probe import probe_all
+from clustermgr.components.lb.settings import CertificateSource, LbSettings
+from clustermgr.core.access import HostAccess, get_cluster, open_access
+from clustermgr.core.manager import Manager
+from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.facts.base import gather
+from clustermgr.facts.os import OS_RELEASE
+from clustermgr.pki.certs import issued_certificate
+from clustermgr.pki.store import ensure_ca
+from clustermgr.plan.events import Emit, ignore
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
+from clustermgr.topology import HTTP, HTTPS, NGINX_STATUS, Role
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The cluster's balancer (backends all ``up``) and its settings."""
+
+    balancer: Balancer
+    settings: LbSettings
+
+
+async def desired(manager: Manager, cluster_name: str) -> Desired:
+    view = await get_cluster(manager, cluster_name)
+    proxies = [s for s in view.servers if s.role is Role.PROXY]
+    identity = [s for s in view.servers if s.role is Role.IDENTITY]
+    if not proxies:
+        raise InvalidInput(f"cluster {cluster_name!r} has no proxy server to balance from")
+    if not identity:
+        raise InvalidInput(f"cluster {cluster_name!r} has no identity servers to balance")
+    settings = LbSettings.model_validate(view.settings.section(COMPONENT))
+    cert_file, key_file = CERT_FILE, KEY_FILE
+    if settings.certificate is CertificateSource.IMPORTED:
+        if not settings.cert_file or not settings.key_file:
+            raise InvalidInput("an imported certificate needs cert_file and key_file")
+        cert_file, key_file = settings.cert_file, settings.key_file
+    proxy = proxies[0].hostname
+    balancer = Balancer(
+        proxy=proxy,
+        server_name=proxy,
+        backends=tuple(Backend(s.hostname, s.address, HTTPS.port) for s in identity),
+        https_port=HTTPS.port,
+        http_port=HTTP.port,
+        status_port=NGINX_STATUS.port,
+        cert_file=cert_file,
+        key_file=key_file,
+        locations=dict(settings.locations),
+    )
+    return Desired(balancer, settings)
+
+
+async def with_health(want: Desired, timeout: float) -> Balancer:
+    """The balancer with each backend's state: drained, or as its health probe says now."""
+    probes = await probe_all(want.balancer.backends, timeout)
+    backends = health.states(want.balancer.backends, probes, want.settings.drained)
+    return replace(want.balancer, backends=backends)
+
+
+async def proxy_facts(access: HostAccess, host: str) -> lb_plan.ProxyFacts:
+    conn = await access.connection(host)
+    platform = await access.platform(host)
+    family = (await gather(conn, OS_RELEASE)).family
+    return lb_plan.ProxyFacts(family=family, init=platform.init)
+
+
+async def apply(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan (``dry_run``) or apply NGINX on the proxy."""
+    want = await desired(manager, cluster_name)
+    balancer = await with_health(want, manager.settings.watch_timeout)
+    proxy = balancer.proxy
+    from_ca = want.settings.certificate is CertificateSource.CA
+    async with await open_access(manager, cluster_name, [proxy]) as access:
+        try:
+            facts = await proxy_facts(access, proxy)
+        except ClustermgrError as exc:
+            return _unreachable(cluster_name, proxy, dry_run, exc.message)
+        executor = Executor(access.connection, emit, cancelled=cancelled)
+        prepare = lb_plan.plan_prepare(cluster_name, balancer, facts, make_key=from_ca)
+        reports: list[ApplyReport] = []
+        if not dry_run:
+            reports.append(await executor.apply(prepare))
+        cert = None
+        if from_ca and (dry_run or reports[-1].ok):
+            ca = await ensure_ca(manager, cluster_name)
+            pem = await issued_certificate(
+                await access.connection(proxy),
+                ca,
+                csr_file=CSR_FILE,
+                cert_file=CERT_FILE,
+                hostname=balancer.server_name,
+            )
+            cert = lb_plan.Certificate(pem, ca.cert_pem.encode())
+        configure = lb_plan.plan_configure(cluster_name, balancer, facts, cert)
+        if dry_run:
+            whole = Plan(configure.title, (*prepare.steps, *configure.steps))
+            return await executor.apply(whole, dry_run=True)
+        if reports[-1].ok:
+            reports.append(await executor.apply(configure))
+    results: dict[str, list[StepResult]] = {proxy: []}
+    for report in reports:
+        results[proxy].extend(report.results.get(proxy, []))
+    return ApplyReport(configure.title, False, results)
+
+
+def _unreachable(cluster: str, host: str, dry_run: bool, reason: str) -> ApplyReport:
+    failed = StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, reason)
+    return ApplyReport(f"load balancer of cluster {cluster}", dry_run, {host: [failed]})

@@ -1,0 +1,185 @@
+"""``clustermgr lb``: NGINX on the proxy in front of the identity nodes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.reports import finish_report
+from clustermgr.cli.session import manager
+from clustermgr.components.lb import apply as lb
+from clustermgr.components.lb import ops as lb_ops
+from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb.settings import (
+    DEFAULT_LOCATIONS,
+    SCIM_CAVEAT,
+    CertificateSource,
+    Upstream,
+)
+from clustermgr.components.lb.status import status as lb_status
+from clustermgr.errors import InvalidInput
+from clustermgr.plan.events import ignore
+
+app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
+
+
+def _confirm(yes: bool, as_json: bool, question: str) -> None:
+    if not yes and (as_json or not sys.stdin.isatty()):
+        raise InvalidInput("this changes servers; confirm with --yes")
+    if not yes:
+        typer.confirm(question, abort=True)
+
+
+@app.command()
+@run_async()
+async def plan(cluster: str, as_json: Json = False) -> None:
+    """Show what setting up the load balancer would change on the proxy."""
+    async with manager() as mgr:
+        report = await lb.apply(mgr, cluster, dry_run=True, emit=ignore if as_json else print_event)
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Install and configure NGINX on the proxy (validated with nginx -t, reloaded)."""
+    _confirm(yes, as_json, "Set up the load balancer?")
+    async with manager() as mgr:
+        report = await lb.apply(
+            mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command(help=f"Choose the upstream that serves a location. {SCIM_CAVEAT}")
+@run_async()
+async def location(
+    cluster: str,
+    path: Annotated[str, typer.Argument(help=f"One of: {', '.join(DEFAULT_LOCATIONS)}.")],
+    upstream: Annotated[Upstream, typer.Argument(help="backend (round robin) or backend_id.")],
+    as_json: Json = False,
+) -> None:
+    """Takes effect at the next `lb apply`."""
+    if path not in DEFAULT_LOCATIONS:
+        raise InvalidInput(f"unknown location {path!r}", hint=", ".join(DEFAULT_LOCATIONS))
+    async with manager() as mgr:
+        current = await lb_settings.lb_settings(mgr, cluster)
+        locations = {**current.locations, path: upstream}
+        await lb_settings.save_lb_settings(
+            mgr, cluster, current.model_copy(update={"locations": locations})
+        )
+    if as_json:
+        emit_json({"locations": {p: u.value for p, u in locations.items()}})
+        return
+    if DEFAULT_LOCATIONS[path] is not upstream:
+        say(f"[yellow]note:[/] {escape(SCIM_CAVEAT)}")
+    say(f"{escape(path)} -> {upstream.value}; run `clustermgr lb apply {escape(cluster)}`")
+
+
+@app.command()
+@run_async()
+async def status(cluster: str, as_json: Json = False) -> None:
+    """Each backend (up, down, drained; response time; last check) and NGINX's counters.
+
+    Exit status 1 when a backend is down or NGINX cannot be read.
+    """
+    async with manager() as mgr:
+        report = await lb_status(mgr, cluster)
+    result = report.as_dict()
+    if as_json:
+        emit_json(result)
+    else:
+        _show_status(result)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _show_status(result: dict[str, Any]) -> None:
+    if not result["set_up"]:
+        say(f"[red]no load balancer set up on {escape(result['proxy'])}[/]")
+        return
+    say(f"[bold]{escape(result['proxy'])}[/]")
+    colour = {"up": "green", "down": "red", "drained": "yellow"}
+    for b in result["backends"]:
+        took = "-" if b["seconds"] is None else f"{b['seconds'] * 1000:.0f} ms"
+        state = f"[{colour[b['state']]}]{b['state']}[/]"
+        say(f"  {escape(b['host'])} {state} health {took} {escape(b['error'])}")
+    nginx = result["nginx"]
+    if "stub_status" in nginx:
+        counters = ", ".join(f"{k} {v}" for k, v in nginx["stub_status"].items())
+        say(f"  nginx: {counters}")
+    if "error" in nginx:
+        say(f"  [red]nginx: {escape(str(nginx['error']))}[/]")
+    for alert in result["open_alerts"]:
+        say(f"  [red]alert[/] {escape(alert['key'])}: {escape(alert['message'])}")
+
+
+Node = Annotated[str, typer.Argument(help="The identity node (hostname).")]
+
+
+@app.command()
+@run_async()
+async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
+    """Take a node out of the load balancer for maintenance (kept until undrain)."""
+    _confirm(yes, as_json, f"Drain {node}?")
+    async with manager() as mgr:
+        report = await lb_ops.set_rotation(
+            mgr, cluster, node, drained=True, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def undrain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
+    """Put a drained node back (it serves once its health check passes)."""
+    _confirm(yes, as_json, f"Put {node} back?")
+    async with manager() as mgr:
+        report = await lb_ops.set_rotation(
+            mgr, cluster, node, drained=False, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command("rolling-restart")
+@run_async()
+async def rolling_restart(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Restart the identity app one node at a time: drain, restart, wait for health, undrain."""
+    _confirm(yes, as_json, "Restart the identity app on every node, one at a time?")
+    async with manager() as mgr:
+        report = await lb_ops.rolling_restart(mgr, cluster, emit=ignore if as_json else print_event)
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def certificate(
+    cluster: str,
+    cert_file: Annotated[
+        str | None, typer.Option(help="Your certificate (chain), a path on the proxy.")
+    ] = None,
+    key_file: Annotated[str | None, typer.Option(help="Its key, a path on the proxy.")] = None,
+    ca: Annotated[bool, typer.Option("--ca", help="Have the cluster CA issue it.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Where the HTTPS certificate comes from: the cluster CA, or files you placed on the
+    proxy. Takes effect at the next `lb apply` (validated there with nginx -t)."""
+    if ca == bool(cert_file or key_file) or (not ca and not (cert_file and key_file)):
+        raise InvalidInput("give either --ca, or both --cert-file and --key-file")
+    for path in (cert_file, key_file):
+        if path is not None and not path.startswith("/"):
+            raise InvalidInput(f"{path!r} is not an absolute path on the proxy")
+    source = CertificateSource.CA if ca else CertificateSource.IMPORTED
+    async with manager() as mgr:
+        current = await lb_settings.lb_settings(mgr, cluster)
+        update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
+        await lb_settings.save_lb_settings(mgr, cluster, current.model_copy(update=update))
+    if as_json:
+        emit_json({"certificate": source.value, "cert_file": cert_file, "key_file": key_file})
+    else:
+        say(f"certificate: {source.value}; run `clustermgr lb apply {escape(cluster)}`")

@@ -1,0 +1,32 @@
+"""The load balancer: NGINX on the proxy in front of the identity nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clustermgr.components.contract import Component
+from clustermgr.components.lb import api, cli, jobs, pages
+from clustermgr.components.lb.status import status
+from clustermgr.components.lb.watch import proxied_clusters
+from clustermgr.core.manager import Manager
+
+
+async def is_set_up(manager: Manager, cluster: str) -> bool:
+    return cluster in await proxied_clusters(manager)
+
+
+COMPONENT = Component(
+    name="lb",
+    title="Load balancer",
+    summary="backends, drains, restarts",
+    plan=jobs.PLAN,
+    apply=jobs.APPLY,
+    kinds=(jobs.STATUS, jobs.DRAIN, jobs.UNDRAIN, jobs.ROLLING_RESTART),
+    status=status,
+    set_up=is_set_up,
+    cli=cli.app,
+    api=api.router,
+    pages=pages.router,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
+)

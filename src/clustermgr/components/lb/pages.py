@@ -1,0 +1,94 @@
+"""A cluster's load balancer page: backends by state, NGINX's counters, maintenance.
+
+The backends part is also served alone (``/live``) and refreshes itself every
+watcher interval.  What it shows is the watcher's latest ``lb`` check; the
+buttons start jobs (plan, status, drain, undrain, rolling restart); the
+locations form stores which upstream serves each location, with the SCIM caveat
+beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from clustermgr.audit import service as audit
+from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb.findings import COMPONENT
+from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
+from clustermgr.errors import InvalidInput
+from clustermgr.web.context import WebContext
+from clustermgr.web.deps import SessionDep, WebDep
+from clustermgr.web.pages import watched
+from clustermgr.web.pages.common import actor, redirect, render, start_job
+
+router = APIRouter()
+
+#: Buttons that start a job with no parameter: path -> job kind.
+ACTIONS = {"plan": "lb-plan", "status": "lb-status", "rolling-restart": "lb-rolling-restart"}
+
+
+async def _context(web: WebContext, name: str) -> dict[str, Any]:
+    return await watched.context(web, name, COMPONENT)
+
+
+@router.get("/clusters/{name}/lb", response_class=HTMLResponse)
+async def lb_page(request: Request, web: WebDep, name: str) -> Response:
+    context = await _context(web, name)
+    settings = await lb_settings.lb_settings(web.manager, name)
+    context |= {
+        "settings": settings,
+        "defaults": DEFAULT_LOCATIONS,
+        "upstreams": list(Upstream),
+        "caveat": SCIM_CAVEAT,
+        "jobs": await watched.recent_jobs(web, name, "lb-"),
+    }
+    return render(web, request, "lb/page.html", context)
+
+
+@router.get("/clusters/{name}/lb/live", response_class=HTMLResponse)
+async def lb_live(request: Request, web: WebDep, name: str) -> Response:
+    return render(web, request, "lb/live.html", await _context(web, name))
+
+
+@router.post("/clusters/{name}/lb/{action}")
+async def run(web: WebDep, session: SessionDep, name: str, action: str) -> Response:
+    kind = ACTIONS.get(action)
+    if kind is None:
+        raise InvalidInput(f"no load balancer action {action!r}")
+    job = await start_job(web, session, kind=kind, cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/lb/node/{verb}")
+async def rotation(
+    web: WebDep, session: SessionDep, name: str, verb: str, node: Annotated[str, Form()]
+) -> Response:
+    if verb not in ("drain", "undrain"):
+        raise InvalidInput(f"no node action {verb!r}")
+    job = await start_job(web, session, kind=f"lb-{verb}", cluster=name, params={"node": node})
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/lb-locations")
+async def locations(request: Request, web: WebDep, session: SessionDep, name: str) -> Response:
+    """One select per location; taken at the next apply."""
+    form = await request.form()
+    chosen: dict[str, Upstream] = {}
+    for path in DEFAULT_LOCATIONS:
+        value = form.get(f"loc:{path}")
+        if value is not None:
+            try:
+                chosen[path] = Upstream(str(value))
+            except ValueError:
+                raise InvalidInput(f"no upstream {value!r} for {path}") from None
+    current = await lb_settings.lb_settings(web.manager, name)
+    updated = current.model_copy(update={"locations": {**current.locations, **chosen}})
+    await lb_settings.save_lb_settings(web.manager, name, updated)
+    changes = {p: u.value for p, u in chosen.items() if current.locations[p] is not u}
+    await audit.record(
+        web.manager, actor=actor(session), action="lb.locations", target=name, detail=changes
+    )
+    return redirect(f"/clusters/{name}/lb")

@@ -1,0 +1,176 @@
+"""/api/v1/clusters/{name}/ldap, .../ldap/history: what the watcher recorded; compare, reinit.
+
+Shaped for a page that draws the topology coloured by health (``nodes[].health``,
+``agreements``), the lag per pair, the latest probe latencies and a latency chart
+(``history`` returns one series per metric and node pair).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from clustermgr.components.ldap import repair as ldap_repair
+from clustermgr.components.ldap.findings import LAG_METRIC, PROBE_METRIC
+from clustermgr.components.ldap.jobs import ReinitParams
+from clustermgr.errors import InvalidInput
+from clustermgr.monitor import read
+from clustermgr.monitor.views import SampleView
+from clustermgr.web.api.jobs import start_job
+from clustermgr.web.api.models import ClusterName, JobPublic, Timestamp
+from clustermgr.web.api.monitoring import AlertPublic
+from clustermgr.web.api.responses import errors
+from clustermgr.web.deps import ApiUser, WebDep
+
+router = APIRouter(prefix="/clusters", tags=["ldap"])
+
+
+class LdapNodePublic(BaseModel):
+    host: str
+    server_id: int | None
+    state: str = Field(description="ok, slapd-down, unreachable (no SSH) or error.")
+    health: str = Field(description="ok, warning or critical: the worst open finding.")
+    reason: str
+    check_seconds: float
+    context_csn: dict[str, str] = Field(description="Server id (hex) -> contextCSN.")
+
+
+class LdapAgreementPublic(BaseModel):
+    consumer: str
+    provider: str
+    rid: str
+    state: str = Field(description="ok, unreachable, tls, credentials or error.")
+    reason: str
+
+
+class LdapPairPublic(BaseModel):
+    host: str
+    peer: str
+    peer_server_id: int
+    caught_up: bool
+    lag_seconds: float | None
+
+
+class LdapProbePublic(BaseModel):
+    source: str
+    at: Timestamp
+    seconds: dict[str, float | None] = Field(
+        description="Per other node: seconds until it had the probe entry (null: not in time)."
+    )
+    error: str | None
+
+
+class LdapHealthPublic(BaseModel):
+    cluster: str
+    checked_at: Timestamp | None = Field(
+        description="The latest watcher cycle; null when no watcher has checked the cluster."
+    )
+    nodes: list[LdapNodePublic]
+    agreements: list[LdapAgreementPublic]
+    pairs: list[LdapPairPublic]
+    probes: list[LdapProbePublic] = Field(description="The latest probe from each node.")
+    open_alerts: list[AlertPublic]
+
+
+class Metric(StrEnum):
+    PROBE = PROBE_METRIC
+    LAG = LAG_METRIC
+
+
+class SeriesPublic(BaseModel):
+    """One metric between two nodes over time (probe: host wrote, peer saw it; lag: host
+    behind peer)."""
+
+    metric: Metric
+    host: str
+    peer: str | None
+    at: list[Timestamp]
+    values: list[float]
+
+
+class LdapHistoryPublic(BaseModel):
+    cluster: str
+    since: Timestamp
+    series: list[SeriesPublic]
+
+
+def series(samples: list[SampleView]) -> list[SeriesPublic]:
+    grouped: dict[tuple[str, str, str | None], SeriesPublic] = {}
+    for s in samples:
+        key = (s.metric, s.host, s.peer)
+        if key not in grouped:
+            grouped[key] = SeriesPublic(
+                metric=Metric(s.metric), host=s.host, peer=s.peer, at=[], values=[]
+            )
+        grouped[key].at.append(s.at)
+        grouped[key].values.append(s.value)
+    return [grouped[k] for k in sorted(grouped, key=lambda k: (k[0], k[1], k[2] or ""))]
+
+
+@router.get("/{name}/ldap", responses=errors(404, 422))
+async def ldap_health(name: ClusterName, web: WebDep) -> LdapHealthPublic:
+    """The latest replication check (nodes, agreements, lag per pair, probes) and open alerts."""
+    health = await read.ldap_health(web.manager, name)
+    data: dict[str, Any] = health.snapshot.data if health.snapshot else {}
+    return LdapHealthPublic(
+        cluster=name,
+        checked_at=health.snapshot.at if health.snapshot else None,
+        nodes=data.get("nodes", []),
+        agreements=data.get("agreements", []),
+        pairs=data.get("pairs", []),
+        probes=data.get("probes", []),
+        open_alerts=[AlertPublic.of(a) for a in health.open_alerts],
+    )
+
+
+@router.get("/{name}/ldap/history", responses=errors(400, 404, 422))
+async def ldap_history(
+    name: ClusterName,
+    web: WebDep,
+    since: Annotated[
+        datetime | None, Query(description="Start of the window (default: an hour ago).")
+    ] = None,
+    metric: Metric | None = None,
+) -> LdapHistoryPublic:
+    """Samples since ``since``, one series per metric and node pair, oldest first."""
+    start = _utc(since) if since is not None else datetime.now(UTC) - timedelta(hours=1)
+    samples = await read.ldap_history(
+        web.manager, name, since=start, metric=metric.value if metric else None
+    )
+    return LdapHistoryPublic(cluster=name, since=start, series=series(samples))
+
+
+@router.post("/{name}/ldap/compare", status_code=202, responses=errors(404, 409, 422))
+async def ldap_compare(
+    name: ClusterName, web: WebDep, user: ApiUser, response: Response
+) -> JobPublic:
+    """Start an `ldap-compare` job: are the identity nodes' directories identical? Read only."""
+    return await start_job(web, user, response, kind="ldap-compare", cluster=name, params={})
+
+
+@router.post("/{name}/ldap/reinit", status_code=202, responses=errors(400, 404, 409, 422))
+async def ldap_reinit(
+    name: ClusterName, body: ReinitParams, web: WebDep, user: ApiUser, response: Response
+) -> JobPublic:
+    """Start an `ldap-reinit` job: replace `node`'s directory with a copy of `source`'s.
+
+    Every change on `node` that has not reached `source` is lost, so `confirm`
+    must be true; the job's first event says how far `node` was ahead.
+    """
+    await ldap_repair.check_request(web.manager, name, body.node, body.source, body.confirm)
+    params = body.model_copy(update={"confirm": True}).model_dump()
+    return await start_job(web, user, response, kind="ldap-reinit", cluster=name, params=params)
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive time is UTC; an aware one is converted (400 when it leaves the calendar)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"since {moment.isoformat()} is out of range") from None

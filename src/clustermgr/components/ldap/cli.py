@@ -1,0 +1,122 @@
+"""``clustermgr ldap``: plan, apply and watch OpenLDAP multi-provider replication."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from clustermgr.cli import watch
+from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.reports import finish_report, show_comparison
+from clustermgr.cli.session import manager
+from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import repair as ldap_repair
+from clustermgr.errors import InvalidInput
+from clustermgr.plan.events import ignore
+
+app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
+
+
+@app.command()
+@run_async()
+async def plan(cluster: str, as_json: Json = False) -> None:
+    """Show what replication set-up would change on every identity node."""
+    async with manager() as mgr:
+        report = await ldap.apply(
+            mgr, cluster, dry_run=True, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Set up replication: every identity node replicates from every other."""
+    if not yes and (as_json or not sys.stdin.isatty()):
+        raise InvalidInput("applying changes servers; confirm with --yes")
+    if not yes:
+        typer.confirm("Set up LDAP replication?", abort=True)
+    async with manager() as mgr:
+        report = await ldap.apply(
+            mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def status(cluster: str, as_json: Json = False) -> None:
+    """contextCSN per node and server id, and a probe write's replication time."""
+    async with manager() as mgr:
+        result = await ldap.status(mgr, cluster)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    for node in result.nodes:
+        say(f"[bold]{escape(node.host)}[/] {escape(node.error or '')}")
+        say(f"  replicator binds: {node.replicator_binds}")
+        for sid, value in sorted(node.context_csn.items()):
+            say(f"  server {sid}: {escape(value)}")
+    for pair in result.pairs:
+        state = "caught up" if pair.caught_up else "behind"
+        lag = "" if pair.lag_seconds is None else f" (lag {pair.lag_seconds} s)"
+        say(f"{escape(pair.host)} from {escape(pair.peer)}: {state}{lag}")
+    say(f"contextCSN equal on every node: {result.context_csn_equal}")
+    say(f"probe replicated everywhere in: {result.probe_seconds} s")
+    for problem in result.problems:
+        say(f"[red]problem:[/] {escape(problem)}")
+
+
+@app.command()
+@run_async()
+async def compare(cluster: str, as_json: Json = False) -> None:
+    """Compare the directory data of every identity node (counts and digests per subtree).
+
+    Exit status 1 when the data differs or a node cannot be read.
+    """
+    async with manager() as mgr:
+        result = await ldap_repair.compare(mgr, cluster)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        show_comparison(result)
+    if not result.identical:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+@run_async()
+async def reinit(
+    cluster: str,
+    node: Annotated[str, typer.Argument(help="The identity node to re-initialise.")],
+    source: Annotated[str, typer.Option("--from", help="The healthy peer to copy from.")],
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    """Replace NODE's directory with a copy of the healthy peer's (--from PEER).
+
+    Every change on NODE that has not reached PEER is lost; the command says how
+    far NODE is ahead and asks first (or takes --yes).
+    """
+
+    def approve(loss: ldap_repair.ReinitPreview) -> bool:
+        say(escape(loss.text()))
+        if yes:
+            return True
+        if as_json or not sys.stdin.isatty():
+            return False
+        return typer.confirm(f"Re-initialise {node} from {source}?")
+
+    async with manager() as mgr:
+        report = await ldap_repair.reinit(
+            mgr, cluster, node, source, approve=approve, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+app.command()(watch.alerts)
+app.command()(watch.history)

@@ -1,0 +1,26 @@
+"""LDAP replication: multi-provider delta-syncrepl across the identity nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clustermgr.components.contract import Component
+from clustermgr.components.ldap import api, cli, jobs, pages
+from clustermgr.components.ldap import apply as service
+from clustermgr.components.ldap.replicated import is_set_up
+
+COMPONENT = Component(
+    name="ldap",
+    title="LDAP replication",
+    summary="health, lag, probes",
+    plan=jobs.PLAN,
+    apply=jobs.APPLY,
+    kinds=(jobs.STATUS, jobs.COMPARE, jobs.REINIT),
+    status=service.status,
+    set_up=is_set_up,
+    cli=cli.app,
+    api=api.router,
+    pages=pages.router,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
+)

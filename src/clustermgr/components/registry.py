@@ -1,0 +1,36 @@
+"""The components clustermgr manages, in the order a cluster is built.
+
+Adding a component is one package under ``components/`` and one line here; the
+CLI, the REST API, the GUI, the job runners and the watcher read this tuple.
+"""
+
+from __future__ import annotations
+
+from clustermgr.components.base.component import COMPONENT as BASE
+from clustermgr.components.cache.component import COMPONENT as CACHE
+from clustermgr.components.contract import Component
+from clustermgr.components.lb.component import COMPONENT as LB
+from clustermgr.components.ldap.component import COMPONENT as LDAP
+from clustermgr.errors import NotFound
+from clustermgr.jobs.kinds import KindCatalog
+
+COMPONENTS: tuple[Component, ...] = (
+    BASE,
+    LDAP,
+    CACHE,
+    LB,
+)
+
+
+def component(name: str, components: tuple[Component, ...] = COMPONENTS) -> Component:
+    for found in components:
+        if found.name == name:
+            return found
+    raise NotFound(
+        f"no component {name!r}", hint=f"one of: {', '.join(c.name for c in components)}"
+    )
+
+
+def job_kinds(components: tuple[Component, ...] = COMPONENTS) -> KindCatalog:
+    """Every job kind of every component, in registry order."""
+    return KindCatalog(kind for c in components for kind in c.job_kinds())

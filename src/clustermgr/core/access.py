@@ -1,0 +1,109 @@
+"""Reaching the servers of the inventory: one connection per host, platform known.
+
+On first use of a host the connection is opened with the pinned host keys and
+the stored credentials, and the platform probe runs once: a non-root login
+that may ``sudo`` gets ``sudo -n`` before every command from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from clustermgr.core.manager import Manager
+from clustermgr.errors import InvalidInput, NotFound
+from clustermgr.facts.base import gather
+from clustermgr.facts.platform import PLATFORM, Platform
+from clustermgr.inventory.schemas import ClusterView, ServerView
+from clustermgr.inventory.store import cluster_view, server_view
+from clustermgr.remote.connection import Connection
+from clustermgr.remote.pool import ConnectionPool
+from clustermgr.remote.ssh import connect
+from clustermgr.remote.target import SshCredentials, SshTarget
+from clustermgr.settings import Settings
+
+
+class HostAccess:
+    def __init__(
+        self,
+        settings: Settings,
+        servers: Sequence[ServerView],
+        credentials: dict[str, SshCredentials],
+    ) -> None:
+        self.settings = settings
+        self.servers = {s.hostname: s for s in servers}
+        self._credentials = credentials
+        self._platforms: dict[str, Platform] = {}
+        self._pool = ConnectionPool(self._open)
+
+    def target(self, hostname: str) -> SshTarget:
+        server = self.servers.get(hostname)
+        if server is None:
+            raise NotFound(f"{hostname} is not in this cluster")
+        return SshTarget(hostname, server.address, server.ssh_port, server.ssh_user)
+
+    async def _open(self, hostname: str) -> Connection:
+        conn = await connect(
+            self.target(hostname),
+            self._credentials.get(hostname, SshCredentials()),
+            self.servers[hostname].host_keys,
+            connect_timeout=self.settings.connect_timeout,
+            command_timeout=self.settings.command_timeout,
+        )
+        try:
+            platform = await gather(conn, PLATFORM)
+        except BaseException:
+            await conn.close()
+            raise
+        if not platform.is_root and platform.sudo:
+            conn.set_prefix(platform.privilege_prefix())
+        self._platforms[hostname] = platform
+        return conn
+
+    async def connection(self, hostname: str) -> Connection:
+        return await self._pool.get(hostname)
+
+    async def discard(self, hostname: str) -> None:
+        """Forget ``hostname``'s connection (it dropped or hangs): the next use reconnects."""
+        await self._pool.discard(hostname)
+
+    async def platform(self, hostname: str) -> Platform:
+        await self._pool.get(hostname)
+        return self._platforms[hostname]
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def __aenter__(self) -> HostAccess:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+async def get_cluster(manager: Manager, name: str) -> ClusterView:
+    async with manager.store() as store:
+        return cluster_view(await store.cluster(name))
+
+
+async def open_access(
+    manager: Manager,
+    cluster: str,
+    hostnames: Sequence[str] = (),
+    *,
+    settings: Settings | None = None,
+) -> HostAccess:
+    """Connections to a cluster's servers (all, or the named ones), credentials decrypted.
+
+    ``settings``: other timeouts than the manager's (the watcher's short ones).
+    """
+    async with manager.store() as store:
+        rows = (await store.cluster(cluster)).servers
+        if hostnames:
+            wanted = set(hostnames)
+            missing = wanted - {s.hostname for s in rows}
+            if missing:
+                raise InvalidInput(f"not in cluster {cluster!r}: {', '.join(sorted(missing))}")
+            rows = [s for s in rows if s.hostname in wanted]
+        views = [server_view(s, cluster) for s in rows]
+        credentials = {s.hostname: store.credentials_for(s) for s in rows}
+    return HostAccess(settings or manager.settings, views, credentials)
