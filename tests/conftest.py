@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from argon2 import PasswordHasher
 
+from clustermgr.auth import passwords
 from labfixture import Lab, running_lab
+
+# Production hashes cost about 0.1 s each on purpose; the tests hash hundreds of
+# passwords and only need the same code path, so they use argon2's lowest cost.
+passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
 """The reference topology's defaults: ports, the daemons expected on them, sizes.
 
-One place for each of these facts (../shared/design/TOPOLOGY.md).  Components,
-preflight checks and the lab read them from here; the inventory may override
-them per cluster.
+One place for each of these facts.  Components, preflight checks and the lab
+read them from here; the inventory may override them per cluster.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
-
-# Connect is also imported from here by other test modules (``from conftest import Connect``).
 from sshd import Connect, SshdHost, SshdLab, missing_tools, sshd_lab
 
 from clustermgr.remote.ssh import MAX_SESSIONS, SshConnection, connect

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sshd import SshdLab
+from sshd import Connect, SshdLab
 
 from clustermgr.plan.events import Event
 from clustermgr.plan.executor import Executor
@@ -14,7 +14,6 @@ from clustermgr.plan.model import FileChange, Outcome, Plan, Step
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.pool import ConnectionPool
-from conftest import Connect
 
 pytestmark = pytest.mark.integration
 

@@ -30,6 +30,16 @@ MIN_CHARACTER_CLASSES = 2
 _hasher = PasswordHasher()
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash new passwords with ``hasher`` from now on (a test suite's cheap one).
+
+    Hashes made with other parameters still verify; :func:`needs_rehash` flags them.
+    """
+    global _hasher
+    _hasher = hasher
+    dummy_hash.cache_clear()
+
+
 def hash_password(password: Secret) -> str:
     """The encoded argon2id hash (salt and parameters included)."""
     return _hasher.hash(password.reveal())
