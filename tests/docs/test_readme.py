@@ -75,7 +75,7 @@ def test_every_job_kind_the_readme_names_exists() -> None:
     named |= {
         name
         for listing in re.findall(r"job kinds ([^)]*)\)", " ".join(README.split()))
-        for name in re.findall(r"`([a-z-]+)`", listing.split("params")[0])
+        for name in re.findall(r"`([a-z-]+)`", re.split(r"\bparams?\b", listing)[0])
     }
     assert named, "the README names job kinds"
     assert named <= set(kinds.names), f"unknown job kinds in the README: {named - set(kinds.names)}"
