@@ -19,9 +19,9 @@ from ldaplab import replicate
 
 
 @asynccontextmanager
-async def cache_lab(base: Path, name: str = "cca", octet: int = 248) -> AsyncIterator[Lab]:
+async def cache_lab(base: Path) -> AsyncIterator[Lab]:
     """Two identity nodes replicating LDAP, and a proxy: the cache chain's hosts."""
-    prefix, subnet = SLOT.spare(name, octet)
+    prefix, subnet = SLOT.spare()
     async with running_lab(base, prefix=prefix, subnet=subnet) as lab:
         report = await replicate(lab)
         assert report["ok"], report

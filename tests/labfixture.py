@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import itertools
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,9 @@ from clustermgr.remote.command import Command
 from clustermgr.settings import Settings
 
 SLOTS = 10
+#: Labs a test session may make besides its main one.
+SPARE_LABS = 30
+_spares = itertools.count()
 SLOT_DIR = Path("/run/clustermgr-test-labs")
 
 
@@ -43,9 +47,16 @@ class Slot:
     def subnet(self) -> str:
         return f"10.236.{self.number}.0/24"
 
-    def spare(self, name: str, octet: int) -> tuple[str, str]:
-        """A second prefix and subnet of this slot, for tests that make their own lab."""
-        return f"{name}{self.number}", f"10.{octet}.{self.number}.0/24"
+    def spare(self) -> tuple[str, str]:
+        """Another prefix and subnet of this slot, for a test that makes its own lab.
+
+        Each call hands out the next of :data:`SPARE_LABS` (10.<200+n>.<slot>.0/24):
+        no two labs of a session, nor of two sessions, share a subnet.
+        """
+        n = next(_spares)
+        if n >= SPARE_LABS:
+            raise RuntimeError(f"a test session makes at most {SPARE_LABS} labs of its own")
+        return f"cms{n}t{self.number}", f"10.{200 + n}.{self.number}.0/24"
 
 
 def take_slot() -> tuple[Slot, IO[bytes]]:

@@ -37,7 +37,7 @@ NODES = ("idp1", "idp2")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with cache_lab(tmp_path_factory.mktemp("cache-recovery"), "ccb", 249) as running:
+    async with cache_lab(tmp_path_factory.mktemp("cache-recovery")) as running:
         report = await configure(running)
         assert report["ok"], json.dumps(report, indent=1)
         await wait_chain_ok(running)

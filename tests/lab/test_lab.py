@@ -145,7 +145,7 @@ def leftovers(prefix: str, state_dir: Path) -> list[str]:
 async def test_down_after_a_killed_up_cleans_everything(tmp_path: Path) -> None:
     """An `up` killed while booting hosts leaves nothing behind once `down` ran."""
     settings = Settings(data_dir=tmp_path / "manager")
-    prefix, subnet = SLOT.spare("cmk", 234)
+    prefix, subnet = SLOT.spare()
     config = lab_config(tmp_path / "lab", prefix=prefix, subnet=subnet, identity_nodes=4)
     script = (
         "import asyncio; from pathlib import Path\n"

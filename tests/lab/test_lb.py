@@ -31,7 +31,7 @@ SITE = "/etc/nginx/conf.d/clustermgr-lb.conf"
 
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    prefix, subnet = SLOT.spare("clb", 250)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("lb-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet) as running:
         first = await balance(running)

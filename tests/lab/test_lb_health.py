@@ -30,7 +30,7 @@ UPSTREAMS = "/etc/nginx/clustermgr/upstreams.conf"
 
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    prefix, subnet = SLOT.spare("clc", 251)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("lb-health-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet) as running:
         first = await balance(running)

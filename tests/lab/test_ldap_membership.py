@@ -30,7 +30,7 @@ MODIFY = "ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     """A lab of its own: these tests take a node out of the cluster and back."""
-    prefix, subnet = SLOT.spare("cla", 240)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap-membership-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=3) as running:
         yield running

@@ -39,7 +39,7 @@ MODIFY = "ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     """A lab of its own: these tests break nodes' data on purpose."""
-    prefix, subnet = SLOT.spare("clr", 241)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap-repair-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=3) as running:
         yield running

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     """A lab of its own: replication changes the nodes for good (data, ox-ldap.properties)."""
-    prefix, subnet = SLOT.spare("cml", 237)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet) as running:
         yield running

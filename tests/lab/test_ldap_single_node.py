@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    prefix, subnet = SLOT.spare("cl1", 247)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap1-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=1) as running:
         yield running

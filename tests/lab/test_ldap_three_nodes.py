@@ -24,7 +24,7 @@ NODES = ("idp1", "idp2", "idp3")
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     """A lab of its own (not the two-node one): three providers need a third node."""
-    prefix, subnet = SLOT.spare("cl3", 238)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap3-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=3) as running:
         yield running

@@ -76,7 +76,7 @@ class Watched:
 
 @pytest.fixture(scope="module")
 async def watched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Watched]:
-    prefix, subnet = SLOT.spare("clw", 243)
+    prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("ldap-watch-lab")
     async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=3) as lab:
         applied = await replicate(lab)
