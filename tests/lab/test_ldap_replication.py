@@ -57,7 +57,7 @@ async def test_replication_end_to_end(lab: Lab) -> None:
         async with manager.store() as store:
             cluster = await store.cluster(lab.config.cluster)
             password = await store.cluster_secret(cluster, ldap.REPLICATOR_SECRET, lambda: None)  # type: ignore[arg-type,return-value]
-        status = await ldap.status(manager, lab.config.cluster)
+        status = (await ldap.status(manager, lab.config.cluster)).as_dict()
     finally:
         await manager.close()
     text = json.dumps([first, second, status]) + "".join(e.message for e in events)
