@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from clustermgr.components.lb.settings import LbSettings
 from clustermgr.components.lb.status import status
 from clustermgr.components.registry import job_kinds
-from clustermgr.components.lb.settings import LbSettings
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState

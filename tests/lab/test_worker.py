@@ -15,8 +15,8 @@ from clustermgr.components.registry import job_kinds
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState
-from clustermgr.jobs.views import JobView
 from clustermgr.jobs.queue import QueueRunner
+from clustermgr.jobs.views import JobView
 from clustermgr.lab import service as lab_service
 from clustermgr.settings import Settings
 from labfixture import Lab, eventually, tcp_open

@@ -12,7 +12,6 @@ from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.web.pages import present
 
-
 KINDS = job_kinds()
 
 
