@@ -74,6 +74,9 @@ class JobKind(Generic[P]):
     params: type[P]
     #: For a plan: the kind that applies it (offered on the plan's page once it succeeded).
     applied_by: str | None = None
+    #: A template (from its component's folder) showing the job's result on its page;
+    #: it sees the job as ``job``.
+    report_template: str | None = None
 
     def parse(self, raw: Mapping[str, Any] | None) -> P:
         """``raw`` as this kind's params, or InvalidInput saying what is wrong."""
