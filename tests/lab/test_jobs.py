@@ -6,17 +6,21 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.components.registry import job_kinds
 from clustermgr.core.manager import Manager
 from clustermgr.errors import JobConflict
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs import store
 from clustermgr.jobs.execute import execute
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.runner import EmbeddedRunner
 from clustermgr.jobs.views import EventView, JobView
 from labfixture import Lab
 
 pytestmark = pytest.mark.integration
+
+KINDS = job_kinds()
 
 
 class HeldRunner:
@@ -25,6 +29,7 @@ class HeldRunner:
     name = "held"
 
     def __init__(self) -> None:
+        self.kinds: KindCatalog = KINDS
         self.submitted: list[int] = []
 
     async def submit(self, job_id: int) -> None:
@@ -52,7 +57,7 @@ async def finish(manager: Manager, job_id: int) -> tuple[list[EventView], JobVie
 
 
 async def test_preflight_job_streams_checks_and_succeeds(manager: Manager) -> None:
-    runner = await EmbeddedRunner.start(manager)
+    runner = await EmbeddedRunner.start(manager, KINDS)
     job = await jobs.submit(manager, runner, kind_name="preflight", cluster="lab", user="tester")
     events, done = await finish(manager, job.id)
     await runner.close()
@@ -82,13 +87,13 @@ async def test_cancelled_queued_job_never_runs(manager: Manager) -> None:
     job = await jobs.submit(manager, held, kind_name="apply", cluster="lab", user="a")
     cancelled = await jobs.request_cancel(manager, job.id)
     assert cancelled.state is JobState.CANCELLED
-    assert await execute(manager, job.id) is None, "a cancelled job cannot be claimed"
+    assert await execute(manager, KINDS, job.id) is None, "a cancelled job cannot be claimed"
 
 
 async def test_delivered_twice_runs_once(manager: Manager) -> None:
     held = HeldRunner()
     job = await jobs.submit(manager, held, kind_name="plan", cluster="lab", user="a")
-    first, second = await execute(manager, job.id), await execute(manager, job.id)
+    first, second = await execute(manager, KINDS, job.id), await execute(manager, KINDS, job.id)
     assert first is JobState.SUCCEEDED and second is None
 
 
@@ -98,7 +103,7 @@ async def test_running_jobs_of_a_stopped_manager_show_interrupted(manager: Manag
         manager, kind="apply", cluster="lab", mutating=True, user="a", params={}, runner="embedded"
     )
     assert await store.claim(manager, job.id)
-    runner = await EmbeddedRunner.start(manager)  # a new manager process starting up
+    runner = await EmbeddedRunner.start(manager, KINDS)  # a new manager process starting up
     await runner.close()
     found = await jobs.get(manager, job.id)
     assert found.state is JobState.INTERRUPTED and found.error

@@ -17,9 +17,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from clustermgr.components.lb import watch as lbwatch
 from clustermgr.components.lb.settings import LbSettings
+from clustermgr.components.lb.status import status
+from clustermgr.components.registry import job_kinds
 from clustermgr.core.manager import Manager
+from clustermgr.jobs import service as jobs
+from clustermgr.jobs.models import JobState
+from clustermgr.jobs.runner import EmbeddedRunner
 from clustermgr.pki.store import ensure_ca
 from labfixture import SLOT, Lab, running_lab
 from lblab import balance, client, only_unchanged, proxy_url, served_by, settings_of
@@ -117,9 +121,21 @@ async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> Non
 async def test_status_shows_every_backend_and_nginx_counters(lab: Lab) -> None:
     manager = await Manager.open(lab.settings)
     try:
-        result = await lbwatch.status(manager, lab.config.cluster)
+        report = await status(manager, lab.config.cluster)
+        # The GUI's "Status now": a healthy balancer is a succeeded job, not a failed one.
+        kinds = job_kinds()
+        held = EmbeddedRunner(manager, kinds)
+        job = await jobs.submit(
+            manager, held, kind_name="lb-status", cluster=lab.config.cluster, user="t"
+        )
+        await held.wait(job.id)
+        done = await jobs.get(manager, job.id)
     finally:
         await manager.close()
+    assert report.ok, report.as_dict()
+    assert done.state is JobState.SUCCEEDED and done.result and done.result["ok"] is True
+    assert done.result["open_alerts"] == []
+    result = report.as_dict()
     assert result["set_up"] and result["proxy"] == "proxy1.lab.test"
     rows = {b["host"]: b for b in result["backends"]}
     assert set(rows) == {"idp1.lab.test", "idp2.lab.test"}

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from clustermgr.components.registry import job_kinds
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState
+from clustermgr.jobs.queue import QueueRunner
 from clustermgr.jobs.views import JobView
-from clustermgr.jobs.worker import QueueRunner
 from clustermgr.lab import service as lab_service
 from clustermgr.settings import Settings
 from labfixture import Lab, eventually, tcp_open
@@ -108,7 +109,7 @@ async def done(manager: Manager, job_id: int) -> JobView:
 
 
 async def test_worker_runs_queued_jobs_from_postgres(scaled: Manager, redis_url: str) -> None:
-    runner = QueueRunner(redis_url)
+    runner = QueueRunner(redis_url, job_kinds())
     try:
         check = await jobs.submit(scaled, runner, kind_name="preflight", cluster="lab", user="t")
         plan = await jobs.submit(scaled, runner, kind_name="plan", cluster="lab", user="t")

@@ -263,7 +263,21 @@ async def test_job_input_is_checked(api: httpx.AsyncClient) -> None:
     extra = await api.post(
         "/api/v1/jobs", json={"kind": "plan", "cluster": "lab", "params": {"rm": "-rf"}}
     )
-    assert extra.status_code == 422
+    assert extra.status_code == 400
+    assert "invalid params for plan: rm" in extra.json()["message"]
+    # The params the README documents for lb-drain and cache-apply (a dry run here).
+    for kind, params in (
+        ("lb-drain", {"node": "nope.lab.test"}),
+        ("cache-plan", {"provider": "NATIVE_PERSISTENCE"}),
+    ):
+        documented = await api.post(
+            "/api/v1/jobs", json={"kind": kind, "cluster": "lab", "params": params}
+        )
+        assert documented.status_code == 202, documented.text
+        assert documented.json()["params"] == params
+        await wait_for_job(api, documented.json()["id"])
+    missing = await api.post("/api/v1/jobs", json={"kind": "lb-drain", "cluster": "lab"})
+    assert missing.status_code == 400 and "node" in missing.json()["message"]
     unknown_host = await api.post(
         "/api/v1/jobs",
         json={"kind": "preflight", "cluster": "lab", "params": {"hosts": ["nope.lab.test"]}},

@@ -117,7 +117,7 @@ async def test_api_health_and_settings(
     await record(manager, cluster)
     health = (await api.get(f"/api/v1/clusters/{cluster}/lb")).json()
     assert [b["state"] for b in health["backends"]] == ["up", "down"]
-    assert [a["key"] for a in health["alerts"]] == [f"backend:{IDP2}"]
+    assert [a["key"] for a in health["open_alerts"]] == [f"backend:{IDP2}"]
     url = f"/api/v1/clusters/{cluster}/lb/settings"
     refused = await api.patch(url, json={"locations": {"/scim": "backend"}})
     assert refused.status_code == 400, refused.text

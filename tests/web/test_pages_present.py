@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from clustermgr.components.registry import job_kinds
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.web.pages import present
+
+KINDS = job_kinds()
 
 
 def job(
@@ -123,9 +126,9 @@ def test_only_a_successful_plan_with_changes_may_be_applied(
     kind: str, state: JobState, result: Any, allowed: bool
 ) -> None:
     view = job(kind, state, result)
-    assert present.can_apply(view, present.report_view(view.result)) is allowed
+    assert present.can_apply(view, present.report_view(view.result), KINDS) is allowed
     if allowed:
-        assert present.applied_by(view) == {"plan": "apply", "ldap-plan": "ldap-apply"}[kind]
+        assert present.applied_by(view, KINDS) == {"plan": "apply", "ldap-plan": "ldap-apply"}[kind]
 
 
 def test_report_view_counts_and_changing_hosts() -> None:

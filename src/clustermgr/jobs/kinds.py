@@ -32,6 +32,18 @@ class Report(Protocol):
     def as_dict(self) -> dict[str, Any]: ...
 
 
+#: Keys a job's stored params may carry besides the kind's own: where the job came from
+#: (the plan it applies, the job it runs again).
+ORIGIN_KEYS = ("plan_job", "rerun_of")
+
+
+def split_origin(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
+    """``raw`` as the kind's params and the job's origin (integer ids; anything else is
+    left with the params, for the kind to refuse)."""
+    origin = {k: v for k, v in raw.items() if k in ORIGIN_KEYS and type(v) is int}
+    return {k: v for k, v in raw.items() if k not in origin}, origin
+
+
 class NoParams(BaseModel):
     """The params of a kind that takes none."""
 
@@ -62,11 +74,14 @@ class JobKind(Generic[P]):
     params: type[P]
     #: For a plan: the kind that applies it (offered on the plan's page once it succeeded).
     applied_by: str | None = None
+    #: A template (from its component's folder) showing the job's result on its page;
+    #: it sees the job as ``job``.
+    report_template: str | None = None
 
     def parse(self, raw: Mapping[str, Any] | None) -> P:
         """``raw`` as this kind's params, or InvalidInput saying what is wrong."""
         try:
-            return self.params.model_validate(dict(raw or {}))
+            return self.params.model_validate(split_origin(raw or {})[0])
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'params'}: {e['msg']}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
+from clustermgr.jobs.kinds import split_origin
 from clustermgr.jobs.runner import Runner
 from clustermgr.jobs.views import EventView, JobView
 
@@ -26,9 +27,12 @@ async def submit(
     """Record a job and hand it to the runner. A conflicting mutating job is refused.
 
     An unknown kind or params its model refuses are InvalidInput; nothing is recorded.
+    The job's origin (``plan_job``, ``rerun_of``) is kept with its params, unchecked
+    by the kind.
     """
     work = runner.kinds.get(kind_name)
-    valid = work.parse(params).model_dump(mode="json", exclude_defaults=True)
+    given, origin = split_origin(params or {})
+    valid = {**work.parse(given).model_dump(mode="json", exclude_defaults=True), **origin}
     async with manager.store() as inventory:
         await inventory.cluster(cluster)  # NotFound for an unknown cluster
     job = await store.create(

@@ -43,7 +43,7 @@ class LbHealthPublic(BaseModel):
     proxy: str | None
     backends: list[LbBackendPublic]
     nginx: dict[str, Any] = Field(description="stub_status counters and the deployed upstreams.")
-    alerts: list[AlertPublic]
+    open_alerts: list[AlertPublic]
 
 
 class LbSettingsPublic(BaseModel):
@@ -74,7 +74,7 @@ async def lb_health(name: ClusterName, web: WebDep) -> LbHealthPublic:
         proxy=data.get("proxy"),
         backends=[LbBackendPublic(**b) for b in data.get("backends", [])],
         nginx=data.get("nginx", {}),
-        alerts=[AlertPublic.of(a) for a in health.open_alerts],
+        open_alerts=[AlertPublic.of(a) for a in health.open_alerts],
     )
 
 

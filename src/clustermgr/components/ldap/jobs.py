@@ -58,6 +58,20 @@ async def _reinit(ctx: JobContext[ReinitParams]) -> ApplyReport:
 
 PLAN = JobKind("ldap-plan", "plan LDAP replication", False, _plan, NoParams)
 APPLY = JobKind("ldap-apply", "apply LDAP replication", True, _apply, NoParams)
-STATUS = JobKind("ldap-status", "LDAP replication status", False, _status, NoParams)
-COMPARE = JobKind("ldap-compare", "compare LDAP data", False, _compare, NoParams)
+STATUS = JobKind(
+    "ldap-status",
+    "LDAP replication status",
+    False,
+    _status,
+    NoParams,
+    report_template="ldap/job_status.html",
+)
+COMPARE = JobKind(
+    "ldap-compare",
+    "compare LDAP data",
+    False,
+    _compare,
+    NoParams,
+    report_template="ldap/job_comparison.html",
+)
 REINIT = JobKind("ldap-reinit", "re-initialise an LDAP node", True, _reinit, ReinitParams)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from clustermgr.components.contract import Component
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.web.api import audit, clusters, jobs, me, monitoring, servers
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
@@ -23,7 +24,9 @@ def api_router(components: Sequence[Component]) -> APIRouter:
     for component in components:
         if component.api is not None:
             router.include_router(component.api)
-    for module in (jobs, audit, me):
+    kinds = KindCatalog(kind for c in components for kind in c.job_kinds())
+    router.include_router(jobs.job_router(kinds))
+    for module in (audit, me):
         router.include_router(module.router)
     router.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False)
     return router

@@ -6,17 +6,59 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import WithJsonSchema
 
 from clustermgr.auth.views import UserView
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.web import sse
 from clustermgr.web.api.audited import audited
-from clustermgr.web.api.models import MAX_ID, MAX_PAGE, JobCreate, JobPage, JobPublic, next_before
+from clustermgr.web.api.models import (
+    MAX_ID,
+    MAX_PAGE,
+    JobCreate,
+    JobPage,
+    JobPublic,
+    job_create_schema,
+    next_before,
+)
 from clustermgr.web.api.responses import errors
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import ApiUser, WebDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+def job_router(kinds: KindCatalog) -> APIRouter:
+    """The job routes, their start route documenting every kind of ``kinds`` and its params."""
+
+    async def create_job(
+        body: JobCreate, web: WebDep, user: ApiUser, response: Response
+    ) -> JobPublic:
+        """Start a job. At most one mutating job runs per cluster: 409 otherwise.
+
+        The kind checks its params: an unknown kind or refused params are 400.
+        """
+        return await start_job(
+            web, user, response, kind=body.kind, cluster=body.cluster, params=body.params
+        )
+
+    # The body is read as JobCreate and documented as one variant per kind.
+    create_job.__annotations__["body"] = Annotated[
+        JobCreate, WithJsonSchema(job_create_schema(kinds))
+    ]
+    built = APIRouter()
+    built.add_api_route(
+        "/jobs",
+        create_job,
+        methods=["POST"],
+        status_code=202,
+        tags=["jobs"],
+        responses=errors(400, 404, 409, 422),
+    )
+    built.include_router(router)
+    return built
+
 
 #: SQLite's integer range; anything larger cannot be an id.
 JobId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -44,14 +86,6 @@ async def start_job(
         detail["job"] = job.id
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return JobPublic.of(job)
-
-
-@router.post("", status_code=202, responses=errors(400, 404, 409, 422))
-async def create_job(body: JobCreate, web: WebDep, user: ApiUser, response: Response) -> JobPublic:
-    """Start a job. At most one mutating job (``apply``) runs per cluster: 409 otherwise."""
-    return await start_job(
-        web, user, response, kind=body.kind, cluster=body.cluster, params=body.params
-    )
 
 
 @router.get("", responses=errors(422))

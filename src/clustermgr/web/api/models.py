@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from clustermgr.audit.service import AuditView
 from clustermgr.auth.views import UserView
 from clustermgr.inventory.schemas import ClusterView, ServerView
+from clustermgr.jobs.kinds import JobKind, KindCatalog
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import EventView, JobView
 from clustermgr.topology import Role
@@ -142,6 +143,8 @@ class ClusterPublic(BaseModel):
 
 
 class JobCreate(BaseModel):
+    """What ``POST /api/v1/jobs`` reads; its kind checks the params (see job_create_schema)."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(max_length=64, description="The job kind, e.g. preflight, plan, apply.")
@@ -149,6 +152,51 @@ class JobCreate(BaseModel):
     params: dict[str, Any] = Field(
         default_factory=dict, description="The kind's params (validated by the kind)."
     )
+
+
+def job_create_schema(kinds: KindCatalog) -> dict[str, Any]:
+    """The documented body of ``POST /api/v1/jobs``: one variant per kind, with its params.
+
+    Self-contained (no references), so it can stand in for :class:`JobCreate`'s own.
+    """
+    return {
+        "title": "JobCreate",
+        "description": "A job to start: its kind, its cluster and the kind's params.",
+        "oneOf": [_job_variant(kind) for kind in kinds],
+    }
+
+
+def _job_variant(kind: JobKind[Any]) -> dict[str, Any]:
+    raw = kind.params.model_json_schema()
+    params = _inline(raw, raw.pop("$defs", {}))
+    params["description"] = f"The params of {kind.name}."
+    required = ["kind", "cluster"]
+    if params.get("required"):
+        required.append("params")
+    return {
+        "title": f"JobCreate[{kind.name}]",
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": {
+            "kind": {"const": kind.name, "type": "string", "description": kind.title},
+            "cluster": {"type": "string", "maxLength": 64},
+            "params": params,
+        },
+    }
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """``node`` with each ``$ref`` to ``defs`` replaced by the definition itself."""
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_inline(defs[ref.removeprefix("#/$defs/")], defs), **rest}
+    return {key: _inline(value, defs) for key, value in node.items()}
 
 
 class JobPublic(BaseModel):

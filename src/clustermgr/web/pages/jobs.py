@@ -35,13 +35,13 @@ async def _all_events(web: WebDep, job_id: int) -> list[EventView]:
 
 def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
     report = present.report_view(job.result)
+    kind = kinds.find(job.kind)
     checks = (job.result or {}).get("checks") if job.kind == "preflight" else None
     return {
         "job": job,
         "report": report,
         "checks": checks,
-        "comparison": job.result if job.kind == "ldap-compare" else None,
-        "ldap_status": job.result if job.kind == "ldap-status" else None,
+        "report_template": kind.report_template if kind is not None else None,
         "can_apply": present.can_apply(job, report, kinds),
     }
 
