@@ -183,8 +183,8 @@ async def test_partitioned_conflicting_writes_converge(lab: Lab) -> None:
             odd
         ), found.as_dict()
         good = next(n.host for n in found.nodes if not n.entries)
-        for node in odd:
-            report = await reinit(lab, node.host, good)
+        for differing in odd:
+            report = await reinit(lab, differing.host, good)
             assert report.ok, [(r.title, r.outcome, r.reason) for r in report.all()]
     same = await identical(lab)
     assert same.verdict == "identical"

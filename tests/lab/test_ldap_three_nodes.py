@@ -94,5 +94,5 @@ async def test_compare_reads_past_the_default_size_limit(lab: Lab) -> None:
         )
     finally:
         await manager.close()
-    for node in result.nodes:
-        assert sum(node.counts.values()) > 600, node.as_dict()
+    for compared in result.nodes:
+        assert sum(compared.counts.values()) > 600, compared.as_dict()
