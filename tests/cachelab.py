@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +14,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import replicate
+from polling import eventually
 
 
 @asynccontextmanager
@@ -65,10 +64,11 @@ def outcomes(report: dict[str, Any]) -> dict[str, int]:
 async def wait_chain_ok(lab: Lab, timeout: float = 15.0) -> cachestatus.CacheStatus:
     """Poll status until it finds no problem (twemproxy retries an ejected server after
     its retry timeout), or fail with the last problems."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = await chain_status(lab)
-        if status.ok:
-            return status
-        assert time.monotonic() < deadline, status.problems
-        await asyncio.sleep(0.5)
+    return await eventually(
+        lambda: chain_status(lab),
+        until=lambda status: status.ok,
+        timeout=timeout,
+        interval=0.5,
+        what="the cache chain has problems",
+        show=lambda status: repr(status.problems),
+    )

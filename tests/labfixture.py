@@ -9,12 +9,10 @@ the slot is taken was left by a session that died, and is removed first.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import itertools
 import socket
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from clustermgr.lab.config import LabConfig, LabHost
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.settings import Settings
+from polling import eventually as eventually  # re-exported: lab tests import it from here
 
 SLOTS = 10
 #: Labs a test session may make besides its main one.
@@ -145,12 +144,3 @@ def tcp_open(address: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
-    """Poll ``check`` until true, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout:g} s: {what or check}")
-        await asyncio.sleep(0.1)

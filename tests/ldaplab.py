@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
 from labfixture import Lab
+from polling import eventually
 
 LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
 ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
@@ -51,13 +50,11 @@ async def add_ou(lab: Lab, node: str, name: str) -> None:
 
 async def wait_for(lab: Lab, node: str, dn: str, timeout: float = 30) -> None:
     """Poll until ``dn`` exists on ``node``, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        out = await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
-        if dn in out:
-            return
-        assert time.monotonic() < deadline, f"{dn} not on {node} after {timeout} s"
-        await asyncio.sleep(0.2)
+
+    async def present() -> bool:
+        return dn in await lab.sh(node, f'{LDAPI} -b "$1" -s base dn 2>/dev/null || true', dn)
+
+    await eventually(present, timeout=timeout, interval=0.2, what=f"{dn} not on {node}")
 
 
 async def slapadd_unreplicated(lab: Lab, node: str, dn: str) -> None:

@@ -31,6 +31,7 @@ from clustermgr.remote.hostkeys import fingerprint, scan_host_key
 from clustermgr.remote.pool import ConnectionPool, run_on_hosts
 from clustermgr.remote.ssh import SshConnection
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -53,16 +54,14 @@ def keygen_fingerprint(pub: str) -> str:
     return out.split()[1]
 
 
-async def wait_until_gone(ssh: SshConnection, args: str, timeout: float = 10.0) -> bool:
+async def wait_until_gone(ssh: SshConnection, args: str, timeout: float = 10.0) -> None:
     """Poll ``ps`` on the server until no process has exactly these arguments."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    async def gone() -> bool:
         listing = (await ssh.run(Command.of("ps", "-eo", "args="))).check().stdout
-        if args not in {line.strip() for line in listing.splitlines()}:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.1)
+        return args not in {line.strip() for line in listing.splitlines()}
+
+    await eventually(gone, timeout=timeout, what=f"`{args}` still runs on the server")
 
 
 @pytest.fixture
@@ -198,7 +197,7 @@ async def test_command_timeout_stops_the_remote_command(ssh: SshConnection) -> N
     message = str(caught.value)
     assert message.startswith("node1: `sleep 30.123` did not finish within 1 s")
     assert caught.value.hint
-    assert await wait_until_gone(ssh, "sleep 30.123")
+    await wait_until_gone(ssh, "sleep 30.123")
     # The connection survives a timed-out command.
     assert (await ssh.run(Command.of("echo", "still here"))).stdout == "still here\n"
 
@@ -208,7 +207,7 @@ async def test_command_timeout_stops_children_of_a_shell(ssh: SshConnection) -> 
     # process group reaches the sleep.
     with pytest.raises(CommandTimeout):
         await ssh.run(Command.script("sleep 30.124; echo finished"), timeout=1)
-    assert await wait_until_gone(ssh, "sleep 30.124")
+    await wait_until_gone(ssh, "sleep 30.124")
 
 
 async def test_a_dropped_connection_is_host_unreachable(node: SshdHost, open_ssh: Connect) -> None:

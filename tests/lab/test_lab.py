@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -95,10 +93,9 @@ async def test_power_cut_host_comes_back_on_its_disk_with_enabled_services(lab: 
     async def redis_up() -> bool:
         return "PONG" in await lab.sh("proxy1", "redis-cli ping 2>&1 || true")
 
-    deadline = time.monotonic() + 15
-    while not await redis_up():
-        assert time.monotonic() < deadline, "redis did not come back after the reboot"
-        await asyncio.sleep(0.2)
+    await eventually(
+        redis_up, timeout=15, interval=0.2, what="redis did not come back after the reboot"
+    )
     await lab.sh(
         "proxy1",
         "service redis-server stop; update-rc.d redis-server disable "

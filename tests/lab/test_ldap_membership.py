@@ -7,9 +7,7 @@ each other: idp3 starts outside the inventory, joins, then leaves again.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +19,7 @@ from clustermgr.lab import service
 from clustermgr.services import servers
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import LDAPI, add_ou, ldap_status, replicate, wait_for
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -64,13 +63,18 @@ async def count(lab: Lab, node: str) -> int:
 
 
 async def equal_counts(lab: Lab, nodes: tuple[str, ...], timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        counts = {n: await count(lab, n) for n in nodes}
-        if len(set(counts.values())) == 1:
-            return next(iter(counts.values()))
-        assert time.monotonic() < deadline, f"entry counts differ: {counts}"
-        await asyncio.sleep(0.5)
+
+    async def counts() -> dict[str, int]:
+        return {n: await count(lab, n) for n in nodes}
+
+    found = await eventually(
+        counts,
+        until=lambda c: len(set(c.values())) == 1,
+        timeout=timeout,
+        interval=0.5,
+        what="entry counts differ",
+    )
+    return next(iter(found.values()))
 
 
 async def config_of(lab: Lab, node: str) -> str:
@@ -118,14 +122,14 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
         REPLICATOR_DN,
         wrong,
     )
-    deadline = time.monotonic() + 30
-    while True:
-        broken = await ldap_status(lab, probe=False)
-        binds = {n["host"]: n["replicator_binds"] for n in broken["nodes"]}  # type: ignore[attr-defined]
-        if not any(binds.values()):
-            break
-        assert time.monotonic() < deadline, json.dumps(broken, indent=1)
-        await asyncio.sleep(0.5)
+    broken = await eventually(
+        lambda: ldap_status(lab, probe=False),
+        until=lambda s: not any(n["replicator_binds"] for n in s["nodes"]),  # type: ignore[attr-defined]
+        timeout=30,
+        interval=0.5,
+        what="the replicator still binds somewhere",
+        show=lambda s: json.dumps(s, indent=1),
+    )
     problems = broken["problems"]
     assert isinstance(problems, list) and len(problems) == 3, broken
     assert all("replicator cannot bind" in p for p in problems), problems
@@ -133,13 +137,14 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     assert "not-the-cluster-password" not in json.dumps(broken)
 
     await apply(lab)
-    deadline = time.monotonic() + 30
-    while True:
-        fixed = await ldap_status(lab, probe=False)
-        if fixed["problems"] == []:
-            break
-        assert time.monotonic() < deadline, json.dumps(fixed, indent=1)
-        await asyncio.sleep(0.5)
+    await eventually(
+        lambda: ldap_status(lab, probe=False),
+        until=lambda s: s["problems"] == [],
+        timeout=30,
+        interval=0.5,
+        what="ldap status still has problems after apply",
+        show=lambda s: json.dumps(s, indent=1),
+    )
     await add_ou(lab, "idp2", "after-repair")
     for node in ("idp1", "idp3"):
         await wait_for(lab, node, "ou=after-repair,o=gluu")

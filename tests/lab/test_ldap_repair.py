@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from clustermgr.plan.model import ApplyReport, Outcome
 from clustermgr.services import servers
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, slapadd_unreplicated, wait_for
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -59,13 +59,14 @@ async def compare(lab: Lab) -> Comparison:
 
 async def identical(lab: Lab, timeout: float = 30) -> Comparison:
     """Poll until every node holds the same data (replication may still be catching up)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await compare(lab)
-        if result.identical:
-            return result
-        assert time.monotonic() < deadline, json.dumps(result.as_dict(), indent=1)
-        await asyncio.sleep(0.5)
+    return await eventually(
+        lambda: compare(lab),
+        until=lambda result: result.identical,
+        timeout=timeout,
+        interval=0.5,
+        what="the nodes hold different data",
+        show=lambda result: json.dumps(result.as_dict(), indent=1),
+    )
 
 
 @dataclass
@@ -182,8 +183,8 @@ async def test_partitioned_conflicting_writes_converge(lab: Lab) -> None:
             odd
         ), found.as_dict()
         good = next(n.host for n in found.nodes if not n.entries)
-        for node in odd:
-            report = await reinit(lab, node.host, good)
+        for differing in odd:
+            report = await reinit(lab, differing.host, good)
             assert report.ok, [(r.title, r.outcome, r.reason) for r in report.all()]
     same = await identical(lab)
     assert same.verdict == "identical"
@@ -193,10 +194,13 @@ async def test_partitioned_conflicting_writes_converge(lab: Lab) -> None:
 
 
 async def csn_in_sync(lab: Lab, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not (await ldap_status(lab))["context_csn_equal"]:
-        assert time.monotonic() < deadline, "contextCSNs never became equal"
-        await asyncio.sleep(0.5)
+    await eventually(
+        lambda: ldap_status(lab),
+        until=lambda status: status["context_csn_equal"],
+        timeout=timeout,
+        interval=0.5,
+        what="contextCSNs never became equal",
+    )
     await asyncio.sleep(1)  # the last change's entry may be written just after the CSN
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +13,7 @@ from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import add_ou, ldap_status, replicate, wait_for
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -54,15 +53,20 @@ async def test_three_providers(lab: Lab) -> None:
         assert set(servers[1:]) == peers and len(servers) == 3, line
 
     # Status: every node has caught up with both peers (contextCSN per server id).
-    deadline = time.monotonic() + 30
-    while True:
-        status = await ldap_status(lab)
+
+    def caught_up(status: dict[str, object]) -> bool:
         pairs = status["pairs"]
         assert isinstance(pairs, list) and len(pairs) == 6, status
-        if all(p["caught_up"] for p in pairs):
-            break
-        assert time.monotonic() < deadline, json.dumps(status, indent=1)
-        await asyncio.sleep(0.5)
+        return all(p["caught_up"] for p in pairs)
+
+    status = await eventually(
+        lambda: ldap_status(lab),
+        until=caught_up,
+        timeout=30,
+        interval=0.5,
+        what="a node has not caught up with its peers",
+        show=lambda s: json.dumps(s, indent=1),
+    )
     ids = status["server_ids"]
     assert isinstance(ids, dict) and len(set(ids.values())) == 3, status
 
@@ -80,14 +84,15 @@ async def test_compare_reads_past_the_default_size_limit(lab: Lab) -> None:
         await wait_for(lab, node, "ou=many600,o=gluu")
     manager = await Manager.open(lab.settings)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            result = await ldap_repair.compare(manager, lab.config.cluster)
-            if result.identical or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1)
+        result = await eventually(
+            lambda: ldap_repair.compare(manager, lab.config.cluster),
+            until=lambda r: r.identical,
+            timeout=30,
+            interval=1,
+            what="compare finds differences",
+            show=lambda r: json.dumps(r.as_dict(), indent=1),
+        )
     finally:
         await manager.close()
-    assert result.identical, json.dumps(result.as_dict(), indent=1)
-    for node in result.nodes:
-        assert sum(node.counts.values()) > 600, node.as_dict()
+    for compared in result.nodes:
+        assert sum(compared.counts.values()) > 600, compared.as_dict()

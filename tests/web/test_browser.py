@@ -8,10 +8,8 @@ pages go to ``test-artifacts/screenshots/`` for a person to look at.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
 from labfixture import Lab
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -95,10 +94,9 @@ async def shot(page: Page, name: str) -> None:
 
 async def until(page: Page, predicate: str, timeout: float = JOB_DEADLINE) -> None:
     """Poll a JS predicate (``wait_for_function`` evaluates strings, which the CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while not await page.evaluate(predicate):
-        assert time.monotonic() < deadline, f"not true after {timeout:g} s: {predicate}"
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: page.evaluate(predicate), timeout=timeout, interval=0.05, what=predicate
+    )
 
 
 async def finished(page: Page) -> str:

@@ -13,8 +13,6 @@ test_api.py against the lab.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from webfixture import BodyLog, ManagerProcess, WebUser, create_user, free_port
 from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -55,13 +54,18 @@ async def spec_manager(
             job = (
                 await http.post("/api/v1/jobs", json={"kind": "plan", "cluster": EMPTY_CLUSTER})
             ).json()
-            deadline = time.monotonic() + 30
-            while (await http.get(f"/api/v1/jobs/{job['id']}")).json()["state"] in (
-                "queued",
-                "running",
-            ):
-                assert time.monotonic() < deadline, "the plan of an empty cluster hangs"
-                await asyncio.sleep(0.2)
+
+            async def state() -> str:
+                answer = await http.get(f"/api/v1/jobs/{job['id']}")
+                return str(answer.json()["state"])
+
+            await eventually(
+                state,
+                until=lambda s: s not in ("queued", "running"),
+                timeout=30,
+                interval=0.2,
+                what="the plan of an empty cluster hangs",
+            )
         yield server.url, admin
     finally:
         server.stop()

@@ -7,7 +7,6 @@ SQLite file: no mocks.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import signal
@@ -31,6 +30,7 @@ from clustermgr.redact import Secret
 from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
 from clustermgr.web.security import CSRF_FIELD, LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from polling import eventually
 
 ADMIN_USERNAME = "admin"
 #: Meets the strength rule (12+ characters, 2+ classes, not containing the name).
@@ -206,16 +206,21 @@ async def wait_for_job(
     http: httpx.AsyncClient, job_id: int, *, deadline: float = JOB_DEADLINE
 ) -> dict[str, Any]:
     """Poll GET /api/v1/jobs/{id} until the job has finished; its JSON."""
-    end = time.monotonic() + deadline
-    while True:
+
+    async def job() -> dict[str, Any]:
         answer = await http.get(f"/api/v1/jobs/{job_id}")
         assert answer.status_code == 200, answer.text
-        job: dict[str, Any] = answer.json()
-        if job["state"] not in ("queued", "running"):
-            return job
-        if time.monotonic() > end:
-            raise AssertionError(f"job #{job_id} still {job['state']} after {deadline:g} s")
-        await asyncio.sleep(0.3)
+        found: dict[str, Any] = answer.json()
+        return found
+
+    return await eventually(
+        job,
+        until=lambda j: j["state"] not in ("queued", "running"),
+        timeout=deadline,
+        interval=0.3,
+        what=f"job #{job_id} has not finished",
+        show=lambda j: f"still {j['state']}",
+    )
 
 
 async def wait_idle(http: httpx.AsyncClient, *, deadline: float = JOB_DEADLINE) -> None:
