@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from clustermgr.audit import service as audit
 from clustermgr.components.ldap import csn, reload, tls
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
@@ -96,6 +97,30 @@ class _Run:
 
 
 async def apply(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    settings: ReplicationSettings | None = None,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan (``dry_run``) or apply LDAP replication.
+
+    An apply (not a dry run) writes one audit entry under ``actor``.
+    """
+    work = _plan_or_apply(
+        manager, cluster_name, dry_run=dry_run, settings=settings, emit=emit, cancelled=cancelled
+    )
+    if dry_run:
+        return await work
+    return await audit.audited_run(
+        manager, work, actor=actor, action="ldap.apply", target=cluster_name
+    )
+
+
+async def _plan_or_apply(
     manager: Manager,
     cluster_name: str,
     *,

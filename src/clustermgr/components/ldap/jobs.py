@@ -25,13 +25,23 @@ class ReinitParams(BaseModel):
 
 async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.apply(
-        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=True,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
 async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.apply(
-        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=False,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
@@ -51,6 +61,7 @@ async def _reinit(ctx: JobContext[ReinitParams]) -> ApplyReport:
         ctx.params.node,
         ctx.params.source,
         approve=lambda _: confirmed,
+        actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
     )
