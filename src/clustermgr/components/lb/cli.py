@@ -64,14 +64,11 @@ async def location(
     as_json: Json = False,
 ) -> None:
     """Takes effect at the next `lb apply`."""
-    if path not in DEFAULT_LOCATIONS:
-        raise InvalidInput(f"unknown location {path!r}", hint=", ".join(DEFAULT_LOCATIONS))
     async with manager() as mgr:
-        current = await lb_settings.lb_settings(mgr, cluster)
-        locations = {**current.locations, path: upstream}
-        await lb_settings.save_lb_settings(
-            mgr, cluster, current.model_copy(update={"locations": locations})
+        changed = await lb_settings.change(
+            mgr, cluster, {"locations": {path: upstream}}, actor=cli_actor()
         )
+    locations = changed.locations
     if as_json:
         emit_json({"locations": {p: u.value for p, u in locations.items()}})
         return
@@ -180,16 +177,12 @@ async def certificate(
 ) -> None:
     """Where the HTTPS certificate comes from: the cluster CA, or files you placed on the
     proxy. Takes effect at the next `lb apply` (validated there with nginx -t)."""
-    if ca == bool(cert_file or key_file) or (not ca and not (cert_file and key_file)):
+    if ca and (cert_file or key_file):
         raise InvalidInput("give either --ca, or both --cert-file and --key-file")
-    for path in (cert_file, key_file):
-        if path is not None and not path.startswith("/"):
-            raise InvalidInput(f"{path!r} is not an absolute path on the proxy")
     source = CertificateSource.CA if ca else CertificateSource.IMPORTED
+    update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
     async with manager() as mgr:
-        current = await lb_settings.lb_settings(mgr, cluster)
-        update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
-        await lb_settings.save_lb_settings(mgr, cluster, current.model_copy(update=update))
+        await lb_settings.change(mgr, cluster, update, actor=cli_actor())
     if as_json:
         emit_json({"certificate": source.value, "cert_file": cert_file, "key_file": key_file})
     else:
