@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import status as replication_status
 from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
 from labfixture import Lab
@@ -34,7 +35,7 @@ async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> d
 async def ldap_status(lab: Lab, *, probe: bool = False) -> dict[str, object]:
     manager = await Manager.open(lab.settings)
     try:
-        return await ldap.status(manager, lab.config.cluster, probe=probe)
+        return await replication_status.status(manager, lab.config.cluster, probe=probe)
     finally:
         await manager.close()
 

@@ -23,6 +23,7 @@ from clustermgr.cli.reports import finish_report, show_comparison
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import repair as ldap_repair
+from clustermgr.components.ldap import status as ldap_status
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
@@ -56,7 +57,7 @@ async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
 async def status(cluster: str, as_json: Json = False) -> None:
     """contextCSN per node and server id, and a probe write's replication time."""
     async with manager() as mgr:
-        result = await ldap.status(mgr, cluster)
+        result = await ldap_status.status(mgr, cluster)
     if as_json:
         emit_json(result.as_dict())
         return

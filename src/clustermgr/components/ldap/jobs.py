@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.components.ldap import apply as service
-from clustermgr.components.ldap import repair
+from clustermgr.components.ldap import repair, status
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.inventory.schemas import Hostname
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
@@ -45,8 +45,8 @@ async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
     )
 
 
-async def _status(ctx: JobContext[NoParams]) -> service.LdapStatus:
-    return await service.status(ctx.manager, ctx.cluster)
+async def _status(ctx: JobContext[NoParams]) -> status.LdapStatus:
+    return await status.status(ctx.manager, ctx.cluster)
 
 
 async def _compare(ctx: JobContext[NoParams]) -> Comparison:
