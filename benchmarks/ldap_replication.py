@@ -28,6 +28,7 @@ import time
 from benchlab import bench_lab
 
 from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import status as ldap_status
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
@@ -76,7 +77,9 @@ async def probe_latencies(access: HostAccess, hosts: list[str], count: int) -> l
     out = []
     for i in range(count):
         first = hosts[i % len(hosts)]
-        seconds = await ldap.probe_latency(access, [first, *(h for h in hosts if h != first)])
+        seconds = await ldap_status.probe_latency(
+            access, [first, *(h for h in hosts if h != first)]
+        )
         if seconds is None:
             raise RuntimeError(f"a probe from {first} did not reach every node")
         out.append(seconds)

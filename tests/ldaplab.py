@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import status as replication_status
 from clustermgr.core.manager import Manager
 from clustermgr.plan.events import Event
 from labfixture import Lab
@@ -33,7 +34,7 @@ async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> d
 async def ldap_status(lab: Lab, *, probe: bool = False) -> dict[str, object]:
     manager = await Manager.open(lab.settings)
     try:
-        return (await ldap.status(manager, lab.config.cluster, probe=probe)).as_dict()
+        return (await replication_status.status(manager, lab.config.cluster, probe=probe)).as_dict()
     finally:
         await manager.close()
 

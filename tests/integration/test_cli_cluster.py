@@ -7,6 +7,7 @@ the real /etc/hosts.
 
 from __future__ import annotations
 
+import getpass
 import sqlite3
 from pathlib import Path
 
@@ -70,6 +71,13 @@ def test_plan_then_apply_twice(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None
     assert second.code == 0
     assert set(outcomes(second.json()).values()) == {"unchanged"}
     assert second.json()["counts"]["unchanged"] == 4
+    with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
+        trail = conn.execute(
+            "SELECT actor, action, target, result FROM audit ORDER BY id"
+        ).fetchall()
+    me = f"cli:{getpass.getuser()}"
+    # The plan, and the apply nobody confirmed, leave no entry; each apply leaves one.
+    assert trail == [(me, "base.apply", "t", "ok"), (me, "base.apply", "t", "ok")]
 
 
 def test_unreachable_member_fails_alone(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clustermgr.components.ldap import apply as ldap
+from clustermgr.components.ldap import status as replication_status
 from clustermgr.components.ldap import tls
 from clustermgr.components.ldap.model import OX_LDAP_PROPERTIES, ReplicationSettings
 from clustermgr.core.manager import Manager
@@ -57,7 +58,7 @@ async def test_replication_end_to_end(lab: Lab) -> None:
         async with manager.store() as store:
             cluster = await store.cluster(lab.config.cluster)
             password = await store.cluster_secret(cluster, ldap.REPLICATOR_SECRET, lambda: None)  # type: ignore[arg-type,return-value]
-        status = (await ldap.status(manager, lab.config.cluster)).as_dict()
+        status = (await replication_status.status(manager, lab.config.cluster)).as_dict()
     finally:
         await manager.close()
     text = json.dumps([first, second, status]) + "".join(e.message for e in events)

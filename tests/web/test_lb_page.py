@@ -10,10 +10,16 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from webfixture import session_csrf
+from webfixture import WebUser, session_csrf
 
+from clustermgr.audit import service as audit
 from clustermgr.components.lb import settingsstore as lb_settings
-from clustermgr.components.lb.settings import SCIM_CAVEAT, Upstream
+from clustermgr.components.lb.settings import (
+    PATH_RULE,
+    SCIM_CAVEAT,
+    CertificateSource,
+    Upstream,
+)
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import NotFound
@@ -126,3 +132,55 @@ async def test_api_health_and_settings(
     assert changed.json()["locations"]["/idp"] == "backend"
     assert (await api.get(url)).json()["locations"]["/identity"] == "backend_id"
     assert (await api.get("/api/v1/clusters/nope/lb")).status_code == 404
+
+
+async def trail(manager: Manager, cluster: str) -> list[tuple[str, str, str]]:
+    """The audit entries about ``cluster``, oldest first: (actor, action, result)."""
+    entries = await audit.entries(manager, limit=1000)
+    return [(e.actor, e.action, e.result) for e in reversed(entries) if e.target == cluster]
+
+
+async def test_api_settings_change_is_audited_once_under_the_token_user(
+    api: httpx.AsyncClient, manager: Manager, cluster: str, web_admin: WebUser
+) -> None:
+    url = f"/api/v1/clusters/{cluster}/lb/settings"
+    changed = await api.patch(
+        url, json={"certificate": "imported", "cert_file": "/etc/ssl/lb.crt", "key_file": "/k.pem"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["cert_file"] == "/etc/ssl/lb.crt"
+    assert await trail(manager, cluster) == [(web_admin.username, "lb.settings", "ok")]
+
+
+@pytest.mark.parametrize("path", ["etc/lb.crt", "/etc/../lb.crt", "/etc/lb crt", "/etc/lb;x"])
+async def test_api_refuses_a_certificate_path_off_the_allow_list(
+    api: httpx.AsyncClient, manager: Manager, cluster: str, path: str
+) -> None:
+    url = f"/api/v1/clusters/{cluster}/lb/settings"
+    refused = await api.patch(
+        url, json={"certificate": "imported", "cert_file": path, "key_file": "/k.pem"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert PATH_RULE in refused.json()["message"]
+    assert (await lb_settings.lb_settings(manager, cluster)).cert_file is None
+
+
+async def test_gui_certificate_form_saves_audits_and_refuses_bad_paths(
+    gui: httpx.AsyncClient, manager: Manager, cluster: str, web_admin: WebUser
+) -> None:
+    token = await session_csrf(gui, f"/clusters/{cluster}/lb")
+    url = f"/clusters/{cluster}/lb-certificate"
+    bad = {CSRF_FIELD: token, "source": "imported", "cert_file": "/a/../b", "key_file": "/k"}
+    refused = await gui.post(url, data=bad)
+    assert refused.status_code == 400
+    assert "is not an absolute path" in refused.text
+    good = {CSRF_FIELD: token, "source": "imported", "cert_file": "/a/b.crt", "key_file": "/k"}
+    assert (await gui.post(url, data=good)).status_code == 303
+    settings = await lb_settings.lb_settings(manager, cluster)
+    assert settings.certificate is CertificateSource.IMPORTED
+    assert (settings.cert_file, settings.key_file) == ("/a/b.crt", "/k")
+    me = web_admin.username
+    assert await trail(manager, cluster) == [
+        (me, "lb.settings", "failed"),
+        (me, "lb.settings", "ok"),
+    ]

@@ -13,10 +13,11 @@ transaction as the change; :func:`record` is the stand-alone form.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clustermgr.audit.models import AuditEntry
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.errors import InvalidInput
+from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.redact import MASK, Secret, redact
 
 MAX_ENTRIES = 1000
@@ -32,6 +33,9 @@ _ACTOR_LEN = 64
 _ACTION_LEN = 64
 _TARGET_LEN = 255
 _RESULT_LEN = 32
+
+#: Error codes whose entry says ``refused`` (anything else that failed is ``failed``).
+REFUSED = frozenset({"job_conflict", "host_key_unknown", "host_key_changed", "already_exists"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,81 @@ async def record(
     """Write one entry in its own transaction."""
     async with manager.db.session() as session:
         add_entry(session, actor=actor, action=action, target=target, result=result, detail=detail)
+
+
+@dataclass
+class Outcome:
+    """What the entry of an :func:`audited` block will say; the block may change both."""
+
+    result: str = "ok"
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+def result_of(exc: ClustermgrError) -> str:
+    return "refused" if exc.code in REFUSED else "failed"
+
+
+@asynccontextmanager
+async def audited(
+    manager: Manager,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    detail: Mapping[str, object] | None = None,
+) -> AsyncIterator[Outcome]:
+    """Write one entry once the block ends: its outcome, or ``refused``/``failed`` with the
+    error code when it raised (the error goes on)."""
+    outcome = Outcome(detail=dict(detail or {}))
+    try:
+        yield outcome
+    except ClustermgrError as exc:
+        error = {**outcome.detail, "error": exc.code}
+        await record(
+            manager, actor=actor, action=action, target=target, result=result_of(exc), detail=error
+        )
+        raise
+    except Exception as exc:
+        error = {**outcome.detail, "error": type(exc).__name__}
+        await record(
+            manager, actor=actor, action=action, target=target, result="failed", detail=error
+        )
+        raise
+    await record(
+        manager,
+        actor=actor,
+        action=action,
+        target=target,
+        result=outcome.result,
+        detail=outcome.detail,
+    )
+
+
+class _Report(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+
+R = TypeVar("R", bound=_Report)
+
+
+async def audited_run(
+    manager: Manager,
+    work: Awaitable[R],
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    detail: Mapping[str, object] | None = None,
+) -> R:
+    """Await ``work`` (a change that reports ``ok``) and write its one entry."""
+    async with audited(
+        manager, actor=actor, action=action, target=target, detail=detail
+    ) as outcome:
+        report = await work
+        if not report.ok:
+            outcome.result = "failed"
+    return report
 
 
 def _view(row: AuditEntry) -> AuditView:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import DryRun, Json, Yes
-from clustermgr.cli.output import emit_json, print_event, run_async, say
+from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report, show_report
-from clustermgr.cli.session import manager
-from clustermgr.errors import InvalidInput
+from clustermgr.cli.session import cli_actor, manager
 from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
@@ -78,8 +76,11 @@ async def apply(
             if pending == 0:
                 say("nothing to change")
                 return
-            if not sys.stdin.isatty() or as_json:
-                raise InvalidInput(f"{pending} steps would change servers; confirm with --yes")
-            typer.confirm(f"Apply {pending} changes?", abort=True)
-        report = await clusters.prepare(mgr, name, dry_run=dry_run, emit=emit)
+            confirm_or_exit(
+                False,
+                as_json,
+                f"Apply {pending} changes?",
+                change=f"{pending} steps would change servers",
+            )
+        report = await clusters.prepare(mgr, name, dry_run=dry_run, actor=cli_actor(), emit=emit)
     finish_report(report, as_json)

@@ -28,6 +28,9 @@ R = TypeVar("R")
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+#: What an apply that nobody confirmed would have done.
+APPLYING = "applying changes servers"
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OUTCOME_STYLE = {
@@ -61,6 +64,23 @@ def print_event(event: Event) -> None:
         say(f"  {where}[dim]… {escape(event.message)}[/]")
     elif event.kind in (EventKind.PLAN_STARTED, EventKind.PLAN_FINISHED):
         say(f"[bold]{escape(event.message)}[/]")
+
+
+def interactive(as_json: bool) -> bool:
+    """Whether a person can be asked: a terminal on stdin and no ``--json``."""
+    return sys.stdin.isatty() and not as_json
+
+
+def confirm_or_exit(yes: bool, as_json: bool, question: str, *, change: str = "") -> None:
+    """Go on with ``--yes`` or once a person answers yes; refuse when nobody can be asked.
+
+    ``change`` says what would happen (for the refusal); by default, a change of servers.
+    """
+    if yes:
+        return
+    if not interactive(as_json):
+        raise InvalidInput(f"{change or 'this changes servers'}; confirm with --yes")
+    typer.confirm(question, abort=True)
 
 
 def fail(error: ClustermgrError, *, as_json: bool) -> typer.Exit:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import ClusterOpt, Json, Yes
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import confirm_or_exit, emit_json, interactive, run_async, say
 from clustermgr.cli.session import manager
 from clustermgr.core.access import open_access
 from clustermgr.errors import HostKeyUnknown, InvalidInput
@@ -23,10 +22,6 @@ from clustermgr.services.preflight import Status
 app = typer.Typer(help="Servers of a cluster.", no_args_is_help=True)
 
 STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
-
-
-def _interactive(as_json: bool) -> bool:
-    return sys.stdin.isatty() and not as_json
 
 
 def _read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.SshKeyInput:
@@ -41,7 +36,7 @@ def _read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.
             raise InvalidInput(f"environment variable {passphrase_env} is not set")
         passphrase = Secret(value, label="passphrase")
     elif "ENCRYPTED" in text or _needs_passphrase(text):
-        if not _interactive(as_json):
+        if not interactive(as_json):
             raise InvalidInput(
                 f"SSH key {path} is protected by a passphrase",
                 hint="give --passphrase-env VAR with the passphrase in that variable",
@@ -87,7 +82,7 @@ async def add(
         try:
             view = await servers.add_server(mgr, spec, key, trusted_fingerprint=fingerprint)
         except HostKeyUnknown as unknown:
-            if not _interactive(as_json):
+            if not interactive(as_json):
                 raise
             say(
                 f"{escape(spec.hostname)} presents host key [bold]{unknown.algorithm} "
@@ -135,10 +130,12 @@ async def remove(
     as_json: Json = False,
 ) -> None:
     """Remove a server from the inventory (nothing is changed on the server)."""
-    if not yes:
-        if not _interactive(as_json):
-            raise InvalidInput("removing a server needs confirmation", hint="add --yes")
-        typer.confirm(f"Remove {hostname} from cluster {cluster}?", abort=True)
+    confirm_or_exit(
+        yes,
+        as_json,
+        f"Remove {hostname} from cluster {cluster}?",
+        change="removing a server needs confirmation",
+    )
     async with manager() as mgr:
         await servers.remove_server(mgr, cluster, hostname)
     if as_json:

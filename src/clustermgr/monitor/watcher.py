@@ -41,8 +41,8 @@ from clustermgr.components.cache.apply import cache_clusters
 from clustermgr.components.cache.findings import COMPONENT as CACHE
 from clustermgr.components.lb import findings as lbfindings
 from clustermgr.components.lb.watch import LbWatch, proxied_clusters
-from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import datacheck as ldapdata
+from clustermgr.components.ldap import status as ldap
 from clustermgr.components.ldap.findings import (
     COMPONENT,
     Divergence,

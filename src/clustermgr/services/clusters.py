@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from clustermgr.audit import service as audit
 from clustermgr.components.base.plan import BaseFacts, plan_base
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
@@ -52,6 +53,27 @@ async def base_facts(access: HostAccess, hostname: str, hosts_path: str) -> Base
 
 
 async def prepare(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan the base preparation and apply it (or only show it, with ``dry_run``).
+
+    An apply (not a dry run) writes one audit entry under ``actor``.
+    """
+    work = _plan_or_apply(manager, cluster_name, dry_run=dry_run, emit=emit, cancelled=cancelled)
+    if dry_run:
+        return await work
+    return await audit.audited_run(
+        manager, work, actor=actor, action="base.apply", target=cluster_name
+    )
+
+
+async def _plan_or_apply(
     manager: Manager,
     cluster_name: str,
     *,

@@ -29,13 +29,23 @@ async def _preflight(ctx: JobContext[PreflightParams]) -> preflight.PreflightRep
 
 async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.prepare(
-        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=True,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
 async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.prepare(
-        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=False,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 

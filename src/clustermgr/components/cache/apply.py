@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from clustermgr.audit import service as audit
 from clustermgr.components.cache import plan as cache_plan
 from clustermgr.components.cache.model import REDIS_SECRET, TLS, CacheLayout, Provider, layout
 from clustermgr.core.access import HostAccess, open_access
@@ -76,6 +77,30 @@ def parse_provider(value: str) -> Provider:
 
 
 async def apply(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    provider: Provider = Provider.REDIS,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan (``dry_run``) or apply the cache chain of a cluster.
+
+    An apply (not a dry run) writes one audit entry under ``actor``.
+    """
+    work = _plan_or_apply(
+        manager, cluster_name, dry_run=dry_run, provider=provider, emit=emit, cancelled=cancelled
+    )
+    if dry_run:
+        return await work
+    return await audit.audited_run(
+        manager, work, actor=actor, action="cache.apply", target=cluster_name
+    )
+
+
+async def _plan_or_apply(
     manager: Manager,
     cluster_name: str,
     *,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -10,12 +9,19 @@ from rich.markup import escape
 
 from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.output import (
+    APPLYING,
+    EXIT_FAILED,
+    confirm_or_exit,
+    emit_json,
+    print_event,
+    run_async,
+    say,
+)
 from clustermgr.cli.reports import finish_report
-from clustermgr.cli.session import manager
+from clustermgr.cli.session import cli_actor, manager
 from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache import status as cachestatus
-from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="The cache: Redis behind stunnel and twemproxy.", no_args_is_help=True)
@@ -48,13 +54,15 @@ async def apply(
 ) -> None:
     """Set up the cache chain and point the identity servers at it (or back at LDAP)."""
     chosen = cache.parse_provider(provider)
-    if not yes and (as_json or not sys.stdin.isatty()):
-        raise InvalidInput("applying changes servers; confirm with --yes")
-    if not yes:
-        typer.confirm(f"Apply the cache ({chosen.value})?", abort=True)
+    confirm_or_exit(yes, as_json, f"Apply the cache ({chosen.value})?", change=APPLYING)
     async with manager() as mgr:
         report = await cache.apply(
-            mgr, cluster, dry_run=False, provider=chosen, emit=ignore if as_json else print_event
+            mgr,
+            cluster,
+            dry_run=False,
+            provider=chosen,
+            actor=cli_actor(),
+            emit=ignore if as_json else print_event,
         )
     finish_report(report, as_json)
 

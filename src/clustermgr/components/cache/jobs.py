@@ -27,6 +27,7 @@ async def _configure(ctx: JobContext[CacheParams], *, dry_run: bool) -> ApplyRep
         ctx.cluster,
         dry_run=dry_run,
         provider=ctx.params.provider,
+        actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
     )

@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from clustermgr.components.lb import settingsstore as lb_settings
 from clustermgr.components.lb.findings import COMPONENT
-from clustermgr.components.lb.settings import SCIM_CAVEAT, CertificateSource, LbSettings, Upstream
-from clustermgr.errors import InvalidInput
+from clustermgr.components.lb.settings import (
+    SCIM_CAVEAT,
+    CertificateSource,
+    LbSettingsUpdate,
+    Upstream,
+)
 from clustermgr.monitor import read
-from clustermgr.web.api.audited import audited
 from clustermgr.web.api.models import ClusterName, Timestamp
 from clustermgr.web.api.monitoring import AlertPublic
 from clustermgr.web.api.responses import errors
@@ -54,15 +57,6 @@ class LbSettingsPublic(BaseModel):
     drained: list[str]
 
 
-class LbSettingsUpdate(BaseModel):
-    """Changes take effect at the next ``lb-apply``; drains are jobs of their own."""
-
-    locations: dict[str, Upstream] | None = Field(default=None, description=SCIM_CAVEAT)
-    certificate: CertificateSource | None = None
-    cert_file: str | None = Field(default=None, max_length=4096)
-    key_file: str | None = Field(default=None, max_length=4096)
-
-
 @router.get("/{name}/lb", responses=errors(404, 422))
 async def lb_health(name: ClusterName, web: WebDep) -> LbHealthPublic:
     """The watcher's latest check of the load balancer and its open alerts."""
@@ -88,13 +82,9 @@ async def get_settings(name: ClusterName, web: WebDep) -> LbSettingsPublic:
 async def update_settings(
     name: ClusterName, body: LbSettingsUpdate, web: WebDep, user: ApiUser
 ) -> LbSettingsPublic:
-    """Change the locations' upstreams or the certificate source."""
-    current = await lb_settings.lb_settings(web.manager, name)
-    changes = body.model_dump(exclude_unset=True)
-    try:
-        merged = LbSettings.model_validate({**current.model_dump(), **changes})
-    except ValidationError as exc:
-        raise InvalidInput(str(exc.errors()[0]["msg"])) from None
-    async with audited(web.manager, user, "lb.settings", name, {"changes": str(changes)}):
-        await lb_settings.save_lb_settings(web.manager, name, merged)
+    """Change the locations' upstreams or the certificate source (at the next ``lb-apply``).
+
+    Certificate paths are absolute paths of letters, digits and ``. _ / -`` (no ``..``).
+    """
+    merged = await lb_settings.change(web.manager, name, body, actor=user.username)
     return LbSettingsPublic(**merged.model_dump())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from clustermgr.audit import service as audit
 from clustermgr.components.lb import health
 from clustermgr.components.lb import plan as lb_plan
 from clustermgr.components.lb.findings import COMPONENT
@@ -82,6 +83,27 @@ async def proxy_facts(access: HostAccess, host: str) -> lb_plan.ProxyFacts:
 
 
 async def apply(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan (``dry_run``) or apply NGINX on the proxy.
+
+    An apply (not a dry run) writes one audit entry under ``actor``.
+    """
+    work = _plan_or_apply(manager, cluster_name, dry_run=dry_run, emit=emit, cancelled=cancelled)
+    if dry_run:
+        return await work
+    return await audit.audited_run(
+        manager, work, actor=actor, action="lb.apply", target=cluster_name
+    )
+
+
+async def _plan_or_apply(
     manager: Manager,
     cluster_name: str,
     *,

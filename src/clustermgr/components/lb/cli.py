@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.output import (
+    EXIT_FAILED,
+    confirm_or_exit,
+    emit_json,
+    print_event,
+    run_async,
+    say,
+)
 from clustermgr.cli.reports import finish_report
-from clustermgr.cli.session import manager
+from clustermgr.cli.session import cli_actor, manager
 from clustermgr.components.lb import apply as lb
 from clustermgr.components.lb import ops as lb_ops
 from clustermgr.components.lb import settingsstore as lb_settings
@@ -28,13 +34,6 @@ from clustermgr.plan.events import ignore
 app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
 
 
-def _confirm(yes: bool, as_json: bool, question: str) -> None:
-    if not yes and (as_json or not sys.stdin.isatty()):
-        raise InvalidInput("this changes servers; confirm with --yes")
-    if not yes:
-        typer.confirm(question, abort=True)
-
-
 @app.command()
 @run_async()
 async def plan(cluster: str, as_json: Json = False) -> None:
@@ -48,10 +47,10 @@ async def plan(cluster: str, as_json: Json = False) -> None:
 @run_async()
 async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
     """Install and configure NGINX on the proxy (validated with nginx -t, reloaded)."""
-    _confirm(yes, as_json, "Set up the load balancer?")
+    confirm_or_exit(yes, as_json, "Set up the load balancer?")
     async with manager() as mgr:
         report = await lb.apply(
-            mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
+            mgr, cluster, dry_run=False, actor=cli_actor(), emit=ignore if as_json else print_event
         )
     finish_report(report, as_json)
 
@@ -65,14 +64,11 @@ async def location(
     as_json: Json = False,
 ) -> None:
     """Takes effect at the next `lb apply`."""
-    if path not in DEFAULT_LOCATIONS:
-        raise InvalidInput(f"unknown location {path!r}", hint=", ".join(DEFAULT_LOCATIONS))
     async with manager() as mgr:
-        current = await lb_settings.lb_settings(mgr, cluster)
-        locations = {**current.locations, path: upstream}
-        await lb_settings.save_lb_settings(
-            mgr, cluster, current.model_copy(update={"locations": locations})
+        changed = await lb_settings.change(
+            mgr, cluster, {"locations": {path: upstream}}, actor=cli_actor()
         )
+    locations = changed.locations
     if as_json:
         emit_json({"locations": {p: u.value for p, u in locations.items()}})
         return
@@ -126,10 +122,15 @@ Node = Annotated[str, typer.Argument(help="The identity node (hostname).")]
 @run_async()
 async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
     """Take a node out of the load balancer for maintenance (kept until undrain)."""
-    _confirm(yes, as_json, f"Drain {node}?")
+    confirm_or_exit(yes, as_json, f"Drain {node}?")
     async with manager() as mgr:
         report = await lb_ops.set_rotation(
-            mgr, cluster, node, drained=True, emit=ignore if as_json else print_event
+            mgr,
+            cluster,
+            node,
+            drained=True,
+            actor=cli_actor(),
+            emit=ignore if as_json else print_event,
         )
     finish_report(report, as_json)
 
@@ -138,10 +139,15 @@ async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = Fals
 @run_async()
 async def undrain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
     """Put a drained node back (it serves once its health check passes)."""
-    _confirm(yes, as_json, f"Put {node} back?")
+    confirm_or_exit(yes, as_json, f"Put {node} back?")
     async with manager() as mgr:
         report = await lb_ops.set_rotation(
-            mgr, cluster, node, drained=False, emit=ignore if as_json else print_event
+            mgr,
+            cluster,
+            node,
+            drained=False,
+            actor=cli_actor(),
+            emit=ignore if as_json else print_event,
         )
     finish_report(report, as_json)
 
@@ -150,9 +156,11 @@ async def undrain(cluster: str, node: Node, yes: Yes = False, as_json: Json = Fa
 @run_async()
 async def rolling_restart(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
     """Restart the identity app one node at a time: drain, restart, wait for health, undrain."""
-    _confirm(yes, as_json, "Restart the identity app on every node, one at a time?")
+    confirm_or_exit(yes, as_json, "Restart the identity app on every node, one at a time?")
     async with manager() as mgr:
-        report = await lb_ops.rolling_restart(mgr, cluster, emit=ignore if as_json else print_event)
+        report = await lb_ops.rolling_restart(
+            mgr, cluster, actor=cli_actor(), emit=ignore if as_json else print_event
+        )
     finish_report(report, as_json)
 
 
@@ -169,16 +177,12 @@ async def certificate(
 ) -> None:
     """Where the HTTPS certificate comes from: the cluster CA, or files you placed on the
     proxy. Takes effect at the next `lb apply` (validated there with nginx -t)."""
-    if ca == bool(cert_file or key_file) or (not ca and not (cert_file and key_file)):
+    if ca and (cert_file or key_file):
         raise InvalidInput("give either --ca, or both --cert-file and --key-file")
-    for path in (cert_file, key_file):
-        if path is not None and not path.startswith("/"):
-            raise InvalidInput(f"{path!r} is not an absolute path on the proxy")
     source = CertificateSource.CA if ca else CertificateSource.IMPORTED
+    update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
     async with manager() as mgr:
-        current = await lb_settings.lb_settings(mgr, cluster)
-        update = {"certificate": source, "cert_file": cert_file, "key_file": key_file}
-        await lb_settings.save_lb_settings(mgr, cluster, current.model_copy(update=update))
+        await lb_settings.change(mgr, cluster, update, actor=cli_actor())
     if as_json:
         emit_json({"certificate": source.value, "cert_file": cert_file, "key_file": key_file})
     else:

@@ -20,7 +20,12 @@ class NodeParams(BaseModel):
 
 async def _balance(ctx: JobContext[NoParams], *, dry_run: bool) -> ApplyReport:
     return await service.apply(
-        ctx.manager, ctx.cluster, dry_run=dry_run, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=dry_run,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
@@ -42,6 +47,7 @@ async def _rotation(ctx: JobContext[NodeParams], *, drained: bool) -> ApplyRepor
         ctx.cluster,
         ctx.params.node,
         drained=drained,
+        actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
     )
@@ -57,7 +63,7 @@ async def _undrain(ctx: JobContext[NodeParams]) -> ApplyReport:
 
 async def _rolling_restart(ctx: JobContext[NoParams]) -> ApplyReport:
     return await ops.rolling_restart(
-        ctx.manager, ctx.cluster, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager, ctx.cluster, actor=ctx.actor, emit=ctx.emit, cancelled=ctx.cancelled
     )
 
 

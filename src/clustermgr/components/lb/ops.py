@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from clustermgr.audit import service as audit
 from clustermgr.components.lb import apply as lb
 from clustermgr.components.lb import plan as lb_plan
 from clustermgr.components.lb import settingsstore as lb_settings
@@ -55,10 +56,30 @@ async def set_rotation(
     node: str,
     *,
     drained: bool,
+    actor: str = "system",
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    """Drain ``node`` (or put it back) and write the upstreams."""
+    """Drain ``node`` (or put it back) and write the upstreams; audited under ``actor``."""
+    return await audit.audited_run(
+        manager,
+        _set_rotation(manager, cluster, node, drained=drained, emit=emit, cancelled=cancelled),
+        actor=actor,
+        action="lb.drain" if drained else "lb.undrain",
+        target=cluster,
+        detail={"node": node},
+    )
+
+
+async def _set_rotation(
+    manager: Manager,
+    cluster: str,
+    node: str,
+    *,
+    drained: bool,
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
     await lb_settings.set_drained(manager, cluster, node, drained)
     return await update_upstreams(manager, cluster, settle=drained, emit=emit, cancelled=cancelled)
 
@@ -95,6 +116,25 @@ def _merge(results: dict[str, list[StepResult]], report: ApplyReport) -> bool:
 
 
 async def rolling_restart(
+    manager: Manager,
+    cluster: str,
+    *,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+    within: float = HEALTHY_WITHIN,
+) -> ApplyReport:
+    """:func:`roll`, audited under ``actor``."""
+    return await audit.audited_run(
+        manager,
+        roll(manager, cluster, emit=emit, cancelled=cancelled, within=within),
+        actor=actor,
+        action="lb.rolling-restart",
+        target=cluster,
+    )
+
+
+async def roll(
     manager: Manager,
     cluster: str,
     *,
@@ -136,7 +176,7 @@ async def rolling_restart(
     if restarted is not None:
         _merge(
             results,
-            await set_rotation(manager, cluster, restarted, drained=False, emit=emit),
+            await _set_rotation(manager, cluster, restarted, drained=False, emit=emit),
         )
     return ApplyReport(title, False, results)
 

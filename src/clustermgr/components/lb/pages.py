@@ -4,7 +4,7 @@ The backends part is also served alone (``/live``) and refreshes itself every
 watcher interval.  What it shows is the watcher's latest ``lb`` check; the
 buttons start jobs (plan, status, drain, undrain, rolling restart); the
 locations form stores which upstream serves each location, with the SCIM caveat
-beside it.
+beside it, and the certificate form where the HTTPS certificate comes from.
 """
 
 from __future__ import annotations
@@ -14,10 +14,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clustermgr.audit import service as audit
 from clustermgr.components.lb import settingsstore as lb_settings
 from clustermgr.components.lb.findings import COMPONENT
-from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, SCIM_CAVEAT, Upstream
+from clustermgr.components.lb.settings import (
+    DEFAULT_LOCATIONS,
+    PATH_RULE,
+    SCIM_CAVEAT,
+    CertificateSource,
+    Upstream,
+)
 from clustermgr.errors import InvalidInput
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
@@ -43,6 +48,8 @@ async def lb_page(request: Request, web: WebDep, name: str) -> Response:
         "defaults": DEFAULT_LOCATIONS,
         "upstreams": list(Upstream),
         "caveat": SCIM_CAVEAT,
+        "sources": list(CertificateSource),
+        "path_rule": PATH_RULE,
         "jobs": await watched.recent_jobs(web, name, "lb-"),
     }
     return render(web, request, "lb/page.html", context)
@@ -76,19 +83,30 @@ async def rotation(
 async def locations(request: Request, web: WebDep, session: SessionDep, name: str) -> Response:
     """One select per location; taken at the next apply."""
     form = await request.form()
-    chosen: dict[str, Upstream] = {}
-    for path in DEFAULT_LOCATIONS:
-        value = form.get(f"loc:{path}")
-        if value is not None:
-            try:
-                chosen[path] = Upstream(str(value))
-            except ValueError:
-                raise InvalidInput(f"no upstream {value!r} for {path}") from None
-    current = await lb_settings.lb_settings(web.manager, name)
-    updated = current.model_copy(update={"locations": {**current.locations, **chosen}})
-    await lb_settings.save_lb_settings(web.manager, name, updated)
-    changes = {p: u.value for p, u in chosen.items() if current.locations[p] is not u}
-    await audit.record(
-        web.manager, actor=actor(session), action="lb.locations", target=name, detail=changes
-    )
+    chosen = {
+        path: str(value)
+        for path in DEFAULT_LOCATIONS
+        if (value := form.get(f"loc:{path}")) is not None
+    }
+    await lb_settings.change(web.manager, name, {"locations": chosen}, actor=actor(session))
+    return redirect(f"/clusters/{name}/lb")
+
+
+@router.post("/clusters/{name}/lb-certificate")
+async def certificate(
+    web: WebDep,
+    session: SessionDep,
+    name: str,
+    source: Annotated[str, Form()],
+    cert_file: Annotated[str, Form()] = "",
+    key_file: Annotated[str, Form()] = "",
+) -> Response:
+    """The certificate's source: the cluster CA, or files on the proxy; taken at the next
+    apply."""
+    update = {
+        "certificate": source,
+        "cert_file": cert_file.strip() or None,
+        "key_file": key_file.strip() or None,
+    }
+    await lb_settings.change(web.manager, name, update, actor=actor(session))
     return redirect(f"/clusters/{name}/lb")

@@ -7,10 +7,12 @@ TOPOLOGY.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class Upstream(StrEnum):
@@ -46,14 +48,29 @@ class CertificateSource(StrEnum):
     IMPORTED = "imported"
 
 
+#: The characters a certificate path may hold (it is written into NGINX's configuration).
+_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+")
+PATH_RULE = "an absolute path of letters, digits and . _ / - (no ..)"
+
+
+def _certificate_path(value: str) -> str:
+    if not value.startswith("/") or not _PATH_CHARS.fullmatch(value) or ".." in value:
+        raise ValueError(f"{value!r} is not {PATH_RULE}")
+    return value
+
+
+#: A file on the proxy: an absolute path from an allow-list of characters.
+CertificatePath = Annotated[str, Field(max_length=4096), AfterValidator(_certificate_path)]
+
+
 class LbSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     locations: dict[str, Upstream] = Field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
     certificate: CertificateSource = CertificateSource.CA
     #: With ``imported``: absolute paths on the proxy.
-    cert_file: str | None = None
-    key_file: str | None = None
+    cert_file: CertificatePath | None = None
+    key_file: CertificatePath | None = None
     #: Identity nodes taken out of the upstreams by hand (hostnames).
     drained: list[str] = Field(default_factory=list)
 
@@ -67,3 +84,31 @@ class LbSettings(BaseModel):
                 f"known: {', '.join(DEFAULT_LOCATIONS)}"
             )
         return {**DEFAULT_LOCATIONS, **value}
+
+
+class LbSettingsUpdate(BaseModel):
+    """A change of the settings: the fields given replace the current ones.
+
+    Changes take effect at the next apply; drains are operations of their own.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    locations: dict[str, Upstream] | None = Field(default=None, description=SCIM_CAVEAT)
+    certificate: CertificateSource | None = None
+    cert_file: CertificatePath | None = None
+    key_file: CertificatePath | None = None
+
+    def applied_to(self, current: LbSettings) -> LbSettings:
+        """``current`` with this change (validated as a whole: ValueError/ValidationError)."""
+        changes = self.model_dump(exclude_unset=True)
+        if changes.get("locations") is not None:
+            changes["locations"] = {**current.locations, **changes["locations"]}
+        elif "locations" in changes:
+            del changes["locations"]
+        merged = LbSettings.model_validate({**current.model_dump(), **changes})
+        if merged.certificate is CertificateSource.IMPORTED and not (
+            merged.cert_file and merged.key_file
+        ):
+            raise ValueError("an imported certificate needs both cert_file and key_file")
+        return merged

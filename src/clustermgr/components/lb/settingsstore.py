@@ -1,11 +1,20 @@
-"""Read and change the cluster's load balancer settings (kept in the inventory)."""
+"""Read and change the cluster's load balancer settings (kept in the inventory).
+
+:func:`change` is the one way every front end changes them: the change is
+validated by :class:`LbSettingsUpdate` (and the result by :class:`LbSettings`),
+saved, and audited under the actor.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
+from clustermgr.audit import service as audit
 from clustermgr.components.lb.findings import COMPONENT
-from clustermgr.components.lb.settings import LbSettings
+from clustermgr.components.lb.settings import LbSettings, LbSettingsUpdate
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ClusterSettings
@@ -18,10 +27,51 @@ async def lb_settings(manager: Manager, cluster_name: str) -> LbSettings:
         return _section(cluster.settings)
 
 
-async def save_lb_settings(manager: Manager, cluster_name: str, settings: LbSettings) -> None:
-    async with manager.store() as store:
-        cluster = await store.cluster(cluster_name)
-        store.set_component_settings(cluster, COMPONENT, _dump(settings))
+async def change(
+    manager: Manager,
+    cluster_name: str,
+    update: LbSettingsUpdate | Mapping[str, Any],
+    *,
+    actor: str,
+) -> LbSettings:
+    """Validate ``update``, apply it to the cluster's settings and save them.
+
+    Writes one audit entry under ``actor`` (a refused change too);
+    InvalidInput says what is wrong.
+    """
+    raw = update.model_dump(exclude_unset=True) if isinstance(update, BaseModel) else update
+    detail = {"changes": dict(raw)}
+    async with audit.audited(
+        manager, actor=actor, action="lb.settings", target=cluster_name, detail=detail
+    ):
+        change = _parse(LbSettingsUpdate, raw)
+        async with manager.store() as store:
+            cluster = await store.cluster(cluster_name)
+            try:
+                changed = change.applied_to(_section(cluster.settings))
+            except (ValueError, ValidationError) as exc:
+                raise _invalid(exc) from None
+            store.set_component_settings(cluster, COMPONENT, _dump(changed))
+    return changed
+
+
+def _parse(model: type[LbSettingsUpdate], raw: Mapping[str, Any]) -> LbSettingsUpdate:
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _invalid(exc: ValueError) -> InvalidInput:
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+    else:
+        problems = str(exc)
+    return InvalidInput(f"invalid load balancer settings: {problems}")
 
 
 async def set_drained(manager: Manager, cluster_name: str, hostname: str, drained: bool) -> bool:
@@ -49,9 +99,12 @@ async def set_drained(manager: Manager, cluster_name: str, hostname: str, draine
 
 
 def _section(settings: dict[str, Any] | None) -> LbSettings:
-    return LbSettings.model_validate(
-        ClusterSettings.model_validate(settings or {}).section(COMPONENT)
-    )
+    try:
+        return LbSettings.model_validate(
+            ClusterSettings.model_validate(settings or {}).section(COMPONENT)
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
 
 
 def _dump(settings: LbSettings) -> dict[str, Any]:

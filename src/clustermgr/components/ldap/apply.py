@@ -1,4 +1,4 @@
-"""LDAP replication: plan, apply (three phases) and status, for every front end.
+"""LDAP replication: plan and apply (three phases), for every front end (status: :mod:`status`).
 
 Apply runs three plans in turn, because each needs the previous one finished on
 every node: prepare (modules, accesslog, overlays, replicator, server ids),
@@ -7,19 +7,15 @@ join (nodes not yet replicating load the source's ``o=gluu``), agreements.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from clustermgr.components.ldap import csn, reload, tls
+from clustermgr.audit import service as audit
 from clustermgr.components.ldap import plan as ldap_plan
+from clustermgr.components.ldap import reload, tls
 from clustermgr.components.ldap.model import (
-    LDAPI,
     OX_LDAP_PROPERTIES,
-    PROBE_BRANCH,
-    REPLICATOR_DN,
     SUFFIX,
     Member,
     Replication,
@@ -96,6 +92,30 @@ class _Run:
 
 
 async def apply(
+    manager: Manager,
+    cluster_name: str,
+    *,
+    dry_run: bool,
+    settings: ReplicationSettings | None = None,
+    actor: str = "system",
+    emit: Emit = ignore,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> ApplyReport:
+    """Plan (``dry_run``) or apply LDAP replication.
+
+    An apply (not a dry run) writes one audit entry under ``actor``.
+    """
+    work = _plan_or_apply(
+        manager, cluster_name, dry_run=dry_run, settings=settings, emit=emit, cancelled=cancelled
+    )
+    if dry_run:
+        return await work
+    return await audit.audited_run(
+        manager, work, actor=actor, action="ldap.apply", target=cluster_name
+    )
+
+
+async def _plan_or_apply(
     manager: Manager,
     cluster_name: str,
     *,
@@ -179,27 +199,6 @@ async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]
 # --- status -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class NodeStatus:
-    host: str
-    #: server id (hex, as in the CSN) -> contextCSN
-    context_csn: dict[str, str]
-    error: str | None = None
-    #: Whether the replicator binds on this node with the cluster's password; None
-    #: when the node could not be asked.  Consumers keep replicating over sessions
-    #: bound before a password change, so only a bind check shows the break
-    #: before the next reconnect (restart, network hiccup) silently stops replication.
-    replicator_binds: bool | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "host": self.host,
-            "context_csn": self.context_csn,
-            "error": self.error,
-            "replicator_binds": self.replicator_binds,
-        }
-
-
 def parse_context_csn(stdout: str) -> dict[str, str]:
     lines = stdout.splitlines()
     return context_csn_by_id(
@@ -220,165 +219,6 @@ def context_csn_by_id(values: Iterable[str]) -> dict[str, str]:
 CONTEXT_CSN = Command.of(
     *LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN"
 )
-
-
-@dataclass(frozen=True)
-class LdapStatus:
-    cluster: str
-    nodes: list[NodeStatus]
-    #: hostname -> LDAP server id
-    server_ids: dict[str, int]
-    pairs: list[csn.PairStatus]
-    context_csn_equal: bool
-    probe_seconds: float | None
-    #: What needs an apply or a look, one sentence each, without any secret.
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        """A status job succeeds when status found nothing wrong."""
-        return not self.problems
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "cluster": self.cluster,
-            "nodes": [n.as_dict() for n in self.nodes],
-            "server_ids": self.server_ids,
-            "pairs": [p.as_dict() for p in self.pairs],
-            "context_csn_equal": self.context_csn_equal,
-            "probe_seconds": self.probe_seconds,
-            "problems": self.problems,
-        }
-
-
-async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> LdapStatus:
-    """contextCSN per node and server id, per-pair catch-up and lag; a probe's time.
-
-    ``pairs`` are measured before the probe writes, so the probe does not show as lag.
-    """
-    rep, hosts = await replication(manager, cluster_name, ReplicationSettings())
-    async with await open_access(manager, cluster_name, hosts) as access:
-        nodes = await asyncio.gather(*(_node_status(access, h, rep.password) for h in hosts))
-        in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
-        answered = {n.host: csn.by_server_id(n.context_csn) for n in nodes if not n.error}
-        ids = {m.hostname: m.server_id for m in rep.members}
-        latency = await probe_latency(access, hosts) if probe else None
-    return LdapStatus(
-        cluster_name,
-        list(nodes),
-        ids,
-        csn.pairs(answered, ids),
-        in_sync,
-        latency,
-        problems(nodes, probed=probe, latency=latency),
-    )
-
-
-def problems(nodes: Sequence[NodeStatus], *, probed: bool, latency: float | None) -> list[str]:
-    """What status found wrong, one sentence each (hostnames only, never a password)."""
-    out = []
-    for node in nodes:
-        if node.error:
-            out.append(f"{node.host}: cannot read the directory: {node.error}")
-        elif node.replicator_binds is False:
-            out.append(
-                f"{node.host}: the replicator cannot bind with the cluster's password "
-                "(run ldap apply to restore it)"
-            )
-    if probed and latency is None:
-        out.append(f"a probe write did not reach every node within {PROBE_TIMEOUT:g} s")
-    return out
-
-
-_WHOAMI = ("ldapwhoami", "-x", "-H", LDAPI, "-D", REPLICATOR_DN, "-y", "/dev/stdin")
-
-
-async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeStatus:
-    """contextCSN, and whether the replicator binds (its password only on stdin)."""
-    try:
-        conn = await access.connection(host)
-        out = (await conn.run(CONTEXT_CSN)).check().stdout
-        binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
-    except ClustermgrError as exc:
-        return NodeStatus(host, {}, exc.message)
-    return NodeStatus(host, parse_context_csn(out), replicator_binds=binds)
-
-
-_PROBE_WRITE = """\
-set -e
-{ ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn >/dev/null 2>&1 ||
-  printf 'dn: %s\\nobjectClass: organizationalUnit\\nou: replication-probe\\n' "$1" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null; }
-printf 'dn: ou=%s,%s\\nobjectClass: organizationalUnit\\nou: %s\\n' "$2" "$1" "$2" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null
-"""
-#: Remove the probe entry ($2), and any a probe could not remove (its node stopped
-#: answering) that is older than ten minutes.
-_PROBE_CLEANUP = """\
-ldapdelete -Q -Y EXTERNAL -H ldapi:/// "$2"
-old=$(date -u -d '-10 min' +%Y%m%d%H%M%SZ)
-ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b "$1" -s one \
-  "(createTimestamp<=$old)" dn 2>/dev/null | sed -n 's/^dn: //p' |
-  ldapdelete -Q -Y EXTERNAL -H ldapi:/// >/dev/null 2>&1 || true
-"""
-PROBE_TIMEOUT = 30.0
-
-
-async def probe_latency(access: HostAccess, hosts: list[str]) -> float | None:
-    """Write under the probe branch on the first node; seconds until every node has it."""
-    seen = await probe(access, hosts[0], hosts[1:], timeout=PROBE_TIMEOUT)
-    if any(t is None for t in seen.values()):
-        return None
-    return max((t for t in seen.values() if t is not None), default=0.0)
-
-
-async def probe(
-    access: HostAccess,
-    source: str,
-    targets: Sequence[str],
-    *,
-    timeout: float,
-    command_timeout: float | None = None,
-) -> dict[str, float | None]:
-    """Write an entry under the probe branch on ``source``, remove it after.
-
-    Returns, per target, the seconds from the start of the write until the
-    target had the entry, or None when it did not within ``timeout`` (or could not be asked).
-    Raises when the write itself fails.
-    """
-    name = f"probe-{secrets.token_hex(4)}"
-    dn = f"ou={name},{PROBE_BRANCH}"
-    first = await access.connection(source)
-    seen: dict[str, float | None] = dict.fromkeys(targets)
-    started = time.monotonic()
-    write = Command.script(_PROBE_WRITE, PROBE_BRANCH, name)
-    (await first.run(write, timeout=command_timeout)).check()
-    written = time.monotonic()
-    try:
-        search = Command.of(*LDAPSEARCH_ROOT, "-H", LDAPI, "-b", dn, "-s", "base", "dn")
-
-        async def has(host: str) -> bool:
-            conn = await access.connection(host)
-            return (await conn.run(search, timeout=command_timeout)).ok
-
-        pending = list(targets)
-        while pending and time.monotonic() - written < timeout:
-            found = await asyncio.gather(*(has(h) for h in pending), return_exceptions=True)
-            now = time.monotonic()
-            for host, result in zip(list(pending), found, strict=True):
-                if isinstance(result, BaseException) and not isinstance(result, Exception):
-                    raise result
-                if result is True:
-                    seen[host] = round(now - started, 3)
-                if result is True or isinstance(result, Exception):
-                    pending.remove(host)
-            if pending:
-                await asyncio.sleep(0.05)
-        return seen
-    finally:
-        cleanup = Command.script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
-        await first.run(cleanup, timeout=command_timeout)
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -10,12 +9,21 @@ from rich.markup import escape
 
 from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
+from clustermgr.cli.output import (
+    APPLYING,
+    EXIT_FAILED,
+    confirm_or_exit,
+    emit_json,
+    interactive,
+    print_event,
+    run_async,
+    say,
+)
 from clustermgr.cli.reports import finish_report, show_comparison
-from clustermgr.cli.session import manager
+from clustermgr.cli.session import cli_actor, manager
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import repair as ldap_repair
-from clustermgr.errors import InvalidInput
+from clustermgr.components.ldap import status as ldap_status
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
@@ -36,13 +44,10 @@ async def plan(cluster: str, as_json: Json = False) -> None:
 @run_async()
 async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
     """Set up replication: every identity node replicates from every other."""
-    if not yes and (as_json or not sys.stdin.isatty()):
-        raise InvalidInput("applying changes servers; confirm with --yes")
-    if not yes:
-        typer.confirm("Set up LDAP replication?", abort=True)
+    confirm_or_exit(yes, as_json, "Set up LDAP replication?", change=APPLYING)
     async with manager() as mgr:
         report = await ldap.apply(
-            mgr, cluster, dry_run=False, emit=ignore if as_json else print_event
+            mgr, cluster, dry_run=False, actor=cli_actor(), emit=ignore if as_json else print_event
         )
     finish_report(report, as_json)
 
@@ -52,7 +57,7 @@ async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
 async def status(cluster: str, as_json: Json = False) -> None:
     """contextCSN per node and server id, and a probe write's replication time."""
     async with manager() as mgr:
-        result = await ldap.status(mgr, cluster)
+        result = await ldap_status.status(mgr, cluster)
     if as_json:
         emit_json(result.as_dict())
         return
@@ -107,13 +112,19 @@ async def reinit(
         say(escape(loss.text()))
         if yes:
             return True
-        if as_json or not sys.stdin.isatty():
+        if not interactive(as_json):
             return False
         return typer.confirm(f"Re-initialise {node} from {source}?")
 
     async with manager() as mgr:
         report = await ldap_repair.reinit(
-            mgr, cluster, node, source, approve=approve, emit=ignore if as_json else print_event
+            mgr,
+            cluster,
+            node,
+            source,
+            approve=approve,
+            actor=cli_actor(),
+            emit=ignore if as_json else print_event,
         )
     finish_report(report, as_json)
 

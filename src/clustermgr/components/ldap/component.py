@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clustermgr.components.contract import Component
-from clustermgr.components.ldap import api, cli, jobs, pages
-from clustermgr.components.ldap import apply as service
+from clustermgr.components.ldap import api, cli, jobs, pages, status
 from clustermgr.components.ldap.replicated import is_set_up
 
 COMPONENT = Component(
@@ -16,7 +15,7 @@ COMPONENT = Component(
     plan=jobs.PLAN,
     apply=jobs.APPLY,
     kinds=(jobs.STATUS, jobs.COMPARE, jobs.REINIT),
-    status=service.status,
+    status=status.status,
     set_up=is_set_up,
     cli=cli.app,
     api=api.router,

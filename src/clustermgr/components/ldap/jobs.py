@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.components.ldap import apply as service
-from clustermgr.components.ldap import repair
+from clustermgr.components.ldap import repair, status
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.inventory.schemas import Hostname
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
@@ -25,18 +25,28 @@ class ReinitParams(BaseModel):
 
 async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.apply(
-        ctx.manager, ctx.cluster, dry_run=True, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=True,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
 async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
     return await service.apply(
-        ctx.manager, ctx.cluster, dry_run=False, emit=ctx.emit, cancelled=ctx.cancelled
+        ctx.manager,
+        ctx.cluster,
+        dry_run=False,
+        actor=ctx.actor,
+        emit=ctx.emit,
+        cancelled=ctx.cancelled,
     )
 
 
-async def _status(ctx: JobContext[NoParams]) -> service.LdapStatus:
-    return await service.status(ctx.manager, ctx.cluster)
+async def _status(ctx: JobContext[NoParams]) -> status.LdapStatus:
+    return await status.status(ctx.manager, ctx.cluster)
 
 
 async def _compare(ctx: JobContext[NoParams]) -> Comparison:
@@ -51,6 +61,7 @@ async def _reinit(ctx: JobContext[ReinitParams]) -> ApplyReport:
         ctx.params.node,
         ctx.params.source,
         approve=lambda _: confirmed,
+        actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
     )

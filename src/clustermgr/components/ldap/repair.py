@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from clustermgr.audit import service as audit
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import compare as cmp
 from clustermgr.components.ldap import csn, reload
@@ -232,10 +233,35 @@ async def reinit(
     source: str,
     *,
     approve: Callable[[ReinitPreview], bool],
+    actor: str = "system",
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    """Re-initialise ``node`` from ``source`` once ``approve`` accepts what will be lost."""
+    """Re-initialise ``node`` from ``source`` once ``approve`` accepts what will be lost.
+
+    Writes one audit entry under ``actor``.
+    """
+    work = _reinit(manager, cluster, node, source, approve=approve, emit=emit, cancelled=cancelled)
+    return await audit.audited_run(
+        manager,
+        work,
+        actor=actor,
+        action="ldap.reinit",
+        target=cluster,
+        detail={"node": node, "source": source},
+    )
+
+
+async def _reinit(
+    manager: Manager,
+    cluster: str,
+    node: str,
+    source: str,
+    *,
+    approve: Callable[[ReinitPreview], bool],
+    emit: Emit,
+    cancelled: Callable[[], bool],
+) -> ApplyReport:
     members = await identity_members(manager, cluster)
     target, origin = validate(members, node, source)
     hosts = [m.hostname for m in members]

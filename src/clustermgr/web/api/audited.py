@@ -1,4 +1,5 @@
-"""The audit trail of API changes: who (the token's user) did what, and how it ended."""
+"""The audit trail of API requests that are not a service's own change (a service that
+changes servers or settings audits itself, under the actor it is given)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,6 @@ from contextlib import asynccontextmanager
 from clustermgr.audit import service as audit
 from clustermgr.auth.views import UserView
 from clustermgr.core.manager import Manager
-from clustermgr.errors import ClustermgrError
-
-#: Results of refused requests by error code (anything else that failed is ``failed``).
-REFUSED = frozenset({"job_conflict", "host_key_unknown", "host_key_changed", "already_exists"})
 
 
 @asynccontextmanager
@@ -26,24 +23,11 @@ async def audited(
 
     The block may add to the yielded detail (a new job's id, for instance).
     """
-    extra: dict[str, object] = dict(detail or {})
-    try:
-        yield extra
-    except ClustermgrError as exc:
-        result = "refused" if exc.code in REFUSED else "failed"
-        await audit.record(
-            manager,
-            actor=user.username,
-            action=action,
-            target=target,
-            result=result,
-            detail={**extra, "via": "api", "error": exc.code},
-        )
-        raise
-    await audit.record(
+    async with audit.audited(
         manager,
         actor=user.username,
         action=action,
         target=target,
-        detail={**extra, "via": "api"},
-    )
+        detail={**(detail or {}), "via": "api"},
+    ) as outcome:
+        yield outcome.detail

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clustermgr.components.ldap.apply import NodeStatus, problems
+from clustermgr.components.ldap.status import NodeStatus, problems
 
 
 def test_no_problem_when_all_nodes_answer_and_bind() -> None:
