@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -28,7 +29,9 @@ class _Bucket(FunctionElement[int]):
     name = "bucket_of"
 
 
-def bucket_of(at: ColumnElement[datetime], since: datetime, step: int) -> _Bucket:
+def bucket_of(
+    at: ColumnElement[datetime] | QueryableAttribute[datetime], since: datetime, step: int
+) -> _Bucket:
     """The index of ``at``'s bucket of ``step`` seconds counted from ``since`` (0, 1...)."""
     if step < 1:
         raise ValueError(f"step {step} is not a whole number of seconds >= 1")

@@ -18,11 +18,12 @@ def api_router(components: Sequence[Component]) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503)
     )
-    for module in (servers, clusters, monitoring):
+    for module in (servers, clusters):
         router.include_router(module.router)
     for component in components:
         if component.api is not None:
             router.include_router(component.api)
+    router.include_router(monitoring.router(components))
     for module in (jobs, audit, me):
         router.include_router(module.router)
     router.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False)
