@@ -1,4 +1,4 @@
-"""A cluster's cache page: the chain per node by health, twemproxy's pool, Redis and its memory, repairs.
+"""A cluster's cache page: the chain per node by health, twemproxy's pool, Redis, its memory.
 
 The live part (``/live``) refreshes itself every watcher interval; the buttons
 start cache jobs (plan, status) whose pages show the results.
