@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, literal
+from sqlalchemy import ColumnElement, Integer, literal, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -35,18 +35,14 @@ def bucket_of(
     """The index of ``at``'s bucket of ``step`` seconds counted from ``since`` (0, 1...)."""
     if step < 1:
         raise ValueError(f"step {step} is not a whole number of seconds >= 1")
-    # The step is a checked integer, written into the SQL: no parameter type to infer.
-    return _Bucket(at, literal(since, UTCDateTime()), literal(int(step), Integer()))
+    # The step is a checked integer written into the SQL (no parameter type to infer);
+    # as a literal column it is part of the statement's cache key.
+    return _Bucket(at, literal(since, UTCDateTime()), literal_column(str(int(step)), Integer()))
 
 
 def _parts(element: _Bucket, compiler: SQLCompiler, **kw: Any) -> tuple[str, str, str]:
     at, since, step = element.clauses.clauses
-    literal_step = dict(kw, literal_binds=True)
-    return (
-        compiler.process(at, **kw),
-        compiler.process(since, **kw),
-        compiler.process(step, **literal_step),
-    )
+    return compiler.process(at, **kw), compiler.process(since, **kw), compiler.process(step, **kw)
 
 
 @compiles(_Bucket, "postgresql")
