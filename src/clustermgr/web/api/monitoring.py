@@ -125,6 +125,7 @@ Step = Annotated[
         f"widened so that the window holds at most {MAX_BUCKETS}.",
     ),
 ]
+ComponentName = Annotated[str, Path(max_length=16, description="A watched component.")]
 MetricName = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9_]+$")]
 
 
@@ -160,9 +161,15 @@ def utc(moment: datetime, name: str) -> datetime:
         raise InvalidInput(f"{name} {moment.isoformat()} is out of range") from None
 
 
+def has_history(component: Component) -> bool:
+    """Whether the watcher records samples of ``component``: it has a part in the
+    watcher, or a page, which shows the watcher's checks and charts."""
+    return component.watch is not None or component.has_page
+
+
 def router(components: Sequence[Component]) -> APIRouter:
     """The routes; history for each of ``components`` the watcher checks."""
-    watched = sorted(c.name for c in components if c.watch is not None)
+    watched = sorted(c.name for c in components if has_history(c))
     routes = APIRouter(prefix="/clusters", tags=["monitoring"])
     routes.add_api_route(
         "/{name}/alerts", cluster_alerts, methods=["GET"], responses=errors(404, 422)
@@ -171,7 +178,7 @@ def router(components: Sequence[Component]) -> APIRouter:
     @routes.get("/{name}/{component}/history", responses=errors(400, 404, 422))
     async def history(
         name: ClusterName,
-        component: Annotated[str, Path(max_length=16, description=", ".join(watched))],
+        component: ComponentName,
         web: WebDep,
         metric: MetricName = None,
         since: Since = None,
