@@ -157,6 +157,8 @@ async def test_history_refuses_what_it_cannot_answer(api: httpx.AsyncClient, rec
     now = utcnow().isoformat()
     empty = await api.get(f"{base}/cache/history", params={"since": now, "until": now})
     assert empty.status_code == 400, empty.text
+    too_early = await api.get(f"{base}/cache/history", params={"until": "0001-01-01T00:00:00"})
+    assert too_early.status_code == 400, too_early.text
     for params in ({"step": 0}, {"metric": "no such; metric"}):
         assert (await api.get(f"{base}/cache/history", params=params)).status_code == 422
     assert (await api.get(f"{base}/ldap/history", params={"metric": "x"})).status_code == 422

@@ -141,7 +141,10 @@ async def component_history(
 ) -> HistoryPublic:
     """The history of ``component`` (not checked: the caller knows it is watched)."""
     end = utc(until, "until") if until is not None else datetime.now(UTC)
-    start = utc(since, "since") if since is not None else end - DEFAULT_WINDOW
+    try:
+        start = utc(since, "since") if since is not None else end - DEFAULT_WINDOW
+    except OverflowError:
+        raise InvalidInput(f"until {end.isoformat()} leaves no hour before it") from None
     if step is None:
         span = max((end - start).total_seconds(), 1.0)
         step = max(1, math.ceil(span / DEFAULT_BUCKETS))
