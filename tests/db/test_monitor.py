@@ -1,14 +1,17 @@
-"""The monitor's tables on SQLite and PostgreSQL: alert episodes, history, pruning, the lease."""
+"""The monitor's tables on SQLite and PostgreSQL: alert episodes, samples, history per step,
+pruning, the lease."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
+from clustermgr.errors import InvalidInput
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.models import Alert
@@ -89,18 +92,18 @@ async def test_history_window_snapshot_and_pruning(manager: Manager) -> None:
     await store.record_cycle(manager, cycle(ago=3 * 86400))
     await store.record_cycle(manager, cycle(ago=60))
     await store.record_cycle(manager, cycle())
-    recent = await store.history(manager, "c1", "ldap", since=utcnow() - timedelta(minutes=5))
+    recent = await store.samples(manager, "c1", "ldap", since=utcnow() - timedelta(minutes=5))
     assert len(recent) == 2 and recent[0].at < recent[1].at
     assert recent[0].as_dict()["peer"] == "idp2"
-    assert await store.history(manager, "c1", "ldap", since=utcnow(), metric="lag_seconds") == []
-    assert await store.history(manager, "other", "ldap", since=utcnow() - timedelta(days=9)) == []
+    assert await store.samples(manager, "c1", "ldap", since=utcnow(), metric="lag_seconds") == []
+    assert await store.samples(manager, "other", "ldap", since=utcnow() - timedelta(days=9)) == []
 
     snapshot = await store.latest(manager, "c1", "ldap")
     assert snapshot is not None and snapshot.data == {"nodes": 0}
     assert await store.latest(manager, "c1", "cache") is None
 
     assert await store.prune(manager, older_than=timedelta(days=1)) == 1
-    everything = await store.history(manager, "c1", "ldap", since=utcnow() - timedelta(days=9))
+    everything = await store.samples(manager, "c1", "ldap", since=utcnow() - timedelta(days=9))
     assert len(everything) == 2
 
 
@@ -116,3 +119,70 @@ async def test_one_lease_holder_at_a_time(manager: Manager) -> None:
 
     await store.release_lease(manager, "ldap:c1", "b")
     assert await store.take_lease(manager, "ldap:c1", "a", seconds=30)
+
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+async def record_series(manager: Manager, cluster: str = "h1") -> None:
+    """Every 30 s for 10 minutes from T0: lag i (idp1<-idp2), probe 1.0, and a cache value."""
+    for i in range(20):
+        at = T0 + timedelta(seconds=30 * i)
+        measures = [
+            Measure("lag_seconds", "idp1", "idp2", float(i)),
+            Measure("probe_seconds", "idp2", "idp1", 1.0),
+        ]
+        await store.record_cycle(manager, Cycle(cluster, "ldap", at, {}, measures))
+        cache = [Measure("redis_used_memory", "idp1", None, 1000.0 + i)]
+        await store.record_cycle(manager, Cycle(cluster, "cache", at, {}, cache))
+
+
+async def test_history_averages_each_series_per_step_in_the_database(manager: Manager) -> None:
+    await record_series(manager)
+    until = T0 + timedelta(minutes=10)
+    found = await store.history(manager, "h1", "ldap", since=T0, until=until, step=120)
+    assert found.step == 120 and found.since == T0 and found.until == until
+    assert [(s.metric, s.host, s.peer) for s in found.series] == [
+        ("lag_seconds", "idp1", "idp2"),
+        ("probe_seconds", "idp2", "idp1"),
+    ]
+    lag = found.series[0].buckets
+    assert [b.at for b in lag] == [T0 + timedelta(minutes=2 * k) for k in range(5)]
+    assert [(b.avg, b.min, b.max, b.count) for b in lag] == [
+        (1.5 + 4 * k, 4.0 * k, 4.0 * k + 3, 4) for k in range(5)
+    ]
+    assert {b.avg for b in found.series[1].buckets} == {1.0}
+
+    cache = await store.history(manager, "h1", "cache", since=T0, until=until, step=600)
+    assert [(b.avg, b.count) for b in cache.series[0].buckets] == [(1009.5, 20)]
+    assert cache.series[0].peer is None
+
+
+async def test_history_window_is_since_inclusive_until_exclusive(manager: Manager) -> None:
+    await record_series(manager)
+    since, until = T0 + timedelta(seconds=60), T0 + timedelta(seconds=150)
+    found = await store.history(
+        manager, "h1", "ldap", since=since, until=until, step=60, metric="lag_seconds"
+    )
+    (lag,) = found.series
+    # Samples at 60, 90 (bucket 0) and 120 (bucket 1); 150 is the end, left out.
+    assert [(b.at, b.count, b.max) for b in lag.buckets] == [
+        (since, 2, 3.0),
+        (since + timedelta(seconds=60), 1, 4.0),
+    ]
+    assert (
+        await store.history(manager, "other", "ldap", since=T0, until=until, step=60)
+    ).series == ()
+
+
+async def test_history_widens_a_step_that_would_make_too_many_buckets(manager: Manager) -> None:
+    await record_series(manager)
+    until = T0 + timedelta(days=30)
+    found = await store.history(manager, "h1", "ldap", since=T0, until=until, step=1)
+    assert found.step == math.ceil(30 * 86400 / store.MAX_BUCKETS)
+    assert [len(s.buckets) for s in found.series] == [1, 1]
+    assert found.series[0].buckets[0].count == 20
+    with pytest.raises(InvalidInput):
+        await store.history(manager, "h1", "ldap", since=T0, until=T0, step=60)
+    with pytest.raises(InvalidInput):
+        await store.history(manager, "h1", "ldap", since=T0, until=until, step=0)

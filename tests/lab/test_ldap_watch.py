@@ -99,7 +99,7 @@ async def test_a_healthy_cluster_records_probes_from_every_node_and_lag(watched:
     while True:  # one probe per cycle, the nodes in turn; a lag once a node has written
         snapshot = await store.latest(watched.manager, watched.cluster, "ldap")
         probes = snapshot.data["probes"] if snapshot else []
-        samples = await store.history(
+        samples = await store.samples(
             watched.manager, watched.cluster, "ldap", since=utcnow() - timedelta(minutes=10)
         )
         probed = {(s.host, s.peer) for s in samples if s.metric == "probe_seconds"}

@@ -1,4 +1,5 @@
-"""The monitoring reads of the REST API: LDAP health, history series, alerts.
+"""The monitoring reads of the REST API: LDAP health, history series of any watched
+component, alerts.
 
 The rows are written through the monitor's store (as a watcher cycle would) on a
 cluster of the test's own without servers, so no watcher touches it.
@@ -72,6 +73,9 @@ async def recorded(web_app: FastAPI) -> AsyncIterator[str]:
                     findings,
                 ),
             )
+            memory = [Measure("redis_used_memory", "idp1", None, 1000.0 + ago)]
+            at = utcnow() - timedelta(seconds=ago)
+            await store.record_cycle(web.manager, Cycle(name, "cache", at, {}, memory))
         yield name
     finally:
         with contextlib.suppress(NotFound):
@@ -109,6 +113,57 @@ async def test_history_comes_as_series_per_metric_and_pair(
     assert [s["values"] for s in recent.json()["series"]] == [[0.05]]
 
 
+async def test_any_watched_component_has_a_history_averaged_per_step(
+    api: httpx.AsyncClient, recorded: str
+) -> None:
+    until = utcnow()
+    window = {"since": (until - timedelta(minutes=10)).isoformat(), "until": until.isoformat()}
+    answer = await api.get(
+        f"/api/v1/clusters/{recorded}/cache/history", params={**window, "step": 600}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["component"] == "cache" and body["step"] == 600
+    (memory,) = body["series"]
+    assert (memory["metric"], memory["host"], memory["peer"]) == ("redis_used_memory", "idp1", None)
+    assert memory["values"] == [1060.0] and memory["count"] == [3]
+    assert memory["min"] == [1000.0] and memory["max"] == [1120.0]
+
+    ldap = await api.get(
+        f"/api/v1/clusters/{recorded}/ldap/history",
+        params={**window, "step": 600, "metric": "probe_seconds"},
+    )
+    assert ldap.json()["component"] == "ldap", "the LDAP route answers as the generic one"
+    (probe,) = ldap.json()["series"]
+    assert probe["count"] == [3] and probe["min"] == [0.05] and probe["max"] == [0.17]
+
+
+async def test_a_step_too_fine_for_the_window_is_widened(
+    api: httpx.AsyncClient, recorded: str
+) -> None:
+    since = (utcnow() - timedelta(days=30)).isoformat()
+    answer = await api.get(
+        f"/api/v1/clusters/{recorded}/lb/history", params={"since": since, "step": 1}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["step"] >= 30 * 86400 // 2000 and answer.json()["series"] == []
+
+
+async def test_history_refuses_what_it_cannot_answer(api: httpx.AsyncClient, recorded: str) -> None:
+    base = f"/api/v1/clusters/{recorded}"
+    for component in ("base", "nosuch", "alerts"):
+        answer = await api.get(f"{base}/{component}/history")
+        assert answer.status_code == 404, (component, answer.text)
+    now = utcnow().isoformat()
+    empty = await api.get(f"{base}/cache/history", params={"since": now, "until": now})
+    assert empty.status_code == 400, empty.text
+    too_early = await api.get(f"{base}/cache/history", params={"until": "0001-01-01T00:00:00"})
+    assert too_early.status_code == 400, too_early.text
+    for params in ({"step": 0}, {"metric": "no such; metric"}):
+        assert (await api.get(f"{base}/cache/history", params=params)).status_code == 422
+    assert (await api.get(f"{base}/ldap/history", params={"metric": "x"})).status_code == 422
+
+
 async def test_alerts_open_or_all(api: httpx.AsyncClient, recorded: str) -> None:
     opened = (await api.get(f"/api/v1/clusters/{recorded}/alerts")).json()
     assert [a["key"] for a in opened["items"]] == [DOWN.key]
@@ -118,7 +173,7 @@ async def test_alerts_open_or_all(api: httpx.AsyncClient, recorded: str) -> None
 
 
 async def test_an_unknown_cluster_is_404(api: httpx.AsyncClient) -> None:
-    for path in ("ldap", "ldap/history", "alerts"):
+    for path in ("ldap", "ldap/history", "cache/history", "alerts"):
         answer = await api.get(f"/api/v1/clusters/no-such-cluster/{path}")
         assert answer.status_code == 404, (path, answer.text)
         assert answer.json()["error"] == "not_found"

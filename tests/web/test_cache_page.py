@@ -67,10 +67,13 @@ async def test_cache_page_draws_each_hop_by_health(
     html = (await gui.get(f"/clusters/{identity_cluster}/cache")).text
     assert "No watcher cycle has checked" in html
     assert hop_class(html, IDP1, "Redis") == "health-unknown"
+    assert 'data-chart="memory-chart"' in html and "Nothing in the last 60 minutes." in html
 
     await record(app_manager, identity_cluster, redis_down=IDP2)
     live = await gui.get(f"/clusters/{identity_cluster}/cache/live")
     assert live.status_code == 200
+    assert live.text.count('<polyline class="series') == 1, "Redis memory of idp1 (idp2 down)"
+    assert f'data-source="{IDP1}"' in live.text and "(latest 2 MiB, 1 points)" in live.text
     assert 'hx-trigger="every' in live.text
     assert hop_class(live.text, IDP2, "Redis") == "health-critical"
     assert hop_class(live.text, IDP1, "Redis") == "health-ok"

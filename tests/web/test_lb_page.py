@@ -26,7 +26,7 @@ from clustermgr.errors import NotFound
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
-from clustermgr.monitor.store import Cycle
+from clustermgr.monitor.store import Cycle, Measure
 from clustermgr.services import clusters
 from clustermgr.topology import Role
 from clustermgr.web.security import CSRF_FIELD
@@ -77,7 +77,8 @@ async def record(manager: Manager, name: str) -> None:
         "nginx": {"stub_status": {"active": 3, "requests": 1234}, "deployed": {}},
     }
     down = Finding(f"backend:{IDP2}", Severity.CRITICAL, f"{IDP2} fails its health check")
-    await store.record_cycle(manager, Cycle(name, "lb", utcnow(), snapshot, (), [down]))
+    measures = [Measure("health_seconds", IDP1, None, 0.012)]
+    await store.record_cycle(manager, Cycle(name, "lb", utcnow(), snapshot, measures, [down]))
 
 
 async def test_page_before_any_check_and_after(
@@ -86,8 +87,11 @@ async def test_page_before_any_check_and_after(
     html = (await gui.get(f"/clusters/{cluster}/lb")).text
     assert "No watcher cycle has checked the load balancer" in html
     assert SCIM_CAVEAT in html
+    assert 'data-chart="health-chart"' in html and "Nothing in the last 60 minutes." in html
     await record(manager, cluster)
     live = (await gui.get(f"/clusters/{cluster}/lb/live")).text
+    assert live.count('<polyline class="series') == 1, "one line: idp1's response time"
+    assert f'data-source="{IDP1}"' in live and "(latest 12 ms, 1 points)" in live
     assert f'<tr data-host="{IDP2}">' in live
     assert '<span class="health health-critical">down</span>' in live
     assert '<span class="health health-ok">up</span>' in live

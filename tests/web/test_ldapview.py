@@ -1,4 +1,4 @@
-"""The replication page's drawing (pure): arrow colours from checks, lag and alerts; the chart."""
+"""The replication page's drawing (pure): arrow colours from checks, lag and alerts; the charts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clustermgr.components.ldap import view as ldapview
-from clustermgr.monitor.views import AlertView, SampleView
+from clustermgr.monitor.views import AlertView, Bucket, HistoryView, SeriesView
 
 MEMBERS = ["idp1.lab.test", "idp2.lab.test", "idp3.lab.test"]
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
@@ -105,33 +105,26 @@ def test_without_a_snapshot_every_node_is_unknown() -> None:
     }
 
 
-def sample(at: datetime, source: str, target: str, seconds: float) -> SampleView:
-    return SampleView(at, "probe_seconds", source, target, seconds)
-
-
-def test_the_chart_keeps_the_slowest_target_per_probe_and_scales_to_a_round_top() -> None:
+def test_the_charts_are_probe_latency_and_lag_one_line_per_node() -> None:
     a, b, c = MEMBERS
-    t1, t2 = NOW - timedelta(minutes=30), NOW - timedelta(minutes=10)
-    samples = [
-        sample(t1, a, b, 0.05),
-        sample(t1, a, c, 0.12),
-        sample(t2, a, b, 0.30),
-        sample(t2, a, c, 0.08),
-        sample(t2, b, a, 0.07),
-        SampleView(t2, "lag_seconds", a, b, 99.0),  # not a probe: left out
-        sample(NOW - timedelta(hours=2), a, b, 7.0),  # outside the window
-    ]
-    chart = ldapview.latency_chart(MEMBERS, samples, now=NOW, window=timedelta(hours=1))
-    by_source = {s.source: s for s in chart.series}
-    assert by_source[a].count == 2 and by_source[a].latest == 0.30
-    assert by_source[b].count == 1 and by_source[c].count == 0 and not chart.empty
-    assert chart.y_ticks[-1].label == "500 ms", "0.30 s rounds up to a top of 0.5 s"
-    (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in by_source[a].points.split())
-    assert chart.left < x1 < x2 < chart.right, "time runs left to right inside the plot"
-    assert chart.top <= y2 < y1 <= chart.bottom, "the slower probe is drawn higher"
-    assert [t.label for t in chart.x_ticks] == ["03:00", "03:15", "03:30", "03:45", "04:00"]
+    since = NOW - timedelta(hours=1)
+    t1 = since + timedelta(minutes=30)
 
+    def series(metric: str, host: str, peer: str, value: float) -> SeriesView:
+        return SeriesView(metric, host, peer, (Bucket(t1, value, value, value, 1),))
 
-def test_an_empty_history_is_an_empty_chart() -> None:
-    chart = ldapview.latency_chart(MEMBERS, [], now=NOW, window=timedelta(hours=1))
-    assert chart.empty and all(s.points == "" for s in chart.series)
+    history = HistoryView(
+        since,
+        NOW,
+        10,
+        (
+            series("lag_seconds", a, b, 4.0),
+            series("probe_seconds", a, b, 0.05),
+            series("probe_seconds", a, c, 0.12),
+        ),
+    )
+    probe, lag = ldapview.charts(MEMBERS, history)
+    assert [line.host for line in probe.lines] == list(MEMBERS)
+    assert probe.lines[0].latest == "120 ms", "the slowest other node"
+    assert lag.lines[0].latest == "4 s" and lag.lines[1].count == 0
+    assert probe.id != lag.id

@@ -47,8 +47,13 @@ async def test_broken_agreement_shows_red_then_green_once_resolved(
     assert arrow_class(html, IDP1, IDP2) == "health-ok"
     assert "1 open alert" in html and "TLS fails" in html
     assert "certificate verify failed" in html and "42.0 s" in html
-    assert html.count('<polyline class="series') == 1, "one line: probes written on idp1"
-    assert "(latest 50 ms, 4 probes)" in html
+    probes = html[html.index('data-chart="probe-chart"') : html.index('id="lag-chart"')]
+    assert probes.count('<polyline class="series') == 1, "one line: probes written on idp1"
+    assert "(latest 50 ms, 4 points)" in probes
+    lag = html[html.index('id="lag-chart"') :]
+    assert re.match(
+        r'id="lag-chart">[^<]*</h3>\s*<p class="hint" data-chart="lag-chart">Nothing', lag
+    )
     assert f'hx-get="/clusters/{identity_cluster}/ldap/live"' in html
 
     await record(app_manager, identity_cluster, broken=False)

@@ -129,7 +129,7 @@ async def history(
 ) -> None:
     """Replication samples: probe latency per node pair, lag per pair (oldest first)."""
     async with manager() as mgr:
-        samples = await read.ldap_history(mgr, cluster, since=parse_since(since), metric=metric)
+        samples = await read.samples(mgr, cluster, "ldap", since=parse_since(since), metric=metric)
     if as_json:
         emit_json([s.as_dict() for s in samples])
         return

@@ -2,28 +2,41 @@
 
 Writes: :func:`record_cycle` (samples, the latest snapshot and alert transitions of
 one check cycle, in one transaction), :func:`prune`, the watcher's lease.
-Reads, for the GUI, the API and the CLI: :func:`latest`, :func:`history`,
+Reads, for the GUI, the API and the CLI: :func:`latest`, :func:`history` (samples
+averaged per step in the database), :func:`samples` (the rows themselves),
 :func:`alerts`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
+from clustermgr.errors import InvalidInput
 from clustermgr.monitor.alerts import Finding, transition
+from clustermgr.monitor.buckets import bucket_of
 from clustermgr.monitor.models import Alert, Lease, Sample, Snapshot
-from clustermgr.monitor.views import AlertView, SampleView, SnapshotView
+from clustermgr.monitor.views import (
+    AlertView,
+    Bucket,
+    HistoryView,
+    SampleView,
+    SeriesView,
+    SnapshotView,
+)
 
-#: Most samples one history read returns (the newest are kept when cut).
+#: Most samples one :func:`samples` read returns (the newest are kept when cut).
 MAX_SAMPLES = 20_000
+#: Most buckets per series one :func:`history` read returns (its step widens to fit).
+MAX_BUCKETS = 2_000
 
 
 @dataclass(frozen=True)
@@ -143,7 +156,7 @@ async def latest(manager: Manager, cluster: str, component: str) -> SnapshotView
         return SnapshotView.of(row) if row else None
 
 
-async def history(
+async def samples(
     manager: Manager,
     cluster: str,
     component: str,
@@ -166,6 +179,77 @@ async def history(
     async with manager.db.session() as session:
         rows = list(await session.scalars(query))
     return [SampleView.of(r) for r in reversed(rows)]
+
+
+def fit_step(since: datetime, until: datetime, step: int) -> int:
+    """``step`` (seconds), widened so that the window holds at most :data:`MAX_BUCKETS`."""
+    span = (until - since).total_seconds()
+    if span <= 0:
+        raise InvalidInput("the history window is empty: until must be after since")
+    if step < 1:
+        raise InvalidInput("the history step must be at least one second")
+    return max(step, math.ceil(span / MAX_BUCKETS))
+
+
+async def history(
+    manager: Manager,
+    cluster: str,
+    component: str,
+    *,
+    since: datetime,
+    until: datetime,
+    step: int,
+    metric: str | None = None,
+) -> HistoryView:
+    """Samples from ``since`` (inclusive) to ``until`` (exclusive), averaged per ``step``.
+
+    The database groups them: one row per series (metric, host, peer) and bucket,
+    with the average, least, greatest and count, so a long window costs no more
+    rows than buckets.  ``step`` widens when the window would hold more than
+    :data:`MAX_BUCKETS`; the answer says the step it used.
+    """
+    # SQLite compares stored text: every bound time must be in UTC like the stored ones.
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    step = fit_step(since, until, step)
+    bucket = bucket_of(Sample.at, since, step).label("bucket")
+    query = (
+        select(
+            Sample.metric,
+            Sample.host,
+            Sample.peer,
+            bucket,
+            func.avg(Sample.value),
+            func.min(Sample.value),
+            func.max(Sample.value),
+            func.count(),
+        )
+        .where(
+            Sample.cluster == cluster,
+            Sample.component == component,
+            Sample.at >= since,
+            Sample.at < until,
+        )
+        # By the label: the bucket's expression binds ``since``, twice would not match.
+        .group_by(Sample.metric, Sample.host, Sample.peer, literal_column("bucket"))
+        .order_by(Sample.metric, Sample.host, Sample.peer, literal_column("bucket"))
+    )
+    if metric is not None:
+        query = query.where(Sample.metric == metric)
+    async with manager.db.session() as session:
+        rows = (await session.execute(query)).all()
+    grouped: dict[tuple[str, str, str | None], list[Bucket]] = {}
+    for name, host, peer, index, avg, least, most, count in rows:
+        at = since + timedelta(seconds=int(index) * step)
+        grouped.setdefault((name, host, peer), []).append(
+            Bucket(at, float(avg), float(least), float(most), int(count))
+        )
+    series = tuple(
+        SeriesView(name, host, peer, tuple(buckets))
+        for (name, host, peer), buckets in sorted(
+            grouped.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or "")
+        )
+    )
+    return HistoryView(since, until, step, series)
 
 
 async def alerts(

@@ -32,6 +32,37 @@ class SampleView:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """The samples of one series within one step: from ``at`` for the history's step."""
+
+    at: datetime
+    avg: float
+    min: float
+    max: float
+    count: int
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    """One metric of one host (towards ``peer``, if any) over time, oldest bucket first."""
+
+    metric: str
+    host: str
+    peer: str | None
+    buckets: tuple[Bucket, ...]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """Samples from ``since`` (inclusive) to ``until`` (exclusive) in buckets of ``step`` s."""
+
+    since: datetime
+    until: datetime
+    step: int
+    series: tuple[SeriesView, ...]
+
+
+@dataclass(frozen=True)
 class AlertView:
     id: int
     cluster: str

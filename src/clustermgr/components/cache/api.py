@@ -39,7 +39,7 @@ class CacheHealthPublic(BaseModel):
 @router.get("/{name}/cache", responses=errors(404, 422))
 async def cache_health(name: ClusterName, web: WebDep) -> CacheHealthPublic:
     """The latest check of the cache chain and its open alerts."""
-    health = await read.component_health(web.manager, name, COMPONENT)
+    health = await read.health(web.manager, name, COMPONENT)
     data: dict[str, Any] = health.snapshot.data if health.snapshot else {}
     return CacheHealthPublic(
         cluster=name,

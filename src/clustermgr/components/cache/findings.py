@@ -17,6 +17,8 @@ from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Measure
 
 COMPONENT = "cache"
+#: Redis's ``used_memory`` on each node, in bytes.
+MEMORY_METRIC = "redis_used_memory"
 #: Cycles a server must stay ejected while its Redis answers through the tunnel
 #: before twemproxy is restarted to take it back.
 STALE_EJECTION_CYCLES = 2
@@ -76,7 +78,7 @@ def judge(status: cs.CacheStatus, layout: CacheLayout, stale: dict[str, int]) ->
         else:
             used = node.redis.get("used_memory")
             if isinstance(used, int):
-                measures.append(Measure("redis_used_memory", node.host, None, float(used)))
+                measures.append(Measure(MEMORY_METRIC, node.host, None, float(used)))
         for what in (cs.APP_TUNNEL, cs.NODE_TLS):
             hop = _down(node.hops, what)
             if hop is not None and "nothing listens" in hop.detail:

@@ -1,4 +1,4 @@
-"""A cluster's cache page: the chain per node by health, twemproxy's pool, Redis, repairs.
+"""A cluster's cache page: the chain per node by health, twemproxy's pool, Redis, its memory.
 
 The live part (``/live``) refreshes itself every watcher interval; the buttons
 start cache jobs (plan, status) whose pages show the results.
@@ -23,7 +23,11 @@ router = APIRouter()
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
     context = await watched.context(web, name, COMPONENT)
-    return context | {"chain": cacheview.chain(context["members"], context["snapshot"])}
+    history = await watched.history(web, name, COMPONENT)
+    return context | {
+        "chain": cacheview.chain(context["members"], context["snapshot"]),
+        "charts": cacheview.charts(context["members"], history),
+    }
 
 
 @router.get("/clusters/{name}/cache", response_class=HTMLResponse)

@@ -1,7 +1,8 @@
 """The cache page's drawing (pure): one row per identity node, one box per hop of its chain.
 
 From the watcher's latest cache snapshot (:meth:`CacheStatus.as_dict`): each hop
-is green when up, red when down, grey when not checked yet.
+is green when up, red when down, grey when not checked yet.  The chart draws each
+node's Redis memory over the watcher's samples.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from clustermgr.components.cache import status as cs
+from clustermgr.components.cache.findings import MEMORY_METRIC
+from clustermgr.monitor.views import HistoryView
+from clustermgr.web.charts import Chart, history_chart
 
 #: The hops in the order a request travels, with their short labels.
 HOPS = (
@@ -73,3 +77,12 @@ def chain(members: list[str], snapshot: dict[str, Any] | None) -> Chain:
         rows.append(Row(y, host, host.split(".", 1)[0], tuple(boxes), redis or {}))
     width = LEFT + len(HOPS) * (BOX_W + GAP)
     return Chain(width, TOP * 2 + max(1, len(members)) * ROW_H - (ROW_H - BOX_H), tuple(rows))
+
+
+def charts(members: list[str], history: HistoryView) -> tuple[Chart, ...]:
+    """Redis memory in use per node (the average of each step)."""
+    title = "Redis memory in use"
+    memory = history_chart(
+        "memory-chart", title, members, history, MEMORY_METRIC, pick="avg", unit="bytes"
+    )
+    return (memory,)

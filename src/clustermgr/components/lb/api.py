@@ -60,7 +60,7 @@ class LbSettingsPublic(BaseModel):
 @router.get("/{name}/lb", responses=errors(404, 422))
 async def lb_health(name: ClusterName, web: WebDep) -> LbHealthPublic:
     """The watcher's latest check of the load balancer and its open alerts."""
-    health = await read.component_health(web.manager, name, COMPONENT)
+    health = await read.health(web.manager, name, COMPONENT)
     data: dict[str, Any] = health.snapshot.data if health.snapshot else {}
     return LbHealthPublic(
         cluster=name,

@@ -1,4 +1,5 @@
-"""A cluster's load balancer page: backends by state, NGINX's counters, maintenance.
+"""A cluster's load balancer page: backends by state, response times, NGINX's counters,
+maintenance.
 
 The backends part is also served alone (``/live``) and refreshes itself every
 watcher interval.  What it shows is the watcher's latest ``lb`` check; the
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb import view as lbview
 from clustermgr.components.lb.findings import COMPONENT
 from clustermgr.components.lb.settings import (
     DEFAULT_LOCATIONS,
@@ -36,7 +38,9 @@ ACTIONS = {"plan": "lb-plan", "status": "lb-status", "rolling-restart": "lb-roll
 
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
-    return await watched.context(web, name, COMPONENT)
+    context = await watched.context(web, name, COMPONENT)
+    history = await watched.history(web, name, COMPONENT)
+    return context | {"charts": lbview.charts(context["members"], history)}
 
 
 @router.get("/clusters/{name}/lb", response_class=HTMLResponse)

@@ -2,27 +2,32 @@
 
 Shaped for a page that draws the topology coloured by health (``nodes[].health``,
 ``agreements``), the lag per pair, the latest probe latencies and a latency chart
-(``history`` returns one series per metric and node pair).
+(``history``, the generic component history for ``ldap``: one series per metric
+and node pair).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from clustermgr.components.ldap import repair as ldap_repair
-from clustermgr.components.ldap.findings import LAG_METRIC, PROBE_METRIC
+from clustermgr.components.ldap.findings import COMPONENT, LAG_METRIC, PROBE_METRIC
 from clustermgr.components.ldap.jobs import ReinitParams
-from clustermgr.errors import InvalidInput
 from clustermgr.monitor import read
-from clustermgr.monitor.views import SampleView
 from clustermgr.web.api.jobs import start_job
 from clustermgr.web.api.models import ClusterName, JobPublic, Timestamp
-from clustermgr.web.api.monitoring import AlertPublic
+from clustermgr.web.api.monitoring import (
+    AlertPublic,
+    HistoryPublic,
+    Since,
+    Step,
+    Until,
+    component_history,
+)
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import ApiUser, WebDep
 
@@ -81,40 +86,10 @@ class Metric(StrEnum):
     LAG = LAG_METRIC
 
 
-class SeriesPublic(BaseModel):
-    """One metric between two nodes over time (probe: host wrote, peer saw it; lag: host
-    behind peer)."""
-
-    metric: Metric
-    host: str
-    peer: str | None
-    at: list[Timestamp]
-    values: list[float]
-
-
-class LdapHistoryPublic(BaseModel):
-    cluster: str
-    since: Timestamp
-    series: list[SeriesPublic]
-
-
-def series(samples: list[SampleView]) -> list[SeriesPublic]:
-    grouped: dict[tuple[str, str, str | None], SeriesPublic] = {}
-    for s in samples:
-        key = (s.metric, s.host, s.peer)
-        if key not in grouped:
-            grouped[key] = SeriesPublic(
-                metric=Metric(s.metric), host=s.host, peer=s.peer, at=[], values=[]
-            )
-        grouped[key].at.append(s.at)
-        grouped[key].values.append(s.value)
-    return [grouped[k] for k in sorted(grouped, key=lambda k: (k[0], k[1], k[2] or ""))]
-
-
 @router.get("/{name}/ldap", responses=errors(404, 422))
 async def ldap_health(name: ClusterName, web: WebDep) -> LdapHealthPublic:
     """The latest replication check (nodes, agreements, lag per pair, probes) and open alerts."""
-    health = await read.ldap_health(web.manager, name)
+    health = await read.health(web.manager, name, COMPONENT)
     data: dict[str, Any] = health.snapshot.data if health.snapshot else {}
     return LdapHealthPublic(
         cluster=name,
@@ -131,17 +106,22 @@ async def ldap_health(name: ClusterName, web: WebDep) -> LdapHealthPublic:
 async def ldap_history(
     name: ClusterName,
     web: WebDep,
-    since: Annotated[
-        datetime | None, Query(description="Start of the window (default: an hour ago).")
-    ] = None,
+    since: Since = None,
+    until: Until = None,
+    step: Step = None,
     metric: Metric | None = None,
-) -> LdapHistoryPublic:
-    """Samples since ``since``, one series per metric and node pair, oldest first."""
-    start = _utc(since) if since is not None else datetime.now(UTC) - timedelta(hours=1)
-    samples = await read.ldap_history(
-        web.manager, name, since=start, metric=metric.value if metric else None
+) -> HistoryPublic:
+    """The replication samples (probe: host wrote, peer saw it; lag: host behind peer),
+    one series per metric and node pair: ``.../{component}/history`` for ``ldap``."""
+    return await component_history(
+        web,
+        name,
+        COMPONENT,
+        metric=metric.value if metric else None,
+        since=since,
+        until=until,
+        step=step,
     )
-    return LdapHistoryPublic(cluster=name, since=start, series=series(samples))
 
 
 @router.post("/{name}/ldap/compare", status_code=202, responses=errors(404, 409, 422))
@@ -164,13 +144,3 @@ async def ldap_reinit(
     await ldap_repair.check_request(web.manager, name, body.node, body.source, body.confirm)
     params = body.model_copy(update={"confirm": True}).model_dump()
     return await start_job(web, user, response, kind="ldap-reinit", cluster=name, params=params)
-
-
-def _utc(moment: datetime) -> datetime:
-    """A naive time is UTC; an aware one is converted (400 when it leaves the calendar)."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise InvalidInput(f"since {moment.isoformat()} is out of range") from None

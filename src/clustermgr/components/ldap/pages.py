@@ -9,7 +9,6 @@ what would be lost, and a confirmation box.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,9 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import view as ldapview
-from clustermgr.components.ldap.findings import COMPONENT, PROBE_METRIC
+from clustermgr.components.ldap.findings import COMPONENT
 from clustermgr.core.access import get_cluster
-from clustermgr.monitor import read
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import watched
@@ -27,21 +25,14 @@ from clustermgr.web.pages.common import redirect, render, start_job
 
 router = APIRouter()
 
-#: The chart's window.
-CHART_WINDOW = timedelta(hours=1)
-
 
 async def _context(web: WebContext, name: str) -> dict[str, Any]:
     context = await watched.context(web, name, COMPONENT)
     members, snapshot = context["members"], context["snapshot"]
-    now = datetime.now(UTC)
-    samples = await read.ldap_history(
-        web.manager, name, since=now - CHART_WINDOW, metric=PROBE_METRIC
-    )
+    history = await watched.history(web, name, COMPONENT)
     return context | {
         "topology": ldapview.topology(members, snapshot, context["open_alerts"]),
-        "chart": ldapview.latency_chart(members, samples, now=now, window=CHART_WINDOW),
-        "window_minutes": int(CHART_WINDOW.total_seconds() // 60),
+        "charts": ldapview.charts(members, history),
     }
 
 

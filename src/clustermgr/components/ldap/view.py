@@ -3,8 +3,8 @@
 The topology puts the identity nodes on a circle and draws, for every ordered
 pair, one arrow from the provider to the consumer (the direction changes flow),
 coloured by the worst of: the consumer's agreement check, the pair's catch-up
-and any open alert about it.  The chart turns the probe samples into one line
-per source node: the seconds until the slowest other node had the probe.
+and any open alert about it.  The charts draw the probe and lag history, one line
+per node.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
-from clustermgr.components.ldap.findings import PROBE_METRIC
-from clustermgr.monitor.views import AlertView, SampleView
+from clustermgr.components.ldap.findings import LAG_METRIC, PROBE_METRIC
+from clustermgr.monitor.views import AlertView, HistoryView
+from clustermgr.web.charts import Chart, history_chart
 
 #: Health words, worst last; each is also a CSS class (``health-ok``...).
 HEALTH = ("ok", "unknown", "warning", "critical")
@@ -171,102 +171,24 @@ def _link(
     return "ok", "replicating"
 
 
-# --- the latency chart ----------------------------------------------------------
-
-CHART_WIDTH, CHART_HEIGHT = 640, 220
-#: Room for the axis labels: left, right, top, bottom.
-MARGIN = (48, 12, 12, 28)
+# --- the charts -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Series:
-    source: str
-    label: str
-    #: SVG polyline points, "x,y x,y ..."
-    points: str
-    count: int
-    latest: float | None
-
-
-@dataclass(frozen=True)
-class Tick:
-    at: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Chart:
-    series: tuple[Series, ...]
-    y_ticks: tuple[Tick, ...]
-    x_ticks: tuple[Tick, ...]
-    width: int = CHART_WIDTH
-    height: int = CHART_HEIGHT
-    left: int = MARGIN[0]
-    right: int = CHART_WIDTH - MARGIN[1]
-    top: int = MARGIN[2]
-    bottom: int = CHART_HEIGHT - MARGIN[3]
-
-    @property
-    def empty(self) -> bool:
-        return not any(s.count for s in self.series)
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value``."""
-    if value <= 0:
-        return 0.1
-    power = 10.0 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power  # pragma: no cover (the loop always returns)
-
-
-def probe_points(samples: Iterable[SampleView]) -> dict[str, list[tuple[datetime, float]]]:
-    """Per source node: (time, seconds until the slowest other node had the probe)."""
-    slowest: dict[tuple[str, datetime], float] = {}
-    for s in samples:
-        if s.metric == PROBE_METRIC:
-            key = (s.host, s.at)
-            slowest[key] = max(s.value, slowest.get(key, 0.0))
-    out: dict[str, list[tuple[datetime, float]]] = {}
-    for (host, at), value in sorted(slowest.items(), key=lambda kv: kv[0][1]):
-        out.setdefault(host, []).append((at, value))
-    return out
-
-
-def latency_chart(
-    members: Sequence[str], samples: Iterable[SampleView], *, now: datetime, window: timedelta
-) -> Chart:
-    start = now - window
-    points = probe_points(s for s in samples if s.at >= start)
-    peak = max((v for pts in points.values() for _, v in pts), default=0.0)
-    top_value = _nice_ceiling(peak)
-    left, top = MARGIN[0], MARGIN[2]
-    right, bottom = CHART_WIDTH - MARGIN[1], CHART_HEIGHT - MARGIN[3]
-    span = window.total_seconds()
-
-    def x_of(at: datetime) -> float:
-        return round(left + (right - left) * max(0.0, (at - start).total_seconds()) / span, 1)
-
-    def y_of(value: float) -> float:
-        return round(bottom - (bottom - top) * min(value, top_value) / top_value, 1)
-
-    series = []
-    for host in members:
-        pts = points.get(host, [])
-        text = " ".join(f"{x_of(at)},{y_of(v)}" for at, v in pts)
-        latest = pts[-1][1] if pts else None
-        series.append(Series(host, short(host), text, len(pts), latest))
-    y_ticks = tuple(
-        Tick(y_of(top_value * i / 4), _seconds_label(top_value * i / 4)) for i in range(5)
+def charts(members: Sequence[str], history: HistoryView) -> tuple[Chart, Chart]:
+    """Probe latency (the slowest other node, per node written on) and lag (per consumer)."""
+    return (
+        history_chart(
+            "probe-chart",
+            "Probe latency: seconds until the slowest other node had the probe",
+            members,
+            history,
+            PROBE_METRIC,
+        ),
+        history_chart(
+            "lag-chart",
+            "Lag: seconds each node was behind its furthest peer",
+            members,
+            history,
+            LAG_METRIC,
+        ),
     )
-    x_ticks = tuple(
-        Tick(x_of(start + window * i / 4), (start + window * i / 4).strftime("%H:%M"))
-        for i in range(5)
-    )
-    return Chart(tuple(series), y_ticks, x_ticks)
-
-
-def _seconds_label(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:g} s"

@@ -19,11 +19,12 @@ def api_router(components: Sequence[Component]) -> APIRouter:
     router = APIRouter(
         prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503)
     )
-    for module in (servers, clusters, monitoring):
+    for module in (servers, clusters):
         router.include_router(module.router)
     for component in components:
         if component.api is not None:
             router.include_router(component.api)
+    router.include_router(monitoring.router(components))
     kinds = KindCatalog(kind for c in components for kind in c.job_kinds())
     router.include_router(jobs.job_router(kinds))
     for module in (audit, me):
