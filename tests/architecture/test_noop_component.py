@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from noop import api, cli, jobs, pages
+from noop.component import COMPONENT as NOOP
 from typer.testing import CliRunner
 from webfixture import WebUser, client, create_user, sign_in, wait_for_job
 
@@ -23,8 +25,6 @@ from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
-from noop import api, cli, jobs, pages
-from noop.component import COMPONENT as NOOP
 
 PACKAGE = Path(jobs.__file__).parent
 #: Everything noop is: __init__, component, jobs, cli, api, pages and one template.
@@ -111,7 +111,7 @@ async def test_api_route_and_openapi(api_client: httpx.AsyncClient) -> None:
     variants = {v["title"]: v for v in body["schema"]["oneOf"]}
     params = variants["JobCreate[noop-plan]"]["properties"]["params"]
     assert params["properties"]["message"]["maxLength"] == 40
-    assert f"/api/v1/clusters/{{name}}/noop" in spec["paths"]
+    assert "/api/v1/clusters/{name}/noop" in spec["paths"]
 
 
 @pytest.mark.parametrize("kind", ["noop-plan", "noop-apply", "noop-status"])

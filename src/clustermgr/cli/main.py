@@ -12,6 +12,7 @@ from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, wat
 from clustermgr.components import registry
 from clustermgr.components.contract import Component
 
+
 def make_cli(components: Sequence[Component]) -> typer.Typer:
     """The ``clustermgr`` command with a group per component that has one."""
     cli = typer.Typer(
