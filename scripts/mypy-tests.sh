@@ -4,7 +4,7 @@
 # modules would clash in one mypy run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MYPYPATH=tests:tests/integration:tests/web:tests/lab/gluu:tests/unit/facts
+export MYPYPATH=tests:tests/architecture:tests/integration:tests/web:tests/lab/gluu:tests/unit/facts
 status=0
 while read -r dir; do
   mapfile -t files < <(find "$dir" -maxdepth 1 -name '*.py' | sort)

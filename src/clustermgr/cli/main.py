@@ -3,30 +3,37 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import typer
 
 from clustermgr import __version__
 from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, watch, worker
 from clustermgr.components import registry
+from clustermgr.components.contract import Component
 
-app = typer.Typer(
-    help="Install and manage a highly available Gluu Server cluster over SSH.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(servers.app, name="server")
-app.add_typer(clusters.app, name="cluster")
-for component in registry.COMPONENTS:
-    if component.cli is not None:
-        app.add_typer(component.cli, name=component.name)
-app.add_typer(db.app, name="db")
-app.add_typer(lab.app, name="lab")
-app.add_typer(remote.app, name="remote")
-app.add_typer(admin.app, name="admin")
-app.command("worker")(worker.worker)
-app.command("serve")(serve.serve)
-app.command("watch")(watch.watch)
+
+def make_cli(components: Sequence[Component]) -> typer.Typer:
+    """The ``clustermgr`` command with a group per component that has one."""
+    cli = typer.Typer(
+        help="Install and manage a highly available Gluu Server cluster over SSH.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    cli.add_typer(servers.app, name="server")
+    cli.add_typer(clusters.app, name="cluster")
+    for component in components:
+        if component.cli is not None:
+            cli.add_typer(component.cli, name=component.name)
+    cli.add_typer(db.app, name="db")
+    cli.add_typer(lab.app, name="lab")
+    cli.add_typer(remote.app, name="remote")
+    cli.add_typer(admin.app, name="admin")
+    cli.command("worker")(worker.worker)
+    cli.command("serve")(serve.serve)
+    cli.command("watch")(watch.watch)
+    cli.callback()(root)
+    return cli
 
 
 def _version(value: bool) -> None:
@@ -35,7 +42,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -48,6 +54,9 @@ def root(
     )
     if not verbose:
         logging.getLogger("asyncssh").setLevel(logging.WARNING)
+
+
+app = make_cli(registry.COMPONENTS)
 
 
 def main() -> None:
