@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from clustermgr.components.ldap import csn, reload, tls
+from clustermgr.components.ldap import ids as ldap_ids
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap.model import (
     LDAPI,
@@ -57,7 +58,7 @@ async def replication(
         identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         if not identity:
             raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
-        ids = await store.ldap_server_ids(cluster, identity, keep=keep_ids)
+        ids = await ldap_ids.server_ids(store, cluster, identity, keep=keep_ids)
     members = tuple(Member(s.hostname, ids[s.hostname]) for s in identity)
     return Replication(members, password, settings), [s.hostname for s in identity]
 

@@ -11,10 +11,11 @@ from rich.markup import escape
 from clustermgr.cli import watch
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import EXIT_FAILED, emit_json, print_event, run_async, say
-from clustermgr.cli.reports import finish_report, show_comparison
+from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import manager
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import repair as ldap_repair
+from clustermgr.components.ldap.compare import Comparison
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
 
@@ -120,3 +121,22 @@ async def reinit(
 
 app.command()(watch.alerts)
 app.command()(watch.history)
+
+
+def show_comparison(result: Comparison) -> None:
+    """A data comparison of the LDAP nodes: the verdict, then what differs where."""
+    style = "green" if result.identical else "bold red"
+    say(f"[{style}]{result.verdict}[/] (reference: {escape(result.reference or 'none')})")
+    for node in result.nodes:
+        if node.error:
+            say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
+            continue
+        total = sum(node.counts.values())
+        say(f"[bold]{escape(node.host)}[/] {total} entries in {len(node.counts)} subtrees")
+        if node.totals:
+            say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
+        for entry in node.entries:
+            say(f"    {escape(entry.kind):14} {escape(entry.dn or entry.key)}")
+    for tree in result.subtrees:
+        counts = ", ".join(f"{escape(h)} {n}" for h, n in tree.counts.items())
+        say(f"subtree {escape(tree.subtree)} differs on {escape(', '.join(tree.nodes))} ({counts})")
