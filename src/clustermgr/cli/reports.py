@@ -33,4 +33,3 @@ def finish_report(report: ApplyReport, as_json: bool) -> None:
         show_report(report)
     if not report.ok:
         raise typer.Exit(1)
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from clustermgr.components.ldap import csn, reload, tls
@@ -30,7 +30,12 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
 from clustermgr.facts.base import gather
-from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
+from clustermgr.facts.ldap import (
+    SLAPD_CONFIG,
+    context_csn,
+    ldapsearch_root,
+    root_script,
+)
 from clustermgr.pki import nodecerts
 from clustermgr.pki.ca import Ca
 from clustermgr.pki.store import ensure_ca
@@ -168,7 +173,7 @@ async def export_directory(access: HostAccess, host: str) -> bytes:
     slapd runs): see :func:`reload.with_context_csn`.
     """
     conn = await access.connection(host)
-    live = parse_context_csn((await conn.run(CONTEXT_CSN)).check().stdout)
+    live = await gather(conn, CONTEXT_CSN, timeout=None)
     done = (await conn.run(Command.of("slapcat", "-o", "ldif-wrap=no", "-b", SUFFIX))).check()
     return reload.with_context_csn(done.stdout.encode(), list(live.values()))
 
@@ -201,26 +206,7 @@ class NodeStatus:
         }
 
 
-def parse_context_csn(stdout: str) -> dict[str, str]:
-    lines = stdout.splitlines()
-    return context_csn_by_id(
-        line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("contextcsn:")
-    )
-
-
-def context_csn_by_id(values: Iterable[str]) -> dict[str, str]:
-    """contextCSN values keyed by their server id (hex, as in the CSN)."""
-    out = {}
-    for value in values:
-        parts = value.split("#")
-        if len(parts) == 4:
-            out[parts[2]] = value
-    return out
-
-
-CONTEXT_CSN = Command.of(
-    *LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN"
-)
+CONTEXT_CSN = context_csn(SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -299,29 +285,29 @@ async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeS
     """contextCSN, and whether the replicator binds (its password only on stdin)."""
     try:
         conn = await access.connection(host)
-        out = (await conn.run(CONTEXT_CSN)).check().stdout
+        found = await gather(conn, CONTEXT_CSN, timeout=None)
         binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
     except ClustermgrError as exc:
         return NodeStatus(host, {}, exc.message)
-    return NodeStatus(host, parse_context_csn(out), replicator_binds=binds)
+    return NodeStatus(host, found, replicator_binds=binds)
 
 
 _PROBE_WRITE = """\
 set -e
-{ ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn >/dev/null 2>&1 ||
+{ ldapsearch $LDAPI -b "$1" -s base dn >/dev/null 2>&1 ||
   printf 'dn: %s\\nobjectClass: organizationalUnit\\nou: replication-probe\\n' "$1" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null; }
+  ldapadd $LDAPI >/dev/null; }
 printf 'dn: ou=%s,%s\\nobjectClass: organizationalUnit\\nou: %s\\n' "$2" "$1" "$2" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null
+  ldapadd $LDAPI >/dev/null
 """
 #: Remove the probe entry ($2), and any a probe could not remove (its node stopped
 #: answering) that is older than ten minutes.
 _PROBE_CLEANUP = """\
-ldapdelete -Q -Y EXTERNAL -H ldapi:/// "$2"
+ldapdelete $LDAPI "$2"
 old=$(date -u -d '-10 min' +%Y%m%d%H%M%SZ)
-ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b "$1" -s one \
+ldapsearch -LLL -o ldif-wrap=no $LDAPI -b "$1" -s one \
   "(createTimestamp<=$old)" dn 2>/dev/null | sed -n 's/^dn: //p' |
-  ldapdelete -Q -Y EXTERNAL -H ldapi:/// >/dev/null 2>&1 || true
+  ldapdelete $LDAPI >/dev/null 2>&1 || true
 """
 PROBE_TIMEOUT = 30.0
 
@@ -353,11 +339,11 @@ async def probe(
     first = await access.connection(source)
     seen: dict[str, float | None] = dict.fromkeys(targets)
     started = time.monotonic()
-    write = Command.script(_PROBE_WRITE, PROBE_BRANCH, name)
+    write = root_script(_PROBE_WRITE, PROBE_BRANCH, name)
     (await first.run(write, timeout=command_timeout)).check()
     written = time.monotonic()
     try:
-        search = Command.of(*LDAPSEARCH_ROOT, "-H", LDAPI, "-b", dn, "-s", "base", "dn")
+        search = ldapsearch_root("-b", dn, "-s", "base", "dn")
 
         async def has(host: str) -> bool:
             conn = await access.connection(host)
@@ -378,7 +364,7 @@ async def probe(
                 await asyncio.sleep(0.05)
         return seen
     finally:
-        cleanup = Command.script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
+        cleanup = root_script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
         await first.run(cleanup, timeout=command_timeout)
 
 

@@ -112,9 +112,7 @@ async def server_ids(
     query = select(LdapServerId).where(LdapServerId.cluster_id == cluster.id)
     rows = {r.hostname: r for r in await store.session.scalars(query)}
     stored = {h: Assigned(r.server_id, r.server_id_ref) for h, r in rows.items()}
-    result = assign(
-        [(s.hostname, s.id) for s in servers], stored, cluster.ldap_server_id_mark
-    )
+    result = assign([(s.hostname, s.id) for s in servers], stored, cluster.ldap_server_id_mark)
     if not keep:
         return result.ids
     for hostname, new in result.changed.items():

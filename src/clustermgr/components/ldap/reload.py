@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from clustermgr.components.ldap.csn import Csn
 from clustermgr.components.ldap.model import ACCESSLOG_DIR, SUFFIX
+from clustermgr.facts.ldap import root_script
 from clustermgr.plan.model import Plan, Step
 from clustermgr.remote.command import Command
 
@@ -64,8 +65,8 @@ service slapd start >/dev/null
 """
 
 #: slapd answers for the suffix within 10 s.
-SERVES = Command.script(
-    'for i in $(seq 50); do ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn '
+SERVES = root_script(
+    'for i in $(seq 50); do ldapsearch $LDAPI -b "$1" -s base dn '
     ">/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1",
     SUFFIX,
 )

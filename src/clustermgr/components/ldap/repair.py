@@ -165,8 +165,8 @@ async def check_request(
 
 async def _context_csn(access: HostAccess, host: str) -> dict[int, csn.Csn]:
     conn = await access.connection(host)
-    out = (await conn.run(ldap.CONTEXT_CSN)).check().stdout
-    return csn.by_server_id(ldap.parse_context_csn(out))
+    found = await gather(conn, ldap.CONTEXT_CSN, timeout=None)
+    return csn.by_server_id(found)
 
 
 async def _preview(access: HostAccess, node: Member, source: Member) -> ReinitPreview:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clustermgr.components.ldap import render
-from clustermgr.components.ldap.model import LDAPI, TLS_CA_FILE, Replication
+from clustermgr.components.ldap.model import TLS_CA_FILE, Replication
 from clustermgr.components.ldap.plan import check
+from clustermgr.facts.ldap import ldapmodify_root, root_script
 from clustermgr.pki import nodetls
 from clustermgr.pki.nodetls import NodeTls
 from clustermgr.plan.model import Plan, Step
-from clustermgr.remote.command import Command
 
 NODE_TLS = NodeTls("/etc/ldap/tls", "openldap:openldap")
 TLS_DIR = NODE_TLS.directory
@@ -36,7 +36,7 @@ CONFIG = {
 _RESTART = """\
 service slapd restart >/dev/null
 for i in $(seq 50); do
-  ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b cn=config -s base dn >/dev/null 2>&1 && exit 0
+  ldapsearch $LDAPI -b cn=config -s base dn >/dev/null 2>&1 && exit 0
   sleep 0.2
 done
 exit 1
@@ -67,10 +67,8 @@ def tls_step(host: str, ca_pem: bytes, cert_pem: bytes) -> Step:
         "replication is encrypted and each peer's certificate verified",
         files=NODE_TLS.cert_files(ca_pem, cert_pem),
         commands=(
-            Command.of(
-                "ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, stdin=config_ldif().encode()
-            ),
-            Command.script(_RESTART),
+            ldapmodify_root(config_ldif().encode()),
+            root_script(_RESTART),
         ),
         check=check(
             *(
