@@ -23,6 +23,7 @@ from clustermgr.components.lb.model import (
     UPSTREAMS_FILE,
     Balancer,
 )
+from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
 
@@ -69,9 +70,9 @@ _RELOAD = """\
 workers() {
   ps -eo pid=,args= | awk '$2=="nginx:" && $3=="worker" && $4=="process" && NF==4 {print $1}'
 }
-$1 >/dev/null 2>&1 || exit 0  # not running: nothing to reload
+svc_running nginx || exit 0  # not running: nothing to reload
 old=" $(workers | tr '\\n' ' ')"
-$2 >/dev/null || exit 1
+svc nginx reload >/dev/null || exit 1
 for i in $(seq 200); do
   now=$(workers)
   still=no
@@ -87,32 +88,18 @@ exit 1
 def reload_if_running(init: str) -> Command:
     """A graceful reload (new workers; the old ones finish their requests), waited for;
     nothing when nginx is stopped."""
-    if init == "systemd":
-        return Command.script(
-            _RELOAD, "systemctl is-active --quiet nginx", "systemctl reload nginx"
-        )
-    return Command.script(_RELOAD, "service nginx status", "service nginx reload")
+    return ServiceControl(init).script(_RELOAD)
 
 
 def _running(init: str) -> Command:
-    if init == "systemd":
-        return Command.script(
-            "systemctl is-enabled --quiet nginx && systemctl is-active --quiet nginx"
-        )
-    return Command.script(
-        "ls /etc/rc2.d/S*nginx >/dev/null 2>&1 && service nginx status >/dev/null"
-    )
+    return ServiceControl(init).script("svc_enabled nginx && svc_running nginx")
 
 
 def _start(init: str) -> tuple[Command, ...]:
-    if init == "systemd":
-        return (
-            Command.of("systemctl", "enable", "--quiet", "nginx"),
-            Command.script("systemctl is-active --quiet nginx || systemctl start nginx"),
-        )
+    services = ServiceControl(init)
     return (
-        Command.script("update-rc.d nginx defaults && update-rc.d nginx enable"),
-        Command.script("service nginx status >/dev/null 2>&1 || service nginx start >/dev/null"),
+        services.script("svc_enable nginx"),
+        services.script("svc_running nginx || svc nginx start >/dev/null"),
     )
 
 
