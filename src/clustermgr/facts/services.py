@@ -102,24 +102,28 @@ def services_fact(init: str) -> Fact[Mapping[str, ServiceState]]:
         raise ValueError(f"no services fact for init system {init!r}") from None
 
 
-_SHELL: Mapping[str, str] = {
-    "systemd": """\
-svc() { systemctl "$2" "$1"; }
-svc_restart() { systemctl restart "$1"; }
-svc_running() { systemctl is-active --quiet "$1"; }
-svc_enabled() { systemctl is-enabled --quiet "$1"; }
-svc_enable() { systemctl enable --quiet "$1"; }
-""",
-    # Debian's init scripts: some do not come back from ``restart`` when the daemon
-    # was not running, so a restart is a stop (allowed to fail) and a start.
-    "sysv": """\
-svc() { service "$1" "$2"; }
-svc_restart() { service "$1" stop >/dev/null 2>&1; service "$1" start; }
-svc_running() { service "$1" status >/dev/null 2>&1; }
-svc_enabled() { ls /etc/rc2.d/S*"$1" >/dev/null 2>&1; }
-svc_enable() { update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable >/dev/null; }
-""",
+_SHELL: Mapping[str, Mapping[str, str]] = {
+    "systemd": {
+        "svc": 'svc() { systemctl "$2" "$1"; }',
+        "svc_restart": 'svc_restart() { systemctl restart "$1"; }',
+        "svc_running": 'svc_running() { systemctl is-active --quiet "$1"; }',
+        "svc_enabled": 'svc_enabled() { systemctl is-enabled --quiet "$1"; }',
+        "svc_enable": 'svc_enable() { systemctl enable --quiet "$1"; }',
+    },
+    # Debian's init scripts: a restart is a stop (allowed to fail: the daemon may
+    # not run) and a start, so the start's failure is the one that counts.
+    "sysv": {
+        "svc": 'svc() { service "$1" "$2"; }',
+        "svc_restart": 'svc_restart() { service "$1" stop >/dev/null 2>&1; service "$1" start; }',
+        "svc_running": 'svc_running() { service "$1" status >/dev/null 2>&1; }',
+        "svc_enabled": 'svc_enabled() { ls /etc/rc2.d/S*"$1" >/dev/null 2>&1; }',
+        "svc_enable": (
+            'svc_enable() { update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable'
+            " >/dev/null; }"
+        ),
+    },
 }
+_CALL = re.compile(r"\bsvc(?:_[a-z]+)?\b")
 
 
 @dataclass(frozen=True)
@@ -149,13 +153,14 @@ class ServiceControl:
             return Command.of("systemctl", action, name)
         return Command.of("service", name, action)
 
-    @property
-    def functions(self) -> str:
-        """The ``svc*`` shell functions, for a script built elsewhere."""
-        return _SHELL[self._kind]
+    def functions(self, body: str) -> str:
+        """The definitions of the ``svc*`` functions ``body`` calls (and only those)."""
+        known = _SHELL[self._kind]
+        used = sorted({m for m in _CALL.findall(body) if m in known})
+        return "".join(known[name] + "\n" for name in used)
 
     def script(
         self, body: str, *args: str | Secret, stdin: bytes | Secret | None = None
     ) -> Command:
         """``body`` as a POSIX shell script (positional ``args``) with the ``svc*`` functions."""
-        return Command.script(self.functions + body, *args, stdin=stdin)
+        return Command.script(self.functions(body) + body, *args, stdin=stdin)
