@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from clustermgr.components.ldap import csn, reload, tls
@@ -36,6 +36,7 @@ from clustermgr.facts.ldap import (
     ldapsearch_root,
     root_script,
 )
+from clustermgr.facts.services import ServiceControl
 from clustermgr.pki import nodecerts
 from clustermgr.pki.ca import Ca
 from clustermgr.pki.store import ensure_ca
@@ -75,7 +76,7 @@ async def ldap_facts(access: HostAccess, hostname: str) -> ldap_plan.LdapFacts:
         properties: str | None = (await conn.get(OX_LDAP_PROPERTIES)).decode(errors="replace")
     except RemoteFileNotFound:
         properties = None
-    return ldap_plan.LdapFacts(config, properties)
+    return ldap_plan.LdapFacts(config, properties, (await access.platform(hostname)).services)
 
 
 @dataclass
@@ -122,7 +123,7 @@ async def apply(
             certs = await _certificates(run, ca, list(facts))
             steps = (
                 *tls.plan_keys(cluster_name, rep).steps,
-                *tls.plan_tls(cluster_name, ca.cert_pem.encode(), certs).steps,
+                *tls.plan_tls(cluster_name, ca.cert_pem.encode(), certs, _services(facts)).steps,
                 *whole.steps,
             )
             plan = Plan(whole.title, tuple(s for s in steps if s.host in facts))
@@ -151,7 +152,7 @@ async def _apply(
     reports = [await run.executor().apply(prepare)]
     if reports[-1].ok:
         certs = await _certificates(run, ca, list(facts))
-        plan = tls.plan_tls(cluster, ca.cert_pem.encode(), certs)
+        plan = tls.plan_tls(cluster, ca.cert_pem.encode(), certs, _services(facts))
         reports.append(await run.executor().apply(plan))
     joining = ldap_plan.joining(rep, facts)
     if reports[-1].ok and joining:
@@ -164,6 +165,10 @@ async def _apply(
         for host, rs in report.results.items():
             results.setdefault(host, []).extend(rs)
     return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+
+
+def _services(facts: Mapping[str, ldap_plan.LdapFacts]) -> dict[str, ServiceControl]:
+    return {host: fact.services for host, fact in facts.items()}
 
 
 async def export_directory(access: HostAccess, host: str) -> bytes:

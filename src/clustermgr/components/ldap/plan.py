@@ -27,6 +27,7 @@ from clustermgr.components.ldap.model import (
 )
 from clustermgr.facts.ldap import SlapdConfig, ldapmodify_root, root_script
 from clustermgr.facts.ldif import node_script, strip_order, tokens
+from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
@@ -39,6 +40,8 @@ class LdapFacts:
     config: SlapdConfig
     #: ox-ldap.properties, or None when the node has none.
     properties: str | None
+    #: How the node starts and stops slapd.
+    services: ServiceControl
 
 
 def check(*specs: dict[str, Any], secret: bool = False) -> Command:
@@ -127,13 +130,15 @@ def plan_join(
     """Phase 2: joining nodes load the source's o=gluu (all of them before any agreement)."""
     steps = []
     for member in joining(rep, facts):
-        config = facts[member.hostname].config
+        fact = facts[member.hostname]
+        config = fact.config
         main, log = config.database(SUFFIX), config.database(ACCESSLOG_SUFFIX)
         assert main is not None
         step = reload.load_step(
             member.hostname,
             main.directory or "",
             export,
+            fact.services,
             title=f"load {SUFFIX} from the replicating source",
             reason="a joining node starts from the source's entries (same entryUUIDs)",
             accesslog=log.directory if log else None,

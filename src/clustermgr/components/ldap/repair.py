@@ -253,7 +253,8 @@ async def reinit(
         logdir = log.directory if log else None
         export = await ldap.export_directory(access, source)
         executor = Executor(access.connection, emit, cancelled=cancelled)
-        plan = reload.plan_reinit(cluster, node, source, main.directory, export, logdir)
+        services = (await access.platform(node)).services
+        plan = reload.plan_reinit(cluster, node, source, main.directory, export, services, logdir)
         report = await executor.apply(plan)
         results = {node: list(report.results.get(node, []))}
         if report.ok:
