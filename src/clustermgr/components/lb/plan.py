@@ -13,31 +13,18 @@ from dataclasses import dataclass
 from clustermgr.components.base import packages
 from clustermgr.components.lb import render
 from clustermgr.components.lb.model import (
-    CA_CERT_FILE,
-    CERT_FILE,
-    CSR_FILE,
     DEFAULT_SITE,
-    KEY_FILE,
     SITE_FILE,
-    TLS_DIR,
+    TLS,
     UPSTREAMS_FILE,
     Balancer,
 )
 from clustermgr.facts.services import ServiceControl
+from clustermgr.pki import nodetls
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
 
 PACKAGES = ("nginx",)
-
-_KEY_SCRIPT = """\
-set -e
-install -d -m 0755 "$1"
-umask 077
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
-  -keyout "$2" -out "$3" -subj "/CN=$4" -addext "subjectAltName=DNS:$4" 2>/dev/null
-chmod 0600 "$2"
-chmod 0644 "$3"
-"""
 
 
 @dataclass(frozen=True)
@@ -104,15 +91,8 @@ def _start(init: str) -> tuple[Command, ...]:
 
 
 def key_step(host: str, name: str) -> Step:
-    """The proxy makes its HTTPS key and CSR itself, once; the key never leaves it."""
-    return Step(
-        host,
-        "make the HTTPS key",
-        "the key is made on the proxy and never leaves it; the cluster CA signs its CSR",
-        commands=(Command.script(_KEY_SCRIPT, TLS_DIR, KEY_FILE, CSR_FILE, name),),
-        check=Command.script('test -s "$1" && test -s "$2"', KEY_FILE, CSR_FILE),
-        unchanged_reason="the proxy has its HTTPS key and CSR",
-    )
+    """The proxy makes its HTTPS key and CSR (for ``name``) itself, once."""
+    return nodetls.key_step(host, TLS, name=name, title="make the HTTPS key")
 
 
 # Old workers keep serving the requests they hold after a reload, then exit: once
@@ -157,12 +137,9 @@ def upstreams_step(balancer: Balancer, init: str) -> Step:
 
 
 def config_step(balancer: Balancer, init: str, cert: Certificate | None) -> Step:
-    files = []
+    files: list[FileChange] = []
     if cert is not None:
-        files += [
-            FileChange(CA_CERT_FILE, cert.ca_pem),
-            FileChange(CERT_FILE, cert.cert_pem),
-        ]
+        files += TLS.cert_files(cert.ca_pem, cert.cert_pem)
     files += [
         FileChange(UPSTREAMS_FILE, render.upstreams(balancer).encode()),
         FileChange(
