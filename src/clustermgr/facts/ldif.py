@@ -123,10 +123,15 @@ def node_script(module: ModuleType) -> str:
     here as it is); on the node that import line is dropped, the names being
     defined above it.
     """
+    return with_reader(inspect.getsource(module))
+
+
+def with_reader(source: str) -> str:
+    """Script ``source`` (see :func:`node_script`) with this module's source in front."""
     reader = inspect.getsource(sys.modules[__name__])
     own = [
         line
-        for line in inspect.getsource(module).splitlines()
+        for line in source.splitlines()
         if not line.startswith((f"from {__name__} import", "from __future__ import"))
     ]
     return reader + "\n\n" + "\n".join(own) + "\n"
