@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from clustermgr.components.ldap.ids import server_ids
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.models import LdapServerId
 from clustermgr.inventory.schemas import ServerSpec
@@ -18,7 +19,7 @@ async def add(manager: Manager, hostname: str, address: str) -> None:
 async def ids(manager: Manager, *, keep: bool = True) -> dict[str, int]:
     async with manager.store() as store:
         cluster = await store.cluster("c1")
-        return await store.ldap_server_ids(cluster, list(cluster.servers), keep=keep)
+        return await server_ids(store, cluster, list(cluster.servers), keep=keep)
 
 
 async def stored(manager: Manager) -> list[str]:

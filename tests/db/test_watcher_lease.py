@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.components.ldap.ids import server_ids
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
@@ -29,7 +30,7 @@ async def replicated(manager: Manager) -> str:
             )
             await inventory.add_server(spec, None, [])
         cluster = await inventory.cluster("w")
-        await inventory.ldap_server_ids(cluster, list(cluster.servers))
+        await server_ids(inventory, cluster, list(cluster.servers))
     return "w"
 
 

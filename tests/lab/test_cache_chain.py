@@ -19,6 +19,7 @@ from clustermgr.components.cache import status as cachestatus
 from clustermgr.components.cache.apply import cache_layout
 from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET, Provider
 from clustermgr.core.manager import Manager
+from clustermgr.facts.services import ServiceControl
 from clustermgr.pki.ca import Ca, new_key_pem, self_signed
 from clustermgr.pki.sign import sign_csr
 from clustermgr.plan.events import Event
@@ -120,7 +121,7 @@ async def test_an_invalid_nutcracker_yml_never_replaces_the_running_one(lab: Lab
         layout = await cache_layout(manager, lab.config.cluster)
     finally:
         await manager.close()
-    step = cache_plan.twemproxy_step(layout)
+    step = cache_plan.twemproxy_step(layout, ServiceControl("sysv"))
     broken = tuple(
         replace(f, content=f.content.replace(b"  listen:", b"  listen"))
         if f.path == NUTCRACKER_YML

@@ -6,7 +6,6 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.output import OUTCOME_STYLE, emit_json, say
-from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.model import ApplyReport
 
 
@@ -34,22 +33,3 @@ def finish_report(report: ApplyReport, as_json: bool) -> None:
         show_report(report)
     if not report.ok:
         raise typer.Exit(1)
-
-
-def show_comparison(result: Comparison) -> None:
-    """A data comparison of the LDAP nodes: the verdict, then what differs where."""
-    style = "green" if result.identical else "bold red"
-    say(f"[{style}]{result.verdict}[/] (reference: {escape(result.reference or 'none')})")
-    for node in result.nodes:
-        if node.error:
-            say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
-            continue
-        total = sum(node.counts.values())
-        say(f"[bold]{escape(node.host)}[/] {total} entries in {len(node.counts)} subtrees")
-        if node.totals:
-            say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
-        for entry in node.entries:
-            say(f"    {escape(entry.kind):14} {escape(entry.dn or entry.key)}")
-    for tree in result.subtrees:
-        counts = ", ".join(f"{escape(h)} {n}" for h, n in tree.counts.items())
-        say(f"subtree {escape(tree.subtree)} differs on {escape(', '.join(tree.nodes))} ({counts})")

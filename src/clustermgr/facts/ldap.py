@@ -1,6 +1,8 @@
-"""slapd's cn=config as far as replication cares: server ids, modules, databases, overlays.
+"""slapd as root reads it: cn=config as far as replication cares, and contextCSN.
 
-Read as root over ldapi:/// with SASL EXTERNAL.  ``olcSyncrepl`` is left out on
+Read as root over ldapi:/// with SASL EXTERNAL; :func:`ldapsearch_root`,
+:func:`ldapmodify_root` and :func:`root_script` are the one way to run root's
+LDAP tools on a node.  ``olcSyncrepl`` is left out on
 purpose: it holds the replicator's password, and the steps' own checks compare
 it on the node.
 """
@@ -8,15 +10,42 @@ it on the node.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from clustermgr.components.ldap.hostcheck import parse_ldif, strip_order, tokens
 from clustermgr.facts.base import Fact, unusable
+from clustermgr.facts.ldif import (
+    LDAPI_ROOT_SH,
+    LDAPMODIFY_ROOT,
+    LDAPSEARCH_ROOT,
+    parse_ldif,
+    strip_order,
+    tokens,
+    values,
+)
+from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
-_DB_INDEX = re.compile(r"^olcDatabase=\{(-?\d+)\}", re.IGNORECASE)
 
-LDAPSEARCH_ROOT = ("ldapsearch", "-Q", "-LLL", "-o", "ldif-wrap=no", "-Y", "EXTERNAL")
+def ldapsearch_root(*arguments: str) -> Command:
+    """``ldapsearch`` as root over ldapi:///, unwrapped LDIF without comments."""
+    return Command.of(*LDAPSEARCH_ROOT, *arguments)
+
+
+def ldapmodify_root(ldif: bytes | Secret) -> Command:
+    """``ldapmodify`` as root over ldapi:///; the LDIF goes on standard input."""
+    return Command.of(*LDAPMODIFY_ROOT, stdin=ldif)
+
+
+def root_script(body: str, *args: str | Secret, stdin: bytes | Secret | None = None) -> Command:
+    """A shell script in which ``$LDAPI`` holds root's ldapi options for every LDAP tool.
+
+    Write ``ldapsearch $LDAPI ...`` (unquoted: the options are several words).
+    """
+    return Command.script(f"LDAPI='{LDAPI_ROOT_SH}'\n{body}", *args, stdin=stdin)
+
+
+_DB_INDEX = re.compile(r"^olcDatabase=\{(-?\d+)\}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -93,10 +122,7 @@ def parse_slapd_config(stdout: str) -> SlapdConfig:
 
 SLAPD_CONFIG: Fact[SlapdConfig] = Fact(
     name="slapd_config",
-    command=Command.of(
-        *LDAPSEARCH_ROOT,
-        "-H",
-        "ldapi:///",
+    command=ldapsearch_root(
         "-b",
         "cn=config",
         "(|(objectClass=olcGlobal)(objectClass=olcModuleList)"
@@ -123,3 +149,47 @@ SLAPD_CONFIG_OFFLINE: Fact[SlapdConfig] = Fact(
     command=Command.script("slapcat -n 0 -o ldif-wrap=no | grep -iv '^olcSyncrepl:'"),
     parse=parse_slapd_config,
 )
+
+
+def split_csn(value: str) -> tuple[str, str, str, str]:
+    """A CSN's four fields as written: time, count, server id (hex), modification number.
+
+    A CSN looks like ``20261127015000.123456Z#000000#001#000000``.  Raises
+    ValueError on anything else.
+    """
+    parts = value.strip().split("#")
+    if len(parts) != 4:
+        raise ValueError(f"not a CSN: {value!r}")
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def csn_server_id(value: str) -> str | None:
+    """The server id (hex, as written) a CSN names, or None when ``value`` is no CSN."""
+    try:
+        return split_csn(value)[2]
+    except ValueError:
+        return None
+
+
+def context_csn_by_id(found: Iterable[str]) -> dict[str, str]:
+    """contextCSN values keyed by their server id (hex, as in the CSN); others left out."""
+    out = {}
+    for value in found:
+        sid = csn_server_id(value)
+        if sid is not None:
+            out[sid] = value
+    return out
+
+
+def parse_context_csn(stdout: str) -> dict[str, str]:
+    """A suffix's contextCSN (an entry without any is a directory nobody wrote to)."""
+    return context_csn_by_id(values(parse_ldif(stdout), "contextCSN"))
+
+
+def context_csn(suffix: str) -> Fact[dict[str, str]]:
+    """The suffix's contextCSN: per server id, the newest change the node has from it."""
+    return Fact(
+        name="context_csn",
+        command=ldapsearch_root("-b", suffix, "-s", "base", "contextCSN"),
+        parse=parse_context_csn,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clustermgr.facts.base import Fact, unusable
+from clustermgr.facts.services import ServiceControl
 from clustermgr.remote.command import Command
 
 # Gluu packages install their chroot as /opt/gluu-server or, for versioned
@@ -58,11 +59,10 @@ class Platform:
         """What to put before a command that needs root."""
         return () if self.is_root else ("sudo", "-n")
 
-    def service_command(self, name: str, action: str) -> Command:
-        """``systemctl ACTION NAME`` on systemd, ``service NAME ACTION`` elsewhere."""
-        if self.init == "systemd":
-            return Command.of("systemctl", action, name)
-        return Command.of("service", name, action)
+    @property
+    def services(self) -> ServiceControl:
+        """How to start, stop and check services here."""
+        return ServiceControl(self.init)
 
     def gluu_prefix(self) -> tuple[str, ...]:
         """What to put before a command that must run inside the Gluu chroot."""

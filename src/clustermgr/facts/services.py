@@ -1,4 +1,4 @@
-"""Which services exist on a server and whether they run.
+"""Which services exist on a server and whether they run; how to start and stop them.
 
 Two init systems, two readers.  systemd is asked for every loaded service unit
 (``--all`` includes stopped ones) in its plain, header-less listing.  SysV
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clustermgr.facts.base import Fact
+from clustermgr.redact import Secret
 from clustermgr.remote.command import Command, Raw
 
 
@@ -99,3 +100,67 @@ def services_fact(init: str) -> Fact[Mapping[str, ServiceState]]:
         return _BY_INIT[init]
     except KeyError:
         raise ValueError(f"no services fact for init system {init!r}") from None
+
+
+_SHELL: Mapping[str, Mapping[str, str]] = {
+    "systemd": {
+        "svc": 'svc() { systemctl "$2" "$1"; }',
+        "svc_restart": 'svc_restart() { systemctl restart "$1"; }',
+        "svc_running": 'svc_running() { systemctl is-active --quiet "$1"; }',
+        "svc_enabled": 'svc_enabled() { systemctl is-enabled --quiet "$1"; }',
+        "svc_enable": 'svc_enable() { systemctl enable --quiet "$1"; }',
+    },
+    # Debian's init scripts: a restart is a stop (allowed to fail: the daemon may
+    # not run) and a start, so the start's failure is the one that counts.
+    "sysv": {
+        "svc": 'svc() { service "$1" "$2"; }',
+        "svc_restart": 'svc_restart() { service "$1" stop >/dev/null 2>&1; service "$1" start; }',
+        "svc_running": 'svc_running() { service "$1" status >/dev/null 2>&1; }',
+        "svc_enabled": 'svc_enabled() { ls /etc/rc2.d/S*"$1" >/dev/null 2>&1; }',
+        "svc_enable": (
+            'svc_enable() { update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable'
+            " >/dev/null; }"
+        ),
+    },
+}
+_CALL = re.compile(r"\bsvc(?:_[a-z]+)?\b")
+
+
+@dataclass(frozen=True)
+class ServiceControl:
+    """Drives a host's services the way its init system wants (see ``Platform.init``).
+
+    systemd gets ``systemctl``; anything else SysV: ``service``, ``update-rc.d``
+    and the runlevel links.  :meth:`command` is one action; :meth:`script` runs
+    a shell script given these functions:
+
+    * ``svc NAME ACTION``: start, stop, reload, status...
+    * ``svc_restart NAME``: stop and start
+    * ``svc_running NAME``: exit 0 when it runs
+    * ``svc_enabled NAME``: exit 0 when it starts at boot
+    * ``svc_enable NAME``: make it start at boot
+    """
+
+    init: str
+
+    @property
+    def _kind(self) -> str:
+        return "systemd" if self.init == "systemd" else "sysv"
+
+    def command(self, name: str, action: str) -> Command:
+        """``systemctl ACTION NAME`` on systemd, ``service NAME ACTION`` elsewhere."""
+        if self._kind == "systemd":
+            return Command.of("systemctl", action, name)
+        return Command.of("service", name, action)
+
+    def functions(self, body: str) -> str:
+        """The definitions of the ``svc*`` functions ``body`` calls (and only those)."""
+        known = _SHELL[self._kind]
+        used = sorted({m for m in _CALL.findall(body) if m in known})
+        return "".join(known[name] + "\n" for name in used)
+
+    def script(
+        self, body: str, *args: str | Secret, stdin: bytes | Secret | None = None
+    ) -> Command:
+        """``body`` as a POSIX shell script (positional ``args``) with the ``svc*`` functions."""
+        return Command.script(self.functions(body) + body, *args, stdin=stdin)

@@ -15,15 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from clustermgr.components.ldap import ids as ldap_ids
-from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, NotFound
 from clustermgr.inventory.models import (
     Cluster,
     ClusterSecret,
     Credential,
     HostKeyPin,
-    LdapServerId,
     Server,
 )
 from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerSpec, ServerView
@@ -204,43 +201,6 @@ class InventoryStore:
             sections.pop(component, None)
         settings["components"] = sections
         cluster.settings = settings
-
-    # --- LDAP server ids ---------------------------------------------------
-
-    async def ldap_server_ids(
-        self, cluster: Cluster, servers: list[Server], *, keep: bool = True
-    ) -> dict[str, int]:
-        """Each server's LDAP server id: the stored one, or a new one (stored when ``keep``).
-
-        Only an apply keeps new ids: stored ids are what marks a cluster as
-        replicating (the watcher checks such clusters).  A plan shows the same ids
-        (the assignment is deterministic) without storing them.
-
-        The cluster row is locked first (``FOR UPDATE`` on PostgreSQL) so two
-        applies at once cannot hand out the same id; the unique constraints
-        would refuse the second anyway.
-        """
-        await self.session.execute(
-            select(Cluster.id).where(Cluster.id == cluster.id).with_for_update()
-        )
-        query = select(LdapServerId).where(LdapServerId.cluster_id == cluster.id)
-        rows = {r.hostname: r for r in await self.session.scalars(query)}
-        stored = {h: ldap_ids.Assigned(r.server_id, r.server_id_ref) for h, r in rows.items()}
-        result = ldap_ids.assign(
-            [(s.hostname, s.id) for s in servers], stored, cluster.ldap_server_id_mark
-        )
-        if not keep:
-            return result.ids
-        for hostname, new in result.changed.items():
-            row = rows.get(hostname)
-            if row is None:
-                row = LdapServerId(cluster_id=cluster.id, hostname=hostname)
-                self.session.add(row)
-            row.server_id, row.server_id_ref = new.server_id, new.server_ref
-            row.assigned_at = utcnow()
-        cluster.ldap_server_id_mark = result.mark
-        await self.session.flush()
-        return result.ids
 
     def credentials_for(self, server: Server) -> SshCredentials:
         if server.credential is None:

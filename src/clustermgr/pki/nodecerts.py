@@ -13,17 +13,21 @@ from clustermgr.pki.certs import issued_certificate
 from clustermgr.pki.nodetls import NodeTls
 
 
+async def certificate(
+    access: HostAccess, ca: Ca, host: str, tls: NodeTls, *, name: str | None = None
+) -> bytes:
+    """``host``'s certificate for ``name`` (``host`` by default); b"" without a CSR yet."""
+    return await issued_certificate(
+        await access.connection(host),
+        ca,
+        csr_file=tls.csr_file,
+        cert_file=tls.cert_file,
+        hostname=name or host,
+    )
+
+
 async def certificates(
     access: HostAccess, ca: Ca, hosts: Iterable[str], tls: NodeTls
 ) -> dict[str, bytes]:
     """hostname -> its certificate (PEM); a node without a CSR yet (dry run) gets b""."""
-    return {
-        host: await issued_certificate(
-            await access.connection(host),
-            ca,
-            csr_file=tls.csr_file,
-            cert_file=tls.cert_file,
-            hostname=host,
-        )
-        for host in hosts
-    }
+    return {host: await certificate(access, ca, host, tls) for host in hosts}

@@ -1,7 +1,7 @@
 """A node's own TLS key, made on the node; the manager signs only its CSR (pure).
 
-Shared by every component whose daemons speak TLS between hosts (slapd's
-StartTLS, the cache's stunnels): the node makes its key and CSR with
+Shared by every component whose daemons speak TLS (slapd's StartTLS, the
+cache's stunnels, the load balancer's HTTPS): the node makes its key and CSR with
 ``openssl`` (the key never leaves it), the manager reads back the CSR, signs
 it with the cluster CA and writes the certificate and the CA certificate.
 """
@@ -21,22 +21,28 @@ class NodeTls:
     directory: str
     #: ``user:group`` owning the directory, the key and the CSR.
     owner: str
+    #: The node's files are ``<stem>.key``, ``<stem>.csr`` and ``<stem>.pem``.
+    stem: str = "node"
+    #: The cluster CA's certificate, in ``directory``.
+    ca_name: str = "ca.pem"
+    #: The directory's mode: 0750 keeps other users out; 0755 lets them see the names.
+    directory_mode: str = "0750"
 
     @property
     def ca_file(self) -> str:
-        return f"{self.directory}/ca.pem"
+        return f"{self.directory}/{self.ca_name}"
 
     @property
     def cert_file(self) -> str:
-        return f"{self.directory}/node.pem"
+        return f"{self.directory}/{self.stem}.pem"
 
     @property
     def key_file(self) -> str:
-        return f"{self.directory}/node.key"
+        return f"{self.directory}/{self.stem}.key"
 
     @property
     def csr_file(self) -> str:
-        return f"{self.directory}/node.csr"
+        return f"{self.directory}/{self.stem}.csr"
 
     def cert_files(self, ca_pem: bytes, cert_pem: bytes) -> tuple[FileChange, FileChange]:
         """The CA certificate and the node's signed certificate, as files."""
@@ -49,7 +55,7 @@ class NodeTls:
 _KEY_SCRIPT = """\
 set -e
 user=${5%%:*}; group=${5#*:}
-install -d -o "$user" -g "$group" -m 0750 "$1"
+install -d -o "$user" -g "$group" -m "$6" "$1"
 umask 077
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
   -keyout "$2" -out "$3" -subj "/CN=$4" -addext "subjectAltName=DNS:$4" 2>/dev/null
@@ -59,16 +65,28 @@ chmod 0644 "$3"
 """
 
 
-def key_step(host: str, tls: NodeTls, *, purpose: str = "") -> Step:
-    """Make the node's key and CSR on the node, once."""
-    title = f"make the node's TLS key{f' for {purpose}' if purpose else ''}"
+def key_step(
+    host: str, tls: NodeTls, *, purpose: str = "", name: str | None = None, title: str = ""
+) -> Step:
+    """Make the node's key and CSR on the node, once.
+
+    ``name``: the name the certificate is for (its CN and DNS name), ``host`` by default.
+    """
+    title = title or f"make the node's TLS key{f' for {purpose}' if purpose else ''}"
+    script = Command.script(
+        _KEY_SCRIPT,
+        tls.directory,
+        tls.key_file,
+        tls.csr_file,
+        name or host,
+        tls.owner,
+        tls.directory_mode,
+    )
     return Step(
         host,
         title,
         "the key is made on the node and never leaves it; the manager signs its CSR",
-        commands=(
-            Command.script(_KEY_SCRIPT, tls.directory, tls.key_file, tls.csr_file, host, tls.owner),
-        ),
+        commands=(script,),
         check=Command.script('test -s "$1" && test -s "$2"', tls.key_file, tls.csr_file),
         unchanged_reason="the node has its key and CSR",
     )

@@ -7,7 +7,7 @@ import pytest
 from facts_fixtures import FIXTURES
 
 from clustermgr.errors import ClustermgrError, CommandFailed
-from clustermgr.facts import clock, os, packages, platform, ports, resources, services
+from clustermgr.facts import clock, ldap, os, packages, platform, ports, resources, services
 from clustermgr.facts.base import Fact, FactParseError, gather, unusable
 from clustermgr.remote.command import Command
 from clustermgr.remote.result import Result
@@ -90,5 +90,6 @@ def test_every_fixture_directory_belongs_to_a_fact() -> None:
         resources.MEMINFO,
         clock.CLOCK,
         platform.PLATFORM,
+        ldap.context_csn("o=gluu"),
     ]
     assert {path.name for path in FIXTURES.iterdir()} == {fact.name for fact in facts}

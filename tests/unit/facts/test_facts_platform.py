@@ -46,11 +46,11 @@ def test_privileges(
     ],
 )
 def test_service_command(platform: Platform, expected: str) -> None:
-    assert str(platform.service_command("oxauth", "restart")) == expected
+    assert str(platform.services.command("oxauth", "restart")) == expected
 
 
 def test_service_command_quotes_its_inputs() -> None:
-    assert str(ROOT.service_command("x; reboot", "stop")) == "systemctl stop 'x; reboot'"
+    assert str(ROOT.services.command("x; reboot", "stop")) == "systemctl stop 'x; reboot'"
 
 
 @pytest.mark.parametrize(

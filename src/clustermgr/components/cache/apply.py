@@ -124,7 +124,10 @@ async def _plan_or_apply(
         if all(r.ok for r in reports):
             ca = await ensure_ca(manager, cluster_name)
             certs = await nodecerts.certificates(access, ca, reachable, TLS)
-            whole = cache_plan.plan_cache(cluster_name, wanted, ca.cert_pem.encode(), certs)
+            services = {h: (await access.platform(h)).services for h in reachable}
+            whole = cache_plan.plan_cache(
+                cluster_name, wanted, ca.cert_pem.encode(), certs, services
+            )
             if dry_run:
                 whole = Plan(whole.title, (*keys.steps, *whole.steps))
             reports.append(await executor.apply(_only(whole, reachable), dry_run=dry_run))

@@ -14,6 +14,7 @@ import json
 
 from clustermgr import topology
 from clustermgr.components.cache.model import Provider
+from clustermgr.facts.ldif import with_reader
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
@@ -31,20 +32,15 @@ def encode_password(password: Secret) -> str:
     return base64.b64encode(password.reveal().encode()).decode("ascii")
 
 
-SCRIPT = r"""
+#: Run with the LDIF reader and root's LDAP tools of :mod:`clustermgr.facts.ldif` in front.
+SCRIPT = with_reader(r"""
 import base64, json, subprocess, sys
 mode, dn = sys.argv[1], sys.argv[2]
 want = json.load(sys.stdin)
-ldapi = ["-Q", "-Y", "EXTERNAL", "-H", "ldapi:///"]
 out = subprocess.run(
-    ["ldapsearch", "-LLL", "-o", "ldif-wrap=no", *ldapi, "-b", dn, "-s", "base",
-     "oxCacheConfiguration"], capture_output=True, text=True, check=True).stdout
-raw = None
-for line in out.splitlines():
-    if line.startswith("oxCacheConfiguration:: "):
-        raw = base64.b64decode(line.split(":: ", 1)[1]).decode()
-    elif line.startswith("oxCacheConfiguration: "):
-        raw = line.split(": ", 1)[1]
+    [*LDAPSEARCH_ROOT, "-b", dn, "-s", "base", "oxCacheConfiguration"],
+    capture_output=True, text=True, check=True).stdout
+raw = next(iter(values(parse_ldif(out), "oxCacheConfiguration")), None)
 config = json.loads(raw) if raw else {}
 new = dict(config)
 new["cacheProviderType"] = want["provider"]
@@ -57,9 +53,9 @@ if mode == "check":
 value = base64.b64encode(json.dumps(new).encode()).decode()
 ldif = (f"dn: {dn}\nchangetype: modify\nreplace: oxCacheConfiguration\n"
         f"oxCacheConfiguration:: {value}\n-\n")
-subprocess.run(["ldapmodify", *ldapi], input=ldif, text=True, check=True,
+subprocess.run([*LDAPMODIFY_ROOT], input=ldif, text=True, check=True,
                stdout=subprocess.DEVNULL)
-"""
+""")
 
 
 def desired(provider: Provider, password: Secret) -> Secret:

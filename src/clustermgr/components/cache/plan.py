@@ -25,6 +25,7 @@ from clustermgr.components.cache.model import (
     CacheLayout,
     Provider,
 )
+from clustermgr.facts.services import ServiceControl
 from clustermgr.pki import nodetls
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
@@ -33,14 +34,14 @@ from clustermgr.remote.command import Command
 #: Restarts of a node's cache daemons roll through the nodes one at a time.
 ROLLING = "cache-nodes"
 
-_ENABLE = 'update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable >/dev/null'
-_RESTART = 'service "$1" stop >/dev/null 2>&1; service "$1" start >/dev/null'
-_RUNNING = 'ls /etc/rc2.d/S*"$1" >/dev/null 2>&1 && service "$1" status >/dev/null 2>&1'
+_ENABLE = 'svc_enable "$1"'
+_RESTART = 'svc_restart "$1" >/dev/null'
+_RUNNING = 'svc_enabled "$1" && svc_running "$1"'
 #: Redis is enabled and answers PONG to its password (on stdin, never on a command
 #: line); tried $2 times, 0.1 s apart.
 _REDIS_UP = """\
 REDISCLI_AUTH=$(cat); export REDISCLI_AUTH
-ls /etc/rc2.d/S*redis-server >/dev/null 2>&1 || exit 1
+svc_enabled redis-server || exit 1
 for i in $(seq "$2"); do
   [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] && exit 0
   sleep 0.1
@@ -61,21 +62,22 @@ done
 """
 
 
-def running(service: str, *ports: int, wait: bool = False) -> Command:
-    """Exit 0 when ``service`` is enabled, running, and listening on ``ports``.
+def running(services: ServiceControl, name: str, *ports: int, wait: bool = False) -> Command:
+    """Exit 0 when service ``name`` is enabled, running, and listening on ``ports``.
 
     ``wait``: give the ports up to 5 s to open (after a restart).
     """
-    check = Command.script(_RUNNING, service)
+    check = services.script(_RUNNING, name)
     tries = "50" if wait else "1"
     return check.then(Command.script(_LISTENING, tries, *map(str, ports))) if ports else check
 
 
-def restart(service: str) -> tuple[Command, ...]:
-    return (Command.script(_ENABLE, service), Command.script(_RESTART, service))
+def restart(services: ServiceControl, name: str) -> tuple[Command, ...]:
+    """Service ``name`` enabled at boot and restarted."""
+    return (services.script(_ENABLE, name), services.script(_RESTART, name))
 
 
-def redis_up(password: Secret, *, wait: bool = False) -> Command:
+def redis_up(services: ServiceControl, password: Secret, *, wait: bool = False) -> Command:
     """Exit 0 when Redis is enabled and answers its password (``wait``: for up to 5 s)."""
     tries = "50" if wait else "1"
     return Command.script(_REDIS_UP, str(topology.REDIS.port), tries, stdin=password)
@@ -86,16 +88,16 @@ def plan_keys(cluster: str, layout: CacheLayout) -> Plan:
     return Plan(f"cache of cluster {cluster}: TLS keys", steps)
 
 
-def redis_step(host: str, layout: CacheLayout) -> Step:
+def redis_step(host: str, layout: CacheLayout, services: ServiceControl) -> Step:
     conf = render.redis_conf(layout.password).encode()
     return Step(
         host,
         "run Redis on localhost with a password",
         "the node's share of the cache; only stunnel reaches it from outside",
         files=(FileChange(REDIS_CONF, conf, mode=0o640, owner="redis:redis", sensitive=True),),
-        commands=restart("redis-server"),
-        check=redis_up(layout.password),
-        verify=redis_up(layout.password, wait=True),
+        commands=restart(services, "redis-server"),
+        check=redis_up(services, layout.password),
+        verify=redis_up(services, layout.password, wait=True),
         unchanged_reason="Redis runs with the cluster's password",
         rolling_group=ROLLING,
     )
@@ -110,18 +112,22 @@ def stunnel_files(
     )
 
 
-def node_stunnel_step(host: str, layout: CacheLayout, ca_pem: bytes, cert_pem: bytes) -> Step:
+def node_stunnel_step(
+    host: str, layout: CacheLayout, services: ServiceControl, ca_pem: bytes, cert_pem: bytes
+) -> Step:
     confs = {
         NODE_SERVER_CONF: render.node_server_conf(layout),
         NODE_CLIENT_CONF: render.node_client_conf(layout),
     }
     ports = (topology.STUNNEL_NODE.port, topology.STUNNEL_CACHE_CLIENT.port)
     detail = f"TLS on {ports[0]} to Redis, and 127.0.0.1:{ports[1]} to the proxy"
-    return _stunnel_step(host, detail, ports, stunnel_files(ca_pem, cert_pem, confs), ROLLING)
+    files = stunnel_files(ca_pem, cert_pem, confs)
+    return _stunnel_step(host, services, detail, ports, files, ROLLING)
 
 
 def _stunnel_step(
     host: str,
+    services: ServiceControl,
     detail: str,
     ports: tuple[int, ...],
     files: tuple[FileChange, ...],
@@ -133,9 +139,9 @@ def _stunnel_step(
         "run stunnel for the cache",
         f"{detail}, each peer verified against the cluster CA",
         files=files,
-        commands=restart("stunnel4"),
-        check=running("stunnel4", *ports),
-        verify=running("stunnel4", *ports, wait=True),
+        commands=restart(services, "stunnel4"),
+        check=running(services, "stunnel4", *ports),
+        verify=running(services, "stunnel4", *ports, wait=True),
         unchanged_reason="stunnel runs with the cluster's certificates",
         rolling_group=rolling_group,
     )
@@ -154,7 +160,7 @@ def nutcracker_file(layout: CacheLayout) -> FileChange:
     )
 
 
-def twemproxy_step(layout: CacheLayout) -> Step:
+def twemproxy_step(layout: CacheLayout, services: ServiceControl) -> Step:
     ports = (topology.TWEMPROXY.port, topology.TWEMPROXY_STATS.port)
     return Step(
         layout.proxy,
@@ -164,21 +170,24 @@ def twemproxy_step(layout: CacheLayout) -> Step:
             nutcracker_file(layout),
             FileChange(NUTCRACKER_DEFAULTS, render.nutcracker_defaults().encode()),
         ),
-        commands=restart("nutcracker"),
-        check=running("nutcracker", *ports),
-        verify=running("nutcracker", *ports, wait=True),
+        commands=restart(services, "nutcracker"),
+        check=running(services, "nutcracker", *ports),
+        verify=running(services, "nutcracker", *ports, wait=True),
         unchanged_reason="twemproxy runs with every node in its pool",
     )
 
 
-def proxy_stunnel_step(layout: CacheLayout, ca_pem: bytes, cert_pem: bytes) -> Step:
+def proxy_stunnel_step(
+    layout: CacheLayout, services: ServiceControl, ca_pem: bytes, cert_pem: bytes
+) -> Step:
     confs = {
         PROXY_CLIENTS_CONF: render.proxy_clients_conf(layout),
         PROXY_SERVER_CONF: render.proxy_server_conf(layout),
     }
     ports = (topology.STUNNEL_PROXY.port, *(n.tunnel_port for n in layout.nodes))
     detail = f"TLS on {ports[0]} to twemproxy, and one tunnel per node"
-    return _stunnel_step(layout.proxy, detail, ports, stunnel_files(ca_pem, cert_pem, confs))
+    files = stunnel_files(ca_pem, cert_pem, confs)
+    return _stunnel_step(layout.proxy, services, detail, ports, files)
 
 
 def cache_config_step(host: str, layout: CacheLayout) -> Step:
@@ -195,17 +204,28 @@ def cache_config_step(host: str, layout: CacheLayout) -> Step:
 
 
 def plan_cache(
-    cluster: str, layout: CacheLayout, ca_pem: bytes, certs: Mapping[str, bytes]
+    cluster: str,
+    layout: CacheLayout,
+    ca_pem: bytes,
+    certs: Mapping[str, bytes],
+    services: Mapping[str, ServiceControl],
 ) -> Plan:
-    """``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet)."""
+    """``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet).
+
+    ``services``: hostname -> how it runs services; a host without one (not
+    reached) gets no service step.
+    """
     steps: list[Step] = []
     if layout.provider is Provider.REDIS:
         for node in layout.nodes:
             host = node.hostname
-            steps.append(redis_step(host, layout))
-            steps.append(node_stunnel_step(host, layout, ca_pem, certs.get(host, b"")))
+            if host in services:
+                steps.append(redis_step(host, layout, services[host]))
+                cert = certs.get(host, b"")
+                steps.append(node_stunnel_step(host, layout, services[host], ca_pem, cert))
         # The tunnels first: twemproxy connects to every server as it starts.
-        steps.append(proxy_stunnel_step(layout, ca_pem, certs.get(layout.proxy, b"")))
-        steps.append(twemproxy_step(layout))
+        if (proxy := services.get(layout.proxy)) is not None:
+            steps.append(proxy_stunnel_step(layout, proxy, ca_pem, certs.get(layout.proxy, b"")))
+            steps.append(twemproxy_step(layout, proxy))
     steps.append(cache_config_step(layout.nodes[0].hostname, layout))
     return Plan(f"cache of cluster {cluster}", tuple(steps))

@@ -15,7 +15,7 @@ from clustermgr.audit import service as audit
 from clustermgr.components.lb import health
 from clustermgr.components.lb import plan as lb_plan
 from clustermgr.components.lb.findings import COMPONENT
-from clustermgr.components.lb.model import CERT_FILE, CSR_FILE, KEY_FILE, Backend, Balancer
+from clustermgr.components.lb.model import CERT_FILE, KEY_FILE, TLS, Backend, Balancer
 from clustermgr.components.lb.probe import probe_all
 from clustermgr.components.lb.settings import CertificateSource, LbSettings
 from clustermgr.core.access import HostAccess, get_cluster, open_access
@@ -23,7 +23,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.facts.base import gather
 from clustermgr.facts.os import OS_RELEASE
-from clustermgr.pki.certs import issued_certificate
+from clustermgr.pki import nodecerts
 from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, ignore
 from clustermgr.plan.executor import Executor
@@ -129,13 +129,7 @@ async def _plan_or_apply(
         cert = None
         if from_ca and (dry_run or reports[-1].ok):
             ca = await ensure_ca(manager, cluster_name)
-            pem = await issued_certificate(
-                await access.connection(proxy),
-                ca,
-                csr_file=CSR_FILE,
-                cert_file=CERT_FILE,
-                hostname=balancer.server_name,
-            )
+            pem = await nodecerts.certificate(access, ca, proxy, TLS, name=balancer.server_name)
             cert = lb_plan.Certificate(pem, ca.cert_pem.encode())
         configure = lb_plan.plan_configure(cluster_name, balancer, facts, cert)
         if dry_run:

@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, Upstream
+from clustermgr.pki.nodetls import NodeTls
 
 SITE_FILE = "/etc/nginx/conf.d/clustermgr-lb.conf"
 #: The upstreams alone, so a health change rewrites only them; outside conf.d (not
 #: included twice), included by the site file.
 UPSTREAMS_FILE = "/etc/nginx/clustermgr/upstreams.conf"
 DEFAULT_SITE = "/etc/nginx/sites-enabled/default"
-TLS_DIR = "/etc/nginx/tls"
-CA_CERT_FILE = f"{TLS_DIR}/cluster-ca.pem"
-CERT_FILE = f"{TLS_DIR}/lb.pem"
-KEY_FILE = f"{TLS_DIR}/lb.key"
-CSR_FILE = f"{TLS_DIR}/lb.csr"
+#: The proxy's HTTPS key, CSR and certificate, and the cluster CA's certificate.
+TLS = NodeTls(
+    "/etc/nginx/tls", "root:root", stem="lb", ca_name="cluster-ca.pem", directory_mode="0755"
+)
+CERT_FILE = TLS.cert_file
+KEY_FILE = TLS.key_file
 STATUS_PATH = "/nginx_status"
 #: The identity app's service on a node (inside the Gluu chroot on a real one).
 IDENTITY_APP_SERVICE = "oxauth"

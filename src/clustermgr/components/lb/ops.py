@@ -184,7 +184,7 @@ async def roll(
 async def _restart(manager: Manager, cluster: str, node: str, emit: Emit) -> ApplyReport:
     async with await open_access(manager, cluster, [node]) as access:
         platform = await access.platform(node)
-        command = platform.service_command(IDENTITY_APP_SERVICE, "restart")
+        command = platform.services.command(IDENTITY_APP_SERVICE, "restart")
         step = Step(
             node,
             "restart the identity app",

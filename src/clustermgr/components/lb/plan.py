@@ -13,30 +13,18 @@ from dataclasses import dataclass
 from clustermgr.components.base import packages
 from clustermgr.components.lb import render
 from clustermgr.components.lb.model import (
-    CA_CERT_FILE,
-    CERT_FILE,
-    CSR_FILE,
     DEFAULT_SITE,
-    KEY_FILE,
     SITE_FILE,
-    TLS_DIR,
+    TLS,
     UPSTREAMS_FILE,
     Balancer,
 )
+from clustermgr.facts.services import ServiceControl
+from clustermgr.pki import nodetls
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
 
 PACKAGES = ("nginx",)
-
-_KEY_SCRIPT = """\
-set -e
-install -d -m 0755 "$1"
-umask 077
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
-  -keyout "$2" -out "$3" -subj "/CN=$4" -addext "subjectAltName=DNS:$4" 2>/dev/null
-chmod 0600 "$2"
-chmod 0644 "$3"
-"""
 
 
 @dataclass(frozen=True)
@@ -69,9 +57,9 @@ _RELOAD = """\
 workers() {
   ps -eo pid=,args= | awk '$2=="nginx:" && $3=="worker" && $4=="process" && NF==4 {print $1}'
 }
-$1 >/dev/null 2>&1 || exit 0  # not running: nothing to reload
+svc_running nginx || exit 0  # not running: nothing to reload
 old=" $(workers | tr '\\n' ' ')"
-$2 >/dev/null || exit 1
+svc nginx reload >/dev/null || exit 1
 for i in $(seq 200); do
   now=$(workers)
   still=no
@@ -87,45 +75,24 @@ exit 1
 def reload_if_running(init: str) -> Command:
     """A graceful reload (new workers; the old ones finish their requests), waited for;
     nothing when nginx is stopped."""
-    if init == "systemd":
-        return Command.script(
-            _RELOAD, "systemctl is-active --quiet nginx", "systemctl reload nginx"
-        )
-    return Command.script(_RELOAD, "service nginx status", "service nginx reload")
+    return ServiceControl(init).script(_RELOAD)
 
 
 def _running(init: str) -> Command:
-    if init == "systemd":
-        return Command.script(
-            "systemctl is-enabled --quiet nginx && systemctl is-active --quiet nginx"
-        )
-    return Command.script(
-        "ls /etc/rc2.d/S*nginx >/dev/null 2>&1 && service nginx status >/dev/null"
-    )
+    return ServiceControl(init).script("svc_enabled nginx && svc_running nginx")
 
 
 def _start(init: str) -> tuple[Command, ...]:
-    if init == "systemd":
-        return (
-            Command.of("systemctl", "enable", "--quiet", "nginx"),
-            Command.script("systemctl is-active --quiet nginx || systemctl start nginx"),
-        )
+    services = ServiceControl(init)
     return (
-        Command.script("update-rc.d nginx defaults && update-rc.d nginx enable"),
-        Command.script("service nginx status >/dev/null 2>&1 || service nginx start >/dev/null"),
+        services.script("svc_enable nginx"),
+        services.script("svc_running nginx || svc nginx start >/dev/null"),
     )
 
 
 def key_step(host: str, name: str) -> Step:
-    """The proxy makes its HTTPS key and CSR itself, once; the key never leaves it."""
-    return Step(
-        host,
-        "make the HTTPS key",
-        "the key is made on the proxy and never leaves it; the cluster CA signs its CSR",
-        commands=(Command.script(_KEY_SCRIPT, TLS_DIR, KEY_FILE, CSR_FILE, name),),
-        check=Command.script('test -s "$1" && test -s "$2"', KEY_FILE, CSR_FILE),
-        unchanged_reason="the proxy has its HTTPS key and CSR",
-    )
+    """The proxy makes its HTTPS key and CSR (for ``name``) itself, once."""
+    return nodetls.key_step(host, TLS, name=name, title="make the HTTPS key")
 
 
 # Old workers keep serving the requests they hold after a reload, then exit: once
@@ -170,12 +137,9 @@ def upstreams_step(balancer: Balancer, init: str) -> Step:
 
 
 def config_step(balancer: Balancer, init: str, cert: Certificate | None) -> Step:
-    files = []
+    files: list[FileChange] = []
     if cert is not None:
-        files += [
-            FileChange(CA_CERT_FILE, cert.ca_pem),
-            FileChange(CERT_FILE, cert.cert_pem),
-        ]
+        files += TLS.cert_files(cert.ca_pem, cert.cert_pem)
     files += [
         FileChange(UPSTREAMS_FILE, render.upstreams(balancer).encode()),
         FileChange(

@@ -15,7 +15,6 @@ stdout (JSON): ``{"slapd": "ok" | "down", "reason": ..., "context_csn": [...],
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shlex
@@ -26,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
+from clustermgr.facts.ldif import LDAPSEARCH_ROOT, parse_ldif, strip_order, values
+
 STATES = ("ok", "unreachable", "tls", "credentials", "error")
-_ORDER = re.compile(r"^\{-?\d+\}")
 #: ``ldap_bind: Invalid credentials (49)``: the LDAP result code in parentheses.
 _CODE = re.compile(r"\((-?\d+)\)\s*$")
-_SEARCH = ["ldapsearch", "-Q", "-LLL", "-o", "ldif-wrap=no", "-Y", "EXTERNAL", "-H", "ldapi:///"]
 #: LDAP result codes: a refused bind, a TLS handshake that failed, no server.
 _CREDENTIALS = {48, 49, 50, 53}
 _TLS = {-11, -12}
@@ -38,22 +37,13 @@ _UNREACHABLE = {-1, -5, 51, 52}
 
 
 def attribute(ldif: str, name: str) -> list[str]:
-    """Values of ``name`` in unwrapped LDIF (base64 values decoded)."""
-    out = []
-    for line in ldif.splitlines():
-        key, _, rest = line.partition(":")
-        if key.lower() != name.lower():
-            continue
-        if rest.startswith(":"):
-            out.append(base64.b64decode(rest[1:].strip()).decode("utf-8", "replace"))
-        else:
-            out.append(rest.strip())
-    return out
+    """Values of ``name`` in LDIF (base64 values decoded)."""
+    return values(parse_ldif(ldif), name)
 
 
 def agreement(value: str) -> dict[str, str]:
     """An olcSyncrepl value as ``key -> value`` (its order prefix dropped, quotes removed)."""
-    words = shlex.split(_ORDER.sub("", value, count=1))
+    words = shlex.split(strip_order(value))
     return dict(w.split("=", 1) for w in words if "=" in w)
 
 
@@ -140,7 +130,11 @@ def search(arguments: list[str], timeout: float) -> subprocess.CompletedProcess[
     """``ldapsearch`` as root over ldapi; None when slapd did not answer in time."""
     try:
         return subprocess.run(
-            [*_SEARCH, *arguments], capture_output=True, text=True, timeout=timeout, check=False
+            [*LDAPSEARCH_ROOT, *arguments],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return None
@@ -157,9 +151,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     csns = attribute(done.stdout, "contextCSN")
     query = ["-b", "cn=config", f"(&(olcSuffix={suffix})(olcSyncrepl=*))", "olcSyncrepl"]
     config = search(query, timeout * 2)
-    values = [agreement(v) for v in attribute(config.stdout if config else "", "olcSyncrepl")]
-    with ThreadPoolExecutor(max_workers=max(1, len(values))) as pool:
-        checked = list(pool.map(lambda v: check(v, timeout), values))
+    agreements = [agreement(v) for v in attribute(config.stdout if config else "", "olcSyncrepl")]
+    with ThreadPoolExecutor(max_workers=max(1, len(agreements))) as pool:
+        checked = list(pool.map(lambda v: check(v, timeout), agreements))
     return {"slapd": "ok", "reason": "", "context_csn": csns, "agreements": checked}
 
 

@@ -8,10 +8,11 @@ join (nodes not yet replicating load the source's ``o=gluu``), agreements.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from clustermgr.audit import service as audit
+from clustermgr.components.ldap import ids as ldap_ids
 from clustermgr.components.ldap import plan as ldap_plan
 from clustermgr.components.ldap import reload, tls
 from clustermgr.components.ldap.model import (
@@ -25,7 +26,11 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
 from clustermgr.facts.base import gather
-from clustermgr.facts.ldap import LDAPSEARCH_ROOT, SLAPD_CONFIG
+from clustermgr.facts.ldap import (
+    SLAPD_CONFIG,
+    context_csn,
+)
+from clustermgr.facts.services import ServiceControl
 from clustermgr.pki import nodecerts
 from clustermgr.pki.ca import Ca
 from clustermgr.pki.store import ensure_ca
@@ -53,7 +58,7 @@ async def replication(
         identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         if not identity:
             raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
-        ids = await store.ldap_server_ids(cluster, identity, keep=keep_ids)
+        ids = await ldap_ids.server_ids(store, cluster, identity, keep=keep_ids)
     members = tuple(Member(s.hostname, ids[s.hostname]) for s in identity)
     return Replication(members, password, settings), [s.hostname for s in identity]
 
@@ -65,7 +70,7 @@ async def ldap_facts(access: HostAccess, hostname: str) -> ldap_plan.LdapFacts:
         properties: str | None = (await conn.get(OX_LDAP_PROPERTIES)).decode(errors="replace")
     except RemoteFileNotFound:
         properties = None
-    return ldap_plan.LdapFacts(config, properties)
+    return ldap_plan.LdapFacts(config, properties, (await access.platform(hostname)).services)
 
 
 @dataclass
@@ -136,7 +141,7 @@ async def _plan_or_apply(
             certs = await _certificates(run, ca, list(facts))
             steps = (
                 *tls.plan_keys(cluster_name, rep).steps,
-                *tls.plan_tls(cluster_name, ca.cert_pem.encode(), certs).steps,
+                *tls.plan_tls(cluster_name, ca.cert_pem.encode(), certs, _services(facts)).steps,
                 *whole.steps,
             )
             plan = Plan(whole.title, tuple(s for s in steps if s.host in facts))
@@ -165,7 +170,7 @@ async def _apply(
     reports = [await run.executor().apply(prepare)]
     if reports[-1].ok:
         certs = await _certificates(run, ca, list(facts))
-        plan = tls.plan_tls(cluster, ca.cert_pem.encode(), certs)
+        plan = tls.plan_tls(cluster, ca.cert_pem.encode(), certs, _services(facts))
         reports.append(await run.executor().apply(plan))
     joining = ldap_plan.joining(rep, facts)
     if reports[-1].ok and joining:
@@ -180,6 +185,10 @@ async def _apply(
     return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
 
 
+def _services(facts: Mapping[str, ldap_plan.LdapFacts]) -> dict[str, ServiceControl]:
+    return {host: fact.services for host, fact in facts.items()}
+
+
 async def export_directory(access: HostAccess, host: str) -> bytes:
     """``o=gluu`` of ``host`` as LDIF, its contextCSN no older than its entries.
 
@@ -187,7 +196,7 @@ async def export_directory(access: HostAccess, host: str) -> bytes:
     slapd runs): see :func:`reload.with_context_csn`.
     """
     conn = await access.connection(host)
-    live = parse_context_csn((await conn.run(CONTEXT_CSN)).check().stdout)
+    live = await gather(conn, CONTEXT_CSN, timeout=None)
     done = (await conn.run(Command.of("slapcat", "-o", "ldif-wrap=no", "-b", SUFFIX))).check()
     return reload.with_context_csn(done.stdout.encode(), list(live.values()))
 
@@ -199,26 +208,8 @@ async def _certificates(run: _Run, ca: Ca, hosts: list[str]) -> dict[str, bytes]
 # --- status -----------------------------------------------------------------
 
 
-def parse_context_csn(stdout: str) -> dict[str, str]:
-    lines = stdout.splitlines()
-    return context_csn_by_id(
-        line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("contextcsn:")
-    )
-
-
-def context_csn_by_id(values: Iterable[str]) -> dict[str, str]:
-    """contextCSN values keyed by their server id (hex, as in the CSN)."""
-    out = {}
-    for value in values:
-        parts = value.split("#")
-        if len(parts) == 4:
-            out[parts[2]] = value
-    return out
-
-
-CONTEXT_CSN = Command.of(
-    *LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", SUFFIX, "-s", "base", "contextCSN"
-)
+#: The suffix's contextCSN by server id, read as a fact.
+CONTEXT_CSN = context_csn(SUFFIX)
 
 
 def _describe(exc: BaseException) -> str:

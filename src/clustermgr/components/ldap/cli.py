@@ -19,11 +19,12 @@ from clustermgr.cli.output import (
     run_async,
     say,
 )
-from clustermgr.cli.reports import finish_report, show_comparison
+from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import status as ldap_status
+from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
@@ -131,3 +132,22 @@ async def reinit(
 
 app.command()(watch.alerts)
 app.command()(watch.history)
+
+
+def show_comparison(result: Comparison) -> None:
+    """A data comparison of the LDAP nodes: the verdict, then what differs where."""
+    style = "green" if result.identical else "bold red"
+    say(f"[{style}]{result.verdict}[/] (reference: {escape(result.reference or 'none')})")
+    for node in result.nodes:
+        if node.error:
+            say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
+            continue
+        total = sum(node.counts.values())
+        say(f"[bold]{escape(node.host)}[/] {total} entries in {len(node.counts)} subtrees")
+        if node.totals:
+            say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
+        for entry in node.entries:
+            say(f"    {escape(entry.kind):14} {escape(entry.dn or entry.key)}")
+    for tree in result.subtrees:
+        counts = ", ".join(f"{escape(h)} {n}" for h, n in tree.counts.items())
+        say(f"subtree {escape(tree.subtree)} differs on {escape(', '.join(tree.nodes))} ({counts})")

@@ -14,7 +14,6 @@ reference node's (the source of a re-initialisation, else the first node).
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -23,9 +22,10 @@ from typing import TypeVar
 
 from clustermgr.components.ldap import digest
 from clustermgr.components.ldap.model import PROBE_BRANCH, SUFFIX
+from clustermgr.facts.ldif import node_script
 from clustermgr.remote.command import Command
 
-DIGEST_SOURCE = inspect.getsource(digest)
+DIGEST_SOURCE = node_script(digest)
 
 H = TypeVar("H", bound=Hashable)
 

@@ -1,6 +1,6 @@
-"""Change sequence numbers: parse contextCSN values and compare nodes, per provider.
+"""Change sequence numbers: contextCSN values as times, compared between nodes, per provider.
 
-A CSN looks like ``20261127015000.123456Z#000000#001#000000``: the UTC time of
+A CSN (read by :mod:`clustermgr.facts.ldap`) holds the UTC time of
 the change (microseconds), a count within that microsecond, the server id of
 the node that made the change (hex) and a modification number.  A node's
 contextCSN holds, per server id, the newest change it has from that server.
@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from clustermgr.facts.ldap import split_csn
 
 _TIME = "%Y%m%d%H%M%S.%fZ"
 
@@ -30,10 +32,7 @@ class Csn:
     @classmethod
     def parse(cls, text: str) -> Csn:
         """Raises ValueError on anything that is not a CSN."""
-        parts = text.strip().split("#")
-        if len(parts) != 4:
-            raise ValueError(f"not a CSN: {text!r}")
-        stamp, count, sid, mod = parts
+        stamp, count, sid, mod = split_csn(text)
         moment = datetime.strptime(stamp, _TIME).replace(tzinfo=UTC)
         return cls(moment, int(count, 16), int(mod, 16), int(sid, 16))
 

@@ -27,21 +27,23 @@ Exit status 2 with ldapsearch's error when the directory cannot be read.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-SEARCH = ("ldapsearch", "-Q", "-LLL", "-o", "ldif-wrap=no", "-Y", "EXTERNAL", "-H", "ldapi:///")
+from clustermgr.facts.ldif import LDAPSEARCH_ROOT, raw_entries
+
 OPERATIONAL = ("entryUUID", "entryCSN")
 CSN = "entrycsn"
 NO_SUCH_OBJECT = 32
 KEY_HEX = 16
 
 Attrs = dict[str, list[bytes]]
+#: Entries of ``ldapsearch -LLL`` output (:mod:`clustermgr.facts.ldif`, put in front on the node).
+entries = raw_entries
 
 
 def split_dn(dn: str) -> list[str]:
@@ -87,46 +89,6 @@ def excluded(dn: str, exclude: Iterable[str]) -> bool:
     return False
 
 
-def entries(lines: Iterable[bytes]) -> Iterator[tuple[str, Attrs]]:
-    """Entries of ``ldapsearch -LLL`` output: DN and attributes (names lower-cased, bytes)."""
-    dn: str | None = None
-    attrs: Attrs = {}
-    for raw in [*_joined(lines), b""]:
-        line = raw.rstrip(b"\r\n")
-        if not line:
-            if dn is not None:
-                yield dn, attrs
-            dn, attrs = None, {}
-            continue
-        if line.startswith(b"#") or b":" not in line:
-            continue
-        name, _, rest = line.partition(b":")
-        if rest.startswith(b":"):
-            value = base64.b64decode(rest[1:].strip())
-        else:
-            value = rest[1:] if rest.startswith(b" ") else rest
-        lowered = name.decode("ascii", "replace").lower()
-        if lowered == "dn":
-            dn = value.decode("utf-8", "replace")
-        else:
-            attrs.setdefault(lowered, []).append(value)
-
-
-def _joined(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines with LDIF continuations (a leading space) folded back in."""
-    pending: bytes | None = None
-    for raw in lines:
-        line = raw.rstrip(b"\r\n")
-        if line.startswith(b" ") and pending is not None:
-            pending += line[1:]
-            continue
-        if pending is not None:
-            yield pending
-        pending = line
-    if pending is not None:
-        yield pending
-
-
 def entry_digest(attrs: Attrs) -> tuple[str, str]:
     """(values digest, entryCSN digest) of one entry; independent of name case and value order."""
     content = hashlib.sha256()
@@ -168,7 +130,7 @@ def summarise(
 def main() -> None:
     spec = json.loads(sys.stdin.read())
     base = str(spec["base"])
-    command = [*SEARCH, "-b", base, "(objectClass=*)", "*", *OPERATIONAL]
+    command = [*LDAPSEARCH_ROOT, "-b", base, "(objectClass=*)", "*", *OPERATIONAL]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         result = summarise(

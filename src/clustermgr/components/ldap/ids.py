@@ -5,7 +5,7 @@ makes (``...#<sid hex>#...``) and the other nodes keep that CSN in their
 contextCSN for good.  A new node that got a retired node's id would have its
 changes judged against the old node's CSNs and silently dropped, so ids are
 assigned once per (cluster, hostname), kept in the inventory
-(``ldap_server_ids``) after the server is removed, and handed out from a
+(table ``ldap_server_ids``) after the server is removed, and handed out from a
 per-cluster high-water mark (``clusters.ldap_server_id_mark``) that only grows.
 
 The numbers:
@@ -24,7 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from clustermgr.db.base import utcnow
 from clustermgr.errors import InvalidInput
+from clustermgr.inventory.models import Cluster, LdapServerId, Server
+from clustermgr.inventory.store import InventoryStore
 
 MAX_SERVER_ID = 4095
 MAX_RID = 999
@@ -86,3 +91,37 @@ def rid_for(peer_server_id: int) -> int:
             hint="this cluster has given out more server ids than replication can name",
         )
     return peer_server_id
+
+
+async def server_ids(
+    store: InventoryStore, cluster: Cluster, servers: list[Server], *, keep: bool = True
+) -> dict[str, int]:
+    """Each server's LDAP server id: the stored one, or a new one (stored when ``keep``).
+
+    Only an apply keeps new ids: stored ids are what marks a cluster as
+    replicating (the watcher checks such clusters).  A plan shows the same ids
+    (the assignment is deterministic) without storing them.
+
+    The cluster row is locked first (``FOR UPDATE`` on PostgreSQL) so two
+    applies at once cannot hand out the same id; the unique constraints
+    would refuse the second anyway.
+    """
+    await store.session.execute(
+        select(Cluster.id).where(Cluster.id == cluster.id).with_for_update()
+    )
+    query = select(LdapServerId).where(LdapServerId.cluster_id == cluster.id)
+    rows = {r.hostname: r for r in await store.session.scalars(query)}
+    stored = {h: Assigned(r.server_id, r.server_id_ref) for h, r in rows.items()}
+    result = assign([(s.hostname, s.id) for s in servers], stored, cluster.ldap_server_id_mark)
+    if not keep:
+        return result.ids
+    for hostname, new in result.changed.items():
+        row = rows.get(hostname)
+        if row is None:
+            row = LdapServerId(cluster_id=cluster.id, hostname=hostname)
+            store.session.add(row)
+        row.server_id, row.server_id_ref = new.server_id, new.server_ref
+        row.assigned_at = utcnow()
+    cluster.ldap_server_id_mark = result.mark
+    await store.session.flush()
+    return result.ids

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -20,13 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from clustermgr.components.ldap import agreementcheck
-from clustermgr.components.ldap.apply import context_csn_by_id
 from clustermgr.components.ldap.model import SUFFIX
 from clustermgr.core.access import HostAccess
 from clustermgr.errors import ClustermgrError, CommandTimeout, HostUnreachable
+from clustermgr.facts.ldap import context_csn_by_id
+from clustermgr.facts.ldif import node_script
 from clustermgr.remote.command import Command
 
-AGREEMENT_CHECK_SOURCE = inspect.getsource(agreementcheck)
+AGREEMENT_CHECK_SOURCE = node_script(agreementcheck)
 
 
 class NodeState(StrEnum):

@@ -8,7 +8,6 @@ configuration (and its replication) as it was.
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,12 +25,14 @@ from clustermgr.components.ldap.model import (
     Member,
     Replication,
 )
-from clustermgr.facts.ldap import SlapdConfig
+from clustermgr.facts.ldap import SlapdConfig, ldapmodify_root, root_script
+from clustermgr.facts.ldif import node_script, strip_order, tokens
+from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
-HOSTCHECK_SOURCE = inspect.getsource(hostcheck)
+HOSTCHECK_SOURCE = node_script(hostcheck)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,8 @@ class LdapFacts:
     config: SlapdConfig
     #: ox-ldap.properties, or None when the node has none.
     properties: str | None
-
-
-def ldapmodify(ldif: bytes | Secret) -> Command:
-    return Command.of("ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, stdin=ldif)
+    #: How the node starts and stops slapd.
+    services: ServiceControl
 
 
 def check(*specs: dict[str, Any], secret: bool = False) -> Command:
@@ -59,7 +58,7 @@ def _want(base: str, attr: str, want: Sequence[Sequence[str]], **extra: Any) -> 
 def own_server_id(config: SlapdConfig, url: str) -> int | None:
     """The server id ``config`` gives the node at ``url`` (its olcServerID), if any."""
     for value in config.server_ids:
-        parts = hostcheck.strip_order(value).split()
+        parts = strip_order(value).split()
         if len(parts) == 2 and parts[1].rstrip("/").lower() == url.rstrip("/").lower():
             try:
                 return int(parts[0], 0)
@@ -131,13 +130,15 @@ def plan_join(
     """Phase 2: joining nodes load the source's o=gluu (all of them before any agreement)."""
     steps = []
     for member in joining(rep, facts):
-        config = facts[member.hostname].config
+        fact = facts[member.hostname]
+        config = fact.config
         main, log = config.database(SUFFIX), config.database(ACCESSLOG_SUFFIX)
         assert main is not None
         step = reload.load_step(
             member.hostname,
             main.directory or "",
             export,
+            fact.services,
             title=f"load {SUFFIX} from the replicating source",
             reason="a joining node starts from the source's entries (same entryUUIDs)",
             accesslog=log.directory if log else None,
@@ -207,7 +208,7 @@ def _detach(host: str, db_dn: str, config: SlapdConfig) -> Step:
         "stop replicating with the old membership",
         f"the node left the cluster and came back (its server ids: {old}); "
         "it is reloaded from the source before it replicates again",
-        commands=(ldapmodify(render.detach(db_dn).encode()),),
+        commands=(ldapmodify_root(render.detach(db_dn).encode()),),
         check=check(
             _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
             _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
@@ -223,7 +224,7 @@ def _modules(host: str, config: SlapdConfig) -> Step:
         host,
         "load the syncprov and accesslog modules",
         f"missing: {', '.join(missing)}" if missing else "replication needs them",
-        commands=(ldapmodify(render.modules(module_dn, missing or MODULES).encode()),),
+        commands=(ldapmodify_root(render.modules(module_dn, missing or MODULES).encode()),),
         check=check(
             _want(
                 "cn=config",
@@ -247,7 +248,7 @@ def _accesslog(host: str, config: SlapdConfig, rep: Replication) -> Step:
             Command.of(
                 "install", "-d", "-o", "openldap", "-g", "openldap", "-m", "0700", ACCESSLOG_DIR
             ),
-            ldapmodify(render.accesslog_database(index, rep.settings).encode()),
+            ldapmodify_root(render.accesslog_database(index, rep.settings).encode()),
         ),
         check=check(
             _want(
@@ -269,7 +270,7 @@ def _overlays(host: str, db_dn: str, present: frozenset[str], rep: Replication) 
         host,
         f"add the syncprov and accesslog overlays to {SUFFIX}",
         "providers serve changes from the log",
-        commands=(ldapmodify(ldif.encode()),),
+        commands=(ldapmodify_root(ldif.encode()),),
         check=check(
             _want(
                 db_dn,
@@ -285,13 +286,13 @@ def _overlays(host: str, db_dn: str, present: frozenset[str], rep: Replication) 
 
 def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str]) -> Step:
     acl = render.replicator_acl()
-    want_acl = sorted(hostcheck.tokens("olcAccess", acl))
+    want_acl = sorted(tokens("olcAccess", acl))
     want_limits = {dn: [f"dn.exact={dn}"] for dn in render.UNLIMITED}
-    has_acl = any(set(want_acl) <= hostcheck.tokens("olcAccess", a) for a in access)
+    has_acl = any(set(want_acl) <= tokens("olcAccess", a) for a in access)
     missing = [
         dn
         for dn, want in want_limits.items()
-        if not any(set(want) <= hostcheck.tokens("olcLimits", v) for v in limits)
+        if not any(set(want) <= tokens("olcLimits", v) for v in limits)
     ]
     ldif = render.main_access(db_dn, acl=not has_acl, limits=missing) or render.main_access(
         db_dn, acl=True, limits=render.UNLIMITED
@@ -301,7 +302,7 @@ def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str])
         f"let the replicator read {SUFFIX}",
         "consumers copy whole entries, passwords too; the replicator and root over ldapi "
         "search without size limits",
-        commands=(ldapmodify(ldif.encode()),),
+        commands=(ldapmodify_root(ldif.encode()),),
         check=check(
             _want(db_dn, "olcAccess", [want_acl], scope="base"),
             _want(db_dn, "olcLimits", list(want_limits.values()), scope="base"),
@@ -313,8 +314,8 @@ def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str])
 _REPLICATOR_SCRIPT = """\
 set -e
 ldif=$(cat)
-ldapdelete -Q -Y EXTERNAL -H ldapi:/// "$1" 2>/dev/null || true
-printf '%s\\n' "$ldif" | ldapmodify -Q -Y EXTERNAL -H ldapi:///
+ldapdelete $LDAPI "$1" 2>/dev/null || true
+printf '%s\\n' "$ldif" | ldapmodify $LDAPI
 """
 
 
@@ -324,9 +325,7 @@ def _replicator(host: str, password: Secret) -> Step:
         "create the replicator account",
         f"consumers bind as {REPLICATOR_DN}, not as the directory manager",
         commands=(
-            Command.script(
-                _REPLICATOR_SCRIPT, REPLICATOR_DN, stdin=render.replicator_entry(password)
-            ),
+            root_script(_REPLICATOR_SCRIPT, REPLICATOR_DN, stdin=render.replicator_entry(password)),
         ),
         check=Command.of(
             "ldapwhoami", "-x", "-H", LDAPI, "-D", REPLICATOR_DN, "-y", "/dev/stdin", stdin=password
@@ -340,7 +339,7 @@ def _server_ids(host: str, rep: Replication) -> Step:
         host,
         "set the server IDs",
         ", ".join(f"{m.server_id} {m.hostname}" for m in rep.members),
-        commands=(ldapmodify(render.server_ids(rep.members).encode()),),
+        commands=(ldapmodify_root(render.server_ids(rep.members).encode()),),
         check=check(
             _want(
                 "cn=config",
@@ -358,7 +357,7 @@ _STANDALONE = """\
 set -e
 for attribute in olcMultiProvider olcSyncrepl; do
   printf 'dn: %s\\nchangetype: modify\\ndelete: %s\\n' "$1" "$attribute" |
-    ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null || [ $? = 16 ]  # 16: had none
+    ldapmodify $LDAPI >/dev/null || [ $? = 16 ]  # 16: had none
 done
 """
 
@@ -372,7 +371,7 @@ def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
             host,
             "set the replication agreements",
             "the only identity node: no peer to replicate from",
-            commands=(Command.script(_STANDALONE, db_dn),),
+            commands=(root_script(_STANDALONE, db_dn),),
             check=check(
                 _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
                 _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
@@ -384,7 +383,7 @@ def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
         host,
         "set the replication agreements",
         f"multi-provider with {', '.join(p.hostname for p in peers) or 'no peer'}",
-        commands=(ldapmodify(render.agreements(db_dn, peers, rep.password, rep.settings)),),
+        commands=(ldapmodify_root(render.agreements(db_dn, peers, rep.password, rep.settings)),),
         check=check(
             _want(db_dn, "olcSyncrepl", want, scope="base", exact=True),
             _want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base"),

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 from clustermgr.components.ldap.csn import Csn
 from clustermgr.components.ldap.model import ACCESSLOG_DIR, SUFFIX
+from clustermgr.facts.ldap import root_script
+from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import Plan, Step
 from clustermgr.remote.command import Command
 
@@ -39,7 +41,7 @@ dir=$1; suffix=$2; log=$3; keep=$4
 rm -rf "$dir$keep" "$log$keep"
 ldif="$dir.clustermgr-load.ldif"
 umask 077; cat > "$ldif"
-service slapd stop >/dev/null 2>&1 || true
+svc slapd stop >/dev/null 2>&1 || true
 # The log first: it may live inside the directory (then its backup moves along).
 had_log=0; if [ -d "$log" ]; then had_log=1; mv "$log" "$log$keep"; fi
 mv "$dir" "$dir$keep"; install -d -o openldap -g openldap -m 0700 "$dir"
@@ -48,24 +50,24 @@ slapadd -q -b "$suffix" -l "$ldif"
 rm -f "$ldif"
 chown -R openldap:openldap "$dir"
 install -d -o openldap -g openldap /var/run/slapd
-service slapd start >/dev/null
+svc slapd start >/dev/null
 """
 
 # $1 directory, $2 accesslog directory, $3 BACKUP: put the backups back, start slapd.
 _RESTORE = """\
 set -u
 dir=$1; log=$2; keep=$3
-service slapd stop >/dev/null 2>&1 || true
+svc slapd stop >/dev/null 2>&1 || true
 rm -f "$dir.clustermgr-load.ldif"
 if [ -d "$dir$keep" ]; then rm -rf "$dir"; mv "$dir$keep" "$dir"; fi
 if [ -d "$log$keep" ]; then rm -rf "$log"; mv "$log$keep" "$log"; fi
 install -d -o openldap -g openldap /var/run/slapd
-service slapd start >/dev/null
+svc slapd start >/dev/null
 """
 
 #: slapd answers for the suffix within 10 s.
-SERVES = Command.script(
-    'for i in $(seq 50); do ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn '
+SERVES = root_script(
+    'for i in $(seq 50); do ldapsearch $LDAPI -b "$1" -s base dn '
     ">/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1",
     SUFFIX,
 )
@@ -75,6 +77,7 @@ def load_step(
     host: str,
     directory: str,
     export: bytes,
+    services: ServiceControl,
     *,
     title: str,
     reason: str,
@@ -82,17 +85,20 @@ def load_step(
     check: Command | None = None,
     unchanged_reason: str = "already in the desired state",
 ) -> Step:
-    """Replace ``directory`` (the suffix's database) with ``export``; empty the accesslog."""
+    """Replace ``directory`` (the suffix's database) with ``export``; empty the accesslog.
+
+    ``services``: how the node stops and starts slapd around the load.
+    """
     log = accesslog or ACCESSLOG_DIR
     return Step(
         host,
         title,
         reason,
-        commands=(Command.script(_LOAD, directory, SUFFIX, log, BACKUP, stdin=export),),
+        commands=(services.script(_LOAD, directory, SUFFIX, log, BACKUP, stdin=export),),
         check=check,
         unchanged_reason=unchanged_reason,
         verify=SERVES,
-        rollback=(Command.script(_RESTORE, directory, log, BACKUP),),
+        rollback=(services.script(_RESTORE, directory, log, BACKUP),),
     )
 
 
@@ -112,12 +118,14 @@ def plan_reinit(
     source: str,
     directory: str,
     export: bytes,
+    services: ServiceControl,
     accesslog: str | None = None,
 ) -> Plan:
     step = load_step(
         node,
         directory,
         export,
+        services,
         title=f"load {SUFFIX} from {source}",
         reason=f"replace {node}'s entries with {source}'s and empty its accesslog",
         accesslog=accesslog,

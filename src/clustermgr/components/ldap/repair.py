@@ -166,8 +166,8 @@ async def check_request(
 
 async def _context_csn(access: HostAccess, host: str) -> dict[int, csn.Csn]:
     conn = await access.connection(host)
-    out = (await conn.run(ldap.CONTEXT_CSN)).check().stdout
-    return csn.by_server_id(ldap.parse_context_csn(out))
+    found = await gather(conn, ldap.CONTEXT_CSN, timeout=None)
+    return csn.by_server_id(found)
 
 
 async def _preview(access: HostAccess, node: Member, source: Member) -> ReinitPreview:
@@ -279,7 +279,8 @@ async def _reinit(
         logdir = log.directory if log else None
         export = await ldap.export_directory(access, source)
         executor = Executor(access.connection, emit, cancelled=cancelled)
-        plan = reload.plan_reinit(cluster, node, source, main.directory, export, logdir)
+        services = (await access.platform(node)).services
+        plan = reload.plan_reinit(cluster, node, source, main.directory, export, services, logdir)
         report = await executor.apply(plan)
         results = {node: list(report.results.get(node, []))}
         if report.ok:

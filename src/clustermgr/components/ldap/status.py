@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clustermgr.components.ldap import csn
-from clustermgr.components.ldap.apply import CONTEXT_CSN, parse_context_csn, replication
+from clustermgr.components.ldap.apply import CONTEXT_CSN, replication
 from clustermgr.components.ldap.model import (
     LDAPI,
     PROBE_BRANCH,
@@ -20,7 +20,8 @@ from clustermgr.components.ldap.model import (
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
-from clustermgr.facts.ldap import LDAPSEARCH_ROOT
+from clustermgr.facts.base import gather
+from clustermgr.facts.ldap import ldapsearch_root, root_script
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
@@ -122,29 +123,29 @@ async def _node_status(access: HostAccess, host: str, password: Secret) -> NodeS
     """contextCSN, and whether the replicator binds (its password only on stdin)."""
     try:
         conn = await access.connection(host)
-        out = (await conn.run(CONTEXT_CSN)).check().stdout
+        found = await gather(conn, CONTEXT_CSN, timeout=None)
         binds = (await conn.run(Command.of(*_WHOAMI, stdin=password))).ok
     except ClustermgrError as exc:
         return NodeStatus(host, {}, exc.message)
-    return NodeStatus(host, parse_context_csn(out), replicator_binds=binds)
+    return NodeStatus(host, found, replicator_binds=binds)
 
 
 _PROBE_WRITE = """\
 set -e
-{ ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b "$1" -s base dn >/dev/null 2>&1 ||
+{ ldapsearch $LDAPI -b "$1" -s base dn >/dev/null 2>&1 ||
   printf 'dn: %s\\nobjectClass: organizationalUnit\\nou: replication-probe\\n' "$1" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null; }
+  ldapadd $LDAPI >/dev/null; }
 printf 'dn: ou=%s,%s\\nobjectClass: organizationalUnit\\nou: %s\\n' "$2" "$1" "$2" |
-  ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null
+  ldapadd $LDAPI >/dev/null
 """
 #: Remove the probe entry ($2), and any a probe could not remove (its node stopped
 #: answering) that is older than ten minutes.
 _PROBE_CLEANUP = """\
-ldapdelete -Q -Y EXTERNAL -H ldapi:/// "$2"
+ldapdelete $LDAPI "$2"
 old=$(date -u -d '-10 min' +%Y%m%d%H%M%SZ)
-ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// -b "$1" -s one \
+ldapsearch -LLL -o ldif-wrap=no $LDAPI -b "$1" -s one \
   "(createTimestamp<=$old)" dn 2>/dev/null | sed -n 's/^dn: //p' |
-  ldapdelete -Q -Y EXTERNAL -H ldapi:/// >/dev/null 2>&1 || true
+  ldapdelete $LDAPI >/dev/null 2>&1 || true
 """
 PROBE_TIMEOUT = 30.0
 
@@ -176,11 +177,11 @@ async def probe(
     first = await access.connection(source)
     seen: dict[str, float | None] = dict.fromkeys(targets)
     started = time.monotonic()
-    write = Command.script(_PROBE_WRITE, PROBE_BRANCH, name)
+    write = root_script(_PROBE_WRITE, PROBE_BRANCH, name)
     (await first.run(write, timeout=command_timeout)).check()
     written = time.monotonic()
     try:
-        search = Command.of(*LDAPSEARCH_ROOT, "-H", LDAPI, "-b", dn, "-s", "base", "dn")
+        search = ldapsearch_root("-b", dn, "-s", "base", "dn")
 
         async def has(host: str) -> bool:
             conn = await access.connection(host)
@@ -201,5 +202,5 @@ async def probe(
                 await asyncio.sleep(0.05)
         return seen
     finally:
-        cleanup = Command.script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
+        cleanup = root_script(_PROBE_CLEANUP, PROBE_BRANCH, dn)
         await first.run(cleanup, timeout=command_timeout)

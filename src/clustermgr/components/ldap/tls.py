@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clustermgr.components.ldap import render
-from clustermgr.components.ldap.model import LDAPI, TLS_CA_FILE, Replication
+from clustermgr.components.ldap.model import TLS_CA_FILE, Replication
 from clustermgr.components.ldap.plan import check
+from clustermgr.facts.ldap import ldapmodify_root, root_script
+from clustermgr.facts.services import ServiceControl
 from clustermgr.pki import nodetls
 from clustermgr.pki.nodetls import NodeTls
 from clustermgr.plan.model import Plan, Step
-from clustermgr.remote.command import Command
 
 NODE_TLS = NodeTls("/etc/ldap/tls", "openldap:openldap")
 TLS_DIR = NODE_TLS.directory
@@ -34,9 +35,9 @@ CONFIG = {
 }
 
 _RESTART = """\
-service slapd restart >/dev/null
+svc_restart slapd >/dev/null
 for i in $(seq 50); do
-  ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b cn=config -s base dn >/dev/null 2>&1 && exit 0
+  ldapsearch $LDAPI -b cn=config -s base dn >/dev/null 2>&1 && exit 0
   sleep 0.2
 done
 exit 1
@@ -55,7 +56,7 @@ def config_ldif() -> str:
     return "\n".join(lines) + "\n"
 
 
-def tls_step(host: str, ca_pem: bytes, cert_pem: bytes) -> Step:
+def tls_step(host: str, ca_pem: bytes, cert_pem: bytes, services: ServiceControl) -> Step:
     """Certificates in place, cn=config pointing at them; slapd restarted when they change.
 
     The restart makes consumers reconnect with the new CA at once instead of at
@@ -67,10 +68,8 @@ def tls_step(host: str, ca_pem: bytes, cert_pem: bytes) -> Step:
         "replication is encrypted and each peer's certificate verified",
         files=NODE_TLS.cert_files(ca_pem, cert_pem),
         commands=(
-            Command.of(
-                "ldapmodify", "-Q", "-Y", "EXTERNAL", "-H", LDAPI, stdin=config_ldif().encode()
-            ),
-            Command.script(_RESTART),
+            ldapmodify_root(config_ldif().encode()),
+            root_script(services.functions(_RESTART) + _RESTART),
         ),
         check=check(
             *(
@@ -87,7 +86,15 @@ def plan_keys(cluster: str, rep: Replication) -> Plan:
     return Plan(f"LDAP replication of cluster {cluster}: TLS keys", steps)
 
 
-def plan_tls(cluster: str, ca_pem: bytes, certs: Mapping[str, bytes]) -> Plan:
-    """``certs``: hostname -> its certificate (PEM); hosts without one are left out."""
-    steps = tuple(tls_step(h, ca_pem, c) for h, c in certs.items())
+def plan_tls(
+    cluster: str,
+    ca_pem: bytes,
+    certs: Mapping[str, bytes],
+    services: Mapping[str, ServiceControl],
+) -> Plan:
+    """``certs``: hostname -> its certificate (PEM); hosts without one are left out.
+
+    ``services``: hostname -> how it restarts slapd (every host in ``certs``).
+    """
+    steps = tuple(tls_step(h, ca_pem, c, services[h]) for h, c in certs.items())
     return Plan(f"LDAP replication of cluster {cluster}: TLS", steps)

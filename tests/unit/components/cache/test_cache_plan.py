@@ -7,6 +7,7 @@ import json
 from clustermgr.components.cache import oxconfig, plan, stats
 from clustermgr.components.cache.model import NUTCRACKER_YML, Provider, layout
 from clustermgr.components.cache.probe import parse_info, redis_figures
+from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import Plan
 from clustermgr.redact import Secret
 
@@ -18,7 +19,8 @@ PROXY = "proxy1.example.org"
 def whole(provider: Provider = Provider.REDIS) -> Plan:
     chain = layout(NODES, PROXY, PASSWORD, provider)
     certs = {h: f"cert of {h}".encode() for h in chain.hosts}
-    return plan.plan_cache("c", chain, b"the CA", certs)
+    services = dict.fromkeys(chain.hosts, ServiceControl("sysv"))
+    return plan.plan_cache("c", chain, b"the CA", certs, services)
 
 
 def test_steps_per_host_and_the_config_written_once() -> None:

@@ -8,6 +8,7 @@ from clustermgr.components.ldap import reload
 from clustermgr.components.ldap.model import Member
 from clustermgr.components.ldap.repair import ReinitPreview, validate
 from clustermgr.errors import InvalidInput
+from clustermgr.facts.services import ServiceControl
 
 MEMBERS = (Member("idp1.x", 1), Member("idp2.x", 2))
 
@@ -42,7 +43,8 @@ def test_the_confirmation_says_what_is_lost() -> None:
 
 
 def test_reinit_plan_loads_then_can_roll_back() -> None:
-    plan = reload.plan_reinit("c", "idp2.x", "idp1.x", "/var/lib/ldap", b"dn: o=gluu\n")
+    services = ServiceControl("sysv")
+    plan = reload.plan_reinit("c", "idp2.x", "idp1.x", "/var/lib/ldap", b"dn: o=gluu\n", services)
     (step,) = plan.steps
     assert step.host == "idp2.x" and step.check is None, "a requested reload always runs"
     script = str(step.commands[0])
@@ -89,3 +91,14 @@ def test_an_export_without_the_suffix_is_left_alone() -> None:
     assert reload.with_context_csn(b"dn: ou=x,o=gluu\nou: x\n", ["garbage"]) == (
         b"dn: ou=x,o=gluu\nou: x\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("init", "driver"), [("sysv", 'service "$1" "$2"'), ("systemd", 'systemctl "$2" "$1"')]
+)
+def test_reinit_stops_and_starts_slapd_the_way_the_node_does(init: str, driver: str) -> None:
+    services = ServiceControl(init)
+    (step,) = reload.plan_reinit("c", "n", "s", "/var/lib/ldap", b"", services).steps
+    for command in (step.commands[0], *step.rollback):
+        text = command.render()
+        assert driver in text and "svc slapd stop" in text and "svc slapd start" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clustermgr.components.ldap import plan
 from clustermgr.components.ldap.model import Member, Replication
 from clustermgr.facts.ldap import Database, SlapdConfig
+from clustermgr.facts.services import ServiceControl
 from clustermgr.redact import Secret
 
 DB = "olcDatabase={1}mdb,cn=config"
@@ -14,7 +15,8 @@ REP = Replication((M1, M2, M3), Secret("pw"))
 
 def facts(server_ids: tuple[str, ...], *, multi: bool) -> plan.LdapFacts:
     main = Database(DB, 1, "o=gluu", "/var/lib/ldap", multi_provider=multi)
-    return plan.LdapFacts(SlapdConfig(server_ids=server_ids, databases=(main,)), None)
+    config = SlapdConfig(server_ids=server_ids, databases=(main,))
+    return plan.LdapFacts(config, None, ServiceControl("sysv"))
 
 
 CURRENT = ("1 ldap://idp1.x/", "2 ldap://idp2.x/", "4 ldap://idp3.x/")
