@@ -8,6 +8,7 @@ from clustermgr.components.contract import Component
 from clustermgr.components.ldap import api, cli, jobs, pages
 from clustermgr.components.ldap import apply as service
 from clustermgr.components.ldap.replicated import is_set_up
+from clustermgr.components.ldap.watch import LdapWatch
 
 COMPONENT = Component(
     name="ldap",
@@ -18,6 +19,7 @@ COMPONENT = Component(
     kinds=(jobs.STATUS, jobs.COMPARE, jobs.REINIT),
     status=service.status,
     set_up=is_set_up,
+    watch=LdapWatch,
     cli=cli.app,
     api=api.router,
     pages=pages.router,
