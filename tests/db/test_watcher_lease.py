@@ -1,4 +1,4 @@
-"""Two watchers on one database (two manager processes): one cluster, one watcher at a time.
+"""Two LDAP watchers on one database (two manager processes): one cluster, one watcher at a time.
 
 The cluster's nodes listen nowhere (closed loopback ports), so every check ends
 at once with the node unreachable: enough to see who writes the alerts.
@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clustermgr.components.ldap.ids import server_ids
+from clustermgr.components.ldap.replicated import replicated_clusters, replicated_members
+from clustermgr.components.ldap.watch import LdapWatch
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.monitor import store
-from clustermgr.monitor.watcher import Watcher, replicated_clusters, replicated_members
+from clustermgr.monitor.watcher import Watcher
 from clustermgr.settings import Settings
 
 HOSTS = ("idp1.w.test", "idp2.w.test")
@@ -44,7 +46,7 @@ async def second(settings: Settings) -> AsyncIterator[Manager]:
 
 def quick(manager: Manager) -> Watcher:
     manager.settings = manager.settings.model_copy(update={"watch_timeout": 1.0})
-    return Watcher(manager)
+    return Watcher(manager, [LdapWatch(manager)])
 
 
 async def test_replicated_clusters_are_found(manager: Manager, replicated: str) -> None:

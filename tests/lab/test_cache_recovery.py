@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 
 from cachelab import cache_lab, configure, wait_chain_ok
+from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.core.manager import Manager
 from clustermgr.lab.gluu import directory as gluu
 from clustermgr.lab.provision import lab_secrets
@@ -123,7 +124,7 @@ class Load:
 async def watching(lab: Lab) -> AsyncIterator[Manager]:
     settings = lab.settings.model_copy(update={"watch_interval": 1.0, "watch_timeout": 4.0})
     manager = await Manager.open(settings)
-    watcher = Watcher(manager, compare=None)
+    watcher = Watcher(manager, [CacheWatch(manager)])
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop))
     try:

@@ -16,6 +16,7 @@ import pytest
 
 from clustermgr.components.lb import ops as lb_ops
 from clustermgr.components.lb import settingsstore as lb_settings
+from clustermgr.components.lb.watch import LbWatch
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.lab.gluu.oxauth.paths import OXAUTH_PIDFILE
@@ -40,7 +41,7 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
 
 async def lb_cycle(lab: Lab) -> CycleReport:
     manager = await Manager.open(lab.settings)
-    watcher = Watcher(manager, cluster=lab.config.cluster, compare=None)
+    watcher = Watcher(manager, [LbWatch(manager)], cluster=lab.config.cluster)
     try:
         reports = [r for r in await watcher.cycle() if r.component == "lb"]
     finally:

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 import pytest
 
+from clustermgr.components import registry
 from clustermgr.components.ldap import render, tls
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap.model import REPLICATOR_DN
@@ -82,7 +83,7 @@ async def watched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wat
         applied = await replicate(lab)
         assert applied["ok"], json.dumps(applied, indent=1)
         manager = await Manager.open(lab.settings)
-        watch = BackgroundWatch(manager)
+        watch = BackgroundWatch(manager, registry.watched(manager))
         try:
             yield Watched(lab, manager)
         finally:

@@ -71,13 +71,17 @@ async def watch(
     once: Annotated[bool, typer.Option("--once", help="One check cycle, then exit.")] = False,
     as_json: Json = False,
 ) -> None:
-    """Watch LDAP replication and the cache (every replicating cluster, or one) until stopped.
+    """Watch every watched component (LDAP replication, the cache, the load balancer) of
+    every cluster, or of one, until stopped.
 
     Each cycle checks every node, opens and resolves alerts and stores samples.
     `clustermgr serve` runs the same watcher in the background.
     """
+    # Here, not at the top: the components' command groups import this module's reads.
+    from clustermgr.components import registry
+
     async with manager() as mgr:
-        watcher = Watcher(mgr, cluster=cluster)
+        watcher = Watcher(mgr, registry.watched(mgr), cluster=cluster)
 
         def show(reports: list[CycleReport]) -> None:
             for report in reports:
@@ -91,7 +95,7 @@ async def watch(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await watcher.clusters()  # an unknown or unreplicated cluster fails here, clearly
+            await watcher.clusters()  # an unknown or unwatched cluster fails here, clearly
             await watcher.run(stop, show)
         finally:
             await watcher.close()

@@ -11,8 +11,10 @@ from clustermgr.components.cache.component import COMPONENT as CACHE
 from clustermgr.components.contract import Component
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
+from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.jobs.kinds import KindCatalog
+from clustermgr.monitor.watching import WatchedComponent
 
 COMPONENTS: tuple[Component, ...] = (
     BASE,
@@ -34,3 +36,10 @@ def component(name: str, components: tuple[Component, ...] = COMPONENTS) -> Comp
 def job_kinds(components: tuple[Component, ...] = COMPONENTS) -> KindCatalog:
     """Every job kind of every component, in registry order."""
     return KindCatalog(kind for c in components for kind in c.job_kinds())
+
+
+def watched(
+    manager: Manager, components: tuple[Component, ...] = COMPONENTS
+) -> list[WatchedComponent]:
+    """The watcher's parts: one per component that is watched, in registry order."""
+    return [c.watch(manager) for c in components if c.watch is not None]

@@ -3,7 +3,7 @@
 The lifespan opens the manager (database, vault) and the job runner: jobs run
 in this process by default (the embedded runner marks jobs a previous process
 left running as interrupted), or on queue workers when a queue URL is set.
-It also runs the LDAP replication watcher in the background (unless
+It also runs the watcher (every watched component) in the background (unless
 ``CLUSTERMGR_WATCH_ENABLED=false``) and stops it cleanly on shutdown.
 """
 
@@ -78,7 +78,11 @@ def create_app(
         app.state.web = WebContext(manager, runner, templates(components), secure_cookies)
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
-        watch = BackgroundWatch(manager) if settings.watch_enabled else None
+        watch = (
+            BackgroundWatch(manager, registry.watched(manager, tuple(components)))
+            if settings.watch_enabled
+            else None
+        )
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from clustermgr.components.cache import api, cli, jobs, pages, status
 from clustermgr.components.cache import apply as service
+from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
 
@@ -23,6 +24,7 @@ COMPONENT = Component(
     kinds=(jobs.STATUS,),
     status=status.status,
     set_up=is_set_up,
+    watch=CacheWatch,
     cli=cli.app,
     api=api.router,
     pages=pages.router,

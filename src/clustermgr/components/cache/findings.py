@@ -59,15 +59,16 @@ def judge(status: cs.CacheStatus, layout: CacheLayout, stale: dict[str, int]) ->
     measures: list[Measure] = []
     proxy_name = layout.proxy.split(".", 1)[0]
     twemproxy = _down(status.proxy_hops, cs.TWEMPROXY)
-    if twemproxy is not None and "nothing listens" in twemproxy.detail:
+    if twemproxy is not None and twemproxy.not_listening:
         actions.append(Action(layout.proxy, RESTART_TWEMPROXY, "twemproxy was not running"))
     elif twemproxy is not None:
         findings.append(
             Finding(f"host:{proxy_name}", Severity.CRITICAL, f"{proxy_name}: {twemproxy.detail}")
         )
     proxy_tls = _down(status.proxy_hops, cs.PROXY_TLS)
-    if proxy_tls is not None and "nothing listens" in proxy_tls.detail:
-        actions.append(Action(layout.proxy, RESTART_STUNNEL, "stunnel on 8888 was not running"))
+    if proxy_tls is not None and proxy_tls.not_listening:
+        why = f"stunnel on {proxy_tls.port} was not running"
+        actions.append(Action(layout.proxy, RESTART_STUNNEL, why))
     next_stale: dict[str, int] = {}
     for node in status.nodes:
         name = node.name
@@ -81,8 +82,10 @@ def judge(status: cs.CacheStatus, layout: CacheLayout, stale: dict[str, int]) ->
                 measures.append(Measure(MEMORY_METRIC, node.host, None, float(used)))
         for what in (cs.APP_TUNNEL, cs.NODE_TLS):
             hop = _down(node.hops, what)
-            if hop is not None and "nothing listens" in hop.detail:
-                actions.append(Action(node.host, RESTART_STUNNEL, f"{what} was not running"))
+            if hop is not None and hop.not_listening:
+                actions.append(
+                    Action(node.host, RESTART_STUNNEL, f"{what} on {hop.port} was not running")
+                )
         tunnel = node.hop(cs.NODE_TUNNEL)
         member = node.hop(cs.POOL_MEMBER)
         if tunnel is not None and not tunnel.up and redis is not None and redis.up:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import secrets
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from clustermgr import topology
@@ -23,17 +24,44 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
 
 
+class Down(StrEnum):
+    """Why a hop is down, for the decisions made on it (``detail`` says it in words)."""
+
+    #: The host answered: nothing listens on the hop's port (its service is not running).
+    NOT_LISTENING = "not-listening"
+    #: The host's probe did not run (SSH, timeout, unreadable output).
+    UNCHECKED = "unchecked"
+    #: The hop answered wrongly or not at all (a refused tunnel, Redis down, ejected).
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class Hop:
-    """One link of the chain: ``what`` on ``host``, up or down, and why not."""
+    """One link of the chain: ``what`` on ``host`` (at ``port``), up or down, and why not."""
 
     host: str
     what: str
     up: bool
     detail: str = ""
+    #: The port the hop listens on (from :mod:`clustermgr.topology`); None for a hop
+    #: that is no listener (pool membership, the tunnel as the proxy sees it).
+    port: int | None = None
+    #: Why it is down (None while up).
+    reason: Down | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "what": self.what, "up": self.up, "detail": self.detail}
+        return {
+            "host": self.host,
+            "what": self.what,
+            "up": self.up,
+            "detail": self.detail,
+            "port": self.port,
+            "reason": self.reason.value if self.reason else None,
+        }
+
+    @property
+    def not_listening(self) -> bool:
+        return not self.up and self.reason is Down.NOT_LISTENING
 
 
 @dataclass
@@ -89,15 +117,15 @@ class CacheStatus:
         }
 
 
-# Hop names, shared with the GUI and the watcher.
-APP_TUNNEL = "stunnel client 127.0.0.1:7000"
-PROXY_TLS = "stunnel server :8888"
-TWEMPROXY = "twemproxy 127.0.0.1:2222"
-TWEMPROXY_STATS = "twemproxy stats 127.0.0.1:22222"
+# Hop names, shared with the GUI and the watcher (their ports are the hops' ``port``).
+APP_TUNNEL = "stunnel client"
+PROXY_TLS = "stunnel server (proxy)"
+TWEMPROXY = "twemproxy"
+TWEMPROXY_STATS = "twemproxy stats"
 POOL_MEMBER = "in twemproxy's pool"
-NODE_TUNNEL = "stunnel tunnel to :7777"
-NODE_TLS = "stunnel server :7777"
-REDIS = "redis 127.0.0.1:6379"
+NODE_TUNNEL = "stunnel tunnel"
+NODE_TLS = "stunnel server (node)"
+REDIS = "redis"
 _NODE_HOPS_ON_PROXY = (POOL_MEMBER, NODE_TUNNEL)
 
 
@@ -216,10 +244,10 @@ def _assemble(cluster: str, layout: CacheLayout, data: dict[str, dict[str, Any]]
         chain.hops = [
             _hop(node.hostname, APP_TUNNEL, got, topology.STUNNEL_CACHE_CLIENT.port),
             *proxy_hops[:2],
-            Hop(layout.proxy, POOL_MEMBER, in_pool, "" if in_pool else "ejected or unknown"),
-            Hop(layout.proxy, NODE_TUNNEL, tunnel_up, _error(tunnel, proxy)),
+            _state(layout.proxy, POOL_MEMBER, in_pool, "ejected or unknown", proxy),
+            _state(layout.proxy, NODE_TUNNEL, tunnel_up, _error(tunnel, proxy), proxy),
             _hop(node.hostname, NODE_TLS, got, topology.STUNNEL_NODE.port),
-            Hop(node.hostname, REDIS, redis_up, _error(redis, got)),
+            _state(node.hostname, REDIS, redis_up, _error(redis, got), got, topology.REDIS.port),
         ]
         # The proxy's own hops are reported once, above.
         own = [h for h in chain.hops if h.host == node.hostname or h.what in _NODE_HOPS_ON_PROXY]
@@ -229,10 +257,22 @@ def _assemble(cluster: str, layout: CacheLayout, data: dict[str, dict[str, Any]]
 
 
 def _hop(host: str, what: str, data: dict[str, Any], port: int) -> Hop:
+    """A listener: up when something listens on ``port``."""
     if "error" in data:
-        return Hop(host, what, False, str(data["error"]))
-    up = _port(data, port)
-    return Hop(host, what, up, "" if up else f"nothing listens on {port}")
+        return Hop(host, what, False, str(data["error"]), port, Down.UNCHECKED)
+    if _port(data, port):
+        return Hop(host, what, True, port=port)
+    return Hop(host, what, False, f"nothing listens on {port}", port, Down.NOT_LISTENING)
+
+
+def _state(
+    host: str, what: str, up: bool, why: str, data: dict[str, Any], port: int | None = None
+) -> Hop:
+    """A hop judged by what it answered (``data``: its host's probe)."""
+    if up:
+        return Hop(host, what, True, port=port)
+    reason = Down.UNCHECKED if "error" in data else Down.FAILED
+    return Hop(host, what, False, why, port, reason)
 
 
 def _error(item: Any, host_data: dict[str, Any]) -> str:

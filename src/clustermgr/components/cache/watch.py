@@ -1,7 +1,7 @@
 """The cache part of the watcher: read the chain, judge, repair, record (component "cache").
 
-Runs inside :class:`clustermgr.monitor.watcher.Watcher`'s cycle for every
-cluster whose cache chain was applied, under its own lease per cluster.
+The watcher (:mod:`clustermgr.monitor.watcher`) checks every cluster whose
+cache chain was applied, under the lease ``cache:CLUSTER``.
 Repairs: a stunnel or twemproxy that is not running is restarted; a server
 twemproxy keeps ejected while its Redis answers through the tunnel makes
 twemproxy restart (its configuration validated first), which takes every
@@ -10,13 +10,11 @@ server back.  Redis itself is never restarted: a stopped Redis is an alert.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from clustermgr.components.cache.apply import cache_layout
+from clustermgr.components.cache.apply import cache_clusters, cache_layout
 from clustermgr.components.cache.findings import COMPONENT, RESTART_TWEMPROXY, Action, judge
 from clustermgr.components.cache.model import NUTCRACKER_YML, CacheLayout
 from clustermgr.components.cache.status import read_chain
@@ -24,8 +22,8 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError
-from clustermgr.monitor import store
-from clustermgr.monitor.store import Cycle, Recorded
+from clustermgr.monitor.store import Cycle
+from clustermgr.monitor.watching import check_settings, close_access
 from clustermgr.remote.command import Command
 from clustermgr.settings import Settings
 
@@ -45,47 +43,60 @@ def restart_command(action: Action) -> Command:
 
 
 @dataclass
-class CacheWatch:
+class _ClusterWatch:
     layout: CacheLayout
     access: HostAccess
     stale: dict[str, int] = field(default_factory=dict)
 
 
-def lease(cluster: str) -> str:
-    return f"{COMPONENT}:{cluster}"
+class CacheWatch:
+    """The ``cache`` component of the watcher."""
 
+    name = COMPONENT
 
-async def open_watch(manager: Manager, cluster: str, settings: Settings) -> CacheWatch:
-    layout = await cache_layout(manager, cluster)
-    access = await open_access(manager, cluster, layout.hosts, settings=settings)
-    return CacheWatch(layout, access)
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+        self.settings = manager.settings
+        self._watches: dict[str, _ClusterWatch] = {}
 
+    def interval(self, settings: Settings) -> float:
+        return settings.watch_interval
 
-async def check(
-    manager: Manager, cluster: str, watch: CacheWatch, timeout: float
-) -> tuple[Recorded, dict[str, Any]]:
-    """One cycle: read the chain, repair what the verdict says, record it all.
+    async def clusters(self) -> list[str]:
+        return await cache_clusters(self.manager)
 
-    Returns the alerts opened and resolved, and the snapshot stored."""
-    status = await read_chain(watch.access, cluster, watch.layout, timeout=timeout)
-    verdict = judge(status, watch.layout, watch.stale)
-    watch.stale = verdict.stale
-    done = []
-    for action in verdict.actions:
-        done.append(
+    async def check(self, cluster: str) -> AsyncIterator[Cycle]:
+        """Read the chain, repair what the verdict says; the cycle holds it all."""
+        watch = self._watches.get(cluster)
+        if watch is None:
+            layout = await cache_layout(self.manager, cluster)
+            settings = check_settings(self.settings)
+            access = await open_access(self.manager, cluster, layout.hosts, settings=settings)
+            watch = self._watches[cluster] = _ClusterWatch(layout, access)
+        timeout = self.settings.watch_timeout
+        status = await read_chain(watch.access, cluster, watch.layout, timeout=timeout)
+        verdict = judge(status, watch.layout, watch.stale)
+        watch.stale = verdict.stale
+        done = [
             {
                 "host": action.host,
                 "service": action.service,
                 "why": action.why,
                 "ok": await _run(watch.access, action, timeout),
             }
-        )
-    snapshot = {**status.as_dict(), "repairs": done}
-    recorded = await store.record_cycle(
-        manager,
-        Cycle(cluster, COMPONENT, utcnow(), snapshot, verdict.measures, verdict.findings),
-    )
-    return recorded, snapshot
+            for action in verdict.actions
+        ]
+        snapshot = {**status.as_dict(), "repairs": done}
+        yield Cycle(cluster, COMPONENT, utcnow(), snapshot, verdict.measures, verdict.findings)
+
+    async def forget(self, cluster: str) -> None:
+        watch = self._watches.pop(cluster, None)
+        if watch is not None:
+            await close_access(watch.access, self.settings.watch_timeout)
+
+    async def close(self) -> None:
+        for name in list(self._watches):
+            await self.forget(name)
 
 
 async def _run(access: HostAccess, action: Action, timeout: float) -> bool:
@@ -100,8 +111,3 @@ async def _run(access: HostAccess, action: Action, timeout: float) -> bool:
             "cache repair on %s: %s exited %s", action.host, action.service, result.exit_status
         )
     return result.ok
-
-
-async def close(watch: CacheWatch, timeout: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(watch.access.close(), timeout)

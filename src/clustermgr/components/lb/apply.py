@@ -18,6 +18,7 @@ from clustermgr.components.lb.findings import COMPONENT
 from clustermgr.components.lb.model import CERT_FILE, KEY_FILE, TLS, Backend, Balancer
 from clustermgr.components.lb.probe import probe_all
 from clustermgr.components.lb.settings import CertificateSource, LbSettings
+from clustermgr.components.lb.settingsstore import mark_applied
 from clustermgr.core.access import HostAccess, get_cluster, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
@@ -140,7 +141,10 @@ async def _plan_or_apply(
     results: dict[str, list[StepResult]] = {proxy: []}
     for report in reports:
         results[proxy].extend(report.results.get(proxy, []))
-    return ApplyReport(configure.title, False, results)
+    done = ApplyReport(configure.title, False, results)
+    if done.ok and len(reports) == 2:
+        await mark_applied(manager, cluster_name)
+    return done
 
 
 def _unreachable(cluster: str, host: str, dry_run: bool, reason: str) -> ApplyReport:

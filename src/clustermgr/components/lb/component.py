@@ -6,13 +6,14 @@ from pathlib import Path
 
 from clustermgr.components.contract import Component
 from clustermgr.components.lb import api, cli, jobs, pages
+from clustermgr.components.lb.settingsstore import applied_clusters
 from clustermgr.components.lb.status import status
-from clustermgr.components.lb.watch import proxied_clusters
+from clustermgr.components.lb.watch import LbWatch
 from clustermgr.core.manager import Manager
 
 
 async def is_set_up(manager: Manager, cluster: str) -> bool:
-    return cluster in await proxied_clusters(manager)
+    return cluster in await applied_clusters(manager)
 
 
 COMPONENT = Component(
@@ -24,6 +25,7 @@ COMPONENT = Component(
     kinds=(jobs.STATUS, jobs.DRAIN, jobs.UNDRAIN, jobs.ROLLING_RESTART),
     status=status,
     set_up=is_set_up,
+    watch=LbWatch,
     cli=cli.app,
     api=api.router,
     pages=pages.router,

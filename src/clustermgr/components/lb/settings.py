@@ -73,6 +73,8 @@ class LbSettings(BaseModel):
     key_file: CertificatePath | None = None
     #: Identity nodes taken out of the upstreams by hand (hostnames).
     drained: list[str] = Field(default_factory=list)
+    #: Set when ``lb apply`` succeeded: the balancer is set up (the watcher checks it).
+    applied: bool = False
 
     @field_validator("locations")
     @classmethod

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 
 from clustermgr.audit import service as audit
 from clustermgr.components.lb.findings import COMPONENT
 from clustermgr.components.lb.settings import LbSettings, LbSettingsUpdate
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
+from clustermgr.inventory.models import Cluster, Server
 from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.topology import Role
 
@@ -72,6 +74,30 @@ def _invalid(exc: ValueError) -> InvalidInput:
     else:
         problems = str(exc)
     return InvalidInput(f"invalid load balancer settings: {problems}")
+
+
+async def mark_applied(manager: Manager, cluster_name: str) -> None:
+    """Record that ``lb apply`` set the balancer up (the watcher checks it from now on)."""
+    async with manager.store() as store:
+        cluster = await store.cluster(cluster_name)
+        settings = _section(cluster.settings)
+        if not settings.applied:
+            changed = settings.model_copy(update={"applied": True})
+            store.set_component_settings(cluster, COMPONENT, _dump(changed))
+
+
+async def applied_clusters(manager: Manager) -> list[str]:
+    """Clusters whose balancer ``lb apply`` set up, with a proxy and identity servers
+    still (one query, no SSH)."""
+    async with manager.store() as inventory:
+        proxies = select(Server.cluster_id).where(Server.role == Role.PROXY.value)
+        nodes = select(Server.cluster_id).where(Server.role == Role.IDENTITY.value)
+        rows = await inventory.session.execute(
+            select(Cluster.name, Cluster.settings)
+            .where(Cluster.id.in_(proxies), Cluster.id.in_(nodes))
+            .order_by(Cluster.name)
+        )
+        return [name for name, settings in rows if _section(settings).applied]
 
 
 async def set_drained(manager: Manager, cluster_name: str, hostname: str, drained: bool) -> bool:

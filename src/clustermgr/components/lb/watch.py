@@ -1,9 +1,9 @@
 """Active health checks of the load balancer: the watcher's ``lb`` component.
 
-Each cycle, for every cluster with a proxy whose NGINX clustermgr set up (its
-upstreams file exists), and only while this process holds the cluster's ``lb``
-lease: the manager probes every identity node's health check directly, decides
-which nodes serve (:func:`~clustermgr.components.lb.health.states`), and when
+Each cycle, for every cluster whose balancer ``lb apply`` set up (a flag in its
+settings), and only while this process holds the cluster's ``lb`` lease: the
+manager probes every identity node's health check directly, decides which
+nodes serve (:func:`~clustermgr.components.lb.health.states`), and when
 the upstreams on the proxy say otherwise rewrites them (``nginx -t``, then a
 graceful reload).  A node taken out opens ``backend:H``; put back, it resolves.
 NGINX's own counters (stub_status) go into the snapshot.
@@ -11,14 +11,10 @@ NGINX's own counters (stub_status) go into the snapshot.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import time
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from typing import Any
-
-from sqlalchemy import select
 
 from clustermgr.components.lb import apply as lb
 from clustermgr.components.lb import findings as lbfindings
@@ -26,21 +22,19 @@ from clustermgr.components.lb import health
 from clustermgr.components.lb.model import STATUS_PATH, UPSTREAMS_FILE, Balancer
 from clustermgr.components.lb.plan import upstreams_step
 from clustermgr.components.lb.probe import probe_all
-from clustermgr.components.ldap.nodecheck import forget
+from clustermgr.components.lb.settingsstore import applied_clusters
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError
 from clustermgr.facts.base import gather
 from clustermgr.facts.nginx import stub_status, upstreams
-from clustermgr.inventory.models import Cluster, Server
-from clustermgr.monitor import store
-from clustermgr.monitor.store import Cycle, Recorded
+from clustermgr.monitor.store import Cycle
+from clustermgr.monitor.watching import check_settings, close_access, forget_host
 from clustermgr.plan.events import ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import Outcome, Plan
 from clustermgr.settings import Settings
-from clustermgr.topology import Role
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +67,7 @@ async def check(
         deployed = await gather(conn, upstreams(UPSTREAMS_FILE), timeout=timeout)
     except ClustermgrError as exc:
         proxy_error = exc.message
-        await forget(access, proxy)  # the next cycle connects anew
+        await forget_host(access, proxy)  # the next cycle connects anew
     if deployed == {}:
         return Check(want.balancer, None)
     probes = await probe_all(want.balancer.backends, timeout)
@@ -118,95 +112,38 @@ async def _rewrite(access: HostAccess, balancer: Balancer) -> str | None:
     return None
 
 
-async def proxied_clusters(manager: Manager) -> list[str]:
-    """Clusters with a proxy and identity servers (their balancer may be set up)."""
-    async with manager.store() as inventory:
-        proxies = select(Server.cluster_id).where(Server.role == Role.PROXY.value)
-        nodes = select(Server.cluster_id).where(Server.role == Role.IDENTITY.value)
-        names = await inventory.session.scalars(
-            select(Cluster.name)
-            .where(Cluster.id.in_(proxies), Cluster.id.in_(nodes))
-            .order_by(Cluster.name)
-        )
-        return list(names)
-
-
-@dataclass
 class LbWatch:
     """The ``lb`` component of the watcher: one check per cluster and cycle."""
 
-    manager: Manager
-    settings: Settings
-    holder: str
-    lease_seconds: float
-    cluster: str | None = None
-    _access: dict[str, HostAccess] = field(default_factory=dict)
+    name = lbfindings.COMPONENT
 
-    async def cycle(self) -> list[tuple[str, float, Recorded, dict[str, Any]]]:
-        """(cluster, seconds, recorded alerts, snapshot) per cluster checked."""
-        names = await proxied_clusters(self.manager)
-        if self.cluster is not None:
-            names = [n for n in names if n == self.cluster]
-        for gone in set(self._access) - set(names):
-            await self._drop(gone)
-        done = await asyncio.gather(*(self._cycle(n) for n in names))
-        return [d for d in done if d is not None]
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+        self.settings = manager.settings
+        self._access: dict[str, HostAccess] = {}
 
-    async def _cycle(self, name: str) -> tuple[str, float, Recorded, dict[str, Any]] | None:
-        started = time.monotonic()
-        access = self._access.get(name)
+    def interval(self, settings: Settings) -> float:
+        return settings.watch_interval
+
+    async def clusters(self) -> list[str]:
+        return await applied_clusters(self.manager)
+
+    async def check(self, cluster: str) -> AsyncIterator[Cycle]:
+        access = self._access.get(cluster)
         if access is None:
-            access = await open_access(self.manager, name, settings=self.settings)
-            self._access[name] = access
-        try:
-            if not await self._set_up(name, access):
-                return None  # read only: no lease written for a balancer never set up
-            lease = f"{lbfindings.COMPONENT}:{name}"
-            if not await store.take_lease(
-                self.manager, lease, self.holder, seconds=self.lease_seconds
-            ):
-                await self._drop(name, release=False)
-                return None
-            result = await check(
-                self.manager, name, access, timeout=self.settings.watch_timeout, repair=True
-            )
-        except ClustermgrError as exc:
-            log.warning("load balancer check of %s: %s", name, exc.message)
-            return None
-        except Exception:  # the LDAP checks of this cycle must not be lost with it
-            log.exception("load balancer check of %s failed", name)
-            return None
-        if result.cycle is None:
-            return None
-        recorded = await store.record_cycle(self.manager, result.cycle)
-        for alert in recorded.opened:
-            log.warning("alert opened: %s: %s", alert.key, alert.message)
-        for alert in recorded.resolved:
-            log.warning("alert resolved: %s", alert.key)
-        seconds = round(time.monotonic() - started, 3)
-        return name, seconds, recorded, result.cycle.snapshot
+            settings = check_settings(self.settings)
+            access = await open_access(self.manager, cluster, settings=settings)
+            self._access[cluster] = access
+        timeout = self.settings.watch_timeout
+        result = await check(self.manager, cluster, access, timeout=timeout, repair=True)
+        if result.cycle is not None:
+            yield result.cycle
 
-    async def _set_up(self, name: str, access: HostAccess) -> bool:
-        """Whether clustermgr set up this cluster's balancer (True when the proxy cannot
-        say: the check then reports it)."""
-        proxy = (await lb.desired(self.manager, name)).balancer.proxy
-        try:
-            conn = await access.connection(proxy)
-            found = await gather(
-                conn, upstreams(UPSTREAMS_FILE), timeout=self.settings.watch_timeout
-            )
-        except ClustermgrError:
-            return True
-        return bool(found)
-
-    async def _drop(self, name: str, *, release: bool = True) -> None:
-        access = self._access.pop(name, None)
+    async def forget(self, cluster: str) -> None:
+        access = self._access.pop(cluster, None)
         if access is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(access.close(), self.settings.watch_timeout)
-        if release:
-            await store.release_lease(self.manager, f"{lbfindings.COMPONENT}:{name}", self.holder)
+            await close_access(access, self.settings.watch_timeout)
 
     async def close(self) -> None:
         for name in list(self._access):
-            await self._drop(name)
+            await self.forget(name)

@@ -7,6 +7,7 @@ from pathlib import Path
 from clustermgr.components.contract import Component
 from clustermgr.components.ldap import api, cli, jobs, pages, status
 from clustermgr.components.ldap.replicated import is_set_up
+from clustermgr.components.ldap.watch import LdapWatch
 
 COMPONENT = Component(
     name="ldap",
@@ -17,6 +18,7 @@ COMPONENT = Component(
     kinds=(jobs.STATUS, jobs.COMPARE, jobs.REINIT),
     status=status.status,
     set_up=is_set_up,
+    watch=LdapWatch,
     cli=cli.app,
     api=api.router,
     pages=pages.router,

@@ -10,7 +10,6 @@ an ldapi search that fails means slapd is down.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from clustermgr.core.access import HostAccess
 from clustermgr.errors import ClustermgrError, CommandTimeout, HostUnreachable
 from clustermgr.facts.ldap import context_csn_by_id
 from clustermgr.facts.ldif import node_script
+from clustermgr.monitor.watching import forget_host
 from clustermgr.remote.command import Command
 
 AGREEMENT_CHECK_SOURCE = node_script(agreementcheck)
@@ -115,12 +115,12 @@ async def check_node(
         # round trip, and an SSH session that hangs (a partition) ends here too.
         stdout = await asyncio.wait_for(ask(), timeout + 1)
     except (TimeoutError, HostUnreachable, CommandTimeout) as exc:
-        await forget(access, host)
+        await forget_host(access, host)
         late = f"no SSH answer within {timeout + 1:g} s"
         reason = exc.message if isinstance(exc, ClustermgrError) else late
         return NodeCheck(host, NodeState.UNREACHABLE, reason)
     except ClustermgrError as exc:
-        await forget(access, host)
+        await forget_host(access, host)
         return NodeCheck(host, NodeState.ERROR, exc.message)
     elapsed = round(time.monotonic() - started, 3)
     try:
@@ -128,9 +128,3 @@ async def check_node(
     except (ValueError, KeyError, TypeError) as exc:
         reason = f"the node check answered something unexpected: {type(exc).__name__}"
         return NodeCheck(host, NodeState.ERROR, reason, seconds=elapsed)
-
-
-async def forget(access: HostAccess, host: str) -> None:
-    """Drop a connection that failed or hangs; closing a dead one must not hang too."""
-    with contextlib.suppress(Exception, TimeoutError):
-        await asyncio.wait_for(access.discard(host), 1.0)
