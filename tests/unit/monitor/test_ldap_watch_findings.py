@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clustermgr.cli.watch import parse_since
+from clustermgr.cli.monitoring import parse_since
 from clustermgr.components.ldap.findings import (
     Divergence,
     Evaluation,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from clustermgr.cli import watch
+from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import (
     APPLYING,
@@ -25,6 +25,7 @@ from clustermgr.components.cache import status as cachestatus
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="The cache: Redis behind stunnel and twemproxy.", no_args_is_help=True)
+add_monitoring_commands(app, "cache")
 
 Provider = Annotated[
     str,
@@ -94,6 +95,3 @@ async def status(cluster: str, as_json: Json = False) -> None:
             say(f"[red]problem:[/] {escape(problem)}")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-app.command()(watch.alerts)

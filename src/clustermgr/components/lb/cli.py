@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import (
     EXIT_FAILED,
@@ -32,6 +33,7 @@ from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
+add_monitoring_commands(app, "lb")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from clustermgr.cli import watch
+from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json, Yes
 from clustermgr.cli.output import (
     APPLYING,
@@ -28,6 +28,7 @@ from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
+add_monitoring_commands(app, "ldap")
 
 
 @app.command()
@@ -128,10 +129,6 @@ async def reinit(
             emit=ignore if as_json else print_event,
         )
     finish_report(report, as_json)
-
-
-app.command()(watch.alerts)
-app.command()(watch.history)
 
 
 def show_comparison(result: Comparison) -> None:
