@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Type-check the tests, one folder at a time: pytest imports each folder's
-# conftest.py and helper modules by their file name, so two folders' conftest
-# modules would clash in one mypy run.
+# Type-check the tests, one folder at a time: test modules of two folders may
+# share a file name (pytest imports them by path), so they are not one package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MYPYPATH=tests:tests/architecture:tests/integration:tests/web:tests/lab/gluu:tests/unit/facts
+export MYPYPATH=tests/support
 status=0
 while read -r dir; do
   mapfile -t files < <(find "$dir" -maxdepth 1 -name '*.py' | sort)

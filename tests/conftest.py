@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder."""
+"""Fixtures shared by every test folder: the lab here, the rest from tests/support."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from argon2 import PasswordHasher
 
 from clustermgr.auth import passwords
 from labfixture import Lab, running_lab
+
+pytest_plugins = ["dbfixtures", "sshfixtures", "webfixtures", "gluufixtures"]
 
 # Production hashes cost about 0.1 s each on purpose; the tests hash hundreds of
 # passwords and only need the same code path, so they use argon2's lowest cost.

@@ -1,6 +1,6 @@
 """A component declared outside ``src`` plugs into every front end through the registry.
 
-``noop`` (a package beside this test) fills every hook of :class:`Component` but
+``noop`` (a package in tests/support) fills every hook of :class:`Component` but
 the watcher's; handing it to the catalog, the web app and the CLI factory is all
 it takes for its job kinds, API route, page and command group to work.
 """
@@ -14,10 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from noop import api, cli, jobs, pages
-from noop.component import COMPONENT as NOOP
 from typer.testing import CliRunner
-from webfixture import WebUser, client, create_user, sign_in, wait_for_job
 
 from clustermgr.cli.main import make_cli
 from clustermgr.components import registry
@@ -25,6 +22,9 @@ from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
+from noop import api, cli, jobs, pages
+from noop.component import COMPONENT as NOOP
+from webfixture import WebUser, client, create_user, sign_in, wait_for_job
 
 PACKAGE = Path(jobs.__file__).parent
 #: Everything noop is: __init__, component, jobs, cli, api, pages and one template.

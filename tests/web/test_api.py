@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from webfixture import BodyLog, WebUser, wait_for_job, wait_idle
 
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
 from clustermgr.web.context import WebContext
 from labfixture import Lab
+from webfixture import BodyLog, WebUser, wait_for_job, wait_idle
 
 pytestmark = pytest.mark.integration
 

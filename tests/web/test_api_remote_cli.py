@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
-from webfixture import WebUser, wait_idle
 
 from labfixture import Lab
+from webfixture import WebUser, wait_idle
 
 pytestmark = pytest.mark.integration
 

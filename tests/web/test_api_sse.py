@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 
 import pytest
-from webfixture import FreshWeb
 
 from clustermgr.errors import NotFound
 from clustermgr.jobs import store
@@ -16,6 +15,7 @@ from clustermgr.plan.events import Event, EventKind
 from clustermgr.services import clusters
 from clustermgr.web import sse
 from clustermgr.web.context import WebContext
+from webfixture import FreshWeb
 
 
 def test_a_frame_is_event_id_and_one_line_of_json() -> None:

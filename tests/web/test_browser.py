@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
-from replicationdata import IDP1, IDP2, add_cluster, record
-from webfixture import JOB_DEADLINE, ManagerProcess, WebUser
 
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
 from labfixture import Lab
 from polling import eventually
+from replicationdata import IDP1, IDP2, add_cluster, record
+from webfixture import JOB_DEADLINE, ManagerProcess, WebUser
 
 pytestmark = pytest.mark.integration
 

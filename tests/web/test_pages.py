@@ -18,6 +18,12 @@ import httpx
 import pyotp
 import pytest
 from fastapi import FastAPI
+
+from clustermgr.core.access import get_cluster
+from clustermgr.core.manager import Manager
+from clustermgr.errors import NotFound
+from clustermgr.services import clusters
+from labfixture import Lab
 from webfixture import (
     ADMIN_PASSWORD,
     WebUser,
@@ -28,12 +34,6 @@ from webfixture import (
     wait_for_job,
     wait_idle,
 )
-
-from clustermgr.core.access import get_cluster
-from clustermgr.core.manager import Manager
-from clustermgr.errors import NotFound
-from clustermgr.services import clusters
-from labfixture import Lab
 
 pytestmark = pytest.mark.integration
 

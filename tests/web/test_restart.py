@@ -16,6 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
+
+from clustermgr.core.manager import Manager
+from clustermgr.jobs import store
+from labfixture import Lab
+from polling import eventually
 from webfixture import (
     BodyLog,
     ManagerProcess,
@@ -25,11 +30,6 @@ from webfixture import (
     free_port,
     wait_for_job,
 )
-
-from clustermgr.core.manager import Manager
-from clustermgr.jobs import store
-from labfixture import Lab
-from polling import eventually
 
 pytestmark = pytest.mark.integration
 

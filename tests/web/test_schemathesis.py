@@ -21,12 +21,12 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from webfixture import BodyLog, ManagerProcess, WebUser, create_user, free_port
 
 from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
 from polling import eventually
+from webfixture import BodyLog, ManagerProcess, WebUser, create_user, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -16,6 +16,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
+
+from clustermgr.auth import service as auth
+from clustermgr.web.app import create_app
+from clustermgr.web.security import CSRF_HEADER, LOGIN_CSRF_COOKIE, SAFE_METHODS, SESSION_COOKIE
+from labfixture import Lab
 from webfixture import (
     ADMIN_PASSWORD,
     BodyLog,
@@ -27,11 +32,6 @@ from webfixture import (
     sign_in,
     wait_for_job,
 )
-
-from clustermgr.auth import service as auth
-from clustermgr.web.app import create_app
-from clustermgr.web.security import CSRF_HEADER, LOGIN_CSRF_COOKIE, SAFE_METHODS, SESSION_COOKIE
-from labfixture import Lab
 
 pytestmark = pytest.mark.integration
 

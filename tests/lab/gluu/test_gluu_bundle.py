@@ -11,9 +11,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from gluu_lab import PYTHON, write_zipapp
 
 from clustermgr.lab.gluu import bundle, directory, oxauth
+from gluu_lab import PYTHON, write_zipapp
 
 PACKAGE_DIR = Path(oxauth.__file__).parent
 

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from gluu_lab import ROOT_PASSWORD, Slapd, free_port
 
 from clustermgr.lab.gluu import directory, oxauth
+from gluu_lab import ROOT_PASSWORD, Slapd, free_port
 
 REPLICATOR = "cn=replicator,o=gluu"
 

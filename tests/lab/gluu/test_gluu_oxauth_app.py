@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from clustermgr.lab.gluu import directory, oxauth
 from gluu_lab import (
     ADMIN_PASSWORD,
     ISSUER_HOST,
@@ -27,8 +29,6 @@ from gluu_lab import (
     free_port,
     wait_for,
 )
-
-from clustermgr.lab.gluu import directory, oxauth
 
 HEALTH = "/oxauth/restv1/health-check"
 CONFIG_DN = "ou=configuration,o=gluu"

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from gluu_lab import free_port
 
 from clustermgr.lab.gluu import directory, oxauth
+from gluu_lab import free_port
 
 
 def test_properties_take_the_first_separator() -> None:

@@ -1,0 +1,233 @@
+"""``clustermgr server add|list|check|remove`` against real sshd servers.
+
+Every bad input here must end with a clear message, a non-zero exit status and
+an inventory exactly as it was before.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from cli_runner import Cli, add_args
+from clustermgr.topology import STUNNEL_NODE
+from sshd import SshdLab, free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "data")
+
+
+def inventory(cli: Cli) -> list[dict[str, object]]:
+    ran = cli("server", "list", "--json")
+    assert ran.code == 0, ran.stderr
+    return [s for c in ran.json() for s in c["servers"]]
+
+
+def test_unknown_host_key_needs_explicit_trust(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    ran = cli(*add_args(node, sshds.client_key.path))
+    assert ran.code == 1
+    assert f"host key not trusted yet: ssh-ed25519 {node.host_key.fingerprint}" in ran.stderr
+    assert "hint:" in ran.stderr
+    assert inventory(cli) == []
+
+    ran = cli(
+        *add_args(
+            node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint, "--json"
+        )
+    )
+    assert ran.code == 0, ran.stderr
+    added = ran.json()
+    assert added["host_keys"] == [
+        {"algorithm": "ssh-ed25519", "fingerprint": node.host_key.fingerprint}
+    ]
+    assert [s["hostname"] for s in inventory(cli)] == ["node1"]
+
+
+def test_wrong_fingerprint_is_refused(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    ran = cli(
+        *add_args(
+            node, sshds.client_key.path, "t", "--fingerprint", sshds.alien_host_key.fingerprint
+        )
+    )
+    assert ran.code == 1
+    assert "HOST KEY CHANGED" in ran.stderr and node.host_key.fingerprint in ran.stderr
+    assert inventory(cli) == []
+
+
+def test_wrong_ssh_key_is_refused_and_nothing_stored(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    ran = cli(
+        *add_args(node, sshds.stranger_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+    )
+    assert ran.code == 1
+    assert "SSH login as" in ran.stderr and "refused" in ran.stderr
+    assert inventory(cli) == []
+
+
+def test_unreachable_address_is_reported(cli: Cli, sshds: SshdLab) -> None:
+    ran = cli(
+        "server",
+        "add",
+        "ghost.example.org",
+        "--cluster",
+        "t",
+        "--role",
+        "proxy",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+        "--ssh-key",
+        str(sshds.client_key.path),
+    )
+    assert ran.code == 1
+    assert "ghost.example.org: cannot read the SSH host key of 127.0.0.1:" in ran.stderr
+    assert inventory(cli) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bad_host.example.org", "--role", "identity"], "invalid hostname 'bad_host.example.org'"),
+        (["ok.example.org", "--role", "database"], "invalid role 'database'"),
+        (["ok.example.org", "--role", "identity", "--port", "0"], "invalid SSH port 0"),
+    ],
+)
+def test_invalid_input_exits_2_before_any_connection(
+    cli: Cli, sshds: SshdLab, args: list[str], message: str
+) -> None:
+    ran = cli("server", "add", *args, "--cluster", "t", "--ssh-key", str(sshds.client_key.path))
+    assert ran.code == 2
+    assert message in ran.stderr
+
+
+def test_duplicate_server_is_refused(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    trust = ["--fingerprint", node.host_key.fingerprint]
+    assert cli(*add_args(node, sshds.client_key.path, "t", *trust)).code == 0
+    ran = cli(*add_args(node, sshds.client_key.path, "t", *trust))
+    assert ran.code == 1 and "'node1' is already in cluster 't'" in ran.stderr
+    assert len(inventory(cli)) == 1
+
+
+def test_encrypted_key_needs_its_passphrase(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[1]
+    trust = ["--fingerprint", node.host_key.fingerprint]
+    ran = cli(*add_args(node, sshds.encrypted_key.path, "t", *trust))
+    assert ran.code == 2 and "is protected by a passphrase" in ran.stderr
+    ran = cli(
+        *add_args(node, sshds.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
+        PP="not the passphrase",
+    )
+    assert ran.code == 2 and "wrong passphrase" in ran.stderr
+    ran = cli(
+        *add_args(node, sshds.encrypted_key.path, "t", *trust, "--passphrase-env", "PP"),
+        PP=sshds.encrypted_key.passphrase or "",
+    )
+    assert ran.code == 0, ran.stderr
+
+
+def add_all(cli: Cli, sshds: SshdLab, cluster: str = "t") -> None:
+    for node in sshds.hosts:
+        ran = cli(
+            *add_args(
+                node, sshds.client_key.path, cluster, "--fingerprint", node.host_key.fingerprint
+            )
+        )
+        assert ran.code == 0, ran.stderr
+
+
+def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
+    add_all(cli, sshds)
+    ran = cli("server", "check", "--cluster", "t", "--json")
+    assert ran.code == 0, ran.stdout + ran.stderr
+    report = ran.json()
+    assert report["ok"] is True
+    by_check = {(c["host"], c["check"]): c for c in report["checks"]}
+    for node in sshds.hosts:
+        for name in (
+            "ssh login",
+            "root or sudo",
+            "supported OS",
+            "port 389",
+            "disk",
+            "memory",
+            "clock",
+        ):
+            assert by_check[(node.target.name, name)]["status"] in ("pass", "warn"), name
+    assert by_check[("(cluster)", "clock skew")]["status"] == "pass"
+
+
+def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, sshds: SshdLab) -> None:
+    """The identity node's stunnel port held by another program fails the check, by name."""
+    node = sshds.hosts[0]
+    assert (
+        cli(
+            *add_args(node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+        ).code
+        == 0
+    )
+    squatter = socket.socket()
+    try:
+        squatter.bind(("127.0.0.1", STUNNEL_NODE.port))
+    except OSError:
+        pytest.skip(f"port {STUNNEL_NODE.port} is already in use on this machine")
+    squatter.listen()
+    try:
+        ran = cli("server", "check", "--cluster", "t", "--json")
+    finally:
+        squatter.close()
+    assert ran.code == 1
+    checks = {c["check"]: c for c in ran.json()["checks"]}
+    port = checks[f"port {STUNNEL_NODE.port}"]
+    assert port["status"] == "fail"
+    own_name = Path("/proc/self/comm").read_text().strip()  # what ss shows for this process
+    assert port["detail"].startswith(f"held by {own_name};")
+    assert "expected stunnel or stunnel4" in port["detail"]
+    assert checks["port 389"]["status"] == "pass"
+
+
+def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
+    """node2's endpoint registered under node1's pinned key: a man in the middle, as seen."""
+    node1, node2 = sshds.hosts[0], sshds.hosts[1]
+    assert (
+        cli(
+            *add_args(
+                node1, sshds.client_key.path, "t", "--fingerprint", node1.host_key.fingerprint
+            )
+        ).code
+        == 0
+    )
+    db = tmp_path / "data" / "clustermgr.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE servers SET ssh_port = ? WHERE hostname = 'node1'", (node2.target.port,)
+        )
+    ran = cli("server", "check", "--cluster", "t")
+    assert ran.code == 1
+    assert "HOST KEY CHANGED" in ran.stderr and node2.host_key.fingerprint in ran.stderr
+    assert "refusing to connect" in ran.stderr
+
+
+def test_remove_needs_confirmation(cli: Cli, sshds: SshdLab) -> None:
+    node = sshds.hosts[0]
+    assert (
+        cli(
+            *add_args(node, sshds.client_key.path, "t", "--fingerprint", node.host_key.fingerprint)
+        ).code
+        == 0
+    )
+    ran = cli("server", "remove", "node1", "--cluster", "t")
+    assert ran.code == 2 and "--yes" in ran.stderr
+    assert len(inventory(cli)) == 1
+    assert cli("server", "remove", "node1", "--cluster", "t", "--yes").code == 0
+    assert inventory(cli) == []

@@ -1,0 +1,125 @@
+"""The plan executor over real SSH connections to real sshd servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from clustermgr.plan.events import Event
+from clustermgr.plan.executor import Executor
+from clustermgr.plan.model import FileChange, Outcome, Plan, Step
+from clustermgr.remote.command import Command
+from clustermgr.remote.connection import Connection
+from clustermgr.remote.pool import ConnectionPool
+from sshd import Connect, SshdLab
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def pool(sshds: SshdLab, open_ssh: Connect) -> AsyncIterator[ConnectionPool]:
+    by_name = {h.target.name: h for h in sshds.hosts}
+
+    async def factory(name: str) -> Connection:
+        return await open_ssh(by_name[name])
+
+    async with ConnectionPool(factory) as opened:
+        yield opened
+
+
+def config_steps(tmp_path: Path, host: str, content: bytes) -> tuple[Step, ...]:
+    folder = tmp_path / host
+    return (
+        Step(
+            host,
+            "write app.conf",
+            "test",
+            files=(FileChange(str(folder / "app.conf"), content, mode=0o600),),
+        ),
+        Step(
+            host,
+            "enable app",
+            "test",
+            commands=(Command.of("touch", str(folder / "enabled")),),
+            check=Command.of("test", "-e", str(folder / "enabled")),
+            unchanged_reason="enabled",
+        ),
+    )
+
+
+async def test_apply_twice_second_run_all_unchanged(pool: ConnectionPool, tmp_path: Path) -> None:
+    hosts = ["node1", "node2", "node3"]
+    plan = Plan(
+        "t", tuple(s for h in hosts for s in config_steps(tmp_path, h, f"name={h}\n".encode()))
+    )
+    events: list[Event] = []
+    first = await Executor(pool.get, events.append, backup_root=str(tmp_path / "bk")).apply(plan)
+    assert first.count(Outcome.CHANGED) == 6 and first.ok
+    second = await Executor(pool.get, backup_root=str(tmp_path / "bk")).apply(plan)
+    assert [r.outcome for r in second.all()] == [Outcome.UNCHANGED] * 6
+    assert {r.reason for r in second.all()} == {"files already up to date", "enabled"}
+    for h in hosts:
+        assert (tmp_path / h / "app.conf").read_bytes() == f"name={h}\n".encode()
+    assert {e.host for e in events if e.host} == set(hosts)
+
+
+async def test_failing_step_on_one_host_leaves_others_intact(
+    pool: ConnectionPool, tmp_path: Path
+) -> None:
+    broken = Step(
+        "node2", "break", "test", commands=(Command.script("echo disk full >&2; exit 28"),)
+    )
+    plan = Plan(
+        "t",
+        (
+            *config_steps(tmp_path, "node1", b"a\n"),
+            broken,
+            *config_steps(tmp_path, "node2", b"b\n"),
+            *config_steps(tmp_path, "node3", b"c\n"),
+        ),
+    )
+    report = await Executor(pool.get, backup_root=str(tmp_path / "bk")).apply(plan)
+    assert [r.outcome for r in report.results["node1"]] == [Outcome.CHANGED, Outcome.CHANGED]
+    assert [r.outcome for r in report.results["node3"]] == [Outcome.CHANGED, Outcome.CHANGED]
+    node2 = report.results["node2"]
+    assert [r.outcome for r in node2] == [Outcome.FAILED, Outcome.SKIPPED, Outcome.SKIPPED]
+    assert node2[0].exit_status == 28 and node2[0].stderr_tail == "disk full"
+    assert not (tmp_path / "node2").exists()
+    assert (tmp_path / "node3" / "app.conf").read_bytes() == b"c\n"
+
+
+async def test_invalid_file_is_rolled_back_byte_identical(
+    pool: ConnectionPool, tmp_path: Path
+) -> None:
+    target = tmp_path / "slapd.conf"
+    original = bytes(range(256)) + b"\nvalid: yes\n"
+    target.write_bytes(original)
+    target.chmod(0o640)
+    before = target.stat()
+
+    def validate(path: str) -> Command:
+        return Command.script(
+            'grep -q "^valid: yes" "$1" || { echo "line 1: syntax error" >&2; exit 1; }', path
+        )
+
+    for in_place in (False, True):
+        step = Step(
+            "node1",
+            "write slapd.conf",
+            "test",
+            files=(
+                FileChange(
+                    str(target), b"garbage\n", validate=validate, validate_in_place=in_place
+                ),
+            ),
+        )
+        (result,) = (
+            await Executor(pool.get, backup_root=str(tmp_path / "bk")).apply(Plan("t", (step,)))
+        ).all()
+        assert result.outcome is Outcome.FAILED
+        assert result.stderr_tail == "line 1: syntax error"
+        assert target.read_bytes() == original
+        assert target.stat().st_mode == before.st_mode
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name != "bk") == ["slapd.conf"]

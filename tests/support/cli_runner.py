@@ -1,0 +1,70 @@
+"""Running the real ``clustermgr`` command in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sshd import SshdHost
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class Cli:
+    """``clustermgr`` with its own data folder; remembers everything it printed."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "CLUSTERMGR_DATA_DIR": str(data_dir),
+            "CLUSTERMGR_CONNECT_TIMEOUT": "5",
+            **env,
+        }
+        self.env.pop("CLUSTERMGR_DATABASE_URL", None)
+        self.transcript: list[str] = []
+
+    def __call__(self, *args: str, **env: str) -> Ran:
+        proc = subprocess.run(
+            [sys.executable, "-m", "clustermgr", "--verbose", *args],
+            env={**self.env, **env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.transcript += [proc.stdout, proc.stderr]
+        return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+
+def add_args(host: SshdHost, key: Path, cluster: str = "t", *extra: str) -> list[str]:
+    return [
+        "server",
+        "add",
+        host.target.name,
+        "--cluster",
+        cluster,
+        "--role",
+        "identity",
+        "--address",
+        host.target.address,
+        "--port",
+        str(host.target.port),
+        "--user",
+        host.target.username,
+        "--ssh-key",
+        str(key),
+        *extra,
+    ]
