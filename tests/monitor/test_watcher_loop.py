@@ -153,7 +153,7 @@ async def test_each_component_runs_at_its_own_interval(quick: Manager) -> None:
     watch.watcher.settings = quick.settings
     original = watch.watcher.cycle_of
 
-    async def counting(part: Fake) -> list[CycleReport]:  # type: ignore[override]
+    async def counting(part: Fake) -> list[CycleReport]:
         reports = await original(part)
         seen.extend(reports)
         return reports

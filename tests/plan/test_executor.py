@@ -8,7 +8,9 @@ isolation, rolling order, and what events say.
 from __future__ import annotations
 
 import os
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,8 +30,8 @@ def backups(tmp_path: Path) -> str:
 
 
 def executor(
-    backups: str, events: list[Event] | None = None, down: set[str] = frozenset()
-) -> Executor:  # type: ignore[assignment]
+    backups: str, events: list[Event] | None = None, down: AbstractSet[str] = frozenset()
+) -> Executor:
     async def connect(host: str) -> Connection:
         if host in down:
             raise HostUnreachable(host, "connection refused on 127.0.0.1:1")
@@ -40,13 +42,13 @@ def executor(
     )
 
 
-def file_step(host: str, path: Path, content: bytes, **kw: object) -> Step:
+def file_step(host: str, path: Path, content: bytes, **kw: Any) -> Step:
     return Step(
         host=host,
         title=f"write {path.name}",
         reason="test",
         files=(FileChange(str(path), content, **kw),),
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_applying_twice_changes_then_reports_unchanged(tmp_path: Path, backups: str) -> None:

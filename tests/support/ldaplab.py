@@ -15,7 +15,7 @@ LDAPI = "ldapsearch -Q -LLL -Y EXTERNAL -H ldapi:///"
 ADD = "ldapadd -Q -Y EXTERNAL -H ldapi:/// >/dev/null"
 
 
-async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> dict[str, object]:
+async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> dict[str, Any]:
     """`ldap apply` on the lab's cluster; the report as a dict."""
     manager = await Manager.open(lab.settings)
     try:

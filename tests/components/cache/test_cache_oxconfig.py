@@ -6,6 +6,7 @@ import base64
 import json
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from clustermgr.components.cache import oxconfig
@@ -15,7 +16,7 @@ from clustermgr.redact import Secret
 PASSWORD = Secret("pw-for-the-script-test", label="test")
 
 
-def run(tmp_path: Path, mode: str, current: dict[str, object]) -> tuple[int, str]:
+def run(tmp_path: Path, mode: str, current: Mapping[str, object]) -> tuple[int, str]:
     """Exit status, and the LDIF given to ldapmodify ("" when not called)."""
     (tmp_path / "ldif").unlink(missing_ok=True)
     stored = base64.b64encode(json.dumps(current).encode()).decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from clustermgr import topology
 from clustermgr.components.cache import status as cs
 from clustermgr.components.cache.findings import STALE_EJECTION_CYCLES, judge
@@ -75,7 +77,11 @@ def test_a_host_that_could_not_be_probed_is_not_repaired() -> None:
 def test_hops_carry_their_port_and_why_they_are_down() -> None:
     proxy = {"ports": {str(topology.STUNNEL_PROXY.port): True}}
     node = {"ports": {str(topology.STUNNEL_CACHE_CLIENT.port): True}}
-    data = {PROXY: proxy, NODES[0]: node, NODES[1]: {"error": "no route to host"}}
+    data: dict[str, dict[str, Any]] = {
+        PROXY: proxy,
+        NODES[0]: node,
+        NODES[1]: {"error": "no route to host"},
+    }
     status = cs._assemble("c", CHAIN, data)
     by_what = {h.what: h for h in status.proxy_hops}
     assert by_what[cs.PROXY_TLS].up and by_what[cs.PROXY_TLS].port == topology.STUNNEL_PROXY.port

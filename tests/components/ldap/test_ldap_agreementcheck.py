@@ -74,7 +74,7 @@ def test_credentials_go_on_stdin_and_never_into_the_answer(
         return subprocess.CompletedProcess(command, 49, b"", b"ldap_bind: Invalid credentials (49)")
 
     monkeypatch.setattr(check, "tcp_reason", lambda url, timeout: None)
-    monkeypatch.setattr(check.subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "run", fake_run)
     answer = check.check(check.agreement(SYNCREPL), 1.0)
     assert answer == {
         "rid": "003",
@@ -93,7 +93,7 @@ def test_a_provider_that_does_not_accept_connections_is_unreachable(
     def no_run(*args: Any, **kw: Any) -> None:
         raise AssertionError("ldapwhoami must not run when TCP fails")
 
-    monkeypatch.setattr(check.subprocess, "run", no_run)
+    monkeypatch.setattr(subprocess, "run", no_run)
     settings = {**check.agreement(SYNCREPL), "provider": "ldap://127.0.0.1:1"}
     answer = check.check(settings, 1.0)
     assert answer["state"] == "unreachable" and "127.0.0.1:1" in answer["reason"]

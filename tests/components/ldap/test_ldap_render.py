@@ -6,6 +6,7 @@ import pytest
 
 from clustermgr.components.ldap import hostcheck, render
 from clustermgr.components.ldap.model import Member, Replication, ReplicationSettings
+from clustermgr.facts.ldif import parse_ldif
 from clustermgr.redact import MASK, Secret
 
 IDP1, IDP2, IDP3 = Member("idp1.x.test", 1), Member("idp2.x.test", 2), Member("idp3.x.test", 7)
@@ -125,5 +126,5 @@ SLAPD_SYNCREPL = PLAIN_SYNCREPL.replace(
 def test_hostcheck_compares_tokens(
     ldif: str, attr: str, want: list[list[str]], exact: bool, ok: bool
 ) -> None:
-    entries = hostcheck.parse_ldif(ldif)
+    entries = parse_ldif(ldif)
     assert hostcheck.satisfied(entries, {"attr": attr, "want": want, "exact": exact}) is ok

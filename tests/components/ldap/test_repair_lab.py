@@ -344,4 +344,4 @@ async def test_a_node_back_after_removal_is_reloaded(lab: Lab) -> None:
     await identical(lab)
     await replicates_both_ways(lab, "idp3", "after-rejoin")
     again = await replicate(lab)
-    assert again["ok"] and again["counts"]["changed"] == 0, json.dumps(again, indent=1)  # type: ignore[index]
+    assert again["ok"] and again["counts"]["changed"] == 0, json.dumps(again, indent=1)

@@ -152,7 +152,7 @@ async def test_peer_with_a_certificate_from_another_ca_is_refused(lab: Lab) -> N
     with pytest.raises(AssertionError, match="not on idp2"):
         await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=6)
     status = await ldap_status(lab)
-    pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]  # type: ignore[attr-defined,index]
+    pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]
     assert pairs and not all(p["caught_up"] for p in pairs), status
 
     repaired = await replicate(lab, [])
