@@ -31,7 +31,7 @@ async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> d
     return report.as_dict()
 
 
-async def ldap_status(lab: Lab, *, probe: bool = False) -> dict[str, object]:
+async def ldap_status(lab: Lab, *, probe: bool = False) -> dict[str, Any]:
     manager = await Manager.open(lab.settings)
     try:
         return (await replication_status.status(manager, lab.config.cluster, probe=probe)).as_dict()
