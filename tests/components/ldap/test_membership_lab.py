@@ -124,7 +124,7 @@ async def test_wrong_replicator_password_is_reported_and_repaired(lab: Lab) -> N
     )
     broken = await eventually(
         lambda: ldap_status(lab, probe=False),
-        until=lambda s: not any(n["replicator_binds"] for n in s["nodes"]),  # type: ignore[attr-defined]
+        until=lambda s: not any(n["replicator_binds"] for n in s["nodes"]),
         timeout=30,
         interval=0.5,
         what="the replicator still binds somewhere",
