@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from clustermgr import topology
 from clustermgr.components.cache import status as cs
-from clustermgr.components.cache.findings import STALE_EJECTION_CYCLES, judge
+from clustermgr.components.cache.findings import (
+    RESTART_TWEMPROXY,
+    STALE_EJECTION_CYCLES,
+    Action,
+    judge,
+)
 from clustermgr.components.cache.model import layout
+from clustermgr.components.cache.watch import restart_command
+from clustermgr.facts.services import ServiceControl
 from clustermgr.redact import Secret
 
 NODES = ["idp1.example.org", "idp2.example.org"]
@@ -117,3 +126,13 @@ def test_a_healthy_server_kept_ejected_restarts_twemproxy_after_a_few_cycles() -
     verdict = judge(reading(down=down), CHAIN, stale)
     assert [(a.host, a.service) for a in verdict.actions] == [(PROXY, "nutcracker")]
     assert judge(reading(), CHAIN, verdict.stale).stale == {}
+
+
+@pytest.mark.parametrize(("init", "tool"), [("systemd", "systemctl"), ("sysvinit", "service")])
+def test_repairs_restart_through_the_hosts_init(init: str, tool: str) -> None:
+    services = ServiceControl(init)
+    for service in ("stunnel4", RESTART_TWEMPROXY):
+        script = restart_command(Action("proxy1", service, "down"), services).render()
+        assert "svc_restart() {" in script and tool in script
+    checked = restart_command(Action("proxy1", RESTART_TWEMPROXY, "stale"), services).render()
+    assert checked.index("nutcracker -t") < checked.index("svc_restart nutcracker")

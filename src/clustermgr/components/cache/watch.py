@@ -22,6 +22,7 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError
+from clustermgr.facts.services import ServiceControl
 from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.watching import check_settings, close_access
 from clustermgr.remote.command import Command
@@ -29,17 +30,18 @@ from clustermgr.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_RESTART = 'service "$1" stop >/dev/null 2>&1; service "$1" start >/dev/null'
+_RESTART = 'svc_restart "$1" >/dev/null'
 #: twemproxy restarts only on a configuration it accepts (the running one stays otherwise).
-_RESTART_TWEMPROXY = 'nutcracker -t -c "$1" >/dev/null 2>&1 || exit 3\n' + _RESTART.replace(
-    '"$1"', "nutcracker"
+_RESTART_TWEMPROXY = (
+    'nutcracker -t -c "$1" >/dev/null 2>&1 || exit 3\nsvc_restart nutcracker >/dev/null'
 )
 
 
-def restart_command(action: Action) -> Command:
+def restart_command(action: Action, services: ServiceControl) -> Command:
+    """The repair, through the host's init system."""
     if action.service == RESTART_TWEMPROXY:
-        return Command.script(_RESTART_TWEMPROXY, NUTCRACKER_YML)
-    return Command.script(_RESTART, action.service)
+        return services.script(_RESTART_TWEMPROXY, NUTCRACKER_YML)
+    return services.script(_RESTART, action.service)
 
 
 @dataclass
@@ -102,7 +104,8 @@ class CacheWatch:
 async def _run(access: HostAccess, action: Action, timeout: float) -> bool:
     try:
         conn = await access.connection(action.host)
-        result = await conn.run(restart_command(action), timeout=max(timeout, 15.0))
+        services = (await access.platform(action.host)).services
+        result = await conn.run(restart_command(action, services), timeout=max(timeout, 15.0))
     except ClustermgrError as exc:
         log.warning("cache repair on %s failed: %s", action.host, exc.message)
         return False
