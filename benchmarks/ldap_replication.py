@@ -32,7 +32,7 @@ from clustermgr.components.ldap import status as ldap_status
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
-from clustermgr.facts.ldap import LDAPSEARCH_ROOT
+from clustermgr.facts.ldap import ldapsearch_root
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
 from clustermgr.remote.command import Command
@@ -90,9 +90,7 @@ async def poll_round_trip(access: HostAccess, host: str, rounds: int = 20) -> fl
     conn = await access.connection(host)
     started = time.perf_counter()
     for _ in range(rounds):
-        await conn.run(
-            Command.of(*LDAPSEARCH_ROOT, "-H", "ldapi:///", "-b", BRANCH, "-s", "base", "dn")
-        )
+        await conn.run(ldapsearch_root("-b", BRANCH, "-s", "base", "dn"))
     return (time.perf_counter() - started) / rounds
 
 

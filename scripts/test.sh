@@ -9,5 +9,5 @@ export CLUSTERMGR_TEST_PG_URL
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
-scripts/mypy-tests.sh
+scripts/mypy-extra.sh
 exec .venv/bin/pytest "$@"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Type-check the tests, one folder at a time: test modules of two folders may
-# share a file name (pytest imports them by path), so they are not one package.
+# Type-check what `mypy` (the clustermgr package) leaves out: the benchmarks, and
+# the tests one folder at a time (test modules of two folders may share a file
+# name: pytest imports them by path, so they are not one package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MYPYPATH=tests/support
 status=0
+MYPYPATH=benchmarks .venv/bin/mypy --explicit-package-bases --no-error-summary benchmarks/*.py || status=1
 while read -r dir; do
   mapfile -t files < <(find "$dir" -maxdepth 1 -name '*.py' | sort)
   [ ${#files[@]} -gt 0 ] || continue
