@@ -10,7 +10,7 @@ from sqlalchemy import select
 from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, NotFound, SecretKeyError
 from clustermgr.inventory.models import Credential
-from clustermgr.inventory.schemas import ServerSpec
+from clustermgr.inventory.schemas import ClusterSettings, ServerSpec
 from clustermgr.inventory.store import cluster_view
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
@@ -114,3 +114,16 @@ async def test_missing_or_wrong_key_file_is_a_clear_error(manager: Manager, tmp_
             store.credentials_for(server)
     assert not key_file.exists(), "a missing key is never silently replaced"
     key_file.write_bytes(original)
+
+
+async def test_clusters_holding_a_secret_in_one_query(manager: Manager) -> None:
+    async with manager.store() as store:
+        for name in ("b", "a", "c"):
+            await store.create_cluster(name, ClusterSettings())
+        for name in ("b", "a"):
+            cluster = await store.cluster(name)
+            await store.cluster_secret(cluster, "redis", lambda: Secret("x" * 24))
+        await store.cluster_secret(await store.cluster("c"), "other", lambda: Secret("y" * 24))
+    async with manager.store() as store:
+        assert await store.clusters_with_secret("redis") == ["a", "b"]
+        assert await store.clusters_with_secret("nothing") == []

@@ -161,6 +161,16 @@ class InventoryStore:
         await self.session.flush()
         return credential
 
+    async def clusters_with_secret(self, name: str) -> list[str]:
+        """Names of the clusters holding a secret called ``name`` (one query)."""
+        found = await self.session.scalars(
+            select(Cluster.name)
+            .join(ClusterSecret, ClusterSecret.cluster_id == Cluster.id)
+            .where(ClusterSecret.name == name)
+            .order_by(Cluster.name)
+        )
+        return list(found)
+
     async def find_cluster_secret(self, cluster: Cluster, name: str) -> Secret | None:
         """The cluster's secret ``name``, or None when it was never made."""
         query = select(ClusterSecret).where(

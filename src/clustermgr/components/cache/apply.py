@@ -59,11 +59,7 @@ async def cache_layout(
 async def cache_clusters(manager: Manager) -> list[str]:
     """Clusters whose cache chain was applied (their Redis password exists)."""
     async with manager.store() as store:
-        return [
-            c.name
-            for c in await store.clusters()
-            if await store.find_cluster_secret(c, REDIS_SECRET) is not None
-        ]
+        return await store.clusters_with_secret(REDIS_SECRET)
 
 
 def parse_provider(value: str) -> Provider:
