@@ -34,7 +34,7 @@ async def replicate(lab: Lab, events: list[Event] | None = None, **kw: Any) -> d
 async def ldap_status(lab: Lab, *, probe: bool = False) -> dict[str, object]:
     manager = await Manager.open(lab.settings)
     try:
-        return await ldap.status(manager, lab.config.cluster, probe=probe)
+        return (await ldap.status(manager, lab.config.cluster, probe=probe)).as_dict()
     finally:
         await manager.close()
 

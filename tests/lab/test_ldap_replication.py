@@ -57,7 +57,7 @@ async def test_replication_end_to_end(lab: Lab) -> None:
         async with manager.store() as store:
             cluster = await store.cluster(lab.config.cluster)
             password = await store.cluster_secret(cluster, ldap.REPLICATOR_SECRET, lambda: None)  # type: ignore[arg-type,return-value]
-        status = await ldap.status(manager, lab.config.cluster)
+        status = (await ldap.status(manager, lab.config.cluster)).as_dict()
     finally:
         await manager.close()
     text = json.dumps([first, second, status]) + "".join(e.message for e in events)
@@ -151,7 +151,7 @@ async def test_peer_with_a_certificate_from_another_ca_is_refused(lab: Lab) -> N
     with pytest.raises(AssertionError, match="not on idp2"):
         await wait_for(lab, "idp2", "ou=while-idp2-distrusts,o=gluu", timeout=6)
     status = await ldap_status(lab)
-    pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]  # type: ignore[attr-defined,index]
+    pairs = [p for p in status["pairs"] if p["host"] == "idp2.lab.test"]  # type: ignore[attr-defined]
     assert pairs and not all(p["caught_up"] for p in pairs), status
 
     repaired = await replicate(lab, [])
