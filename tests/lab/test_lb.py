@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from clustermgr.components.lb import watch as lbwatch
+from clustermgr.components.lb import status as lbstatus
 from clustermgr.components.lb.settings import LbSettings
 from clustermgr.core.manager import Manager
 from clustermgr.pki.store import ensure_ca
@@ -117,7 +117,7 @@ async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> Non
 async def test_status_shows_every_backend_and_nginx_counters(lab: Lab) -> None:
     manager = await Manager.open(lab.settings)
     try:
-        result = await lbwatch.status(manager, lab.config.cluster)
+        result = (await lbstatus.status(manager, lab.config.cluster)).as_dict()
     finally:
         await manager.close()
     assert result["set_up"] and result["proxy"] == "proxy1.lab.test"
