@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from clustermgr.components.cache import oxconfig, plan, stats
 from clustermgr.components.cache.model import NUTCRACKER_YML, Provider, layout
@@ -108,3 +109,14 @@ def test_redis_figures_from_info() -> None:
         "misses": 1,
         "keys": 7,
     }
+
+
+def test_every_service_function_a_command_calls_is_defined_in_it() -> None:
+    for step in whole().steps:
+        for command in (*step.commands, step.check, step.verify, *step.rollback):
+            if command is None:
+                continue
+            text = command.render()
+            called = set(re.findall(r"(?<![\w-])(svc(?:_[a-z]+)?)\b(?!\(\))", text))
+            defined = set(re.findall(r"(svc(?:_[a-z]+)?)\(\) \{", text))
+            assert called <= defined, (step.title, called - defined)

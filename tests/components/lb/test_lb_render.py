@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from clustermgr.components.lb import plan, render
@@ -84,3 +86,25 @@ def test_an_imported_certificate_makes_no_key() -> None:
     assert titles == ["install nginx", "remove the default site"]
     with_key = plan.plan_prepare("c", balancer(), facts, make_key=True).steps
     assert with_key[-1].title == "make the HTTPS key"
+
+
+@pytest.mark.parametrize("init", ["systemd", "sysv"])
+def test_every_service_function_a_command_calls_is_defined_in_it(init: str) -> None:
+    facts = plan.ProxyFacts(family="debian", init=init)
+    cert = plan.Certificate(b"CERT", b"CA")
+    up = balancer(BackendState.UP)
+    steps = [
+        *plan.plan_prepare("c", up, facts, make_key=True).steps,
+        *plan.plan_configure("c", up, facts, cert).steps,
+        plan.upstreams_step(up, init),
+    ]
+    for step in steps:
+        for command in (*step.commands, step.check):
+            if command is None:
+                continue
+            text = command.render()
+            called = set(re.findall(r"(?<![\w-])(svc(?:_[a-z]+)?)\b(?!\(\))", text))
+            defined = set(re.findall(r"(svc(?:_[a-z]+)?)\(\) \{", text))
+            assert called <= defined, (step.title, called - defined)
+            if called:
+                assert ("systemctl" in text) is (init == "systemd"), (step.title, text)

@@ -80,7 +80,7 @@ def restart(services: ServiceControl, name: str) -> tuple[Command, ...]:
 def redis_up(services: ServiceControl, password: Secret, *, wait: bool = False) -> Command:
     """Exit 0 when Redis is enabled and answers its password (``wait``: for up to 5 s)."""
     tries = "50" if wait else "1"
-    return Command.script(_REDIS_UP, str(topology.REDIS.port), tries, stdin=password)
+    return services.script(_REDIS_UP, str(topology.REDIS.port), tries, stdin=password)
 
 
 def plan_keys(cluster: str, layout: CacheLayout) -> Plan:
