@@ -160,7 +160,7 @@ async def test_a_peer_with_a_certificate_from_another_ca_is_refused_and_reported
     assert status.path is not None and not status.path["ok"]
     tunnels = [n.hop(cachestatus.NODE_TUNNEL) for n in status.nodes]
     assert all(h is not None and not h.up for h in tunnels), status.as_dict()
-    assert any("stunnel tunnel to :7777 is down" in p for p in status.problems), status.problems
+    assert any("stunnel tunnel (:7777) is down" in p for p in status.problems), status.problems
     log = await lab.sh("idp1", "cat /var/log/stunnel4/clustermgr-redis.log")
     assert "certificate verify failed" in log or "Rejected by CERT" in log, log[-2000:]
 

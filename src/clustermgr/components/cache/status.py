@@ -43,8 +43,8 @@ class Hop:
     what: str
     up: bool
     detail: str = ""
-    #: The port the hop listens on (from :mod:`clustermgr.topology`); None for a hop
-    #: that is no listener (pool membership, the tunnel as the proxy sees it).
+    #: The port the hop listens on, or for the proxy's tunnel the node's port it
+    #: reaches (from :mod:`clustermgr.topology`); None for pool membership.
     port: int | None = None
     #: Why it is down (None while up).
     reason: Down | None = None
@@ -58,6 +58,11 @@ class Hop:
             "port": self.port,
             "reason": self.reason.value if self.reason else None,
         }
+
+    @property
+    def label(self) -> str:
+        """``what`` for a person, with its port."""
+        return self.what if self.port is None else f"{self.what} (:{self.port})"
 
     @property
     def not_listening(self) -> bool:
@@ -228,7 +233,7 @@ def _assemble(cluster: str, layout: CacheLayout, data: dict[str, dict[str, Any]]
         _hop(layout.proxy, TWEMPROXY, proxy, topology.TWEMPROXY.port),
         _hop(layout.proxy, TWEMPROXY_STATS, proxy, topology.TWEMPROXY_STATS.port),
     ]
-    problems += [f"{h.host}: {h.what} is down{_why(h)}" for h in proxy_hops if not h.up]
+    problems += [f"{h.host}: {h.label} is down{_why(h)}" for h in proxy_hops if not h.up]
     nodes = []
     for node in layout.nodes:
         got = data.get(node.hostname, {})
@@ -245,13 +250,20 @@ def _assemble(cluster: str, layout: CacheLayout, data: dict[str, dict[str, Any]]
             _hop(node.hostname, APP_TUNNEL, got, topology.STUNNEL_CACHE_CLIENT.port),
             *proxy_hops[:2],
             _state(layout.proxy, POOL_MEMBER, in_pool, "ejected or unknown", proxy),
-            _state(layout.proxy, NODE_TUNNEL, tunnel_up, _error(tunnel, proxy), proxy),
+            _state(
+                layout.proxy,
+                NODE_TUNNEL,
+                tunnel_up,
+                _error(tunnel, proxy),
+                proxy,
+                topology.STUNNEL_NODE.port,
+            ),
             _hop(node.hostname, NODE_TLS, got, topology.STUNNEL_NODE.port),
             _state(node.hostname, REDIS, redis_up, _error(redis, got), got, topology.REDIS.port),
         ]
         # The proxy's own hops are reported once, above.
         own = [h for h in chain.hops if h.host == node.hostname or h.what in _NODE_HOPS_ON_PROXY]
-        problems += [f"{node.name}: {h.what} is down{_why(h)}" for h in own if not h.up]
+        problems += [f"{node.name}: {h.label} is down{_why(h)}" for h in own if not h.up]
         nodes.append(chain)
     return CacheStatus(cluster, layout.proxy, nodes, proxy_hops, pool, None, problems)
 
