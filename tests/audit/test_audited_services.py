@@ -134,14 +134,22 @@ async def test_changing_and_removing_a_server_is_audited_by_the_server_service(
 ) -> None:
     async with manager.store() as store:
         await store.add_server(ServerSpec(cluster, "idp2.x", "192.0.2.2", Role.IDENTITY), None, [])
-    change = {"ssh_port": 22, "ssh_user": "root", "role": "identity"}
-    await servers.update_server(
-        manager, cluster, "idp1.x", address="192.0.2.9", **change, actor="cli:bob"
-    )
-    with pytest.raises(AlreadyExists):
+
+    async def move_idp1(address: str) -> None:
         await servers.update_server(
-            manager, cluster, "idp1.x", address="192.0.2.2", **change, actor="cli:bob"
+            manager,
+            cluster,
+            "idp1.x",
+            address=address,
+            ssh_port=22,
+            ssh_user="root",
+            role="identity",
+            actor="cli:bob",
         )
+
+    await move_idp1("192.0.2.9")
+    with pytest.raises(AlreadyExists):
+        await move_idp1("192.0.2.2")  # idp2's address
     await servers.remove_server(manager, cluster, "idp2.x", actor="cli:bob")
     with pytest.raises(NotFound):
         await servers.remove_server(manager, cluster, "idp2.x", actor="cli:bob")
