@@ -76,8 +76,14 @@ def test_plan_then_apply_twice(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None
             "SELECT actor, action, target, result FROM audit ORDER BY id"
         ).fetchall()
     me = f"cli:{getpass.getuser()}"
-    # The plan, and the apply nobody confirmed, leave no entry; each apply leaves one.
-    assert trail == [(me, "base.apply", "t", "ok"), (me, "base.apply", "t", "ok")]
+    # Each server added leaves one entry; the plan, and the apply nobody confirmed, leave
+    # none; each apply leaves one.
+    assert trail == [
+        (me, "server.add", "t/node1", "ok"),
+        (me, "server.add", "t/node2", "ok"),
+        (me, "base.apply", "t", "ok"),
+        (me, "base.apply", "t", "ok"),
+    ]
 
 
 def test_unreachable_member_fails_alone(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:

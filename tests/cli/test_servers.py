@@ -6,6 +6,8 @@ an inventory exactly as it was before.
 
 from __future__ import annotations
 
+import getpass
+import json
 import socket
 import sqlite3
 from pathlib import Path
@@ -231,3 +233,25 @@ def test_remove_needs_confirmation(cli: Cli, sshds: SshdLab) -> None:
     assert len(inventory(cli)) == 1
     assert cli("server", "remove", "node1", "--cluster", "t", "--yes").code == 0
     assert inventory(cli) == []
+
+
+def test_add_and_remove_are_audited_under_the_cli_user(
+    cli: Cli, sshds: SshdLab, tmp_path: Path
+) -> None:
+    node = sshds.hosts[0]
+    trust = ["--fingerprint", node.host_key.fingerprint]
+    assert cli(*add_args(node, sshds.client_key.path, "t", *trust)).code == 0
+    assert cli("server", "remove", "node1", "--cluster", "t", "--yes").code == 0
+    with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
+        rows = conn.execute(
+            "SELECT action, target, result, detail FROM audit WHERE actor = ? ORDER BY id",
+            (f"cli:{getpass.getuser()}",),
+        ).fetchall()
+    assert [row[:3] for row in rows] == [
+        ("server.add", "t/node1", "ok"),
+        ("server.remove", "t/node1", "ok"),
+    ]
+    added = json.loads(rows[0][3])
+    assert added["address"] == node.target.address and added["port"] == node.target.port
+    assert added["host_keys"] == [node.host_key.fingerprint]
+    assert "PRIVATE KEY" not in rows[0][3]

@@ -234,6 +234,17 @@ async def wait_idle(http: httpx.AsyncClient, *, deadline: float = JOB_DEADLINE) 
         await wait_for_job(http, job["id"], deadline=deadline)
 
 
+async def job_starts(http: httpx.AsyncClient, actor: str, job_id: int) -> int:
+    """How many ``job.start`` entries under ``actor`` name job ``job_id`` (via the API)."""
+    answer = await http.get("/api/v1/audit", params={"actor": actor, "limit": 200})
+    assert answer.status_code == 200, answer.text
+    return sum(
+        1
+        for e in answer.json()["items"]
+        if e["action"] == "job.start" and e["detail"].get("job") == job_id
+    )
+
+
 # --- a real manager process ------------------------------------------------------
 
 

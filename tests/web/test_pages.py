@@ -30,6 +30,7 @@ from webfixture import (
     client,
     create_user,
     hidden_csrf,
+    job_starts,
     sign_in,
     wait_for_job,
     wait_idle,
@@ -349,11 +350,12 @@ async def start(http: httpx.AsyncClient, path: str, csrf_page: str) -> int:
 
 
 async def test_preflight_job_page_shows_checks_log_and_run_again(
-    gui: httpx.AsyncClient, api: httpx.AsyncClient, lab: Lab
+    gui: httpx.AsyncClient, api: httpx.AsyncClient, lab: Lab, web_admin: WebUser
 ) -> None:
     await wait_idle(api)
     job_id = await start(gui, "/clusters/lab/check", "/clusters/lab")
     await wait_for_job(api, job_id)
+    assert await job_starts(api, web_admin.username, job_id) == 1
     html = (await gui.get(f"/jobs/{job_id}")).text
     assert page(html).h1 == [f"Job #{job_id}: preflight of cluster lab"]
     assert "Preflight checks by host" in html

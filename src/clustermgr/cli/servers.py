@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from clustermgr.cli.options import ClusterOpt, Json, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, interactive, run_async, say
-from clustermgr.cli.session import manager
+from clustermgr.cli.session import cli_actor, manager
 from clustermgr.core.access import open_access
 from clustermgr.errors import HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ServerSpec
@@ -80,7 +80,9 @@ async def add(
     key = _read_key(ssh_key, passphrase_env, as_json)
     async with manager() as mgr:
         try:
-            view = await servers.add_server(mgr, spec, key, trusted_fingerprint=fingerprint)
+            view = await servers.add_server(
+                mgr, spec, key, actor=cli_actor(), trusted_fingerprint=fingerprint
+            )
         except HostKeyUnknown as unknown:
             if not interactive(as_json):
                 raise
@@ -91,7 +93,9 @@ async def add(
             say("[dim]compare with: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server[/]")
             if not typer.confirm("Trust this host key?", default=False):
                 raise
-            view = await servers.add_server(mgr, spec, key, trusted_fingerprint=unknown.fingerprint)
+            view = await servers.add_server(
+                mgr, spec, key, actor=cli_actor(), trusted_fingerprint=unknown.fingerprint
+            )
     if as_json:
         emit_json(view.as_dict())
     else:
@@ -137,7 +141,7 @@ async def remove(
         change="removing a server needs confirmation",
     )
     async with manager() as mgr:
-        await servers.remove_server(mgr, cluster, hostname)
+        await servers.remove_server(mgr, cluster, hostname, actor=cli_actor())
     if as_json:
         emit_json({"removed": hostname, "cluster": cluster})
     else:

@@ -1,4 +1,9 @@
-"""Jobs as use cases: start, look up, list, cancel, follow."""
+"""Jobs as use cases: start, look up, list, cancel, follow.
+
+Starting and cancelling a job each write one audit entry (``job.start`` under
+the user who asked, ``job.cancel`` under the actor given), refused or failed
+attempts too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from clustermgr.audit import service as audit
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
 from clustermgr.jobs.kinds import split_origin
@@ -24,27 +30,46 @@ async def submit(
     user: str,
     params: dict[str, Any] | None = None,
 ) -> JobView:
-    """Record a job and hand it to the runner. A conflicting mutating job is refused.
+    """Record a job and hand it to the runner, audited as ``user``. A conflicting mutating
+    job is refused.
 
-    An unknown kind or params its model refuses are InvalidInput; nothing is recorded.
+    An unknown kind or params its model refuses are InvalidInput; no job is recorded.
     The job's origin (``plan_job``, ``rerun_of``) is kept with its params, unchecked
     by the kind.
     """
-    work = runner.kinds.get(kind_name)
-    given, origin = split_origin(params or {})
-    valid = {**work.parse(given).model_dump(mode="json", exclude_defaults=True), **origin}
-    async with manager.store() as inventory:
-        await inventory.cluster(cluster)  # NotFound for an unknown cluster
-    job = await store.create(
-        manager,
-        kind=work.name,
-        cluster=cluster,
-        mutating=work.mutating,
-        user=user,
-        params=valid,
-        runner=runner.name,
-    )
-    await runner.submit(job.id)
+    detail = {"kind": kind_name}
+    async with audit.audited(
+        manager, actor=user, action="job.start", target=cluster, detail=detail
+    ) as outcome:
+        work = runner.kinds.get(kind_name)
+        given, origin = split_origin(params or {})
+        valid = {**work.parse(given).model_dump(mode="json", exclude_defaults=True), **origin}
+        async with manager.store() as inventory:
+            await inventory.cluster(cluster)  # NotFound for an unknown cluster
+        job = await store.create(
+            manager,
+            kind=work.name,
+            cluster=cluster,
+            mutating=work.mutating,
+            user=user,
+            params=valid,
+            runner=runner.name,
+        )
+        outcome.detail["job"] = job.id
+        await runner.submit(job.id)
+    return job
+
+
+async def request_cancel(manager: Manager, job_id: int, *, actor: str = "system") -> JobView:
+    """Ask a job to stop between steps (a queued job is cancelled at once); audited as
+    ``actor``. A finished job is answered as it is."""
+    async with audit.audited(
+        manager, actor=actor, action="job.cancel", target=f"job #{job_id}"
+    ) as outcome:
+        job = await store.request_cancel(manager, job_id)
+        outcome.detail.update(
+            {"job": job.id, "kind": job.kind, "cluster": job.cluster, "state": job.state.value}
+        )
     return job
 
 
@@ -69,4 +94,3 @@ async def follow(
 get = store.get
 listing = store.listing
 events_after = store.events_after
-request_cancel = store.request_cancel

@@ -3,6 +3,10 @@
 Adding a server proves three things before anything is stored: its host key is
 the one a person trusted, the stored credentials log in, and it is not already
 in the cluster.  Any failure leaves the inventory exactly as it was.
+
+Adding, changing and removing a server each write one audit entry under the
+``actor`` given (``ok``, or ``refused``/``failed`` with the error code); the
+entry names the server and how it is reached, never a key or a passphrase.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
+from clustermgr.audit import service as audit
 from clustermgr.core.access import HostAccess
 from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, HostKeyChanged, HostKeyUnknown, InvalidInput
@@ -40,21 +45,52 @@ class SshKeyInput:
         return str(key.get_fingerprint("sha256"))
 
 
+def _target(cluster: str, hostname: str) -> str:
+    return f"{cluster}/{hostname}"
+
+
 async def add_server(
     manager: Manager,
     spec: ServerSpec,
     key: SshKeyInput | None,
     *,
+    actor: str = "system",
     trusted_fingerprint: str | None = None,
     host_keys: Sequence[HostKey] = (),
 ) -> ServerView:
-    """Add a server after checking its host key and logging in once.
+    """Add a server after checking its host key and logging in once (audited as ``actor``).
 
     ``host_keys``: keys known by other means (the lab records its hosts' keys).
     Otherwise the key the server presents is pinned only when it matches
     ``trusted_fingerprint``; with none given, :class:`HostKeyUnknown` carries
     the fingerprint for a person to compare and confirm.
     """
+    detail = {
+        "hostname": spec.hostname,
+        "role": spec.role.value,
+        "address": spec.address,
+        "port": spec.ssh_port,
+        "ssh_user": spec.ssh_user,
+    }
+    async with audit.audited(
+        manager,
+        actor=actor,
+        action="server.add",
+        target=_target(spec.cluster, spec.hostname),
+        detail=detail,
+    ) as outcome:
+        view = await _add(manager, spec, key, trusted_fingerprint, host_keys)
+        outcome.detail["host_keys"] = [k.fingerprint for k in view.host_keys]
+    return view
+
+
+async def _add(
+    manager: Manager,
+    spec: ServerSpec,
+    key: SshKeyInput | None,
+    trusted_fingerprint: str | None,
+    host_keys: Sequence[HostKey],
+) -> ServerView:
     key_fingerprint = key.fingerprint() if key else None
     async with manager.store() as store:
         await store.check_new_server(spec)
@@ -107,39 +143,66 @@ async def update_server(
     ssh_port: int,
     ssh_user: str,
     role: str,
+    actor: str = "system",
 ) -> ServerView:
     """Change how a server is reached and what it does; its name and pinned keys stay.
 
     The pinned host keys are kept: a new address that reaches another machine
     is refused at the next connection (host key changed), never trusted silently.
+    The audit entry (as ``actor``) lists each field that changed, from and to.
     """
-    spec = ServerSpec.parse(
-        cluster=cluster,
-        hostname=hostname,
-        address=address,
-        role=role,
-        ssh_port=ssh_port,
-        ssh_user=ssh_user,
-    )
-    async with manager.store() as store:
-        row = await store.server(cluster, hostname)
-        for other in (await store.cluster(cluster)).servers:
-            if other.id != row.id and (other.address, other.ssh_port) == (
-                spec.address,
-                spec.ssh_port,
-            ):
-                raise AlreadyExists(
-                    f"{spec.address}:{spec.ssh_port} is already server {other.hostname!r} "
-                    f"in cluster {cluster!r}",
-                )
-        row.address = spec.address
-        row.ssh_port = spec.ssh_port
-        row.ssh_user = spec.ssh_user
-        row.role = spec.role.value
-        await store.session.flush()
-        return server_view(row, cluster)
+    async with audit.audited(
+        manager, actor=actor, action="server.update", target=_target(cluster, hostname)
+    ) as outcome:
+        spec = ServerSpec.parse(
+            cluster=cluster,
+            hostname=hostname,
+            address=address,
+            role=role,
+            ssh_port=ssh_port,
+            ssh_user=ssh_user,
+        )
+        async with manager.store() as store:
+            row = await store.server(cluster, hostname)
+            for other in (await store.cluster(cluster)).servers:
+                if other.id != row.id and (other.address, other.ssh_port) == (
+                    spec.address,
+                    spec.ssh_port,
+                ):
+                    raise AlreadyExists(
+                        f"{spec.address}:{spec.ssh_port} is already server {other.hostname!r} "
+                        f"in cluster {cluster!r}",
+                    )
+            before = (row.address, row.ssh_port, row.ssh_user, row.role)
+            row.address = spec.address
+            row.ssh_port = spec.ssh_port
+            row.ssh_user = spec.ssh_user
+            row.role = spec.role.value
+            await store.session.flush()
+            after = (row.address, row.ssh_port, row.ssh_user, row.role)
+            view = server_view(row, cluster)
+        outcome.detail.update(
+            {
+                name: {"from": str(old), "to": str(new)}
+                for name, old, new in zip(_FIELDS, before, after, strict=True)
+                if old != new
+            }
+        )
+    return view
 
 
-async def remove_server(manager: Manager, cluster: str, hostname: str) -> None:
-    async with manager.store() as store:
+#: The fields :func:`update_server` may change, as its audit entry names them.
+_FIELDS = ("address", "ssh_port", "ssh_user", "role")
+
+
+async def remove_server(
+    manager: Manager, cluster: str, hostname: str, *, actor: str = "system"
+) -> None:
+    """Forget a server (nothing changes on the server itself); audited as ``actor``."""
+    async with (
+        audit.audited(
+            manager, actor=actor, action="server.remove", target=_target(cluster, hostname)
+        ),
+        manager.store() as store,
+    ):
         await store.remove_server(cluster, hostname)

@@ -12,7 +12,6 @@ from clustermgr.auth.views import UserView
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.web import sse
-from clustermgr.web.api.audited import audited
 from clustermgr.web.api.models import (
     MAX_ID,
     MAX_PAGE,
@@ -74,16 +73,14 @@ async def start_job(
     params: dict[str, Any],
 ) -> JobPublic:
     """Submit a job as ``user`` (audited); the answer points at the new job."""
-    async with audited(web.manager, user, "job.start", cluster, {"kind": kind}) as detail:
-        job = await jobs.submit(
-            web.manager,
-            web.runner,
-            kind_name=kind,
-            cluster=cluster,
-            user=user.username,
-            params=params,
-        )
-        detail["job"] = job.id
+    job = await jobs.submit(
+        web.manager,
+        web.runner,
+        kind_name=kind,
+        cluster=cluster,
+        user=user.username,
+        params=params,
+    )
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return JobPublic.of(job)
 
@@ -114,8 +111,7 @@ async def cancel_job(job_id: JobId, web: WebDep, user: ApiUser) -> JobPublic:
 
     A finished job is answered as it is.
     """
-    async with audited(web.manager, user, "job.cancel", f"job #{job_id}"):
-        job = await jobs.request_cancel(web.manager, job_id)
+    job = await jobs.request_cancel(web.manager, job_id, actor=user.username)
     return JobPublic.of(job)
 
 

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Response
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import servers
-from clustermgr.web.api.audited import audited
 from clustermgr.web.api.models import ClusterName, HostKeyErrorPublic, ServerCreate, ServerPublic
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import ApiUser, WebDep
@@ -52,12 +51,9 @@ async def add_server(body: ServerCreate, web: WebDep, user: ApiUser) -> ServerPu
         Secret(body.private_key.get_secret_value(), label="ssh-key"),
         Secret(body.passphrase.get_secret_value(), label="passphrase") if body.passphrase else None,
     )
-    target = f"{spec.cluster}/{spec.hostname}"
-    detail = {"address": spec.address, "role": spec.role.value}
-    async with audited(web.manager, user, "server.add", target, detail):
-        view = await servers.add_server(
-            web.manager, spec, key, trusted_fingerprint=body.fingerprint
-        )
+    view = await servers.add_server(
+        web.manager, spec, key, actor=user.username, trusted_fingerprint=body.fingerprint
+    )
     return ServerPublic.of(view)
 
 
@@ -71,6 +67,5 @@ async def remove_server(
     cluster: ClusterName, hostname: Hostname, web: WebDep, user: ApiUser
 ) -> Response:
     """Forget a server (nothing is changed on the server itself)."""
-    async with audited(web.manager, user, "server.remove", f"{cluster}/{hostname}"):
-        await servers.remove_server(web.manager, cluster, hostname)
+    await servers.remove_server(web.manager, cluster, hostname, actor=user.username)
     return Response(status_code=204)

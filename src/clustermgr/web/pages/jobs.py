@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from clustermgr.audit import service as audit
 from clustermgr.errors import InvalidInput
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.kinds import KindCatalog
@@ -83,14 +82,7 @@ async def job_events(
 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel(web: WebDep, session: SessionDep, job_id: int) -> Response:
-    job = await jobs.request_cancel(web.manager, job_id)
-    await audit.record(
-        web.manager,
-        actor=actor(session),
-        action="job.cancel",
-        target=job.cluster,
-        detail={"job": job.id, "kind": job.kind, "state": job.state.value},
-    )
+    job = await jobs.request_cancel(web.manager, job_id, actor=actor(session))
     return redirect(f"/jobs/{job.id}?done=cancel-requested")
 
 

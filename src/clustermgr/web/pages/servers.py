@@ -10,17 +10,15 @@ the vault once the server is added.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from clustermgr.audit import service as audit
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import (
     ClustermgrError,
-    HostKeyChanged,
     HostKeyUnknown,
     InvalidInput,
     NotFound,
@@ -124,7 +122,11 @@ async def add(
         form.private_key = await _key_text(private_key, key_file)
         spec = form.spec()
         view = await servers.add_server(
-            web.manager, spec, form.key(), trusted_fingerprint=fingerprint.strip() or None
+            web.manager,
+            spec,
+            form.key(),
+            actor=actor(session),
+            trusted_fingerprint=fingerprint.strip() or None,
         )
     except HostKeyUnknown as unknown:
         context = {
@@ -135,29 +137,7 @@ async def add(
         }
         return render(web, request, "servers/confirm_key.html", context)
     except ClustermgrError as exc:
-        if not isinstance(exc, InvalidInput):
-            await audit.record(
-                web.manager,
-                actor=actor(session),
-                action="server.add",
-                target=f"{form.cluster}/{form.hostname}",
-                result="refused" if isinstance(exc, HostKeyChanged) else "failed",
-                detail={"error": exc.code, "message": exc.message},
-            )
         return _form_page(web, request, form, exc)
-    await audit.record(
-        web.manager,
-        actor=actor(session),
-        action="server.add",
-        target=f"{view.cluster}/{view.hostname}",
-        detail={
-            "address": view.address,
-            "ssh_port": view.ssh_port,
-            "ssh_user": view.ssh_user,
-            "role": view.role.value,
-            "host_key": fingerprint.strip(),
-        },
-    )
     return redirect(f"/clusters/{view.cluster}?done=server-added")
 
 
@@ -197,7 +177,7 @@ async def edit(
     before = await _server(web, cluster, hostname)
     form = {"address": address, "ssh_port": ssh_port, "ssh_user": ssh_user, "role": role}
     try:
-        after = await servers.update_server(
+        await servers.update_server(
             web.manager,
             cluster,
             hostname,
@@ -205,20 +185,11 @@ async def edit(
             ssh_port=parse_int(ssh_port, "SSH port"),
             ssh_user=ssh_user.strip(),
             role=role,
+            actor=actor(session),
         )
     except ClustermgrError as exc:
         context = {"server": before, "form": form, "roles": ROLES, "error": exc}
         return render(web, request, "servers/detail.html", context, status=error_status(exc))
-    fields = ("address", "ssh_port", "ssh_user", "role")
-    old, new = asdict(before), asdict(after)
-    changes = {f: {"from": str(old[f]), "to": str(new[f])} for f in fields if old[f] != new[f]}
-    await audit.record(
-        web.manager,
-        actor=actor(session),
-        action="server.update",
-        target=f"{cluster}/{hostname}",
-        detail=changes,
-    )
     return redirect(f"/servers/{cluster}/{hostname}?done=server-saved")
 
 
@@ -230,8 +201,5 @@ async def remove_page(request: Request, web: WebDep, cluster: str, hostname: str
 
 @router.post("/servers/{cluster}/{hostname}/remove")
 async def remove(web: WebDep, session: SessionDep, cluster: str, hostname: str) -> Response:
-    await servers.remove_server(web.manager, cluster, hostname)
-    await audit.record(
-        web.manager, actor=actor(session), action="server.remove", target=f"{cluster}/{hostname}"
-    )
+    await servers.remove_server(web.manager, cluster, hostname, actor=actor(session))
     return redirect(f"/clusters/{cluster}?done=server-removed")
