@@ -189,7 +189,7 @@ def good_value(model: type[BaseModel], field: str, rule: Rule) -> object:
 def refuses(target: type[Any], field: str, value: object) -> bool:
     if target is ServerSpec:
         try:
-            ServerSpec.parse(**{**SPEC, field: value})
+            ServerSpec.parse(**{**SPEC, field: value})  # type: ignore[arg-type]
         except InvalidInput:
             return True
         return False
@@ -250,9 +250,9 @@ def _leaves(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple[Any, 
 
 def _rule_of(metadata: tuple[Any, ...]) -> Rule | None:
     for item in metadata:
-        if isinstance(item, AfterValidator) and getattr(item.func, "__self__", None) in RULES:
-            rule: Rule = item.func.__self__  # type: ignore[attr-defined]
-            return rule
+        owner = getattr(item.func, "__self__", None) if isinstance(item, AfterValidator) else None
+        if isinstance(owner, Rule) and owner in RULES:
+            return owner
     return None
 
 
