@@ -241,10 +241,8 @@ RULES: tuple[Rule, ...] = (
 
 #: In pydantic models: each refuses what its rule refuses.
 Hostname = Annotated[str, HOSTNAME.field()]
-Address = Annotated[str, ADDRESS.field()]
 FilePath = Annotated[str, PATH.field()]
 Location = Annotated[str, LOCATION.field()]
-ClusterName = Annotated[str, CLUSTER_NAME.field()]
 
 
 @dataclass(frozen=True)
