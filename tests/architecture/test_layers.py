@@ -66,6 +66,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "clustermgr.settings",
             "clustermgr.errors",
             "clustermgr.redact",
+            "clustermgr.validation",
             "clustermgr",
         ),
     ),

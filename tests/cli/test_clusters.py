@@ -152,3 +152,13 @@ def test_no_secret_in_any_output(cli: Cli, sshds: SshdLab, tmp_path: Path) -> No
     assert b"node3" in raw_db, "the database files hold the inventory"
     assert passphrase.encode() not in raw_db
     assert all(line.encode() not in raw_db for line in secret_lines)
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/hosts; rm -rf /", "/etc/../root/.ssh/authorized_keys", "hosts", "/etc/ho sts"]
+)
+def test_a_hosts_file_off_the_allow_list_is_refused(cli: Cli, path: str) -> None:
+    ran = cli("cluster", "create", "t", "--hosts-file", path, "--json")
+    assert ran.code == 2, ran.stderr
+    assert "invalid cluster settings: hosts_file" in ran.json()["message"]
+    assert cli("cluster", "list", "--json").json() == []

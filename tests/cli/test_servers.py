@@ -100,6 +100,11 @@ def test_unreachable_address_is_reported(cli: Cli, sshds: SshdLab) -> None:
     ("args", "message"),
     [
         (["bad_host.example.org", "--role", "identity"], "invalid hostname 'bad_host.example.org'"),
+        (["idp1\n.example.org", "--role", "identity"], "invalid hostname 'idp1\\n.example.org'"),
+        (
+            ["ok.example.org", "--role", "identity", "--address", "fe80::1%eth0;x"],
+            "invalid address",
+        ),
         (["ok.example.org", "--role", "database"], "invalid role 'database'"),
         (["ok.example.org", "--role", "identity", "--port", "0"], "invalid SSH port 0"),
     ],

@@ -28,7 +28,8 @@ async def create(
 ) -> None:
     """Create an empty cluster (server add also creates one on first use)."""
     async with manager() as mgr:
-        view = await clusters.create_cluster(mgr, name, ClusterSettings(hosts_file=hosts_file))
+        settings = ClusterSettings.parse({"hosts_file": hosts_file})
+        view = await clusters.create_cluster(mgr, name, settings)
     if as_json:
         emit_json(view.as_dict())
     else:

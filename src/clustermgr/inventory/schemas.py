@@ -2,84 +2,48 @@
 
 Front ends build a :class:`ServerSpec` from what the user typed; it refuses
 anything malformed with an :class:`InvalidInput` naming the field, before any
-connection is attempted or any row written.
+connection is attempted or any row written.  The allow-lists are those of
+:mod:`clustermgr.validation`, which lists every value that reaches a server.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clustermgr.errors import InvalidInput
 from clustermgr.remote.target import HostKey
 from clustermgr.topology import Role
+from clustermgr.validation import (
+    ADDRESS,
+    CLUSTER_NAME,
+    HOSTNAME,
+    PORT,
+    SSH_USER,
+    FilePath,
+    Hostname,
+    checked,
+    validate_address,
+    validate_cluster_name,
+    validate_hostname,
+    validate_port,
+    validate_ssh_user,
+)
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_USER = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
-_CLUSTER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-def validate_hostname(value: str) -> str:
-    """An RFC 1123 host name, lower-cased. IP addresses are not host names."""
-    name = value.strip().lower().rstrip(".")
-    labels = name.split(".")
-    if (
-        not name
-        or len(name) > 253
-        or not all(_LABEL.match(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
-        raise InvalidInput(
-            f"invalid hostname {value!r}",
-            hint="use the server's DNS name, e.g. idp1.example.org (letters, digits, "
-            "hyphens; no IP address, no underscore)",
-        )
-    return name
-
-
-def _pydantic_hostname(value: str) -> str:
-    try:
-        return validate_hostname(value)
-    except InvalidInput as exc:
-        raise ValueError(exc.message) from None
-
-
-#: A host name in a pydantic model (job params, API bodies): validated as above.
-Hostname = Annotated[str, AfterValidator(_pydantic_hostname)]
-
-
-def validate_address(value: str) -> str:
-    """An IPv4/IPv6 address or a resolvable host name."""
-    text = value.strip()
-    try:
-        return str(ipaddress.ip_address(text.strip("[]")))
-    except ValueError:
-        pass
-    try:
-        return validate_hostname(text)
-    except InvalidInput:
-        raise InvalidInput(
-            f"invalid address {value!r}", hint="give an IP address or a host name"
-        ) from None
-
-
-def validate_port(value: int) -> int:
-    if not 1 <= value <= 65535:
-        raise InvalidInput(f"invalid SSH port {value}", hint="a port is between 1 and 65535")
-    return value
-
-
-def validate_cluster_name(value: str) -> str:
-    if not _CLUSTER.match(value):
-        raise InvalidInput(
-            f"invalid cluster name {value!r}",
-            hint="lower-case letters, digits, '-' and '_', at most 64 characters",
-        )
-    return value
+__all__ = [
+    "ClusterSettings",
+    "ClusterView",
+    "Hostname",
+    "ServerSpec",
+    "ServerView",
+    "validate_address",
+    "validate_cluster_name",
+    "validate_hostname",
+    "validate_port",
+    "validate_role",
+]
 
 
 def validate_role(value: str) -> Role:
@@ -99,6 +63,16 @@ class ServerSpec:
     ssh_port: int = 22
     ssh_user: str = "root"
 
+    def __post_init__(self) -> None:
+        """Built by hand (not by :meth:`parse`), the fields must already be canonical."""
+        checked(CLUSTER_NAME, self.cluster)
+        checked(HOSTNAME, self.hostname)
+        checked(ADDRESS, self.address)
+        checked(PORT, self.ssh_port)
+        checked(SSH_USER, self.ssh_user)
+        if not isinstance(self.role, Role):
+            raise InvalidInput(f"invalid role {self.role!r}")
+
     @classmethod
     def parse(
         cls,
@@ -110,8 +84,6 @@ class ServerSpec:
         ssh_port: int = 22,
         ssh_user: str = "root",
     ) -> ServerSpec:
-        if not _USER.match(ssh_user):
-            raise InvalidInput(f"invalid SSH user {ssh_user!r}")
         name = validate_hostname(hostname)
         return cls(
             cluster=validate_cluster_name(cluster),
@@ -119,7 +91,7 @@ class ServerSpec:
             address=validate_address(address) if address else name,
             role=validate_role(role),
             ssh_port=validate_port(ssh_port),
-            ssh_user=ssh_user,
+            ssh_user=validate_ssh_user(ssh_user),
         )
 
 
@@ -128,9 +100,23 @@ class ClusterSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hosts_file: str = "/etc/hosts"
+    #: Written as root on every member: an absolute path from an allow-list.
+    hosts_file: FilePath = "/etc/hosts"
     #: Each component's own settings by component name, validated by the component.
     components: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> ClusterSettings:
+        """``raw`` validated; InvalidInput names each field that is wrong."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+                f"{str(e['msg']).removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+            raise InvalidInput(f"invalid cluster settings: {problems}") from None
 
     def section(self, component: str) -> dict[str, Any]:
         return dict(self.components.get(component, {}))

@@ -242,6 +242,6 @@ def cluster_view(cluster: Cluster) -> ClusterView:
     return ClusterView(
         id=cluster.id,
         name=cluster.name,
-        settings=ClusterSettings.model_validate(cluster.settings or {}),
+        settings=ClusterSettings.parse(cluster.settings or {}),
         servers=tuple(server_view(s, cluster.name) for s in cluster.servers),
     )

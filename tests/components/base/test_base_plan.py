@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+from pydantic import ValidationError
+
 from clustermgr.components.base.plan import BaseFacts, plan_base
+from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerView
 from clustermgr.topology import Role
 
@@ -56,3 +62,17 @@ def test_conflicts_become_warnings() -> None:
     assert step.warnings == (
         "/etc/hosts also has `127.0.1.1 idp1.example.org`, which names a member differently",
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/hosts; rm -rf /", "/etc/../root/.ssh/authorized_keys", "etc/hosts"]
+)
+def test_a_hosts_file_path_off_the_allow_list_is_refused(path: str) -> None:
+    with pytest.raises(InvalidInput, match="invalid cluster settings: hosts_file"):
+        ClusterSettings.parse({"hosts_file": path})
+    with pytest.raises(ValidationError):
+        cluster(path)
+    bypassed = replace(cluster(), settings=ClusterSettings.model_construct(hosts_file=path))
+    facts = {"idp1.example.org": BaseFacts("debian", DEBIAN_ALL, "")}
+    with pytest.raises(InvalidInput, match="refusing to write to a server"):
+        plan_base(bypassed, facts)

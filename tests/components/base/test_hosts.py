@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clustermgr.components.base.hosts import render_hosts
+from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ServerView
 from clustermgr.topology import Role
 
@@ -65,3 +66,19 @@ def test_conflicting_lines_are_reported_not_changed() -> None:
 def test_members_known_by_dns_only_are_not_pinned() -> None:
     rendered = render_hosts("", "lab", [server("idp1.example.org", "idp1.example.org")])
     assert rendered.content == "# BEGIN clustermgr cluster lab\n# END clustermgr cluster lab\n"
+
+
+@pytest.mark.parametrize(
+    ("cluster", "member"),
+    [
+        ("lab", server("idp1.example.org\n203.0.113.9 login.example.org", "10.0.0.1")),
+        ("lab", server("idp1.example.org", "10.0.0.1 login.example.org")),
+        ("lab", server("idp1.example.org #", "10.0.0.1")),
+        ("lab\n203.0.113.9 login.example.org", server("idp1.example.org", "10.0.0.1")),
+    ],
+)
+def test_a_member_that_bypassed_the_inventory_checks_is_refused(
+    cluster: str, member: ServerView
+) -> None:
+    with pytest.raises(InvalidInput, match="refusing to write to a server"):
+        render_hosts("127.0.0.1 localhost\n", cluster, [member])

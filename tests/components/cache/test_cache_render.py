@@ -12,6 +12,7 @@ import pytest
 from clustermgr import topology
 from clustermgr.components.cache import render
 from clustermgr.components.cache.model import CacheLayout, layout
+from clustermgr.errors import InvalidInput
 from clustermgr.redact import Secret
 
 PASSWORD = Secret("pw-for-the-render-tests", label="test")
@@ -84,3 +85,27 @@ def test_nutcracker_accepts_the_rendered_file(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     path.write_text(render.nutcracker_yml(twelve()).replace("  listen:", "  listen"))
     assert subprocess.run(["nutcracker", "-t", "-c", str(path)], capture_output=True).returncode
+
+
+BAD_HOSTNAMES = ("idp1.example.org\nconnect = 203.0.113.9:6379", "idp1.example.org]\n[evil", "a b")
+
+
+@pytest.mark.parametrize("hostname", BAD_HOSTNAMES)
+def test_hostnames_that_bypassed_the_inventory_checks_are_refused(hostname: str) -> None:
+    bad_node = layout([hostname], "proxy1.example.org", PASSWORD)
+    for conf in (render.proxy_clients_conf, render.proxy_server_conf, render.nutcracker_yml):
+        with pytest.raises(InvalidInput, match="refusing to write to a server"):
+            conf(bad_node)
+    bad_proxy = layout(["idp1.example.org"], hostname, PASSWORD)
+    for conf in (render.node_server_conf, render.node_client_conf):
+        with pytest.raises(InvalidInput, match="refusing to write to a server"):
+            conf(bad_proxy)
+
+
+def test_a_password_redis_cannot_carry_is_refused_and_never_shown() -> None:
+    bad = Secret("pw\nslaveof 203.0.113.9 6379", label="test")
+    with pytest.raises(InvalidInput) as refused:
+        render.redis_conf(bad)
+    assert "slaveof" not in str(refused.value)
+    with pytest.raises(InvalidInput):
+        render.nutcracker_yml(layout(["idp1.example.org"], "proxy1.example.org", bad))

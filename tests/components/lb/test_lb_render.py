@@ -9,6 +9,7 @@ import pytest
 from clustermgr.components.lb import plan, render
 from clustermgr.components.lb.model import Backend, BackendState, Balancer
 from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, LbSettings, Upstream
+from clustermgr.errors import InvalidInput
 
 
 def balancer(*states: BackendState, **kw: object) -> Balancer:
@@ -108,3 +109,47 @@ def test_every_service_function_a_command_calls_is_defined_in_it(init: str) -> N
             assert called <= defined, (step.title, called - defined)
             if called:
                 assert ("systemctl" in text) is (init == "systemd"), (step.title, text)
+
+
+# --- values that bypassed the settings model or the inventory are refused ---------------
+
+INJECTED = "/etc/nginx/tls/lb.pem; } server { listen 9999; access_log /etc/cron.d/x; }"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"cert_file": INJECTED},
+        {"key_file": "/etc/nginx/tls/lb.key\nlisten 9999;"},
+        {"cert_file": "/etc/$(id).pem"},
+        {"server_name": "lb.example.org; listen 9999"},
+        {"locations": {"/idp { return 200; } location /x": Upstream.BACKEND}},
+        {"locations": {"/../idp": Upstream.BACKEND}},
+    ],
+)
+def test_the_site_refuses_a_value_off_its_allow_list(options: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput, match="refusing to write to a server"):
+        render.site(balancer(BackendState.UP, **options))
+
+
+@pytest.mark.parametrize(
+    ("hostname", "address"),
+    [
+        ("idp1.example.org\nserver 203.0.113.9:443", "10.0.0.11"),
+        ("idp1.example.org", "10.0.0.11:443; server 203.0.113.9"),
+        ("idp1.example.org", "fe80::1%eth0;}"),
+    ],
+)
+def test_the_upstreams_refuse_a_backend_off_its_allow_list(hostname: str, address: str) -> None:
+    bad = Balancer(
+        "lb.example.org", "lb.example.org", (Backend(hostname, address, 443),), 443, 80, 1
+    )
+    with pytest.raises(InvalidInput, match="refusing to write to a server"):
+        render.upstreams(bad)
+
+
+def test_an_ipv6_backend_is_bracketed() -> None:
+    six = Balancer(
+        "lb.example.org", "lb.example.org", (Backend("idp1.x", "2001:db8::1", 443),), 443, 80, 1
+    )
+    assert "    server [2001:db8::1]:443 max_fails=2" in render.upstreams(six)

@@ -156,7 +156,20 @@ async def test_api_settings_change_is_audited_once_under_the_token_user(
     assert await trail(manager, cluster) == [(web_admin.username, "lb.settings", "ok")]
 
 
-@pytest.mark.parametrize("path", ["etc/lb.crt", "/etc/../lb.crt", "/etc/lb crt", "/etc/lb;x"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "etc/lb.crt",
+        "/etc/../lb.crt",
+        "/etc/lb crt",
+        "/etc/lb;x",
+        "/etc/nginx/tls/lb.pem; } server { listen 9999; access_log /etc/cron.d/x; }",
+        "/etc/nginx/tls/lb.pem\nlisten 9999;",
+        "/etc/$(id).pem",
+        "/etc/`id`.pem",
+        "/etc/'lb'.pem",
+    ],
+)
 async def test_api_refuses_a_certificate_path_off_the_allow_list(
     api: httpx.AsyncClient, manager: Manager, cluster: str, path: str
 ) -> None:
@@ -167,6 +180,17 @@ async def test_api_refuses_a_certificate_path_off_the_allow_list(
     assert refused.status_code == 422, refused.text
     assert PATH_RULE in refused.json()["message"]
     assert (await lb_settings.lb_settings(manager, cluster)).cert_file is None
+
+
+async def test_api_refuses_a_location_off_the_allow_list(
+    api: httpx.AsyncClient, manager: Manager, cluster: str
+) -> None:
+    url = f"/api/v1/clusters/{cluster}/lb/settings"
+    payload = {"locations": {"/idp { return 200; } location /x": "backend"}}
+    refused = await api.patch(url, json=payload)
+    assert refused.status_code == 422, refused.text
+    assert "is not a URL path" in refused.json()["message"]
+    assert (await lb_settings.lb_settings(manager, cluster)).locations["/idp"] == "backend_id"
 
 
 async def test_gui_certificate_form_saves_audits_and_refuses_bad_paths(

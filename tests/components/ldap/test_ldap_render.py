@@ -6,11 +6,13 @@ import pytest
 
 from clustermgr.components.ldap import hostcheck, render
 from clustermgr.components.ldap.model import Member, Replication, ReplicationSettings
+from clustermgr.errors import InvalidInput
 from clustermgr.facts.ldif import parse_ldif
 from clustermgr.redact import MASK, Secret
 
 IDP1, IDP2, IDP3 = Member("idp1.x.test", 1), Member("idp2.x.test", 2), Member("idp3.x.test", 7)
 PASSWORD = Secret("Repl-Secret-For-Tests-1", label="replicator")
+SETTINGS = ReplicationSettings()
 
 
 def test_server_ids_name_hosts_by_hostname() -> None:
@@ -128,3 +130,24 @@ def test_hostcheck_compares_tokens(
 ) -> None:
     entries = parse_ldif(ldif)
     assert hostcheck.satisfied(entries, {"attr": attr, "want": want, "exact": exact}) is ok
+
+
+@pytest.mark.parametrize(
+    "hostname",
+    ["idp1.x.test\nolcServerID: 9 ldap://evil/", "idp1.x.test bindmethod=none", 'idp1"x'],
+)
+def test_members_that_bypassed_the_inventory_checks_are_refused(hostname: str) -> None:
+    bad = Member(hostname, 1)
+    for render_it in (
+        lambda: render.server_ids([bad, IDP2]),
+        lambda: render.agreements("olcDatabase={1}mdb,cn=config", [bad], PASSWORD, SETTINGS),
+        lambda: render.ox_ldap_servers(IDP2, [bad]),
+    ):
+        with pytest.raises(InvalidInput, match="refusing to write to a server"):
+            render_it()
+
+
+@pytest.mark.parametrize("password", ['pw" credentials="x', "pw\\", "pw\nx", "pw x"])
+def test_a_replicator_password_ldif_cannot_carry_is_refused(password: str) -> None:
+    with pytest.raises(InvalidInput):
+        render.syncrepl_value(IDP2, Secret(password, label="t"), SETTINGS)

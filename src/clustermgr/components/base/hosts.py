@@ -4,16 +4,18 @@ Every member must resolve every other member by the hostname it answers to
 (OpenLDAP matches ``olcServerID`` URLs against its own name and refuses IP
 URLs).  clustermgr owns one marked block; lines outside it are left alone, and
 any of them that names a member differently is reported, since the resolver
-takes the first match.
+takes the first match.  The cluster's name, each hostname and each address
+are checked against their allow-lists (:mod:`clustermgr.validation`) before
+they are written: none can add a line of its own.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clustermgr.inventory.schemas import ServerView
+from clustermgr.validation import ADDRESS, CLUSTER_NAME, HOSTNAME, checked, is_ip
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class HostsFile:
 
 
 def markers(cluster: str) -> tuple[str, str]:
+    checked(CLUSTER_NAME, cluster)
     return (f"# BEGIN clustermgr cluster {cluster}", f"# END clustermgr cluster {cluster}")
 
 
@@ -31,11 +34,12 @@ def block_lines(cluster: str, servers: Sequence[ServerView]) -> list[str]:
     begin, end = markers(cluster)
     lines = [begin]
     for server in sorted(servers, key=lambda s: s.hostname):
-        if not _is_ip(server.address):
+        address, hostname = checked(ADDRESS, server.address), checked(HOSTNAME, server.hostname)
+        if not is_ip(address):
             continue  # known by DNS only: nothing to pin here
-        short = server.hostname.split(".")[0]
-        names = server.hostname if short == server.hostname else f"{server.hostname} {short}"
-        lines.append(f"{server.address}\t{names}")
+        short = hostname.split(".")[0]
+        names = hostname if short == hostname else f"{hostname} {short}"
+        lines.append(f"{address}\t{names}")
     lines.append(end)
     return lines
 
@@ -67,7 +71,7 @@ def render_hosts(current: str, cluster: str, servers: Sequence[ServerView]) -> H
 
 
 def _conflicts(lines: list[str], block: list[str], servers: Sequence[ServerView]) -> list[str]:
-    wanted = {s.hostname: s.address for s in servers if _is_ip(s.address)}
+    wanted = {s.hostname: s.address for s in servers if is_ip(s.address)}
     wanted |= {name.split(".")[0]: addr for name, addr in list(wanted.items())}
     found = []
     for line in lines:
@@ -82,11 +86,3 @@ def _conflicts(lines: list[str], block: list[str], servers: Sequence[ServerView]
                 found.append(line.strip())
                 break
     return found
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True

@@ -10,6 +10,7 @@ from clustermgr.components.base.hosts import render_hosts
 from clustermgr.facts.packages import missing
 from clustermgr.inventory.schemas import ClusterView
 from clustermgr.plan.model import FileChange, Plan, Step
+from clustermgr.validation import PATH, checked
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class BaseFacts:
 
 def plan_base(cluster: ClusterView, facts: Mapping[str, BaseFacts]) -> Plan:
     steps: list[Step] = []
-    hosts_path = cluster.settings.hosts_file
+    hosts_path = checked(PATH, cluster.settings.hosts_file)
     for server in cluster.servers:
         fact = facts.get(server.hostname)
         if fact is None:

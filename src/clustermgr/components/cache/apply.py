@@ -27,7 +27,7 @@ from clustermgr.topology import Role
 
 #: Stands for the password a plan would make: only an apply makes (and seals) it, so
 #: planning never makes a cluster look as if it had a cache to watch.
-_NOT_MADE_YET = Secret("(made at the first apply)", label="redis")
+_NOT_MADE_YET = Secret("made-at-the-first-apply", label="redis")
 
 
 async def cache_layout(

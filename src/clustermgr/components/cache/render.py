@@ -2,7 +2,9 @@
 
 Every port comes from :mod:`clustermgr.topology`; every TLS hop presents the
 host's own certificate and verifies its peer's against the cluster CA
-(``verifyChain``), and names the peer it expects (``checkHost``).
+(``verifyChain``), and names the peer it expects (``checkHost``).  Host names
+and the password are checked against their allow-lists
+(:mod:`clustermgr.validation`) before they are written.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from clustermgr.components.cache.model import (
     CacheNode,
 )
 from clustermgr.redact import Secret
+from clustermgr.validation import HOSTNAME, checked, checked_secret
 
 HEADER = "# managed by clustermgr: changes here are replaced at the next cache apply\n"
 
@@ -44,11 +47,17 @@ def redis_conf(password: Secret) -> str:
             'save ""',
             "appendonly no",
             "maxmemory-policy volatile-lru",
-            f"requirepass {password.reveal()}",
+            f"requirepass {checked_secret(password).reveal()}",
             "",
         )
     )
     return text
+
+
+def _name(node: CacheNode) -> str:
+    """The node's short name (stunnel section, twemproxy server), from a checked hostname."""
+    checked(HOSTNAME, node.hostname)
+    return node.name
 
 
 def _tls_lines(peers: Iterable[str]) -> list[str]:
@@ -59,7 +68,7 @@ def _tls_lines(peers: Iterable[str]) -> list[str]:
         "verifyChain = yes",
         "sslVersionMin = TLSv1.2",
     ]
-    return lines + [f"checkHost = {peer}" for peer in peers]
+    return lines + [f"checkHost = {checked(HOSTNAME, peer)}" for peer in peers]
 
 
 def _stunnel(name: str, services: list[list[str]]) -> str:
@@ -90,18 +99,19 @@ def node_client_conf(layout: CacheLayout) -> str:
         "[cache]",
         "client = yes",
         f"accept = {LOCALHOST}:{topology.STUNNEL_CACHE_CLIENT.port}",
-        f"connect = {layout.proxy}:{topology.STUNNEL_PROXY.port}",
+        f"connect = {checked(HOSTNAME, layout.proxy)}:{topology.STUNNEL_PROXY.port}",
         *_tls_lines([layout.proxy]),
     ]
     return _stunnel("clustermgr-cache", [service])
 
 
 def proxy_client_service(node: CacheNode) -> list[str]:
+    hostname = checked(HOSTNAME, node.hostname)
     return [
-        f"[{node.name}]",
+        f"[{_name(node)}]",
         "client = yes",
         f"accept = {LOCALHOST}:{node.tunnel_port}",
-        f"connect = {node.hostname}:{topology.STUNNEL_NODE.port}",
+        f"connect = {hostname}:{topology.STUNNEL_NODE.port}",
         *_tls_lines([node.hostname]),
     ]
 
@@ -128,7 +138,7 @@ def nutcracker_yml(layout: CacheLayout) -> str:
     ``redis_auth`` makes clients authenticate with the cluster's Redis password,
     and twemproxy sends the same password to every Redis.
     """
-    servers = [f"   - {LOCALHOST}:{n.tunnel_port}:1 {n.name}" for n in layout.nodes]
+    servers = [f"   - {LOCALHOST}:{n.tunnel_port}:1 {_name(n)}" for n in layout.nodes]
     text = HEADER + "\n".join(
         (
             f"{POOL}:",
@@ -136,7 +146,7 @@ def nutcracker_yml(layout: CacheLayout) -> str:
             "  hash: fnv1a_64",
             "  distribution: ketama",
             "  redis: true",
-            f"  redis_auth: {layout.password.reveal()}",
+            f"  redis_auth: {checked_secret(layout.password).reveal()}",
             "  auto_eject_hosts: true",
             f"  server_retry_timeout: {SERVER_RETRY_TIMEOUT_MS}",
             "  server_failure_limit: 1",

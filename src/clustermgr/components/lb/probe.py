@@ -17,10 +17,11 @@ import httpx
 from clustermgr.components.lb.health import Probe
 from clustermgr.components.lb.model import Backend
 from clustermgr.topology import HEALTH_CHECK_PATH
+from clustermgr.validation import host_port
 
 
 def health_url(backend: Backend) -> str:
-    return f"https://{backend.address}:{backend.port}{HEALTH_CHECK_PATH}"
+    return f"https://{host_port(backend.address, backend.port)}{HEALTH_CHECK_PATH}"
 
 
 async def probe(client: httpx.AsyncClient, backend: Backend) -> Probe:

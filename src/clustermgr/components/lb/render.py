@@ -4,6 +4,10 @@ The upstreams live in a file of their own so a health change or a drain rewrites
 only them.  Both upstreams hold every identity node; a node that is down or
 drained stays listed, marked ``down`` (``ip_hash`` then keeps every other
 client on its node).
+
+Every name, address, path and location is checked against its allow-list
+(:mod:`clustermgr.validation`) before it is written: a value that bypassed the
+settings model or the inventory's checks is refused, never rendered.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from clustermgr.components.lb.model import (
     Balancer,
 )
 from clustermgr.components.lb.settings import Upstream
+from clustermgr.validation import ADDRESS, HOSTNAME, LOCATION, PATH, checked, host_port
 
 HEADER = "# Written by clustermgr (load balancer); changes here are overwritten.\n"
 KEEPALIVE = 16
@@ -25,13 +30,13 @@ NEXT_UPSTREAM = "error timeout invalid_header http_500 http_502 http_503 http_50
 
 
 def server_line(backend: Backend) -> str:
-    target = f"{backend.address}:{backend.port}"
+    target = host_port(checked(ADDRESS, backend.address), backend.port)
+    hostname = checked(HOSTNAME, backend.hostname)
     if backend.serving:
         return (
-            f"    server {target} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};"
-            f"  # {backend.hostname}"
+            f"    server {target} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};  # {hostname}"
         )
-    return f"    server {target} down;  # {backend.hostname}: {backend.state.value}"
+    return f"    server {target} down;  # {hostname}: {backend.state.value}"
 
 
 def upstreams(balancer: Balancer) -> str:
@@ -47,11 +52,16 @@ def upstreams(balancer: Balancer) -> str:
 
 
 def _location(path: str, upstream: Upstream) -> str:
+    path = checked(LOCATION, path)
+    upstream = Upstream(upstream)
     return f"    location {path} {{\n        proxy_pass https://{upstream.value};\n    }}\n"
 
 
 def site(balancer: Balancer) -> str:
     locations = "".join(_location(p, u) for p, u in balancer.locations.items())
+    server_name = checked(HOSTNAME, balancer.server_name)
+    cert_file = checked(PATH, balancer.cert_file)
+    key_file = checked(PATH, balancer.key_file)
     return f"""{HEADER}include {UPSTREAMS_FILE};
 
 server {{
@@ -62,9 +72,9 @@ server {{
 
 server {{
     listen {balancer.https_port} ssl default_server;
-    server_name {balancer.server_name};
-    ssl_certificate {balancer.cert_file};
-    ssl_certificate_key {balancer.key_file};
+    server_name {server_name};
+    ssl_certificate {cert_file};
+    ssl_certificate_key {key_file};
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:clustermgr_lb:10m;
 

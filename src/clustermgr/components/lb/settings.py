@@ -7,12 +7,14 @@ TOPOLOGY.md.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from clustermgr import validation
+from clustermgr.validation import FilePath, Hostname, Location
 
 
 class Upstream(StrEnum):
@@ -48,37 +50,30 @@ class CertificateSource(StrEnum):
     IMPORTED = "imported"
 
 
-#: The characters a certificate path may hold (it is written into NGINX's configuration).
-_PATH_CHARS = re.compile(r"[A-Za-z0-9._/-]+")
-PATH_RULE = "an absolute path of letters, digits and . _ / - (no ..)"
+#: Said wherever a certificate path is asked for.
+PATH_RULE = validation.PATH_RULE
 
-
-def _certificate_path(value: str) -> str:
-    if not value.startswith("/") or not _PATH_CHARS.fullmatch(value) or ".." in value:
-        raise ValueError(f"{value!r} is not {PATH_RULE}")
-    return value
-
-
-#: A file on the proxy: an absolute path from an allow-list of characters.
-CertificatePath = Annotated[str, Field(max_length=4096), AfterValidator(_certificate_path)]
+#: A file on the proxy, written into NGINX's configuration: an absolute path from an
+#: allow-list of characters (``PATH_RULE``).
+CertificatePath = Annotated[FilePath, Field(max_length=4096)]
 
 
 class LbSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    locations: dict[str, Upstream] = Field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
+    locations: dict[Location, Upstream] = Field(default_factory=lambda: dict(DEFAULT_LOCATIONS))
     certificate: CertificateSource = CertificateSource.CA
     #: With ``imported``: absolute paths on the proxy.
     cert_file: CertificatePath | None = None
     key_file: CertificatePath | None = None
     #: Identity nodes taken out of the upstreams by hand (hostnames).
-    drained: list[str] = Field(default_factory=list)
+    drained: list[Hostname] = Field(default_factory=list)
     #: Set when ``lb apply`` succeeded: the balancer is set up (the watcher checks it).
     applied: bool = False
 
     @field_validator("locations")
     @classmethod
-    def _known_locations(cls, value: dict[str, Upstream]) -> dict[str, Upstream]:
+    def _known_locations(cls, value: dict[Location, Upstream]) -> dict[Location, Upstream]:
         unknown = set(value) - set(DEFAULT_LOCATIONS)
         if unknown:
             raise ValueError(
@@ -96,7 +91,7 @@ class LbSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    locations: dict[str, Upstream] | None = Field(default=None, description=SCIM_CAVEAT)
+    locations: dict[Location, Upstream] | None = Field(default=None, description=SCIM_CAVEAT)
     certificate: CertificateSource | None = None
     cert_file: CertificatePath | None = None
     key_file: CertificatePath | None = None

@@ -35,13 +35,14 @@ from clustermgr.plan.events import ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import Outcome, Plan
 from clustermgr.settings import Settings
+from clustermgr.validation import host_port
 
 log = logging.getLogger(__name__)
 
 
 def serving_map(balancer: Balancer) -> dict[str, bool]:
     """``address:port`` -> serving, as :func:`clustermgr.facts.nginx.upstreams` reads it."""
-    return {f"{b.address}:{b.port}": b.serving for b in balancer.backends}
+    return {host_port(b.address, b.port): b.serving for b in balancer.backends}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Nothing here reads or writes a server.  Values that hold the replicator's
 password come back as :class:`Secret` so they can only travel as a command's
-standard input, never in its arguments or in a log.
+standard input, never in its arguments or in a log.  Host names and the
+password are checked against their allow-lists (:mod:`clustermgr.validation`)
+before they are written.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from clustermgr.components.ldap.model import (
     ReplicationSettings,
 )
 from clustermgr.redact import Secret
+from clustermgr.validation import HOSTNAME, checked, checked_secret
 
 ACCESSLOG_INDEXES = ("default eq", "entryCSN,objectClass,reqEnd,reqResult,reqStart,reqDN")
 LOG_FILTER = "(&(objectClass=auditWriteObject)(reqResult=0))"
@@ -160,18 +163,27 @@ def main_access(db_dn: str, *, acl: bool, limits: Sequence[str]) -> str:
     return join(*records)
 
 
+def _host(member: Member) -> str:
+    return checked(HOSTNAME, member.hostname)
+
+
+def _url(member: Member) -> str:
+    _host(member)
+    return member.url
+
+
 def server_ids(members: Sequence[Member]) -> str:
-    values = [f"{m.server_id} {m.url}" for m in sorted(members, key=lambda m: m.server_id)]
+    ordered = sorted(members, key=lambda m: m.server_id)
+    values = [f"{m.server_id} {_url(m)}" for m in ordered]
     return _modify("cn=config", "replace", "olcServerID", values)
 
 
 def provider_url(member: Member) -> str:
-    return f"ldap://{member.hostname}:{LDAP_PORT}"
+    return f"ldap://{_host(member)}:{LDAP_PORT}"
 
 
 def syncrepl_value(peer: Member, password: Secret, settings: ReplicationSettings) -> str:
-    if '"' in password.reveal() or "\\" in password.reveal():
-        raise ValueError("the replicator password cannot hold quotes or backslashes")
+    checked_secret(password)
     return (
         f"rid={rid_for(peer.server_id):03d} provider={provider_url(peer)} bindmethod=simple "
         f'binddn="{REPLICATOR_DN}" credentials="{password.reveal()}" '
@@ -259,7 +271,7 @@ def replicator_password_change(password: Secret) -> Secret:
 def ox_ldap_servers(self_: Member, peers: Sequence[Member]) -> list[str]:
     """``host:port`` for ox-ldap.properties: this node first, then its peers (by id)."""
     ordered = [self_, *sorted(peers, key=lambda p: p.server_id)]
-    return [f"{m.hostname}:{LDAP_PORT}" for m in ordered]
+    return [f"{_host(m)}:{LDAP_PORT}" for m in ordered]
 
 
 def ox_ldap_properties(current: str, servers: Sequence[str]) -> str:

@@ -1,0 +1,375 @@
+"""Allow-lists for every user- or inventory-supplied value that reaches a server.
+
+clustermgr writes such values into configuration files (``/etc/hosts``, NGINX,
+stunnel, twemproxy, Redis), LDIF and commands run as root.  Each is checked
+twice against the same :class:`Rule`:
+
+* at the model boundary every front end goes through (``ServerSpec.parse``,
+  ``ClusterSettings``, the load balancer's settings, each job kind's params),
+  where a value off the list is refused with a message naming the field;
+* by the renderer that writes it (:func:`checked`), which refuses anything that
+  is not already exactly what the rule accepts: a value that bypassed the model
+  (an old row, a dataclass built by hand) never reaches a file.
+
+:data:`INPUTS` lists every such value once: what it is, its rule, where it is
+accepted and where it is written.  Tests iterate it with injection payloads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator
+
+from clustermgr.errors import InvalidInput
+from clustermgr.redact import Secret
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An allow-list: ``check`` returns the value in its canonical form or raises
+    :class:`InvalidInput` (``allowed`` says what is accepted)."""
+
+    name: str
+    allowed: str
+    check: Callable[[object], object]
+    #: A value the rule accepts as it is (canonical).
+    example: object
+
+    def pydantic(self, value: object) -> object:
+        """The check as a pydantic validator (a ValueError names what is allowed).
+
+        Not for secrets: the message shows the value.
+        """
+        try:
+            return self.check(value)
+        except InvalidInput:
+            raise ValueError(f"{value!r} is not {self.allowed}") from None
+
+    def field(self) -> AfterValidator:
+        """The rule in a pydantic field: ``Annotated[str, RULE.field()]``."""
+        return AfterValidator(self.pydantic)
+
+
+def _refuse(rule_name: str, value: object, allowed: str) -> InvalidInput:
+    return InvalidInput(f"invalid {rule_name} {value!r}", hint=f"use {allowed}")
+
+
+def _text(value: object, rule_name: str, allowed: str) -> str:
+    if not isinstance(value, str):
+        raise _refuse(rule_name, value, allowed)
+    return value
+
+
+# --- host names and addresses --------------------------------------------------------
+
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+HOSTNAME_RULE = (
+    "the server's DNS name, e.g. idp1.example.org (letters, digits, hyphens; "
+    "no IP address, no underscore)"
+)
+
+
+def validate_hostname(value: object) -> str:
+    """An RFC 1123 host name, lower-cased. IP addresses are not host names."""
+    text = _text(value, "hostname", HOSTNAME_RULE)
+    name = text.strip(" ").lower().rstrip(".")
+    labels = name.split(".")
+    if (
+        not name
+        or len(name) > 253
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise _refuse("hostname", value, HOSTNAME_RULE)
+    return name
+
+
+ADDRESS_RULE = "an IP address (no zone) or a host name"
+
+
+def validate_address(value: object) -> str:
+    """An IPv4/IPv6 address (canonical form, no ``%zone``) or a host name."""
+    text = _text(value, "address", ADDRESS_RULE).strip(" ")
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if "%" not in bare:
+        try:
+            return str(ipaddress.ip_address(bare))
+        except ValueError:
+            pass
+    try:
+        return validate_hostname(text)
+    except InvalidInput:
+        raise _refuse("address", value, ADDRESS_RULE) from None
+
+
+def is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def host_port(address: str, port: int) -> str:
+    """``address:port`` as NGINX and stunnel read it (an IPv6 address in brackets)."""
+    if ":" in address:
+        return f"[{address}]:{port}"
+    return f"{address}:{port}"
+
+
+# --- SSH -------------------------------------------------------------------------------
+
+PORT_RULE = "a port number between 1 and 65535"
+
+
+def validate_port(value: object) -> int:
+    """The SSH port: an int (a string is refused, never parsed)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InvalidInput(f"invalid SSH port {value!r}", hint=f"use {PORT_RULE}")
+    return value
+
+
+_USER = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
+USER_RULE = "a user name: lower-case letters, digits, '_', '.' and '-' (at most 32)"
+
+
+def validate_ssh_user(value: object) -> str:
+    text = _text(value, "SSH user", USER_RULE)
+    if not _USER.fullmatch(text) or ".." in text:
+        raise _refuse("SSH user", value, USER_RULE)
+    return text
+
+
+# --- inventory names ------------------------------------------------------------------
+
+_CLUSTER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+CLUSTER_RULE = "a name of lower-case letters, digits, '-' and '_' (at most 64 characters)"
+
+
+def validate_cluster_name(value: object) -> str:
+    text = _text(value, "cluster name", CLUSTER_RULE)
+    if not _CLUSTER.fullmatch(text):
+        raise _refuse("cluster name", value, CLUSTER_RULE)
+    return text
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_]{1,64}")
+CHOICE_RULE = "one of the listed names (letters, digits and '_')"
+
+
+def validate_choice(value: object) -> str:
+    """A name from a fixed set (an enum's value): the set is the allow-list, and
+    each of its names is a plain token."""
+    text = _text(value, "choice", CHOICE_RULE)
+    if not _TOKEN.fullmatch(text):
+        raise _refuse("choice", value, CHOICE_RULE)
+    return text
+
+
+# --- paths on a server -----------------------------------------------------------------
+
+_PATH = re.compile(r"/[A-Za-z0-9._/-]{0,4095}")
+PATH_RULE = "an absolute path of letters, digits and . _ / - (no ..)"
+
+
+def validate_path(value: object) -> str:
+    """A file on a server, written into configuration files and opened as root."""
+    text = _text(value, "path", PATH_RULE)
+    if not _PATH.fullmatch(text) or ".." in text:
+        raise _refuse("path", value, PATH_RULE)
+    return text
+
+
+_LOCATION = re.compile(r"/|(/[A-Za-z0-9._-]+)+")
+LOCATION_RULE = "a URL path: '/' then segments of letters, digits and . _ - (no ..)"
+
+
+def validate_location(value: object) -> str:
+    """A URL path NGINX routes (a ``location`` prefix)."""
+    text = _text(value, "location", LOCATION_RULE)
+    if len(text) > 256 or not _LOCATION.fullmatch(text) or ".." in text:
+        raise _refuse("location", value, LOCATION_RULE)
+    return text
+
+
+# --- secrets the manager makes ---------------------------------------------------------
+
+_SECRET = re.compile(r"[A-Za-z0-9_~+/=-]{1,1024}")
+SECRET_RULE = "letters, digits and _ ~ + / = - (a token the manager makes)"  # noqa: S105
+
+
+def validate_secret_text(value: object) -> str:
+    """A password written into configuration files (redis.conf, nutcracker.yml, LDIF).
+
+    The message never shows the value.
+    """
+    if not isinstance(value, str) or not _SECRET.fullmatch(value):
+        raise InvalidInput("invalid secret: it holds characters a configuration file cannot carry")
+    return value
+
+
+# --- the rules and the inputs ------------------------------------------------------------
+
+HOSTNAME = Rule("hostname", HOSTNAME_RULE, validate_hostname, "idp1.example.org")
+ADDRESS = Rule("address", ADDRESS_RULE, validate_address, "192.0.2.10")
+PORT = Rule("SSH port", PORT_RULE, validate_port, 22)
+SSH_USER = Rule("SSH user", USER_RULE, validate_ssh_user, "root")
+CLUSTER_NAME = Rule("cluster name", CLUSTER_RULE, validate_cluster_name, "prod-1")
+CHOICE = Rule("choice", CHOICE_RULE, validate_choice, "backend_id")
+PATH = Rule("path", PATH_RULE, validate_path, "/etc/ssl/lb.crt")
+LOCATION = Rule("location", LOCATION_RULE, validate_location, "/.well-known")
+SECRET = Rule("secret", SECRET_RULE, validate_secret_text, "Zx8_-kq2")
+
+RULES: tuple[Rule, ...] = (
+    HOSTNAME,
+    ADDRESS,
+    PORT,
+    SSH_USER,
+    CLUSTER_NAME,
+    CHOICE,
+    PATH,
+    LOCATION,
+    SECRET,
+)
+
+#: In pydantic models: each refuses what its rule refuses.
+Hostname = Annotated[str, HOSTNAME.field()]
+FilePath = Annotated[str, PATH.field()]
+Location = Annotated[str, LOCATION.field()]
+
+
+@dataclass(frozen=True)
+class Input:
+    """A value from a user or the inventory that reaches a server."""
+
+    what: str
+    rule: Rule
+    #: Where it is accepted, as ``module:Model.field`` (the model boundary).
+    accepted: tuple[str, ...]
+    #: Where it is written on a server.
+    written: str
+
+
+_SPEC = "clustermgr.inventory.schemas:ServerSpec"
+_LB = "clustermgr.components.lb.settings"
+
+INPUTS: tuple[Input, ...] = (
+    Input(
+        "server hostname",
+        HOSTNAME,
+        (f"{_SPEC}.hostname",),
+        "/etc/hosts; NGINX upstreams and server_name; stunnel connect/checkHost/sections; "
+        "nutcracker.yml; olcServerID, olcSyncrepl, ox-ldap.properties; certificate names",
+    ),
+    Input(
+        "server address",
+        ADDRESS,
+        (f"{_SPEC}.address",),
+        "/etc/hosts; NGINX upstream servers; the SSH connection",
+    ),
+    Input("SSH port", PORT, (f"{_SPEC}.ssh_port",), "the SSH connection"),
+    Input("SSH user", SSH_USER, (f"{_SPEC}.ssh_user",), "the SSH login"),
+    Input("server role", CHOICE, (f"{_SPEC}.role",), "which files a server gets"),
+    Input(
+        "cluster name",
+        CLUSTER_NAME,
+        (f"{_SPEC}.cluster",),
+        "the markers of the cluster's /etc/hosts block",
+    ),
+    Input(
+        "hosts file path",
+        PATH,
+        ("clustermgr.inventory.schemas:ClusterSettings.hosts_file",),
+        "the file read and written as root on every member",
+    ),
+    Input(
+        "load balancer certificate and key files",
+        PATH,
+        (
+            f"{_LB}:LbSettings.cert_file",
+            f"{_LB}:LbSettings.key_file",
+            f"{_LB}:LbSettingsUpdate.cert_file",
+            f"{_LB}:LbSettingsUpdate.key_file",
+        ),
+        "NGINX ssl_certificate and ssl_certificate_key",
+    ),
+    Input(
+        "load balancer locations",
+        LOCATION,
+        (f"{_LB}:LbSettings.locations", f"{_LB}:LbSettingsUpdate.locations"),
+        "NGINX location blocks",
+    ),
+    Input(
+        "load balancer upstream and certificate source",
+        CHOICE,
+        (
+            f"{_LB}:LbSettings.certificate",
+            f"{_LB}:LbSettingsUpdate.certificate",
+        ),
+        "NGINX proxy_pass; which certificate files NGINX reads",
+    ),
+    Input(
+        "drained identity nodes",
+        HOSTNAME,
+        (f"{_LB}:LbSettings.drained",),
+        "NGINX upstreams (the node marked down)",
+    ),
+    Input(
+        "job nodes: drain, undrain, reinit (node and source), preflight hosts",
+        HOSTNAME,
+        (
+            "clustermgr.components.lb.jobs:NodeParams.node",
+            "clustermgr.components.ldap.jobs:ReinitParams.node",
+            "clustermgr.components.ldap.jobs:ReinitParams.source",
+            "clustermgr.components.base.jobs:PreflightParams.hosts",
+        ),
+        "which servers a job acts on; the hosts named in its commands",
+    ),
+    Input(
+        "cache provider",
+        CHOICE,
+        ("clustermgr.components.cache.jobs:CacheParams.provider",),
+        "oxCacheConfiguration's cacheProviderType (LDAP)",
+    ),
+    Input(
+        "cluster secrets (Redis, replicator)",
+        SECRET,
+        (),
+        "redis.conf requirepass, nutcracker.yml redis_auth, olcSyncrepl credentials",
+    ),
+)
+
+
+def checked(rule: Rule, value: T) -> T:
+    """``value`` if ``rule`` accepts it exactly as it is; InvalidInput otherwise.
+
+    Renderers call this on every value they write that came from a user or the
+    inventory: the second line of defence behind the model boundary.
+    """
+    try:
+        canonical = rule.check(value)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"refusing to write to a server: {exc.message}",
+            hint=f"a {rule.name} must be {rule.allowed}",
+        ) from None
+    if canonical != value:
+        shown = "a secret" if rule is SECRET else repr(value)
+        raise InvalidInput(
+            f"refusing to write to a server: {rule.name} {shown} is not in canonical form",
+            hint=f"a {rule.name} must be {rule.allowed}",
+        )
+    return value
+
+
+def checked_secret(secret: Secret) -> Secret:
+    """``secret`` if its value can be written into a configuration file as it is."""
+    checked(SECRET, secret.reveal())
+    return secret
