@@ -71,17 +71,22 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def hide(upper: Path, path: str) -> None:
     """Hide ``path`` of the live root from the host; what the host wrote there itself stays.
 
-    A folder (or a path not there yet) becomes opaque: the host sees only its own
-    entries in it.  Anything else (a file, a link) gets a whiteout: the host does
-    not see it until it writes its own.
+    A folder becomes opaque, with the live folder's owner and mode (``/opt`` stays
+    ``/opt`` to the host's services): the host sees only its own entries in it; a
+    path not there yet becomes an opaque folder only root may enter.  Anything else
+    (a file, a link) gets a whiteout: the host does not see it until it writes its own.
     """
     target = upper / path.lstrip("/")
     if os.path.lexists(target):
         if target.is_dir() and not target.is_symlink():
             os.setxattr(target, "trusted.overlay.opaque", b"y")
         return
-    if not os.path.lexists(path) or (os.path.isdir(path) and not os.path.islink(path)):
+    live = os.lstat(path) if os.path.lexists(path) else None
+    if live is None or stat.S_ISDIR(live.st_mode):
         target.mkdir(parents=True, mode=0o700)
+        if live is not None:
+            os.chown(target, live.st_uid, live.st_gid)
+            os.chmod(target, stat.S_IMODE(live.st_mode))
         os.setxattr(target, "trusted.overlay.opaque", b"y")
         return
     target.parent.mkdir(parents=True, exist_ok=True)
