@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,17 +15,19 @@ from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache import status as cachestatus
 from clustermgr.components.cache.model import Provider
 from clustermgr.core.manager import Manager
-from clustermgr.plan.events import Event
+from clustermgr.plan.events import Emit, Event, ignore
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import replicate
 from polling import eventually
 
 
 @asynccontextmanager
-async def cache_lab(base: Path) -> AsyncIterator[Lab]:
-    """Two identity nodes replicating LDAP, and a proxy: the cache chain's hosts."""
+async def cache_lab(base: Path, identity_nodes: int = 2) -> AsyncIterator[Lab]:
+    """Identity nodes (two unless told) replicating LDAP, and a proxy: the chain's hosts."""
     prefix, subnet = SLOT.spare()
-    async with running_lab(base, prefix=prefix, subnet=subnet) as lab:
+    async with running_lab(
+        base, prefix=prefix, subnet=subnet, identity_nodes=identity_nodes
+    ) as lab:
         report = await replicate(lab)
         assert report["ok"], report
         yield lab
@@ -33,7 +39,11 @@ async def configure(
     dry_run: bool = False,
     provider: Provider = Provider.REDIS,
     events: list[Event] | None = None,
+    emit: Emit | None = None,
 ) -> dict[str, Any]:
+    """Apply (or plan) the cache; its events go to ``events`` or to ``emit``."""
+    if emit is None:
+        emit = events.append if events is not None else ignore
     manager = await Manager.open(lab.settings)
     try:
         report = await cache.apply(
@@ -41,7 +51,7 @@ async def configure(
             lab.config.cluster,
             dry_run=dry_run,
             provider=provider,
-            emit=events.append if events is not None else lambda _: None,
+            emit=emit,
         )
     finally:
         await manager.close()
@@ -72,3 +82,26 @@ async def wait_chain_ok(lab: Lab, timeout: float = 15.0) -> cachestatus.CacheSta
         what="the cache chain has problems",
         show=lambda status: repr(status.problems),
     )
+
+
+async def cache_config(lab: Lab, node: str) -> dict[str, Any]:
+    """oxCacheConfiguration as ``node``'s LDAP holds it."""
+    out = await lab.sh(
+        node,
+        "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// "
+        "-b ou=configuration,o=gluu -s base oxCacheConfiguration",
+    )
+    line = next(x for x in out.splitlines() if x.startswith("oxCacheConfiguration"))
+    value = line.split(":", 1)[1]
+    if value.startswith(":"):
+        value = base64.b64decode(value[1:].strip()).decode()
+    config: dict[str, Any] = json.loads(value)
+    return config
+
+
+async def eventually_config(lab: Lab, node: str, provider: str, timeout: float = 15) -> None:
+    """Replication carries the change: wait for ``provider`` on ``node``."""
+    deadline = time.monotonic() + timeout
+    while (await cache_config(lab, node))["cacheProviderType"] != provider:
+        assert time.monotonic() < deadline, f"{node} does not name {provider}"
+        await asyncio.sleep(0.3)

@@ -33,7 +33,12 @@ async def https(
             with urllib.request.urlopen(request, context=ctx, timeout=10) as answer:
                 return answer.status, json.loads(answer.read())
         except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read() or b"null")
+            # The app's errors are JSON; the web server's own (a 502 while the app
+            # is still starting behind it) are not: the status tells them apart.
+            try:
+                return err.code, json.loads(err.read() or b"null")
+            except ValueError:
+                return err.code, None
 
     return await asyncio.to_thread(call)
 

@@ -12,9 +12,12 @@ host's own filesystem is visible.
 
 Boot:
   1. the host's root is an overlay: the live ``/`` below, the host's own folder
-     above (its "disk"), with the manager's folders and ``/root`` made opaque;
+     above (its "disk"); every path the boot file lists as hidden (the manager's
+     data, every top-level folder but the operating system's) shows only what
+     the host wrote there itself, at every boot;
   2. fresh ``/proc``, a private ``/dev`` (device nodes bound from the real one,
-     its own ``/dev/pts`` and ``/dev/log``), tmpfs ``/run`` and ``/tmp``;
+     its own ``/dev/pts`` and ``/dev/log``), tmpfs ``/run`` and ``/tmp`` (nothing
+     of the machine's ``/tmp``, where test sessions keep their managers' data);
   3. ``pivot_root`` into it;
   4. on the first boot only: hostname, /etc/hosts, the host's own SSH host key,
      root's authorized_keys, and no service enabled but ssh;
@@ -32,6 +35,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -64,21 +68,37 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 # --- filesystem --------------------------------------------------------------
 
 
-def make_opaque(upper: Path, path: str) -> None:
-    """Hide a folder of the live root from the host (an empty folder of its own)."""
+def hide(upper: Path, path: str) -> None:
+    """Hide ``path`` of the live root from the host; what the host wrote there itself stays.
+
+    A folder becomes opaque, with the live folder's owner and mode (``/opt`` stays
+    ``/opt`` to the host's services): the host sees only its own entries in it; a
+    path not there yet becomes an opaque folder only root may enter.  Anything else
+    (a file, a link) gets a whiteout: the host does not see it until it writes its own.
+    """
     target = upper / path.lstrip("/")
-    if target.exists():
+    if os.path.lexists(target):
+        if target.is_dir() and not target.is_symlink():
+            os.setxattr(target, "trusted.overlay.opaque", b"y")
         return
-    target.mkdir(parents=True, mode=0o700)
-    os.setxattr(target, "trusted.overlay.opaque", b"y")
+    live = os.lstat(path) if os.path.lexists(path) else None
+    if live is None or stat.S_ISDIR(live.st_mode):
+        target.mkdir(parents=True, mode=0o700)
+        if live is not None:
+            os.chown(target, live.st_uid, live.st_gid)
+            os.chmod(target, stat.S_IMODE(live.st_mode))
+        os.setxattr(target, "trusted.overlay.opaque", b"y")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.mknod(target, stat.S_IFCHR, os.makedev(0, 0))
 
 
 def build_root(boot: dict[str, Any]) -> Path:
     upper, work, root = Path(boot["upper"]), Path(boot["work"]), Path(boot["root"])
     for folder in (upper, work, root):
         folder.mkdir(parents=True, exist_ok=True)
-    for path in boot["opaque"]:
-        make_opaque(upper, path)
+    for path in boot["hidden"]:
+        hide(upper, path)
     run(
         "mount",
         "-t",

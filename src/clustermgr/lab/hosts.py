@@ -52,8 +52,11 @@ def hosts_file(config: LabConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def prepare(config: LabConfig, host: LabHost, opaque: Sequence[str]) -> Path:
-    """Create the host's folder, SSH host key and boot description; return the boot file."""
+def prepare(config: LabConfig, host: LabHost, hidden: Sequence[str]) -> Path:
+    """Create the host's folder, SSH host key and boot description; return the boot file.
+
+    ``hidden``: paths of the live root the host must not see (:func:`hostinit.hide`).
+    """
     folder = config.host_dir(host.name)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     host_key = folder / "ssh_host_ed25519_key"
@@ -64,7 +67,7 @@ def prepare(config: LabConfig, host: LabHost, opaque: Sequence[str]) -> Path:
         "upper": str(folder / "disk"),
         "work": str(folder / "work"),
         "root": str(folder / "root"),
-        "opaque": sorted(set(opaque)),
+        "hidden": sorted(set(hidden)),
         "seed": {
             "hosts": hosts_file(config),
             "host_key": host_key.read_text(),

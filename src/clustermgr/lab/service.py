@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from clustermgr.core.access import open_access
 from clustermgr.core.manager import Manager
@@ -75,9 +78,39 @@ def save_config(config: LabConfig) -> None:
     config.state_file.write_text(json.dumps(data, indent=2) + "\n")
 
 
+#: The live root's top-level folders a lab host sees: the operating system's.  Every
+#: other entry there (``/root``, ``/home``, ``/opt``, ``/srv``, a checkout...) is hidden.
+#: ``/tmp`` and ``/run`` are the host's own, empty at each boot (:mod:`hostinit`).
+SYSTEM_FOLDERS = frozenset(
+    {"bin", "boot", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin"}
+    | {"sys", "tmp", "usr", "var"}
+)
+#: Manager data inside the system folders: the default data folder of a manager run
+#: as root (the key, the SQLite database, its lab's secrets), the local PostgreSQL
+#: an inventory may live in, and the machine's other temporary folder.
+MANAGER_DATA = ("/var/lib/clustermgr", "/var/lib/postgresql", "/var/tmp")
+
+
 def hidden_from_hosts(config: LabConfig, settings: Settings) -> list[str]:
-    """Folders of the live root that hosts must not see: the manager's own data."""
-    return ["/root", str(settings.data_dir), str(config.state_dir)]
+    """Paths of the live root that hosts must not see: every manager's data, this one's
+    wherever its settings put it, and every top-level folder but the system's.
+
+    A real server never reads the manager's key, database or another lab's secrets:
+    neither can a lab host, so no test passes by reading what a server could not.
+    """
+    own = [settings.data_dir, settings.effective_secret_key_file, config.state_dir]
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        own.append(Path(url.database))
+    paths = [str(p.resolve()) for p in own]
+    for path in paths:
+        if path == "/" or path.strip("/") in SYSTEM_FOLDERS:
+            raise LabError(
+                f"the manager keeps its data in {path}, a folder every lab host needs",
+                hint="give CLUSTERMGR_DATA_DIR (and the key and database) a folder of their own",
+            )
+    top = [f"/{entry}" for entry in os.listdir("/") if entry not in SYSTEM_FOLDERS]
+    return sorted({*top, *MANAGER_DATA, *paths})
 
 
 # --- up / down --------------------------------------------------------------
@@ -260,8 +293,6 @@ def exec_in(config: LabConfig, name: str, argv: Sequence[str]) -> int:
 
 
 def check_prerequisites() -> None:
-    import os
-
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, mounts)")
     missing = [

@@ -24,7 +24,7 @@ def whole(provider: Provider = Provider.REDIS) -> Plan:
     return plan.plan_cache("c", chain, b"the CA", certs, services)
 
 
-def test_steps_per_host_and_the_config_written_once() -> None:
+def test_steps_per_host_and_the_identity_servers_left_to_the_cutover() -> None:
     steps = whole().steps
     titles = [(s.host, s.title) for s in steps]
     for node in NODES:
@@ -32,9 +32,11 @@ def test_steps_per_host_and_the_config_written_once() -> None:
         assert (node, "run stunnel for the cache") in titles
     assert (PROXY, "run twemproxy") in titles
     assert (PROXY, "run stunnel for the cache") in titles
-    config = [s for s in steps if s.title.startswith("set oxCacheConfiguration")]
-    assert [s.host for s in config] == [NODES[0]]
-    assert steps[-1] is config[0]
+    # the chain's plan never points the identity servers at a chain not yet verified
+    assert not [s for s in steps if s.title.startswith("set oxCacheConfiguration")]
+    chain = layout(NODES, PROXY, PASSWORD)
+    switch = plan.plan_cutover("c", chain, NODES[1]).steps
+    assert [(s.host, s.title) for s in switch] == [(NODES[1], "set oxCacheConfiguration to REDIS")]
 
 
 def test_no_private_key_is_written_and_keys_are_made_on_each_host() -> None:
@@ -63,7 +65,8 @@ def test_nutcracker_yml_is_validated_before_it_is_moved_into_place() -> None:
 
 
 def test_reverting_to_ldap_changes_only_the_configuration() -> None:
-    steps = whole(Provider.NATIVE_PERSISTENCE).steps
+    chain = layout(NODES, PROXY, PASSWORD, Provider.NATIVE_PERSISTENCE)
+    steps = plan.plan_cutover("c", chain, NODES[0]).steps
     assert [(s.host, s.title) for s in steps] == [
         (NODES[0], "set oxCacheConfiguration to NATIVE_PERSISTENCE")
     ]

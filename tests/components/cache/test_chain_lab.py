@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from cachelab import cache_lab, chain_status, configure, outcomes, wait_chain_ok
+from cachelab import (
+    cache_config,
+    cache_lab,
+    chain_status,
+    configure,
+    eventually_config,
+    outcomes,
+    wait_chain_ok,
+)
 from clustermgr.components.cache import plan as cache_plan
 from clustermgr.components.cache import status as cachestatus
-from clustermgr.components.cache.apply import cache_layout
+from clustermgr.components.cache.desired import cache_layout
 from clustermgr.components.cache.model import NUTCRACKER_YML, REDIS_SECRET, Provider
 from clustermgr.core.manager import Manager
 from clustermgr.facts.services import ServiceControl
@@ -81,28 +85,6 @@ async def test_redis_listens_on_localhost_only_and_needs_its_password(lab: Lab) 
     # twemproxy's stats answer on localhost only
     stats = await lab.sh("proxy1", "ss -Hltn 'sport = :22222' | awk '{print $4}'")
     assert stats.split() == ["127.0.0.1:22222"], stats
-
-
-async def cache_config(lab: Lab, node: str) -> dict[str, Any]:
-    out = await lab.sh(
-        node,
-        "ldapsearch -Q -LLL -o ldif-wrap=no -Y EXTERNAL -H ldapi:/// "
-        "-b ou=configuration,o=gluu -s base oxCacheConfiguration",
-    )
-    line = next(x for x in out.splitlines() if x.startswith("oxCacheConfiguration"))
-    value = line.split(":", 1)[1]
-    if value.startswith(":"):
-        value = base64.b64decode(value[1:].strip()).decode()
-    config: dict[str, Any] = json.loads(value)
-    return config
-
-
-async def eventually_config(lab: Lab, node: str, provider: str, timeout: float = 15) -> None:
-    """Replication carries the change: wait for ``provider`` on ``node``."""
-    deadline = time.monotonic() + timeout
-    while (await cache_config(lab, node))["cacheProviderType"] != provider:
-        assert time.monotonic() < deadline, f"{node} does not name {provider}"
-        await asyncio.sleep(0.3)
 
 
 async def test_the_configuration_reaches_every_node_by_replication(lab: Lab) -> None:

@@ -1,19 +1,22 @@
 """The cache chain: plan and apply, for every front end (status: :mod:`cachestatus`).
 
-Apply runs two plans: every host makes its stunnel key and CSR; the manager
-signs the CSRs with the cluster CA; then the chain is configured and the
-identity servers are pointed at it.  Reverting to LDAP sessions
-(``NATIVE_PERSISTENCE``) changes only ``oxCacheConfiguration``.
+Apply runs the plans of :mod:`clustermgr.components.cache.plan` in turn: every
+host makes its stunnel key and CSR; the manager signs the CSRs; the chain is
+configured; and only once it verifies end to end on every node are the identity
+servers pointed at it (:mod:`clustermgr.components.cache.cutover`).  Reverting
+to LDAP sessions (``NATIVE_PERSISTENCE``) changes only ``oxCacheConfiguration``:
+the chain keeps running.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 
 from clustermgr.audit import service as audit
+from clustermgr.components.cache import cutover
 from clustermgr.components.cache import plan as cache_plan
-from clustermgr.components.cache.model import REDIS_SECRET, TLS, CacheLayout, Provider, layout
+from clustermgr.components.cache.desired import cache_clusters, cache_layout
+from clustermgr.components.cache.model import TLS, CacheLayout, Provider
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
@@ -22,44 +25,8 @@ from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
-from clustermgr.redact import Secret
-from clustermgr.topology import Role
 
-#: Stands for the password a plan would make: only an apply makes (and seals) it, so
-#: planning never makes a cluster look as if it had a cache to watch.
-_NOT_MADE_YET = Secret("made-at-the-first-apply", label="redis")
-
-
-async def cache_layout(
-    manager: Manager,
-    cluster_name: str,
-    provider: Provider = Provider.REDIS,
-    *,
-    keep_password: bool = False,
-) -> CacheLayout:
-    """The cluster's desired cache chain; the Redis password is made and sealed by the
-    first ``keep_password`` call (an apply)."""
-    async with manager.store() as store:
-        cluster = await store.cluster(cluster_name)
-        if keep_password:
-            password = await store.cluster_secret(
-                cluster, REDIS_SECRET, lambda: Secret(secrets.token_urlsafe(24), label="redis")
-            )
-        else:
-            password = await store.find_cluster_secret(cluster, REDIS_SECRET) or _NOT_MADE_YET
-        identity = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
-        proxies = [s.hostname for s in cluster.servers if Role(s.role) is Role.PROXY]
-    if not identity:
-        raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
-    if not proxies:
-        raise InvalidInput(f"cluster {cluster_name!r} has no proxy server (twemproxy runs there)")
-    return layout(identity, proxies[0], password, provider)
-
-
-async def cache_clusters(manager: Manager) -> list[str]:
-    """Clusters whose cache chain was applied (their Redis password exists)."""
-    async with manager.store() as store:
-        return await store.clusters_with_secret(REDIS_SECRET)
+__all__ = ["apply", "cache_clusters", "cache_layout", "parse_provider"]
 
 
 def parse_provider(value: str) -> Provider:
@@ -107,27 +74,35 @@ async def _plan_or_apply(
 ) -> ApplyReport:
     """Plan (``dry_run``) or apply the cache chain of a cluster."""
     wanted = await cache_layout(manager, cluster_name, provider, keep_password=not dry_run)
-    hosts = wanted.hosts if provider is Provider.REDIS else [wanted.nodes[0].hostname]
+    to_redis = provider is Provider.REDIS
+    hosts = wanted.hosts if to_redis else [n.hostname for n in wanted.nodes]
     async with await open_access(manager, cluster_name, hosts) as access:
         reachable, failed = await _reachable(access, hosts, emit)
         executor = Executor(access.connection, emit, cancelled=cancelled)
-        keys = _only(cache_plan.plan_keys(cluster_name, wanted), reachable)
-        if provider is not Provider.REDIS:
-            keys = Plan(keys.title, ())
-        reports: list[ApplyReport] = []
-        if not dry_run and keys.steps:
-            reports.append(await executor.apply(keys))
-        if all(r.ok for r in reports):
-            ca = await ensure_ca(manager, cluster_name)
-            certs = await nodecerts.certificates(access, ca, reachable, TLS)
-            services = {h: (await access.platform(h)).services for h in reachable}
-            whole = cache_plan.plan_cache(
-                cluster_name, wanted, ca.cert_pem.encode(), certs, services
-            )
+        # Written on one identity node (the first that answers): replication carries it.
+        writer = next((h for h in hosts if h in reachable), hosts[0])
+        switch = cache_plan.plan_cutover(cluster_name, wanted, writer)
+        if not to_redis:
+            # Back to LDAP sessions first, and only that: the chain keeps running, so
+            # nothing the identity servers still use goes away under them.
+            reports = [await executor.apply(_only(switch, reachable), dry_run=dry_run)]
+            failed = {} if reachable else failed
+        else:
+            args = (cluster_name, wanted, reachable)
+            reports = await _chain(manager, access, executor, *args, dry_run=dry_run)
             if dry_run:
-                whole = Plan(whole.title, (*keys.steps, *whole.steps))
-            reports.append(await executor.apply(_only(whole, reachable), dry_run=dry_run))
-    results: dict[str, list[StepResult]] = {h: [] for h in reachable}
+                reports.append(await executor.apply(_only(switch, reachable), dry_run=True))
+            else:
+                problems = cutover.incomplete(reports, failed)
+                built = not problems
+                if built:
+                    problems = await cutover.verify(access, cluster_name, wanted, emit)
+                if problems:
+                    outcome = Outcome.FAILED if built else Outcome.SKIPPED
+                    reports.append(cutover.held_back(switch, problems, outcome, emit))
+                else:
+                    reports.append(await executor.apply(switch))
+    results: dict[str, list[StepResult]] = {}
     for report in reports:
         for host, rs in report.results.items():
             results.setdefault(host, []).extend(rs)
@@ -136,6 +111,32 @@ async def _plan_or_apply(
             StepResult(f"{host}:connect", host, "connect", Outcome.FAILED, reason),
         ]
     return ApplyReport(f"cache of cluster {cluster_name}", dry_run, results)
+
+
+async def _chain(
+    manager: Manager,
+    access: HostAccess,
+    executor: Executor,
+    cluster_name: str,
+    wanted: CacheLayout,
+    reachable: list[str],
+    *,
+    dry_run: bool,
+) -> list[ApplyReport]:
+    """Keys, certificates, then Redis, stunnel and twemproxy on the hosts reached."""
+    keys = _only(cache_plan.plan_keys(cluster_name, wanted), reachable)
+    reports: list[ApplyReport] = []
+    if not dry_run and keys.steps:
+        reports.append(await executor.apply(keys))
+    if all(r.ok for r in reports):
+        ca = await ensure_ca(manager, cluster_name)
+        certs = await nodecerts.certificates(access, ca, reachable, TLS)
+        services = {h: (await access.platform(h)).services for h in reachable}
+        whole = cache_plan.plan_cache(cluster_name, wanted, ca.cert_pem.encode(), certs, services)
+        if dry_run:
+            whole = Plan(whole.title, (*keys.steps, *whole.steps))
+        reports.append(await executor.apply(_only(whole, reachable), dry_run=dry_run))
+    return reports
 
 
 def _only(plan: Plan, hosts: list[str]) -> Plan:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustermgr.components.cache import api, cli, jobs, pages, status
-from clustermgr.components.cache import apply as service
+from clustermgr.components.cache import api, cli, desired, jobs, pages, status
 from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
 
 
 async def is_set_up(manager: Manager, cluster: str) -> bool:
-    return cluster in await service.cache_clusters(manager)
+    return cluster in await desired.cache_clusters(manager)
 
 
 COMPONENT = Component(

@@ -1,10 +1,11 @@
 """Plan the cache chain (pure): layout + certificates -> steps per host.
 
-Two plans, because the second needs what the first made: ``plan_keys`` has
+Three plans, each needing what the one before made or proved: ``plan_keys`` has
 every host make its stunnel key and CSR; the manager signs the CSRs; then
-``plan_cache`` writes the configuration, (re)starts the daemons whose files
-changed or that are not running, and finally points the identity servers at
-the cache (or back at LDAP) on one node.
+``plan_cache`` writes the configuration and (re)starts the daemons whose files
+changed or that are not running.  ``plan_cutover`` points the identity servers
+at the cache (or back at LDAP) on one node: an apply runs it only once the whole
+chain verifies end to end, and first when going back to LDAP.
 """
 
 from __future__ import annotations
@@ -210,22 +211,30 @@ def plan_cache(
     certs: Mapping[str, bytes],
     services: Mapping[str, ServiceControl],
 ) -> Plan:
-    """``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet).
+    """The chain: Redis and stunnel on every node, stunnel and twemproxy on the proxy.
 
+    ``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet).
     ``services``: hostname -> how it runs services; a host without one (not
-    reached) gets no service step.
+    reached) gets no service step.  The identity servers are not touched
+    (:func:`plan_cutover`).
     """
     steps: list[Step] = []
-    if layout.provider is Provider.REDIS:
-        for node in layout.nodes:
-            host = node.hostname
-            if host in services:
-                steps.append(redis_step(host, layout, services[host]))
-                cert = certs.get(host, b"")
-                steps.append(node_stunnel_step(host, layout, services[host], ca_pem, cert))
-        # The tunnels first: twemproxy connects to every server as it starts.
-        if (proxy := services.get(layout.proxy)) is not None:
-            steps.append(proxy_stunnel_step(layout, proxy, ca_pem, certs.get(layout.proxy, b"")))
-            steps.append(twemproxy_step(layout, proxy))
-    steps.append(cache_config_step(layout.nodes[0].hostname, layout))
+    for node in layout.nodes:
+        host = node.hostname
+        if host in services:
+            steps.append(redis_step(host, layout, services[host]))
+            cert = certs.get(host, b"")
+            steps.append(node_stunnel_step(host, layout, services[host], ca_pem, cert))
+    # The tunnels first: twemproxy connects to every server as it starts.
+    if (proxy := services.get(layout.proxy)) is not None:
+        steps.append(proxy_stunnel_step(layout, proxy, ca_pem, certs.get(layout.proxy, b"")))
+        steps.append(twemproxy_step(layout, proxy))
     return Plan(f"cache of cluster {cluster}", tuple(steps))
+
+
+def plan_cutover(cluster: str, layout: CacheLayout, host: str) -> Plan:
+    """Point the identity servers at ``layout.provider``, written on identity node ``host``."""
+    return Plan(
+        f"cache of cluster {cluster}: identity servers to {layout.provider.value}",
+        (cache_config_step(host, layout),),
+    )

@@ -1,8 +1,9 @@
 """The cache chain's status: every hop up or down, twemproxy's view, Redis figures, a path check.
 
 One probe per host, all hosts at once (:mod:`clustermgr.components.cache.probe`);
-then, when two nodes answer, a key written through one node's 127.0.0.1:7000
-is read back through another's.  The watcher reads the same values.
+then the path check: a key written through the first node's 127.0.0.1:7000 is
+read back through another's (or through every other node's, ``every_node``).
+The watcher reads the same values.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from clustermgr import topology
-from clustermgr.components.cache.apply import cache_clusters, cache_layout
+from clustermgr.components.cache.desired import cache_clusters, cache_layout
 from clustermgr.components.cache.model import CacheLayout
 from clustermgr.components.cache.probe import ProbeRequest, parse_info, redis_figures
 from clustermgr.components.cache.stats import PoolView, parse_pool
@@ -159,9 +160,11 @@ async def read_chain(
     layout: CacheLayout,
     *,
     path_check: bool = True,
+    every_node: bool = False,
     timeout: float | None = None,
 ) -> CacheStatus:
-    """Probe every host of the chain at once; then the path check through two nodes."""
+    """Probe every host of the chain at once; then the path check through two nodes
+    (``every_node``: written through the first, read back through each of the others)."""
     key = f"clustermgr:path-check:{secrets.token_hex(6)}"
     value = secrets.token_hex(8)
     first = layout.nodes[0].hostname
@@ -191,7 +194,10 @@ async def read_chain(
     data = dict(zip(hosts, found, strict=True))
     status = _assemble(cluster, layout, data)
     if path_check:
-        status.path = await _path(access, layout, data.get(first, {}), key, timeout)
+        readers = [n.hostname for n in layout.nodes[1:]] or [first]
+        if not every_node:
+            readers = readers[:1]
+        status.path = await _path(access, layout, data.get(first, {}), key, readers, timeout)
         if not status.path.get("ok"):
             status.problems.append(f"path check: {status.path.get('error')}")
     return status
@@ -202,23 +208,32 @@ async def _path(
     layout: CacheLayout,
     written: dict[str, Any],
     key: str,
+    readers: list[str],
     timeout: float | None,
 ) -> dict[str, Any]:
     first = layout.nodes[0].hostname
-    other = layout.nodes[1].hostname if len(layout.nodes) > 1 else first
-    path: dict[str, Any] = {"written_on": first, "read_on": other, "ok": False}
+    path: dict[str, Any] = {"written_on": first, "read_on": ", ".join(readers), "ok": False}
     write = written.get("write")
     if not isinstance(write, dict) or not write.get("ok"):
         error = write.get("error") if isinstance(write, dict) else written.get("error")
         return {**path, "error": f"write through {first}: {error}"}
-    read = await _probe(access, other, ProbeRequest(layout.password, read=key), timeout)
+    request = ProbeRequest(layout.password, read=key)
+    reads = await asyncio.gather(*(_probe(access, r, request, timeout) for r in readers))
+    errors = [_read_error(first, r, read) for r, read in zip(readers, reads, strict=True)]
+    if problems := [e for e in errors if e]:
+        return {**path, "error": "; ".join(problems)}
+    return {**path, "ok": True}
+
+
+def _read_error(first: str, reader: str, read: dict[str, Any]) -> str:
+    """Why the key written through ``first`` was not read back through ``reader`` ("" if it was)."""
     result = read.get("read")
     if not isinstance(result, dict) or not result.get("ok"):
         error = result.get("error") if isinstance(result, dict) else read.get("error")
-        return {**path, "error": f"read through {other}: {error}"}
+        return f"read through {reader}: {error}"
     if result.get("value") is None:
-        return {**path, "error": f"the key written through {first} is missing through {other}"}
-    return {**path, "ok": True}
+        return f"the key written through {first} is missing through {reader}"
+    return ""
 
 
 def _assemble(cluster: str, layout: CacheLayout, data: dict[str, dict[str, Any]]) -> CacheStatus:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from clustermgr.components.cache.apply import cache_clusters, cache_layout
+from clustermgr.components.cache.desired import cache_clusters, cache_layout
 from clustermgr.components.cache.findings import COMPONENT, RESTART_TWEMPROXY, Action, judge
 from clustermgr.components.cache.model import NUTCRACKER_YML, CacheLayout
 from clustermgr.components.cache.status import read_chain
