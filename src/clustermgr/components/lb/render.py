@@ -4,28 +4,53 @@ The upstreams live in a file of their own so a health change or a drain rewrites
 only them.  Both upstreams hold every identity node; a node that is down or
 drained stays listed, marked ``down`` (``ip_hash`` then keeps every other
 client on its node).
+
+NGINX verifies every node's certificate against the cluster CA and the node's
+own hostname.  ``proxy_ssl_name`` is one value per location, so the upstreams
+file maps the address NGINX is connecting to (the last one in
+``$upstream_addr``, which lists every try of a request) to that node's hostname;
+the map is ``volatile`` so a retry on the next node is checked against the next
+node's name.
 """
 
 from __future__ import annotations
+
+import re
 
 from clustermgr.components.lb.model import (
     FAIL_TIMEOUT,
     MAX_FAILS,
     STATUS_PATH,
+    TLS,
     UPSTREAMS_FILE,
     Backend,
     Balancer,
 )
 from clustermgr.components.lb.settings import Upstream
+from clustermgr.errors import InvalidInput
 
 HEADER = "# Written by clustermgr (load balancer); changes here are overwritten.\n"
 KEEPALIVE = 16
 #: Retried on the next node: the request never reached the app, or the app failed.
 NEXT_UPSTREAM = "error timeout invalid_header http_500 http_502 http_503 http_504"
+#: The hostname of the node NGINX is connecting to (what its certificate must name).
+NODE_NAME_VAR = "$clustermgr_node_name"
+#: Matches no certificate: an address outside the map is never trusted.
+UNKNOWN_NODE = "unknown-node.invalid"
+_ADDRESS = re.compile(r"[A-Za-z0-9.:\[\]-]+")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def _target(backend: Backend) -> str:
+    """``address:port``, refused unless both are plain (nothing else reaches the file)."""
+    if not _ADDRESS.fullmatch(backend.address) or not _HOSTNAME.fullmatch(backend.hostname):
+        shown = f"{backend.address!r}, {backend.hostname!r}"
+        raise InvalidInput(f"an identity node needs a plain address and hostname: {shown}")
+    return f"{backend.address}:{backend.port}"
 
 
 def server_line(backend: Backend) -> str:
-    target = f"{backend.address}:{backend.port}"
+    target = _target(backend)
     if backend.serving:
         return (
             f"    server {target} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT};"
@@ -43,7 +68,15 @@ def upstreams(balancer: Balancer) -> str:
         blocks.append(
             f"upstream {name.value} {{\n{hashing}{members}\n    keepalive {KEEPALIVE};\n}}\n"
         )
-    return HEADER + "\n".join(blocks)
+    # The upstreams come first: the watcher reads the members of the first block.
+    return HEADER + "\n".join(blocks) + "\n" + node_names(balancer)
+
+
+def node_names(balancer: Balancer) -> str:
+    """The map from the address NGINX connects to, to the hostname it verifies."""
+    lines = [f'    "~(^|\\s){re.escape(_target(b))}$" {b.hostname};' for b in balancer.backends]
+    body = "\n".join(["    volatile;", *lines, f"    default {UNKNOWN_NODE};"])
+    return f"map $upstream_addr {NODE_NAME_VAR} {{\n{body}\n}}\n"
 
 
 def _location(path: str, upstream: Upstream) -> str:
@@ -75,6 +108,10 @@ server {{
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto https;
     proxy_ssl_server_name on;
+    proxy_ssl_name {NODE_NAME_VAR};
+    proxy_ssl_verify on;
+    proxy_ssl_verify_depth 1;
+    proxy_ssl_trusted_certificate {TLS.ca_file};
     proxy_ssl_session_reuse on;
     proxy_connect_timeout 3s;
     proxy_next_upstream {NEXT_UPSTREAM};
