@@ -549,6 +549,6 @@ async def test_replication_compare_job_and_reinit_confirmation(
     token = csrf_of(loss.text)
     unconfirmed = await gui.post(base, data={"csrf_token": token, "node": idp1, "source": idp2})
     assert unconfirmed.status_code == 400 and "discards every change" in alert(unconfirmed.text)
-    query = {"cluster": "lab", "limit": 20}
+    query: dict[str, str | int] = {"cluster": "lab", "limit": 20}
     listed = (await api.get("/api/v1/jobs", params=query)).json()["items"]
     assert not [j for j in listed if j["kind"] == "ldap-reinit"], "nothing started"

@@ -25,6 +25,7 @@ from pathlib import Path
 from clustermgr.lab.config import LabConfig, LabHost
 from clustermgr.lab.gluu import directory as gluu
 from clustermgr.lab.gluu.bundle import oxauth_zipapp
+from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, nginx_tls_include
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
@@ -55,8 +56,9 @@ NGINX_HTTPD = f"""\
 server {{
     listen 443 ssl default_server;
     server_name _;
-    ssl_certificate {gluu.HTTPD_CERT};
-    ssl_certificate_key {gluu.HTTPD_KEY};
+    # The certificate: the node's own self-signed one until clustermgr's load
+    # balancer has the cluster CA issue one and rewrites this include.
+    include {NGINX_TLS_INCLUDE};
     # Which node answered: lets lab tests see where a load balancer sent a request.
     add_header X-Served-By $hostname always;
     location / {{
@@ -80,6 +82,15 @@ chown -R openldap:openldap "$new" "$2"
 install -d -o openldap -g openldap /var/run/slapd  # on tmpfs: gone after a reboot
 if [ -d "$1" ] && [ ! -d "$1.debian" ]; then mv "$1" "$1.debian"; else rm -rf "$1"; fi
 mv "$new" "$1"
+"""
+
+# The web front's certificate include, written only when missing: once clustermgr
+# has written its own, a later `lab up` leaves it alone.
+WRITE_MISSING = """\
+set -e
+test -s "$1" && exit 0
+mkdir -p "$(dirname "$1")"
+printf '%s' "$2" > "$1"
 """
 
 SELF_SIGNED_CERT = """\
@@ -195,6 +206,20 @@ def identity_node_plan(host: LabHost, lab: LabSecrets) -> Plan:
             commands=(Command.script(SELF_SIGNED_CERT, gluu.HTTPD_CERT, gluu.HTTPD_KEY, name),),
             check=Command.of("test", "-s", gluu.HTTPD_CERT),
             unchanged_reason="the certificate exists",
+        ),
+        Step(
+            name,
+            "name the web front's certificate",
+            "the node serves its self-signed certificate until the cluster CA issues one",
+            commands=(
+                Command.script(
+                    WRITE_MISSING,
+                    NGINX_TLS_INCLUDE,
+                    nginx_tls_include(gluu.HTTPD_CERT, gluu.HTTPD_KEY),
+                ),
+            ),
+            check=Command.of("test", "-s", NGINX_TLS_INCLUDE),
+            unchanged_reason="the web front names its certificate",
         ),
         Step(
             name,

@@ -19,8 +19,9 @@ from clustermgr.components.lb import settingsstore as lb_settings
 from clustermgr.components.lb.watch import LbWatch
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
-from clustermgr.lab.gluu.oxauth.paths import OXAUTH_PIDFILE
+from clustermgr.lab.gluu.oxauth.paths import HTTPD_CERT, HTTPD_KEY, OXAUTH_PIDFILE
 from clustermgr.monitor.watcher import CycleReport, Watcher
+from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, nginx_tls_include
 from labfixture import SLOT, Lab, eventually, running_lab
 from lblab import balance, client, oxauth_url, proxy_url, served_by
 
@@ -82,6 +83,37 @@ async def test_a_failing_node_is_taken_out_and_put_back(lab: Lab) -> None:
         assert {served_by(http, oxauth_url(lab)) for _ in range(10)} == {"idp1", "idp2"}
     again = await lb_cycle(lab)
     assert not again.opened and not again.resolved
+
+
+async def test_a_node_with_a_certificate_from_another_ca_is_refused_and_reported(
+    lab: Lab,
+) -> None:
+    # idp2 serves its own self-signed certificate instead of the cluster CA's one.
+    other = nginx_tls_include(HTTPD_CERT, HTTPD_KEY)
+    await lab.sh(
+        "idp2", 'printf %s "$2" > "$1" && service nginx reload >/dev/null', NGINX_TLS_INCLUDE, other
+    )
+    try:
+        await asyncio.sleep(1)  # the reload's new workers
+        with client() as http:
+            assert {served_by(http, oxauth_url(lab)) for _ in range(10)} == {"idp1"}
+        out = await lb_cycle(lab)
+        assert [a.key for a in out.opened] == ["backend:idp2.lab.test"], out
+        rows = {b["host"]: b for b in out.snapshot["backends"]}
+        assert rows["idp2.lab.test"]["state"] == "down"
+        assert "CERTIFICATE_VERIFY_FAILED" in rows["idp2.lab.test"]["error"], rows
+        assert rows["idp1.lab.test"]["healthy"], rows
+        log = await lab.sh("proxy1", "tail -n 50 /var/log/nginx/error.log")
+        assert "upstream SSL certificate verify error" in log, log
+    finally:
+        report = await balance(lab)  # puts the cluster CA's certificate back
+    assert report["ok"], json.dumps(report, indent=1)
+    changed = [r["title"] for r in report["hosts"]["idp2.lab.test"] if r["outcome"] == "changed"]
+    assert changed == ["serve HTTPS with the cluster CA's certificate"], report
+    back = await lb_cycle(lab)
+    assert [a.key for a in back.resolved] == ["backend:idp2.lab.test"], back
+    with client() as http:
+        assert {served_by(http, oxauth_url(lab)) for _ in range(10)} == {"idp1", "idp2"}
 
 
 async def test_a_drained_node_gets_no_traffic_until_undrained(lab: Lab) -> None:

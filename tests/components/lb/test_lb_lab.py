@@ -81,12 +81,16 @@ async def test_the_certificate_is_issued_by_the_cluster_ca(lab: Lab) -> None:
     finally:
         await manager.close()
     context = ssl.create_default_context(cadata=ca.cert_pem)
-    proxy = lab.host("proxy1")
-    with (
-        socket.create_connection((proxy.address, 443), timeout=5) as raw,
-        context.wrap_socket(raw, server_hostname=proxy.fqdn) as tls,
-    ):
-        assert tls.getpeercert() is not None
+    # The proxy, and each identity node the proxy verifies, for its own name.
+    for name in ("proxy1", "idp1", "idp2"):
+        host = lab.host(name)
+        with (
+            socket.create_connection((host.address, 443), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=host.fqdn) as tls,
+        ):
+            assert tls.getpeercert() is not None
+    site = await lab.sh("proxy1", f"cat {SITE}")
+    assert "proxy_ssl_verify on;" in site
 
 
 async def test_an_invalid_config_never_replaces_the_running_one(lab: Lab) -> None:

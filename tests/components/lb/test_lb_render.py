@@ -10,6 +10,8 @@ from clustermgr.components.lb import plan, render
 from clustermgr.components.lb.model import Backend, BackendState, Balancer
 from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, LbSettings, Upstream
 from clustermgr.errors import InvalidInput
+from clustermgr.facts.nginx import parse_upstream_members
+from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, NODE_WEB_TLS
 
 
 def balancer(*states: BackendState, **kw: object) -> Balancer:
@@ -72,7 +74,7 @@ def test_unknown_locations_are_refused() -> None:
 
 def test_config_is_validated_in_place_and_reloaded_never_restarted() -> None:
     facts = plan.ProxyFacts(family="debian", init="sysv")
-    cert = plan.Certificate(b"CERT", b"CA")
+    cert = plan.Certificate(b"CA", b"CERT")
     step = plan.plan_configure("c", balancer(BackendState.UP), facts, cert).steps[0]
     site = next(f for f in step.files if f.path.endswith("clustermgr-lb.conf"))
     assert site.validate is not None and site.validate_in_place
@@ -89,10 +91,79 @@ def test_an_imported_certificate_makes_no_key() -> None:
     assert with_key[-1].title == "make the HTTPS key"
 
 
+def test_the_proxy_verifies_each_node_against_the_cluster_ca_and_its_own_name() -> None:
+    up = balancer(BackendState.UP, BackendState.DRAINED)
+    site = render.site(up)
+    for line in (
+        "proxy_ssl_verify on;",
+        "proxy_ssl_trusted_certificate /etc/nginx/tls/cluster-ca.pem;",
+        "proxy_ssl_name $clustermgr_node_name;",
+        "proxy_ssl_server_name on;",
+    ):
+        assert f"    {line}\n" in site, line
+    names = render.upstreams(up).split("map $upstream_addr $clustermgr_node_name {\n", 1)[1]
+    # The last address NGINX tried names the node; a retry is checked anew (volatile).
+    assert names.splitlines()[:4] == [
+        "    volatile;",
+        '    "~(^|\\s)10\\.0\\.0\\.11:443$" idp1.example.org;',
+        '    "~(^|\\s)10\\.0\\.0\\.12:443$" idp2.example.org;',
+        f"    default {render.UNKNOWN_NODE};",
+    ]
+    # The watcher still reads the members from the first upstream.
+    assert parse_upstream_members(render.upstreams(up)) == {
+        "10.0.0.11:443": True,
+        "10.0.0.12:443": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("address", "hostname"),
+    [("10.0.0.1;", "idp1"), ("10.0.0.1", "idp1 x"), ("10.0.0.1", 'a"b'), ("1$(id)", "idp1")],
+)
+def test_a_node_address_or_name_that_is_not_plain_is_refused(address: str, hostname: str) -> None:
+    odd = balancer(backends=(Backend(hostname, address, 443),))
+    with pytest.raises(InvalidInput, match="refusing to write to a server"):
+        render.upstreams(odd)
+
+
+def test_each_identity_node_makes_its_web_key_and_serves_the_issued_certificate() -> None:
+    facts = plan.ProxyFacts(family="debian", init="systemd")
+    prepare = plan.plan_prepare(
+        "c", balancer(BackendState.UP, BackendState.UP), facts, make_key=False
+    )
+    keys = [s for s in prepare.steps if s.host != "lb.example.org"]
+    assert [(s.host, s.title) for s in keys] == [
+        ("idp1.example.org", "make the node's TLS key for its web server"),
+        ("idp2.example.org", "make the node's TLS key for its web server"),
+    ]
+    assert NODE_WEB_TLS.key_file in str(keys[0].commands[0].render())
+    web = plan.plan_node_web(
+        "c", b"CA", {"idp1.example.org": b"CERT"}, {"idp1.example.org": "sysv"}
+    )
+    (step,) = web.steps
+    files = {f.path: f for f in step.files}
+    assert files[NODE_WEB_TLS.ca_file].content == b"CA"
+    assert files[NODE_WEB_TLS.cert_file].content == b"CERT"
+    include = files[NGINX_TLS_INCLUDE]
+    assert include.content.decode().splitlines()[1:] == [
+        f"ssl_certificate {NODE_WEB_TLS.cert_file};",
+        f"ssl_certificate_key {NODE_WEB_TLS.key_file};",
+    ]
+    assert include.validate is not None and include.validate_in_place
+    assert "reload" in " ".join(c.render() for c in step.commands)
+
+
+def test_an_imported_certificate_still_gets_the_cluster_ca_to_verify_the_nodes() -> None:
+    facts = plan.ProxyFacts(family="debian", init="systemd")
+    step = plan.plan_configure("c", balancer(BackendState.UP), facts, plan.Certificate(b"CA"))
+    paths = [f.path for f in step.steps[0].files]
+    assert "/etc/nginx/tls/cluster-ca.pem" in paths and "/etc/nginx/tls/lb.pem" not in paths
+
+
 @pytest.mark.parametrize("init", ["systemd", "sysv"])
 def test_every_service_function_a_command_calls_is_defined_in_it(init: str) -> None:
     facts = plan.ProxyFacts(family="debian", init=init)
-    cert = plan.Certificate(b"CERT", b"CA")
+    cert = plan.Certificate(b"CA", b"CERT")
     up = balancer(BackendState.UP)
     steps = [
         *plan.plan_prepare("c", up, facts, make_key=True).steps,

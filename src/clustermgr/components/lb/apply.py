@@ -4,6 +4,11 @@ The desired balancer comes from the inventory: the proxy, the identity nodes,
 the cluster's LB settings (locations, certificate source, drained nodes) and a
 health probe of every node made just before rendering, so the upstreams never
 send traffic to a node known to fail.
+
+An apply runs in three phases: keys (nginx on the proxy, the proxy's key, each
+identity node's web key), the nodes' web certificates from the cluster CA, then
+the proxy's config, which verifies them.  The nodes are probed after their
+certificates are in place.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.facts.base import gather
 from clustermgr.facts.os import OS_RELEASE
 from clustermgr.pki import nodecerts
+from clustermgr.pki.ca import Ca
+from clustermgr.pki.nodeweb import NODE_WEB_TLS
 from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, ignore
 from clustermgr.plan.executor import Executor
@@ -38,6 +45,8 @@ class Desired:
 
     balancer: Balancer
     settings: LbSettings
+    #: The cluster CA's certificate (PEM): what every node's HTTPS is verified with.
+    ca_pem: str
 
 
 async def desired(manager: Manager, cluster_name: str) -> Desired:
@@ -66,12 +75,13 @@ async def desired(manager: Manager, cluster_name: str) -> Desired:
         key_file=key_file,
         locations=dict(settings.locations),
     )
-    return Desired(balancer, settings)
+    ca = await ensure_ca(manager, cluster_name)
+    return Desired(balancer, settings, ca.cert_pem)
 
 
 async def with_health(want: Desired, timeout: float) -> Balancer:
     """The balancer with each backend's state: drained, or as its health probe says now."""
-    probes = await probe_all(want.balancer.backends, timeout)
+    probes = await probe_all(want.balancer.backends, timeout, want.ca_pem)
     backends = health.states(want.balancer.backends, probes, want.settings.drained)
     return replace(want.balancer, backends=backends)
 
@@ -112,39 +122,77 @@ async def _plan_or_apply(
     emit: Emit = ignore,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
-    """Plan (``dry_run``) or apply NGINX on the proxy."""
+    """Plan (``dry_run``) or apply NGINX on the proxy and the nodes' web certificates."""
     want = await desired(manager, cluster_name)
-    balancer = await with_health(want, manager.settings.watch_timeout)
-    proxy = balancer.proxy
+    proxy = want.balancer.proxy
+    nodes = [b.hostname for b in want.balancer.backends]
     from_ca = want.settings.certificate is CertificateSource.CA
-    async with await open_access(manager, cluster_name, [proxy]) as access:
+    async with await open_access(manager, cluster_name, [proxy, *nodes]) as access:
         try:
             facts = await proxy_facts(access, proxy)
         except ClustermgrError as exc:
             return _unreachable(cluster_name, proxy, dry_run, exc.message)
         executor = Executor(access.connection, emit, cancelled=cancelled)
-        prepare = lb_plan.plan_prepare(cluster_name, balancer, facts, make_key=from_ca)
+        prepare = lb_plan.plan_prepare(cluster_name, want.balancer, facts, make_key=from_ca)
         reports: list[ApplyReport] = []
         if not dry_run:
             reports.append(await executor.apply(prepare))
-        cert = None
-        if from_ca and (dry_run or reports[-1].ok):
-            ca = await ensure_ca(manager, cluster_name)
+            if not _host_ok(reports[-1], proxy):
+                return _merged(prepare.title, reports)
+        ca = await ensure_ca(manager, cluster_name)
+        ca_pem = ca.cert_pem.encode()
+        certs, inits = await _node_certificates(access, ca, nodes)
+        if not dry_run:  # a node whose key step failed has no CSR: nothing to sign
+            certs = {h: c for h, c in certs.items() if c}
+        web = lb_plan.plan_node_web(cluster_name, ca_pem, certs, inits)
+        if not dry_run:
+            reports.append(await executor.apply(web))
+        balancer = await with_health(want, manager.settings.watch_timeout)
+        cert = lb_plan.Certificate(ca_pem)
+        if from_ca:
             pem = await nodecerts.certificate(access, ca, proxy, TLS, name=balancer.server_name)
-            cert = lb_plan.Certificate(pem, ca.cert_pem.encode())
+            cert = lb_plan.Certificate(ca_pem, pem)
         configure = lb_plan.plan_configure(cluster_name, balancer, facts, cert)
         if dry_run:
-            whole = Plan(configure.title, (*prepare.steps, *configure.steps))
+            whole = Plan(configure.title, (*prepare.steps, *web.steps, *configure.steps))
             return await executor.apply(whole, dry_run=True)
-        if reports[-1].ok:
-            reports.append(await executor.apply(configure))
-    results: dict[str, list[StepResult]] = {proxy: []}
-    for report in reports:
-        results[proxy].extend(report.results.get(proxy, []))
-    done = ApplyReport(configure.title, False, results)
-    if done.ok and len(reports) == 2:
+        reports.append(await executor.apply(configure))
+    done = _merged(configure.title, reports)
+    if _host_ok(done, proxy) and len(reports) == 3:
         await mark_applied(manager, cluster_name)
     return done
+
+
+async def _node_certificates(
+    access: HostAccess, ca: Ca, nodes: list[str]
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Each reachable node's web certificate (b"" before its CSR), and its init system.
+
+    A node out of reach is left out: its key step already reports it.
+    """
+    certs: dict[str, bytes] = {}
+    inits: dict[str, str] = {}
+    for host in nodes:
+        try:
+            inits[host] = (await access.platform(host)).init
+            certs[host] = await nodecerts.certificate(access, ca, host, NODE_WEB_TLS)
+        except ClustermgrError:
+            inits.pop(host, None)
+    return certs, inits
+
+
+def _host_ok(report: ApplyReport, host: str) -> bool:
+    return not any(
+        r.outcome in (Outcome.FAILED, Outcome.SKIPPED) for r in report.results.get(host, [])
+    )
+
+
+def _merged(title: str, reports: list[ApplyReport]) -> ApplyReport:
+    results: dict[str, list[StepResult]] = {}
+    for report in reports:
+        for host, rs in report.results.items():
+            results.setdefault(host, []).extend(rs)
+    return ApplyReport(title, False, results)
 
 
 def _unreachable(cluster: str, host: str, dry_run: bool, reason: str) -> ApplyReport:

@@ -84,11 +84,14 @@ async def _set_rotation(
     return await update_upstreams(manager, cluster, settle=drained, emit=emit, cancelled=cancelled)
 
 
-async def wait_healthy(backend: Backend, *, timeout: float, within: float) -> StepResult:
+async def wait_healthy(
+    backend: Backend, *, ca_pem: str, timeout: float, within: float
+) -> StepResult:
+    """Probe ``backend`` (verified with the cluster CA ``ca_pem``) until it passes."""
     started = time.monotonic()
     host = backend.hostname
     while True:
-        probe = (await probe_all([backend], timeout))[host]
+        probe = (await probe_all([backend], timeout, ca_pem))[host]
         if probe.healthy:
             waited = round(time.monotonic() - started, 1)
             return StepResult(
@@ -169,7 +172,9 @@ async def roll(
             break
         if not _merge(results, await _restart(manager, cluster, restarted, emit)):
             break
-        waited = await wait_healthy(node, timeout=manager.settings.watch_timeout, within=within)
+        waited = await wait_healthy(
+            node, ca_pem=want.ca_pem, timeout=manager.settings.watch_timeout, within=within
+        )
         results.setdefault(restarted, []).append(waited)
         if waited.outcome is Outcome.FAILED:
             break

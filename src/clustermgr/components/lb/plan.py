@@ -1,4 +1,5 @@
-"""Plan NGINX on the proxy (pure): install, key, certificate, config, running.
+"""Plan NGINX on the proxy (pure): install, key, certificate, config, running;
+and each identity node's web certificate from the cluster CA, which the proxy verifies.
 
 Every config change is validated with ``nginx -t`` where it will live (it
 follows includes), restored by the executor when invalid, and takes effect by
@@ -8,6 +9,7 @@ old workers finish the requests they hold, so no connection is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from clustermgr.components.base import packages
@@ -21,6 +23,7 @@ from clustermgr.components.lb.model import (
 )
 from clustermgr.facts.services import ServiceControl
 from clustermgr.pki import nodetls
+from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, NODE_WEB_TLS, nginx_tls_include_issued
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
 
@@ -37,10 +40,11 @@ class ProxyFacts:
 
 @dataclass(frozen=True)
 class Certificate:
-    """The HTTPS certificate the cluster CA issued for the proxy (PEM), and the CA's."""
+    """The cluster CA's certificate (PEM), which the proxy verifies the nodes with, and
+    the proxy's own HTTPS certificate the CA issued (None: the user's own, imported)."""
 
-    cert_pem: bytes
     ca_pem: bytes
+    cert_pem: bytes | None = None
 
 
 def nginx_test() -> Command:
@@ -136,10 +140,9 @@ def upstreams_step(balancer: Balancer, init: str) -> Step:
     )
 
 
-def config_step(balancer: Balancer, init: str, cert: Certificate | None) -> Step:
-    files: list[FileChange] = []
-    if cert is not None:
-        files += TLS.cert_files(cert.ca_pem, cert.cert_pem)
+def config_step(balancer: Balancer, init: str, cert: Certificate) -> Step:
+    ca_file, own_file = TLS.cert_files(cert.ca_pem, cert.cert_pem or b"")
+    files = [ca_file] if cert.cert_pem is None else [ca_file, own_file]
     files += [
         FileChange(UPSTREAMS_FILE, render.upstreams(balancer).encode()),
         FileChange(
@@ -149,14 +152,47 @@ def config_step(balancer: Balancer, init: str, cert: Certificate | None) -> Step
     return Step(
         balancer.proxy,
         "configure the load balancer",
-        "TLS on 443, 80 redirects, the identity nodes behind two upstreams",
+        "TLS on 443, 80 redirects, the identity nodes behind two upstreams, their"
+        " certificates verified",
         files=tuple(files),
         commands=(reload_if_running(init),),
     )
 
 
+def node_key_step(host: str) -> Step:
+    """The identity node makes its web server's key and CSR itself, once."""
+    return nodetls.key_step(host, NODE_WEB_TLS, purpose="its web server")
+
+
+def node_web_step(host: str, ca_pem: bytes, cert_pem: bytes, init: str) -> Step:
+    """The node's web server serves the certificate the cluster CA issued for it:
+    the files, the include naming them (``nginx -t``), a graceful reload."""
+    include = FileChange(
+        NGINX_TLS_INCLUDE,
+        nginx_tls_include_issued().encode(),
+        validate=_validate,
+        validate_in_place=True,
+    )
+    return Step(
+        host,
+        "serve HTTPS with the cluster CA's certificate",
+        "the load balancer and the health probe verify this node's certificate",
+        files=(*NODE_WEB_TLS.cert_files(ca_pem, cert_pem), include),
+        commands=(reload_if_running(init),),
+    )
+
+
+def plan_node_web(
+    cluster: str, ca_pem: bytes, certs: Mapping[str, bytes], inits: Mapping[str, str]
+) -> Plan:
+    """``certs``: identity node -> its web certificate; ``inits``: node -> its init."""
+    steps = tuple(node_web_step(h, ca_pem, c, inits[h]) for h, c in certs.items())
+    return Plan(f"load balancer of cluster {cluster}: the nodes' certificates", steps)
+
+
 def plan_prepare(cluster: str, balancer: Balancer, facts: ProxyFacts, *, make_key: bool) -> Plan:
-    """Phase 1: nginx installed, the default site gone, the proxy's key and CSR made."""
+    """Phase 1: nginx installed, the default site gone, the proxy's key and CSR made;
+    each identity node's web key and CSR made."""
     host = balancer.proxy
     steps = [
         Step(
@@ -178,15 +214,15 @@ def plan_prepare(cluster: str, balancer: Balancer, facts: ProxyFacts, *, make_ke
     ]
     if make_key:
         steps.append(key_step(host, balancer.server_name))
+    steps += [node_key_step(b.hostname) for b in balancer.backends]
     return Plan(f"load balancer of cluster {cluster}: prepare", tuple(steps))
 
 
-def plan_configure(
-    cluster: str, balancer: Balancer, facts: ProxyFacts, cert: Certificate | None
-) -> Plan:
-    """Phase 2: certificate and config (validated, reloaded), nginx enabled and running.
+def plan_configure(cluster: str, balancer: Balancer, facts: ProxyFacts, cert: Certificate) -> Plan:
+    """Phase 3: certificate and config (validated, reloaded), nginx enabled and running.
 
-    ``cert`` None: the certificate is the user's own (imported), already on the proxy.
+    ``cert.cert_pem`` None: the certificate is the user's own (imported), already on
+    the proxy; the cluster CA's certificate is written all the same.
     """
     steps = (
         config_step(balancer, facts.init, cert),

@@ -2,13 +2,15 @@
 
 Each node is asked directly at ``https://ADDRESS:PORT/oxauth/restv1/health-check``,
 not through the load balancer, so a node that NGINX no longer sends traffic to is
-still seen coming back.  Gluu nodes serve a self-signed certificate on 443: the
-probe does not verify it (it reads no secret and sends none).
+still seen coming back.  The node's certificate is verified as the load balancer
+verifies it: issued by the cluster CA for the node's hostname (sent as SNI).  A
+node presenting any other certificate fails its check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Sequence
 
@@ -24,10 +26,17 @@ def health_url(backend: Backend) -> str:
     return f"https://{host_port(backend.address, backend.port)}{HEALTH_CHECK_PATH}"
 
 
+def verifying(ca_pem: str) -> ssl.SSLContext:
+    """Trusts the cluster CA only, and checks the hostname."""
+    return ssl.create_default_context(cadata=ca_pem)
+
+
 async def probe(client: httpx.AsyncClient, backend: Backend) -> Probe:
     started = time.monotonic()
     try:
-        response = await client.get(health_url(backend))
+        response = await client.get(
+            health_url(backend), extensions={"sni_hostname": backend.hostname}
+        )
     except httpx.HTTPError as exc:
         return Probe(backend.hostname, False, None, None, error=_describe(exc))
     seconds = round(time.monotonic() - started, 4)
@@ -36,9 +45,9 @@ async def probe(client: httpx.AsyncClient, backend: Backend) -> Probe:
     return Probe(backend.hostname, healthy, response.status_code, seconds, error)
 
 
-async def probe_all(backends: Sequence[Backend], timeout: float) -> dict[str, Probe]:
-    """Every node at once; each gets ``timeout`` seconds."""
-    async with httpx.AsyncClient(verify=False, timeout=timeout) as client:  # noqa: S501
+async def probe_all(backends: Sequence[Backend], timeout: float, ca_pem: str) -> dict[str, Probe]:
+    """Every node at once; each gets ``timeout`` seconds; ``ca_pem``: the cluster CA."""
+    async with httpx.AsyncClient(verify=verifying(ca_pem), timeout=timeout) as client:
         probes = await asyncio.gather(*(probe(client, b) for b in backends))
     return {p.hostname: p for p in probes}
 

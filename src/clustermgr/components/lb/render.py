@@ -8,14 +8,24 @@ client on its node).
 Every name, address, path and location is checked against its allow-list
 (:mod:`clustermgr.validation`) before it is written: a value that bypassed the
 settings model or the inventory's checks is refused, never rendered.
+
+NGINX verifies every node's certificate against the cluster CA and the node's
+own hostname.  ``proxy_ssl_name`` is one value per location, so the upstreams
+file maps the address NGINX is connecting to (the last one in
+``$upstream_addr``, which lists every try of a request) to that node's hostname;
+the map is ``volatile`` so a retry on the next node is checked against the next
+node's name.
 """
 
 from __future__ import annotations
+
+import re
 
 from clustermgr.components.lb.model import (
     FAIL_TIMEOUT,
     MAX_FAILS,
     STATUS_PATH,
+    TLS,
     UPSTREAMS_FILE,
     Backend,
     Balancer,
@@ -27,10 +37,19 @@ HEADER = "# Written by clustermgr (load balancer); changes here are overwritten.
 KEEPALIVE = 16
 #: Retried on the next node: the request never reached the app, or the app failed.
 NEXT_UPSTREAM = "error timeout invalid_header http_500 http_502 http_503 http_504"
+#: The hostname of the node NGINX is connecting to (what its certificate must name).
+NODE_NAME_VAR = "$clustermgr_node_name"
+#: Matches no certificate: an address outside the map is never trusted.
+UNKNOWN_NODE = "unknown-node.invalid"
+
+
+def _target(backend: Backend) -> str:
+    """``address:port`` (an IPv6 address in brackets), the address allow-listed."""
+    return host_port(checked(ADDRESS, backend.address), backend.port)
 
 
 def server_line(backend: Backend) -> str:
-    target = host_port(checked(ADDRESS, backend.address), backend.port)
+    target = _target(backend)
     hostname = checked(HOSTNAME, backend.hostname)
     if backend.serving:
         return (
@@ -48,7 +67,18 @@ def upstreams(balancer: Balancer) -> str:
         blocks.append(
             f"upstream {name.value} {{\n{hashing}{members}\n    keepalive {KEEPALIVE};\n}}\n"
         )
-    return HEADER + "\n".join(blocks)
+    # The upstreams come first: the watcher reads the members of the first block.
+    return HEADER + "\n".join(blocks) + "\n" + node_names(balancer)
+
+
+def node_names(balancer: Balancer) -> str:
+    """The map from the address NGINX connects to, to the hostname it verifies."""
+    lines = [
+        f'    "~(^|\\s){re.escape(_target(b))}$" {checked(HOSTNAME, b.hostname)};'
+        for b in balancer.backends
+    ]
+    body = "\n".join(["    volatile;", *lines, f"    default {UNKNOWN_NODE};"])
+    return f"map $upstream_addr {NODE_NAME_VAR} {{\n{body}\n}}\n"
 
 
 def _location(path: str, upstream: Upstream) -> str:
@@ -85,6 +115,10 @@ server {{
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto https;
     proxy_ssl_server_name on;
+    proxy_ssl_name {NODE_NAME_VAR};
+    proxy_ssl_verify on;
+    proxy_ssl_verify_depth 1;
+    proxy_ssl_trusted_certificate {TLS.ca_file};
     proxy_ssl_session_reuse on;
     proxy_connect_timeout 3s;
     proxy_next_upstream {NEXT_UPSTREAM};

@@ -71,7 +71,7 @@ async def check(
         await forget_host(access, proxy)  # the next cycle connects anew
     if deployed == {}:
         return Check(want.balancer, None)
-    probes = await probe_all(want.balancer.backends, timeout)
+    probes = await probe_all(want.balancer.backends, timeout, want.ca_pem)
     backends = health.states(want.balancer.backends, probes, want.settings.drained)
     balancer = replace(want.balancer, backends=backends)
     nginx: dict[str, Any] = {}
