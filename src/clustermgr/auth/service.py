@@ -18,7 +18,13 @@ transaction; the actions are:
 
 from __future__ import annotations
 
-from clustermgr.auth.login import FAILURE_WINDOW, MAX_FAILURES, authenticate
+from clustermgr.auth.login import (
+    FAILURE_WINDOW,
+    FREE_FAILURES,
+    MAX_DELAY,
+    authenticate,
+    delay_after,
+)
 from clustermgr.auth.passwords import MIN_PASSWORD_LENGTH, check_strength
 from clustermgr.auth.sessions import (
     SESSION_LIFETIME,
@@ -40,13 +46,15 @@ from clustermgr.auth.views import ApiTokenView, SessionView, UserView
 
 __all__ = [
     "FAILURE_WINDOW",
-    "MAX_FAILURES",
+    "FREE_FAILURES",
+    "MAX_DELAY",
     "MIN_PASSWORD_LENGTH",
     "SESSION_LIFETIME",
     "ApiTokenView",
     "SessionView",
     "UserView",
     "authenticate",
+    "delay_after",
     "begin_totp",
     "check_strength",
     "complete_setup",
