@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-
 from typing import Annotated
 
 from pydantic import Field, field_validator

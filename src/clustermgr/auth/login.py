@@ -166,7 +166,7 @@ async def _retry_after(session: AsyncSession, where: ColumnElement[bool], now: d
     count, latest = (
         await session.execute(select(func.count(), func.max(LoginFailure.at)).where(where, recent))
     ).one()
-    if latest is None:
+    if not count:
         return 0
     wait = (latest + delay_after(count) - now).total_seconds()
     return max(0, math.ceil(wait))

@@ -23,7 +23,7 @@ from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
 
 #: Addresses that mean "every interface": they name no host a request could use.
-WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared with, not bound)
 
 
 async def _setup_token(settings: Settings) -> str | None:

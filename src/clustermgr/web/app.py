@@ -31,8 +31,8 @@ from clustermgr.settings import Settings
 from clustermgr.web import errors
 from clustermgr.web.api import api_router
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
-from clustermgr.web.pages import pages_router
 from clustermgr.web.limits import ApiGuard, BodyLimit
+from clustermgr.web.pages import pages_router
 from clustermgr.web.security import HSTS, SECURITY_HEADERS, allowed_hosts
 
 log = logging.getLogger(__name__)
