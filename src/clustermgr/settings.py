@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -58,6 +59,20 @@ class Settings(BaseSettings):
     watch_compare_every: int = 2
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
+    #: Addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` headers
+    #: `clustermgr serve` believes (comma-separated).  Empty: none, every client
+    #: is the address that connected.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Host names (or addresses) the web app answers to besides localhost,
+    #: 127.0.0.1 and ::1 (comma-separated); requests naming another host get 400.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -138,39 +138,108 @@ async def test_login_ok_wrong_password_and_unknown_user(manager: Manager) -> Non
     assert all(e.detail["client"] == CLIENT for e in logins)
 
 
-async def test_ten_wrong_passwords_are_throttled_from_the_sixth(manager: Manager) -> None:
+async def _age_failures(manager: Manager, seconds: float) -> None:
+    """Move every recorded failure ``seconds`` into the past (instead of waiting)."""
+    async with manager.db.session() as session:
+        for failure in await session.scalars(select(LoginFailure)):
+            failure.at -= timedelta(seconds=seconds)
+
+
+async def _failed_just_now(manager: Manager) -> None:
+    """Date every recorded failure now: however slow the machine, no wait has passed."""
+    async with manager.db.session() as session:
+        await session.execute(update(LoginFailure).values(at=utcnow()))
+
+
+async def test_wrong_passwords_meet_growing_delays_not_a_lockout(manager: Manager) -> None:
     await make_user(manager)
     errors: list[ClustermgrError] = []
-    for attempt in range(1, 11):
-        expected = LoginFailed if attempt <= auth.MAX_FAILURES else LoginThrottled
-        with pytest.raises(expected) as caught:
+    for _ in range(auth.FREE_FAILURES):
+        with pytest.raises(LoginFailed) as failed:
             await login(manager, WRONG)
-        errors.append(caught.value)
-    throttled = errors[-1]
-    assert isinstance(throttled, LoginThrottled)
-    assert 0 < throttled.retry_after <= auth.FAILURE_WINDOW.total_seconds()
-    assert throttled.code == "login_throttled" and "too many failed logins" in str(throttled)
-    # The right password is refused too while throttled, before it is checked.
-    with pytest.raises(LoginThrottled):
-        await login(manager)
-    assert await failures(manager) == auth.MAX_FAILURES, "throttled attempts are not counted"
+        errors.append(failed.value)
+    waits = []
+    for _ in range(5):
+        await _failed_just_now(manager)
+        with pytest.raises(LoginThrottled) as early:
+            await login(manager, WRONG)
+        errors.append(early.value)
+        waits.append(early.value.retry_after)
+        # Throttled attempts are not counted: asking again changes nothing.
+        with pytest.raises(LoginThrottled) as again:
+            await login(manager)
+        assert again.value.retry_after == early.value.retry_after
+        await _age_failures(manager, early.value.retry_after)
+        with pytest.raises(LoginFailed):
+            await login(manager, WRONG)
+    assert waits == [1, 2, 4, 8, 16]
+    assert errors[-1].code == "login_throttled" and "too many failed logins" in str(errors[-1])
+    assert await failures(manager) == auth.FREE_FAILURES + 5
     results = [e.result for e in await audit.entries(manager) if e.action == "login"]
-    assert results.count("failed") == 5 and results.count("refused") == 6
-    # Failures age out.
-    async with manager.db.session() as session:
-        await session.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+    assert results.count("failed") == auth.FREE_FAILURES + 5 and results.count("refused") == 10
+    # Once the wait is over, the right password gets in: no lockout.
+    await _age_failures(manager, 32)
     assert (await login(manager)).username == "alice"
     assert await failures(manager) == 0
     for error in errors:
         assert PLAIN_PASSWORD not in f"{error} {error.hint}"
 
 
+async def test_the_delay_is_capped(manager: Manager) -> None:
+    assert auth.delay_after(auth.FREE_FAILURES - 1) == timedelta(0)
+    assert auth.delay_after(auth.FREE_FAILURES) == timedelta(seconds=1)
+    assert auth.delay_after(auth.FREE_FAILURES + 100_000) == auth.MAX_DELAY
+    await make_user(manager)
+    async with manager.db.session() as session:
+        session.add_all(
+            LoginFailure(username="alice", client=f"198.51.100.{n}", at=utcnow()) for n in range(60)
+        )
+    with pytest.raises(LoginThrottled) as caught:
+        await login(manager)
+    assert caught.value.retry_after == auth.MAX_DELAY.total_seconds()
+    # Failures age out.
+    await _age_failures(manager, auth.FAILURE_WINDOW.total_seconds() + 1)
+    assert (await login(manager)).username == "alice"
+
+
+async def test_an_address_the_user_signed_in_from_gets_through(manager: Manager) -> None:
+    await make_user(manager)
+    await login(manager)  # CLIENT is now known for alice
+    for n in range(auth.FREE_FAILURES + 3):
+        with pytest.raises((LoginFailed, LoginThrottled)):
+            await login(manager, WRONG, client=f"203.0.113.{n}")
+    await _failed_just_now(manager)
+    with pytest.raises(LoginThrottled):
+        await login(manager, client="198.51.100.200")
+    assert (await login(manager)).username == "alice", "the owner's address is not held back"
+    # Known for alice only: another user at that address meets alice's delay by name.
+    await make_user(manager, "bob")
+    for n in range(auth.FREE_FAILURES):
+        with pytest.raises(LoginFailed):
+            await login(manager, WRONG, user="bob", client=f"203.0.113.{50 + n}")
+    await _failed_just_now(manager)
+    with pytest.raises(LoginThrottled):
+        await login(manager, user="bob")
+
+
+async def test_a_known_address_still_meets_its_own_delay(manager: Manager) -> None:
+    await make_user(manager)
+    await login(manager)
+    for _ in range(auth.FREE_FAILURES):
+        with pytest.raises(LoginFailed):
+            await login(manager, WRONG)
+    await _failed_just_now(manager)
+    with pytest.raises(LoginThrottled):
+        await login(manager)
+
+
 async def test_throttling_by_client_address_across_user_names(manager: Manager) -> None:
     await make_user(manager)
     attacker = "203.0.113.66"
-    for n in range(auth.MAX_FAILURES):
+    for n in range(auth.FREE_FAILURES):
         with pytest.raises(LoginFailed):
             await login(manager, user=f"user{n}", client=attacker)
+    await _failed_just_now(manager)
     with pytest.raises(LoginThrottled) as caught:
         await login(manager, client=attacker)
     assert caught.value.retry_after > 0
@@ -190,9 +259,10 @@ async def test_success_clears_the_users_failures_from_that_client_only(manager: 
 
 async def test_user_name_throttle_holds_across_clients(manager: Manager) -> None:
     await make_user(manager)
-    for n in range(auth.MAX_FAILURES):
+    for n in range(auth.FREE_FAILURES):
         with pytest.raises(LoginFailed):
             await login(manager, WRONG, client=f"198.51.100.{n}")
+    await _failed_just_now(manager)
     with pytest.raises(LoginThrottled):
         await login(manager, client="198.51.100.200")
 

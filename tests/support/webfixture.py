@@ -35,7 +35,8 @@ from polling import eventually
 ADMIN_USERNAME = "admin"
 #: Meets the strength rule (12+ characters, 2+ classes, not containing the name).
 ADMIN_PASSWORD = "Correct-Horse-Battery-42"
-ASGI_BASE_URL = "http://testserver"
+#: A host the app answers to (its Host allow-list always holds localhost).
+ASGI_BASE_URL = "http://localhost"
 #: Jobs in tests end well within this many seconds (lab connect timeout: 5 s).
 JOB_DEADLINE = 180.0
 
@@ -274,6 +275,9 @@ class ManagerProcess:
     port: int
     log_file: Path
     process: subprocess.Popen[bytes] | None = None
+    #: More options of ``serve`` (``--host``...) and environment variables.
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -288,8 +292,8 @@ class ManagerProcess:
         assert self.process is None or self.process.poll() is not None, "already running"
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "clustermgr", "serve", "--port", str(self.port)],
-                env=manager_env(self.settings),
+                [sys.executable, "-m", "clustermgr", "serve", "--port", str(self.port), *self.args],
+                env=manager_env(self.settings, **self.env),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

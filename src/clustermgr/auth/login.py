@@ -1,11 +1,19 @@
 """Logging in: password, TOTP code, and throttling of guessers.
 
-Throttling counts failures in ``login_failures`` over the last
-:data:`FAILURE_WINDOW`, separately for the user name and for the client
-address; :data:`MAX_FAILURES` in either refuses the login before the password
-is even looked at, so a throttled guesser learns nothing.  Throttled attempts
-are not counted themselves: the refusal ends :data:`FAILURE_WINDOW` after the
-failure that started it, whatever the guesser keeps sending.
+Throttling slows guessing down instead of locking anyone out.  Failures are
+kept in ``login_failures`` for :data:`FAILURE_WINDOW`, counted separately for
+the user name and for the client address.  The first :data:`FREE_FAILURES` of
+either cost nothing; after that every further attempt must wait
+``2**k`` seconds after the latest failure (``k`` = failures beyond the free
+ones), at most :data:`MAX_DELAY`.  An attempt that comes too early is refused
+before the password is even looked at, so a throttled guesser learns nothing,
+and it is not counted itself.
+
+An address that a user signed in from before (kept in
+``login_known_clients`` for :data:`KNOWN_CLIENT_AGE`) is not held back by the
+failures against that user name from elsewhere: a guesser cannot keep the
+owner, the only administrator included, out.  The delay by address still
+applies to it.
 
 An attempt is recorded as a failure *before* the password is checked and the
 record is removed when the password proves right: parallel guesses cannot slip
@@ -28,11 +36,12 @@ from datetime import datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.audit.service import add_entry
 from clustermgr.auth.common import NAME_LEN, canonical, find_user, user_view
-from clustermgr.auth.models import LoginFailure, User
+from clustermgr.auth.models import KnownClient, LoginFailure, User
 from clustermgr.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from clustermgr.auth.totp import accept_login_code
 from clustermgr.auth.views import UserView
@@ -41,8 +50,14 @@ from clustermgr.db.base import utcnow
 from clustermgr.errors import LoginFailed, LoginThrottled, TotpRequired
 from clustermgr.redact import Secret
 
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+#: Failures (per user name, per address) that cost no delay.
+FREE_FAILURES = 5
+#: The longest wait after a failure.
+MAX_DELAY = timedelta(minutes=15)
+#: How long a failure counts.
+FAILURE_WINDOW = timedelta(hours=1)
+#: How long an address a user signed in from stays known without a new sign-in.
+KNOWN_CLIENT_AGE = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,7 @@ async def authenticate(
             if fresh_hash:
                 row.password_hash = fresh_hash
             await _forget_attempt(session, attempt, clear=True)
+            await _remember_client(session, row.id, attempt.client)
             _audit(session, attempt, "ok")
             return user_view(row)
         if problem == _TOTP_REQUIRED:
@@ -109,10 +125,12 @@ async def _begin(manager: Manager, name: str, client: str) -> _Attempt:
     now = utcnow()
     async with manager.db.session() as session:
         await session.execute(delete(LoginFailure).where(LoginFailure.at < now - FAILURE_WINDOW))
-        retry_after = max(
-            await _retry_after(session, LoginFailure.username == name, now),
-            await _retry_after(session, LoginFailure.client == client, now),
-        )
+        row = await find_user(session, name)
+        known = row is not None and await _known(session, row.id, client, now)
+        waits = [await _retry_after(session, LoginFailure.client == client, now)]
+        if not known:
+            waits.append(await _retry_after(session, LoginFailure.username == name, now))
+        retry_after = max(waits)
         if retry_after:
             _audit(
                 session,
@@ -125,7 +143,6 @@ async def _begin(manager: Manager, name: str, client: str) -> _Attempt:
             failure = LoginFailure(username=name, client=client, at=now)
             session.add(failure)
             await session.flush()
-            row = await find_user(session, name)
     if retry_after:
         raise LoginThrottled(retry_after)
     if row is None:
@@ -133,24 +150,51 @@ async def _begin(manager: Manager, name: str, client: str) -> _Attempt:
     return _Attempt(name, client, failure.id, row.id, row.password_hash)
 
 
+def delay_after(failures: int) -> timedelta:
+    """How long to wait after the latest of ``failures`` recent failures."""
+    beyond = failures - FREE_FAILURES
+    if beyond < 0:
+        return timedelta(0)
+    cap = MAX_DELAY.total_seconds()
+    # Past 2**32 s the cap holds anyway; no need to compute ever larger powers.
+    return timedelta(seconds=cap if beyond >= 32 else min(cap, 2**beyond))
+
+
 async def _retry_after(session: AsyncSession, where: ColumnElement[bool], now: datetime) -> int:
-    """Seconds until fewer than MAX_FAILURES failures matching ``where`` are recent; 0 if so."""
+    """Seconds until the next attempt matching ``where`` may be tried; 0 if now."""
     recent = LoginFailure.at >= now - FAILURE_WINDOW
-    count = await session.scalar(
-        select(func.count()).select_from(LoginFailure).where(where, recent)
-    )
-    if (count or 0) < MAX_FAILURES:
+    count, latest = (
+        await session.execute(select(func.count(), func.max(LoginFailure.at)).where(where, recent))
+    ).one()
+    if not count:
         return 0
-    # Once the MAX_FAILURES-th most recent failure ages out, fewer than that remain.
-    query = (
-        select(LoginFailure.at)
-        .where(where, recent)
-        .order_by(LoginFailure.at.desc())
-        .offset(MAX_FAILURES - 1)
-        .limit(1)
+    wait = (latest + delay_after(count) - now).total_seconds()
+    return max(0, math.ceil(wait))
+
+
+async def _known(session: AsyncSession, user_id: int, client: str, now: datetime) -> bool:
+    """Whether the user signed in from this address within KNOWN_CLIENT_AGE."""
+    found = await session.get(KnownClient, (user_id, client))
+    return found is not None and found.last_success >= now - KNOWN_CLIENT_AGE
+
+
+async def _remember_client(session: AsyncSession, user_id: int, client: str) -> None:
+    """Keep the address the user just signed in from; forget long unused ones."""
+    now = utcnow()
+    await session.execute(
+        delete(KnownClient).where(
+            KnownClient.user_id == user_id, KnownClient.last_success < now - KNOWN_CLIENT_AGE
+        )
     )
-    oldest_counted = await session.scalar(query) or now
-    return max(1, math.ceil((oldest_counted + FAILURE_WINDOW - now).total_seconds()))
+    found = await session.get(KnownClient, (user_id, client))
+    if found is not None:
+        found.last_success = now
+        return
+    try:
+        async with session.begin_nested():
+            session.add(KnownClient(user_id=user_id, client=client, last_success=now))
+    except IntegrityError:
+        pass  # a parallel sign-in from the same address added it first
 
 
 async def _forget_attempt(session: AsyncSession, attempt: _Attempt, *, clear: bool = False) -> None:

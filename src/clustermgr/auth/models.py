@@ -54,3 +54,15 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class KnownClient(Base):
+    """An address a user signed in from: the user-name throttle lets it through."""
+
+    __tablename__ = "login_known_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success: Mapped[datetime] = mapped_column(UTCDateTime())

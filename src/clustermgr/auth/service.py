@@ -18,7 +18,13 @@ transaction; the actions are:
 
 from __future__ import annotations
 
-from clustermgr.auth.login import FAILURE_WINDOW, MAX_FAILURES, authenticate
+from clustermgr.auth.login import (
+    FAILURE_WINDOW,
+    FREE_FAILURES,
+    MAX_DELAY,
+    authenticate,
+    delay_after,
+)
 from clustermgr.auth.passwords import MIN_PASSWORD_LENGTH, check_strength
 from clustermgr.auth.sessions import (
     SESSION_LIFETIME,
@@ -40,7 +46,8 @@ from clustermgr.auth.views import ApiTokenView, SessionView, UserView
 
 __all__ = [
     "FAILURE_WINDOW",
-    "MAX_FAILURES",
+    "FREE_FAILURES",
+    "MAX_DELAY",
     "MIN_PASSWORD_LENGTH",
     "SESSION_LIFETIME",
     "ApiTokenView",
@@ -52,6 +59,7 @@ __all__ = [
     "complete_setup",
     "create_api_token",
     "create_user",
+    "delay_after",
     "disable_totp",
     "enable_totp",
     "end_all_sessions",

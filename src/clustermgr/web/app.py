@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from clustermgr import __version__
 from clustermgr.auth import service as auth
@@ -30,8 +31,9 @@ from clustermgr.settings import Settings
 from clustermgr.web import errors
 from clustermgr.web.api import api_router
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
+from clustermgr.web.limits import ApiGuard, BodyLimit
 from clustermgr.web.pages import pages_router
-from clustermgr.web.security import SECURITY_HEADERS
+from clustermgr.web.security import HSTS, SECURITY_HEADERS, allowed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,10 @@ def create_app(
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    # Added innermost first: a request meets the Host check, the headers, the
+    # body limit, then the API token, all before the app reads its body.
+    app.add_middleware(ApiGuard)
+    app.add_middleware(BodyLimit)
 
     @app.middleware("http")
     async def security_headers(
@@ -112,10 +118,15 @@ def create_app(
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
+    )
     app.include_router(api_router(components))
     app.include_router(pages_router(components))
     return app

@@ -86,7 +86,9 @@ class HttpError(errors.ClustermgrError):
 
     def __init__(self, status: int, message: str) -> None:
         self.status = status
-        self.code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+        self.code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
+            status, "http_error"
+        )
         super().__init__(message)
 
 

@@ -7,14 +7,20 @@
   login form, which has no session yet, uses a double-submit cookie instead.
 - API requests authenticate with a bearer token and carry no cookie, so CSRF
   does not apply to them.
+- Over TLS, HSTS tells browsers to use HTTPS only; requests must name an
+  allowed host (:func:`allowed_hosts`), so a foreign name (DNS rebinding)
+  gets 400.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 
 from fastapi import Request, Response
+
+from clustermgr.settings import Settings
 
 SESSION_COOKIE = "cm_session"
 LOGIN_CSRF_COOKIE = "cm_login_csrf"
@@ -31,6 +37,25 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+#: Strict-Transport-Security over HTTPS: one year.
+HSTS = "max-age=31536000"
+#: The names the web app always answers to.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """Host header values (without port) the app answers; IPv6 addresses in brackets."""
+    return [_host_pattern(h) for h in (*LOCAL_HOSTS, *settings.allowed_hosts)]
+
+
+def _host_pattern(host: str) -> str:
+    host = host.strip().lower()
+    try:
+        if ipaddress.ip_address(host.strip("[]")).version == 6:
+            return f"[{host.strip('[]')}]"
+    except ValueError:
+        pass
+    return host
 
 
 def new_token() -> str:
