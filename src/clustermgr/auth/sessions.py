@@ -27,10 +27,14 @@ SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+def _end(manager: Manager, started: datetime) -> datetime:
+    """When a session started at ``started`` ends, however busy."""
+    return started + timedelta(hours=manager.settings.session_max_hours)
+
+
 def _expiry(manager: Manager, started: datetime, now: datetime) -> datetime:
     """When a session started at ``started`` and used at ``now`` ends."""
-    end = started + timedelta(hours=manager.settings.session_max_hours)
-    return min(now + SESSION_LIFETIME, end)
+    return min(now + SESSION_LIFETIME, _end(manager, started))
 
 
 async def start_session(manager: Manager, user: UserView) -> tuple[str, SessionView]:
@@ -66,7 +70,7 @@ async def session_for(manager: Manager, token: str) -> SessionView | None:
         if found is None:
             return None
         row, user = found
-        if row.expires_at <= now:
+        if min(row.expires_at, _end(manager, row.created_at)) <= now:
             await session.delete(row)
             return None
         if now - row.last_seen >= TOUCH_INTERVAL:
