@@ -151,7 +151,7 @@ class World:
             (method, route.path)
             for route in iter_route_contexts(self.app.routes)
             for method in (route.methods or ())
-            if route.path != "/static"
+            if route.path is not None and route.path != "/static"
         )
 
 
