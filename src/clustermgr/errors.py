@@ -166,6 +166,12 @@ class CsrfRejected(ClustermgrError):
     code = "csrf_rejected"
 
 
+class Forbidden(ClustermgrError):
+    """The user's role does not allow this (see ``clustermgr.auth.roles``)."""
+
+    code = "forbidden"
+
+
 # --- authentication -------------------------------------------------------
 
 

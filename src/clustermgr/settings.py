@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     watch_compare_every: int = 2
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
+    #: Hours a web session lives at most from sign-in, however busy (the idle limit
+    #: is shorter: 12 hours after the last request).
+    session_max_hours: float = Field(default=24.0, gt=0)
     #: Addresses of reverse proxies whose ``X-Forwarded-For``/``-Proto`` headers
     #: `clustermgr serve` believes (comma-separated).  Empty: none, every client
     #: is the address that connected.

@@ -159,7 +159,7 @@ async def test_setup_token_one_time_flow(manager: Manager) -> None:
     with pytest.raises(SetupClosed):
         await auth.complete_setup(manager, token + "x", "admin", PASSWORD)
     admin = await auth.complete_setup(manager, token, "Admin", PASSWORD)
-    assert admin.username == "admin"
+    assert admin.username == "admin" and admin.role is auth.UserRole.ADMIN
     assert not path.exists()
     assert await auth.setup_token(manager) is None
     with pytest.raises(SetupClosed):

@@ -66,6 +66,27 @@ async def test_create_list_token_revoke(cli: Cli, tmp_path: Path) -> None:
     assert all(PASSWORD not in text for text in cli.transcript)
 
 
+async def test_roles_and_token_expiry(cli: Cli, tmp_path: Path) -> None:
+    ran = cli("admin", "create", "bob", "--password-env", "ADMIN_PW", "--role", "operator")
+    assert ran.code == 0 and "created user bob (operator)" in ran.stderr, ran.stderr
+    ran = cli("admin", "token", "bob", "--name", "high", "--role", "admin")
+    assert ran.code == 1 and "at most what a operator can" in ran.stderr, ran.stderr
+    ran = cli("admin", "token", "bob", "--name", "ro", "--role", "viewer", "--days", "3", "--json")
+    assert ran.code == 0, ran.stderr
+    issued = ran.json()
+    assert issued["role"] == "viewer" and issued["expires_at"]
+    ran = cli("admin", "role", "bob", "admin")
+    assert ran.code == 0 and "bob is now admin" in ran.stderr
+    ran = cli("admin", "create", "eve", "--password-env", "ADMIN_PW", "--role", "root")
+    assert ran.code == 2 and "unknown role 'root'" in ran.stderr
+    manager = await open_manager(tmp_path)
+    try:
+        found = await auth.user_for_token(manager, issued["token"])
+    finally:
+        await manager.close()
+    assert found is not None and found.role is auth.UserRole.VIEWER
+
+
 def test_password_is_required_without_a_terminal(cli: Cli) -> None:
     ran = cli("admin", "create", "bob", "--json")
     assert ran.code == 2

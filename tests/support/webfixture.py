@@ -59,12 +59,16 @@ class WebUser:
 
 
 async def create_user(
-    settings: Settings, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD
+    settings: Settings,
+    username: str = ADMIN_USERNAME,
+    password: str = ADMIN_PASSWORD,
+    *,
+    role: auth.UserRole = auth.UserRole.ADMIN,
 ) -> WebUser:
-    """Create a user and an API token for it in the database of ``settings``."""
+    """Create a user with ``role`` and an API token for it in the database of ``settings``."""
     manager = await Manager.open(settings)
     try:
-        await auth.create_user(manager, username, Secret(password, label="password"))
+        await auth.create_user(manager, username, Secret(password, label="password"), role=role)
         token = await auth.create_api_token(manager, username, "tests")
     finally:
         await manager.close()

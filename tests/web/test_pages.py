@@ -12,6 +12,7 @@ import contextlib
 import html as html_lib
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import httpx
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
+from clustermgr.db.base import utcnow
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
 from labfixture import Lab
@@ -493,10 +495,17 @@ async def test_account_totp_and_api_tokens(web_app: FastAPI, lab: Lab) -> None:
         disable = page(account).form("/account/totp/disable")
         refused = await http.post("/account/totp/disable", data=disable)
         assert refused.status_code == 400, "the box must be ticked"
-        disabled = await http.post("/account/totp/disable", data={**disable, "confirm": "yes"})
+        confirmed = {**disable, "confirm": "yes", "password": user.password}
+        no_code = await http.post("/account/totp/disable", data=confirmed)
+        assert no_code.status_code == 401 and "TOTP code is required" in alert(no_code.text)
+        later = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
+        disabled = await http.post("/account/totp/disable", data={**confirmed, "code": later})
         assert disabled.status_code == 303
 
-        token_form = {"csrf_token": csrf_of(account), "name": "page-token"}
+        token_form = {"csrf_token": csrf_of(account), "name": "page-token", "password": "wrong"}
+        wrong_password = await http.post("/account/tokens", data=token_form)
+        assert wrong_password.status_code == 401, "a token needs the password again"
+        token_form["password"] = user.password
         created = await http.post("/account/tokens", data=token_form)
         assert created.status_code == 201
         token = re.search(r'id="new-token-value" readonly value="(cm_[^"]+)"', created.text)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.auth.models import User
+from clustermgr.auth.roles import UserRole
 from clustermgr.auth.views import UserView
 from clustermgr.errors import InvalidInput, NotFound
 from clustermgr.inventory.models import Credential
@@ -39,12 +40,14 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_view(row: User) -> UserView:
+def user_view(row: User, *, role: UserRole | None = None) -> UserView:
+    """The user as front ends see it; ``role`` lowers its role (a token's)."""
     return UserView(
         id=row.id,
         username=row.username,
         totp_enabled=row.totp_ciphertext is not None,
         created_at=row.created_at,
+        role=role or UserRole(row.role),
     )
 
 

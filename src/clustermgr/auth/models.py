@@ -19,6 +19,8 @@ class User(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     #: The TOTP secret sealed by the vault, once the user enrolled; None otherwise.
     totp_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    #: viewer, operator or admin (:class:`~clustermgr.auth.roles.UserRole`).
+    role: Mapped[str] = mapped_column(String(16))
 
 
 class WebSession(Timestamped, Base):
@@ -42,6 +44,10 @@ class ApiToken(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(64))
     #: SHA-256 hex digest of the token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What the token may do: at most its owner's role (the lower of the two counts).
+    role: Mapped[str] = mapped_column(String(16))
+    #: The token is refused from then on.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

@@ -2,14 +2,16 @@
 
 The cookie carries a random token; the database keeps only its SHA-256, so a
 copy of the database cannot be replayed as a cookie.  A session lives
-:data:`SESSION_LIFETIME` after its last use (sliding); the renewal is written
-at most once per :data:`TOUCH_INTERVAL` to keep page views from writing.
+:data:`SESSION_LIFETIME` after its last use (sliding), and never longer than
+``session_max_hours`` (setting ``CLUSTERMGR_SESSION_MAX_HOURS``, default 24)
+after sign-in, however busy; the renewal is written at most once per
+:data:`TOUCH_INTERVAL` to keep page views from writing.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +27,21 @@ SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_INTERVAL = timedelta(minutes=1)
 
 
+def _end(manager: Manager, started: datetime) -> datetime:
+    """When a session started at ``started`` ends, however busy."""
+    return started + timedelta(hours=manager.settings.session_max_hours)
+
+
+def _expiry(manager: Manager, started: datetime, now: datetime) -> datetime:
+    """When a session started at ``started`` and used at ``now`` ends."""
+    return min(now + SESSION_LIFETIME, _end(manager, started))
+
+
 async def start_session(manager: Manager, user: UserView) -> tuple[str, SessionView]:
     """A new session: the cookie's token (shown only here) and its view."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    view = SessionView(user, secrets.token_urlsafe(32), now + SESSION_LIFETIME)
+    view = SessionView(user, secrets.token_urlsafe(32), _expiry(manager, now, now))
     async with manager.db.session() as session:
         await session.execute(delete(WebSession).where(WebSession.expires_at <= now))
         session.add(
@@ -39,6 +51,7 @@ async def start_session(manager: Manager, user: UserView) -> tuple[str, SessionV
                 csrf_token=view.csrf_token,
                 expires_at=view.expires_at,
                 last_seen=now,
+                created_at=now,
             )
         )
     return token, view
@@ -57,12 +70,12 @@ async def session_for(manager: Manager, token: str) -> SessionView | None:
         if found is None:
             return None
         row, user = found
-        if row.expires_at <= now:
+        if min(row.expires_at, _end(manager, row.created_at)) <= now:
             await session.delete(row)
             return None
         if now - row.last_seen >= TOUCH_INTERVAL:
             row.last_seen = now
-            row.expires_at = now + SESSION_LIFETIME
+            row.expires_at = _expiry(manager, row.created_at, now)
         return SessionView(user_view(user), row.csrf_token, row.expires_at)
 
 

@@ -1,4 +1,5 @@
-"""First start: a one-time token that lets whoever can read it create the first admin.
+"""First start: a one-time token that lets whoever can read it create the first admin
+(a user with the admin role).
 
 While no user exists, :func:`setup_token` issues a random token and keeps only
 its SHA-256 in ``<data_dir>/setup-token`` (mode 0600).  The plain token lives
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 from clustermgr.audit.service import add_entry
 from clustermgr.auth.common import digest, user_view
 from clustermgr.auth.models import User
+from clustermgr.auth.roles import UserRole
 from clustermgr.auth.users import insert_user, prepare_user, user_count
 from clustermgr.auth.views import UserView
 from clustermgr.core.manager import Manager
@@ -101,9 +103,13 @@ async def complete_setup(manager: Manager, token: str, username: str, password: 
     async with manager.db.session() as session:
         if await session.scalar(select(func.count()).select_from(User)):
             raise SetupClosed()
-        row = await insert_user(session, name, password_hash)
+        row = await insert_user(session, name, password_hash, UserRole.ADMIN)
         add_entry(
-            session, actor="system", action="user.create", target=name, detail={"via": "setup"}
+            session,
+            actor="system",
+            action="user.create",
+            target=name,
+            detail={"via": "setup", "role": UserRole.ADMIN.value},
         )
         try:
             path.unlink()  # claims the token: only one setup can remove the file

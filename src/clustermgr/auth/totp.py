@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clustermgr.audit.service import add_entry
 from clustermgr.auth.common import get_user, vault_is_empty
 from clustermgr.auth.models import User
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import AlreadyExists, InvalidInput
@@ -103,8 +104,21 @@ async def enable_totp(manager: Manager, username: str, secret: Secret, code: str
         add_entry(session, actor=row.username, action="totp.enable", target=row.username)
 
 
-async def disable_totp(manager: Manager, username: str, *, actor: str | None = None) -> None:
-    """Forget the user's TOTP secret (harmless when none is enrolled)."""
+async def disable_totp(
+    manager: Manager,
+    username: str,
+    *,
+    actor: str | None = None,
+    as_role: UserRole = UserRole.ADMIN,
+) -> None:
+    """Forget a user's TOTP secret, an admin's reset after a lost phone (harmless when
+    none is enrolled).  A user turns its own off with :func:`disable_own_totp`."""
+    require(as_role, UserRole.ADMIN, "turning off another user's two-factor authentication")
+    await forget_totp(manager, username, actor=actor)
+
+
+async def forget_totp(manager: Manager, username: str, *, actor: str | None) -> None:
+    """Forget the TOTP secret, unchecked: callers decide who may."""
     async with manager.db.session() as session:
         row = await get_user(session, username)
         if row.totp_ciphertext is None:

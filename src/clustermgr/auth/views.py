@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from clustermgr.auth.roles import UserRole
+
 
 @dataclass(frozen=True)
 class UserView:
@@ -12,6 +14,8 @@ class UserView:
     username: str
     totp_enabled: bool
     created_at: datetime
+    #: What the user may do; through an API token, the lower of the token's and the user's.
+    role: UserRole
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -19,6 +23,7 @@ class UserView:
             "username": self.username,
             "totp_enabled": self.totp_enabled,
             "created_at": self.created_at.isoformat(),
+            "role": self.role.value,
         }
 
 
@@ -46,10 +51,14 @@ class ApiTokenView:
     name: str
     created_at: datetime
     last_used: datetime | None
+    role: UserRole
+    expires_at: datetime
 
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
             "created_at": self.created_at.isoformat(),
             "last_used": self.last_used.isoformat() if self.last_used else None,
+            "role": self.role.value,
+            "expires_at": self.expires_at.isoformat(),
         }

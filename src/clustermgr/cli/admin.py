@@ -1,8 +1,8 @@
 """``clustermgr admin``: accounts of the web GUI and the REST API.
 
 Whoever can run this command on the manager's machine (and read its database
-and key) is trusted: it is also the way back in after a lost password or TOTP
-device.  Audit entries name the actor ``cli:<os user>``.
+and key) is trusted: it acts as admin, and it is also the way back in after a
+lost password or TOTP device.  Audit entries name the actor ``cli:<os user>``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ PasswordEnv = Annotated[
     typer.Option(help="Environment variable holding the password (instead of a prompt)."),
 ]
 TokenName = Annotated[str, typer.Option("--name", help="The token's name, e.g. ci-deploy.")]
+ROLES = ", ".join(r.value for r in auth.UserRole)
+
+
+def _role(value: str) -> auth.UserRole:
+    return auth.UserRole.parse(value)
 
 
 def _actor() -> str:
@@ -59,15 +64,38 @@ def _read_password(password_env: str | None, as_json: bool) -> Secret:
 
 @app.command()
 @run_async()
-async def create(user: User, password_env: PasswordEnv = None, as_json: Json = False) -> None:
-    """Create a user (prompts for the password twice)."""
+async def create(
+    user: User,
+    password_env: PasswordEnv = None,
+    role: Annotated[str, typer.Option(help=f"What the user may do: {ROLES}.")] = "viewer",
+    as_json: Json = False,
+) -> None:
+    """Create a user (prompts for the password twice); a viewer unless --role says more."""
+    chosen = _role(role)
     password = _read_password(password_env, as_json)
     async with manager() as mgr:
-        view = await auth.create_user(mgr, user, password, actor=_actor())
+        view = await auth.create_user(mgr, user, password, role=chosen, actor=_actor())
     if as_json:
         emit_json(view.as_dict())
     else:
-        say(f"created user {escape(view.username)}")
+        say(f"created user {escape(view.username)} ({view.role.value})")
+
+
+@app.command("role")
+@run_async()
+async def role_(
+    user: User,
+    role: Annotated[str, typer.Argument(help=f"The new role: {ROLES}.")],
+    as_json: Json = False,
+) -> None:
+    """Give a user another role; its API tokens can do no more than the new role."""
+    chosen = _role(role)
+    async with manager() as mgr:
+        view = await auth.set_role(mgr, user, chosen, actor=_actor())
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        say(f"{escape(view.username)} is now {view.role.value}")
 
 
 @app.command("list")
@@ -83,21 +111,49 @@ async def list_(as_json: Json = False) -> None:
         say("no users yet: create one with `clustermgr admin create USER`")
     for v in views:
         totp = "TOTP" if v.totp_enabled else "password only"
-        say(f"  {escape(v.username):24} {totp:13} created {v.created_at:%Y-%m-%d %H:%M} UTC")
+        say(
+            f"  {escape(v.username):24} {v.role.value:9} {totp:13} "
+            f"created {v.created_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 @app.command()
 @run_async()
-async def token(user: User, name: TokenName, as_json: Json = False) -> None:
+async def token(
+    user: User,
+    name: TokenName,
+    role: Annotated[
+        str | None, typer.Option(help=f"{ROLES}; at most the user's (default: the user's).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(help=f"Days until it expires (1 to {auth.MAX_TOKEN_DAYS}).")
+    ] = auth.DEFAULT_TOKEN_DAYS,
+    as_json: Json = False,
+) -> None:
     """Create an API token; it is printed once, on stdout, and cannot be shown again."""
+    chosen = _role(role) if role is not None else None
     async with manager() as mgr:
-        secret = await auth.create_api_token(mgr, user, name, actor=_actor())
+        secret = await auth.create_api_token(
+            mgr, user, name, role=chosen, days=days, actor=_actor()
+        )
+        (made,) = [t for t in await auth.list_api_tokens(mgr, user) if t.name == name]
     if as_json:
-        emit_json({"user": user.strip().lower(), "name": name, "token": secret})
+        emit_json(
+            {
+                "user": user.strip().lower(),
+                "name": name,
+                "token": secret,
+                "role": made.role.value,
+                "expires_at": made.expires_at.isoformat(),
+            }
+        )
         return
     sys.stdout.write(secret + "\n")
     sys.stdout.flush()
-    say(f"[dim]API token {escape(name)} of {escape(user)}: store it now, it is not shown again[/]")
+    say(
+        f"[dim]API token {escape(name)} of {escape(user)} ({made.role.value}, expires "
+        f"{made.expires_at:%Y-%m-%d %H:%M} UTC): store it now, it is not shown again[/]"
+    )
 
 
 @app.command("revoke-token")

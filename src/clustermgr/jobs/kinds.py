@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import Emit
@@ -77,6 +78,9 @@ class JobKind(Generic[P]):
     #: A template (from its component's folder) showing the job's result on its page;
     #: it sees the job as ``job``.
     report_template: str | None = None
+    #: The role that may start it.  Operator by default, read-only kinds included: every
+    #: job opens root SSH sessions on the servers, so viewers start none.
+    role: UserRole = UserRole.OPERATOR
 
     def parse(self, raw: Mapping[str, Any] | None) -> P:
         """``raw`` as this kind's params, or InvalidInput saying what is wrong."""

@@ -2,7 +2,9 @@
 
 Starting and cancelling a job each write one audit entry (``job.start`` under
 the user who asked, ``job.cancel`` under the actor given), refused or failed
-attempts too.
+attempts too.  ``as_role`` is the role of whoever asks (the web and the API pass
+the user's; the CLI acts as admin): starting a kind needs the kind's ``role``,
+cancelling needs operator.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
-from clustermgr.jobs.kinds import split_origin
+from clustermgr.jobs.kinds import JobKind, split_origin
 from clustermgr.jobs.runner import Runner
 from clustermgr.jobs.views import EventView, JobView
 
@@ -29,9 +32,10 @@ async def submit(
     cluster: str,
     user: str,
     params: dict[str, Any] | None = None,
+    as_role: UserRole = UserRole.ADMIN,
 ) -> JobView:
     """Record a job and hand it to the runner, audited as ``user``. A conflicting mutating
-    job is refused.
+    job is refused, and so is a kind ``as_role`` (the user's role) may not start.
 
     An unknown kind or params its model refuses are InvalidInput; no job is recorded.
     The job's origin (``plan_job``, ``rerun_of``) is kept with its params, unchecked
@@ -41,7 +45,7 @@ async def submit(
     async with audit.audited(
         manager, actor=user, action="job.start", target=cluster, detail=detail
     ) as outcome:
-        work = runner.kinds.get(kind_name)
+        work = may_start(runner, kind_name, as_role)
         given, origin = split_origin(params or {})
         valid = {**work.parse(given).model_dump(mode="json", exclude_defaults=True), **origin}
         async with manager.store() as inventory:
@@ -60,12 +64,23 @@ async def submit(
     return job
 
 
-async def request_cancel(manager: Manager, job_id: int, *, actor: str = "system") -> JobView:
+def may_start(runner: Runner, kind_name: str, as_role: UserRole) -> JobKind[Any]:
+    """The kind, when ``as_role`` may start it; Forbidden otherwise (InvalidInput for an
+    unknown kind).  Front ends that check a request before submitting it ask this first."""
+    work = runner.kinds.get(kind_name)
+    require(as_role, work.role, f"starting a {work.name} job")
+    return work
+
+
+async def request_cancel(
+    manager: Manager, job_id: int, *, actor: str = "system", as_role: UserRole = UserRole.ADMIN
+) -> JobView:
     """Ask a job to stop between steps (a queued job is cancelled at once); audited as
-    ``actor``. A finished job is answered as it is."""
+    ``actor``. A finished job is answered as it is. Operators and admins may."""
     async with audit.audited(
         manager, actor=actor, action="job.cancel", target=f"job #{job_id}"
     ) as outcome:
+        require(as_role, UserRole.OPERATOR, "cancelling a job")
         job = await store.request_cancel(manager, job_id)
         outcome.detail.update(
             {"job": job.id, "kind": job.kind, "cluster": job.cluster, "state": job.state.value}

@@ -7,6 +7,8 @@ in the cluster.  Any failure leaves the inventory exactly as it was.
 Adding, changing and removing a server each write one audit entry under the
 ``actor`` given (``ok``, or ``refused``/``failed`` with the error code); the
 entry names the server and how it is reached, never a key or a passphrase.
+They are for admins: ``as_role`` is the caller's role (the web and the API pass
+the user's; the CLI acts as admin); a refusal is audited too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import asyncssh
 
 from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.access import HostAccess
 from clustermgr.core.manager import Manager
 from clustermgr.errors import AlreadyExists, HostKeyChanged, HostKeyUnknown, InvalidInput
@@ -57,6 +60,7 @@ async def add_server(
     actor: str = "system",
     trusted_fingerprint: str | None = None,
     host_keys: Sequence[HostKey] = (),
+    as_role: UserRole = UserRole.ADMIN,
 ) -> ServerView:
     """Add a server after checking its host key and logging in once (audited as ``actor``).
 
@@ -79,6 +83,7 @@ async def add_server(
         target=_target(spec.cluster, spec.hostname),
         detail=detail,
     ) as outcome:
+        require(as_role, UserRole.ADMIN, "adding a server")
         view = await _add(manager, spec, key, trusted_fingerprint, host_keys)
         outcome.detail["host_keys"] = [k.fingerprint for k in view.host_keys]
     return view
@@ -144,6 +149,7 @@ async def update_server(
     ssh_user: str,
     role: str,
     actor: str = "system",
+    as_role: UserRole = UserRole.ADMIN,
 ) -> ServerView:
     """Change how a server is reached and what it does; its name and pinned keys stay.
 
@@ -154,6 +160,7 @@ async def update_server(
     async with audit.audited(
         manager, actor=actor, action="server.update", target=_target(cluster, hostname)
     ) as outcome:
+        require(as_role, UserRole.ADMIN, "changing a server")
         spec = ServerSpec.parse(
             cluster=cluster,
             hostname=hostname,
@@ -196,13 +203,17 @@ _FIELDS = ("address", "ssh_port", "ssh_user", "role")
 
 
 async def remove_server(
-    manager: Manager, cluster: str, hostname: str, *, actor: str = "system"
+    manager: Manager,
+    cluster: str,
+    hostname: str,
+    *,
+    actor: str = "system",
+    as_role: UserRole = UserRole.ADMIN,
 ) -> None:
     """Forget a server (nothing changes on the server itself); audited as ``actor``."""
-    async with (
-        audit.audited(
-            manager, actor=actor, action="server.remove", target=_target(cluster, hostname)
-        ),
-        manager.store() as store,
+    async with audit.audited(
+        manager, actor=actor, action="server.remove", target=_target(cluster, hostname)
     ):
-        await store.remove_server(cluster, hostname)
+        require(as_role, UserRole.ADMIN, "removing a server")
+        async with manager.store() as store:
+            await store.remove_server(cluster, hostname)

@@ -21,6 +21,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from clustermgr import __version__
 from clustermgr.auth import service as auth
+from clustermgr.auth.roles import UserRole
 from clustermgr.components import registry
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
@@ -48,6 +49,9 @@ def templates(components: Sequence[Component]) -> Jinja2Templates:
             "session": session,
             "user": session.user if session else None,
             "csrf_token": session.csrf_token if session else "",
+            # What the signed-in user's role may do: pages offer only those buttons.
+            "can_operate": bool(session and session.user.role.allows(UserRole.OPERATOR)),
+            "can_admin": bool(session and session.user.role.allows(UserRole.ADMIN)),
             "version": __version__,
             "component_pages": pages,
         }

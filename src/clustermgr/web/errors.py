@@ -24,6 +24,7 @@ API_PREFIX = "/api/"
 STATUS: list[tuple[type[errors.ClustermgrError], int]] = [
     (errors.NotAuthenticated, 401),
     (errors.CsrfRejected, 403),
+    (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.AlreadyExists, 409),
     (errors.JobConflict, 409),

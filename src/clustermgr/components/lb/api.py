@@ -86,5 +86,7 @@ async def update_settings(
 
     Certificate paths are absolute paths of letters, digits and ``. _ / -`` (no ``..``).
     """
-    merged = await lb_settings.change(web.manager, name, body, actor=user.username)
+    merged = await lb_settings.change(
+        web.manager, name, body, actor=user.username, as_role=user.role
+    )
     return LbSettingsPublic(**merged.model_dump())

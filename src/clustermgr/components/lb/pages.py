@@ -29,7 +29,7 @@ from clustermgr.errors import InvalidInput
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import watched
-from clustermgr.web.pages.common import actor, redirect, render, start_job
+from clustermgr.web.pages.common import actor, redirect, render, role, start_job
 
 router = APIRouter()
 
@@ -92,7 +92,9 @@ async def locations(request: Request, web: WebDep, session: SessionDep, name: st
         for path in DEFAULT_LOCATIONS
         if (value := form.get(f"loc:{path}")) is not None
     }
-    await lb_settings.change(web.manager, name, {"locations": chosen}, actor=actor(session))
+    await lb_settings.change(
+        web.manager, name, {"locations": chosen}, actor=actor(session), as_role=role(session)
+    )
     return redirect(f"/clusters/{name}/lb")
 
 
@@ -112,5 +114,5 @@ async def certificate(
         "cert_file": cert_file.strip() or None,
         "key_file": key_file.strip() or None,
     }
-    await lb_settings.change(web.manager, name, update, actor=actor(session))
+    await lb_settings.change(web.manager, name, update, actor=actor(session), as_role=role(session))
     return redirect(f"/clusters/{name}/lb")

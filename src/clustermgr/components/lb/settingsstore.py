@@ -2,7 +2,8 @@
 
 :func:`change` is the one way every front end changes them: the change is
 validated by :class:`LbSettingsUpdate` (and the result by :class:`LbSettings`),
-saved, and audited under the actor.
+saved, and audited under the actor.  Changing them is for admins (``as_role``:
+the caller's role; the CLI acts as admin).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.components.lb.findings import COMPONENT
 from clustermgr.components.lb.settings import LbSettings, LbSettingsUpdate
 from clustermgr.core.manager import Manager
@@ -35,6 +37,7 @@ async def change(
     update: LbSettingsUpdate | Mapping[str, Any],
     *,
     actor: str,
+    as_role: UserRole = UserRole.ADMIN,
 ) -> LbSettings:
     """Validate ``update``, apply it to the cluster's settings and save them.
 
@@ -46,6 +49,7 @@ async def change(
     async with audit.audited(
         manager, actor=actor, action="lb.settings", target=cluster_name, detail=detail
     ):
+        require(as_role, UserRole.ADMIN, "changing the load balancer's settings")
         change = _parse(LbSettingsUpdate, raw)
         async with manager.store() as store:
             cluster = await store.cluster(cluster_name)

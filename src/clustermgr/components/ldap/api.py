@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap.findings import COMPONENT, LAG_METRIC, PROBE_METRIC
 from clustermgr.components.ldap.jobs import ReinitParams
+from clustermgr.jobs import service as jobs
 from clustermgr.monitor import read
 from clustermgr.web.api.jobs import start_job
 from clustermgr.web.api.models import ClusterName, JobPublic, Timestamp
@@ -141,6 +142,7 @@ async def ldap_reinit(
     Every change on `node` that has not reached `source` is lost, so `confirm`
     must be true; the job's first event says how far `node` was ahead.
     """
+    jobs.may_start(web.runner, "ldap-reinit", user.role)
     await ldap_repair.check_request(web.manager, name, body.node, body.source, body.confirm)
     params = body.model_copy(update={"confirm": True}).model_dump()
     return await start_job(web, user, response, kind="ldap-reinit", cluster=name, params=params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.components.ldap import apply as service
 from clustermgr.components.ldap import repair, status
 from clustermgr.components.ldap.compare import Comparison
@@ -85,4 +86,11 @@ COMPARE = JobKind(
     NoParams,
     report_template="ldap/job_comparison.html",
 )
-REINIT = JobKind("ldap-reinit", "re-initialise an LDAP node", True, _reinit, ReinitParams)
+REINIT = JobKind(
+    "ldap-reinit",
+    "re-initialise an LDAP node",
+    True,
+    _reinit,
+    ReinitParams,
+    role=UserRole.ADMIN,
+)

@@ -18,10 +18,11 @@ from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import view as ldapview
 from clustermgr.components.ldap.findings import COMPONENT
 from clustermgr.core.access import get_cluster
+from clustermgr.jobs import service as jobs
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import watched
-from clustermgr.web.pages.common import redirect, render, start_job
+from clustermgr.web.pages.common import redirect, render, role, start_job
 
 router = APIRouter()
 
@@ -86,6 +87,7 @@ async def reinit(
     source: Annotated[str, Form()],
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
+    jobs.may_start(web.runner, "ldap-reinit", role(session))
     await ldap_repair.check_request(web.manager, name, node, source, confirm == "yes")
     params = {"node": node, "source": source, "confirm": True}
     job = await start_job(web, session, kind="ldap-reinit", cluster=name, params=params)

@@ -17,7 +17,7 @@ from clustermgr.web.deps import api_user
 def api_router(components: Sequence[Component]) -> APIRouter:
     """The generic routes and every component's own."""
     router = APIRouter(
-        prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 503)
+        prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 403, 503)
     )
     for module in (servers, clusters):
         router.include_router(module.router)

@@ -80,6 +80,7 @@ async def start_job(
         cluster=cluster,
         user=user.username,
         params=params,
+        as_role=user.role,
     )
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return JobPublic.of(job)
@@ -111,7 +112,7 @@ async def cancel_job(job_id: JobId, web: WebDep, user: ApiUser) -> JobPublic:
 
     A finished job is answered as it is.
     """
-    job = await jobs.request_cancel(web.manager, job_id, actor=user.username)
+    job = await jobs.request_cancel(web.manager, job_id, actor=user.username, as_role=user.role)
     return JobPublic.of(job)
 
 

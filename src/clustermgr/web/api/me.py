@@ -1,4 +1,4 @@
-"""/api/v1/me: the user the token belongs to."""
+"""/api/v1/me: the user the token belongs to, with the role the token acts with."""
 
 from __future__ import annotations
 

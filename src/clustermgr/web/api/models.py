@@ -270,6 +270,10 @@ class UserPublic(BaseModel):
     username: str
     totp_enabled: bool
     created_at: Timestamp
+    role: str = Field(
+        description="viewer, operator or admin: through a token, the token's role "
+        "(at most its owner's)."
+    )
 
     @classmethod
     def of(cls, view: UserView) -> UserPublic:

@@ -11,7 +11,7 @@ from clustermgr.web.api.models import ErrorPublic
 DESCRIPTIONS = {
     400: "Invalid input (a malformed name, an unknown job kind...).",
     401: "No valid API token (`Authorization: Bearer <token>`).",
-    403: "Refused.",
+    403: "Refused: the token's role does not allow it (viewer, operator, admin).",
     404: "No such resource.",
     409: "Conflicts with the current state (exists already, another job is changing "
     "the cluster, a host key to confirm).",

@@ -52,7 +52,12 @@ async def add_server(body: ServerCreate, web: WebDep, user: ApiUser) -> ServerPu
         Secret(body.passphrase.get_secret_value(), label="passphrase") if body.passphrase else None,
     )
     view = await servers.add_server(
-        web.manager, spec, key, actor=user.username, trusted_fingerprint=body.fingerprint
+        web.manager,
+        spec,
+        key,
+        actor=user.username,
+        trusted_fingerprint=body.fingerprint,
+        as_role=user.role,
     )
     return ServerPublic.of(view)
 
@@ -67,5 +72,7 @@ async def remove_server(
     cluster: ClusterName, hostname: Hostname, web: WebDep, user: ApiUser
 ) -> Response:
     """Forget a server (nothing is changed on the server itself)."""
-    await servers.remove_server(web.manager, cluster, hostname, actor=user.username)
+    await servers.remove_server(
+        web.manager, cluster, hostname, actor=user.username, as_role=user.role
+    )
     return Response(status_code=204)

@@ -1,10 +1,12 @@
-"""The signed-in user's account: two-factor authentication (TOTP) and API tokens.
+"""The signed-in user's account: password, two-factor authentication (TOTP), API tokens.
 
 Enrolling takes two posts: the first makes a secret and shows it (as the
 ``otpauth://`` URI and as text for manual entry); the second carries the
 secret back in a hidden field with a code from the app, and only then is it
-stored.  A new API token is shown once, on the page that created it.  The auth
-service writes the audit entries of all these changes.
+stored.  A new API token is shown once, on the page that created it.
+Creating a token, turning TOTP off and changing the password ask for the
+password (and a TOTP code when enrolled) again.  The auth service writes the
+audit entries of all these changes.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from fastapi.responses import HTMLResponse, Response
 from pyotp import TOTP
 
 from clustermgr.auth import service as auth
+from clustermgr.auth.roles import UserRole
 from clustermgr.auth.totp import ISSUER
 from clustermgr.auth.views import SessionView
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.redact import Secret
 from clustermgr.web.deps import SessionDep, WebDep
-from clustermgr.web.pages.common import actor, error_status, redirect, render
+from clustermgr.web.pages.common import actor, error_status, parse_int, redirect, render, role
+from clustermgr.web.security import client_address
 
 router = APIRouter()
 
@@ -35,7 +39,14 @@ async def _account(
     **extra: Any,
 ) -> Response:
     tokens = await auth.list_api_tokens(web.manager, actor(session))
-    context = {"account": session.user, "tokens": tokens, **extra}
+    context = {
+        "account": session.user,
+        "tokens": tokens,
+        "token_roles": [r for r in UserRole if role(session).allows(r)],
+        "token_days": auth.DEFAULT_TOKEN_DAYS,
+        "max_token_days": auth.MAX_TOKEN_DAYS,
+        **extra,
+    }
     return render(web, request, "account/index.html", context, status=status)
 
 
@@ -70,26 +81,88 @@ async def totp_enable(
     return redirect("/account?done=totp-enabled")
 
 
+Password = Annotated[str, Form()]
+Code = Annotated[str, Form()]
+
+
+def _secret(password: str) -> Secret:
+    return Secret(password, label="password")
+
+
 @router.post("/account/totp/disable", response_class=HTMLResponse)
 async def totp_disable(
     request: Request,
     web: WebDep,
     session: SessionDep,
     confirm: Annotated[str, Form()] = "",
+    password: Password = "",
+    code: Code = "",
 ) -> Response:
     if confirm != "yes":
         error = InvalidInput("not confirmed", hint="tick the box to turn two-factor off")
         return await _account(web, request, session, status=400, totp_error=error)
-    await auth.disable_totp(web.manager, actor(session), actor=actor(session))
+    try:
+        await auth.disable_own_totp(
+            web.manager,
+            actor(session),
+            _secret(password),
+            totp_code=code.strip(),
+            client=client_address(request),
+        )
+    except ClustermgrError as exc:
+        return await _account(web, request, session, status=error_status(exc), totp_error=exc)
     return redirect("/account?done=totp-disabled")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def password_change(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    current: Password = "",
+    new: Password = "",
+    repeat: Password = "",
+    code: Code = "",
+) -> Response:
+    """Change the password; every session of the user ends, this browser signs in anew."""
+    try:
+        if new != repeat:
+            raise InvalidInput("the new passwords differ", hint="type the same password twice")
+        await auth.change_password(
+            web.manager,
+            actor(session),
+            _secret(current),
+            _secret(new),
+            totp_code=code.strip(),
+            client=client_address(request),
+        )
+    except ClustermgrError as exc:
+        return await _account(web, request, session, status=error_status(exc), password_error=exc)
+    return redirect("/login?next=/account")
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 async def token_create(
-    request: Request, web: WebDep, session: SessionDep, name: Annotated[str, Form()] = ""
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    name: Annotated[str, Form()] = "",
+    token_role: Annotated[str, Form(alias="role")] = "",
+    days: Annotated[str, Form()] = "",
+    password: Password = "",
+    code: Code = "",
 ) -> Response:
     try:
-        token = await auth.create_api_token(web.manager, actor(session), name.strip())
+        token = await auth.create_own_token(
+            web.manager,
+            actor(session),
+            name.strip(),
+            _secret(password),
+            totp_code=code.strip(),
+            client=client_address(request),
+            role=UserRole.parse(token_role) if token_role.strip() else None,
+            days=parse_int(days, "number of days") if days.strip() else auth.DEFAULT_TOKEN_DAYS,
+        )
     except ClustermgrError as exc:
         return await _account(
             web, request, session, status=error_status(exc), token_error=exc, token_name=name

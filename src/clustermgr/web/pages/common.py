@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.auth.views import SessionView
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.jobs import service as jobs
@@ -57,6 +58,10 @@ def actor(session: SessionView) -> str:
     return session.user.username
 
 
+def role(session: SessionView) -> UserRole:
+    return session.user.role
+
+
 def parse_int(value: str, what: str) -> int:
     try:
         return int(value.strip())
@@ -80,4 +85,5 @@ async def start_job(
         cluster=cluster,
         user=actor(session),
         params=params,
+        as_role=role(session),
     )

@@ -15,7 +15,7 @@ from clustermgr.jobs.views import EventView, JobView
 from clustermgr.web import sse
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
-from clustermgr.web.pages.common import PAGE_SIZE, actor, redirect, render, start_job
+from clustermgr.web.pages.common import PAGE_SIZE, actor, redirect, render, role, start_job
 
 router = APIRouter()
 
@@ -82,7 +82,9 @@ async def job_events(
 
 @router.post("/jobs/{job_id}/cancel")
 async def cancel(web: WebDep, session: SessionDep, job_id: int) -> Response:
-    job = await jobs.request_cancel(web.manager, job_id, actor=actor(session))
+    job = await jobs.request_cancel(
+        web.manager, job_id, actor=actor(session), as_role=role(session)
+    )
     return redirect(f"/jobs/{job.id}?done=cancel-requested")
 
 

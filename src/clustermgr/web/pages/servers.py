@@ -30,6 +30,7 @@ from clustermgr.topology import Role
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
 from clustermgr.web.pages.common import actor, error_status, parse_int, redirect, render
+from clustermgr.web.pages.common import role as access_role
 
 router = APIRouter()
 
@@ -127,6 +128,7 @@ async def add(
             form.key(),
             actor=actor(session),
             trusted_fingerprint=fingerprint.strip() or None,
+            as_role=access_role(session),
         )
     except HostKeyUnknown as unknown:
         context = {
@@ -186,6 +188,7 @@ async def edit(
             ssh_user=ssh_user.strip(),
             role=role,
             actor=actor(session),
+            as_role=access_role(session),
         )
     except ClustermgrError as exc:
         context = {"server": before, "form": form, "roles": ROLES, "error": exc}
@@ -201,5 +204,7 @@ async def remove_page(request: Request, web: WebDep, cluster: str, hostname: str
 
 @router.post("/servers/{cluster}/{hostname}/remove")
 async def remove(web: WebDep, session: SessionDep, cluster: str, hostname: str) -> Response:
-    await servers.remove_server(web.manager, cluster, hostname, actor=actor(session))
+    await servers.remove_server(
+        web.manager, cluster, hostname, actor=actor(session), as_role=access_role(session)
+    )
     return redirect(f"/clusters/{cluster}?done=server-removed")
