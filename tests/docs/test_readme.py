@@ -71,11 +71,8 @@ def test_every_documented_job_param_is_accepted(paragraph: str, params: dict[str
 
 def test_every_job_kind_the_readme_names_exists() -> None:
     kinds = registry.job_kinds()
-    named = set(re.findall(r"job kinds? `([a-z-]+)`", " ".join(README.split())))
-    named |= {
-        name
-        for listing in re.findall(r"job kinds ([^)]*)\)", " ".join(README.split()))
-        for name in re.findall(r"`([a-z-]+)`", re.split(r"\bparams?\b", listing)[0])
-    }
+    # "job kind `x`" and "job kinds `x`, `y`, `z`": the names listed right after it.
+    listings = re.findall(r"job kinds? ((?:`[a-z-]+`(?:,? (?:and )?)?)+)", " ".join(README.split()))
+    named = {name for listing in listings for name in re.findall(r"`([a-z-]+)`", listing)}
     assert named, "the README names job kinds"
     assert named <= set(kinds.names), f"unknown job kinds in the README: {named - set(kinds.names)}"
