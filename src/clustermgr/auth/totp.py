@@ -82,7 +82,7 @@ async def begin_totp(manager: Manager, username: str) -> tuple[Secret, str]:
         name = row.username
     secret = pyotp.random_base32()
     uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
-    return Secret(secret, label="totp"), uri
+    return Secret.held(secret, label="totp"), uri
 
 
 async def enable_totp(manager: Manager, username: str, secret: Secret, code: str) -> None:
