@@ -154,6 +154,12 @@ class JobConflict(ClustermgrError):
     code = "job_conflict"
 
 
+class LimitReached(ClustermgrError):
+    """A bounded resource (active jobs, event streams) is in full use: retry later."""
+
+    code = "limit_reached"
+
+
 class NotAuthenticated(ClustermgrError):
     """No valid session (GUI) or token (API)."""
 

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     watch_compare_every: int = 2
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
+    #: Jobs one user may have queued or running at once.
+    jobs_per_user: int = Field(default=10, ge=1)
+    #: Jobs queued or running at once in the manager's database, every user together.
+    jobs_active: int = Field(default=40, ge=1)
+    #: Job event streams (SSE) one user may follow at once on one manager process.
+    streams_per_user: int = Field(default=8, ge=1)
     #: Hours a web session lives at most from sign-in, however busy (the idle limit
     #: is shorter: 12 hours after the last request).
     session_max_hours: float = Field(default=24.0, gt=0)

@@ -36,7 +36,7 @@ async def test_entries_newest_first_with_paging_and_actor(manager: Manager) -> N
 
 
 async def test_detail_is_redacted_everywhere(manager: Manager) -> None:
-    secret = Secret("hunter2-audit-secret", label="password")
+    secret = Secret.held("hunter2-audit-secret", label="password")
     await audit.record(
         manager,
         actor="alice",

@@ -238,7 +238,7 @@ async def test_rolling_stops_at_first_failure(tmp_path: Path, backups: str) -> N
 
 
 async def test_events_tell_the_story_without_secrets(tmp_path: Path, backups: str) -> None:
-    password = Secret("Tr0ub4dor&3-events", label="pw")
+    password = Secret.held("Tr0ub4dor&3-events", label="pw")
     events: list[Event] = []
     step = Step(
         host="h1",

@@ -159,17 +159,17 @@ def test_secret_stdin_is_revealed_only_to_the_process() -> None:
 
 
 def test_redact_scrubs_secrets_from_free_text() -> None:
-    secret = Secret("s3cr3t-token-0042")
+    secret = Secret.held("s3cr3t-token-0042")
     text = f"error: token {secret.reveal()} rejected (token was {secret.reveal()})"
     assert redact(text) == f"error: token {MASK} rejected (token was {MASK})"
 
 
 def test_redact_scrubs_lines_of_multiline_secrets() -> None:
     key = "-----BEGIN KEY-----\nAAAAB3NzaC1yc2EAAAADAQABAAABAQC7\n-----END KEY-----"
-    Secret(key, "private_key")
+    Secret.held(key, "private_key")
     assert redact("bad line: AAAAB3NzaC1yc2EAAAADAQABAAABAQC7") == f"bad line: {MASK}"
 
 
 def test_redact_leaves_short_values_alone() -> None:
-    Secret("ab")
+    Secret.held("ab")
     assert redact("tab and cab") == "tab and cab"

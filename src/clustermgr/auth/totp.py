@@ -35,10 +35,31 @@ _LAST_STEP = "last_step"
 _STEP_PREFIX = "step:"  # so the counter is never a bare number in the redaction list
 
 
+def _totp(secret: Secret) -> pyotp.TOTP:
+    """The generator of ``secret``; :class:`InvalidInput` when it is not a TOTP secret."""
+    try:
+        totp = pyotp.TOTP(secret.reveal())
+        totp.byte_secret()
+    except (binascii.Error, ValueError):
+        raise InvalidInput(
+            "the TOTP secret is not valid: base32, at least 112 bits",
+            hint="start the set-up again from the account page",
+        ) from None
+    return totp
+
+
+def totp_uri(secret: Secret, name: str) -> str:
+    """The ``otpauth://`` URI of ``secret`` for user ``name`` (it contains the secret)."""
+    return _totp(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+
+
 def matching_step(secret: Secret, code: str, at: datetime) -> int | None:
-    """The time step ``code`` belongs to, within the window around ``at``; None if none."""
+    """The time step ``code`` belongs to, within the window around ``at``; None if none.
+
+    Raises :class:`InvalidInput` when ``secret`` is not a valid TOTP secret.
+    """
     code = code.replace(" ", "")
-    totp = pyotp.TOTP(secret.reveal())
+    totp = _totp(secret)
     if len(code) != totp.digits or not code.isdigit():
         return None
     now = totp.timecode(at)
@@ -81,17 +102,13 @@ async def begin_totp(manager: Manager, username: str) -> tuple[Secret, str]:
     async with manager.db.session() as session:
         row = await _not_enrolled(session, username)
         name = row.username
-    secret = pyotp.random_base32()
-    uri = pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
-    return Secret(secret, label="totp"), uri
+    secret = Secret.held(pyotp.random_base32(), label="totp")
+    return secret, totp_uri(secret, name)
 
 
 async def enable_totp(manager: Manager, username: str, secret: Secret, code: str) -> None:
     """Store ``secret`` once ``code`` proves the user's app generates the same codes."""
-    try:
-        step = matching_step(secret, code, utcnow())
-    except (binascii.Error, ValueError):
-        raise InvalidInput("the TOTP secret is not valid base32") from None
+    step = matching_step(secret, code, utcnow())
     if step is None:
         raise InvalidInput(
             "wrong TOTP code",

@@ -196,7 +196,7 @@ class InventoryStore:
         sealed = self.vault.seal({"value": value}, first=not credentials and not secrets)
         self.session.add(ClusterSecret(cluster_id=cluster.id, name=name, ciphertext=sealed))
         await self.session.flush()
-        return Secret(value.reveal(), label=label)
+        return Secret.held(value.reveal(), label=label)
 
     def set_component_settings(
         self, cluster: Cluster, component: str, section: dict[str, Any]

@@ -65,4 +65,4 @@ class Vault:
                 hint="the key file does not match the one the credential was stored with",
             ) from None
         data: dict[str, str] = json.loads(plain)
-        return {name: Secret(value, label=f"{label}.{name}") for name, value in data.items()}
+        return {name: Secret.held(value, label=f"{label}.{name}") for name, value in data.items()}

@@ -5,23 +5,51 @@ the user who asked, ``job.cancel`` under the actor given), refused or failed
 attempts too.  ``as_role`` is the role of whoever asks (the web and the API pass
 the user's; the CLI acts as admin): starting a kind needs the kind's ``role``,
 cancelling needs operator.
+
+Active (queued or running) jobs are bounded per user (``jobs_per_user``) and in
+all (``jobs_active``): a start beyond either is refused with
+:class:`~clustermgr.errors.LimitReached`, never queued.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 from clustermgr.audit import service as audit
 from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.manager import Manager
+from clustermgr.db.engine import Database
+from clustermgr.errors import LimitReached
 from clustermgr.jobs import store
 from clustermgr.jobs.kinds import JobKind, split_origin
 from clustermgr.jobs.runner import Runner
 from clustermgr.jobs.views import EventView, JobView
 
 FOLLOW_POLL = 0.3
+
+# One lock per database: counting the active jobs and recording a new one happen
+# together, so concurrent starts in this process cannot pass a limit side by side.
+_starting: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def _check_limits(manager: Manager, user: str) -> None:
+    settings = manager.settings
+    mine = await store.active_count(manager, user=user)
+    if mine >= settings.jobs_per_user:
+        raise LimitReached(
+            f"{user} already has {mine} jobs queued or running (at most {settings.jobs_per_user})",
+            hint="wait for one to finish, or cancel one, then start again",
+        )
+    everyone = await store.active_count(manager)
+    if everyone >= settings.jobs_active:
+        raise LimitReached(
+            f"the manager already has {everyone} jobs queued or running (at most "
+            f"{settings.jobs_active})",
+            hint="wait for some to finish, then start again",
+        )
 
 
 async def submit(
@@ -50,15 +78,17 @@ async def submit(
         valid = {**work.parse(given).model_dump(mode="json", exclude_defaults=True), **origin}
         async with manager.store() as inventory:
             await inventory.cluster(cluster)  # NotFound for an unknown cluster
-        job = await store.create(
-            manager,
-            kind=work.name,
-            cluster=cluster,
-            mutating=work.mutating,
-            user=user,
-            params=valid,
-            runner=runner.name,
-        )
+        async with _starting.setdefault(manager.db, asyncio.Lock()):
+            await _check_limits(manager, user)
+            job = await store.create(
+                manager,
+                kind=work.name,
+                cluster=cluster,
+                mutating=work.mutating,
+                user=user,
+                params=valid,
+                runner=runner.name,
+            )
         outcome.detail["job"] = job.id
         await runner.submit(job.id)
     return job

@@ -63,6 +63,15 @@ async def active_mutating(manager: Manager, cluster: str) -> JobView | None:
         return JobView.of(job) if job else None
 
 
+async def active_count(manager: Manager, *, user: str | None = None) -> int:
+    """Jobs queued or running: every user's, or only those ``user`` asked for."""
+    query = select(func.count()).select_from(Job).where(Job.state.in_(ACTIVE_STATES))
+    if user is not None:
+        query = query.where(Job.requested_by == user)
+    async with manager.db.session() as session:
+        return int(await session.scalar(query) or 0)
+
+
 async def get(manager: Manager, job_id: int) -> JobView:
     async with manager.db.session() as session:
         job = await session.get(Job, job_id)

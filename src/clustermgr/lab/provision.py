@@ -120,7 +120,8 @@ def lab_secrets(config: LabConfig) -> LabSecrets:
             json.dump(values, out)
     data = json.loads(Path(path).read_text())
     return LabSecrets(
-        Secret(data["ldap_admin"], label="lab-ldap-admin"), Secret(data["admin"], label="lab-admin")
+        Secret.held(data["ldap_admin"], label="lab-ldap-admin"),
+        Secret.held(data["admin"], label="lab-admin"),
     )
 
 

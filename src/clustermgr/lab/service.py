@@ -179,7 +179,7 @@ async def register(config: LabConfig, settings: Settings, say: Say = quiet) -> N
             if config.cluster in known
             else {}
         )
-        key = servers.SshKeyInput(Secret(config.ssh_key.read_text(), label="lab-ssh-key"))
+        key = servers.SshKeyInput(Secret.held(config.ssh_key.read_text(), label="lab-ssh-key"))
         for host in config.hosts():
             pinned = HostKey.from_openssh(hosts.host_key_line(config, host))
             current = existing.get(host.fqdn)

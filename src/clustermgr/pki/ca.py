@@ -45,7 +45,7 @@ def new_key_pem() -> Secret:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return Secret(pem.decode(), label="ca-key")
+    return Secret.held(pem.decode(), label="ca-key")
 
 
 def self_signed(key_pem: Secret, common_name: str, *, days: int = CA_DAYS) -> str:

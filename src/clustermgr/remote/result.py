@@ -25,9 +25,10 @@ class Result:
         return self.exit_status == 0
 
     def stderr_tail(self, lines: int = STDERR_TAIL_LINES) -> str:
-        """The last lines of stderr, with secrets masked: safe to show anywhere."""
+        """The last lines of stderr, with secrets masked (the held ones and the
+        command's own): safe to show anywhere."""
         tail = self.stderr.strip().splitlines()[-lines:]
-        return redact("\n".join(tail))
+        return redact("\n".join(tail), *self.command.secrets())
 
     def check(self) -> Result:
         """Return self when the command succeeded, raise :class:`CommandFailed` otherwise."""

@@ -28,6 +28,7 @@ STATUS: list[tuple[type[errors.ClustermgrError], int]] = [
     (errors.NotFound, 404),
     (errors.AlreadyExists, 409),
     (errors.JobConflict, 409),
+    (errors.LimitReached, 429),
     (errors.HostKeyUnknown, 409),
     (errors.HostKeyChanged, 409),
     (errors.DatabaseError, 503),

@@ -6,6 +6,10 @@ EventPublic as JSON, its ``seq`` as the SSE ``id`` so a reconnecting client resu
 ``Last-Event-ID``), a final ``done`` with the JobPublic as JSON, and a comment
 line every :data:`KEEP_ALIVE` seconds of silence so proxies keep the
 connection open.
+
+A user follows at most ``streams_per_user`` streams at once on one manager
+process; one more is refused with :class:`~clustermgr.errors.LimitReached`
+before its answer starts.
 """
 
 from __future__ import annotations
@@ -13,11 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping
+import weakref
+from collections import Counter
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 
 from fastapi import Request
 
 from clustermgr.core.manager import Manager
+from clustermgr.db.engine import Database
+from clustermgr.errors import InvalidInput, LimitReached
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.views import EventView, JobView
 
@@ -28,6 +36,8 @@ STEP = "step"
 DONE = "done"
 #: Answer headers of every stream: no caching, no buffering by a reverse proxy.
 HEADERS: Mapping[str, str] = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: The largest event id (a database integer).
+MAX_EVENT_ID = 2**63 - 1
 
 
 def frame(event: str, data: object, *, event_id: int | None = None) -> str:
@@ -44,33 +54,107 @@ def comment(text: str = "keep-alive") -> str:
 
 
 def resume_after(request: Request, after: int | None) -> int:
-    """Where a stream starts: ``?after=N``, else the ``Last-Event-ID`` header, else 0."""
+    """Where a stream starts: ``?after=N``, else the ``Last-Event-ID`` header, else 0.
+
+    Either must be an event id (0 to :data:`MAX_EVENT_ID`): anything else is
+    :class:`InvalidInput`, answered before the stream starts.
+    """
+    expected = f"an event id, 0 to {MAX_EVENT_ID}"
     if after is not None:
-        return max(after, 0)
+        if not 0 <= after <= MAX_EVENT_ID:
+            raise InvalidInput(f"invalid after={after}: {expected}")
+        return after
     header = request.headers.get("last-event-id", "").strip()
-    return int(header) if header.isdigit() else 0
+    if not header:
+        return 0
+    digits = header.isascii() and header.isdigit() and len(header) <= len(str(MAX_EVENT_ID))
+    if not digits or int(header) > MAX_EVENT_ID:
+        raise InvalidInput(f"invalid Last-Event-ID {header[:40]!r}: {expected}")
+    return int(header)
+
+
+class _Streams:
+    """How many streams each user follows now, per database (so per manager)."""
+
+    def __init__(self) -> None:
+        self._open: weakref.WeakKeyDictionary[Database, Counter[str]] = weakref.WeakKeyDictionary()
+
+    def take(self, manager: Manager, user: str) -> Callable[[], None]:
+        """Count one more stream of ``user``; returns its release (safe to call twice)."""
+        counts = self._open.setdefault(manager.db, Counter())
+        limit = manager.settings.streams_per_user
+        if counts[user] >= limit:
+            raise LimitReached(
+                f"{user} already follows {counts[user]} job streams (at most {limit})",
+                hint="close another page or client that follows a job, then retry",
+            )
+        counts[user] += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                counts[user] -= 1
+                if counts[user] <= 0:
+                    del counts[user]
+
+        return release
+
+    def count(self, manager: Manager, user: str) -> int:
+        return self._open.get(manager.db, Counter())[user]
+
+
+STREAMS = _Streams()
+
+
+class Stream:
+    """The frames of one job stream; its place among the user's streams is given
+    back when it ends, when it is closed, or when it is dropped unread."""
+
+    def __init__(self, frames: AsyncGenerator[str, None], release: Callable[[], None]) -> None:
+        self._frames = frames
+        self._release = release
+        weakref.finalize(self, release)
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> str:
+        return await anext(self._frames)
+
+    async def aclose(self) -> None:
+        self._release()
+        await self._frames.aclose()
 
 
 async def job_stream(
     manager: Manager,
     job_id: int,
     *,
+    user: str,
     after: int = 0,
     keep_alive: float = KEEP_ALIVE,
     poll: float = jobs.FOLLOW_POLL,
-) -> AsyncIterator[str]:
+) -> Stream:
     """The frames of job ``job_id``'s events after ``after``, ending with ``done``.
 
-    The job is looked up first, so an unknown id raises ``NotFound`` before the
-    caller has started a response.
+    The job is looked up and ``user``'s stream counted first, so an unknown id
+    raises ``NotFound`` and one stream too many ``LimitReached`` before the
+    caller has started a response.  The stream's place is given back when it
+    ends, is closed, or is dropped without being read.
     """
     await jobs.get(manager, job_id)
-    return _frames(jobs.follow(manager, job_id, after=after, poll=poll), keep_alive)
+    release = STREAMS.take(manager, user)
+    follow = jobs.follow(manager, job_id, after=after, poll=poll)
+    return Stream(_frames(follow, keep_alive, release), release)
 
 
 async def _frames(
-    source: AsyncIterator[EventView | JobView], keep_alive: float
-) -> AsyncIterator[str]:
+    source: AsyncIterator[EventView | JobView],
+    keep_alive: float,
+    release: Callable[[], None],
+) -> AsyncGenerator[str, None]:
     # Imported here: the API package imports this module while it loads.
     from clustermgr.web.api.models import EventPublic, JobPublic
 
@@ -94,6 +178,7 @@ async def _frames(
                 yield frame(DONE, JobPublic.of(item).model_dump(mode="json"))
                 return
     finally:
+        release()
         if pending is not None and not pending.done():
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

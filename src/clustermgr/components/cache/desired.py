@@ -32,7 +32,7 @@ async def cache_layout(
         cluster = await store.cluster(cluster_name)
         if keep_password:
             password = await store.cluster_secret(
-                cluster, REDIS_SECRET, lambda: Secret(secrets.token_urlsafe(24), label="redis")
+                cluster, REDIS_SECRET, lambda: Secret.held(secrets.token_urlsafe(24), label="redis")
             )
         else:
             password = await store.find_cluster_secret(cluster, REDIS_SECRET) or _NOT_MADE_YET

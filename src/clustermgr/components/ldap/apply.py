@@ -53,7 +53,7 @@ async def replication(
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
         password = await store.cluster_secret(
-            cluster, REPLICATOR_SECRET, lambda: Secret(secrets.token_urlsafe(24))
+            cluster, REPLICATOR_SECRET, lambda: Secret.held(secrets.token_urlsafe(24))
         )
         identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         if not identity:

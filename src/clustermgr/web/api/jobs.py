@@ -37,6 +37,8 @@ def job_router(kinds: KindCatalog) -> APIRouter:
         """Start a job. At most one mutating job runs per cluster: 409 otherwise.
 
         The kind checks its params: an unknown kind or refused params are 400.
+        A user with too many jobs queued or running, or a manager with too many
+        in all, is answered 429.
         """
         return await start_job(
             web, user, response, kind=body.kind, cluster=body.cluster, params=body.params
@@ -53,7 +55,7 @@ def job_router(kinds: KindCatalog) -> APIRouter:
         methods=["POST"],
         status_code=202,
         tags=["jobs"],
-        responses=errors(400, 404, 409, 422),
+        responses=errors(400, 404, 409, 422, 429),
     )
     built.include_router(router)
     return built
@@ -125,15 +127,18 @@ async def cancel_job(job_id: JobId, web: WebDep, user: ApiUser) -> JobPublic:
             "for each event after `after` (or Last-Event-ID), then `done` with the job.",
             "content": {sse.MEDIA_TYPE: {"schema": sse.openapi_schema()}},
         },
-        **errors(404, 422),
+        **errors(400, 404, 422, 429),
     },
 )
 async def job_events(
     job_id: JobId,
     request: Request,
     web: WebDep,
+    user: ApiUser,
     after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> StreamingResponse:
-    """Follow a job live until it has finished."""
-    stream = await sse.job_stream(web.manager, job_id, after=sse.resume_after(request, after))
+    """Follow a job live until it has finished (a user follows a few streams at most)."""
+    stream = await sse.job_stream(
+        web.manager, job_id, user=user.username, after=sse.resume_after(request, after)
+    )
     return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=dict(sse.HEADERS))

@@ -15,11 +15,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pyotp import TOTP
 
 from clustermgr.auth import service as auth
 from clustermgr.auth.roles import UserRole
-from clustermgr.auth.totp import ISSUER
+from clustermgr.auth.totp import totp_uri
 from clustermgr.auth.views import SessionView
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.redact import Secret
@@ -70,13 +69,16 @@ async def totp_enable(
     secret: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "",
 ) -> Response:
+    typed = Secret(secret.strip(), label="totp")
     try:
-        await auth.enable_totp(
-            web.manager, actor(session), Secret(secret.strip(), label="totp"), code.strip()
-        )
+        uri = totp_uri(typed, actor(session))
     except InvalidInput as exc:
-        uri = TOTP(secret.strip()).provisioning_uri(name=actor(session), issuer_name=ISSUER)
-        context = {"secret": secret.strip(), "uri": uri, "error": exc}
+        # No secret to show again: back to the account page, where set-up starts anew.
+        return await _account(web, request, session, status=error_status(exc), totp_error=exc)
+    try:
+        await auth.enable_totp(web.manager, actor(session), typed, code.strip())
+    except InvalidInput as exc:
+        context = {"secret": typed.reveal(), "uri": uri, "error": exc}
         return render(web, request, "account/totp.html", context, status=error_status(exc))
     return redirect("/account?done=totp-enabled")
 

@@ -74,9 +74,11 @@ async def job_summary(request: Request, web: WebDep, job_id: int) -> Response:
 
 @router.get("/jobs/{job_id}/events")
 async def job_events(
-    request: Request, web: WebDep, job_id: int, after: int | None = None
+    request: Request, web: WebDep, session: SessionDep, job_id: int, after: int | None = None
 ) -> Response:
-    stream = await sse.job_stream(web.manager, job_id, after=sse.resume_after(request, after))
+    stream = await sse.job_stream(
+        web.manager, job_id, user=actor(session), after=sse.resume_after(request, after)
+    )
     return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=dict(sse.HEADERS))
 
 
