@@ -141,6 +141,21 @@ async def test_channels_refused_by_sshd_are_retried(node: SshdHost, open_ssh: Co
     assert [r.stdout for r in results] == [f"{n}\n" for n in range(32)]
 
 
+async def test_refused_channels_wait_for_our_own_however_long_they_run(
+    node: SshdHost, open_ssh: Connect
+) -> None:
+    # sshd's 10 slots stay taken for longer than any fixed retry deadline: the
+    # refused channels wait for ours to close instead of giving up.
+    connection = await open_ssh(node, max_sessions=13)
+    try:
+        results = await asyncio.gather(
+            *(connection.run(Command.of("sh", "-c", f"sleep 6; echo {n}")) for n in range(13))
+        )
+    finally:
+        await connection.close()
+    assert [r.stdout for r in results] == [f"{n}\n" for n in range(13)]
+
+
 async def test_prefix_wraps_commands_but_results_show_the_original(ssh: SshConnection) -> None:
     ssh.set_prefix(("env", "CM_MARK=1"))
     command = Command.of("echo", Raw('"$CM_MARK"')).then(Command.of("echo", "after"))

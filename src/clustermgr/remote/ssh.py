@@ -46,8 +46,13 @@ KEEPALIVE_COUNT_MAX = 4
 #: their turn.  Below OpenSSH's default ``MaxSessions`` (10) because sshd frees a
 #: slot only a moment after the channel closes.
 MAX_SESSIONS = 8
-#: Seconds to keep retrying when sshd refuses a channel (slots still closing).
-SESSION_RETRY_FOR = 5.0
+#: Refused channels in a row, with none of our own channels open, before a
+#: refusal is reported: sshd allows fewer sessions than we use, or its slots
+#: stay taken.  While our own channels are open a refusal waits for one of them
+#: to close instead, however long that takes.
+SESSION_REFUSALS = 12
+#: Longest pause between two of those attempts, in seconds.
+SESSION_PAUSE_MAX = 0.5
 #: Seconds a timed-out command gets between TERM and KILL on the server.
 KILL_AFTER = 2.0
 #: Extra seconds we wait for a server that was told to stop a command to report it.
@@ -118,6 +123,9 @@ class SshConnection:
         self.max_sessions = max_sessions
         self.prefix: tuple[str, ...] = ()
         self._sessions = asyncio.Semaphore(max_sessions)
+        #: Our channels open now; ``_release`` is set when the next one closes.
+        self._open_channels = 0
+        self._release = asyncio.Event()
         self._ssh = ssh
         self._closed = False
 
@@ -142,7 +150,10 @@ class SshConnection:
         async with self._sessions:
             started = time.monotonic()
             process = await self._start(command, _deadlined(command, self.prefix, limit))
-            stdout, stderr = await self._communicate(command, process, limit)
+            try:
+                stdout, stderr = await self._communicate(command, process, limit)
+            finally:
+                self._channel_released()
         duration = time.monotonic() - started
         returncode = process.returncode
         if returncode is None and self._ssh.is_closed():
@@ -182,13 +193,18 @@ class SshConnection:
     async def _start(self, command: Command, executed: Command) -> _SSH_PROCESS:
         """Open a channel and start ``executed`` in it.
 
-        sshd frees a session slot a moment after the channel closes, so a
-        refused channel is retried (with a growing pause) until
-        :data:`SESSION_RETRY_FOR` seconds have passed.
+        sshd refuses a channel when its ``MaxSessions`` slots are taken, and
+        frees a slot only a moment after a channel closes.  A refused channel
+        waits for one of this connection's own channels to close and tries
+        again; with none open it retries after a growing pause, and gives up
+        after :data:`SESSION_REFUSALS` refusals in a row.  Nothing depends on
+        wall time, so a slow machine or long commands never turn a wait into
+        a failure.
         """
-        deadline = time.monotonic() + SESSION_RETRY_FOR
+        refusals = 0
         pause = 0.02
         while True:
+            released = self._release
             token = _starting.set(executed.masked())
             try:
                 process: _SSH_PROCESS = await self._ssh.create_process(
@@ -199,18 +215,32 @@ class SshConnection:
                     stdin=asyncio.subprocess.DEVNULL,
                     encoding=None,
                 )
+                self._open_channels += 1
                 return process
             except asyncssh.ChannelOpenError as exc:
                 if self._ssh.is_closed():
                     raise self._lost(command, exc) from None
-                if time.monotonic() + pause > deadline:
-                    raise self._refused(command, exc) from None
+                refused = exc
             except (OSError, asyncssh.Error) as exc:
                 raise self._lost(command, exc) from None
             finally:
                 _starting.reset(token)
+            if self._open_channels:
+                # One of ours holds a slot: its close frees one.
+                refusals, pause = 0, 0.02
+                await released.wait()
+                continue
+            refusals += 1
+            if refusals >= SESSION_REFUSALS:
+                raise self._refused(command, refused)
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            pause = min(pause * 2, SESSION_PAUSE_MAX)
+
+    def _channel_released(self) -> None:
+        """Wake the channels waiting for a slot: every one that was refused before now."""
+        self._open_channels -= 1
+        self._release.set()
+        self._release = asyncio.Event()
 
     def _refused(self, command: Command, exc: asyncssh.ChannelOpenError) -> HostUnreachable:
         return HostUnreachable(
