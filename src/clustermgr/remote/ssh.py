@@ -33,7 +33,12 @@ from clustermgr.errors import (
 from clustermgr.redact import redact
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
-from clustermgr.remote.hostkeys import failure_reason, scan_host_key, unreachable
+from clustermgr.remote.hostkeys import (
+    failure_reason,
+    scan_host_key,
+    scan_like_pinned,
+    unreachable,
+)
 from clustermgr.remote.result import Result
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
@@ -442,39 +447,22 @@ async def _host_key_changed(
     """Build the error for a server whose key is not one of ``pinned``.
 
     The connection attempt does not tell which key the server showed, so scan
-    again, preferring the pinned algorithms: that shows the key that replaced
-    the pinned one rather than some other key type the server also has.  With
-    ``failure`` (the key exchange broke off) the key is only a suspect: when the
-    server still shows a pinned key, the failure is reported as it is.
+    again for a key of a pinned type: that shows the key that replaced the
+    pinned one, to compare like with like.  With ``failure`` (the key exchange
+    broke off) the key is only a suspect: when the server still shows a pinned
+    key, the failure is reported as it is.
     """
     pinned_fingerprints = [key.fingerprint for key in pinned]
-    presented: HostKey | None = None
-    for algorithms in (_signature_algorithms(pinned), ()):
-        try:
-            presented = await scan_host_key(target, timeout=connect_timeout, algorithms=algorithms)
-            break
-        except HostUnreachable:
-            continue
+    presented: HostKey | None
+    try:
+        presented = await scan_like_pinned(target, pinned, timeout=connect_timeout)
+    except HostUnreachable:
+        presented = None
     if failure is not None and (presented is None or presented.fingerprint in pinned_fingerprints):
         # The key is not the problem (or cannot be read): report the failure itself.
         return unreachable(target, failure, connect_timeout, "connect to")
     return HostKeyChanged(
-        target.name, pinned_fingerprints, presented.fingerprint if presented else None
+        target.name,
+        [(key.algorithm, key.fingerprint) for key in pinned],
+        (presented.algorithm, presented.fingerprint) if presented else None,
     )
-
-
-def _signature_algorithms(pinned: Sequence[HostKey]) -> list[str]:
-    """Host key algorithms to ask for, given the pinned key types.
-
-    An ``ssh-rsa`` key is negotiated as ``rsa-sha2-*``: modern sshd refuses the
-    SHA-1 ``ssh-rsa`` signature.
-    """
-    algorithms: list[str] = []
-    for key in pinned:
-        names = (
-            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-            if key.algorithm == "ssh-rsa"
-            else [key.algorithm]
-        )
-        algorithms.extend(name for name in names if name not in algorithms)
-    return algorithms
