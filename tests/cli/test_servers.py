@@ -228,6 +228,13 @@ def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Pa
     assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stderr
 
 
+def pinned_fingerprints(cli: Cli) -> list[str]:
+    (server,) = inventory(cli)
+    keys = server["host_keys"]
+    assert isinstance(keys, list)
+    return [str(key["fingerprint"]) for key in keys]
+
+
 def reinstall(cli: Cli, sshds: SshdLab, tmp_path: Path) -> tuple[SshdHost, SshdHost]:
     """node1 added and pinned, then reached at node2's endpoint: as if reinstalled."""
     node1, node2 = sshds.hosts[0], sshds.hosts[1]
@@ -256,9 +263,7 @@ def test_trust_pins_the_new_key_once_confirmed(cli: Cli, sshds: SshdLab, tmp_pat
     assert ran.code == 2 and "--yes" in ran.stderr
     assert f"pinned:           {node1.host_key}" in ran.stderr
     assert f"server presents:  {node2.host_key}" in ran.stderr
-    assert [k["fingerprint"] for k in inventory(cli)[0]["host_keys"]] == [  # type: ignore[index]
-        node1.host_key.fingerprint
-    ]
+    assert pinned_fingerprints(cli) == [node1.host_key.fingerprint]
     assert cli("server", "check", "--cluster", "t").code == 1
 
     ran = cli(*trust, "--fingerprint", node2.host_key.fingerprint, "--yes", "--json")
@@ -267,9 +272,7 @@ def test_trust_pins_the_new_key_once_confirmed(cli: Cli, sshds: SshdLab, tmp_pat
         "algorithm": "ssh-ed25519",
         "fingerprint": node2.host_key.fingerprint,
     }
-    assert [k["fingerprint"] for k in inventory(cli)[0]["host_keys"]] == [  # type: ignore[index]
-        node2.host_key.fingerprint
-    ]
+    assert pinned_fingerprints(cli) == [node2.host_key.fingerprint]
     checked = cli("server", "check", "--cluster", "t")
     assert checked.code == 0, checked.stderr
     # Trusting the key that is pinned now changes nothing.
