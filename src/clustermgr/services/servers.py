@@ -281,6 +281,12 @@ async def trust_host_key(
             return check
         async with manager.store() as store:
             row = await store.server(cluster, hostname)
+            if (row.address, row.ssh_port) != (check.server.address, check.server.ssh_port):
+                raise InvalidInput(
+                    f"{hostname} was moved to {row.address}:{row.ssh_port} meanwhile: "
+                    "its new key was read at the old address",
+                    hint="check its host key again",
+                )
             await store.replace_host_keys(row, [presented])
             view = server_view(row, cluster)
         outcome.detail["changed"] = True
