@@ -8,6 +8,8 @@ Messages never contain secret values: they pass through :func:`redact`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from clustermgr.redact import redact
 
 
@@ -97,21 +99,56 @@ class HostKeyUnknown(RemoteError):
         )
 
 
+#: How a person trusts a server's new host key, as refusals name it.
+TRUST_COMMAND = "clustermgr server trust {host} --cluster CLUSTER"
+
+
 class HostKeyChanged(RemoteError):
-    """The server presents a key other than the pinned one: refuse to connect."""
+    """The server presents a key other than the pinned one: refuse to connect.
+
+    ``pinned`` and ``presented`` are fingerprints; ``pinned_keys`` and
+    ``presented_key`` the same with their algorithms (``ssh-ed25519 SHA256:...``)
+    as the message shows them.
+    """
 
     code = "host_key_changed"
 
-    def __init__(self, host: str, pinned: list[str], presented: str | None) -> None:
-        self.pinned = pinned
-        self.presented = presented
-        shown = presented or "(could not be read)"
+    def __init__(
+        self,
+        host: str,
+        pinned_keys: Sequence[tuple[str, str]],
+        presented_key: tuple[str, str] | None,
+    ) -> None:
+        self.pinned = [fingerprint for _, fingerprint in pinned_keys]
+        self.presented = presented_key[1] if presented_key else None
+        self.algorithm = presented_key[0] if presented_key else None
+        shown = " ".join(presented_key) if presented_key else "(could not be read)"
         super().__init__(
             host,
-            f"HOST KEY CHANGED: pinned {', '.join(pinned)}, server presents {shown}; "
-            "refusing to connect",
-            hint="if the server was reinstalled, remove the pinned key and trust the new "
-            "one explicitly; otherwise someone may be intercepting the connection",
+            f"HOST KEY CHANGED: pinned {', '.join(' '.join(k) for k in pinned_keys)}, "
+            f"server presents {shown}; refusing to connect (a reinstalled server's new key "
+            f"is trusted with `{TRUST_COMMAND.format(host=host)}`)",
+            hint="if the server was reinstalled, compare the new key with the server's own "
+            "(ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) and trust it with "
+            f"`{TRUST_COMMAND.format(host=host)}` or the server's page in the web GUI; "
+            "otherwise someone may be intercepting the connection",
+        )
+
+
+class HostKeyMismatch(RemoteError):
+    """The server's key is not the one a person said to trust: nothing is trusted."""
+
+    code = "host_key_mismatch"
+
+    def __init__(self, host: str, given: str, presented_key: tuple[str, str]) -> None:
+        self.given = given
+        self.algorithm, self.presented = presented_key
+        super().__init__(
+            host,
+            f"the server's key does not match the fingerprint you gave: you gave {given}, "
+            f"the server presents {' '.join(presented_key)}",
+            hint="compare with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub): "
+            "a typo, another server at that address, or someone intercepting the connection",
         )
 
 

@@ -2,19 +2,28 @@
 
 Everything has a default that works on a single machine: a data folder holding
 the SQLite database, and the secret key file beside it (outside the database,
-readable by root only).  Point ``CLUSTERMGR_DATABASE_URL`` at PostgreSQL to
+readable by its owner only).  The data folder is the manager's alone: it is
+created 0700, and :func:`secure_data_dir` takes group and others' access away
+from one that has it.  Point ``CLUSTERMGR_DATABASE_URL`` at PostgreSQL to
 share one inventory between several managers.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+#: Permission bits of group and others: none of the manager's files has any.
+NOT_PRIVATE = stat.S_IRWXG | stat.S_IRWXO
 
 
 def _default_data_dir() -> Path:
@@ -90,3 +99,36 @@ class Settings(BaseSettings):
     @cached_property
     def effective_secret_key_file(self) -> Path:
         return self.secret_key_file or self.data_dir / "secret.key"
+
+
+def make_private(path: Path, what: str) -> None:
+    """Take group and others' access away from ``path``, if it exists, with a warning."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if not mode & NOT_PRIVATE:
+        return
+    try:
+        path.chmod(mode & ~NOT_PRIVATE)
+    except OSError as exc:
+        log.warning(
+            "%s %s is open to group or others (mode %04o) and cannot be tightened: %s",
+            what,
+            path,
+            mode,
+            exc.strerror,
+        )
+        return
+    log.warning(
+        "%s %s was open to group or others (mode %04o): now %04o",
+        what,
+        path,
+        mode,
+        mode & ~NOT_PRIVATE,
+    )
+
+
+def secure_data_dir(settings: Settings) -> None:
+    """Make an existing data folder the manager's alone (it is created 0700 where needed)."""
+    make_private(settings.data_dir, "data folder")

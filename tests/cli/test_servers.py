@@ -16,7 +16,7 @@ import pytest
 
 from cli_runner import Cli, add_args
 from clustermgr.topology import STUNNEL_NODE
-from sshd import SshdLab, free_port
+from sshd import SshdHost, SshdLab, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,12 @@ def test_wrong_fingerprint_is_refused(cli: Cli, sshds: SshdLab) -> None:
         )
     )
     assert ran.code == 1
-    assert "HOST KEY CHANGED" in ran.stderr and node.host_key.fingerprint in ran.stderr
+    # Nothing was pinned before: not a changed key, a key other than the one given.
+    assert "HOST KEY CHANGED" not in ran.stderr
+    assert (
+        f"the server's key does not match the fingerprint you gave: you gave "
+        f"{sshds.alien_host_key.fingerprint}, the server presents {node.host_key}" in ran.stderr
+    )
     assert inventory(cli) == []
 
 
@@ -221,8 +226,73 @@ def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Pa
         )
     ran = cli("server", "check", "--cluster", "t")
     assert ran.code == 1
-    assert "HOST KEY CHANGED" in ran.stderr and node2.host_key.fingerprint in ran.stderr
+    assert f"HOST KEY CHANGED: pinned {node1.host_key}, server presents {node2.host_key}" in (
+        ran.stderr
+    )
     assert "refusing to connect" in ran.stderr
+    assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stderr
+
+
+def pinned_fingerprints(cli: Cli) -> list[str]:
+    (server,) = inventory(cli)
+    keys = server["host_keys"]
+    assert isinstance(keys, list)
+    return [str(key["fingerprint"]) for key in keys]
+
+
+def reinstall(cli: Cli, sshds: SshdLab, tmp_path: Path) -> tuple[SshdHost, SshdHost]:
+    """node1 added and pinned, then reached at node2's endpoint: as if reinstalled."""
+    node1, node2 = sshds.hosts[0], sshds.hosts[1]
+    trust = ["--fingerprint", node1.host_key.fingerprint]
+    assert cli(*add_args(node1, sshds.client_key.path, "t", *trust)).code == 0
+    with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
+        conn.execute(
+            "UPDATE servers SET ssh_port = ? WHERE hostname = 'node1'", (node2.target.port,)
+        )
+    return node1, node2
+
+
+def test_trust_pins_the_new_key_once_confirmed(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
+    node1, node2 = reinstall(cli, sshds, tmp_path)
+    trust = ["server", "trust", "node1", "--cluster", "t"]
+
+    # Nobody to ask and no fingerprint: nothing is trusted blindly.
+    ran = cli(*trust)
+    assert ran.code == 2 and "--fingerprint" in ran.stderr
+    # A fingerprint other than the server's: refused.
+    ran = cli(*trust, "--fingerprint", sshds.alien_host_key.fingerprint, "--yes")
+    assert ran.code == 1
+    assert "does not match the fingerprint you gave" in ran.stderr
+    # The right one, but not confirmed: both keys are shown, nothing changes.
+    ran = cli(*trust, "--fingerprint", node2.host_key.fingerprint)
+    assert ran.code == 2 and "--yes" in ran.stderr
+    assert f"pinned:           {node1.host_key}" in ran.stderr
+    assert f"server presents:  {node2.host_key}" in ran.stderr
+    assert pinned_fingerprints(cli) == [node1.host_key.fingerprint]
+    assert cli("server", "check", "--cluster", "t").code == 1
+
+    ran = cli(*trust, "--fingerprint", node2.host_key.fingerprint, "--yes", "--json")
+    assert ran.code == 0, ran.stderr
+    assert ran.json()["presented"] == {
+        "algorithm": "ssh-ed25519",
+        "fingerprint": node2.host_key.fingerprint,
+    }
+    assert pinned_fingerprints(cli) == [node2.host_key.fingerprint]
+    checked = cli("server", "check", "--cluster", "t")
+    assert checked.code == 0, checked.stderr
+    # Trusting the key that is pinned now changes nothing.
+    again = cli(*trust, "--fingerprint", node2.host_key.fingerprint, "--yes")
+    assert again.code == 0 and "nothing to trust" in again.stderr
+
+    with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
+        rows = conn.execute(
+            "SELECT actor, result, detail FROM audit WHERE action = 'server.trust' ORDER BY id"
+        ).fetchall()
+    actor = f"cli:{getpass.getuser()}"
+    assert [row[:2] for row in rows] == [(actor, "refused"), (actor, "ok")]
+    trusted = json.loads(rows[1][2])
+    assert trusted["pinned"] == [str(node1.host_key)]
+    assert trusted["trusted"] == str(node2.host_key) and trusted["changed"] is True
 
 
 def test_remove_needs_confirmation(cli: Cli, sshds: SshdLab) -> None:

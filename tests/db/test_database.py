@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -77,3 +79,45 @@ async def test_locked_sqlite_database_is_reported_and_nothing_is_lost(tmp_path: 
     async with manager.store() as store:
         assert [c.name for c in await store.clusters()] == ["kept"]
     await manager.close()
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_sqlite_files_and_the_data_folder_are_the_owners_alone(tmp_path: Path) -> None:
+    old = os.umask(0o022)  # the usual default: files 0644, folders 0755
+    try:
+        settings = Settings(data_dir=tmp_path / "data")
+        manager = await Manager.open(settings)
+        try:
+            async with manager.store() as store:
+                await store.create_cluster("c1", ClusterSettings())
+            files = sorted(settings.data_dir.glob("clustermgr.db*"))
+            assert {f.name for f in files} >= {"clustermgr.db", "clustermgr.db-wal"}
+            assert {f.name: mode(f) for f in files} == {f.name: 0o600 for f in files}
+            assert mode(settings.data_dir) == 0o700
+        finally:
+            await manager.close()
+    finally:
+        os.umask(old)
+
+
+async def test_an_open_data_folder_and_database_are_tightened_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    manager = await Manager.open(settings)
+    await manager.close()
+    database = settings.data_dir / "clustermgr.db"
+    settings.data_dir.chmod(0o755)
+    database.chmod(0o644)
+    with caplog.at_level(logging.WARNING):
+        manager = await Manager.open(settings)
+    await manager.close()
+    assert mode(settings.data_dir) == 0o700 and mode(database) == 0o600
+    warned = [r.getMessage() for r in caplog.records]
+    assert f"data folder {settings.data_dir} was open to group or others (mode 0755): now 0700" in (
+        warned
+    )
+    assert f"database file {database} was open to group or others (mode 0644): now 0600" in warned

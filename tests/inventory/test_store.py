@@ -116,6 +116,26 @@ async def test_missing_or_wrong_key_file_is_a_clear_error(manager: Manager, tmp_
     key_file.write_bytes(original)
 
 
+async def test_a_key_file_others_can_read_is_refused(manager: Manager) -> None:
+    await add(manager, spec("idp1.example.org"))
+    key_file = manager.settings.effective_secret_key_file
+    key_file.chmod(0o644)
+    manager.vault = Vault(key_file)  # a fresh process would start like this
+    try:
+        async with manager.store() as store:
+            server = await store.server("c1", "idp1.example.org")
+            with pytest.raises(SecretKeyError) as caught:
+                store.credentials_for(server)
+    finally:
+        key_file.chmod(0o600)
+    error = caught.value
+    assert error.message == (
+        f"secret key file {key_file} is open to group or others (mode 0644): refusing to use it"
+    )
+    assert error.hint is not None and f"chmod 600 {key_file}" in error.hint
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600", "nothing was changed but by the test"
+
+
 async def test_clusters_holding_a_secret_in_one_query(manager: Manager) -> None:
     async with manager.store() as store:
         for name in ("b", "a", "c"):

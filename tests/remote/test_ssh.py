@@ -31,7 +31,7 @@ from clustermgr.remote.pool import ConnectionPool, run_on_hosts
 from clustermgr.remote.ssh import SshConnection
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 from polling import eventually
-from sshd import PASSPHRASE, Connect, SshdHost, SshdLab, keygen, unreachable
+from sshd import PASSPHRASE, Connect, SshdHost, SshdLab, extra_sshd, keygen, unreachable
 
 pytestmark = pytest.mark.integration
 
@@ -139,6 +139,21 @@ async def test_channels_refused_by_sshd_are_retried(node: SshdHost, open_ssh: Co
     finally:
         await connection.close()
     assert [r.stdout for r in results] == [f"{n}\n" for n in range(32)]
+
+
+async def test_refused_channels_wait_for_our_own_however_long_they_run(
+    node: SshdHost, open_ssh: Connect
+) -> None:
+    # sshd's 10 slots stay taken for longer than any fixed retry deadline: the
+    # refused channels wait for ours to close instead of giving up.
+    connection = await open_ssh(node, max_sessions=13)
+    try:
+        results = await asyncio.gather(
+            *(connection.run(Command.of("sh", "-c", f"sleep 6; echo {n}")) for n in range(13))
+        )
+    finally:
+        await connection.close()
+    assert [r.stdout for r in results] == [f"{n}\n" for n in range(13)]
 
 
 async def test_prefix_wraps_commands_but_results_show_the_original(ssh: SshConnection) -> None:
@@ -270,6 +285,26 @@ async def test_changed_host_key_refuses_to_connect(
     assert error.presented == node.host_key.fingerprint
     assert str(error).startswith("node1: HOST KEY CHANGED")
     assert node.host_key.fingerprint in str(error)
+
+
+@pytest.mark.parametrize("pinned_type", ["ssh-ed25519", "ssh-rsa"])
+async def test_a_changed_key_is_shown_beside_the_pinned_one_of_its_type(
+    sshds: SshdLab, open_ssh: Connect, pinned_type: str, tmp_path: Path
+) -> None:
+    # The server has an RSA and an ED25519 key and both changed: the refusal
+    # shows its new key of the pinned type, never another type it also has.
+    with extra_sshd(sshds, tmp_path / "both", "both", ["rsa", "ed25519"]) as server:
+        old = {
+            "ssh-ed25519": sshds.alien_host_key,
+            "ssh-rsa": HostKey.from_openssh(keygen(tmp_path / "old_rsa", key_type="rsa").public),
+        }[pinned_type]
+        with pytest.raises(HostKeyChanged) as caught:
+            await open_ssh(server, pinned=[old])
+    error = caught.value
+    new = server.host_keys[pinned_type]
+    assert (error.algorithm, error.presented) == (pinned_type, new.fingerprint)
+    assert f"pinned {old}, server presents {new};" in str(error)
+    assert error.hint is not None and "clustermgr server trust both --cluster" in error.hint
 
 
 async def test_any_of_several_pinned_keys_is_accepted(

@@ -13,7 +13,7 @@ import getpass
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,10 +55,13 @@ class SshdHost:
     """One running sshd: where to reach it and the host key it presents."""
 
     target: SshTarget
+    #: Its first host key (ed25519 unless asked otherwise).
     host_key: HostKey
     host_key_pub: Path
     process: subprocess.Popen[bytes]
     log: Path
+    #: Every host key it has, by algorithm (``ssh-ed25519``, ``ssh-rsa``...).
+    host_keys: dict[str, HostKey]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class SshdLab:
     stranger_key: ClientKey
     #: A host key no server has: pinning it must make connections fail.
     alien_host_key: HostKey
+    #: The file every server reads its authorized keys from.
+    authorized_keys: Path
 
 
 def free_port() -> int:
@@ -132,17 +137,32 @@ def sshd_lab(workdir: Path, count: int = 3) -> Iterator[SshdLab]:
             encrypted_key=encrypted,
             stranger_key=stranger,
             alien_host_key=HostKey.from_openssh(alien.public),
+            authorized_keys=authorized,
         )
 
 
 @contextmanager
-def _sshd(directory: Path, name: str, authorized_keys: Path) -> Iterator[SshdHost]:
+def extra_sshd(
+    lab: SshdLab, directory: Path, name: str, key_types: Sequence[str]
+) -> Iterator[SshdHost]:
+    """One more server for ``lab``'s client keys, with a host key of each of ``key_types``."""
+    with _sshd(directory, name, lab.authorized_keys, key_types) as host:
+        wait_until_listening(host)
+        yield host
+
+
+@contextmanager
+def _sshd(
+    directory: Path, name: str, authorized_keys: Path, key_types: Sequence[str] = ("ed25519",)
+) -> Iterator[SshdHost]:
     directory.mkdir()
-    host_key = directory / "ssh_host_ed25519_key"
-    subprocess.run(
-        [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(host_key)],
-        check=True,
-    )
+    key_files = [directory / f"ssh_host_{key_type}_key" for key_type in key_types]
+    for key_type, key_file in zip(key_types, key_files, strict=True):
+        subprocess.run(
+            [SSH_KEYGEN, "-q", "-t", key_type, "-N", "", "-C", name, "-f", str(key_file)],
+            check=True,
+        )
+    host_key = key_files[0]
     port = free_port()
     config = directory / "sshd_config"
     config.write_text(
@@ -150,7 +170,7 @@ def _sshd(directory: Path, name: str, authorized_keys: Path) -> Iterator[SshdHos
             [
                 f"Port {port}",
                 "ListenAddress 127.0.0.1",
-                f"HostKey {host_key}",
+                *(f"HostKey {key_file}" for key_file in key_files),
                 "PermitRootLogin prohibit-password",
                 "PasswordAuthentication no",
                 "KbdInteractiveAuthentication no",
@@ -180,6 +200,7 @@ def _sshd(directory: Path, name: str, authorized_keys: Path) -> Iterator[SshdHos
             host_key_pub=host_key.with_suffix(".pub"),
             process=process,
             log=log,
+            host_keys={key.algorithm: key for key in map(_public, key_files)},
         )
     finally:
         process.terminate()
@@ -188,6 +209,10 @@ def _sshd(directory: Path, name: str, authorized_keys: Path) -> Iterator[SshdHos
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def _public(key_file: Path) -> HostKey:
+    return HostKey.from_openssh(key_file.with_suffix(".pub").read_text())
 
 
 def wait_until_listening(host: SshdHost, timeout: float = READY_TIMEOUT) -> None:

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from clustermgr.errors import NotFound
-from clustermgr.services import clusters
+from clustermgr.services import clusters, servers
 from clustermgr.web.context import WebContext
 from labfixture import Lab
 from webfixture import BodyLog, WebUser, job_starts, wait_for_job, wait_idle
@@ -102,7 +102,7 @@ async def scratch_cluster(web_app: FastAPI) -> AsyncIterator[str]:
 
 
 async def test_adding_a_server_asks_to_confirm_its_host_key(
-    api: httpx.AsyncClient, lab: Lab, web_admin: WebUser, scratch_cluster: str
+    api: httpx.AsyncClient, lab: Lab, web_admin: WebUser, scratch_cluster: str, web_app: FastAPI
 ) -> None:
     idp1 = lab.host("idp1")
     lab_servers = (await api.get("/api/v1/servers", params={"cluster": "lab"})).json()
@@ -125,8 +125,9 @@ async def test_adding_a_server_asks_to_confirm_its_host_key(
 
     wrong = await api.post("/api/v1/servers", json={**body, "fingerprint": "SHA256:" + "A" * 43})
     assert wrong.status_code == 409
-    assert wrong.json()["error"] == "host_key_changed"
+    assert wrong.json()["error"] == "host_key_mismatch"
     assert wrong.json()["presented"] == pinned["fingerprint"]
+    assert "does not match the fingerprint you gave" in wrong.json()["message"]
 
     added = await api.post(
         "/api/v1/servers", json={**body, "fingerprint": unknown.json()["fingerprint"]}
@@ -139,6 +140,29 @@ async def test_adding_a_server_asks_to_confirm_its_host_key(
     assert again.status_code == 409
     assert again.json()["error"] == "already_exists"
 
+    # Reached at another machine's address, as after a reinstall: refused until trusted.
+    node = f"/api/v1/clusters/{scratch_cluster}/servers/api-node.lab.test"
+    web: WebContext = web_app.state.web
+    await servers.update_server(
+        web.manager,
+        scratch_cluster,
+        "api-node.lab.test",
+        address=lab.host("idp2").address,
+        ssh_port=22,
+        ssh_user="root",
+        role="identity",
+    )
+    check = await api.get(f"{node}/host-key")
+    assert check.status_code == 200, check.text
+    assert check.json()["pinned"] == [pinned] and check.json()["trusted"] is False
+    new = check.json()["presented"]
+    assert new["algorithm"] == pinned["algorithm"] and new["fingerprint"] != pinned["fingerprint"]
+    mismatch = await api.post(f"{node}/trust", json={"fingerprint": pinned["fingerprint"]})
+    assert mismatch.status_code == 409 and mismatch.json()["error"] == "host_key_mismatch"
+    trusted = await api.post(f"{node}/trust", json={"fingerprint": new["fingerprint"]})
+    assert trusted.status_code == 200, trusted.text
+    assert trusted.json() == {"pinned": [new], "presented": new, "trusted": True}
+
     removed = await api.delete(f"/api/v1/clusters/{scratch_cluster}/servers/api-node.lab.test")
     assert removed.status_code == 204
     gone = await api.delete(f"/api/v1/clusters/{scratch_cluster}/servers/api-node.lab.test")
@@ -148,6 +172,8 @@ async def test_adding_a_server_asks_to_confirm_its_host_key(
     target = f"{scratch_cluster}/api-node.lab.test"
     assert ("server.add", target, "refused") in trail
     assert ("server.add", target, "ok") in trail
+    assert ("server.trust", target, "refused") in trail
+    assert ("server.trust", target, "ok") in trail
     assert ("server.remove", target, "ok") in trail
     assert ("server.remove", target, "failed") in trail
 

@@ -301,7 +301,8 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
 
     wrong = await http.post("/servers/add", data={**fields, "fingerprint": "SHA256:" + "A" * 43})
     assert wrong.status_code == 409
-    assert "HOST KEY CHANGED" in alert(wrong.text)
+    assert "does not match the fingerprint you gave" in alert(wrong.text)
+    assert "HOST KEY CHANGED" not in wrong.text, "nothing was pinned"
     with pytest.raises(NotFound):
         await get_cluster(manager, gui_cluster)
 
@@ -324,6 +325,38 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
     assert saved.status_code == 303
     assert (await get_cluster(manager, gui_cluster)).servers[0].role.value == "proxy"
 
+    # The address now reaches another machine (as a reinstalled server would):
+    # its page shows both keys, and the new one is pinned only once confirmed.
+    other = lab.host("idp2")
+    moved = await gui.post(server_url, data={**edit, "address": other.address})
+    assert moved.status_code == 303
+    assert f'href="{server_url}/host-key"' in (await gui.get(server_url)).text
+    key_page = await gui.get(f"{server_url}/host-key")
+    assert key_page.status_code == 200, alert(key_page.text)
+    presented = re.search(r'<code id="presented">([^<]+)</code>', key_page.text)
+    assert presented and f"ssh-ed25519 {shown.group(1)}" in key_page.text
+    new_fingerprint = presented.group(1).split()[1]
+    assert new_fingerprint != shown.group(1)
+    assert new_fingerprint in await lab.sh(
+        "idp2", "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"
+    )
+    trust_url = f"{server_url}/host-key"
+    trust = page(key_page.text).form(trust_url)
+    assert trust["fingerprint"] == new_fingerprint
+    mismatch = await gui.post(trust_url, data={**trust, "fingerprint": shown.group(1)})
+    assert mismatch.status_code == 409
+    assert "does not match the fingerprint you gave" in alert(mismatch.text)
+    assert (await get_cluster(manager, gui_cluster)).servers[0].host_keys[0].fingerprint == (
+        shown.group(1)
+    )
+    trusted = await gui.post(trust_url, data=trust)
+    assert trusted.status_code == 303, alert(trusted.text)
+    assert trusted.headers["location"] == f"{server_url}?done=host-key-trusted"
+    assert "new host key is trusted." in (await gui.get(trusted.headers["location"])).text
+    (view,) = (await get_cluster(manager, gui_cluster)).servers
+    assert [k.fingerprint for k in view.host_keys] == [new_fingerprint]
+    assert "nothing to trust" in (await gui.get(trust_url)).text
+
     confirm_remove = await gui.get(f"{server_url}/remove")
     assert page(confirm_remove.text).h1 == [f"Remove {host.fqdn} from cluster {gui_cluster}?"]
     removed = await gui.post(
@@ -333,7 +366,7 @@ async def test_add_server_confirms_the_host_key_then_edit_and_remove(
     assert (await get_cluster(manager, gui_cluster)).servers == ()
 
     trail = (await gui.get("/audit", params={"actor": "admin"})).text
-    for action in ("server.add", "server.update", "server.remove"):
+    for action in ("server.add", "server.update", "server.trust", "server.remove"):
         assert f'<th scope="row">{action}</th>' in trail, action
     assert "refused" in trail, "the wrong fingerprint is on the record too"
     assert key_text.strip() not in trail

@@ -72,6 +72,9 @@ MUTATING: dict[tuple[str, str], Change] = {
     ("DELETE", "/api/v1/clusters/{cluster}/servers/{hostname}"): Change(
         ADMIN, "/api/v1/clusters/{cluster}/servers/{idp1}"
     ),
+    ("POST", "/api/v1/clusters/{cluster}/servers/{hostname}/trust"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/servers/{idp1}/trust", json={"fingerprint": "SHA256:x"}
+    ),
     ("POST", "/api/v1/clusters/{name}/plan"): Change(OPERATOR, "/api/v1/clusters/{cluster}/plan"),
     ("POST", "/api/v1/clusters/{name}/ldap/compare"): Change(
         OPERATOR, "/api/v1/clusters/{cluster}/ldap/compare"
@@ -91,6 +94,9 @@ MUTATING: dict[tuple[str, str], Change] = {
     ),
     ("POST", "/servers/{cluster}/{hostname}/remove"): Change(
         ADMIN, "/servers/{cluster}/{idp1}/remove", form={}
+    ),
+    ("POST", "/servers/{cluster}/{hostname}/host-key"): Change(
+        ADMIN, "/servers/{cluster}/{idp1}/host-key", form={"fingerprint": "SHA256:x"}
     ),
     ("POST", "/clusters/{name}/check"): Change(OPERATOR, "/clusters/{cluster}/check", form={}),
     ("POST", "/clusters/{name}/plan"): Change(OPERATOR, "/clusters/{cluster}/plan", form={}),

@@ -36,7 +36,14 @@ _RESULT_LEN = 32
 
 #: Error codes whose entry says ``refused`` (anything else that failed is ``failed``).
 REFUSED = frozenset(
-    {"job_conflict", "host_key_unknown", "host_key_changed", "already_exists", "forbidden"}
+    {
+        "job_conflict",
+        "host_key_unknown",
+        "host_key_changed",
+        "host_key_mismatch",
+        "already_exists",
+        "forbidden",
+    }
 )
 
 

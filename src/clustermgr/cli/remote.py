@@ -1,15 +1,18 @@
 """``clustermgr remote``: drive a running manager through its REST API.
 
-The manager's URL and an API token come from ``--url``/``--token`` or the
-environment (``CLUSTERMGR_URL``, ``CLUSTERMGR_TOKEN``).  Output follows the
-other commands: text and progress on stderr, ``--json`` data on stdout, one
-error shape and exit status 1 when something failed.
+The manager's URL comes from ``--url`` or ``CLUSTERMGR_URL``; the API token
+from ``CLUSTERMGR_TOKEN`` or a file (``--token-file``), never from the command
+line, where every user of the machine sees it in the process list.  Output
+follows the other commands: text and progress on stderr, ``--json`` data on
+stdout, one error shape and exit status 1 when something failed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -18,7 +21,7 @@ from rich.markup import escape
 
 from clustermgr.cli.options import Json
 from clustermgr.cli.output import OUTCOME_STYLE, emit_json, run_async, say
-from clustermgr.errors import ClustermgrError
+from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.plan.model import Outcome
 
 app = typer.Typer(help="Drive a running manager through its REST API.", no_args_is_help=True)
@@ -35,15 +38,19 @@ Url = Annotated[
         "--url", envvar="CLUSTERMGR_URL", help="The manager, e.g. https://manager.example.org."
     ),
 ]
-Token = Annotated[
-    str,
+#: Where the API token is read from when no file is given.
+TOKEN_ENV = "CLUSTERMGR_TOKEN"  # noqa: S105 (the variable's name, not a token)
+TokenFile = Annotated[
+    Path | None,
     typer.Option(
-        "--token",
-        envvar="CLUSTERMGR_TOKEN",
-        help="API token (`clustermgr admin token USER --name NAME`).",
+        "--token-file",
+        help=f"File holding the API token (`clustermgr admin token USER --name NAME`); "
+        f"default: the {TOKEN_ENV} environment variable.",
         show_default=False,
     ),
 ]
+#: Refused: a token on the command line is in the process list for every user to read.
+Token = Annotated[str | None, typer.Option("--token", hidden=True, show_default=False)]
 CHECK_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
 SUCCEEDED = "succeeded"
 
@@ -72,6 +79,29 @@ class ApiError(ClustermgrError):
         )
 
 
+def api_token(token: str | None, token_file: Path | None) -> str:
+    """The API token: from ``token_file``, else from the environment ("" when neither).
+
+    ``token`` is what ``--token`` was given: refused with the ways that work.
+    """
+    if token is not None:
+        raise InvalidInput(
+            "--token is not accepted: a token on the command line is visible to every "
+            "user of the machine (ps)",
+            hint=f"set {TOKEN_ENV}, or give --token-file FILE",
+        )
+    if token_file is None:
+        return os.environ.get(TOKEN_ENV, "").strip()
+    try:
+        text = token_file.read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a text file"
+        raise InvalidInput(f"cannot read the token file {token_file}: {reason}") from None
+    if not text:
+        raise InvalidInput(f"the token file {token_file} is empty")
+    return text
+
+
 class Remote:
     """The API of one manager, as the token's user."""
 
@@ -80,7 +110,7 @@ class Remote:
             raise ApiError(
                 "missing_option",
                 "the manager's URL and an API token are needed",
-                hint="give --url and --token, or set CLUSTERMGR_URL and CLUSTERMGR_TOKEN",
+                hint=f"give --url (or set CLUSTERMGR_URL) and set {TOKEN_ENV} or give --token-file",
             )
         self.url = url.rstrip("/")
         self.http = httpx.AsyncClient(
@@ -192,12 +222,13 @@ def _job_line(job: dict[str, Any]) -> str:
 @run_async()
 async def servers_(
     url: Url = "",
-    token: Token = "",
+    token_file: TokenFile = None,
+    token: Token = None,
     cluster: Annotated[str | None, typer.Option("--cluster", "-c")] = None,
     as_json: Json = False,
 ) -> None:
     """List the manager's servers."""
-    async with Remote(url, token) as remote:
+    async with Remote(url, api_token(token, token_file)) as remote:
         rows = await remote.call("GET", "/servers", params={"cluster": cluster} if cluster else {})
     if as_json:
         emit_json(rows)
@@ -215,7 +246,8 @@ async def servers_(
 @run_async()
 async def jobs_(
     url: Url = "",
-    token: Token = "",
+    token_file: TokenFile = None,
+    token: Token = None,
     cluster: Annotated[str | None, typer.Option("--cluster", "-c")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 20,
     as_json: Json = False,
@@ -224,7 +256,7 @@ async def jobs_(
     params: dict[str, str | int] = {"limit": limit}
     if cluster:
         params["cluster"] = cluster
-    async with Remote(url, token) as remote:
+    async with Remote(url, api_token(token, token_file)) as remote:
         page = await remote.call("GET", "/jobs", params=params)
     if as_json:
         emit_json(page["items"])
@@ -241,7 +273,8 @@ async def run(
     kind: Annotated[str, typer.Argument(help="preflight, plan or apply.")],
     cluster: Annotated[str, typer.Argument(help="Cluster name.")],
     url: Url = "",
-    token: Token = "",
+    token_file: TokenFile = None,
+    token: Token = None,
     hosts: Annotated[
         list[str] | None, typer.Option("--host", help="preflight: only this server (repeat).")
     ] = None,
@@ -254,7 +287,7 @@ async def run(
     body: dict[str, Any] = {"kind": kind, "cluster": cluster}
     if hosts:
         body["params"] = {"hosts": hosts}
-    async with Remote(url, token) as remote:
+    async with Remote(url, api_token(token, token_file)) as remote:
         job = await remote.call("POST", "/jobs", json=body)
         say(f"started job #{job['id']} ({escape(kind)} of cluster {escape(cluster)})")
         if not wait:
@@ -280,11 +313,12 @@ async def run(
 async def cancel(
     job_id: Annotated[int, typer.Argument(help="The job's number.", min=1)],
     url: Url = "",
-    token: Token = "",
+    token_file: TokenFile = None,
+    token: Token = None,
     as_json: Json = False,
 ) -> None:
     """Ask a job to stop between steps."""
-    async with Remote(url, token) as remote:
+    async with Remote(url, api_token(token, token_file)) as remote:
         job = await remote.call("POST", f"/jobs/{job_id}/cancel")
     if as_json:
         emit_json(job)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +21,31 @@ from clustermgr.auth import service as auth
 from clustermgr.cli.output import fail, say
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
+from clustermgr.redact import MASK
 from clustermgr.settings import Settings
 from clustermgr.web.app import create_app
 
 #: Addresses that mean "every interface": they name no host a request could use.
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (compared with, not bound)
+
+#: A query parameter carrying a token (``/setup?token=...``) and its value.
+_TOKEN_PARAM = re.compile(r"([?&][^=&#\s]*token[^=&#\s]*=)[^&#\s]*", re.IGNORECASE)
+
+
+class MaskQueryTokens(logging.Filter):
+    """Keep tokens in URLs (the setup link) out of the access log.
+
+    uvicorn's access records carry the request's path and query as an
+    argument: every parameter named like ``token`` has its value masked.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_PARAM.sub(rf"\g<1>{MASK}", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
 
 
 async def _setup_token(settings: Settings) -> str | None:
@@ -90,6 +112,7 @@ def serve(
         say(f"no user yet: create the first administrator at {url}/setup?token={token}")
         say("  (or run `clustermgr admin create NAME` and sign in)")
     app = create_app(settings, secure_cookies=tls)
+    logging.getLogger("uvicorn.access").addFilter(MaskQueryTokens())
     uvicorn.run(
         app,
         host=host,

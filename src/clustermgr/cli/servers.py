@@ -1,4 +1,4 @@
-"""``clustermgr server``: add, list, remove and check servers."""
+"""``clustermgr server``: add, list, remove, check servers, and trust a new host key."""
 
 from __future__ import annotations
 
@@ -146,6 +146,56 @@ async def remove(
         emit_json({"removed": hostname, "cluster": cluster})
     else:
         say(f"removed {hostname} from cluster {cluster}")
+
+
+@app.command("trust")
+@run_async()
+async def trust(
+    hostname: Annotated[str, typer.Argument(help="The server whose new host key to trust.")],
+    cluster: ClusterOpt,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(help="The new key's fingerprint (SHA256:...), as the server itself shows it."),
+    ] = None,
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    """Trust the host key a server presents now (after a reinstall), instead of the pinned one."""
+    if fingerprint is None and not interactive(as_json):
+        raise InvalidInput(
+            "trusting a new host key needs its fingerprint",
+            hint="compare it with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "
+            "and give --fingerprint SHA256:...",
+        )
+    async with manager() as mgr:
+        check = await servers.check_host_key(mgr, cluster, hostname)
+        for key in check.server.host_keys:
+            say(f"pinned:           {key.algorithm} {key.fingerprint}")
+        say(f"server presents:  [bold]{check.presented.algorithm} {check.presented.fingerprint}[/]")
+        if check.trusted:
+            say(f"{escape(hostname)} presents a pinned key: nothing to trust")
+        else:
+            if fingerprint is None:
+                say(
+                    "[dim]compare with: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server[/]"
+                )
+            if fingerprint is None or fingerprint.strip() == check.presented.fingerprint:
+                confirm_or_exit(
+                    yes,
+                    as_json,
+                    f"Trust {check.presented.fingerprint} for {hostname}?",
+                    change="trusting a new host key needs confirmation",
+                )
+            check = await servers.trust_host_key(
+                mgr,
+                cluster,
+                hostname,
+                fingerprint or check.presented.fingerprint,
+                actor=cli_actor(),
+            )
+            say(f"trusted {check.presented} for {escape(hostname)} in cluster {escape(cluster)}")
+    if as_json:
+        emit_json(check.as_dict())
 
 
 @app.command("check")

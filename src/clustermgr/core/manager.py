@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from clustermgr.db.engine import Database
 from clustermgr.inventory.store import InventoryStore
 from clustermgr.inventory.vault import Vault
-from clustermgr.settings import Settings
+from clustermgr.settings import Settings, secure_data_dir
 
 
 @dataclass
@@ -22,6 +22,7 @@ class Manager:
     async def open(cls, settings: Settings | None = None, *, migrate: bool = True) -> Manager:
         """Open the database; ``migrate``: check (and create if empty) the schema."""
         settings = settings or Settings()
+        secure_data_dir(settings)
         db = Database(settings.effective_database_url, busy_timeout=settings.db_busy_timeout)
         try:
             if migrate:

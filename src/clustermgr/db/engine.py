@@ -3,10 +3,15 @@
 The same URL forms work everywhere: ``sqlite:///path`` (the embedded default) and
 ``postgresql://user:pass@host/db`` (scale-out).  They are mapped to their async
 drivers (aiosqlite, psycopg 3) here and nowhere else.
+
+A SQLite database is its owner's alone: its folder is created 0700 and the file
+0600 before SQLite opens it (SQLite gives its ``-wal`` and ``-shm`` files the
+database file's mode); existing files open to group or others are tightened.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from clustermgr.db import migrations
 from clustermgr.errors import DatabaseError, DatabaseLocked, MigrationsMissing
+from clustermgr.settings import make_private
 
 UPGRADE_HINT = "run `clustermgr db upgrade` (back the database up first)"
 
@@ -54,8 +60,8 @@ class Database:
         connect_args: dict[str, Any] = {}
         if self.is_sqlite:
             connect_args["timeout"] = busy_timeout
-            if parsed.database:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if parsed.database and parsed.database != ":memory:":
+                _private_sqlite_file(Path(parsed.database))
         self.engine: AsyncEngine = create_async_engine(async_url(url), connect_args=connect_args)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -107,6 +113,21 @@ class Database:
         """A session in a transaction: committed on success, rolled back on error."""
         async with translate_errors(self.url), self._sessions() as session, session.begin():
             yield session
+
+
+#: What SQLite keeps beside a database file.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create ``path`` 0600 (in a 0700 folder) unless it exists; tighten it and its companions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        # An empty file is an empty database; SQLite copies its mode to the -wal and -shm.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for file in (path, *(path.with_name(path.name + s) for s in SQLITE_COMPANIONS)):
+            make_private(file, "database file")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

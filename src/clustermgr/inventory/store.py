@@ -123,13 +123,17 @@ class InventoryStore:
             role=spec.role.value,
             credential_id=credential.id if credential else None,
         )
-        server.host_keys = [
-            HostKeyPin(algorithm=k.algorithm, public_key=k.public_key, fingerprint=k.fingerprint)
-            for k in host_keys
-        ]
+        server.host_keys = _pins(host_keys)
         self.session.add(server)
         await self.session.flush()
         return await self.server(spec.cluster, spec.hostname)
+
+    async def replace_host_keys(self, server: Server, host_keys: list[HostKey]) -> None:
+        """Pin ``host_keys`` instead of the server's current keys."""
+        server.host_keys = []
+        await self.session.flush()
+        server.host_keys = _pins(host_keys)
+        await self.session.flush()
 
     async def remove_server(self, cluster: str, hostname: str) -> None:
         await self.session.delete(await self.server(cluster, hostname))
@@ -245,3 +249,10 @@ def cluster_view(cluster: Cluster) -> ClusterView:
         settings=ClusterSettings.parse(cluster.settings or {}),
         servers=tuple(server_view(s, cluster.name) for s in cluster.servers),
     )
+
+
+def _pins(host_keys: list[HostKey]) -> list[HostKeyPin]:
+    return [
+        HostKeyPin(algorithm=k.algorithm, public_key=k.public_key, fingerprint=k.fingerprint)
+        for k in host_keys
+    ]

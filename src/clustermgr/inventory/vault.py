@@ -3,18 +3,23 @@
 The key is a Fernet key in its own file (mode 0600), by default beside the
 SQLite file but configurable to any path (a mounted secret, another disk).
 A stolen database alone reveals no private key or password.
+
+A key file that group or others may read is refused rather than fixed: the key
+may already have been copied, and a person decides what follows.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from clustermgr.errors import SecretKeyError
 from clustermgr.redact import Secret
+from clustermgr.settings import NOT_PRIVATE
 
 
 class Vault:
@@ -26,6 +31,7 @@ class Vault:
         if self._fernet is not None:
             return self._fernet
         try:
+            self._check_mode()
             key = self.key_file.read_bytes().strip()
         except FileNotFoundError:
             if not create:
@@ -41,6 +47,16 @@ class Vault:
         except ValueError:
             raise SecretKeyError(f"secret key file {self.key_file} is not a valid key") from None
         return self._fernet
+
+    def _check_mode(self) -> None:
+        mode = stat.S_IMODE(self.key_file.stat().st_mode)
+        if mode & NOT_PRIVATE:
+            raise SecretKeyError(
+                f"secret key file {self.key_file} is open to group or others (mode {mode:04o}): "
+                "refusing to use it",
+                hint=f"make it readable by its owner only (chmod 600 {self.key_file}); if others "
+                "could read it, treat the stored credentials as exposed and replace them",
+            )
 
     def _create(self) -> bytes:
         key = Fernet.generate_key()

@@ -42,7 +42,6 @@ async def scan_host_key(
     options = asyncssh.SSHClientConnectionOptions(
         config=None,
         connect_timeout=timeout,
-        server_host_key_algs=list(algorithms) or (),
         client_keys=None,
         agent_path=None,
         x509_trusted_certs=None,
@@ -51,8 +50,14 @@ async def scan_host_key(
         gss_auth=False,
     )
     try:
+        # The algorithms go in the call itself: its own default would replace
+        # the options' choice.
         key = await asyncssh.get_server_host_key(
-            target.address, target.port, config=None, options=options
+            target.address,
+            target.port,
+            config=None,
+            server_host_key_algs=list(algorithms) or (),
+            options=options,
         )
     except (OSError, asyncssh.Error) as exc:
         raise unreachable(target, exc, timeout, "read the SSH host key of") from None
@@ -62,6 +67,42 @@ async def scan_host_key(
             target.name, f"{target.endpoint} presented no host key during the key exchange"
         )
     return HostKey.from_ssh_key(key)
+
+
+async def scan_like_pinned(
+    target: SshTarget, pinned: Sequence[HostKey], *, timeout: float
+) -> HostKey:
+    """The key ``target`` presents, of a pinned key's type when it still has one.
+
+    A server has keys of several types: asking for the pinned types shows the
+    key that replaced the pinned one, which is the one to compare, rather than
+    whichever type the server prefers.  A server left with no key of those
+    types shows its preferred key.
+    """
+    algorithms = signature_algorithms(pinned)
+    if algorithms:
+        try:
+            return await scan_host_key(target, timeout=timeout, algorithms=algorithms)
+        except HostUnreachable:
+            pass  # no key of the pinned types (or gone: the next scan says which)
+    return await scan_host_key(target, timeout=timeout)
+
+
+def signature_algorithms(pinned: Sequence[HostKey]) -> list[str]:
+    """Host key algorithms to ask for, given the pinned key types.
+
+    An ``ssh-rsa`` key is negotiated as ``rsa-sha2-*``: modern sshd refuses the
+    SHA-1 ``ssh-rsa`` signature.
+    """
+    algorithms: list[str] = []
+    for key in pinned:
+        names = (
+            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
+            if key.algorithm == "ssh-rsa"
+            else [key.algorithm]
+        )
+        algorithms.extend(name for name in names if name not in algorithms)
+    return algorithms
 
 
 def unreachable(

@@ -33,7 +33,12 @@ from clustermgr.errors import (
 from clustermgr.redact import redact
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
-from clustermgr.remote.hostkeys import failure_reason, scan_host_key, unreachable
+from clustermgr.remote.hostkeys import (
+    failure_reason,
+    scan_host_key,
+    scan_like_pinned,
+    unreachable,
+)
 from clustermgr.remote.result import Result
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
@@ -46,8 +51,13 @@ KEEPALIVE_COUNT_MAX = 4
 #: their turn.  Below OpenSSH's default ``MaxSessions`` (10) because sshd frees a
 #: slot only a moment after the channel closes.
 MAX_SESSIONS = 8
-#: Seconds to keep retrying when sshd refuses a channel (slots still closing).
-SESSION_RETRY_FOR = 5.0
+#: Refused channels in a row, with none of our own channels open, before a
+#: refusal is reported: sshd allows fewer sessions than we use, or its slots
+#: stay taken.  While our own channels are open a refusal waits for one of them
+#: to close instead, however long that takes.
+SESSION_REFUSALS = 12
+#: Longest pause between two of those attempts, in seconds.
+SESSION_PAUSE_MAX = 0.5
 #: Seconds a timed-out command gets between TERM and KILL on the server.
 KILL_AFTER = 2.0
 #: Extra seconds we wait for a server that was told to stop a command to report it.
@@ -118,6 +128,9 @@ class SshConnection:
         self.max_sessions = max_sessions
         self.prefix: tuple[str, ...] = ()
         self._sessions = asyncio.Semaphore(max_sessions)
+        #: Our channels open now; ``_release`` is set when the next one closes.
+        self._open_channels = 0
+        self._release = asyncio.Event()
         self._ssh = ssh
         self._closed = False
 
@@ -142,7 +155,10 @@ class SshConnection:
         async with self._sessions:
             started = time.monotonic()
             process = await self._start(command, _deadlined(command, self.prefix, limit))
-            stdout, stderr = await self._communicate(command, process, limit)
+            try:
+                stdout, stderr = await self._communicate(command, process, limit)
+            finally:
+                self._channel_released()
         duration = time.monotonic() - started
         returncode = process.returncode
         if returncode is None and self._ssh.is_closed():
@@ -182,13 +198,18 @@ class SshConnection:
     async def _start(self, command: Command, executed: Command) -> _SSH_PROCESS:
         """Open a channel and start ``executed`` in it.
 
-        sshd frees a session slot a moment after the channel closes, so a
-        refused channel is retried (with a growing pause) until
-        :data:`SESSION_RETRY_FOR` seconds have passed.
+        sshd refuses a channel when its ``MaxSessions`` slots are taken, and
+        frees a slot only a moment after a channel closes.  A refused channel
+        waits for one of this connection's own channels to close and tries
+        again; with none open it retries after a growing pause, and gives up
+        after :data:`SESSION_REFUSALS` refusals in a row.  Nothing depends on
+        wall time, so a slow machine or long commands never turn a wait into
+        a failure.
         """
-        deadline = time.monotonic() + SESSION_RETRY_FOR
+        refusals = 0
         pause = 0.02
         while True:
+            released = self._release
             token = _starting.set(executed.masked())
             try:
                 process: _SSH_PROCESS = await self._ssh.create_process(
@@ -199,18 +220,32 @@ class SshConnection:
                     stdin=asyncio.subprocess.DEVNULL,
                     encoding=None,
                 )
+                self._open_channels += 1
                 return process
             except asyncssh.ChannelOpenError as exc:
                 if self._ssh.is_closed():
                     raise self._lost(command, exc) from None
-                if time.monotonic() + pause > deadline:
-                    raise self._refused(command, exc) from None
+                refused = exc
             except (OSError, asyncssh.Error) as exc:
                 raise self._lost(command, exc) from None
             finally:
                 _starting.reset(token)
+            if self._open_channels:
+                # One of ours holds a slot: its close frees one.
+                refusals, pause = 0, 0.02
+                await released.wait()
+                continue
+            refusals += 1
+            if refusals >= SESSION_REFUSALS:
+                raise self._refused(command, refused)
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            pause = min(pause * 2, SESSION_PAUSE_MAX)
+
+    def _channel_released(self) -> None:
+        """Wake the channels waiting for a slot: every one that was refused before now."""
+        self._open_channels -= 1
+        self._release.set()
+        self._release = asyncio.Event()
 
     def _refused(self, command: Command, exc: asyncssh.ChannelOpenError) -> HostUnreachable:
         return HostUnreachable(
@@ -412,39 +447,22 @@ async def _host_key_changed(
     """Build the error for a server whose key is not one of ``pinned``.
 
     The connection attempt does not tell which key the server showed, so scan
-    again, preferring the pinned algorithms: that shows the key that replaced
-    the pinned one rather than some other key type the server also has.  With
-    ``failure`` (the key exchange broke off) the key is only a suspect: when the
-    server still shows a pinned key, the failure is reported as it is.
+    again for a key of a pinned type: that shows the key that replaced the
+    pinned one, to compare like with like.  With ``failure`` (the key exchange
+    broke off) the key is only a suspect: when the server still shows a pinned
+    key, the failure is reported as it is.
     """
     pinned_fingerprints = [key.fingerprint for key in pinned]
-    presented: HostKey | None = None
-    for algorithms in (_signature_algorithms(pinned), ()):
-        try:
-            presented = await scan_host_key(target, timeout=connect_timeout, algorithms=algorithms)
-            break
-        except HostUnreachable:
-            continue
+    presented: HostKey | None
+    try:
+        presented = await scan_like_pinned(target, pinned, timeout=connect_timeout)
+    except HostUnreachable:
+        presented = None
     if failure is not None and (presented is None or presented.fingerprint in pinned_fingerprints):
         # The key is not the problem (or cannot be read): report the failure itself.
         return unreachable(target, failure, connect_timeout, "connect to")
     return HostKeyChanged(
-        target.name, pinned_fingerprints, presented.fingerprint if presented else None
+        target.name,
+        [(key.algorithm, key.fingerprint) for key in pinned],
+        (presented.algorithm, presented.fingerprint) if presented else None,
     )
-
-
-def _signature_algorithms(pinned: Sequence[HostKey]) -> list[str]:
-    """Host key algorithms to ask for, given the pinned key types.
-
-    An ``ssh-rsa`` key is negotiated as ``rsa-sha2-*``: modern sshd refuses the
-    SHA-1 ``ssh-rsa`` signature.
-    """
-    algorithms: list[str] = []
-    for key in pinned:
-        names = (
-            ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]
-            if key.algorithm == "ssh-rsa"
-            else [key.algorithm]
-        )
-        algorithms.extend(name for name in names if name not in algorithms)
-    return algorithms

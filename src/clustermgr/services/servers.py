@@ -4,8 +4,13 @@ Adding a server proves three things before anything is stored: its host key is
 the one a person trusted, the stored credentials log in, and it is not already
 in the cluster.  Any failure leaves the inventory exactly as it was.
 
-Adding, changing and removing a server each write one audit entry under the
-``actor`` given (``ok``, or ``refused``/``failed`` with the error code); the
+A server whose host key changed (reinstalled) is trusted again only by a
+person: :func:`check_host_key` shows the pinned and the presented key side by
+side, :func:`trust_host_key` pins the presented one when it is the fingerprint
+the person confirmed.
+
+Adding, changing, re-trusting and removing a server each write one audit entry
+under the ``actor`` given (``ok``, or ``refused``/``failed`` with the error code); the
 entry names the server and how it is reached, never a key or a passphrase.
 They are for admins: ``as_role`` is the caller's role (the web and the API pass
 the user's; the CLI acts as admin); a refusal is audited too.
@@ -22,11 +27,11 @@ from clustermgr.audit import service as audit
 from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.access import HostAccess
 from clustermgr.core.manager import Manager
-from clustermgr.errors import AlreadyExists, HostKeyChanged, HostKeyUnknown, InvalidInput
+from clustermgr.errors import AlreadyExists, HostKeyMismatch, HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ClusterView, ServerSpec, ServerView
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.redact import Secret
-from clustermgr.remote.hostkeys import scan_host_key
+from clustermgr.remote.hostkeys import scan_host_key, scan_like_pinned
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
 
@@ -106,7 +111,11 @@ async def _add(
         if trusted_fingerprint is None:
             raise HostKeyUnknown(spec.hostname, presented.fingerprint, presented.algorithm)
         if trusted_fingerprint.strip() != presented.fingerprint:
-            raise HostKeyChanged(spec.hostname, [trusted_fingerprint], presented.fingerprint)
+            raise HostKeyMismatch(
+                spec.hostname,
+                trusted_fingerprint.strip(),
+                (presented.algorithm, presented.fingerprint),
+            )
         pinned = [presented]
     credentials = SshCredentials(
         private_key=key.private_key if key else None, passphrase=key.passphrase if key else None
@@ -217,3 +226,87 @@ async def remove_server(
         require(as_role, UserRole.ADMIN, "removing a server")
         async with manager.store() as store:
             await store.remove_server(cluster, hostname)
+
+
+@dataclass(frozen=True)
+class HostKeyCheck:
+    """A server's pinned keys beside the key it presents now (of a pinned type if it has one)."""
+
+    server: ServerView
+    presented: HostKey
+
+    @property
+    def trusted(self) -> bool:
+        return self.presented.fingerprint in {k.fingerprint for k in self.server.host_keys}
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "cluster": self.server.cluster,
+            "hostname": self.server.hostname,
+            "pinned": [_key_dict(k) for k in self.server.host_keys],
+            "presented": _key_dict(self.presented),
+            "trusted": self.trusted,
+        }
+
+
+def _key_dict(key: HostKey) -> dict[str, str]:
+    return {"algorithm": key.algorithm, "fingerprint": key.fingerprint}
+
+
+async def check_host_key(manager: Manager, cluster: str, hostname: str) -> HostKeyCheck:
+    """Read the key the server presents now (no login) to compare with the pinned ones."""
+    async with manager.store() as store:
+        server = server_view(await store.server(cluster, hostname), cluster)
+    target = SshTarget(server.hostname, server.address, server.ssh_port, server.ssh_user)
+    presented = await scan_like_pinned(
+        target, server.host_keys, timeout=manager.settings.connect_timeout
+    )
+    return HostKeyCheck(server, presented)
+
+
+async def trust_host_key(
+    manager: Manager,
+    cluster: str,
+    hostname: str,
+    fingerprint: str,
+    *,
+    actor: str = "system",
+    as_role: UserRole = UserRole.ADMIN,
+) -> HostKeyCheck:
+    """Pin the key the server presents instead of its pinned keys (audited as ``actor``).
+
+    ``fingerprint`` is the one a person compared with the server's own: the
+    key is read again and pinned only when it still has that fingerprint
+    (:class:`HostKeyMismatch` otherwise, and nothing changes).  A key that is
+    already pinned is left as it is.
+    """
+    given = fingerprint.strip()
+    async with audit.audited(
+        manager,
+        actor=actor,
+        action="server.trust",
+        target=_target(cluster, hostname),
+        detail={"fingerprint": given},
+    ) as outcome:
+        require(as_role, UserRole.ADMIN, "trusting a server's host key")
+        check = await check_host_key(manager, cluster, hostname)
+        presented = check.presented
+        outcome.detail["pinned"] = [str(k) for k in check.server.host_keys]
+        if given != presented.fingerprint:
+            raise HostKeyMismatch(hostname, given, (presented.algorithm, presented.fingerprint))
+        if check.trusted:
+            outcome.detail["changed"] = False
+            return check
+        async with manager.store() as store:
+            row = await store.server(cluster, hostname)
+            if (row.address, row.ssh_port) != (check.server.address, check.server.ssh_port):
+                raise InvalidInput(
+                    f"{hostname} was moved to {row.address}:{row.ssh_port} meanwhile: "
+                    "its new key was read at the old address",
+                    hint="check its host key again",
+                )
+            await store.replace_host_keys(row, [presented])
+            view = server_view(row, cluster)
+        outcome.detail["changed"] = True
+        outcome.detail["trusted"] = str(presented)
+    return HostKeyCheck(view, presented)

@@ -31,6 +31,7 @@ STATUS: list[tuple[type[errors.ClustermgrError], int]] = [
     (errors.LimitReached, 429),
     (errors.HostKeyUnknown, 409),
     (errors.HostKeyChanged, 409),
+    (errors.HostKeyMismatch, 409),
     (errors.DatabaseError, 503),
     (errors.RemoteError, 502),
     (errors.InvalidInput, 400),
@@ -58,7 +59,9 @@ def body_of(exc: errors.ClustermgrError) -> dict[str, object]:
     if isinstance(exc, errors.HostKeyUnknown):
         body.update(fingerprint=exc.fingerprint, algorithm=exc.algorithm)
     elif isinstance(exc, errors.HostKeyChanged):
-        body.update(pinned=exc.pinned, presented=exc.presented)
+        body.update(pinned=exc.pinned, presented=exc.presented, algorithm=exc.algorithm)
+    elif isinstance(exc, errors.HostKeyMismatch):
+        body.update(presented=exc.presented, algorithm=exc.algorithm)
     return body
 
 

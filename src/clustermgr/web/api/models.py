@@ -55,7 +55,11 @@ class HostKeyErrorPublic(ErrorPublic):
     pinned: list[str] | None = Field(
         default=None, description="Fingerprints pinned before (host_key_changed)."
     )
-    presented: str | None = None
+    presented: str | None = Field(
+        default=None,
+        description="Fingerprint the server presents (host_key_changed, host_key_mismatch); "
+        "trust it with POST /clusters/{cluster}/servers/{hostname}/trust.",
+    )
 
 
 # --- servers and clusters ----------------------------------------------------------
@@ -93,6 +97,22 @@ class ServerPublic(BaseModel):
                 for k in view.host_keys
             ],
         )
+
+
+class HostKeyCheckPublic(BaseModel):
+    """A server's pinned keys beside the key it presents now."""
+
+    pinned: list[HostKeyPublic]
+    presented: HostKeyPublic
+    trusted: bool = Field(description="The presented key is one of the pinned keys.")
+
+
+class HostKeyTrust(BaseModel):
+    """The new host key to pin, as a person compared it with the server's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fingerprint: str = Field(max_length=128, description="SHA256:... of the presented key.")
 
 
 class ServerCreate(BaseModel):

@@ -1,4 +1,4 @@
-"""/api/v1/servers: list, add (with host-key confirmation), remove."""
+"""/api/v1/servers: list, add (with host-key confirmation), trust a new host key, remove."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Query, Response
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import servers
-from clustermgr.web.api.models import ClusterName, HostKeyErrorPublic, ServerCreate, ServerPublic
+from clustermgr.web.api.models import (
+    ClusterName,
+    HostKeyCheckPublic,
+    HostKeyErrorPublic,
+    HostKeyPublic,
+    HostKeyTrust,
+    ServerCreate,
+    ServerPublic,
+)
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import ApiUser, WebDep
 
@@ -76,3 +84,40 @@ async def remove_server(
         web.manager, cluster, hostname, actor=user.username, as_role=user.role
     )
     return Response(status_code=204)
+
+
+def _check_public(check: servers.HostKeyCheck) -> HostKeyCheckPublic:
+    return HostKeyCheckPublic(
+        pinned=[
+            HostKeyPublic(algorithm=k.algorithm, fingerprint=k.fingerprint)
+            for k in check.server.host_keys
+        ],
+        presented=HostKeyPublic(
+            algorithm=check.presented.algorithm, fingerprint=check.presented.fingerprint
+        ),
+        trusted=check.trusted,
+    )
+
+
+@router.get("/clusters/{cluster}/servers/{hostname}/host-key", responses=errors(404, 422, 502))
+async def host_key(cluster: ClusterName, hostname: Hostname, web: WebDep) -> HostKeyCheckPublic:
+    """The pinned host keys beside the key the server presents now (no login)."""
+    return _check_public(await servers.check_host_key(web.manager, cluster, hostname))
+
+
+@router.post(
+    "/clusters/{cluster}/servers/{hostname}/trust",
+    responses=errors(403, 404, 409, 422, 502, c409=HostKeyErrorPublic),
+)
+async def trust_host_key(
+    cluster: ClusterName, hostname: Hostname, body: HostKeyTrust, web: WebDep, user: ApiUser
+) -> HostKeyCheckPublic:
+    """Pin the key the server presents now (after a reinstall) instead of its pinned keys.
+
+    ``fingerprint`` is the presented key's, as a person compared it with the
+    server's own; another answers 409 ``host_key_mismatch`` and nothing changes.
+    """
+    check = await servers.trust_host_key(
+        web.manager, cluster, hostname, body.fingerprint, actor=user.username, as_role=user.role
+    )
+    return _check_public(check)

@@ -20,6 +20,7 @@ NOTICES: Mapping[str, str] = {
     "server-added": "Server added.",
     "server-saved": "Changes saved.",
     "server-removed": "Server removed.",
+    "host-key-trusted": "The server's new host key is trusted.",
     "cancel-requested": "Cancel requested: the job stops after its current step.",
     "totp-enabled": "Two-factor authentication is on.",
     "totp-disabled": "Two-factor authentication is off.",

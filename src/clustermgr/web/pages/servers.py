@@ -1,4 +1,4 @@
-"""Servers: list, add (with the host key confirmation), edit, remove.
+"""Servers: list, add (with the host key confirmation), edit, trust a new host key, remove.
 
 Adding takes two posts.  The first scans the host key and answers with its
 fingerprint and the command that shows the server's own; the second carries
@@ -6,6 +6,12 @@ the confirmed ``fingerprint``.  The private key travels only in the two forms'
 fields (the confirmation page holds it in a hidden field): it is never put in
 a cookie, the session, a log or the audit trail, and is stored only sealed by
 the vault once the server is added.
+
+A server whose host key changed (reinstalled) is refused at every connection
+until a person trusts the new key on its host key page: the pinned and the
+presented fingerprints side by side, the command showing the server's own, and
+a confirmation that posts the fingerprint shown (pinned only if the server
+still presents it).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from fastapi.responses import HTMLResponse, Response
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import (
     ClustermgrError,
+    HostKeyMismatch,
     HostKeyUnknown,
     InvalidInput,
     NotFound,
+    RemoteError,
 )
 from clustermgr.inventory.schemas import ServerSpec, ServerView
 from clustermgr.redact import Secret
@@ -208,3 +216,50 @@ async def remove(web: WebDep, session: SessionDep, cluster: str, hostname: str) 
         web.manager, cluster, hostname, actor=actor(session), as_role=access_role(session)
     )
     return redirect(f"/clusters/{cluster}?done=server-removed")
+
+
+async def _host_key_page(
+    web: WebDep,
+    request: Request,
+    cluster: str,
+    hostname: str,
+    error: ClustermgrError | None = None,
+) -> Response:
+    server = await _server(web, cluster, hostname)
+    context: dict[str, object] = {"server": server, "error": error, "check": None}
+    try:
+        check = await servers.check_host_key(web.manager, cluster, hostname)
+    except RemoteError as exc:  # unreachable: say so on the page
+        context["error"] = error or exc
+    else:
+        context.update(check=check, command=present.compare_command(check.presented.algorithm))
+    status = error_status(error) if error else 200
+    return render(web, request, "servers/host_key.html", context, status=status)
+
+
+@router.get("/servers/{cluster}/{hostname}/host-key", response_class=HTMLResponse)
+async def host_key_page(request: Request, web: WebDep, cluster: str, hostname: str) -> Response:
+    return await _host_key_page(web, request, cluster, hostname)
+
+
+@router.post("/servers/{cluster}/{hostname}/host-key", response_class=HTMLResponse)
+async def trust_host_key(
+    request: Request,
+    web: WebDep,
+    session: SessionDep,
+    cluster: str,
+    hostname: str,
+    fingerprint: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        await servers.trust_host_key(
+            web.manager,
+            cluster,
+            hostname,
+            fingerprint,
+            actor=actor(session),
+            as_role=access_role(session),
+        )
+    except (HostKeyMismatch, InvalidInput) as exc:
+        return await _host_key_page(web, request, cluster, hostname, exc)
+    return redirect(f"/servers/{cluster}/{hostname}?done=host-key-trusted")
