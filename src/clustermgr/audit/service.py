@@ -190,8 +190,14 @@ async def audited_run(
     action: str,
     target: str,
     detail: Mapping[str, object] | None = None,
+    dry_run: bool = False,
 ) -> R:
-    """Await ``work`` (a change that reports ``ok``) and write its one entry."""
+    """Await ``work`` (a change that reports ``ok``) and write its one entry.
+
+    A dry run (a plan) changes nothing and is awaited without an entry.
+    """
+    if dry_run:
+        return await work
     async with audited(
         manager, actor=actor, action=action, target=target, detail=detail
     ) as outcome:

@@ -97,6 +97,27 @@ class JobKind(Generic[P]):
             ) from None
 
 
+#: A component's change, run as its plan (``dry_run``) or as its apply.
+PlanOrApply = Callable[[JobContext[P], bool], Awaitable[Report]]
+
+
+def plan_and_apply(
+    plan: str, apply: str, what: str, run: PlanOrApply[P], params: type[P]
+) -> tuple[JobKind[P], JobKind[P]]:
+    """The plan kind (reads only) and the apply kind (changes servers) of one change."""
+
+    async def planned(ctx: JobContext[P]) -> Report:
+        return await run(ctx, True)
+
+    async def applied(ctx: JobContext[P]) -> Report:
+        return await run(ctx, False)
+
+    return (
+        JobKind(plan, f"plan {what}", False, planned, params),
+        JobKind(apply, f"apply {what}", True, applied, params),
+    )
+
+
 class KindCatalog:
     """The job kinds a runner knows, by name, in the order they were declared."""
 

@@ -66,10 +66,8 @@ async def prepare(
     An apply (not a dry run) writes one audit entry under ``actor``.
     """
     work = _plan_or_apply(manager, cluster_name, dry_run=dry_run, emit=emit, cancelled=cancelled)
-    if dry_run:
-        return await work
     return await audit.audited_run(
-        manager, work, actor=actor, action="base.apply", target=cluster_name
+        manager, work, actor=actor, action="base.apply", target=cluster_name, dry_run=dry_run
     )
 
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.core.access import open_access
 from clustermgr.inventory.schemas import Hostname
-from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.model import ApplyReport
 from clustermgr.services import clusters as service
 from clustermgr.services import preflight
@@ -27,22 +27,11 @@ async def _preflight(ctx: JobContext[PreflightParams]) -> preflight.PreflightRep
         return await preflight.check_servers(access, list(access.servers.values()), ctx.emit)
 
 
-async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
+async def _prepare(ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
     return await service.prepare(
         ctx.manager,
         ctx.cluster,
-        dry_run=True,
-        actor=ctx.actor,
-        emit=ctx.emit,
-        cancelled=ctx.cancelled,
-    )
-
-
-async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
-    return await service.prepare(
-        ctx.manager,
-        ctx.cluster,
-        dry_run=False,
+        dry_run=dry_run,
         actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
@@ -50,5 +39,4 @@ async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
 
 
 PREFLIGHT = JobKind("preflight", "preflight check", False, _preflight, PreflightParams)
-PLAN = JobKind("plan", "plan base preparation", False, _plan, NoParams)
-APPLY = JobKind("apply", "apply base preparation", True, _apply, NoParams)
+PLAN, APPLY = plan_and_apply("plan", "apply", "base preparation", _prepare, NoParams)

@@ -56,10 +56,8 @@ async def apply(
     work = _plan_or_apply(
         manager, cluster_name, dry_run=dry_run, provider=provider, emit=emit, cancelled=cancelled
     )
-    if dry_run:
-        return await work
     return await audit.audited_run(
-        manager, work, actor=actor, action="cache.apply", target=cluster_name
+        manager, work, actor=actor, action="cache.apply", target=cluster_name, dry_run=dry_run
     )
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from clustermgr.components.cache import apply as service
 from clustermgr.components.cache import status
 from clustermgr.components.cache.model import Provider
-from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.model import ApplyReport
 
 
@@ -21,7 +21,7 @@ class CacheParams(BaseModel):
     )
 
 
-async def _configure(ctx: JobContext[CacheParams], *, dry_run: bool) -> ApplyReport:
+async def _configure(ctx: JobContext[CacheParams], dry_run: bool) -> ApplyReport:
     return await service.apply(
         ctx.manager,
         ctx.cluster,
@@ -33,18 +33,9 @@ async def _configure(ctx: JobContext[CacheParams], *, dry_run: bool) -> ApplyRep
     )
 
 
-async def _plan(ctx: JobContext[CacheParams]) -> ApplyReport:
-    return await _configure(ctx, dry_run=True)
-
-
-async def _apply(ctx: JobContext[CacheParams]) -> ApplyReport:
-    return await _configure(ctx, dry_run=False)
-
-
 async def _status(ctx: JobContext[NoParams]) -> status.CacheStatus:
     return await status.status(ctx.manager, ctx.cluster)
 
 
-PLAN = JobKind("cache-plan", "plan the cache", False, _plan, CacheParams)
-APPLY = JobKind("cache-apply", "apply the cache", True, _apply, CacheParams)
+PLAN, APPLY = plan_and_apply("cache-plan", "cache-apply", "the cache", _configure, CacheParams)
 STATUS = JobKind("cache-status", "cache status", False, _status, NoParams)

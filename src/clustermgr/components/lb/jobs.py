@@ -8,7 +8,7 @@ from clustermgr.components.lb import apply as service
 from clustermgr.components.lb import ops
 from clustermgr.components.lb.status import LbStatus, status
 from clustermgr.inventory.schemas import Hostname
-from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.model import ApplyReport
 
 
@@ -18,7 +18,7 @@ class NodeParams(BaseModel):
     node: Hostname = Field(description="The identity server (hostname).")
 
 
-async def _balance(ctx: JobContext[NoParams], *, dry_run: bool) -> ApplyReport:
+async def _balance(ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
     return await service.apply(
         ctx.manager,
         ctx.cluster,
@@ -27,14 +27,6 @@ async def _balance(ctx: JobContext[NoParams], *, dry_run: bool) -> ApplyReport:
         emit=ctx.emit,
         cancelled=ctx.cancelled,
     )
-
-
-async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
-    return await _balance(ctx, dry_run=True)
-
-
-async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
-    return await _balance(ctx, dry_run=False)
 
 
 async def _status(ctx: JobContext[NoParams]) -> LbStatus:
@@ -67,8 +59,7 @@ async def _rolling_restart(ctx: JobContext[NoParams]) -> ApplyReport:
     )
 
 
-PLAN = JobKind("lb-plan", "plan the load balancer", False, _plan, NoParams)
-APPLY = JobKind("lb-apply", "apply the load balancer", True, _apply, NoParams)
+PLAN, APPLY = plan_and_apply("lb-plan", "lb-apply", "the load balancer", _balance, NoParams)
 STATUS = JobKind("lb-status", "load balancer status", False, _status, NoParams)
 DRAIN = JobKind("lb-drain", "drain a node", True, _drain, NodeParams)
 UNDRAIN = JobKind("lb-undrain", "put a node back", True, _undrain, NodeParams)

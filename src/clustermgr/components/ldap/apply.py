@@ -113,10 +113,8 @@ async def apply(
     work = _plan_or_apply(
         manager, cluster_name, dry_run=dry_run, settings=settings, emit=emit, cancelled=cancelled
     )
-    if dry_run:
-        return await work
     return await audit.audited_run(
-        manager, work, actor=actor, action="ldap.apply", target=cluster_name
+        manager, work, actor=actor, action="ldap.apply", target=cluster_name, dry_run=dry_run
     )
 
 

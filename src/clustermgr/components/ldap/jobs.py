@@ -9,7 +9,7 @@ from clustermgr.components.ldap import apply as service
 from clustermgr.components.ldap import repair, status
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.inventory.schemas import Hostname
-from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.model import ApplyReport
 
 
@@ -24,22 +24,11 @@ class ReinitParams(BaseModel):
     )
 
 
-async def _plan(ctx: JobContext[NoParams]) -> ApplyReport:
+async def _replicate(ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
     return await service.apply(
         ctx.manager,
         ctx.cluster,
-        dry_run=True,
-        actor=ctx.actor,
-        emit=ctx.emit,
-        cancelled=ctx.cancelled,
-    )
-
-
-async def _apply(ctx: JobContext[NoParams]) -> ApplyReport:
-    return await service.apply(
-        ctx.manager,
-        ctx.cluster,
-        dry_run=False,
+        dry_run=dry_run,
         actor=ctx.actor,
         emit=ctx.emit,
         cancelled=ctx.cancelled,
@@ -68,8 +57,7 @@ async def _reinit(ctx: JobContext[ReinitParams]) -> ApplyReport:
     )
 
 
-PLAN = JobKind("ldap-plan", "plan LDAP replication", False, _plan, NoParams)
-APPLY = JobKind("ldap-apply", "apply LDAP replication", True, _apply, NoParams)
+PLAN, APPLY = plan_and_apply("ldap-plan", "ldap-apply", "LDAP replication", _replicate, NoParams)
 STATUS = JobKind(
     "ldap-status",
     "LDAP replication status",
