@@ -125,16 +125,7 @@ Node = Annotated[str, typer.Argument(help="The identity node (hostname).")]
 async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
     """Take a node out of the load balancer for maintenance (kept until undrain)."""
     confirm_or_exit(yes, as_json, f"Drain {node}?")
-    async with manager() as mgr:
-        report = await lb_ops.set_rotation(
-            mgr,
-            cluster,
-            node,
-            drained=True,
-            actor=cli_actor(),
-            emit=ignore if as_json else print_event,
-        )
-    finish_report(report, as_json)
+    await _rotation(cluster, node, drained=True, as_json=as_json)
 
 
 @app.command()
@@ -142,12 +133,16 @@ async def drain(cluster: str, node: Node, yes: Yes = False, as_json: Json = Fals
 async def undrain(cluster: str, node: Node, yes: Yes = False, as_json: Json = False) -> None:
     """Put a drained node back (it serves once its health check passes)."""
     confirm_or_exit(yes, as_json, f"Put {node} back?")
+    await _rotation(cluster, node, drained=False, as_json=as_json)
+
+
+async def _rotation(cluster: str, node: str, *, drained: bool, as_json: bool) -> None:
     async with manager() as mgr:
         report = await lb_ops.set_rotation(
             mgr,
             cluster,
             node,
-            drained=False,
+            drained=drained,
             actor=cli_actor(),
             emit=ignore if as_json else print_event,
         )
