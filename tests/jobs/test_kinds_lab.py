@@ -145,3 +145,18 @@ async def test_missing_required_params_are_refused(
     job = await run(manager, kind, empty_cluster, {})
     assert job.state is JobState.FAILED and job.result is None
     assert job.error and f"invalid params for {kind.name}" in job.error
+
+
+PLANS = [kind for kind in KINDS if kind.applied_by is not None]
+
+
+@pytest.mark.parametrize("kind", PLANS, ids=lambda k: k.name)
+async def test_a_plan_made_twice_has_one_digest(
+    manager: Manager, lab: Lab, kind: JobKind[Any]
+) -> None:
+    """An apply started from a reviewed plan compares digests: a plan must not differ from
+    itself when nothing changed (no timestamps, generated keys or ordering in it)."""
+    first = await run(manager, kind, lab.config.cluster, {})
+    second = await run(manager, kind, lab.config.cluster, {})
+    assert first.result and second.result, (first.error, second.error)
+    assert first.result["digest"] == second.result["digest"], kind.name

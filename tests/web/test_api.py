@@ -249,6 +249,25 @@ async def test_plan_route_starts_a_plan_job(api: httpx.AsyncClient) -> None:
     assert missing.status_code == 404
 
 
+async def test_an_api_apply_carries_the_reviewed_plans_digest(api: httpx.AsyncClient) -> None:
+    """The API applies what was reviewed when given the plan's digest: a digest no fresh
+    plan has fails the job and changes nothing; a malformed one is refused (400)."""
+    await wait_idle(api)
+    plan = await wait_for_job(api, (await api.post("/api/v1/clusters/lab/plan")).json()["id"])
+    digest = plan["result"]["digest"]
+    body = {"kind": "apply", "cluster": "lab", "params": {"plan_digest": digest}}
+    same = await wait_for_job(api, (await api.post("/api/v1/jobs", json=body)).json()["id"])
+    assert same["state"] == "succeeded" and "plan_changed" not in same["result"], same
+
+    stale = {**body, "params": {"plan_digest": "0" * 64}}
+    refused = await wait_for_job(api, (await api.post("/api/v1/jobs", json=stale)).json()["id"])
+    assert refused["state"] == "failed" and refused["result"]["plan_changed"] is True
+    assert refused["result"]["counts"].get("changed", 0) == 0, "nothing was changed"
+
+    bad = await api.post("/api/v1/jobs", json={**body, "params": {"plan_digest": "xyz"}})
+    assert bad.status_code == 400 and "plan_digest must be 64" in bad.text
+
+
 async def test_one_mutating_job_per_cluster_and_cancel(
     api: httpx.AsyncClient, lab: Lab, web_admin: WebUser
 ) -> None:

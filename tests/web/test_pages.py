@@ -458,6 +458,43 @@ async def test_plan_page_apply_confirmation_and_conflict(
     assert "kind=apply" in trail and "refused" in trail
 
 
+async def test_an_apply_whose_plan_changed_since_review_changes_nothing(
+    gui: httpx.AsyncClient, api: httpx.AsyncClient, lab: Lab
+) -> None:
+    """The apply started from a plan page carries the plan's digest.  A server changed
+    after the review: the apply fails, changes nothing, and shows the new plan, which can
+    be applied from its page."""
+    await wait_idle(api)
+    begin, end = "# BEGIN clustermgr cluster lab", "# END clustermgr cluster lab"
+    drop_block = 'sed -i "/^$1$/,/^$2$/d" /etc/hosts'
+    await lab.sh("proxy1", drop_block, begin, end)
+    plan_id = await start(gui, "/clusters/lab/plan", "/clusters/lab")
+    await wait_for_job(api, plan_id)
+    token = csrf_of((await gui.get(f"/jobs/{plan_id}")).text)
+
+    await lab.sh("idp1", drop_block, begin, end)  # someone else's change, after the review
+    hosts_before = await lab.sh("idp1", "cat /etc/hosts")
+    refused = await gui.post(f"/jobs/{plan_id}/apply", data={"csrf_token": token, "confirm": "yes"})
+    refused_id = int(refused.headers["location"].rsplit("/", 1)[1])
+    job = await wait_for_job(api, refused_id)
+    assert job["state"] == "failed" and job["result"]["plan_changed"] is True, job
+    assert (
+        job["params"]["plan_digest"]
+        == (await api.get(f"/api/v1/jobs/{plan_id}")).json()["result"]["digest"]
+    )
+    assert await lab.sh("idp1", "cat /etc/hosts") == hosts_before, "nothing was changed"
+    html = (await gui.get(f"/jobs/{refused_id}")).text
+    assert 'id="plan-changed"' in html and "Steps on idp1.lab.test" in html
+    assert "Apply these changes" in html, "the new plan is offered for apply"
+
+    again = await gui.post(
+        f"/jobs/{refused_id}/apply", data={"csrf_token": csrf_of(html), "confirm": "yes"}
+    )
+    applied = await wait_for_job(api, int(again.headers["location"].rsplit("/", 1)[1]))
+    assert applied["state"] == "succeeded", applied
+    assert begin in await lab.sh("idp1", "cat /etc/hosts")
+
+
 async def test_cancel_button_stops_a_running_plan(
     gui: httpx.AsyncClient, api: httpx.AsyncClient, lab: Lab
 ) -> None:

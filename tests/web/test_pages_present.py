@@ -104,8 +104,16 @@ def test_compare_command_names_the_key_file(algorithm: str, command: str) -> Non
 def report(ok: bool, would_change: int) -> dict[str, Any]:
     rows = [{"title": "write /etc/hosts", "outcome": "would change", "reason": "r"}] * would_change
     rows += [{"title": "install base packages", "outcome": "unchanged", "reason": "r"}]
-    counts = {"would change": would_change, "unchanged": 1}
-    return {"plan": "p", "dry_run": True, "ok": ok, "counts": counts, "hosts": {"a": rows}}
+    counts = {"would change": would_change, "unchanged": 1, "failed": 0 if ok else 1}
+    return {
+        "plan": "p", "dry_run": True, "digest": "d" * 64, "ok": ok, "counts": counts,
+        "hosts": {"a": rows},
+    }  # fmt: skip
+
+
+def refused(would_change: int) -> dict[str, Any]:
+    """An apply's result when a fresh plan differed from the reviewed one."""
+    return {**report(True, would_change), "ok": False, "plan_changed": True}
 
 
 @pytest.mark.parametrize(
@@ -120,6 +128,11 @@ def report(ok: bool, would_change: int) -> dict[str, Any]:
         ("ldap-plan", JobState.SUCCEEDED, report(True, 2), True),
         ("ldap-apply", JobState.SUCCEEDED, report(True, 2), False),
         ("preflight", JobState.SUCCEEDED, {"ok": True, "checks": []}, False),
+        ("plan", JobState.SUCCEEDED, {**report(True, 2), "digest": ""}, False),
+        ("apply", JobState.FAILED, refused(2), True),
+        ("ldap-apply", JobState.FAILED, refused(3), True),
+        ("ldap-apply", JobState.FAILED, refused(0), False),
+        ("ldap-apply", JobState.FAILED, {**report(False, 2), "ok": False}, False),
     ],
 )
 def test_only_a_successful_plan_with_changes_may_be_applied(
@@ -128,7 +141,8 @@ def test_only_a_successful_plan_with_changes_may_be_applied(
     view = job(kind, state, result)
     assert present.can_apply(view, present.report_view(view.result), KINDS) is allowed
     if allowed:
-        assert present.applied_by(view, KINDS) == {"plan": "apply", "ldap-plan": "ldap-apply"}[kind]
+        expected = {"plan": "apply", "ldap-plan": "ldap-apply"}.get(kind, kind)
+        assert present.applied_by(view, KINDS) == expected
 
 
 def test_report_view_counts_and_changing_hosts() -> None:

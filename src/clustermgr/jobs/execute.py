@@ -95,6 +95,7 @@ async def execute(manager: Manager, kinds: KindCatalog, job_id: int) -> JobState
             writer.emit,
             cancel.is_set,
             actor=job.requested_by,
+            plan_digest=job.params.get("plan_digest"),
         )
         report = await work.run(ctx)
         result = report.as_dict()

@@ -12,6 +12,7 @@ a :class:`KindCatalog` of them is handed to whatever runs or starts jobs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from clustermgr.auth.roles import UserRole
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
-from clustermgr.plan.events import Emit
+from clustermgr.plan.events import Emit, Event, EventKind
+from clustermgr.plan.model import ApplyReport
 
 
 class Report(Protocol):
@@ -34,14 +36,26 @@ class Report(Protocol):
 
 
 #: Keys a job's stored params may carry besides the kind's own: where the job came from
-#: (the plan it applies, the job it runs again).
-ORIGIN_KEYS = ("plan_job", "rerun_of")
+#: (the plan it applies, the job it runs again) and the digest of the plan a person
+#: reviewed before asking to apply it.
+ORIGIN_KEYS = ("plan_job", "rerun_of", "plan_digest")
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
-def split_origin(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-    """``raw`` as the kind's params and the job's origin (integer ids; anything else is
-    left with the params, for the kind to refuse)."""
-    origin = {k: v for k, v in raw.items() if k in ORIGIN_KEYS and type(v) is int}
+def split_origin(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``raw`` as the kind's params and the job's origin.  Job ids must be integers and
+    a plan digest 64 lowercase hex digits: anything else is InvalidInput."""
+    origin = {k: v for k, v in raw.items() if k in ORIGIN_KEYS}
+    for key, value in origin.items():
+        if key == "plan_digest":
+            if not (isinstance(value, str) and _DIGEST.fullmatch(value)):
+                raise InvalidInput(
+                    "plan_digest must be 64 lowercase hex digits",
+                    hint="copy it from the plan job's result (its digest)",
+                )
+        elif type(value) is not int or value < 1:
+            raise InvalidInput(f"{key} must be a job number", hint="a positive integer")
     return {k: v for k, v in raw.items() if k not in origin}, origin
 
 
@@ -63,6 +77,9 @@ class JobContext(Generic[P]):
     cancelled: Callable[[], bool]
     #: Who asked for the job (a user name): services audit changes under it.
     actor: str = "system"
+    #: The digest of the plan the person reviewed: an apply changes nothing unless a
+    #: fresh plan has the same one.
+    plan_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,19 +115,60 @@ class JobKind(Generic[P]):
 
 
 #: A component's change, run as its plan (``dry_run``) or as its apply.
-PlanOrApply = Callable[[JobContext[P], bool], Awaitable[Report]]
+PlanOrApply = Callable[[JobContext[P], bool], Awaitable["ApplyReport"]]
+
+
+@dataclass(frozen=True)
+class PlanChanged:
+    """An apply that changed nothing: the fresh plan is not the one that was reviewed."""
+
+    plan: ApplyReport
+    reviewed: str
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+    @property
+    def message(self) -> str:
+        return (
+            "the plan changed since it was reviewed (a server or the inventory changed): "
+            "nothing was changed; review the new plan below and apply it"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.plan.as_dict(),
+            "ok": False,
+            "plan_changed": True,
+            "reviewed_digest": self.reviewed,
+            "message": self.message,
+        }
+
+
+async def reviewed_apply(ctx: JobContext[P], run: PlanOrApply[P]) -> ApplyReport | PlanChanged:
+    """Apply, or, when the context carries a reviewed plan's digest that a fresh plan no
+    longer has, change nothing and return the fresh plan for review."""
+    if ctx.plan_digest is not None:
+        fresh = await run(ctx, True)
+        if fresh.digest != ctx.plan_digest:
+            refused = PlanChanged(fresh, ctx.plan_digest)
+            ctx.emit(Event(EventKind.PLAN_FINISHED, refused.message))
+            return refused
+    return await run(ctx, False)
 
 
 def plan_and_apply(
     plan: str, apply: str, what: str, run: PlanOrApply[P], params: type[P]
 ) -> tuple[JobKind[P], JobKind[P]]:
-    """The plan kind (reads only) and the apply kind (changes servers) of one change."""
+    """The plan kind (reads only) and the apply kind (changes servers) of one change.
+    The apply honours a reviewed plan's digest (see :func:`reviewed_apply`)."""
 
     async def planned(ctx: JobContext[P]) -> Report:
         return await run(ctx, True)
 
     async def applied(ctx: JobContext[P]) -> Report:
-        return await run(ctx, False)
+        return await reviewed_apply(ctx, run)
 
     return (
         JobKind(plan, f"plan {what}", False, planned, params),

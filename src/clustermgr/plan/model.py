@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -140,10 +142,29 @@ class ApplyReport:
     def failed_hosts(self) -> list[str]:
         return [h for h, rs in self.results.items() if any(r.outcome is Outcome.FAILED for r in rs)]
 
+    @property
+    def digest(self) -> str:
+        """What this plan would change, as a hash: equal for two plans that would make the
+        same changes, whatever they found unchanged or how long they took.  An apply
+        started from a reviewed plan compares it with a fresh plan's."""
+        changes = [
+            {
+                "step": r.step_id,
+                "outcome": r.outcome.value,
+                "diffs": [[d.path, d.diff, d.created] for d in r.diffs],
+                "commands": list(r.commands),
+                "warnings": list(r.warnings),
+            }
+            for r in self.all()
+            if r.outcome is not Outcome.UNCHANGED
+        ]
+        return hashlib.sha256(json.dumps(changes, sort_keys=True).encode()).hexdigest()
+
     def as_dict(self) -> dict[str, object]:
         return {
             "plan": self.plan,
             "dry_run": self.dry_run,
+            "digest": self.digest,
             "ok": self.ok,
             "counts": {o.value: self.count(o) for o in Outcome},
             "hosts": {h: [r.as_dict() for r in rs] for h, rs in self.results.items()},

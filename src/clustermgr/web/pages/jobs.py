@@ -42,6 +42,7 @@ def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
         "checks": checks,
         "report_template": kind.report_template if kind is not None else None,
         "can_apply": present.can_apply(job, report, kinds),
+        "applies_plans": present.applied_by(job, kinds) is not None and job.finished,
     }
 
 
@@ -105,7 +106,8 @@ async def rerun(web: WebDep, session: SessionDep, job_id: int) -> Response:
 async def apply(
     web: WebDep, session: SessionDep, job_id: int, confirm: Annotated[str, Form()] = ""
 ) -> Response:
-    """Start an ``apply`` job from a finished plan, once the person confirmed it."""
+    """Start the apply of a finished plan, once the person confirmed it.  The apply
+    carries the plan's digest: it changes nothing if a fresh plan differs."""
     plan = await jobs.get(web.manager, job_id)
     report = present.report_view(plan.result)
     if not present.can_apply(plan, report, web.runner.kinds):
@@ -118,8 +120,12 @@ async def apply(
             "the changes were not confirmed", hint="tick the confirmation box, then apply"
         )
     kind = present.applied_by(plan, web.runner.kinds)
-    assert kind is not None  # can_apply said so
+    assert kind is not None and report is not None  # can_apply said so
     job = await start_job(
-        web, session, kind=kind, cluster=plan.cluster, params={"plan_job": plan.id}
+        web,
+        session,
+        kind=kind,
+        cluster=plan.cluster,
+        params={"plan_job": plan.id, "plan_digest": report.digest},
     )
     return redirect(f"/jobs/{job.id}")

@@ -97,6 +97,16 @@ class ReportView:
     counts: dict[str, int] = field(default_factory=dict)
     ok: bool = False
     dry_run: bool = False
+    #: What the plan would change, as a hash (an apply started from it carries it).
+    digest: str = ""
+    #: An apply that refused to run because a fresh plan differed from the reviewed one:
+    #: its steps are that fresh plan.
+    plan_changed: bool = False
+
+    @property
+    def steps_ok(self) -> bool:
+        """No step failed or was skipped."""
+        return not (self.counts.get(Outcome.FAILED.value) or self.counts.get(Outcome.SKIPPED.value))
 
     @property
     def would_change(self) -> int:
@@ -133,24 +143,35 @@ def report_view(result: Mapping[str, Any] | None) -> ReportView | None:
         for host, rows in result["hosts"].items()
     }
     counts = {str(k): int(v) for k, v in (result.get("counts") or {}).items()}
-    return ReportView(hosts, counts, bool(result.get("ok")), bool(result.get("dry_run")))
+    return ReportView(
+        hosts,
+        counts,
+        bool(result.get("ok")),
+        bool(result.get("dry_run")),
+        digest=str(result.get("digest") or ""),
+        plan_changed=bool(result.get("plan_changed")),
+    )
 
 
 def applied_by(job: JobView, kinds: KindCatalog) -> str | None:
-    """The job kind that applies ``job``'s plan; None when ``job`` is no plan."""
+    """The job kind that applies the plan ``job``'s page shows: a plan's apply kind, or
+    the apply itself when it refused a plan that changed since review; else None."""
     found = kinds.find(job.kind)
-    return found.applied_by if found else None
+    if found is None:
+        return None
+    if found.applied_by is not None:
+        return found.applied_by
+    if (job.result or {}).get("plan_changed"):
+        return found.name
+    return None
 
 
 def can_apply(job: JobView, report: ReportView | None, kinds: KindCatalog) -> bool:
-    """A finished, successful plan with something to change may be applied."""
-    return (
-        applied_by(job, kinds) is not None
-        and job.state.value == "succeeded"
-        and report is not None
-        and report.ok
-        and report.would_change > 0
-    )
+    """A finished plan with no failed step and something to change may be applied."""
+    if applied_by(job, kinds) is None or report is None or not report.digest:
+        return False
+    finished_well = job.state.value == "succeeded" or report.plan_changed
+    return finished_well and job.finished and report.steps_ok and report.would_change > 0
 
 
 def key_file(algorithm: str) -> str:
