@@ -176,6 +176,8 @@ PAGES = [
     "/servers/add?cluster=lab",
     "/clusters/lab",
     "/clusters/lab/ldap",
+    "/clusters/lab/alerts",
+    "/clusters/lab/alerts?severity=critical&host=idp1.lab.test",
     "/servers/lab/idp1.lab.test",
     "/servers/lab/idp1.lab.test/remove",
     "/jobs",
@@ -198,7 +200,16 @@ async def test_page_renders_for_a_signed_in_user(gui: httpx.AsyncClient, path: s
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/servers", "/clusters/lab", "/clusters/lab/ldap", "/jobs", "/audit", "/account"],
+    [
+        "/",
+        "/servers",
+        "/clusters/lab",
+        "/clusters/lab/ldap",
+        "/clusters/lab/alerts",
+        "/jobs",
+        "/audit",
+        "/account",
+    ],
 )
 async def test_pages_need_a_session(anon: httpx.AsyncClient, path: str) -> None:
     answer = await anon.get(path)

@@ -66,7 +66,9 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cluster: Mapped[str] = mapped_column(String(64))
     component: Mapped[str] = mapped_column(String(16))
-    #: Stable identity of the problem, e.g. ``node-down:idp2.example.org``.
+    #: Stable identity of the problem: ``KIND:SUBJECT`` or ``KIND:SUBJECT<-PEER``, a
+    #: subject or peer naming a host or its first label (``node-down:idp2.example.org``,
+    #: ``repair:stunnel4:idp2``); the alerts of a host are found by it.
     key: Mapped[str] = mapped_column(String(255))
     #: "critical" or "warning".
     severity: Mapped[str] = mapped_column(String(16))

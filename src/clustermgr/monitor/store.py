@@ -4,7 +4,7 @@ Writes: :func:`record_cycle` (samples, the latest snapshot and alert transitions
 one check cycle, in one transaction), :func:`prune`, the watcher's lease.
 Reads, for the GUI, the API and the CLI: :func:`latest`, :func:`history` (samples
 averaged per step in the database), :func:`samples` (the rows themselves),
-:func:`alerts`.
+:func:`alerts`, :func:`open_counts`, :func:`open_count`, :func:`checked_at`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clustermgr.core.manager import Manager
@@ -252,26 +252,96 @@ async def history(
     return HistoryView(since, until, step, series)
 
 
+def about_host(host: str) -> ColumnElement[bool]:
+    """Alerts whose key names ``host`` (or its first label) as a subject or a peer.
+
+    A key is ``KIND:SUBJECT`` (``node-down:idp1.example.org``, ``repair:stunnel4:idp1``)
+    or ``KIND:SUBJECT<-PEER`` for a pair; a subject is a host name or its first label.
+    """
+    names = {host, host.split(".", 1)[0]}
+    return or_(
+        *(
+            clause
+            for name in sorted(names)
+            for clause in (
+                Alert.key.endswith(f":{name}", autoescape=True),
+                Alert.key.endswith(f"<-{name}", autoescape=True),
+                Alert.key.contains(f":{name}<-", autoescape=True),
+            )
+        )
+    )
+
+
 async def alerts(
     manager: Manager,
     cluster: str,
     *,
     open_only: bool,
     component: str | None = None,
+    host: str | None = None,
+    severity: str | None = None,
     limit: int = 100,
     before_id: int | None = None,
 ) -> list[AlertView]:
-    """Alerts newest first: only the open ones, or every episode (page on with ``before_id``)."""
+    """Alerts newest first: only the open ones, or every episode (page on with ``before_id``),
+    of one component, about one host (see :func:`about_host`), of one severity."""
     query = select(Alert).where(Alert.cluster == cluster)
     if open_only:
         query = query.where(Alert.resolved_at.is_(None))
     if component is not None:
         query = query.where(Alert.component == component)
+    if host is not None:
+        query = query.where(about_host(host))
+    if severity is not None:
+        query = query.where(Alert.severity == severity)
     if before_id is not None:
         query = query.where(Alert.id < before_id)
     query = query.order_by(Alert.id.desc()).limit(limit)
     async with manager.db.session() as session:
         return [AlertView.of(a) for a in await session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class OpenCount:
+    """How many alerts of one severity are open on one component of one cluster."""
+
+    cluster: str
+    component: str
+    severity: str
+    count: int
+
+
+async def open_counts(manager: Manager) -> list[OpenCount]:
+    """The open alerts counted per cluster, component and severity: one grouped query over
+    the open rows (the partial index of open alerts holds them)."""
+    query = (
+        select(Alert.cluster, Alert.component, Alert.severity, func.count())
+        .where(Alert.resolved_at.is_(None))
+        .group_by(Alert.cluster, Alert.component, Alert.severity)
+        .order_by(Alert.cluster, Alert.component, Alert.severity)
+    )
+    async with manager.db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [OpenCount(c, comp, sev, int(n)) for c, comp, sev, n in rows]
+
+
+async def open_count(manager: Manager, *, severity: str) -> int:
+    """Open alerts of ``severity`` across every cluster (the page header's badge)."""
+    query = (
+        select(func.count())
+        .select_from(Alert)
+        .where(Alert.resolved_at.is_(None), Alert.severity == severity)
+    )
+    async with manager.db.session() as session:
+        return int((await session.execute(query)).scalar_one())
+
+
+async def checked_at(manager: Manager) -> dict[tuple[str, str], datetime]:
+    """When each (cluster, component) was last checked: the snapshots' times, not their data."""
+    query = select(Snapshot.cluster, Snapshot.component, Snapshot.at)
+    async with manager.db.session() as session:
+        rows = (await session.execute(query)).all()
+    return {(c, comp): at for c, comp, at in rows}
 
 
 # --- the watcher's lease ------------------------------------------------------------

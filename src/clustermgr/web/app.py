@@ -54,6 +54,8 @@ def templates(components: Sequence[Component]) -> Jinja2Templates:
             "can_admin": bool(session and session.user.role.allows(UserRole.ADMIN)),
             "version": __version__,
             "component_pages": pages,
+            # Open critical alerts across clusters; None where the page did not count them.
+            "open_critical": getattr(request.state, "open_critical", None),
         }
 
     folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]

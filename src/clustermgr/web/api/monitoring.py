@@ -16,8 +16,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from clustermgr.components.contract import Component
+from clustermgr.core.access import get_cluster
 from clustermgr.errors import InvalidInput, NotFound
 from clustermgr.monitor import read
+from clustermgr.monitor.alerts import Severity
 from clustermgr.monitor.store import MAX_BUCKETS
 from clustermgr.monitor.views import AlertView, HistoryView, SeriesView
 from clustermgr.web.api.models import MAX_ID, MAX_PAGE, ClusterName, Timestamp, next_before
@@ -40,7 +42,7 @@ class AlertPublic(BaseModel):
     cluster: str
     component: str
     key: str = Field(description="Stable identity, e.g. `node-down:idp2.example.org`.")
-    severity: str = Field(json_schema_extra={"enum": ["critical", "warning"]})
+    severity: str = Field(json_schema_extra={"enum": [s.value for s in Severity]})
     message: str
     opened_at: Timestamp
     last_seen_at: Timestamp
@@ -126,6 +128,7 @@ Step = Annotated[
     ),
 ]
 ComponentName = Annotated[str, Path(max_length=16, description="A watched component.")]
+FilterValue = Annotated[str | None, Query(max_length=253)]
 MetricName = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z0-9_]+$")]
 
 
@@ -174,9 +177,41 @@ def router(components: Sequence[Component]) -> APIRouter:
     """The routes; history for each of ``components`` the watcher checks."""
     watched = sorted(c.name for c in components if has_history(c))
     routes = APIRouter(prefix="/clusters", tags=["monitoring"])
-    routes.add_api_route(
-        "/{name}/alerts", cluster_alerts, methods=["GET"], responses=errors(404, 422)
-    )
+
+    @routes.get("/{name}/alerts", responses=errors(400, 404, 422))
+    async def cluster_alerts(
+        name: ClusterName,
+        web: WebDep,
+        state: AlertState = AlertState.OPEN,
+        component: FilterValue = None,
+        host: FilterValue = None,
+        severity: Annotated[Severity | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+        before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    ) -> AlertPage:
+        """The cluster's alerts, newest first: the open ones, or every episode
+        (``state=all``); of one watched ``component``, about one ``host`` of the
+        cluster, of one ``severity``."""
+        cluster = await get_cluster(web.manager, name)
+        where = read.alert_filter(
+            cluster,
+            watched,
+            component=component,
+            host=host,
+            severity=severity.value if severity else None,
+        )
+        views = await read.cluster_alerts(
+            web.manager,
+            name,
+            open_only=state is AlertState.OPEN,
+            limit=limit,
+            before_id=before_id,
+            where=where,
+        )
+        return AlertPage(
+            items=[AlertPublic.of(v) for v in views],
+            next_before_id=next_before([v.id for v in views], limit),
+        )
 
     @routes.get("/{name}/{component}/history", responses=errors(400, 404, 422))
     async def history(
@@ -197,24 +232,3 @@ def router(components: Sequence[Component]) -> APIRouter:
         )
 
     return routes
-
-
-async def cluster_alerts(
-    name: ClusterName,
-    web: WebDep,
-    state: AlertState = AlertState.OPEN,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-) -> AlertPage:
-    """The cluster's alerts, newest first: the open ones, or every episode (``state=all``)."""
-    views = await read.cluster_alerts(
-        web.manager,
-        name,
-        open_only=state is AlertState.OPEN,
-        limit=limit,
-        before_id=before_id,
-    )
-    return AlertPage(
-        items=[AlertPublic.of(v) for v in views],
-        next_before_id=next_before([v.id for v in views], limit),
-    )

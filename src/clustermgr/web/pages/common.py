@@ -13,7 +13,9 @@ from clustermgr.auth.views import SessionView
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.views import JobView
+from clustermgr.monitor import read
 from clustermgr.web.context import WebContext
+from clustermgr.web.deps import WebDep
 
 #: What a redirect's ``?done=`` shows. Only these fixed sentences: never echo the query.
 NOTICES: Mapping[str, str] = {
@@ -43,6 +45,13 @@ def render(
     return web.templates.TemplateResponse(
         request, template, {"notice": notice, **(context or {})}, status_code=status
     )
+
+
+async def alert_badge(request: Request, web: WebDep) -> None:
+    """The page header's count of open critical alerts (``open_critical`` in templates):
+    one count per full page; a form post or a live part's refresh (htmx) skips it."""
+    if request.method == "GET" and "hx-request" not in request.headers:
+        request.state.open_critical = await read.open_critical(web.manager)
 
 
 def redirect(url: str) -> RedirectResponse:
