@@ -128,6 +128,15 @@ async def test_a_job_whose_process_died_does_not_silence_the_watcher(quick: Mana
         await jobs.beat(quick, job)  # alive after all: paused again
         (report,) = await watcher.cycle()
         assert report.paused_by == job
+
+        # A row from before heartbeats existed: its start stands for its last beat.
+        for started, paused_by in ((utcnow(), job), (dead, None)):
+            async with quick.db.session() as session:
+                await session.execute(
+                    update(Job).where(Job.id == job).values(heartbeat_at=None, started_at=started)
+                )
+            (report,) = await watcher.cycle()
+            assert report.paused_by == paused_by
     finally:
         await watcher.close()
 
