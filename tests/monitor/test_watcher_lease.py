@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from clustermgr.components import registry
 from clustermgr.components.ldap.ids import server_ids
 from clustermgr.components.ldap.replicated import replicated_clusters, replicated_members
 from clustermgr.components.ldap.watch import LdapWatch
@@ -46,7 +47,7 @@ async def second(settings: Settings) -> AsyncIterator[Manager]:
 
 def quick(manager: Manager) -> Watcher:
     manager.settings = manager.settings.model_copy(update={"watch_timeout": 1.0})
-    return Watcher(manager, [LdapWatch(manager)])
+    return Watcher(manager, [LdapWatch(manager)], kinds=registry.job_kinds())
 
 
 async def test_replicated_clusters_are_found(manager: Manager, replicated: str) -> None:

@@ -3,53 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from clustermgr.core.manager import Manager
-from clustermgr.db.base import utcnow
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
-from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.watcher import BackgroundWatch, CycleReport, Watcher
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
+from fakewatch import Fake
 
-
-@dataclass
-class Fake:
-    """A watched component whose clusters, findings and slowness the test sets."""
-
-    name: str = "fake"
-    watched: list[str] = field(default_factory=lambda: ["a", "b"])
-    findings: list[Finding] = field(default_factory=list)
-    every: float = 0.05
-    #: Seconds a check hangs before its first cycle.
-    hang: float = 0.0
-    checked: list[str] = field(default_factory=list)
-    forgotten: list[str] = field(default_factory=list)
-    closed: bool = False
-
-    def interval(self, settings: Settings) -> float:
-        return self.every
-
-    async def clusters(self) -> list[str]:
-        return list(self.watched)
-
-    async def check(self, cluster: str) -> AsyncIterator[Cycle]:
-        self.checked.append(cluster)
-        await asyncio.sleep(self.hang)
-        yield Cycle(cluster, self.name, utcnow(), {"step": 1}, (), self.findings)
-        yield Cycle(cluster, self.name, utcnow(), {"step": 2}, (), [], judged=[])
-
-    async def forget(self, cluster: str) -> None:
-        self.forgotten.append(cluster)
-
-    async def close(self) -> None:
-        self.closed = True
-
+#: No job kinds: the loop tests start no job.
+NO_KINDS = KindCatalog(())
 
 DOWN = Finding("thing-down:x", Severity.CRITICAL, "the thing is down")
 
@@ -64,7 +31,7 @@ async def quick(manager: Manager) -> Manager:
 
 async def test_a_cycle_records_every_cycle_the_check_yields(quick: Manager) -> None:
     fake = Fake(findings=[DOWN])
-    watcher = Watcher(quick, [fake])
+    watcher = Watcher(quick, [fake], kinds=NO_KINDS)
     try:
         reports = await watcher.cycle()
         assert sorted(r.cluster for r in reports) == ["a", "b"]
@@ -87,7 +54,7 @@ async def test_the_lease_keeps_a_second_watcher_out_until_released(
 ) -> None:
     other = await Manager.open(settings)
     one, two = Fake(), Fake()
-    first, second = Watcher(quick, [one]), Watcher(other, [two])
+    first, second = Watcher(quick, [one], kinds=NO_KINDS), Watcher(other, [two], kinds=NO_KINDS)
     try:
         assert all(r.watched for r in await first.cycle())
         assert not any(r.watched for r in await second.cycle())
@@ -109,7 +76,7 @@ async def test_the_lease_keeps_a_second_watcher_out_until_released(
 
 async def test_losing_the_lease_forgets_the_cluster(quick: Manager) -> None:
     fake = Fake(watched=["a"])
-    watcher = Watcher(quick, [fake])
+    watcher = Watcher(quick, [fake], kinds=NO_KINDS)
     try:
         assert (await watcher.cycle())[0].watched
         await store.release_lease(quick, "fake:a", watcher.holder)
@@ -122,7 +89,7 @@ async def test_losing_the_lease_forgets_the_cluster(quick: Manager) -> None:
 
 async def test_a_hung_check_is_cut_at_the_lease_time(quick: Manager) -> None:
     fake = Fake(watched=["a"], hang=30.0, every=0.05)
-    watcher = Watcher(quick, [fake])
+    watcher = Watcher(quick, [fake], kinds=NO_KINDS)
     assert watcher.lease_seconds(fake) < 3  # 2 timeouts + 2 s: the check gets that long
     try:
         (report,) = await asyncio.wait_for(watcher.cycle(), 10)
@@ -134,7 +101,7 @@ async def test_a_hung_check_is_cut_at_the_lease_time(quick: Manager) -> None:
 
 async def test_one_cluster_only_and_nothing_to_watch(quick: Manager) -> None:
     fake = Fake()
-    watcher = Watcher(quick, [fake], cluster="b")
+    watcher = Watcher(quick, [fake], kinds=NO_KINDS, cluster="b")
     try:
         assert await watcher.clusters() == ["b"]
         assert [r.cluster for r in await watcher.cycle()] == ["b"]
@@ -142,14 +109,14 @@ async def test_one_cluster_only_and_nothing_to_watch(quick: Manager) -> None:
         await watcher.close()
     fake.watched = ["a"]
     with pytest.raises(Exception, match="nothing to watch"):
-        await Watcher(quick, [fake], cluster="b").clusters()
+        await Watcher(quick, [fake], kinds=NO_KINDS, cluster="b").clusters()
 
 
 async def test_each_component_runs_at_its_own_interval(quick: Manager) -> None:
     fast, slow = Fake(name="fast", watched=["a"], every=0.05), Fake(name="slow", watched=["a"])
     slow.every = 10.0
     seen: list[CycleReport] = []
-    watch = BackgroundWatch(quick, [fast, slow])
+    watch = BackgroundWatch(quick, [fast, slow], NO_KINDS)
     watch.watcher.settings = quick.settings
     original = watch.watcher.cycle_of
 

@@ -21,6 +21,10 @@ def _show_cycle(report: CycleReport) -> None:
     if not report.watched:
         say(f"[dim]{escape(report.cluster)}: another watcher holds the lease[/]")
         return
+    if report.paused_by is not None:
+        name = f"{report.cluster} {report.component}"
+        say(f"[dim]{escape(name)}: paused, job #{report.paused_by} changes it[/]")
+        return
     nodes = report.snapshot.get("nodes") or report.snapshot.get("backends", [])
     states = ", ".join(f"{n['host']} {n['state']}" for n in nodes)
     name = f"{report.cluster} {report.component}"
@@ -47,7 +51,7 @@ async def watch(
     """
     # Here, not at the top: the components' command groups import this module's reads.
     async with manager() as mgr:
-        watcher = Watcher(mgr, registry.watched(mgr), cluster=cluster)
+        watcher = Watcher(mgr, registry.watched(mgr), kinds=registry.job_kinds(), cluster=cluster)
 
         def show(reports: list[CycleReport]) -> None:
             for report in reports:

@@ -60,11 +60,17 @@ class Component:
     templates: Path | None = None
 
     def job_kinds(self) -> tuple[JobKind[Any], ...]:
-        """Every job kind of the component; its plan names the apply that applies it."""
+        """Every job kind of the component; its plan names the apply that applies it, and
+        each of its changes that names no component it touches touches this one."""
         out: list[JobKind[Any]] = []
         if self.plan is not None:
             applied_by = self.apply.name if self.apply is not None else None
             out.append(dataclasses.replace(self.plan, applied_by=applied_by))
         if self.apply is not None:
             out.append(self.apply)
-        return (*out, *self.kinds)
+        return tuple(self._stamped(kind) for kind in (*out, *self.kinds))
+
+    def _stamped(self, kind: JobKind[Any]) -> JobKind[Any]:
+        if not kind.mutating or kind.touches is None or kind.touches:
+            return kind
+        return dataclasses.replace(kind, touches=frozenset({self.name}))

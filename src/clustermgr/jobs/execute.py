@@ -1,8 +1,9 @@
 """Running one job to its end: the code shared by the manager and the queue workers.
 
 Events from the work are buffered and written in small batches (the database
-row and its events are what every front end reads); a watcher turns a cancel
-request in the database into the flag the executor checks between steps.
+row and its events are what every front end reads); a helper task turns a cancel
+request in the database into the flag the executor checks between steps, and
+renews the job's heartbeat (a running job without one belongs to a dead process).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, DatabaseError
@@ -154,9 +156,17 @@ def _was_cut_short(result: dict[str, object]) -> bool:
 async def _watch_cancel(
     manager: Manager, job_id: int, cancel: asyncio.Event, ended: asyncio.Event
 ) -> None:
-    while not cancel.is_set():
+    """Until the job ends: turn a cancel request into ``cancel``, renew its heartbeat."""
+    beat = time.monotonic()
+    while True:
         await _pause(ended, CANCEL_POLL)
         if ended.is_set():
             return
-        if await store.cancel_requested(manager, job_id):
+        if time.monotonic() - beat >= store.HEARTBEAT_EVERY:
+            beat = time.monotonic()
+            try:
+                await store.beat(manager, job_id)
+            except DatabaseError as exc:  # the next beat may get through
+                log.warning("job #%s: recording its heartbeat failed: %s", job_id, exc.message)
+        if not cancel.is_set() and await store.cancel_requested(manager, job_id):
             cancel.set()

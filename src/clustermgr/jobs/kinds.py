@@ -98,6 +98,10 @@ class JobKind(Generic[P]):
     #: The role that may start it.  Operator by default, read-only kinds included: every
     #: job opens root SSH sessions on the servers, so viewers start none.
     role: UserRole = UserRole.OPERATOR
+    #: The components a mutating job of this kind changes: the watcher leaves them alone
+    #: while it runs.  ``None``: every component of the cluster.  Left empty, the
+    #: component declaring the kind puts its own name here (``Component.job_kinds``).
+    touches: frozenset[str] | None = frozenset()
 
     def parse(self, raw: Mapping[str, Any] | None) -> P:
         """``raw`` as this kind's params, or InvalidInput saying what is wrong."""
@@ -206,3 +210,11 @@ class KindCatalog:
 
     def __contains__(self, name: object) -> bool:
         return name in self._kinds
+
+    def touches(self, kind: str, component: str) -> bool:
+        """Whether a running job of ``kind`` changes ``component``.  A kind this catalog
+        does not know, or a mutating one that names no component, may change anything."""
+        found = self._kinds.get(kind)
+        if found is None or found.touches is None or (found.mutating and not found.touches):
+            return True
+        return component in found.touches

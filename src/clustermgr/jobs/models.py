@@ -64,6 +64,9 @@ class Job(Timestamped, Base):
     runner: Mapped[str] = mapped_column(String(16), default="embedded")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: Renewed every few seconds while the job runs: a running job whose heartbeat stopped
+    #: belongs to a process that died.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The outcome as data (an ApplyReport or a preflight report, as a dict).
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -15,6 +15,12 @@ from clustermgr.errors import JobConflict, NotFound
 from clustermgr.jobs.models import ACTIVE_STATES, Job, JobEvent, JobState
 from clustermgr.jobs.views import EventView, JobView
 from clustermgr.plan.events import Event
+
+#: Seconds between two heartbeats of a running job.
+HEARTBEAT_EVERY = 5.0
+#: A running job whose last heartbeat is older than this is taken for dead (its process
+#: stopped without recording the end): it no longer counts as changing its cluster.
+STALE_AFTER = 60.0
 
 
 async def create(
@@ -98,9 +104,35 @@ async def claim(manager: Manager, job_id: int) -> bool:
         claimed = await session.execute(
             update(Job)
             .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
-            .values(state=JobState.RUNNING.value, started_at=utcnow())
+            .values(state=JobState.RUNNING.value, started_at=utcnow(), heartbeat_at=utcnow())
         )
         return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+async def beat(manager: Manager, job_id: int) -> None:
+    """The running job ``job_id`` is alive (see :data:`STALE_AFTER`)."""
+    async with manager.db.session() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
+            .values(heartbeat_at=utcnow())
+        )
+
+
+async def changing(manager: Manager, cluster: str, *, since: datetime) -> list[JobView]:
+    """The mutating jobs of ``cluster`` running now (heartbeat fresh) or that ended at
+    ``since`` or later, oldest first: the jobs that may have changed it since then."""
+    fresh = utcnow() - timedelta(seconds=STALE_AFTER)
+    running = (Job.state == JobState.RUNNING.value) & (
+        func.coalesce(Job.heartbeat_at, Job.started_at) >= fresh
+    )
+    query = (
+        select(Job)
+        .where(Job.cluster == cluster, Job.mutating.is_(True), running | (Job.finished_at >= since))
+        .order_by(Job.id)
+    )
+    async with manager.db.session() as session:
+        return [JobView.of(j) for j in await session.scalars(query)]
 
 
 async def finish(

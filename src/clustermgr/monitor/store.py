@@ -146,6 +146,15 @@ async def prune(manager: Manager, *, older_than: timedelta) -> int:
         return int(done.rowcount)  # type: ignore[attr-defined]
 
 
+async def mark_paused(manager: Manager, cluster: str, component: str, job: int) -> None:
+    """The latest snapshot (if any) says job ``job`` paused the checks; the next cycle
+    recorded replaces it.  Its time stays the last check's."""
+    async with manager.db.session() as session:
+        snapshot = await session.get(Snapshot, (cluster, component))
+        if snapshot is not None:
+            snapshot.data = {**snapshot.data, "paused_by": job}
+
+
 # --- reads ------------------------------------------------------------------------
 
 

@@ -9,11 +9,20 @@ cluster it:
    written by a conditional UPDATE), so two manager processes sharing one
    database never both check the same thing; losing it closes the cluster's
    connections;
-2. runs the component's check within the lease's time, recording every cycle
+2. leaves the component alone while a job changes it: when a live mutating job
+   of the cluster (running, its heartbeat fresh) is of a kind that touches the
+   component (``JobKind.touches``, read from the :class:`KindCatalog` it is
+   given), nothing is checked, repaired, opened or resolved; its connections are
+   closed (the next check reads the cluster anew) and the snapshot says
+   ``paused_by``: the job's id.  Checks resume at the job's end;
+3. runs the component's check within the lease's time, recording every cycle
    the check yields (:func:`clustermgr.monitor.store.record_cycle`: samples,
    the latest snapshot, alerts opened, refreshed and resolved) as it comes, so
-   a component can record what it found before a slower part of its check runs;
-3. logs the alerts opened and resolved, and reports the cycle
+   a component can record what it found before a slower part of its check runs.
+   A cycle is recorded only when no job touching the component ran since the
+   check started (a job may start while a check runs): otherwise the cycle is
+   dropped and the check ends, as in 2;
+4. logs the alerts opened and resolved, and reports the cycle
    (:class:`CycleReport`, what ``clustermgr watch --json`` prints).
 
 Old samples are pruned every hour.  A clean stop gives every lease up at once,
@@ -38,6 +47,8 @@ from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.jobs import store as jobs
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.monitor import store
 from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.views import AlertView
@@ -61,6 +72,8 @@ class CycleReport:
     snapshot: dict[str, Any] = field(default_factory=dict)
     #: The watched component's name.
     component: str = ""
+    #: The job changing the component, when that paused the check (nothing recorded).
+    paused_by: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +85,7 @@ class CycleReport:
             "opened": [a.as_dict() for a in self.opened],
             "resolved": [a.as_dict() for a in self.resolved],
             "snapshot": self.snapshot,
+            "paused_by": self.paused_by,
         }
 
 
@@ -85,15 +99,20 @@ class Watcher:
         manager: Manager,
         parts: Sequence[WatchedComponent],
         *,
+        kinds: KindCatalog,
         cluster: str | None = None,
     ) -> None:
         self.manager = manager
         self.settings = manager.settings
         self.parts = tuple(parts)
+        #: Every job kind: which components a running job changes.
+        self.kinds = kinds
         self.cluster = cluster
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         #: component -> the clusters whose lease this watcher holds.
         self._held: dict[str, set[str]] = {p.name: set() for p in self.parts}
+        #: component -> cluster -> the job that paused its checks (until a check runs).
+        self._paused: dict[str, dict[str, int]] = {p.name: {} for p in self.parts}
         self._pruned = 0.0
 
     def lease_seconds(self, part: WatchedComponent) -> float:
@@ -189,9 +208,14 @@ class Watcher:
         if not await store.take_lease(self.manager, lease, self.holder, seconds=seconds):
             if name in held:
                 held.discard(name)
+                self._paused[part.name].pop(name, None)
                 await self._forget(part, name)
             return CycleReport(name, utcnow(), watched=False, component=part.name)
         held.add(name)
+        since = utcnow()
+        busy = await self._changing(part, name, since)
+        if busy is not None:
+            return await self._pause(part, name, busy)
         at: datetime | None = None
         snapshot: dict[str, Any] = {}
         opened: list[AlertView] = []
@@ -199,6 +223,9 @@ class Watcher:
         try:
             async with asyncio.timeout(seconds), _closing(part.check(name)) as cycles:
                 async for cycle in cycles:
+                    busy = await self._changing(part, name, since)
+                    if busy is not None:
+                        break
                     recorded = await store.record_cycle(self.manager, cycle)
                     at = at or cycle.at
                     snapshot = cycle.snapshot
@@ -214,6 +241,10 @@ class Watcher:
         except Exception:  # the other clusters' checks must not be lost with it
             log.exception("watcher: %s check of %s failed", part.name, name)
             snapshot = {**snapshot, "error": "the check failed"}
+        if busy is not None:
+            return await self._pause(part, name, busy)
+        if self._paused[part.name].pop(name, None) is not None:
+            log.info("watcher: %s of %s: checked again", part.name, name)
         for alert in opened:
             log.warning("watcher: alert opened: %s %s: %s", name, alert.key, alert.message)
         for alert in resolved:
@@ -229,6 +260,23 @@ class Watcher:
             part.name,
         )
 
+    async def _changing(self, part: WatchedComponent, name: str, since: datetime) -> int | None:
+        """The first job that changes ``part`` on ``name`` now or did since ``since``."""
+        for job in await jobs.changing(self.manager, name, since=since):
+            if self.kinds.touches(job.kind, part.name):
+                return job.id
+        return None
+
+    async def _pause(self, part: WatchedComponent, name: str, job: int) -> CycleReport:
+        """Nothing checked, repaired or recorded while job ``job`` changes the component."""
+        paused = self._paused[part.name]
+        if paused.get(name) != job:
+            paused[name] = job
+            log.info("watcher: %s of %s paused: job #%s changes it", part.name, name, job)
+            await self._forget(part, name)  # what it kept may be what the job changes
+            await store.mark_paused(self.manager, name, part.name, job)
+        return CycleReport(name, utcnow(), True, component=part.name, paused_by=job)
+
     async def _forget(self, part: WatchedComponent, name: str) -> None:
         try:
             await part.forget(name)
@@ -237,6 +285,7 @@ class Watcher:
 
     async def _drop(self, part: WatchedComponent, name: str) -> None:
         self._held[part.name].discard(name)
+        self._paused[part.name].pop(name, None)
         await self._forget(part, name)
         await store.release_lease(self.manager, lease_name(part.name, name), self.holder)
 
@@ -262,8 +311,10 @@ async def _closing(cycles: AsyncIterator[Cycle]) -> AsyncIterator[AsyncIterator[
 class BackgroundWatch:
     """The watcher as a task of a long-running process (``clustermgr serve``)."""
 
-    def __init__(self, manager: Manager, parts: Sequence[WatchedComponent]) -> None:
-        self.watcher = Watcher(manager, parts)
+    def __init__(
+        self, manager: Manager, parts: Sequence[WatchedComponent], kinds: KindCatalog
+    ) -> None:
+        self.watcher = Watcher(manager, parts, kinds=kinds)
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="watcher")
 

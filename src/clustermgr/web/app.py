@@ -87,7 +87,7 @@ def create_app(
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
         watch = (
-            BackgroundWatch(manager, registry.watched(manager, tuple(components)))
+            BackgroundWatch(manager, registry.watched(manager, tuple(components)), kinds)
             if settings.watch_enabled
             else None
         )

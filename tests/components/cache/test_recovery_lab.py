@@ -22,6 +22,7 @@ import pytest
 import pytest_asyncio
 
 from cachelab import cache_lab, configure, wait_chain_ok
+from clustermgr.components import registry
 from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.core.manager import Manager
 from clustermgr.lab.gluu import directory as gluu
@@ -124,7 +125,7 @@ class Load:
 async def watching(lab: Lab) -> AsyncIterator[Manager]:
     settings = lab.settings.model_copy(update={"watch_interval": 1.0, "watch_timeout": 4.0})
     manager = await Manager.open(settings)
-    watcher = Watcher(manager, [CacheWatch(manager)])
+    watcher = Watcher(manager, [CacheWatch(manager)], kinds=registry.job_kinds())
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(stop))
     try:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from clustermgr.components import registry
 from clustermgr.components.lb import ops as lb_ops
 from clustermgr.components.lb import settingsstore as lb_settings
 from clustermgr.components.lb.watch import LbWatch
@@ -42,7 +43,9 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
 
 async def lb_cycle(lab: Lab) -> CycleReport:
     manager = await Manager.open(lab.settings)
-    watcher = Watcher(manager, [LbWatch(manager)], cluster=lab.config.cluster)
+    watcher = Watcher(
+        manager, [LbWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
+    )
     try:
         reports = [r for r in await watcher.cycle() if r.component == "lb"]
     finally:

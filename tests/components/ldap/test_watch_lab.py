@@ -83,7 +83,7 @@ async def watched(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wat
         applied = await replicate(lab)
         assert applied["ok"], json.dumps(applied, indent=1)
         manager = await Manager.open(lab.settings)
-        watch = BackgroundWatch(manager, registry.watched(manager))
+        watch = BackgroundWatch(manager, registry.watched(manager), registry.job_kinds())
         try:
             yield Watched(lab, manager)
         finally:
