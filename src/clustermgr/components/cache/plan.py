@@ -38,6 +38,14 @@ ROLLING = "cache-nodes"
 _ENABLE = 'svc_enable "$1"'
 _RESTART = 'svc_restart "$1" >/dev/null'
 _RUNNING = 'svc_enabled "$1" && svc_running "$1"'
+#: As ``_RUNNING``, giving the service $2 tries 0.1 s apart to report running: an init
+#: script's start returns before the daemon it forked has written its pid file.
+_RUNNING_WAIT = """\
+svc_enabled "$1" || { echo "$1 does not start at boot" >&2; exit 1; }
+for i in $(seq "$2"); do svc_running "$1" && exit 0; sleep 0.1; done
+echo "$1 is not running" >&2
+exit 1
+"""
 #: Redis is enabled and answers PONG to its password (on stdin, never on a command
 #: line); tried $2 times, 0.1 s apart.
 _REDIS_UP = """\
@@ -66,10 +74,10 @@ done
 def running(services: ServiceControl, name: str, *ports: int, wait: bool = False) -> Command:
     """Exit 0 when service ``name`` is enabled, running, and listening on ``ports``.
 
-    ``wait``: give the ports up to 5 s to open (after a restart).
+    ``wait``: give the service up to 5 s to run and its ports to open (after a restart).
     """
-    check = services.script(_RUNNING, name)
     tries = "50" if wait else "1"
+    check = services.script(_RUNNING_WAIT, name, tries) if wait else services.script(_RUNNING, name)
     return check.then(Command.script(_LISTENING, tries, *map(str, ports))) if ports else check
 
 

@@ -1,0 +1,163 @@
+"""A newcomer's whole path, by clicks alone, in a real browser: from the setup link a
+fresh manager prints to a cluster whose replication, cache and load balancer are healthy.
+
+Bare lab servers of the test's own (identity nodes and a proxy, reachable over SSH with
+the lab's key) and a manager that knows none of them: ``clustermgr serve`` on an empty
+data folder, its watcher on.  The browser creates the administrator, signs in, adds each
+server (confirming its host key), checks them, and applies every stage the cluster page
+leads to.  No form is posted by hand and no CLI runs.  Screenshots of every stage go to
+``test-artifacts/screenshots/newcomer-*.png``; the time the clicking took is printed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from browsing import JOB_MS, chromium, finished, shot, tab_on
+from clustermgr.core.manager import Manager
+from clustermgr.monitor import read
+from clustermgr.settings import Settings
+from labfixture import SLOT, Lab, running_lab
+from webfixture import ADMIN_PASSWORD, ManagerProcess, free_port
+
+pytestmark = pytest.mark.integration
+
+CLUSTER = "newcomer"
+#: The watcher checks this often, so "healthy" shows soon after the last apply.
+WATCH_INTERVAL = "2"
+
+
+def setup_link(server: ManagerProcess) -> str:
+    """The one-time link ``serve`` prints while no user exists."""
+    match = re.search(r"(http://\S+/setup\?token=\S+)", server.log())
+    assert match, server.log()
+    return match.group(1)
+
+
+async def add_servers(page: Page, lab: Lab) -> None:
+    """Each lab host through the add-server form and its host-key confirmation."""
+    for index, host in enumerate(lab.config.hosts()):
+        if index == 0:
+            await expect(page.get_by_role("heading", name="No cluster yet")).to_be_visible()
+            await page.get_by_role("link", name="Add a server").click()
+        else:
+            await page.get_by_role("link", name=f"Add a server to {CLUSTER}").click()
+        await page.get_by_label("Cluster").fill(CLUSTER)
+        await page.get_by_label("Host name").fill(host.fqdn)
+        await page.get_by_label("Address").fill(host.address)
+        await page.get_by_label("Role").select_option(host.role.value)
+        await page.get_by_label("or choose the key file").set_input_files(lab.config.ssh_key)
+        await page.get_by_role("button", name="Read the host key").click()
+        await expect(
+            page.get_by_role("heading", name=f"Confirm the host key of {host.fqdn}")
+        ).to_be_visible()
+        if index == 0:
+            await shot(page, "newcomer-2-confirm-host-key")
+        await page.get_by_role(
+            "button", name=re.compile("trust the key and add the server")
+        ).click()
+        await expect(page.get_by_role("status")).to_have_text("Server added.")
+        await expect(
+            page.get_by_role("heading", name=f"Cluster {CLUSTER}", level=1)
+        ).to_be_visible()
+
+
+async def failures(page: Page) -> str:
+    """What the job page says of its failed steps and its error, to explain a failure."""
+    rows = await page.locator("tr:has(.outcome-failed), .alert").all_inner_texts()
+    return "\n".join(rows)[-4000:]
+
+
+async def run_job(page: Page, button: str, name: str) -> None:
+    """Click a button that starts a job; the job must succeed."""
+    await page.get_by_role("button", name=button, exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+    state = await finished(page)
+    await shot(page, name)
+    assert state == "succeeded", f"{button}: the job ended {state}:\n{await failures(page)}"
+
+
+async def apply_plan(page: Page, name: str) -> None:
+    """On a finished plan's page: confirm and apply; the apply must succeed."""
+    confirm = page.get_by_label(re.compile(rf"Yes, change these \d+ steps? on cluster {CLUSTER}"))
+    await confirm.check()
+    await page.get_by_role("button", name="Apply these changes").click()
+    await expect(page.get_by_role("heading", name=re.compile(r"apply"))).to_be_visible()
+    state = await finished(page)
+    await shot(page, name)
+    assert state == "succeeded", f"{name}: the apply ended {state}:\n{await failures(page)}"
+
+
+async def component_page(page: Page, title: str) -> None:
+    await page.goto(f"/clusters/{CLUSTER}")
+    await page.get_by_role("link", name=re.compile(rf"^{title}")).click()
+
+
+async def healthy(page: Page, title: str, name: str) -> None:
+    """The component's page says the watcher checked it and no alert is open."""
+    await component_page(page, title)
+    await expect(page.get_by_text(re.compile(r"^Checked .* UTC"))).to_be_visible(timeout=JOB_MS)
+    await expect(page.get_by_text("No open alert.")).to_be_visible(timeout=JOB_MS)
+    await shot(page, name)
+
+
+async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) -> None:
+    prefix, subnet = SLOT.spare()
+    async with running_lab(tmp_path / "lab", prefix=prefix, subnet=subnet) as lab:
+        settings = Settings(data_dir=tmp_path / "fresh", connect_timeout=5, command_timeout=60)
+        server = ManagerProcess(
+            settings,
+            free_port(),
+            tmp_path / "serve.log",
+            env={"CLUSTERMGR_WATCH_INTERVAL": WATCH_INTERVAL},
+        )
+        server.start()
+        try:
+            async with chromium() as browser, tab_on(browser, server.url) as page:
+                began = time.monotonic()
+                await page.goto(setup_link(server))
+                await page.get_by_label("User name").fill("admin")
+                await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+                await shot(page, "newcomer-0-setup")
+                await page.get_by_role("button", name="Create").click()
+                await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+                await shot(page, "newcomer-1-created")
+                await page.get_by_label("User name").fill("admin")
+                await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+                await page.get_by_role("button", name="Sign in").click()
+
+                await add_servers(page, lab)
+                await shot(page, "newcomer-3-servers-added")
+                await run_job(page, "Check", "newcomer-4-preflight")
+
+                await page.goto(f"/clusters/{CLUSTER}")
+                await run_job(page, "Plan", "newcomer-5-base-plan")
+                await apply_plan(page, "newcomer-6-base-applied")
+                for title, button, n in (
+                    ("LDAP replication", "Plan replication", 7),
+                    ("Cache", "Plan the cache", 9),
+                    ("Load balancer", "Plan the load balancer", 11),
+                ):
+                    await component_page(page, title)
+                    await run_job(page, button, f"newcomer-{n}-{button.split()[-1]}-plan")
+                    await apply_plan(page, f"newcomer-{n + 1}-{button.split()[-1]}-applied")
+
+                for title in ("LDAP replication", "Cache", "Load balancer"):
+                    slug = title.split()[0].lower()
+                    await healthy(page, title, f"newcomer-13-{slug}-healthy")
+                clicking = time.monotonic() - began
+                print(f"\nfrom the setup link to a healthy cluster: {clicking:.0f} s")
+        finally:
+            server.stop()
+
+        manager = await Manager.open(settings)
+        try:
+            alerts = await read.cluster_alerts(manager, CLUSTER, open_only=False)
+        finally:
+            await manager.close()
+        assert alerts == [], f"the deploy raised alerts: {alerts}"
