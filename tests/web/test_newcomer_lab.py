@@ -150,6 +150,15 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) ->
                 for title in ("LDAP replication", "Cache", "Load balancer"):
                     slug = title.split()[0].lower()
                     await healthy(page, title, f"newcomer-13-{slug}-healthy")
+                # The dashboard: every watched component of the cluster is ok, no alert.
+                await page.get_by_role("link", name="Dashboard").first.click()
+                health = page.locator(f"#health-{CLUSTER}")
+                for component in ("ldap", "cache", "lb"):
+                    row = health.locator(f'tr[data-component="{component}"]')
+                    await expect(row.locator(".health")).to_have_text("ok", timeout=JOB_MS)
+                    await expect(row.locator("td").last).to_have_text("none")
+                await expect(page.locator("#critical-badge")).to_have_count(0)
+                await shot(page, "newcomer-14-dashboard")
                 clicking = time.monotonic() - began
                 print(f"\nfrom the setup link to a healthy cluster: {clicking:.0f} s")
         finally:
