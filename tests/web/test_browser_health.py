@@ -6,13 +6,14 @@ alerts were recorded through the monitor's store.  Screenshots go to
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import expect
 
+from browsing import chromium, shot, tab_on
 from clustermgr.components.ldap.ids import server_ids
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
@@ -24,11 +25,6 @@ from replicationdata import BROKEN, IDP1, IDP2, add_cluster
 from webfixture import ManagerProcess, WebUser, create_user, free_port
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-VIEWPORT = {"width": 1366, "height": 800}
 
 LAGGING = Finding(f"probe:{IDP1}", Severity.WARNING, f"{IDP1}: the probe took 12 s")
 REPAIRED = Finding("repair:stunnel4:idp2", Severity.WARNING, f"restarted stunnel4 on {IDP2}")
@@ -71,32 +67,11 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[ManagerProcess, WebUser,
         server.stop()
 
 
-@pytest.fixture
-def chromium() -> Iterator[Path]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    yield CHROMIUM
-
-
-async def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 async def test_dashboard_badge_and_alerts_page_filtered_in_a_browser(
-    served: tuple[ManagerProcess, WebUser, str], chromium: Path
+    served: tuple[ManagerProcess, WebUser, str],
 ) -> None:
     server, admin, name = served
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context(base_url=server.url, viewport=VIEWPORT)  # type: ignore[arg-type]
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
+    async with chromium() as browser, tab_on(browser, server.url) as page:
         await page.goto("/")
         await page.get_by_label("User name").fill(admin.username)
         await page.get_by_label("Password").fill(admin.password)
@@ -139,6 +114,3 @@ async def test_dashboard_badge_and_alerts_page_filtered_in_a_browser(
 
         await page.get_by_role("link", name="Show every alert").click()
         await expect(opened.get_by_role("row")).to_have_count(3)
-        await context.close()
-        await browser.close()
-    assert errors == [], f"the browser reported errors: {errors}"
