@@ -35,11 +35,9 @@ async def _all_events(web: WebDep, job_id: int) -> list[EventView]:
 def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
     report = present.report_view(job.result)
     kind = kinds.find(job.kind)
-    checks = (job.result or {}).get("checks") if job.kind == "preflight" else None
     return {
         "job": job,
         "report": report,
-        "checks": checks,
         "report_template": kind.report_template if kind is not None else None,
         "can_apply": present.can_apply(job, report, kinds),
     }
