@@ -59,6 +59,7 @@ async def job_page(request: Request, web: WebDep, job_id: int) -> Response:
         **_summary(job, web.runner.kinds),
         "events": events,
         "last_seq": events[-1].seq if events else 0,
+        "progress": present.progress(events),
     }
     return render(web, request, "jobs/detail.html", context)
 
