@@ -80,6 +80,7 @@ async def test_a_failed_job_page_is_red_and_says_how_far_it_got(fresh_web: Fresh
     assert marker and marker.groups() == ("done-marker state-failed", "Finished: failed.")
     assert "state-succeeded" not in html and "check-pass" not in html
     assert _spans(html, "outcome-failed") == ["1 failed", "failed", ""], "count, step, log line"
+    assert "1 step failed and 1 was skipped: the reasons are below." in html
     assert re.search(r'<progress max="3" value="2"', html)
     assert "2 of 3 steps done" in html, "the final count: the skipped step never ran"
 
