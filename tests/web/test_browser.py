@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
+from browsing import JOB_MS, finished, shot
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
 from labfixture import Lab
-from polling import eventually
 from replicationdata import IDP1, IDP2, add_cluster, record
-from webfixture import JOB_DEADLINE, ManagerProcess, WebUser
+from webfixture import ManagerProcess, WebUser
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-#: A laptop screen.
-VIEWPORT = {"width": 1366, "height": 800}
-JOB_MS = JOB_DEADLINE * 1000
 
 #: Records, for every event line the page adds, whether the job was already shown
 #: as finished at that moment: proof that lines arrive while the job runs.
@@ -55,56 +38,6 @@ WATCH_EVENTS = """() => {
     }
   }).observe(list, { childList: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def tab(browser: Browser, live_server: str) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=live_server, viewport=VIEWPORT)  # type: ignore[arg-type]
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    # A form answered with its error (400) is expected; CSP, scripts and 403/404/5xx are not.
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        yield page
-    finally:
-        await context.close()
-    unexpected = [e for e in errors if not e.endswith("status of 400 (Bad Request)")]
-    assert unexpected == [], f"the browser reported errors: {unexpected}"
-
-
-async def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-async def until(page: Page, predicate: str, timeout: float = JOB_DEADLINE) -> None:
-    """Poll a JS predicate (``wait_for_function`` evaluates strings, which the CSP forbids)."""
-    await eventually(
-        lambda: page.evaluate(predicate), timeout=timeout, interval=0.05, what=predicate
-    )
-
-
-async def finished(page: Page) -> str:
-    """Wait for the job page to show the job finished and its outcome; the state."""
-    await expect(page.locator("#job-done")).to_be_visible(timeout=JOB_MS)
-    await expect(page.locator("#job-done")).to_contain_text("Finished")
-    await expect(page.locator("#job-summary #cancel")).to_have_count(0)
-    return (await page.locator("#job-state").inner_text()).strip()
 
 
 async def test_new_user_checks_plans_applies_and_finds_it_audited(
