@@ -197,6 +197,29 @@ async def test_failing_host_keeps_other_hosts_results(tmp_path: Path, backups: s
     assert not report.ok and sorted(report.failed_hosts) == ["bad", "down"]
 
 
+async def test_events_count_the_steps_run_of_the_steps_planned(
+    tmp_path: Path, backups: str
+) -> None:
+    events: list[Event] = []
+    steps = (
+        file_step("good", tmp_path / "one.conf", b"1\n"),
+        file_step("good", tmp_path / "two.conf", b"2\n"),
+        Step(host="bad", title="break", reason="t", commands=(Command.script("exit 3"),)),
+        file_step("bad", tmp_path / "never.conf", b"x"),
+    )
+    report = await executor(backups, events).apply(Plan("t", steps))
+    assert not report.ok
+    started = events[0]
+    assert started.kind is EventKind.PLAN_STARTED
+    assert (started.done, started.planned) == (0, 4)
+    finished = [e for e in events if e.kind is EventKind.STEP_FINISHED]
+    assert [e.done for e in finished] == [1, 2, 3], "the skipped step never ran: 3 of 4"
+    assert {e.planned for e in finished} == {4}
+    assert {e.as_dict()["planned"] for e in finished} == {4}
+    others = [e for e in events if e.kind not in (EventKind.PLAN_STARTED, EventKind.STEP_FINISHED)]
+    assert others and all(e.done is None and e.planned is None for e in others)
+
+
 def rolling_step(host: str, log: Path, fail: bool = False) -> Step:
     script = 'echo "start $1" >> "$2"; sleep 0.2; echo "end $1" >> "$2"; exit "$3"'
     return Step(

@@ -1,5 +1,9 @@
-"""A real browser for GUI tests: Debian's Chromium driven by Playwright, screenshots a
-person looks at, and waits that read the page the way a person would."""
+"""Helpers of the browser tests (Chromium via Playwright): screenshots, waits, sign-in.
+
+Screenshots go to ``test-artifacts/screenshots/`` for a person to look at.  The
+fixtures (``browser``, ``tab``) are in :mod:`browserfixtures`; a test with a server of its
+own opens :func:`chromium` and :func:`tab_on` itself.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from polling import eventually
-from webfixture import JOB_DEADLINE
+from webfixture import JOB_DEADLINE, WebUser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,6 +70,12 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+async def shot_of(part: Locator, name: str) -> None:
+    """A screenshot of one part of a page (a drawing), at the size it is shown."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await part.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
 async def until(page: Page, predicate: str, timeout: float = JOB_DEADLINE) -> None:
     """Poll a JS predicate (``wait_for_function`` evaluates strings, which the CSP forbids)."""
     await eventually(
@@ -79,3 +89,11 @@ async def finished(page: Page) -> str:
     await expect(page.locator("#job-done")).to_contain_text("Finished")
     await expect(page.locator("#job-summary #cancel")).to_have_count(0)
     return (await page.locator("#job-state").inner_text()).strip()
+
+
+async def sign_in_to(page: Page, user: WebUser, next_path: str) -> None:
+    """Sign in through the login form, landing on ``next_path``."""
+    await page.goto(f"/login?next={next_path}")
+    await page.get_by_label("User name").fill(user.username)
+    await page.get_by_label("Password").fill(user.password)
+    await page.get_by_role("button", name="Sign in").click()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
-from browsing import JOB_MS, chromium, finished, shot, tab_on
+from browsing import JOB_MS, finished, shot
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.services import clusters
@@ -39,18 +38,6 @@ WATCH_EVENTS = """() => {
     }
   }).observe(list, { childList: true });
 }"""
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-async def tab(browser: Browser, live_server: str) -> AsyncIterator[Page]:
-    async with tab_on(browser, live_server) as page:
-        yield page
 
 
 async def test_new_user_checks_plans_applies_and_finds_it_audited(

@@ -9,7 +9,7 @@ import pytest
 
 from clustermgr.components.registry import job_kinds
 from clustermgr.jobs.models import JobState
-from clustermgr.jobs.views import JobView
+from clustermgr.jobs.views import EventView, JobView
 from clustermgr.web.pages import present
 
 KINDS = job_kinds()
@@ -151,3 +151,29 @@ def test_report_view_counts_and_changing_hosts() -> None:
     assert view.would_change == 2 and view.changing_hosts == ["a"]
     assert [r.outcome for r in view.hosts["a"]] == ["would change", "would change", "unchanged"]
     assert present.report_view({"ok": True, "checks": []}) is None
+
+
+def event(seq: int, kind: str, done: int | None = None, planned: int | None = None) -> EventView:
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    return EventView(seq, kind, None, None, None, kind, at, done, planned)
+
+
+def test_progress_counts_the_steps_run_of_every_plan_of_the_job() -> None:
+    events = [
+        event(1, "plan_started"),  # the job's own start line counts nothing
+        event(2, "plan_started", 0, 3),
+        event(3, "step_started"),
+        event(4, "step_finished", 1, 3),
+        event(5, "step_finished", 2, 3),
+        event(6, "plan_finished"),
+        event(7, "plan_started", 0, 2),
+        event(8, "step_finished", 1, 2),
+        event(9, "step_finished"),  # a repair's own step line, outside any plan
+    ]
+    assert present.progress(events) == present.Progress(3, 5)
+    assert present.progress(events[:2]) == present.Progress(0, 3)
+
+
+def test_events_stored_before_progress_was_counted_show_none() -> None:
+    assert present.progress([event(1, "plan_started"), event(2, "step_finished")]) is None
+    assert present.progress([]) is None

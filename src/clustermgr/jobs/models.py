@@ -86,3 +86,6 @@ class JobEvent(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     message: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: A plan's progress: steps run so far and steps it has (see ``plan.events.Event``).
+    done: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    planned: Mapped[int | None] = mapped_column(Integer, nullable=True)

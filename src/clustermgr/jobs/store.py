@@ -204,6 +204,8 @@ async def append_events(
                     outcome=event.outcome.value if event.outcome else None,
                     message=event.message,
                     at=datetime.fromtimestamp(event.at, utcnow().tzinfo),
+                    done=event.done,
+                    planned=event.planned,
                 )
             )
 

@@ -81,11 +81,22 @@ class EventView:
     outcome: str | None
     message: str
     at: datetime
+    #: A plan's progress (None on other events and on events stored before it was counted).
+    done: int | None = None
+    planned: int | None = None
 
     @classmethod
     def of(cls, event: JobEvent) -> EventView:
         return cls(
-            event.seq, event.kind, event.host, event.step, event.outcome, event.message, event.at
+            event.seq,
+            event.kind,
+            event.host,
+            event.step,
+            event.outcome,
+            event.message,
+            event.at,
+            event.done,
+            event.planned,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -97,4 +108,6 @@ class EventView:
             "outcome": self.outcome,
             "message": self.message,
             "at": _iso(self.at),
+            "done": self.done,
+            "planned": self.planned,
         }

@@ -34,6 +34,11 @@ class Event:
     step: str | None = None
     outcome: Outcome | None = None
     at: float = field(default_factory=time.time)
+    #: Progress through a plan: how many of its steps ran so far (``step_finished``;
+    #: 0 on ``plan_started``) and how many it has (``planned``).  None on every
+    #: other event, and on events stored before progress was counted.
+    done: int | None = None
+    planned: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "message", redact(self.message))
@@ -46,6 +51,8 @@ class Event:
             "step": self.step,
             "outcome": self.outcome.value if self.outcome else None,
             "at": self.at,
+            "done": self.done,
+            "planned": self.planned,
         }
 
 

@@ -6,6 +6,9 @@ stale), so applying the same plan twice reports only ``unchanged`` the second
 time.  A failed step stops its own host; other hosts go on, and their results
 are kept.  Files are validated before they take effect and restored byte for
 byte when validation, a command or the verification fails.
+
+Its events count progress: the plan's start carries the number of steps planned,
+each step's end how many have run so far (skipped steps never run).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from clustermgr.errors import ClustermgrError, RemoteFileNotFound
 from clustermgr.plan import files
@@ -40,6 +43,14 @@ ROLL_STOPPED = "the roll stopped: an earlier host failed"
 CANCELLED = "cancelled before it started"
 #: Outcomes whose result lists the step's commands: they ran, or would run.
 _ACTING = frozenset({Outcome.CHANGED, Outcome.FAILED, Outcome.WOULD_CHANGE})
+
+
+@dataclass
+class _Progress:
+    """How many of a plan's steps ran (skipped ones never do), of how many it has."""
+
+    planned: int
+    done: int = 0
 
 
 class StepFailed(Exception):
@@ -68,11 +79,22 @@ class Executor:
 
     async def apply(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         verb = "dry run of" if dry_run else "applying"
-        self._emit(Event(EventKind.PLAN_STARTED, f"{verb} {plan.title}: {len(plan.steps)} steps"))
+        progress = _Progress(len(plan.steps))
+        self._emit(
+            Event(
+                EventKind.PLAN_STARTED,
+                f"{verb} {plan.title}: {progress.planned} steps",
+                done=0,
+                planned=progress.planned,
+            )
+        )
         turns = RollingTurns(plan)
         results: dict[str, list[StepResult]] = {host: [] for host in plan.hosts}
         await asyncio.gather(
-            *(self._run_host(plan.for_host(h), h, results[h], turns, dry_run) for h in plan.hosts)
+            *(
+                self._run_host(plan.for_host(h), h, results[h], turns, dry_run, progress)
+                for h in plan.hosts
+            )
         )
         report = ApplyReport(plan.title, dry_run, results)
         summary = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome if report.count(o))
@@ -86,6 +108,7 @@ class Executor:
         out: list[StepResult],
         turns: RollingTurns,
         dry_run: bool,
+        progress: _Progress,
     ) -> None:
         try:
             try:
@@ -109,7 +132,7 @@ class Executor:
                         step, Outcome.SKIPPED, "the roll stopped: an earlier host failed"
                     )
                 else:
-                    result = await self._run_step(conn, step, dry_run)
+                    result = await self._run_step(conn, step, dry_run, progress)
                 host_failed = host_failed or result.outcome is Outcome.FAILED
                 if group is not None:
                     turns.step_done(group, host, failed=result.outcome is Outcome.FAILED)
@@ -117,7 +140,9 @@ class Executor:
         finally:
             turns.host_done(host)
 
-    async def _run_step(self, conn: Connection, step: Step, dry_run: bool) -> StepResult:
+    async def _run_step(
+        self, conn: Connection, step: Step, dry_run: bool, progress: _Progress
+    ) -> StepResult:
         self._emit(Event(EventKind.STEP_STARTED, step.title, host=step.host, step=step.id))
         started = time.monotonic()
         try:
@@ -125,6 +150,7 @@ class Executor:
         except ClustermgrError as exc:
             result = _finished(step, Outcome.FAILED, exc.message)
         result = _with_duration(result, time.monotonic() - started)
+        progress.done += 1
         self._emit(
             Event(
                 EventKind.STEP_FINISHED,
@@ -132,6 +158,8 @@ class Executor:
                 host=step.host,
                 step=step.id,
                 outcome=result.outcome,
+                done=progress.done,
+                planned=progress.planned,
             )
         )
         return result

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from clustermgr.components.ldap import view as ldapview
 from clustermgr.monitor.views import AlertView, Bucket, HistoryView, SeriesView
@@ -128,3 +131,59 @@ def test_the_charts_are_probe_latency_and_lag_one_line_per_node() -> None:
     assert probe.lines[0].latest == "120 ms", "the slowest other node"
     assert lag.lines[0].latest == "4 s" and lag.lines[1].count == 0
     assert probe.id != lag.id
+
+
+# --- the drawing's geometry ----------------------------------------------------------
+
+
+def members(count: int) -> list[str]:
+    return [f"idp{i}.lab.test" for i in range(1, count + 1)]
+
+
+def _distance_to_segment(px: float, py: float, a: ldapview.Arrow) -> float:
+    dx, dy = a.x2 - a.x1, a.y2 - a.y1
+    t = max(0.0, min(1.0, ((px - a.x1) * dx + (py - a.y1) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - (a.x1 + t * dx), py - (a.y1 + t * dy))
+
+
+@pytest.mark.parametrize("count", [2, 3, 11])
+def test_nodes_keep_apart_and_inside_and_their_names_fit(count: int) -> None:
+    t = ldapview.topology(members(count), None, [])
+    r = t.radius
+    assert len(t.nodes) == count
+    for i, a in enumerate(t.nodes):
+        assert r <= a.x <= t.width - r and r <= a.y <= t.height - r, f"{a.host} is cut off"
+        for b in t.nodes[i + 1 :]:
+            assert math.hypot(a.x - b.x, a.y - b.y) >= 2 * r + ldapview.MARGIN, (a, b)
+        assert ldapview.text_width(a.label, ldapview.LABEL_PX) <= ldapview.LABEL_ROOM
+        assert ldapview.text_width(a.detail, ldapview.SMALL_PX) <= ldapview.LABEL_ROOM
+        assert 2 * r > ldapview.LABEL_ROOM
+
+
+@pytest.mark.parametrize("count", [2, 3, 11])
+def test_arrows_end_at_their_consumer_clear_of_other_nodes_and_of_each_other(count: int) -> None:
+    t = ldapview.topology(members(count), None, [])
+    dots = {n.host: n for n in t.nodes}
+    assert len(t.arrows) == count * (count - 1)
+    for a in t.arrows:
+        consumer, provider = dots[a.consumer], dots[a.provider]
+        tip = math.hypot(a.x2 - consumer.x, a.y2 - consumer.y)
+        assert t.radius < tip <= ldapview.TIP + 0.2, "the head touches its node, outside it"
+        middle = ((consumer.x + provider.x) / 2, (consumer.y + provider.y) / 2)
+        assert math.hypot(a.x1 - middle[0], a.y1 - middle[1]) < 0.2, "it starts mid-line"
+        for other in t.nodes:
+            if other.host not in (a.consumer, a.provider):
+                assert _distance_to_segment(other.x, other.y, a) >= t.radius + 8, (a, other.host)
+    for node in t.nodes:
+        tips = [(a.x2, a.y2) for a in t.arrows if a.consumer == node.host]
+        for i, (x, y) in enumerate(tips):
+            for ox, oy in tips[i + 1 :]:
+                assert math.hypot(x - ox, y - oy) >= t.head, "arrowheads would overlap"
+    assert t.head >= 6, "heads stay visible"
+
+
+def test_long_names_are_cut_to_fit_their_circle_and_kept_whole_in_the_title() -> None:
+    host = "identity-server-number-eleven.example.org"
+    (dot,) = ldapview.topology([host], None, []).nodes
+    assert dot.label.endswith("…") and dot.host == host
+    assert ldapview.text_width(dot.label, ldapview.LABEL_PX) <= ldapview.LABEL_ROOM

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from clustermgr.components.base import jobs
 from clustermgr.components.contract import Component
 
@@ -12,4 +14,5 @@ COMPONENT = Component(
     plan=jobs.PLAN,
     apply=jobs.APPLY,
     kinds=(jobs.PREFLIGHT,),
+    templates=Path(__file__).parent / "templates",
 )

@@ -38,5 +38,12 @@ async def _prepare(ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
     )
 
 
-PREFLIGHT = JobKind("preflight", "preflight check", False, _preflight, PreflightParams)
+PREFLIGHT = JobKind(
+    "preflight",
+    "preflight check",
+    False,
+    _preflight,
+    PreflightParams,
+    report_template="base/job_preflight.html",
+)
 PLAN, APPLY = plan_and_apply("plan", "apply", "base preparation", _prepare, NoParams)

@@ -38,4 +38,11 @@ async def _status(ctx: JobContext[NoParams]) -> status.CacheStatus:
 
 
 PLAN, APPLY = plan_and_apply("cache-plan", "cache-apply", "the cache", _configure, CacheParams)
-STATUS = JobKind("cache-status", "cache status", False, _status, NoParams)
+STATUS = JobKind(
+    "cache-status",
+    "cache status",
+    False,
+    _status,
+    NoParams,
+    report_template="cache/job_status.html",
+)

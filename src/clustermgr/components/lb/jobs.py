@@ -60,7 +60,14 @@ async def _rolling_restart(ctx: JobContext[NoParams]) -> ApplyReport:
 
 
 PLAN, APPLY = plan_and_apply("lb-plan", "lb-apply", "the load balancer", _balance, NoParams)
-STATUS = JobKind("lb-status", "load balancer status", False, _status, NoParams)
+STATUS = JobKind(
+    "lb-status",
+    "load balancer status",
+    False,
+    _status,
+    NoParams,
+    report_template="lb/job_status.html",
+)
 DRAIN = JobKind("lb-drain", "drain a node", True, _drain, NodeParams)
 UNDRAIN = JobKind("lb-undrain", "put a node back", True, _undrain, NodeParams)
 ROLLING_RESTART = JobKind("lb-rolling-restart", "rolling restart", True, _rolling_restart, NoParams)

@@ -257,6 +257,9 @@ class EventPublic(BaseModel):
     outcome: str | None
     message: str
     at: Timestamp
+    #: On a plan's start (0) and each step's end: steps run so far, of ``planned``.
+    done: int | None = None
+    planned: int | None = None
 
     @classmethod
     def of(cls, view: EventView) -> EventPublic:

@@ -35,11 +35,9 @@ async def _all_events(web: WebDep, job_id: int) -> list[EventView]:
 def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
     report = present.report_view(job.result)
     kind = kinds.find(job.kind)
-    checks = (job.result or {}).get("checks") if job.kind == "preflight" else None
     return {
         "job": job,
         "report": report,
-        "checks": checks,
         "report_template": kind.report_template if kind is not None else None,
         "can_apply": present.can_apply(job, report, kinds),
         "applies_plans": present.applied_by(job, kinds) is not None and job.finished,
@@ -62,6 +60,7 @@ async def job_page(request: Request, web: WebDep, job_id: int) -> Response:
         **_summary(job, web.runner.kinds),
         "events": events,
         "last_seq": events[-1].seq if events else 0,
+        "progress": present.progress(events),
     }
     return render(web, request, "jobs/detail.html", context)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clustermgr.jobs.kinds import KindCatalog
-from clustermgr.jobs.views import JobView
+from clustermgr.jobs.views import EventView, JobView
+from clustermgr.plan.events import EventKind
 from clustermgr.plan.model import Outcome
 
 #: Worst first: the verdict of a host is the worst of its checks.
@@ -172,6 +173,33 @@ def can_apply(job: JobView, report: ReportView | None, kinds: KindCatalog) -> bo
         return False
     finished_well = job.state.value == "succeeded" or report.plan_changed
     return finished_well and job.finished and report.steps_ok and report.would_change > 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a job got: steps run of steps planned, over every plan it ran."""
+
+    done: int
+    planned: int
+
+
+def progress(events: Iterable[EventView]) -> Progress | None:
+    """The steps the job's plans ran, of those they planned; None when no event counts
+    steps (a job without a plan, or one recorded before steps were counted).
+
+    Mirrored by ``countProgress`` in static/app.js, which goes on counting live.
+    """
+    done = planned = 0
+    counted = False
+    for event in events:
+        if event.planned is None:
+            continue
+        counted = True
+        if event.kind == EventKind.PLAN_STARTED.value:
+            planned += event.planned
+        elif event.kind == EventKind.STEP_FINISHED.value:
+            done += 1
+    return Progress(done, planned) if counted else None
 
 
 def key_file(algorithm: str) -> str:

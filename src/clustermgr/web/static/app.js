@@ -1,4 +1,5 @@
-// clustermgr: CSRF header for htmx requests, focus on errors, live job events (SSE).
+// clustermgr: CSRF header for htmx requests, focus on errors, live job events (SSE)
+// and their progress.
 "use strict";
 
 document.addEventListener("htmx:configRequest", (event) => {
@@ -26,12 +27,31 @@ function eventItem(event) {
   return item;
 }
 
+// Steps run of steps planned, over every plan of the job: each plan's start adds its
+// steps, each counted step's end adds one.  Mirrors present.progress on the server.
+function countProgress(event) {
+  const box = document.getElementById("job-progress");
+  if (!box || event.planned === null || event.planned === undefined) return;
+  let done = Number(box.dataset.done), planned = Number(box.dataset.planned);
+  if (event.kind === "plan_started") planned += event.planned;
+  else if (event.kind === "step_finished") done += 1;
+  else return;
+  box.dataset.done = done;
+  box.dataset.planned = planned;
+  const bar = box.querySelector("progress");
+  if (bar) { bar.max = planned; bar.value = done; }
+  box.querySelector(".progress-words").textContent =
+    done + " of " + planned + " step" + (planned === 1 ? "" : "s") + " done";
+  box.hidden = false;
+}
+
 function jobFinished(job) {
   const done = document.getElementById("job-done");
   const state = document.getElementById("job-state");
   if (state) { state.textContent = job.state; state.className = "state state-" + job.state; }
   if (done) {
     done.hidden = false;
+    done.className = "done-marker state-" + job.state;
     done.textContent = "Finished: " + job.state + ".";
     const summary = done.dataset.summary;
     if (summary && window.htmx) {
@@ -52,6 +72,7 @@ function followJob(list) {
     if (list.querySelector('li[data-seq="' + event.seq + '"]')) return;
     if (empty) empty.remove();
     list.appendChild(eventItem(event));
+    countProgress(event);
     list.scrollTop = list.scrollHeight;
   });
   source.addEventListener("done", (message) => {

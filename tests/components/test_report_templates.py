@@ -1,0 +1,157 @@
+"""Every job kind's result has a view on its job page, and a failed result shows red.
+
+A plan or apply (and any kind returning an ApplyReport) is shown by the job page's
+step tables; every other kind names a ``report_template``.  Each template is
+rendered here with results made by the real report classes, good and bad.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, get_type_hints
+
+import pytest
+from fastapi.templating import Jinja2Templates
+
+from clustermgr.components.cache.stats import PoolView, ServerView
+from clustermgr.components.cache.status import REDIS, TWEMPROXY, CacheStatus, Hop, NodeChain
+from clustermgr.components.lb.status import LbStatus
+from clustermgr.components.ldap.compare import Comparison, NodeReport, SubtreeDiff
+from clustermgr.components.ldap.csn import PairStatus
+from clustermgr.components.ldap.status import LdapStatus, NodeStatus
+from clustermgr.components.registry import COMPONENTS, job_kinds
+from clustermgr.jobs.kinds import Report
+from clustermgr.jobs.models import JobState
+from clustermgr.jobs.views import JobView
+from clustermgr.monitor.views import AlertView
+from clustermgr.plan.model import ApplyReport
+from clustermgr.services.preflight import CheckResult, PreflightReport, Status
+from clustermgr.web.app import templates
+
+NOW = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+IDP1, IDP2, PROXY = "idp1.lab.test", "idp2.lab.test", "proxy.lab.test"
+
+
+def _cache(up: bool) -> CacheStatus:
+    why = "" if up else "connection refused"
+    chain = NodeChain(
+        IDP1,
+        "idp1",
+        [Hop(IDP1, REDIS, up, why, 6379)],
+        redis={"used_memory": 1048576},
+    )
+    pool = PoolView(1, (ServerView("idp1", not up, 0, 3, 0, 0, 12),), 1)
+    path = {"written_on": IDP1, "read_on": IDP2, "ok": up, "error": "" if up else "no key"}
+    problems = [] if up else [f"redis on {IDP1} is down: {why}"]
+    return CacheStatus(
+        "lab", PROXY, [chain], [Hop(PROXY, TWEMPROXY, True, "", 22122)], pool, path, problems
+    )
+
+
+def _lb(up: bool) -> LbStatus:
+    backend = {
+        "host": IDP1,
+        "address": "10.0.0.1:443",
+        "state": "up" if up else "down",
+        "healthy": up,
+        "status": 200 if up else None,
+        "seconds": 0.012 if up else None,
+        "error": "" if up else "timed out",
+        "checked_at": NOW.isoformat(),
+    }
+    alerts = (
+        []
+        if up
+        else [AlertView(1, "lab", "lb", "backend:idp1", "critical", "idp1 is down", NOW, NOW, None)]
+    )
+    return LbStatus("lab", PROXY, True, [backend], {"stub_status": {"active": 1}}, alerts)
+
+
+def _ldap(ok: bool) -> LdapStatus:
+    pair = PairStatus(IDP1, IDP2, 2, ok, 0.0 if ok else 30.0)
+    problems = [] if ok else [f"{IDP1} is 30 s behind {IDP2}"]
+    node = NodeStatus(IDP1, {"002": "20261206110000.000000Z#000000#002#000000"})
+    return LdapStatus("lab", [node], {IDP1: 1, IDP2: 2}, [pair], ok, 0.2, problems)
+
+
+def _compare(ok: bool) -> Comparison:
+    if ok:
+        return Comparison("identical", None, (NodeReport(IDP1), NodeReport(IDP2)), ())
+    subtree = SubtreeDiff("ou=people,o=gluu", (IDP2,), {IDP1: 10, IDP2: 9})
+    return Comparison("different", None, (NodeReport(IDP1), NodeReport(IDP2)), (subtree,))
+
+
+def _preflight(ok: bool) -> PreflightReport:
+    disk = CheckResult(IDP1, "disk", Status.PASS if ok else Status.FAIL, "2 GiB free")
+    return PreflightReport((CheckResult(IDP1, "ssh login", Status.PASS, "root"), disk))
+
+
+#: Kind -> a result of the kind's own report class, good (True) or bad (False).
+SAMPLES: dict[str, Any] = {
+    "preflight": _preflight,
+    "ldap-status": _ldap,
+    "ldap-compare": _compare,
+    "cache-status": _cache,
+    "lb-status": _lb,
+}
+
+#: What each view names, whatever the result.
+NAMED = {
+    "preflight": ["disk", IDP1],
+    "ldap-status": [IDP1, IDP2],
+    "ldap-compare": ["identical"],
+    "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
+    "lb-status": [IDP1, "10.0.0.1:443", "12 ms"],
+}
+
+
+def _returns_apply_report(kind: Any) -> bool:
+    hint = get_type_hints(kind.run).get("return")
+    return isinstance(hint, type) and issubclass(hint, ApplyReport)
+
+
+def _job(kind: str, result: Report) -> JobView:
+    state = JobState.SUCCEEDED if result.ok else JobState.FAILED
+    return JobView(
+        9, kind, "lab", state, False, "admin", {}, "embedded",
+        NOW, NOW, NOW, False, result.as_dict(), None,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pages() -> Jinja2Templates:
+    return templates(COMPONENTS)
+
+
+def test_every_kind_without_step_tables_has_a_report_template() -> None:
+    plans_and_applies = {k.name for c in COMPONENTS for k in (c.plan, c.apply) if k is not None}
+    templated = {k.name for k in job_kinds() if k.report_template}
+    for kind in job_kinds():
+        if kind.name in plans_and_applies or _returns_apply_report(kind):
+            continue
+        assert kind.report_template, f"job kind {kind.name} shows no result on its page"
+    assert templated == set(SAMPLES), "every templated kind has a sample result here"
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_report_template_renders_a_real_result(pages: Jinja2Templates, name: str) -> None:
+    kind = job_kinds().get(name)
+    assert kind.report_template is not None
+    good = pages.env.get_template(kind.report_template).render(job=_job(name, SAMPLES[name](True)))
+    for text in NAMED[name]:
+        assert text in good, f"{name}'s view lacks {text!r}"
+    assert "check-fail" not in good and "health-critical" not in good and 'role="alert"' not in good
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_a_failed_result_is_red_and_never_says_all_is_well(
+    pages: Jinja2Templates, name: str
+) -> None:
+    kind = job_kinds().get(name)
+    assert kind.report_template is not None
+    result = SAMPLES[name](False)
+    assert not result.ok
+    bad = pages.env.get_template(kind.report_template).render(job=_job(name, result))
+    assert any(red in bad for red in ("check-fail", "health-critical", 'class="alert"')), bad
+    assert 'class="notice"' not in bad and "No problem found" not in bad
+    assert 'check-pass">No check failed' not in bad
