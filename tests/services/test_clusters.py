@@ -52,7 +52,7 @@ async def test_a_bad_value_or_a_non_admin_changes_nothing_and_is_audited(
 ) -> None:
     await add(manager, "lb1.example.org", "proxy")
     await clusters.change_settings(manager, "c", {"public_hostname": "idp.example.org"}, actor="a")
-    with pytest.raises(InvalidInput, match="public_hostname: 'idp example.org' is not a DNS"):
+    with pytest.raises(InvalidInput, match=r"public_hostname: 'idp example.org' is not a DNS"):
         await clusters.change_settings(
             manager, "c", {"public_hostname": "idp example.org"}, actor="a"
         )
