@@ -325,7 +325,9 @@ def test_head_answers_a_get_without_its_body_and_the_connection_goes_on(app: App
         # No body was sent after the headers: the next answer on the connection is whole.
         connection.request("GET", path)
         again = connection.getresponse()
-        assert again.status == 200 and json.loads(again.read())["issuer"] == f"https://{ISSUER_HOST}"
+        assert (
+            again.status == 200 and json.loads(again.read())["issuer"] == f"https://{ISSUER_HOST}"
+        )
         connection.request("HEAD", "/oxauth/restv1/login")
         refused = connection.getresponse()
         assert (refused.status, refused.read()) == (405, b"")
