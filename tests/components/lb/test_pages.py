@@ -100,7 +100,7 @@ async def test_page_before_any_check_and_after(
     assert "requests 1234" in live and "12 ms" in live
     assert f"<td>https://{PROXY}</td>" in live, "idp1 serves the cluster's issuer"
     assert (
-        f'<span class="health health-warning">https://{IDP2}</span>, not the cluster&#39;s '
+        f'<span class="health health-warning">https://{IDP2}</span>, not the cluster\'s '
         f"https://{PROXY}" in live
     )
     assert f"{IDP2} fails its health check" in live
