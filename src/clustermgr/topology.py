@@ -88,3 +88,5 @@ def proxy_tunnel_port(node_number: int) -> int:
 
 #: Where the identity app answers whether it can serve (TOPOLOGY.md).
 HEALTH_CHECK_PATH = "/oxauth/restv1/health-check"
+#: The identity app's OpenID discovery document: its ``issuer`` names the cluster.
+DISCOVERY_PATH = "/.well-known/openid-configuration"

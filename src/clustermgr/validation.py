@@ -71,7 +71,7 @@ def _text(value: object, rule_name: str, allowed: str) -> str:
 
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 HOSTNAME_RULE = (
-    "the server's DNS name, e.g. idp1.example.org (letters, digits, hyphens; "
+    "a DNS host name, e.g. idp1.example.org (letters, digits, hyphens; "
     "no IP address, no underscore)"
 )
 
@@ -282,6 +282,15 @@ INPUTS: tuple[Input, ...] = (
         CLUSTER_NAME,
         (f"{_SPEC}.cluster",),
         "the markers of the cluster's /etc/hosts block",
+    ),
+    Input(
+        "cluster public hostname",
+        HOSTNAME,
+        (
+            "clustermgr.inventory.schemas:ClusterSettings.public_hostname",
+            "clustermgr.inventory.schemas:ClusterSettingsUpdate.public_hostname",
+        ),
+        "NGINX server_name and the proxy's certificate name; the identity nodes' issuer",
     ),
     Input(
         "hosts file path",

@@ -162,3 +162,35 @@ def test_a_hosts_file_off_the_allow_list_is_refused(cli: Cli, path: str) -> None
     assert ran.code == 2, ran.stderr
     assert "invalid cluster settings: hosts_file" in ran.json()["message"]
     assert cli("cluster", "list", "--json").json() == []
+
+
+def test_the_public_hostname_is_shown_set_refused_when_bad_and_reset(cli: Cli) -> None:
+    assert cli("cluster", "create", "t").code == 0
+    ran = cli("cluster", "public-hostname", "t")
+    said = ran.stdout + ran.stderr  # words go to the terminal; --json answers on stdout
+    assert ran.code == 0 and "t has no public hostname yet: set one, or add a proxy" in said
+    ran = cli("cluster", "public-hostname", "t", "IdP.Example.org")
+    assert ran.code == 0, ran.stderr
+    said = ran.stdout + ran.stderr
+    assert "t: public hostname idp.example.org (set)" in said
+    assert "every identity node should serve issuer https://idp.example.org" in said
+    ran = cli("cluster", "public-hostname", "t", "idp_1.example.org", "--json")
+    assert ran.code == 2
+    assert ran.json()["message"].startswith(
+        "invalid cluster settings: public_hostname: 'idp_1.example.org' is not a DNS host name"
+    )
+    ran = cli("cluster", "public-hostname", "t", "--json")
+    assert ran.json() == {
+        "cluster": "t",
+        "public_hostname": "idp.example.org",
+        "setting": "idp.example.org",
+        "issuer": "https://idp.example.org",
+    }
+    ran = cli("cluster", "public-hostname", "t", "x.example.org", "--default")
+    assert ran.code == 2 and "give either a hostname or --default" in ran.stderr
+    ran = cli("cluster", "public-hostname", "t", "--default", "--json")
+    assert ran.code == 0 and ran.json()["public_hostname"] is None
+    ran = cli("cluster", "create", "u", "--public-hostname", "sso.example.org", "--json")
+    assert ran.code == 0 and ran.json()["public_hostname"] == "sso.example.org"
+    ran = cli("cluster", "create", "v", "--public-hostname", "10.0.0.1")
+    assert ran.code == 2 and "public_hostname" in ran.stderr

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from clustermgr.errors import InvalidInput
-from clustermgr.inventory.schemas import ServerSpec, validate_address, validate_hostname
+from clustermgr.inventory.schemas import (
+    ClusterSettings,
+    ClusterSettingsUpdate,
+    ClusterView,
+    ServerSpec,
+    ServerView,
+    validate_address,
+    validate_hostname,
+)
 from clustermgr.topology import Role
 
 GOOD = {"cluster": "lab", "hostname": "idp1.example.org", "address": "10.0.0.5", "role": "identity"}
@@ -76,3 +84,47 @@ def test_server_spec_refuses_bad_fields(field: str, value: object, message: str)
 def test_server_spec_defaults_address_to_hostname() -> None:
     spec = ServerSpec.parse(**{**GOOD, "address": None})  # type: ignore[arg-type]
     assert spec.address == "idp1.example.org" and spec.role is Role.IDENTITY
+
+
+@pytest.mark.parametrize(
+    "value", ["idp example.org", "10.0.0.1", "idp_1.example.org", "-idp.example.org", "", "a\nb"]
+)
+def test_a_public_hostname_that_is_no_host_name_is_refused_naming_the_field(
+    value: object,
+) -> None:
+    for model in (ClusterSettings, ClusterSettingsUpdate):
+        with pytest.raises(InvalidInput) as refused:
+            model.parse({"public_hostname": value})
+        message = refused.value.message
+        assert message.startswith("invalid cluster settings: public_hostname: ")
+        assert "a DNS host name, e.g. idp1.example.org" in message
+
+
+def test_a_public_hostname_is_kept_in_its_canonical_form() -> None:
+    assert ClusterSettings.parse({"public_hostname": "IdP.Example.ORG."}).public_hostname == (
+        "idp.example.org"
+    )
+    with pytest.raises(InvalidInput, match="Extra inputs"):
+        ClusterSettingsUpdate.parse({"public_hostname": "idp.example.org", "hosts_file": "/x"})
+
+
+def server(hostname: str, role: Role) -> ServerView:
+    return ServerView(1, "c", hostname, "10.0.0.1", 22, "root", role, None)
+
+
+def test_the_public_hostname_is_the_proxys_unless_set() -> None:
+    servers = (
+        server("idp1.example.org", Role.IDENTITY),
+        server("lb1.example.org", Role.PROXY),
+        server("lb2.example.org", Role.PROXY),
+    )
+    default = ClusterView(1, "c", ClusterSettings(), servers)
+    assert (default.public_hostname, default.issuer) == (
+        "lb1.example.org",
+        "https://lb1.example.org",
+    )
+    chosen = ClusterView(1, "c", ClusterSettings(public_hostname="idp.example.org"), servers)
+    assert (chosen.public_hostname, chosen.issuer) == ("idp.example.org", "https://idp.example.org")
+    assert chosen.as_dict()["public_hostname"] == "idp.example.org"
+    bare = ClusterView(1, "c", ClusterSettings(), servers[:1])
+    assert (bare.public_hostname, bare.issuer) == (None, None)

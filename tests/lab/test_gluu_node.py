@@ -58,7 +58,7 @@ async def test_directory_holds_the_gluu_tree(lab: Lab) -> None:
 
 async def test_discovery_and_health_answer_on_443(lab: Lab) -> None:
     status, discovery = await https(lab, "idp1", "/.well-known/openid-configuration")
-    assert status == 200 and discovery["issuer"] == "https://idp1.lab.test"
+    assert status == 200 and discovery["issuer"] == "https://proxy1.lab.test", "the proxy names all"
     status, health = await https(lab, "idp2", "/oxauth/restv1/health-check")
     assert (status, health) == (200, {"status": "running", "db_status": "online"})
 

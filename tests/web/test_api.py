@@ -85,6 +85,8 @@ async def test_lists_the_labs_servers_and_cluster(api: httpx.AsyncClient, lab: L
     cluster = await api.get("/api/v1/clusters/lab")
     assert cluster.status_code == 200
     assert {s["hostname"] for s in cluster.json()["servers"]} == set(expected)
+    # The lab installs its identity nodes with the name the cluster defaults to.
+    assert cluster.json()["public_hostname"] == lab.config.public_hostname == "proxy1.lab.test"
     listing = await api.get("/api/v1/clusters")
     assert "lab" in {c["name"] for c in listing.json()}
     missing = await api.get("/api/v1/clusters/no-such-cluster")

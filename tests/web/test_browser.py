@@ -222,3 +222,27 @@ async def test_replication_page_redraws_itself_when_an_agreement_heals(
         with contextlib.suppress(NotFound):
             await clusters.remove_cluster(manager, name)
         await manager.close()
+
+
+async def test_the_cluster_page_sets_the_public_hostname(tab: Page, web_admin: WebUser) -> None:
+    page = tab
+    await page.goto("/login")
+    await page.get_by_label("User name").fill(web_admin.username)
+    await page.get_by_label("Password").fill(web_admin.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.goto("/clusters/lab")
+    shown = page.locator("#public-hostname")
+    await expect(shown).to_contain_text("proxy1.lab.test (the proxy's hostname)")
+    await page.get_by_label("Public hostname").fill("SSO.lab.test")
+    await page.get_by_role("button", name="Save settings").click()
+    await expect(shown).to_contain_text("sso.lab.test (set)")
+    await expect(shown).to_contain_text("should serve the issuer https://sso.lab.test")
+    await shot(page, "cluster-public-hostname")
+    await page.get_by_label("Public hostname").fill("sso_lab")
+    await page.get_by_role("button", name="Save settings").click()
+    await expect(page.get_by_text("'sso_lab' is not a DNS host name")).to_be_visible()
+    await page.goto("/clusters/lab")
+    await expect(shown).to_contain_text("sso.lab.test (set)")
+    await page.get_by_label("Public hostname").fill("")
+    await page.get_by_role("button", name="Save settings").click()
+    await expect(shown).to_contain_text("proxy1.lab.test (the proxy's hostname)")

@@ -11,12 +11,22 @@ from clustermgr.cli.options import DryRun, Json, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report, show_report
 from clustermgr.cli.session import cli_actor, manager
-from clustermgr.inventory.schemas import ClusterSettings
+from clustermgr.core import access
+from clustermgr.errors import InvalidInput
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
 
 app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
+
+PublicHostname = Annotated[
+    str | None,
+    typer.Option(
+        help="The name clients reach the cluster by, every identity node's issuer "
+        "(https://NAME). Default: the proxy's hostname."
+    ),
+]
 
 
 @app.command()
@@ -24,16 +34,64 @@ app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=T
 async def create(
     name: str,
     hosts_file: Annotated[str, typer.Option(help="Hosts file managed on members.")] = "/etc/hosts",
+    public_hostname: PublicHostname = None,
     as_json: Json = False,
 ) -> None:
     """Create an empty cluster (server add also creates one on first use)."""
     async with manager() as mgr:
-        settings = ClusterSettings.parse({"hosts_file": hosts_file})
+        raw = {"hosts_file": hosts_file, "public_hostname": public_hostname}
+        settings = ClusterSettings.parse({k: v for k, v in raw.items() if v is not None})
         view = await clusters.create_cluster(mgr, name, settings)
     if as_json:
         emit_json(view.as_dict())
     else:
         say(f"created cluster {view.name}")
+
+
+@app.command("public-hostname")
+@run_async()
+async def public_hostname(
+    name: str,
+    hostname: Annotated[
+        str | None,
+        typer.Argument(help="The new public hostname; without it, show the current one."),
+    ] = None,
+    default: Annotated[
+        bool, typer.Option("--default", help="Go back to the proxy's hostname.")
+    ] = False,
+    as_json: Json = False,
+) -> None:
+    """Show or set the name clients reach the cluster by: the load balancer's server name
+    and every identity node's issuer (https://NAME). Default: the proxy's hostname."""
+    if hostname is not None and default:
+        raise InvalidInput("give either a hostname or --default")
+    async with manager() as mgr:
+        if hostname is None and not default:
+            view = await access.get_cluster(mgr, name)
+        else:
+            change = {"public_hostname": None if default else hostname}
+            view = await clusters.change_settings(mgr, name, change, actor=cli_actor())
+    if as_json:
+        emit_json(
+            {
+                "cluster": view.name,
+                "public_hostname": view.public_hostname,
+                "setting": view.settings.public_hostname,
+                "issuer": view.issuer,
+            }
+        )
+    else:
+        say(describe_public_hostname(view))
+
+
+def describe_public_hostname(view: ClusterView) -> str:
+    if view.public_hostname is None:
+        return f"{escape(view.name)} has no public hostname yet: set one, or add a proxy"
+    origin = "set" if view.settings.public_hostname else "the proxy's hostname"
+    return (
+        f"{escape(view.name)}: public hostname {escape(view.public_hostname)} ({origin}); "
+        f"every identity node should serve issuer {escape(view.issuer or '')}"
+    )
 
 
 @app.command("list")

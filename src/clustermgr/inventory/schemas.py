@@ -9,7 +9,7 @@ connection is attempted or any row written.  The allow-lists are those of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,18 +32,27 @@ from clustermgr.validation import (
     validate_ssh_user,
 )
 
+M = TypeVar("M", bound=BaseModel)
+
 __all__ = [
     "ClusterSettings",
+    "ClusterSettingsUpdate",
     "ClusterView",
     "Hostname",
     "ServerSpec",
     "ServerView",
+    "issuer_url",
     "validate_address",
     "validate_cluster_name",
     "validate_hostname",
     "validate_port",
     "validate_role",
 ]
+
+
+def issuer_url(hostname: str) -> str:
+    """The OpenID issuer of a Gluu installation named ``hostname``."""
+    return f"https://{hostname}"
 
 
 def validate_role(value: str) -> Role:
@@ -102,24 +111,49 @@ class ClusterSettings(BaseModel):
 
     #: Written as root on every member: an absolute path from an allow-list.
     hosts_file: FilePath = "/etc/hosts"
+    #: The name clients reach the cluster by: the load balancer's server name and
+    #: every identity node's issuer (``https://NAME``). Unset: the proxy's hostname.
+    public_hostname: Hostname | None = None
     #: Each component's own settings by component name, validated by the component.
     components: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> ClusterSettings:
         """``raw`` validated; InvalidInput names each field that is wrong."""
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-                f"{str(e['msg']).removeprefix('Value error, ')}"
-                for e in exc.errors()
-            )
-            raise InvalidInput(f"invalid cluster settings: {problems}") from None
+        return _parse(cls, raw)
 
     def section(self, component: str) -> dict[str, Any]:
         return dict(self.components.get(component, {}))
+
+
+class ClusterSettingsUpdate(BaseModel):
+    """A change of the cluster's own settings: the fields given replace the current ones
+    (``public_hostname: null`` goes back to the proxy's hostname)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_hostname: Hostname | None = Field(
+        default=None,
+        description="The name clients reach the cluster by, served by every identity node "
+        "as its issuer (https://NAME); null: the proxy's hostname.",
+    )
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> ClusterSettingsUpdate:
+        return _parse(cls, raw)
+
+
+def _parse(model: type[M], raw: dict[str, Any]) -> M:
+    """``raw`` validated as ``model``; InvalidInput names each field that is wrong."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise InvalidInput(f"invalid cluster settings: {problems}") from None
 
 
 @dataclass(frozen=True)
@@ -157,10 +191,25 @@ class ClusterView:
     settings: ClusterSettings
     servers: tuple[ServerView, ...]
 
+    @property
+    def public_hostname(self) -> str | None:
+        """The name clients reach the cluster by: the setting, else the (first) proxy's
+        hostname; None while the cluster has neither."""
+        if self.settings.public_hostname:
+            return self.settings.public_hostname
+        proxies = [s.hostname for s in self.servers if s.role is Role.PROXY]
+        return proxies[0] if proxies else None
+
+    @property
+    def issuer(self) -> str | None:
+        """What every identity node's OpenID discovery should name as its issuer."""
+        return issuer_url(self.public_hostname) if self.public_hostname else None
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "name": self.name,
+            "public_hostname": self.public_hostname,
             "settings": self.settings.model_dump(),
             "servers": [s.as_dict() for s in self.servers],
         }

@@ -8,7 +8,7 @@ gets a message naming the clash rather than a constraint name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -201,6 +201,21 @@ class InventoryStore:
         self.session.add(ClusterSecret(cluster_id=cluster.id, name=name, ciphertext=sealed))
         await self.session.flush()
         return Secret.held(value.reveal(), label=label)
+
+    def set_settings(self, cluster: Cluster, changes: Mapping[str, object]) -> ClusterSettings:
+        """Replace the cluster's own settings named in ``changes`` (None: back to the
+        default), validated as a whole (InvalidInput); component sections are kept."""
+        settings = dict(cluster.settings or {})
+        for name, value in changes.items():
+            if value is None:
+                settings.pop(name, None)
+            else:
+                settings[name] = value
+        parsed = ClusterSettings.parse(settings)
+        for name in settings.keys() & changes.keys():
+            settings[name] = getattr(parsed, name)  # the canonical form
+        cluster.settings = settings
+        return parsed
 
     def set_component_settings(
         self, cluster: Cluster, component: str, section: dict[str, Any]

@@ -93,6 +93,14 @@ class LabConfig:
             )
         return out
 
+    @property
+    def public_hostname(self) -> str | None:
+        """The name the lab's cluster is reached by, and every identity node's issuer:
+        the (first) proxy's, as clustermgr defaults it; None without a proxy (each
+        node then names itself)."""
+        proxies = [h.fqdn for h in self.hosts() if h.role is Role.PROXY]
+        return proxies[0] if proxies else None
+
     def host(self, name: str) -> LabHost:
         for host in self.hosts():
             if name in (host.name, host.fqdn):

@@ -7,7 +7,9 @@ What a Gluu 4 node shows from the outside, on each identity node:
   on ``ldap://`` and ``ldapi://``;
 - ``/etc/gluu/conf/ox-ldap.properties`` naming the directory;
 - the stand-in identity app behind a web server on 443, as oxAuth sits behind
-  Apache on a real node (here nginx on 443, the app on 127.0.0.1:8081);
+  Apache on a real node (here nginx on 443, the app on 127.0.0.1:8081), installed
+  with the lab proxy's hostname as a cluster's nodes are with the load balancer's,
+  so every node's discovery names the same issuer;
 - every service enabled, so a host that reboots comes back serving.
 
 The steps are ordinary plan steps applied over SSH, so provisioning is
@@ -143,8 +145,12 @@ def _enable_and_start(host: str, service: str) -> Step:
     )
 
 
-def identity_node_plan(host: LabHost, lab: LabSecrets) -> Plan:
-    """Everything that makes ``host`` a miniature Gluu node."""
+def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | None) -> Plan:
+    """Everything that makes ``host`` a miniature Gluu node.
+
+    ``public_hostname``: the Gluu hostname it is installed with, which its discovery
+    names as the issuer; in a cluster, the load balancer's (None: the node's own).
+    """
     name = host.fqdn
     # Hashes are salted at random: render them from stable salts, or every
     # `lab up` would see "changed" files and reload the directory.
@@ -161,7 +167,8 @@ def identity_node_plan(host: LabHost, lab: LabSecrets) -> Plan:
     properties = gluu.ox_ldap_properties(
         servers=["localhost:389"], bind_dn=gluu.ROOT_DN, bind_password=lab.ldap_admin.reveal()
     )
-    options = ["--bind", "127.0.0.1", "--port", str(APP_PORT), "--hostname", name]
+    issuer_host = public_hostname or name
+    options = ["--bind", "127.0.0.1", "--port", str(APP_PORT), "--hostname", issuer_host]
     steps = (
         Step(
             name,
@@ -267,6 +274,6 @@ def lab_plan(config: LabConfig, lab: LabSecrets) -> Plan:
         s
         for h in config.hosts()
         if h.role.value == "identity"
-        for s in identity_node_plan(h, lab).steps
+        for s in identity_node_plan(h, lab, config.public_hostname).steps
     ]
     return Plan("lab Gluu nodes", tuple(steps))

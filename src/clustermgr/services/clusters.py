@@ -1,4 +1,4 @@
-"""Clusters: create, and the base preparation plan of their members.
+"""Clusters: create, change their settings, and the base preparation plan of their members.
 
 ``plan_and_apply`` is the one path for ``cluster plan`` (a dry run: the steps,
 their diffs, nothing changed) and ``cluster apply``: gather facts from every
@@ -7,9 +7,13 @@ member in parallel, plan (pure), then run the executor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
 
 from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.components.base.plan import BaseFacts, plan_base
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
@@ -17,7 +21,12 @@ from clustermgr.errors import ClustermgrError, RemoteFileNotFound
 from clustermgr.facts.base import gather
 from clustermgr.facts.os import OS_RELEASE
 from clustermgr.facts.packages import installed_packages_fact
-from clustermgr.inventory.schemas import ClusterSettings, ClusterView, validate_cluster_name
+from clustermgr.inventory.schemas import (
+    ClusterSettings,
+    ClusterSettingsUpdate,
+    ClusterView,
+    validate_cluster_name,
+)
 from clustermgr.inventory.store import cluster_view
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
@@ -33,6 +42,31 @@ async def create_cluster(
             validate_cluster_name(name), settings or ClusterSettings()
         )
         return cluster_view(cluster)
+
+
+async def change_settings(
+    manager: Manager,
+    name: str,
+    update: ClusterSettingsUpdate | Mapping[str, Any],
+    *,
+    actor: str,
+    as_role: UserRole = UserRole.ADMIN,
+) -> ClusterView:
+    """Change the cluster's own settings (its public hostname); for admins.
+
+    Writes one audit entry under ``actor`` (a refused change too); InvalidInput
+    names the field that is wrong, and nothing is changed then.
+    """
+    raw = update.model_dump(exclude_unset=True) if isinstance(update, BaseModel) else dict(update)
+    async with audit.audited(
+        manager, actor=actor, action="cluster.settings", target=name, detail={"changes": raw}
+    ):
+        require(as_role, UserRole.ADMIN, "changing the cluster's settings")
+        change = ClusterSettingsUpdate.parse(raw)
+        async with manager.store() as store:
+            cluster = await store.cluster(name)
+            store.set_settings(cluster, change.model_dump(exclude_unset=True))
+            return cluster_view(cluster)
 
 
 async def remove_cluster(manager: Manager, name: str) -> None:

@@ -24,9 +24,11 @@ from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.runner import EmbeddedRunner
+from clustermgr.lab.gluu import directory as gluu
 from clustermgr.pki.store import ensure_ca
 from labfixture import SLOT, Lab, running_lab
-from lblab import balance, client, only_unchanged, proxy_url, served_by, settings_of
+from lblab import SERVED_BY, balance, client, only_unchanged, proxy_url, served_by, settings_of
+from polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -211,3 +213,85 @@ async def test_an_imported_certificate_is_served_as_it_is(lab: Lab) -> None:
         assert cli(lab, "lb", "certificate", lab.config.cluster, "--ca").returncode == 0
     assert (await balance(lab))["ok"]
     assert only_unchanged(await balance(lab))
+
+
+DISCOVERY = ("/.well-known/openid-configuration", "/oxauth/.well-known/openid-configuration")
+
+
+async def test_discovery_through_the_balancer_names_one_issuer_and_answers_head(
+    lab: Lab,
+) -> None:
+    seen: Counter[tuple[str, str]] = Counter()
+    sizes = set()
+    with client() as http:
+        for path in DISCOVERY * 10:
+            answer = http.get(proxy_url(lab, path))
+            assert answer.status_code == 200, answer.text
+            node = answer.headers[SERVED_BY].split(".", 1)[0]
+            seen[(node, answer.json()["issuer"])] += 1
+            sizes.add(len(answer.content))
+        heads = [http.head(proxy_url(lab, path)) for path in DISCOVERY * 2]
+    assert {node for node, _ in seen} == {"idp1", "idp2"}, seen
+    assert {issuer for _, issuer in seen} == {"https://proxy1.lab.test"}, seen
+    assert {h.headers[SERVED_BY].split(".", 1)[0] for h in heads} == {"idp1", "idp2"}
+    for head in heads:
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["Content-Length"]) in sizes
+
+
+async def issuer_of(lab: Lab, node: str) -> str:
+    """The issuer the node's own discovery names (asked directly, not through NGINX)."""
+    async with httpx.AsyncClient(verify=False, timeout=5) as http:
+        answer = await http.get(f"https://{lab.host(node).address}{DISCOVERY[0]}")
+    return str(answer.json()["issuer"])
+
+
+async def install_with(lab: Lab, node: str, hostname: str) -> None:
+    """Reinstall ``node``'s identity app with another Gluu hostname, and wait for it."""
+    await lab.sh(
+        node,
+        'sed -i "s/--hostname [^ \\"]*/--hostname $2/" "$1" && service oxauth restart',
+        gluu.OXAUTH_DEFAULTS,
+        hostname,
+    )
+    await eventually(
+        lambda: issuer_of(lab, node),
+        until=lambda issuer: issuer == f"https://{hostname}",
+        ignore=(httpx.HTTPError, ValueError),
+        what=f"{node} serving the issuer https://{hostname}",
+    )
+
+
+async def test_status_warns_when_a_node_serves_another_issuer(lab: Lab) -> None:
+    await install_with(lab, "idp2", "idp2.lab.test")
+    try:
+        manager = await Manager.open(lab.settings)
+        try:
+            report = await status(manager, lab.config.cluster)
+        finally:
+            await manager.close()
+        result = report.as_dict()
+        assert result["issuer"] == "https://proxy1.lab.test"
+        issuers = {b["host"]: b["issuer"] for b in result["backends"]}
+        assert issuers == {
+            "idp1.lab.test": "https://proxy1.lab.test",
+            "idp2.lab.test": "https://idp2.lab.test",
+        }
+        assert result["warnings"] == [
+            "idp2.lab.test serves the issuer https://idp2.lab.test, not "
+            "https://proxy1.lab.test (the cluster's public hostname): through the load "
+            "balancer, discovery names 2 different issuers"
+        ]
+        assert report.ok, "a warning: the nodes still serve"
+        shown = cli(lab, "lb", "status", lab.config.cluster)
+        assert shown.returncode == 0, shown.stderr
+        assert "warning idp2.lab.test serves the issuer https://idp2.lab.test" in (
+            shown.stdout + shown.stderr
+        )
+    finally:
+        await install_with(lab, "idp2", "proxy1.lab.test")
+    manager = await Manager.open(lab.settings)
+    try:
+        assert (await status(manager, lab.config.cluster)).warnings == []
+    finally:
+        await manager.close()

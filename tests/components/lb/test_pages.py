@@ -66,6 +66,7 @@ def backend(host: str, octet: int, state: str) -> dict[str, object]:
         "status": 200 if healthy else 502,
         "seconds": 0.012,
         "error": "" if healthy else "HTTP 502",
+        "issuer": f"https://{PROXY}" if octet == 201 else f"https://{host}",
         "checked_at": utcnow().isoformat(),
     }
 
@@ -73,6 +74,7 @@ def backend(host: str, octet: int, state: str) -> dict[str, object]:
 async def record(manager: Manager, name: str) -> None:
     snapshot = {
         "proxy": PROXY,
+        "issuer": f"https://{PROXY}",
         "backends": [backend(IDP1, 201, "up"), backend(IDP2, 202, "down")],
         "nginx": {"stub_status": {"active": 3, "requests": 1234}, "deployed": {}},
     }
@@ -96,6 +98,11 @@ async def test_page_before_any_check_and_after(
     assert '<span class="health health-critical">down</span>' in live
     assert '<span class="health health-ok">up</span>' in live
     assert "requests 1234" in live and "12 ms" in live
+    assert f"<td>https://{PROXY}</td>" in live, "idp1 serves the cluster's issuer"
+    assert (
+        f'<span class="health health-warning">https://{IDP2}</span>, not the cluster\'s '
+        f"https://{PROXY}" in live
+    )
     assert f"{IDP2} fails its health check" in live
     detail = (await gui.get(f"/clusters/{cluster}")).text
     assert f'href="/clusters/{cluster}/lb"' in detail
@@ -127,6 +134,8 @@ async def test_api_health_and_settings(
     await record(manager, cluster)
     health = (await api.get(f"/api/v1/clusters/{cluster}/lb")).json()
     assert [b["state"] for b in health["backends"]] == ["up", "down"]
+    assert health["issuer"] == f"https://{PROXY}"
+    assert [b["issuer"] for b in health["backends"]] == [f"https://{PROXY}", f"https://{IDP2}"]
     assert [a["key"] for a in health["open_alerts"]] == [f"backend:{IDP2}"]
     url = f"/api/v1/clusters/{cluster}/lb/settings"
     refused = await api.patch(url, json={"locations": {"/scim": "backend"}})

@@ -305,3 +305,31 @@ def test_a_bad_content_length_is_400_in_the_error_shape(app: App) -> None:
         assert json.loads(response.read())["error"] == "invalid_request"
     finally:
         connection.close()
+
+
+def test_head_answers_a_get_without_its_body_and_the_connection_goes_on(app: App) -> None:
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", app.port, context=app.tls.client_context(), timeout=10
+    )
+    path = "/.well-known/openid-configuration"
+    try:
+        connection.request("GET", path)
+        got = connection.getresponse()
+        body = got.read()
+        connection.request("HEAD", path)
+        head = connection.getresponse()
+        assert head.status == 200
+        assert head.getheader("Content-Type") == "application/json"
+        assert head.getheader("Content-Length") == str(len(body))
+        assert head.read() == b""
+        # No body was sent after the headers: the next answer on the connection is whole.
+        connection.request("GET", path)
+        again = connection.getresponse()
+        assert (
+            again.status == 200 and json.loads(again.read())["issuer"] == f"https://{ISSUER_HOST}"
+        )
+        connection.request("HEAD", "/oxauth/restv1/login")
+        refused = connection.getresponse()
+        assert (refused.status, refused.read()) == (405, b"")
+    finally:
+        connection.close()

@@ -264,3 +264,10 @@ def test_both_discovery_paths_answer(offline_app: oxauth.OxAuth) -> None:
         answer = call(offline_app, "GET", path)
         assert answer.status == 200
         assert answer.body["issuer"] == "https://idp"
+
+
+def test_head_is_routed_as_get_and_only_where_get_is(offline_app: oxauth.OxAuth) -> None:
+    for path in oxauth.DISCOVERY_PATHS:
+        assert call(offline_app, "HEAD", path).status == 200
+    assert call(offline_app, "HEAD", "/oxauth/restv1/health-check").status == 503
+    assert call(offline_app, "HEAD", "/oxauth/restv1/login").status == 405

@@ -37,6 +37,9 @@ class LbBackendPublic(BaseModel):
     status: int | None = Field(description="HTTP status of the health check, if any.")
     seconds: float | None = Field(description="Response time of the health check.")
     error: str
+    issuer: str | None = Field(
+        default=None, description="The issuer the node's OpenID discovery names, if read."
+    )
     checked_at: str
 
 
@@ -44,6 +47,9 @@ class LbHealthPublic(BaseModel):
     cluster: str
     checked_at: Timestamp | None = Field(description="Null until a watcher checked it.")
     proxy: str | None
+    issuer: str | None = Field(
+        default=None, description="What every node should name: the cluster's public hostname."
+    )
     backends: list[LbBackendPublic]
     nginx: dict[str, Any] = Field(description="stub_status counters and the deployed upstreams.")
     open_alerts: list[AlertPublic]
@@ -66,6 +72,7 @@ async def lb_health(name: ClusterName, web: WebDep) -> LbHealthPublic:
         cluster=name,
         checked_at=health.snapshot.at if health.snapshot else None,
         proxy=data.get("proxy"),
+        issuer=data.get("issuer"),
         backends=[LbBackendPublic(**b) for b in data.get("backends", [])],
         nginx=data.get("nginx", {}),
         open_alerts=[AlertPublic.of(a) for a in health.open_alerts],

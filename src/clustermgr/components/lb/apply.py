@@ -29,6 +29,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.facts.base import gather
 from clustermgr.facts.os import OS_RELEASE
+from clustermgr.inventory.schemas import issuer_url
 from clustermgr.pki import nodecerts
 from clustermgr.pki.ca import Ca
 from clustermgr.pki.nodeweb import NODE_WEB_TLS
@@ -47,6 +48,8 @@ class Desired:
     settings: LbSettings
     #: The cluster CA's certificate (PEM): what every node's HTTPS is verified with.
     ca_pem: str
+    #: What every node's OpenID discovery should name: the cluster's public hostname.
+    issuer: str
 
 
 async def desired(manager: Manager, cluster_name: str) -> Desired:
@@ -64,9 +67,10 @@ async def desired(manager: Manager, cluster_name: str) -> Desired:
             raise InvalidInput("an imported certificate needs cert_file and key_file")
         cert_file, key_file = settings.cert_file, settings.key_file
     proxy = proxies[0].hostname
+    public = view.public_hostname or proxy
     balancer = Balancer(
         proxy=proxy,
-        server_name=proxy,
+        server_name=public,
         backends=tuple(Backend(s.hostname, s.address, HTTPS.port) for s in identity),
         https_port=HTTPS.port,
         http_port=HTTP.port,
@@ -76,7 +80,7 @@ async def desired(manager: Manager, cluster_name: str) -> Desired:
         locations=dict(settings.locations),
     )
     ca = await ensure_ca(manager, cluster_name)
-    return Desired(balancer, settings, ca.cert_pem)
+    return Desired(balancer, settings, ca.cert_pem, issuer_url(public))
 
 
 async def with_health(want: Desired, timeout: float) -> Balancer:

@@ -101,18 +101,21 @@ def _show_status(result: dict[str, Any]) -> None:
     if not result["set_up"]:
         say(f"[red]no load balancer set up on {escape(result['proxy'])}[/]")
         return
-    say(f"[bold]{escape(result['proxy'])}[/]")
+    say(f"[bold]{escape(result['proxy'])}[/] issuer {escape(str(result['issuer']))}")
     colour = {"up": "green", "down": "red", "drained": "yellow"}
     for b in result["backends"]:
         took = "-" if b["seconds"] is None else f"{b['seconds'] * 1000:.0f} ms"
         state = f"[{colour[b['state']]}]{b['state']}[/]"
-        say(f"  {escape(b['host'])} {state} health {took} {escape(b['error'])}")
+        issuer = f" issuer {b['issuer']}" if b.get("issuer") else ""
+        say(f"  {escape(b['host'])} {state} health {took}{escape(issuer)} {escape(b['error'])}")
     nginx = result["nginx"]
     if "stub_status" in nginx:
         counters = ", ".join(f"{k} {v}" for k, v in nginx["stub_status"].items())
         say(f"  nginx: {counters}")
     if "error" in nginx:
         say(f"  [red]nginx: {escape(str(nginx['error']))}[/]")
+    for warning in result["warnings"]:
+        say(f"  [yellow]warning[/] {escape(warning)}")
     for alert in result["open_alerts"]:
         say(f"  [red]alert[/] {escape(alert['key'])}: {escape(alert['message'])}")
 

@@ -24,6 +24,8 @@ class Probe:
     status: int | None
     seconds: float | None
     error: str = ""
+    #: The issuer the node's OpenID discovery names; None when it could not be read.
+    issuer: str | None = None
 
 
 def states(

@@ -4,7 +4,8 @@ Each node is asked directly at ``https://ADDRESS:PORT/oxauth/restv1/health-check
 not through the load balancer, so a node that NGINX no longer sends traffic to is
 still seen coming back.  The node's certificate is verified as the load balancer
 verifies it: issued by the cluster CA for the node's hostname (sent as SNI).  A
-node presenting any other certificate fails its check.
+node presenting any other certificate fails its check.  A node that answers is
+also asked for its OpenID discovery, whose ``issuer`` every node must share.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ import httpx
 
 from clustermgr.components.lb.health import Probe
 from clustermgr.components.lb.model import Backend
-from clustermgr.topology import HEALTH_CHECK_PATH
+from clustermgr.topology import DISCOVERY_PATH, HEALTH_CHECK_PATH
 from clustermgr.validation import host_port
+
+#: What is kept of a node's issuer (longer ones are cut).
+MAX_ISSUER = 256
 
 
 def health_url(backend: Backend) -> str:
     return f"https://{host_port(backend.address, backend.port)}{HEALTH_CHECK_PATH}"
+
+
+def discovery_url(backend: Backend) -> str:
+    return f"https://{host_port(backend.address, backend.port)}{DISCOVERY_PATH}"
 
 
 def verifying(ca_pem: str) -> ssl.SSLContext:
@@ -42,7 +50,23 @@ async def probe(client: httpx.AsyncClient, backend: Backend) -> Probe:
     seconds = round(time.monotonic() - started, 4)
     healthy = response.status_code == 200
     error = "" if healthy else f"HTTP {response.status_code}"
-    return Probe(backend.hostname, healthy, response.status_code, seconds, error)
+    issuer = await discovered_issuer(client, backend)
+    return Probe(backend.hostname, healthy, response.status_code, seconds, error, issuer)
+
+
+async def discovered_issuer(client: httpx.AsyncClient, backend: Backend) -> str | None:
+    """The ``issuer`` of the node's OpenID discovery; None when it has none to read."""
+    try:
+        response = await client.get(
+            discovery_url(backend), extensions={"sni_hostname": backend.hostname}
+        )
+        issuer = response.json().get("issuer") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if not isinstance(issuer, str):
+        return None
+    # Shown in alerts and status: printable, and no longer than a URL needs to be.
+    return "".join(c if c.isprintable() else "?" for c in issuer[:MAX_ISSUER])
 
 
 async def probe_all(backends: Sequence[Backend], timeout: float, ca_pem: str) -> dict[str, Probe]:

@@ -1,4 +1,5 @@
-"""The load balancer's status now: each backend, NGINX's counters, the open alerts."""
+"""The load balancer's status now: each backend, NGINX's counters, the warnings of this
+check (nodes naming another issuer), the open alerts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from clustermgr.components.lb.watch import check
 from clustermgr.core.access import open_access
 from clustermgr.core.manager import Manager
 from clustermgr.monitor import store
+from clustermgr.monitor.alerts import Severity
 from clustermgr.monitor.views import AlertView
 
 
@@ -21,6 +23,10 @@ class LbStatus:
     set_up: bool
     backends: list[dict[str, Any]] = field(default_factory=list)
     nginx: dict[str, Any] = field(default_factory=dict)
+    #: What every node's discovery should name: the cluster's public hostname.
+    issuer: str | None = None
+    #: This check's warnings in words (they do not fail the status).
+    warnings: list[str] = field(default_factory=list)
     open_alerts: list[AlertView] = field(default_factory=list)
     #: The rest of the check's snapshot (checked hosts, timings), kept as it came.
     extra: dict[str, Any] = field(default_factory=dict)
@@ -41,8 +47,10 @@ class LbStatus:
             "cluster": self.cluster,
             "set_up": self.set_up,
             "proxy": self.proxy,
+            "issuer": self.issuer,
             "backends": self.backends,
             "nginx": self.nginx,
+            "warnings": self.warnings,
             "open_alerts": [a.as_dict() for a in self.open_alerts],
         }
 
@@ -68,6 +76,8 @@ async def status(manager: Manager, cluster: str) -> LbStatus:
         True,
         backends=list(snapshot.pop("backends", [])),
         nginx=dict(snapshot.pop("nginx", {})),
+        issuer=snapshot.pop("issuer", None),
+        warnings=[f.message for f in result.cycle.findings if f.severity is Severity.WARNING],
         open_alerts=open_alerts,
         extra=snapshot,
     )

@@ -6,7 +6,8 @@ manager probes every identity node's health check directly, decides which
 nodes serve (:func:`~clustermgr.components.lb.health.states`), and when
 the upstreams on the proxy say otherwise rewrites them (``nginx -t``, then a
 graceful reload).  A node taken out opens ``backend:H``; put back, it resolves.
-NGINX's own counters (stub_status) go into the snapshot.
+A node naming another issuer than the cluster's public hostname opens the
+warning ``issuer:H``.  NGINX's own counters (stub_status) go into the snapshot.
 """
 
 from __future__ import annotations
@@ -94,10 +95,16 @@ async def check(
         cluster,
         lbfindings.COMPONENT,
         now,
-        lbfindings.snapshot(proxy, backends, probes, now, nginx),
+        lbfindings.snapshot(proxy, backends, probes, now, nginx, want.issuer),
         lbfindings.measures(probes),
-        lbfindings.findings(backends, probes, reload_error, proxy),
-        unknown=[f"reload:{proxy}"] if deployed is None else [],
+        [
+            *lbfindings.findings(backends, probes, reload_error, proxy),
+            *lbfindings.issuer_findings(probes, want.issuer),
+        ],
+        unknown=[
+            *([f"reload:{proxy}"] if deployed is None else []),
+            *lbfindings.issuer_unknown(probes),
+        ],
     )
     return Check(balancer, cycle, rewrote)
 

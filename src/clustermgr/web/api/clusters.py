@@ -1,11 +1,12 @@
-"""/api/v1/clusters: list, look up, start a plan (a dry run) of one."""
+"""/api/v1/clusters: list, look up, change the settings of, start a plan (a dry run) of one."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from clustermgr.core import access
-from clustermgr.services import servers
+from clustermgr.inventory.schemas import ClusterSettingsUpdate
+from clustermgr.services import clusters, servers
 from clustermgr.web.api.jobs import start_job
 from clustermgr.web.api.models import ClusterName, ClusterPublic, JobPublic
 from clustermgr.web.api.responses import errors
@@ -22,6 +23,19 @@ async def list_clusters(web: WebDep) -> list[ClusterPublic]:
 @router.get("/{name}", responses=errors(404, 422))
 async def get_cluster(name: ClusterName, web: WebDep) -> ClusterPublic:
     return ClusterPublic.of(await access.get_cluster(web.manager, name))
+
+
+@router.patch("/{name}/settings", responses=errors(400, 403, 404, 422))
+async def update_settings(
+    name: ClusterName, body: ClusterSettingsUpdate, web: WebDep, user: ApiUser
+) -> ClusterPublic:
+    """Change the cluster's settings (admins): ``public_hostname``, the name clients reach
+    the cluster by and every identity node's issuer; ``null`` goes back to the proxy's
+    hostname. Taken by the load balancer at its next ``lb-apply``."""
+    view = await clusters.change_settings(
+        web.manager, name, body, actor=user.username, as_role=user.role
+    )
+    return ClusterPublic.of(view)
 
 
 @router.post("/{name}/plan", status_code=202, responses=errors(404, 409, 422))

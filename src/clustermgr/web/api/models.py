@@ -146,6 +146,13 @@ class ClusterSummary(BaseModel):
 class ClusterPublic(BaseModel):
     id: int
     name: str
+    public_hostname: str | None = Field(
+        description="The name clients reach the cluster by: settings.public_hostname, else "
+        "the proxy's hostname; null without either."
+    )
+    issuer: str | None = Field(
+        description="What every identity node's OpenID discovery should name (https://NAME)."
+    )
     settings: dict[str, Any]
     servers: list[ServerPublic]
 
@@ -154,6 +161,8 @@ class ClusterPublic(BaseModel):
         return cls(
             id=view.id,
             name=view.name,
+            public_hostname=view.public_hostname,
+            issuer=view.issuer,
             settings=view.settings.model_dump(),
             servers=[ServerPublic.of(s) for s in view.servers],
         )

@@ -1,16 +1,19 @@
-"""A cluster's page: its servers with their latest preflight verdict, its jobs, and
-the buttons that start a check or a plan."""
+"""A cluster's page: its settings (the public hostname), its servers with their latest
+preflight verdict, its jobs, and the buttons that start a check or a plan."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.core.access import get_cluster
 from clustermgr.jobs import service as jobs
+from clustermgr.services import clusters
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
-from clustermgr.web.pages.common import redirect, render, start_job
+from clustermgr.web.pages.common import actor, redirect, render, role, start_job
 
 router = APIRouter()
 
@@ -32,6 +35,21 @@ async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
         "active": [j for j in history if not j.finished],
     }
     return render(web, request, "clusters/detail.html", context)
+
+
+@router.post("/clusters/{name}/settings")
+async def settings(
+    web: WebDep,
+    session: SessionDep,
+    name: str,
+    public_hostname: Annotated[str, Form()] = "",
+) -> Response:
+    """The public hostname (empty: the proxy's hostname); for admins."""
+    change = {"public_hostname": public_hostname.strip() or None}
+    await clusters.change_settings(
+        web.manager, name, change, actor=actor(session), as_role=role(session)
+    )
+    return redirect(f"/clusters/{name}")
 
 
 @router.post("/clusters/{name}/check")

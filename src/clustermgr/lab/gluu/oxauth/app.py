@@ -177,7 +177,8 @@ class OxAuth:
 
 
 def _expect(method: str, allowed: str) -> None:
-    if method != allowed:
+    """Refuse another method than ``allowed``; HEAD is a GET without the body."""
+    if method != allowed and not (allowed == "GET" and method == "HEAD"):
         raise MethodNotAllowed(f"use {allowed}")
 
 

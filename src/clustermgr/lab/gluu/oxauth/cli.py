@@ -37,7 +37,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hostname",
         default=socket.gethostname(),
-        help="the Gluu hostname: the issuer is https://HOSTNAME",
+        help="the Gluu hostname (in a cluster, the load balancer's): the issuer is "
+        "https://HOSTNAME",
     )
     parser.add_argument("--suffix", default=SUFFIX, help="directory suffix (default: o=gluu)")
     parser.add_argument("--log-dir", default=OXAUTH_LOG_DIR)

@@ -62,6 +62,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
+    def do_HEAD(self) -> None:
+        self._serve()  # a GET's status and headers, without the body
+
     def do_POST(self) -> None:
         self._serve()
 
@@ -107,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         http_log.debug("%s %s", self.client_address[0], format % args)
