@@ -64,7 +64,17 @@ def _lb(up: bool) -> LbStatus:
         if up
         else [AlertView(1, "lab", "lb", "backend:idp1", "critical", "idp1 is down", NOW, NOW, None)]
     )
-    return LbStatus("lab", PROXY, True, [backend], {"stub_status": {"active": 1}}, alerts)
+    warnings = [] if up else ["idp1 names the issuer https://idp1.lab.test"]
+    return LbStatus(
+        "lab",
+        PROXY,
+        True,
+        [backend],
+        {"stub_status": {"active": 1}},
+        issuer="https://proxy1.lab.test",
+        warnings=warnings,
+        open_alerts=alerts,
+    )
 
 
 def _ldap(ok: bool) -> LdapStatus:
@@ -101,7 +111,7 @@ NAMED = {
     "ldap-status": [IDP1, IDP2],
     "ldap-compare": ["identical"],
     "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
-    "lb-status": [IDP1, "10.0.0.1:443", "12 ms"],
+    "lb-status": [IDP1, "10.0.0.1:443", "12 ms", "https://proxy1.lab.test"],
 }
 
 
@@ -155,3 +165,5 @@ def test_a_failed_result_is_red_and_never_says_all_is_well(
     assert any(red in bad for red in ("check-fail", "health-critical", 'class="alert"')), bad
     assert 'class="notice"' not in bad and "No problem found" not in bad
     assert 'check-pass">No check failed' not in bad
+    if name == "lb-status":
+        assert "Warning: idp1 names the issuer https://idp1.lab.test" in bad
