@@ -23,6 +23,7 @@ from clustermgr.auth.roles import UserRole
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
 from clustermgr.jobs.models import JobState
+from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.settings import Settings
 from replicationdata import IDP1, IDP2, add_cluster
 from webfixture import ADMIN_PASSWORD, client, create_user, running_app, session_csrf, sign_in
@@ -86,6 +87,12 @@ MUTATING: dict[tuple[str, str], Change] = {
     ),
     ("PATCH", "/api/v1/clusters/{name}/lb/settings"): Change(
         ADMIN, "/api/v1/clusters/{cluster}/lb/settings", json={"certificate": "ca"}
+    ),
+    ("PATCH", "/api/v1/clusters/{name}/settings"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/settings", json={"public_hostname": "sso.lab.test"}
+    ),
+    ("POST", "/clusters/{name}/settings"): Change(
+        ADMIN, "/clusters/{cluster}/settings", form={"public_hostname": "sso.lab.test"}
     ),
     ("POST", "/api/v1/jobs/{job_id}/cancel"): Change(OPERATOR, "/api/v1/jobs/{plan}/cancel"),
     ("POST", "/servers/add"): Change(ADMIN, "/servers/add", form={**SERVER, "private_key": "k"}),
@@ -166,8 +173,8 @@ async def _finished_plan(manager: Manager, cluster: str) -> int:
     job = await store.create(
         manager, kind="plan", cluster=cluster, mutating=False, user="t", params={}, runner="x"
     )
-    step = {"title": "packages", "outcome": "would change", "reason": "", "diffs": []}
-    result = {"ok": True, "dry_run": True, "hosts": {IDP1: [step]}, "counts": {"would change": 1}}
+    step = StepResult(f"{IDP1}:packages", IDP1, "packages", Outcome.WOULD_CHANGE, "")
+    result = ApplyReport("base", True, {IDP1: [step]}).as_dict()
     await store.finish(manager, job.id, JobState.SUCCEEDED, result=result)
     return job.id
 
