@@ -28,7 +28,7 @@ from clustermgr.jobs import store as jobs
 from clustermgr.jobs.models import JobState
 from clustermgr.pki.ca import Ca, new_key_pem, self_signed
 from clustermgr.pki.sign import sign_csr
-from clustermgr.plan.entries import changes
+from clustermgr.plan.entries import Known, changes
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, FileChange, Plan, Step
 from clustermgr.redact import MASK, Secret
@@ -84,7 +84,7 @@ async def dry_run(folder: Path, old_pw: Secret, new_pw: Secret) -> ApplyReport:
     )
     new_conf = f"port 6379\nrequirepass {new_pw.reveal()}\nmaxmemory-policy volatile-lru\n"
     peers = [Member("idp2.lab.test", 2)]
-    known = {
+    known: Known = {
         "cn=config": {"olcserverid": ["1 ldap://idp1.lab.test/"]},
         DB.lower(): {"olcsyncrepl": [], "olcmultiprovider": []},
     }
