@@ -66,13 +66,16 @@ def discard_command(candidate: str) -> Command:
 def file_diff(change: FileChange, current: bytes | None) -> FileDiff:
     """How a plan shows the change of a file.
 
-    A file holding a private key is never shown; a sensitive file shows its
+    A file holding a private key is never shown; a placeholder says what it
+    stands for; a sensitive file shows its
     secrets masked (:mod:`masking`), or only that it changes; a certificate shows
     its summary (:mod:`certdiff`); any other file a diff of its text.
     """
     path, created = change.path, current is None
     if certdiff.holds_private_key(change.content) or certdiff.holds_private_key(current):
         return FileDiff(path, hidden(path, "holds a private key"), created)
+    if change.placeholder:
+        return FileDiff(path, f"{path}: {change.placeholder}\n", created)
     old = None if current is None else current.decode(errors="replace")
     new = change.content.decode(errors="replace")
     if change.sensitive:

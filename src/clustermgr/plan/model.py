@@ -42,6 +42,9 @@ class FileChange:
     #: The secrets (held by the manager) the content holds: a sensitive file's diff
     #: shows them masked line by line.  Without them, it shows only that it changes.
     secrets: tuple[Secret, ...] = ()
+    #: The content is a stand-in, made only when applied (a certificate the cluster CA
+    #: signs once the node made its CSR): diffs say this instead.
+    placeholder: str = ""
 
 
 #: One attribute value of an LDAP entry, as an LDIF line shows it: (name, value).
