@@ -1,7 +1,9 @@
 """Plan replication on every identity node (pure): facts in, idempotent steps out.
 
 Every step carries a check that reads cn=config back on the node, so a second
-apply reports only ``unchanged``.  slapd applies each ``ldapmodify`` atomically
+apply reports only ``unchanged``, and the cn=config entries its LDIF changes, as
+the facts show them now and as they will be (:mod:`clustermgr.plan.entries`), for
+the plan to show.  slapd applies each ``ldapmodify`` atomically
 and refuses a change it cannot use: a refused step leaves the node's previous
 configuration (and its replication) as it was.
 """
