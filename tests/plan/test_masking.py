@@ -114,3 +114,25 @@ def test_file_diff_masks_a_sensitive_file_that_carries_its_secrets() -> None:
     diff = file_diff(carried, b"requirepass Old-Secret-5678\n").diff
     assert lines(diff, "-") == [f"requirepass {MASK}"]
     assert_hidden(diff, pw.reveal(), "Old-Secret-5678")
+
+
+def test_secrets_nobody_declared_in_the_current_file_are_masked_too() -> None:
+    """Written by hand under another key, or a PSK of an identity the new file drops."""
+    pw = held()
+    old = (
+        "masterauth HandWritten-Pw-Value\n"
+        "bindPassword: not-a-token-but-secret\n"
+        "oldpeer:c2VjcmV0LXBzay12YWx1ZTEyMzQ1\n"
+        "dir /var/lib/redis\n"
+        "maxmemory-policy allkeys-lru\n"
+    )
+    new = f"requirepass {pw.reveal()}\ndir /var/lib/redis\nmaxmemory-policy volatile-lru\n"
+    diff = masked_diff("redis.conf", old, new, (pw,))
+    assert_hidden(diff, "HandWritten-Pw-Value", "not-a-token-but-secret", "c2VjcmV0LXBzay12")
+    assert lines(diff, "-") == [
+        f"masterauth {MASK}",
+        f"bindPassword: {MASK}",
+        f"oldpeer:{MASK}",
+        "maxmemory-policy allkeys-lru",
+    ]
+    assert " dir /var/lib/redis" in diff.splitlines()
