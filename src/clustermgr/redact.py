@@ -106,6 +106,10 @@ class _Registry:
     def __len__(self) -> int:
         return len(self._values)
 
+    def __contains__(self, value: str) -> bool:
+        with self._lock:
+            return value in self._values
+
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
@@ -133,6 +137,12 @@ _registry = _Registry(MAX_REGISTERED)
 def registered_count() -> int:
     """How many values :func:`redact` looks for (for tests and benchmarks)."""
     return len(_registry)
+
+
+def is_held(secret: Secret) -> bool:
+    """Whether :func:`redact` masks ``secret`` in any text (a registered, held secret)."""
+    value = secret.reveal()
+    return len(value) >= _MIN_REDACTABLE and value in _registry
 
 
 @dataclass(frozen=True)

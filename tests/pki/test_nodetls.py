@@ -15,6 +15,7 @@ from clustermgr.components.lb.model import TLS as LB_TLS
 from clustermgr.components.ldap.tls import NODE_TLS
 from clustermgr.pki import nodetls
 from clustermgr.pki.nodetls import NodeTls
+from clustermgr.plan.files import file_diff
 
 
 def test_every_component_names_its_files_through_node_tls() -> None:
@@ -53,3 +54,12 @@ def test_the_key_script_makes_a_private_key_and_a_csr(tmp_path: Path) -> None:
         ["openssl", "req", "-in", str(csr), "-noout", "-subject"], capture_output=True, text=True
     ).stdout
     assert "n.example.org" in text
+
+
+def test_a_certificate_not_signed_yet_says_so_in_plans() -> None:
+    ca_file, pending = CACHE_TLS.cert_files(b"", b"")
+    assert pending.placeholder == nodetls.PENDING_CERTIFICATE and not ca_file.placeholder
+    diff = file_diff(pending, None).diff
+    assert diff == f"{CACHE_TLS.cert_file}: {nodetls.PENDING_CERTIFICATE}\n"
+    _, signed = CACHE_TLS.cert_files(b"", b"-----BEGIN CERTIFICATE-----\n")
+    assert signed.placeholder == ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from clustermgr.errors import HostUnreachable
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.executor import Executor
-from clustermgr.plan.model import FileChange, Outcome, Plan, Step
+from clustermgr.plan.model import EntryChange, FileChange, Outcome, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
@@ -308,3 +309,14 @@ async def test_dry_run_lists_the_commands_it_would_run_masked(tmp_path: Path, ba
     )
     (skipped,) = (await executor(backups).apply(Plan("t", (unchanged,)), dry_run=True)).all()
     assert skipped.outcome is Outcome.UNCHANGED and skipped.commands == ()
+
+
+async def test_a_changing_step_shows_its_directory_entries(tmp_path: Path, backups: str) -> None:
+    entry = EntryChange("cn=config", (("olcServerID", "1 a"),), (("olcServerID", "2 b"),))
+    pending = Step("h1", "set ids", "t", commands=(Command.of("true"),), entries=(entry,))
+    done = replace(pending, title="already", check=Command.of("true"))
+    report = await executor(backups).apply(Plan("t", (pending, done)), dry_run=True)
+    would, unchanged = report.all()
+    assert would.outcome is Outcome.WOULD_CHANGE and unchanged.outcome is Outcome.UNCHANGED
+    assert [d.path for d in would.diffs] == ["ldap:///cn=config"] and unchanged.diffs == ()
+    assert "-olcServerID: 1 a\n+olcServerID: 2 b\n" in would.diffs[0].diff

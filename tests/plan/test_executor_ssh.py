@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from clustermgr.plan.events import Event
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import FileChange, Outcome, Plan, Step
+from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.pool import ConnectionPool
@@ -123,3 +125,33 @@ async def test_invalid_file_is_rolled_back_byte_identical(
         assert target.read_bytes() == original
         assert target.stat().st_mode == before.st_mode
         assert sorted(p.name for p in tmp_path.iterdir() if p.name != "bk") == ["slapd.conf"]
+
+
+async def test_a_sensitive_file_diffs_with_its_secrets_masked(
+    pool: ConnectionPool, tmp_path: Path
+) -> None:
+    """Old and new versions hold different real secrets; the plan shows neither."""
+    old_pw = Secret.held(secrets.token_urlsafe(18), label="old")
+    new_pw = Secret.held(secrets.token_urlsafe(18), label="new")
+    path = tmp_path / "node1" / "redis.conf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"port 6379\nrequirepass {old_pw.reveal()}\nmaxmemory 1gb\n")
+    content = f"port 6380\nrequirepass {new_pw.reveal()}\nmaxmemory 1gb\n".encode()
+    change = FileChange(str(path), content, mode=0o600, sensitive=True, secrets=(new_pw,))
+    plan = Plan("t", (Step("node1", "write redis.conf", "test", files=(change,)),))
+    events: list[Event] = []
+    executor = Executor(pool.get, events.append, backup_root=str(tmp_path / "bk"))
+    planned = await executor.apply(plan, dry_run=True)
+    applied = await executor.apply(plan)
+    for report in (planned, applied):
+        (result,) = report.all()
+        diff = result.diffs[0].diff
+        assert [x for x in diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---")] == [
+            "-port 6379",
+            "-requirepass ********",
+            "+port 6380",
+            "+requirepass ********",
+        ]
+        shown = repr(report.as_dict()) + " ".join(e.message for e in events)
+        assert old_pw.reveal() not in shown and new_pw.reveal() not in shown
+    assert path.read_bytes() == content

@@ -2,9 +2,10 @@
 
 Read as root over ldapi:/// with SASL EXTERNAL; :func:`ldapsearch_root`,
 :func:`ldapmodify_root` and :func:`root_script` are the one way to run root's
-LDAP tools on a node.  ``olcSyncrepl`` is left out on
-purpose: it holds the replicator's password, and the steps' own checks compare
-it on the node.
+LDAP tools on a node.  ``olcSyncrepl`` holds the replicator's password: the
+node masks every ``credentials=`` before the values leave it (and drops values
+it could not mask), so the manager reads the agreements to show them in plans,
+and the steps' own checks compare the password on the node.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Database:
     access: tuple[str, ...] = ()
     limits: tuple[str, ...] = ()
     multi_provider: bool = False
+    #: olcSyncrepl values, order prefix removed, ``credentials=`` masked on the node.
+    agreements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,27 +118,42 @@ def parse_slapd_config(stdout: str) -> SlapdConfig:
                 access=tuple(strip_order(v) for v in attrs.get("olcaccess", [])),
                 limits=tuple(strip_order(v) for v in attrs.get("olclimits", [])),
                 multi_provider="TRUE" in [v.upper() for v in attrs.get("olcmultiprovider", [])],
+                agreements=tuple(strip_order(v) for v in attrs.get("olcsyncrepl", [])),
             )
         )
     return SlapdConfig(server_ids, module_dn, frozenset(modules), tuple(dbs))
 
 
+_CONFIG_SEARCH = ldapsearch_root(
+    "-b",
+    "cn=config",
+    "(|(objectClass=olcGlobal)(objectClass=olcModuleList)"
+    "(objectClass=olcDatabaseConfig)(objectClass=olcOverlayConfig))",
+    "olcServerID",
+    "olcModuleLoad",
+    "olcDatabase",
+    "olcSuffix",
+    "olcDbDirectory",
+    "olcOverlay",
+    "olcAccess",
+    "olcLimits",
+    "olcMultiProvider",
+    "olcSyncrepl",
+)
+
+#: Masks each ``credentials=`` value in the LDIF on standard input; drops base64
+#: olcSyncrepl values (a sed cannot mask inside them).
+MASK_CREDENTIALS_SED = (
+    "/^olcSyncrepl::/Id; "
+    's/(credentials[[:space:]]*=[[:space:]]*)("[^"]*"?|[^[:space:]]*)/\\1********/Ig'
+)
+
 SLAPD_CONFIG: Fact[SlapdConfig] = Fact(
     name="slapd_config",
-    command=ldapsearch_root(
-        "-b",
-        "cn=config",
-        "(|(objectClass=olcGlobal)(objectClass=olcModuleList)"
-        "(objectClass=olcDatabaseConfig)(objectClass=olcOverlayConfig))",
-        "olcServerID",
-        "olcModuleLoad",
-        "olcDatabase",
-        "olcSuffix",
-        "olcDbDirectory",
-        "olcOverlay",
-        "olcAccess",
-        "olcLimits",
-        "olcMultiProvider",
+    command=Command.script(
+        'mask=$1; shift\nout=$("$@") || exit $?\nprintf \'%s\\n\' "$out" | sed -E "$mask"',
+        MASK_CREDENTIALS_SED,
+        *(str(part) for part in _CONFIG_SEARCH.parts),
     ),
     parse=parse_slapd_config,
 )

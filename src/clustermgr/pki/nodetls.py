@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from clustermgr.plan.model import FileChange, Step
 from clustermgr.remote.command import Command
 
+#: What a plan shows for a certificate the node cannot have signed yet.
+PENDING_CERTIFICATE = (
+    "a new certificate, signed by the cluster CA from the CSR the node makes when applied"
+)
+
 
 @dataclass(frozen=True)
 class NodeTls:
@@ -45,10 +50,19 @@ class NodeTls:
         return f"{self.directory}/{self.stem}.csr"
 
     def cert_files(self, ca_pem: bytes, cert_pem: bytes) -> tuple[FileChange, FileChange]:
-        """The CA certificate and the node's signed certificate, as files."""
+        """The CA certificate and the node's signed certificate, as files.
+
+        ``cert_pem`` empty: the node has no CSR yet (a dry run before its key is made).
+        """
         return (
             FileChange(self.ca_file, ca_pem, mode=0o644, owner=self.owner),
-            FileChange(self.cert_file, cert_pem, mode=0o644, owner=self.owner),
+            FileChange(
+                self.cert_file,
+                cert_pem,
+                mode=0o644,
+                owner=self.owner,
+                placeholder="" if cert_pem else PENDING_CERTIFICATE,
+            ),
         )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from clustermgr.errors import ClustermgrError, RemoteFileNotFound
-from clustermgr.plan import files
+from clustermgr.plan import entries, files
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.model import (
     ApplyReport,
@@ -301,7 +301,9 @@ def _finished(
         reason=reason,
         exit_status=exit_status,
         stderr_tail=stderr_tail,
-        diffs=diffs,
+        diffs=diffs + tuple(entries.entry_diff(e) for e in step.entries)
+        if outcome in _ACTING
+        else diffs,
         warnings=step.warnings,
         commands=tuple(c.masked() for c in step.commands) if outcome in _ACTING else (),
     )

@@ -9,9 +9,10 @@ byte for byte when validation or verification fails.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 
+from clustermgr.plan import certdiff, masking
+from clustermgr.plan.diffs import hidden, unified
 from clustermgr.plan.model import FileChange, FileDiff
 from clustermgr.remote.command import Command
 
@@ -63,16 +64,23 @@ def discard_command(candidate: str) -> Command:
 
 
 def file_diff(change: FileChange, current: bytes | None) -> FileDiff:
-    created = current is None
+    """How a plan shows the change of a file.
+
+    A file holding a private key is never shown; a placeholder says what it
+    stands for; a sensitive file shows its
+    secrets masked (:mod:`masking`), or only that it changes; a certificate shows
+    its summary (:mod:`certdiff`); any other file a diff of its text.
+    """
+    path, created = change.path, current is None
+    if certdiff.holds_private_key(change.content) or certdiff.holds_private_key(current):
+        return FileDiff(path, hidden(path, "holds a private key"), created)
+    if change.placeholder:
+        return FileDiff(path, f"{path}: {change.placeholder}\n", created)
+    old = None if current is None else current.decode(errors="replace")
+    new = change.content.decode(errors="replace")
     if change.sensitive:
-        text = f"{change.path}: content changes (holds secrets, not shown)\n"
-        return FileDiff(change.path, text, created)
-    old = (current or b"").decode(errors="replace").splitlines(keepends=True)
-    new = change.content.decode(errors="replace").splitlines(keepends=True)
-    lines = difflib.unified_diff(
-        old,
-        new,
-        fromfile="/dev/null" if created else change.path,
-        tofile=change.path,
-    )
-    return FileDiff(change.path, "".join(lines), created)
+        return FileDiff(path, masking.masked_diff(path, old, new, change.secrets), created)
+    if certdiff.holds_certificate(change.content) or certdiff.holds_certificate(current):
+        return FileDiff(path, certdiff.certificate_diff(path, current, change.content), created)
+    old_lines = None if old is None else old.splitlines(keepends=True)
+    return FileDiff(path, unified(path, old_lines, new.splitlines(keepends=True)), created)

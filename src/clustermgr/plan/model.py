@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
 
@@ -38,8 +39,38 @@ class FileChange:
     #: The validator only reads the live path (it follows includes): the file is
     #: installed first, validated there, and restored if invalid.
     validate_in_place: bool = False
-    #: The content holds secrets: diffs show that it changes, not how.
+    #: The content holds secrets: diffs mask them, or show only that the file changes.
     sensitive: bool = False
+    #: The secrets (held by the manager) the content holds: a sensitive file's diff
+    #: shows them masked line by line.  Without them, it shows only that it changes.
+    secrets: tuple[Secret, ...] = ()
+    #: The content is a stand-in, made only when applied (a certificate the cluster CA
+    #: signs once the node made its CSR): diffs say this instead.
+    placeholder: str = ""
+
+
+#: One attribute value of an LDAP entry, as an LDIF line shows it: (name, value).
+AttributeLine = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """An LDAP entry a step changes: the attributes it touches, now and as they will be.
+
+    ``before`` is None when the entry does not exist yet, ``after`` when the step
+    deletes it.  Values that hold secrets are masked when the change is built.
+    """
+
+    dn: str
+    before: tuple[AttributeLine, ...] | None
+    after: tuple[AttributeLine, ...] | None
+    #: Attributes whose current values the planner could not read.
+    unread: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """The pseudo-path diffs show the entry under."""
+        return f"ldap:///{self.dn}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,8 @@ class Step:
     #: stop rolling at the first failure, so the cluster keeps serving.
     rolling_group: str | None = None
     warnings: tuple[str, ...] = ()
+    #: The directory entries the step's commands change, shown as diffs in plans.
+    entries: tuple[EntryChange, ...] = ()
 
     @property
     def id(self) -> str:

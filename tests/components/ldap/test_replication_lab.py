@@ -12,9 +12,11 @@ from clustermgr.components.ldap import status as replication_status
 from clustermgr.components.ldap import tls
 from clustermgr.components.ldap.model import OX_LDAP_PROPERTIES, ReplicationSettings
 from clustermgr.core.manager import Manager
+from clustermgr.facts.ldap import SLAPD_CONFIG, parse_slapd_config
 from clustermgr.pki.ca import new_ca
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import Outcome
+from clustermgr.redact import MASK
 from clustermgr.remote.ssh import SshConnection
 from labfixture import SLOT, Lab, running_lab
 from ldaplab import ADD, LDAPI, add_ou, ldap_status, replicate, wait_for
@@ -63,6 +65,13 @@ async def test_replication_end_to_end(lab: Lab) -> None:
         await manager.close()
     text = json.dumps([first, second, status]) + "".join(e.message for e in events)
     assert password.reveal() not in text
+
+    # The manager reads the agreements, their credentials masked on the node.
+    answer = await lab.sh("idp1", '"$@"', *(str(p) for p in SLAPD_CONFIG.command.parts))
+    assert password.reveal() not in answer
+    main = parse_slapd_config(answer).database("o=gluu")
+    assert main is not None and len(main.agreements) == 1
+    assert f"credentials={MASK}" in main.agreements[0]
     assert status["probe_seconds"] is not None
 
 

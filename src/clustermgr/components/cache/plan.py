@@ -103,7 +103,16 @@ def redis_step(host: str, layout: CacheLayout, services: ServiceControl) -> Step
         host,
         "run Redis on localhost with a password",
         "the node's share of the cache; only stunnel reaches it from outside",
-        files=(FileChange(REDIS_CONF, conf, mode=0o640, owner="redis:redis", sensitive=True),),
+        files=(
+            FileChange(
+                REDIS_CONF,
+                conf,
+                mode=0o640,
+                owner="redis:redis",
+                sensitive=True,
+                secrets=(layout.password,),
+            ),
+        ),
         commands=restart(services, "redis-server"),
         check=redis_up(services, layout.password),
         verify=redis_up(services, layout.password, wait=True),
@@ -165,6 +174,7 @@ def nutcracker_file(layout: CacheLayout) -> FileChange:
         mode=0o640,
         owner="root:nutcracker",
         sensitive=True,
+        secrets=(layout.password,),
         validate=lambda path: Command.of("nutcracker", "-t", "-c", path),
     )
 

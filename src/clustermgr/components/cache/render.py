@@ -31,7 +31,7 @@ HEADER = "# managed by clustermgr: changes here are replaced at the next cache a
 def redis_conf(password: Secret) -> str:
     """Redis bound to localhost only, with a password; a cache, so nothing is saved to disk.
 
-    The text holds the password: it is written as a sensitive file, never shown.
+    The text holds the password: a sensitive file, its diffs show the password masked.
     """
     text = HEADER + "\n".join(
         (

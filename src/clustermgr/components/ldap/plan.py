@@ -1,7 +1,9 @@
 """Plan replication on every identity node (pure): facts in, idempotent steps out.
 
 Every step carries a check that reads cn=config back on the node, so a second
-apply reports only ``unchanged``.  slapd applies each ``ldapmodify`` atomically
+apply reports only ``unchanged``, and the cn=config entries its LDIF changes, as
+the facts show them now and as they will be (:mod:`clustermgr.plan.entries`), for
+the plan to show.  slapd applies each ``ldapmodify`` atomically
 and refuses a change it cannot use: a refused step leaves the node's previous
 configuration (and its replication) as it was.
 """
@@ -25,9 +27,11 @@ from clustermgr.components.ldap.model import (
     Member,
     Replication,
 )
+from clustermgr.components.ldap.preview import known_entries
 from clustermgr.facts.ldap import SlapdConfig, ldapmodify_root, root_script
 from clustermgr.facts.ldif import node_script, strip_order, tokens
 from clustermgr.facts.services import ServiceControl
+from clustermgr.plan.entries import Known, changes
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
@@ -157,7 +161,7 @@ def plan_agreements(cluster: str, rep: Replication, facts: Mapping[str, LdapFact
         main = fact.config.database(SUFFIX) if fact else None
         if fact is None or main is None:
             continue
-        steps.append(_agreements(member.hostname, main.dn, rep))
+        steps.append(_agreements(member.hostname, main.dn, rep, known_entries(fact.config)))
         if fact.properties is not None:
             steps.append(_properties(member, rep, fact.properties))
     return Plan(f"LDAP replication of cluster {cluster}: agreements", tuple(steps))
@@ -188,27 +192,30 @@ def prepare_steps(member: Member, rep: Replication, fact: LdapFacts, *, source: 
                 warnings=(f"{host} has no database for {SUFFIX}",),
             )
         ]
-    steps = [_detach(host, main.dn, config)] if stale(member, fact) else []
+    known = known_entries(config)
+    steps = [_detach(host, main.dn, config, known)] if stale(member, fact) else []
     steps += [
-        _modules(host, config),
+        _modules(host, config, known),
         _accesslog(host, config, rep),
         _overlays(host, main.dn, main.overlays, rep),
-        _access(host, main.dn, main.access, main.limits),
+        _access(host, main.dn, main.access, main.limits, known),
     ]
     if source:
         steps.append(_replicator(host, rep.password))
-    steps.append(_server_ids(host, rep))
+    steps.append(_server_ids(host, rep, known))
     return steps
 
 
-def _detach(host: str, db_dn: str, config: SlapdConfig) -> Step:
+def _detach(host: str, db_dn: str, config: SlapdConfig, known: Known) -> Step:
     old = ", ".join(config.server_ids) or "none"
+    ldif = render.detach(db_dn)
     return Step(
         host,
         "stop replicating with the old membership",
         f"the node left the cluster and came back (its server ids: {old}); "
         "it is reloaded from the source before it replicates again",
-        commands=(ldapmodify_root(render.detach(db_dn).encode()),),
+        commands=(ldapmodify_root(ldif.encode()),),
+        entries=changes(ldif, known),
         check=check(
             _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
             _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
@@ -217,14 +224,16 @@ def _detach(host: str, db_dn: str, config: SlapdConfig) -> Step:
     )
 
 
-def _modules(host: str, config: SlapdConfig) -> Step:
+def _modules(host: str, config: SlapdConfig, known: Known) -> Step:
     missing = [m for m in MODULES if m not in config.modules]
     module_dn = config.module_dn or "cn=module{0},cn=config"
+    ldif = render.modules(module_dn, missing or MODULES)
     return Step(
         host,
         "load the syncprov and accesslog modules",
         f"missing: {', '.join(missing)}" if missing else "replication needs them",
-        commands=(ldapmodify_root(render.modules(module_dn, missing or MODULES).encode()),),
+        commands=(ldapmodify_root(ldif.encode()),),
+        entries=changes(ldif, known),
         check=check(
             _want(
                 "cn=config",
@@ -240,6 +249,7 @@ def _modules(host: str, config: SlapdConfig) -> Step:
 def _accesslog(host: str, config: SlapdConfig, rep: Replication) -> Step:
     existing = config.database(ACCESSLOG_SUFFIX)
     index = existing.index if existing else config.next_index
+    ldif = render.accesslog_database(index, rep.settings)
     return Step(
         host,
         "create the accesslog database",
@@ -248,8 +258,9 @@ def _accesslog(host: str, config: SlapdConfig, rep: Replication) -> Step:
             Command.of(
                 "install", "-d", "-o", "openldap", "-g", "openldap", "-m", "0700", ACCESSLOG_DIR
             ),
-            ldapmodify_root(render.accesslog_database(index, rep.settings).encode()),
+            ldapmodify_root(ldif.encode()),
         ),
+        entries=changes(ldif, {}),
         check=check(
             _want(
                 "cn=config", "olcSuffix", [[ACCESSLOG_SUFFIX]], filter="(objectClass=olcMdbConfig)"
@@ -271,6 +282,7 @@ def _overlays(host: str, db_dn: str, present: frozenset[str], rep: Replication) 
         f"add the syncprov and accesslog overlays to {SUFFIX}",
         "providers serve changes from the log",
         commands=(ldapmodify_root(ldif.encode()),),
+        entries=changes(ldif, {}),
         check=check(
             _want(
                 db_dn,
@@ -284,7 +296,9 @@ def _overlays(host: str, db_dn: str, present: frozenset[str], rep: Replication) 
     )
 
 
-def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str]) -> Step:
+def _access(
+    host: str, db_dn: str, access: Sequence[str], limits: Sequence[str], known: Known
+) -> Step:
     acl = render.replicator_acl()
     want_acl = sorted(tokens("olcAccess", acl))
     want_limits = {dn: [f"dn.exact={dn}"] for dn in render.UNLIMITED}
@@ -303,6 +317,7 @@ def _access(host: str, db_dn: str, access: Sequence[str], limits: Sequence[str])
         "consumers copy whole entries, passwords too; the replicator and root over ldapi "
         "search without size limits",
         commands=(ldapmodify_root(ldif.encode()),),
+        entries=changes(ldif, known),
         check=check(
             _want(db_dn, "olcAccess", [want_acl], scope="base"),
             _want(db_dn, "olcLimits", list(want_limits.values()), scope="base"),
@@ -320,13 +335,13 @@ printf '%s\\n' "$ldif" | ldapmodify $LDAPI
 
 
 def _replicator(host: str, password: Secret) -> Step:
+    entry = render.replicator_entry(password)
     return Step(
         host,
         "create the replicator account",
         f"consumers bind as {REPLICATOR_DN}, not as the directory manager",
-        commands=(
-            root_script(_REPLICATOR_SCRIPT, REPLICATOR_DN, stdin=render.replicator_entry(password)),
-        ),
+        commands=(root_script(_REPLICATOR_SCRIPT, REPLICATOR_DN, stdin=entry),),
+        entries=changes(entry, {}),
         check=Command.of(
             "ldapwhoami", "-x", "-H", LDAPI, "-D", REPLICATOR_DN, "-y", "/dev/stdin", stdin=password
         ),
@@ -334,12 +349,14 @@ def _replicator(host: str, password: Secret) -> Step:
     )
 
 
-def _server_ids(host: str, rep: Replication) -> Step:
+def _server_ids(host: str, rep: Replication, known: Known) -> Step:
+    ldif = render.server_ids(rep.members)
     return Step(
         host,
         "set the server IDs",
         ", ".join(f"{m.server_id} {m.hostname}" for m in rep.members),
-        commands=(ldapmodify_root(render.server_ids(rep.members).encode()),),
+        commands=(ldapmodify_root(ldif.encode()),),
+        entries=changes(ldif, known),
         check=check(
             _want(
                 "cn=config",
@@ -362,7 +379,7 @@ done
 """
 
 
-def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
+def _agreements(host: str, db_dn: str, rep: Replication, known: Known) -> Step:
     peers = rep.peers(host)
     if not peers:
         # slapd accepts multi-provider only with an agreement: a lone node has neither,
@@ -372,6 +389,7 @@ def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
             "set the replication agreements",
             "the only identity node: no peer to replicate from",
             commands=(root_script(_STANDALONE, db_dn),),
+            entries=changes(render.detach(db_dn), known),
             check=check(
                 _want(db_dn, "olcSyncrepl", [], scope="base", exact=True),
                 _want(db_dn, "olcMultiProvider", [], scope="base", exact=True),
@@ -379,11 +397,13 @@ def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
             unchanged_reason="no agreement, as the only identity node",
         )
     want = [render.syncrepl_check_tokens(p, rep.password, rep.settings) for p in peers]
+    ldif = render.agreements(db_dn, peers, rep.password, rep.settings)
     return Step(
         host,
         "set the replication agreements",
         f"multi-provider with {', '.join(p.hostname for p in peers) or 'no peer'}",
-        commands=(ldapmodify_root(render.agreements(db_dn, peers, rep.password, rep.settings)),),
+        commands=(ldapmodify_root(ldif),),
+        entries=changes(ldif, known),
         check=check(
             _want(db_dn, "olcSyncrepl", want, scope="base", exact=True),
             _want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base"),
