@@ -32,6 +32,7 @@ from clustermgr.plan.rolling import RollingTurns
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.result import Result
+from clustermgr.words import count
 
 Connect = Callable[[str], Awaitable[Connection]]
 
@@ -68,7 +69,8 @@ class Executor:
 
     async def apply(self, plan: Plan, *, dry_run: bool = False) -> ApplyReport:
         verb = "dry run of" if dry_run else "applying"
-        self._emit(Event(EventKind.PLAN_STARTED, f"{verb} {plan.title}: {len(plan.steps)} steps"))
+        steps = count(len(plan.steps), "step")
+        self._emit(Event(EventKind.PLAN_STARTED, f"{verb} {plan.title}: {steps}"))
         turns = RollingTurns(plan)
         results: dict[str, list[StepResult]] = {host: [] for host in plan.hosts}
         await asyncio.gather(

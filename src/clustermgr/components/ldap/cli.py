@@ -26,6 +26,7 @@ from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import status as ldap_status
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
+from clustermgr.words import count
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
 add_monitoring_commands(app, "ldap")
@@ -140,7 +141,8 @@ def show_comparison(result: Comparison) -> None:
             say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
             continue
         total = sum(node.counts.values())
-        say(f"[bold]{escape(node.host)}[/] {total} entries in {len(node.counts)} subtrees")
+        subtrees = count(len(node.counts), "subtree")
+        say(f"[bold]{escape(node.host)}[/] {count(total, 'entry')} in {subtrees}")
         if node.totals:
             say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
         for entry in node.entries:

@@ -31,6 +31,7 @@ from clustermgr.facts.services import ServiceControl
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
+from clustermgr.words import count
 
 HOSTCHECK_SOURCE = node_script(hostcheck)
 
@@ -389,7 +390,7 @@ def _agreements(host: str, db_dn: str, rep: Replication) -> Step:
             _want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base"),
             secret=True,
         ),
-        unchanged_reason=f"replicating from {len(peers)} peers",
+        unchanged_reason=f"replicating from {count(len(peers), 'peer')}",
     )
 
 
