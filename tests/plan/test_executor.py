@@ -285,3 +285,18 @@ async def test_dry_run_lists_the_commands_it_would_run_masked(tmp_path: Path, ba
     )
     (skipped,) = (await executor(backups).apply(Plan("t", (unchanged,)), dry_run=True)).all()
     assert skipped.outcome is Outcome.UNCHANGED and skipped.commands == ()
+
+
+async def test_blank_output_lines_make_no_events(tmp_path: Path, backups: str) -> None:
+    """A command's empty lines would show as bare ``host:`` lines in the job's log."""
+    events: list[Event] = []
+    step = Step(
+        host="h1",
+        title="talk",
+        reason="t",
+        commands=(Command.script("echo; echo first; printf '  \\n\\n'; echo second; echo"),),
+    )
+    await executor(backups, events).apply(Plan("t", (step,)))
+    output = [e.message for e in events if e.kind is EventKind.STEP_OUTPUT]
+    assert output == ["first", "second"]
+    assert all(e.message.strip() for e in events)

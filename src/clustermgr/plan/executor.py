@@ -217,7 +217,9 @@ class Executor:
 
     async def _run_command(self, conn: Connection, step: Step, command: Command) -> None:
         result = await conn.run(command)
-        for line in result.stdout.splitlines()[-OUTPUT_TAIL_LINES:]:
+        # Blank lines say nothing: a log line per host holds words or is not written.
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        for line in lines[-OUTPUT_TAIL_LINES:]:
             self._emit(Event(EventKind.STEP_OUTPUT, line, host=step.host, step=step.id))
         if not result.ok:
             raise StepFailed(f"`{command}` exited with status {result.exit_status}", result)
