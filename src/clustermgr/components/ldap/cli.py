@@ -63,7 +63,13 @@ async def status(cluster: str, as_json: Json = False) -> None:
         result = await ldap_status.status(mgr, cluster)
     if as_json:
         emit_json(result.as_dict())
-        return
+    else:
+        _show_status(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _show_status(result: ldap_status.LdapStatus) -> None:
     for node in result.nodes:
         say(f"[bold]{escape(node.host)}[/] {escape(node.error or '')}")
         say(f"  replicator binds: {node.replicator_binds}")
@@ -73,8 +79,9 @@ async def status(cluster: str, as_json: Json = False) -> None:
         state = "caught up" if pair.caught_up else "behind"
         lag = "" if pair.lag_seconds is None else f" (lag {pair.lag_seconds} s)"
         say(f"{escape(pair.host)} from {escape(pair.peer)}: {state}{lag}")
-    say(f"contextCSN equal on every node: {result.context_csn_equal}")
-    say(f"probe replicated everywhere in: {result.probe_seconds} s")
+    if result.nodes:
+        say(f"contextCSN equal on every node: {result.context_csn_equal}")
+        say(f"probe replicated everywhere in: {result.probe_seconds} s")
     for problem in result.problems:
         say(f"[red]problem:[/] {escape(problem)}")
 
