@@ -44,7 +44,7 @@ async def test_setup_leads_to_the_sign_in_page_saying_the_admin_was_created(
 
 
 async def test_the_sign_in_page_shows_no_notice_it_was_not_sent(tmp_path: Path) -> None:
-    async with running_app(Settings(data_dir=tmp_path / "manager")) as app:
-        async with client(app=app) as http:
-            page = await http.get("/login", params={"done": "<b>made up</b>"})
-            assert 'class="notice"' not in page.text and "made up" not in page.text
+    settings = Settings(data_dir=tmp_path / "manager")
+    async with running_app(settings) as app, client(app=app) as http:
+        page = await http.get("/login", params={"done": "<b>made up</b>"})
+        assert 'class="notice"' not in page.text and "made up" not in page.text

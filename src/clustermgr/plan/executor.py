@@ -222,7 +222,8 @@ class Executor:
         for line in lines[-OUTPUT_TAIL_LINES:]:
             self._emit(Event(EventKind.STEP_OUTPUT, line, host=step.host, step=step.id))
         if not result.ok:
-            raise StepFailed(f"`{command}` exited with status {result.exit_status}", result)
+            # The step lists its commands; the reason names this one and stays a sentence.
+            raise StepFailed(f"{command.label()} exited with status {result.exit_status}", result)
 
     async def _restore(
         self, conn: Connection, step: Step, installed: list[tuple[FileChange, bool]], token: str
