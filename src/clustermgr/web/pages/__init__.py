@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends
 
 from clustermgr.components.contract import Component
 from clustermgr.web.deps import current_session
-from clustermgr.web.pages import account, audit, clusters, dashboard, jobs, servers, signin
+from clustermgr.web.pages import (
+    account,
+    apidocs,
+    audit,
+    clusters,
+    dashboard,
+    jobs,
+    servers,
+    signin,
+)
 
 
 def pages_router(components: Sequence[Component]) -> APIRouter:
@@ -21,7 +30,7 @@ def pages_router(components: Sequence[Component]) -> APIRouter:
     for component in components:
         if component.pages is not None:
             protected.include_router(component.pages)
-    for pages in (jobs, audit, account):
+    for pages in (jobs, audit, account, apidocs):
         protected.include_router(pages.router)
     router.include_router(protected)
     return router
