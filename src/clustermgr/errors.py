@@ -19,9 +19,14 @@ class ClustermgrError(Exception):
     #: Short machine-readable name, stable across versions (used in --json output).
     code = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, details: str | None = None
+    ) -> None:
         self.message = redact(message)
         self.hint = redact(hint) if hint else None
+        #: The technical record behind the message (a command, its stderr), for the
+        #: people who dig: an alert's details, a log line.  The message stays words.
+        self.details = redact(details) if details else None
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, str | None]:
@@ -70,9 +75,11 @@ class RemoteError(ClustermgrError):
 
     code = "remote_error"
 
-    def __init__(self, host: str, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, host: str, message: str, *, hint: str | None = None, details: str | None = None
+    ) -> None:
         self.host = host
-        super().__init__(f"{host}: {message}", hint=hint)
+        super().__init__(f"{host}: {message}", hint=hint, details=details)
 
 
 class HostUnreachable(RemoteError):
@@ -160,14 +167,41 @@ class CommandTimeout(RemoteError):
     code = "command_timeout"
 
 
+#: How much of stderr's last line a command failure's message quotes.
+STDERR_IN_MESSAGE = 200
+
+
 class CommandFailed(RemoteError):
+    """A command exited non-zero.
+
+    The message names the command by ``label`` (``ldapsearch``, "a shell
+    script") and quotes stderr's last line: a sentence, however long the
+    command.  The whole (masked) command and stderr's tail are in ``details``.
+    """
+
     code = "command_failed"
 
-    def __init__(self, host: str, command: str, exit_status: int | None, stderr_tail: str):
+    def __init__(
+        self,
+        host: str,
+        command: str,
+        exit_status: int | None,
+        stderr_tail: str,
+        *,
+        label: str | None = None,
+    ) -> None:
+        self.command = command
         self.exit_status = exit_status
         self.stderr_tail = stderr_tail
-        detail = f": {stderr_tail}" if stderr_tail else ""
-        super().__init__(host, f"`{command}` exited with status {exit_status}{detail}")
+        last = next((ln.strip() for ln in reversed(stderr_tail.splitlines()) if ln.strip()), "")
+        if len(last) > STDERR_IN_MESSAGE:
+            last = last[: STDERR_IN_MESSAGE - 1] + "…"
+        said = f": {last}" if last else ""
+        what = label or "a command"
+        details = f"command: {command}\nexit status: {exit_status}"
+        if stderr_tail:
+            details += f"\nstderr:\n{stderr_tail}"
+        super().__init__(host, f"{what} exited with status {exit_status}{said}", details=details)
 
 
 class RemoteFileNotFound(RemoteError):

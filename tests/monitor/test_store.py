@@ -55,6 +55,20 @@ async def test_an_alert_opens_once_is_refreshed_and_resolves(manager: Manager) -
     assert len(await store.alerts(manager, "c1", open_only=False)) == 3
 
 
+async def test_an_alert_keeps_its_details_apart_from_its_words(manager: Manager) -> None:
+    words = "a probe write on idp1 failed: idp1: a shell script exited with status 50"
+    first = Finding("probe:idp1", Severity.WARNING, words, "command: sh -c 'set -e ...'")
+    await store.record_cycle(manager, cycle(first, ago=5))
+    (alert,) = await store.alerts(manager, "c1", open_only=True)
+    assert alert.message == words and alert.details == "command: sh -c 'set -e ...'"
+    assert alert.as_dict()["details"] == alert.details
+
+    later = Finding("probe:idp1", Severity.WARNING, words, "command: sh -c 'other'")
+    await store.record_cycle(manager, cycle(later))
+    (alert,) = await store.alerts(manager, "c1", open_only=True)
+    assert alert.details == "command: sh -c 'other'", "refreshed with the latest details"
+
+
 async def test_a_key_that_could_not_be_judged_keeps_its_alert(manager: Manager) -> None:
     await store.record_cycle(manager, cycle(DOWN, AGREEMENT))
     kept = await store.record_cycle(manager, cycle(DOWN, unknown=(AGREEMENT.key,)))

@@ -320,3 +320,18 @@ async def test_a_changing_step_shows_its_directory_entries(tmp_path: Path, backu
     assert would.outcome is Outcome.WOULD_CHANGE and unchanged.outcome is Outcome.UNCHANGED
     assert [d.path for d in would.diffs] == ["ldap:///cn=config"] and unchanged.diffs == ()
     assert "-olcServerID: 1 a\n+olcServerID: 2 b\n" in would.diffs[0].diff
+
+
+async def test_blank_output_lines_make_no_events(tmp_path: Path, backups: str) -> None:
+    """A command's empty lines would show as bare ``host:`` lines in the job's log."""
+    events: list[Event] = []
+    step = Step(
+        host="h1",
+        title="talk",
+        reason="t",
+        commands=(Command.script("echo; echo first; printf '  \\n\\n'; echo second; echo"),),
+    )
+    await executor(backups, events).apply(Plan("t", (step,)))
+    output = [e.message for e in events if e.kind is EventKind.STEP_OUTPUT]
+    assert output == ["first", "second"]
+    assert all(e.message.strip() for e in events)

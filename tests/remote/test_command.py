@@ -173,3 +173,19 @@ def test_redact_scrubs_lines_of_multiline_secrets() -> None:
 def test_redact_leaves_short_values_alone() -> None:
     Secret.held("ab")
     assert redact("tab and cab") == "tab and cab"
+
+
+@pytest.mark.parametrize(
+    ("command", "label"),
+    [
+        (Command.of("ldapsearch", "-H", "ldapi:///"), "`ldapsearch`"),
+        (Command.of("/usr/sbin/slapcat", "-n0"), "`slapcat`"),
+        (Command.script("set -e\nldapadd -H ldapi:///\n", "x"), "a shell script"),
+        (Command.of("python3", "-c", "import json\nprint(1)\n"), "a Python script"),
+        (Command.script("ldapadd x").wrapped(("sudo", "-n")), "a shell script"),
+        (Command.of("nginx", "-t").wrapped(("sudo", "-n")), "`nginx`"),
+        (Command.of("systemctl", "is-active", "x").then(Command.of("true")), "`systemctl`"),
+    ],
+)
+def test_label_names_a_command_in_a_few_words(command: Command, label: str) -> None:
+    assert command.label() == label

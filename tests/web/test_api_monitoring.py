@@ -48,7 +48,12 @@ SNAPSHOT = {
         {"source": "idp1", "at": utcnow().isoformat(), "seconds": {"idp2": None}, "error": None}
     ],
 }
-DOWN = Finding("node-down:idp2", Severity.CRITICAL, "slapd on idp2 does not answer")
+DOWN = Finding(
+    "node-down:idp2",
+    Severity.CRITICAL,
+    "slapd on idp2 does not answer: idp2: a shell script exited with status 255",
+    "command: sh -c 'ldapsearch -H ldapi:/// ...'\nexit status: 255",
+)
 
 
 @pytest.fixture
@@ -92,6 +97,8 @@ async def test_ldap_health_has_the_snapshot_and_open_alerts(
     assert body["agreements"][0]["state"] == "unreachable"
     assert body["probes"][0]["seconds"] == {"idp2": None}
     assert [a["key"] for a in body["open_alerts"]] == [DOWN.key]
+    assert body["open_alerts"][0]["message"] == DOWN.message, "words"
+    assert body["open_alerts"][0]["details"] == DOWN.details, "the command, apart"
     assert body["checked_at"] is not None
 
 

@@ -17,6 +17,7 @@ from clustermgr.inventory.schemas import ClusterSettings, ClusterView
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
+from clustermgr.words import count
 
 app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
 
@@ -103,7 +104,7 @@ async def list_(as_json: Json = False) -> None:
     if as_json:
         emit_json([{"name": v.name, "servers": len(v.servers)} for v in views])
     for v in views if not as_json else []:
-        say(f"{escape(v.name)}: {len(v.servers)} servers")
+        say(f"{escape(v.name)}: {count(len(v.servers), 'server')}")
 
 
 @app.command()
@@ -138,8 +139,8 @@ async def apply(
             confirm_or_exit(
                 False,
                 as_json,
-                f"Apply {pending} changes?",
-                change=f"{pending} steps would change servers",
+                f"Apply {count(pending, 'change')}?",
+                change=f"{count(pending, 'step')} would change servers",
             )
         report = await clusters.prepare(mgr, name, dry_run=dry_run, actor=cli_actor(), emit=emit)
     finish_report(report, as_json)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
@@ -90,6 +91,8 @@ def fail(error: ClustermgrError, *, as_json: bool) -> typer.Exit:
         say(f"[bold red]error:[/] {escape(error.message)}")
         if error.hint:
             say(f"[dim]hint: {escape(error.hint)}[/]")
+        if error.details and logging.getLogger().isEnabledFor(logging.INFO):  # --verbose
+            say(f"[dim]{escape(error.details)}[/]")
     return typer.Exit(EXIT_USAGE if isinstance(error, InvalidInput) else EXIT_FAILED)
 
 

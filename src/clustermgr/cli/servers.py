@@ -18,6 +18,7 @@ from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import preflight, servers
 from clustermgr.services.preflight import Status
+from clustermgr.words import count
 
 app = typer.Typer(help="Servers of a cluster.", no_args_is_help=True)
 
@@ -120,7 +121,7 @@ async def list_(
     if not views:
         say("no clusters yet: add a server with `clustermgr server add`")
     for view in views:
-        say(f"[bold]cluster {escape(view.name)}[/] ({len(view.servers)} servers)")
+        say(f"[bold]cluster {escape(view.name)}[/] ({count(len(view.servers), 'server')})")
         for s in view.servers:
             say(f"  {escape(s.hostname):30} {s.role.value:9} {s.ssh_user}@{s.address}:{s.ssh_port}")
 

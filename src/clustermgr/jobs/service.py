@@ -27,6 +27,7 @@ from clustermgr.jobs import store
 from clustermgr.jobs.kinds import JobKind, split_origin
 from clustermgr.jobs.runner import Runner
 from clustermgr.jobs.views import EventView, JobView
+from clustermgr.words import count
 
 FOLLOW_POLL = 0.3
 
@@ -40,13 +41,14 @@ async def _check_limits(manager: Manager, user: str) -> None:
     mine = await store.active_count(manager, user=user)
     if mine >= settings.jobs_per_user:
         raise LimitReached(
-            f"{user} already has {mine} jobs queued or running (at most {settings.jobs_per_user})",
+            f"{user} already has {count(mine, 'job')} queued or running "
+            f"(at most {settings.jobs_per_user})",
             hint="wait for one to finish, or cancel one, then start again",
         )
     everyone = await store.active_count(manager)
     if everyone >= settings.jobs_active:
         raise LimitReached(
-            f"the manager already has {everyone} jobs queued or running (at most "
+            f"the manager already has {count(everyone, 'job')} queued or running (at most "
             f"{settings.jobs_active})",
             hint="wait for some to finish, then start again",
         )

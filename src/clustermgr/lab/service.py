@@ -34,6 +34,7 @@ from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey
 from clustermgr.services import clusters, servers
 from clustermgr.settings import Settings
+from clustermgr.words import count
 
 Say = Callable[[str], None]
 
@@ -132,7 +133,7 @@ async def up(config: LabConfig, settings: Settings, say: Say = quiet) -> list[Ho
     for host in lab_hosts:
         if not _partitioned(config, host):
             await asyncio.to_thread(hosts.wait_for_ssh, host)
-    say(f"{len(lab_hosts)} hosts answer SSH ({time.monotonic() - started:.1f} s)")
+    say(f"{count(len(lab_hosts), 'host')} answer SSH ({time.monotonic() - started:.1f} s)")
     await register(config, settings, say)
     await provision(config, settings, say)
     say(f"lab ready in {time.monotonic() - started:.1f} s")

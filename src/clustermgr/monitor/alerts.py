@@ -26,6 +26,8 @@ class Finding:
     severity: Severity
     #: In words, hostnames only (never a password or a config value).
     message: str
+    #: The technical record behind it (a command, its stderr), masked: for who digs.
+    details: str = ""
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ class Alert(Base):
     severity: Mapped[str] = mapped_column(String(16))
     #: In words, hostnames only: never a password or a config value.
     message: Mapped[str] = mapped_column(Text)
+    #: What the check ran and what it said (a command, its stderr), masked; "" if nothing.
+    details: Mapped[str] = mapped_column(Text, default="", server_default="")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

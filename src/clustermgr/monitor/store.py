@@ -121,6 +121,7 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
                 key=finding.key,
                 severity=finding.severity.value,
                 message=finding.message,
+                details=finding.details,
                 opened_at=cycle.at,
                 last_seen_at=cycle.at,
             )
@@ -130,6 +131,7 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
             alert = current[finding.key]
             alert.last_seen_at = cycle.at
             alert.severity, alert.message = finding.severity.value, finding.message
+            alert.details = finding.details
         for key in change.resolve:
             current[key].resolved_at = cycle.at
         await session.flush()

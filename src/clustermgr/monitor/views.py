@@ -73,6 +73,8 @@ class AlertView:
     opened_at: datetime
     last_seen_at: datetime
     resolved_at: datetime | None
+    #: The technical record behind ``message`` (a command, its stderr), masked.
+    details: str = ""
 
     @classmethod
     def of(cls, row: Alert) -> AlertView:
@@ -86,6 +88,7 @@ class AlertView:
             opened_at=row.opened_at,
             last_seen_at=row.last_seen_at,
             resolved_at=row.resolved_at,
+            details=row.details or "",
         )
 
     @property
@@ -103,6 +106,7 @@ class AlertView:
             "opened_at": self.opened_at.isoformat(),
             "last_seen_at": self.last_seen_at.isoformat(),
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "details": self.details,
         }
 
 

@@ -35,6 +35,7 @@ from clustermgr.plan.rolling import RollingTurns
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.result import Result
+from clustermgr.words import count
 
 Connect = Callable[[str], Awaitable[Connection]]
 
@@ -83,7 +84,7 @@ class Executor:
         self._emit(
             Event(
                 EventKind.PLAN_STARTED,
-                f"{verb} {plan.title}: {progress.planned} steps",
+                f"{verb} {plan.title}: {count(progress.planned, 'step')}",
                 done=0,
                 planned=progress.planned,
             )
@@ -243,10 +244,13 @@ class Executor:
 
     async def _run_command(self, conn: Connection, step: Step, command: Command) -> None:
         result = await conn.run(command)
-        for line in result.stdout.splitlines()[-OUTPUT_TAIL_LINES:]:
+        # Blank lines say nothing: a log line per host holds words or is not written.
+        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        for line in lines[-OUTPUT_TAIL_LINES:]:
             self._emit(Event(EventKind.STEP_OUTPUT, line, host=step.host, step=step.id))
         if not result.ok:
-            raise StepFailed(f"`{command}` exited with status {result.exit_status}", result)
+            # The step lists its commands; the reason names this one and stays a sentence.
+            raise StepFailed(f"{command.label()} exited with status {result.exit_status}", result)
 
     async def _restore(
         self, conn: Connection, step: Step, installed: list[tuple[FileChange, bool]], token: str

@@ -73,6 +73,32 @@ class Command:
 
     # --- rendering --------------------------------------------------------
 
+    def label(self) -> str:
+        """What the command is, in a few words: ``ldapsearch``, "a shell script".
+
+        Messages name a command by this; its full text belongs in details.
+        """
+        inner = self._wrapped_command()
+        if inner is not None:
+            return inner.label()
+        first = self.parts[0]
+        program = first.text if isinstance(first, Raw) else str(first)
+        program = program.rsplit("/", 1)[-1]
+        inline = len(self.parts) > 1 and self.parts[1] == "-c"
+        if inline and program in ("sh", "bash", "dash"):
+            return "a shell script"
+        if inline and program.startswith("python"):
+            return "a Python script"
+        return f"`{program}`"
+
+    def _wrapped_command(self) -> Command | None:
+        """The command a ``sh -c`` wrapper runs (see :meth:`wrapped`), if this is one."""
+        for i, part in enumerate(self.parts[:-1]):
+            if part == "-c" and isinstance(self.parts[i + 1], Command):
+                inner = self.parts[i + 1]
+                return inner if isinstance(inner, Command) else None
+        return None
+
     def render(self) -> str:
         """The exact shell text to execute. Contains secrets: never log it."""
         return " ".join(_render_part(p, reveal=True) for p in self.parts)

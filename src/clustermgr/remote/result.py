@@ -34,7 +34,11 @@ class Result:
         """Return self when the command succeeded, raise :class:`CommandFailed` otherwise."""
         if not self.ok:
             raise CommandFailed(
-                self.host, self.command.masked(), self.exit_status, self.stderr_tail()
+                self.host,
+                self.command.masked(),
+                self.exit_status,
+                self.stderr_tail(),
+                label=self.command.label(),
             )
         return self
 

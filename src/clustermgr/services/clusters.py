@@ -32,6 +32,7 @@ from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.remote.pool import run_on_hosts
+from clustermgr.words import count
 
 
 async def create_cluster(
@@ -118,7 +119,8 @@ async def _plan_or_apply(
         cluster = cluster_view(await store.cluster(cluster_name))
     access = await open_access(manager, cluster_name)
     async with access:
-        emit(Event(EventKind.PLAN_STARTED, f"gathering facts from {len(cluster.servers)} servers"))
+        servers = count(len(cluster.servers), "server")
+        emit(Event(EventKind.PLAN_STARTED, f"gathering facts from {servers}"))
         gathered = await run_on_hosts(
             [s.hostname for s in cluster.servers],
             lambda h: base_facts(access, h, cluster.settings.hosts_file),

@@ -35,6 +35,7 @@ from clustermgr.web.context import STATIC, TEMPLATES, WebContext
 from clustermgr.web.limits import ApiGuard, BodyLimit
 from clustermgr.web.pages import pages_router
 from clustermgr.web.security import HSTS, SECURITY_HEADERS, allowed_hosts
+from clustermgr.words import count
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ def templates(components: Sequence[Component]) -> Jinja2Templates:
         }
 
     folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]
-    return Jinja2Templates(directory=folders, context_processors=[context])
+    found = Jinja2Templates(directory=folders, context_processors=[context])
+    found.env.filters["count"] = count
+    return found
 
 
 async def _runner(manager: Manager, kinds: KindCatalog) -> Runner:

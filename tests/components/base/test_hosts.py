@@ -82,3 +82,34 @@ def test_a_member_that_bypassed_the_inventory_checks_is_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match="refusing to write to a server"):
         render_hosts("127.0.0.1 localhost\n", cluster, [member])
+
+
+def test_lines_the_host_already_has_are_not_repeated_in_the_block() -> None:
+    """The host's own line (its installer wrote it) stays; the block does not say it again."""
+    current = "127.0.0.1 localhost\n10.0.0.1\tidp1.example.org idp1\n10.0.0.2 IDP2.example.org\n"
+    rendered = render_hosts(current, "lab", MEMBERS)
+    assert rendered.content == current + (
+        "# BEGIN clustermgr cluster lab\n"
+        "10.0.0.2\tidp2\n"
+        "10.0.0.9\tlb.example.org lb\n"
+        "# END clustermgr cluster lab\n"
+    )
+    assert rendered.conflicts == ()
+    assert render_hosts(rendered.content, "lab", MEMBERS).content == rendered.content, "stable"
+    mappings = [
+        line for line in rendered.content.lower().splitlines() if "idp1.example.org" in line
+    ]
+    assert len(mappings) == 1
+
+
+def test_the_block_says_it_again_once_the_hosts_own_line_is_gone() -> None:
+    with_own_line = render_hosts("10.0.0.1 idp1.example.org idp1\n", "lab", MEMBERS).content
+    without = with_own_line.replace("10.0.0.1 idp1.example.org idp1\n", "")
+    assert render_hosts(without, "lab", MEMBERS).content == BLOCK
+
+
+def test_a_line_mapping_a_member_elsewhere_does_not_hide_its_block_line() -> None:
+    current = "127.0.1.1 idp1.example.org idp1\n"
+    rendered = render_hosts(current, "lab", MEMBERS)
+    assert rendered.content == current + BLOCK
+    assert rendered.conflicts == ("127.0.1.1 idp1.example.org idp1",)

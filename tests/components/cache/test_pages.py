@@ -61,23 +61,36 @@ def hop_class(html: str, host: str, label: str) -> str:
     return found.group(1)
 
 
+def hops_cell(html: str, host: str) -> str:
+    """The words in the table's "Hops" column for ``host`` (the column its header names)."""
+    table = html[html.index("Each node's hops in words") :]
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', table.split("</thead>", 1)[0])
+    row = re.search(rf'<tr data-host="{re.escape(host)}">(.*?)</tr>', table, re.S)
+    assert row, f"no row of {host}"
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)
+    return re.sub(r"<[^>]+>", "", cells[headers.index("Hops")]).strip()
+
+
 async def test_cache_page_draws_each_hop_by_health(
     gui: httpx.AsyncClient, api: httpx.AsyncClient, app_manager: Manager, identity_cluster: str
 ) -> None:
     html = (await gui.get(f"/clusters/{identity_cluster}/cache")).text
     assert "No watcher cycle has checked" in html
     assert hop_class(html, IDP1, "Redis") == "health-unknown"
+    assert hops_cell(html, IDP1) == "not checked yet"
     assert 'data-chart="memory-chart"' in html and "Nothing in the last 60 minutes." in html
 
     await record(app_manager, identity_cluster, redis_down=IDP2)
     live = await gui.get(f"/clusters/{identity_cluster}/cache/live")
     assert live.status_code == 200
     assert live.text.count('<polyline class="series') == 1, "Redis memory of idp1 (idp2 down)"
-    assert f'data-source="{IDP1}"' in live.text and "(latest 2 MiB, 1 points)" in live.text
+    assert f'data-source="{IDP1}"' in live.text and "(latest 2 MiB, 1 point)" in live.text
     assert 'hx-trigger="every' in live.text
     assert hop_class(live.text, IDP2, "Redis") == "health-critical"
     assert hop_class(live.text, IDP1, "Redis") == "health-ok"
     assert "Redis is down" in live.text
+    assert hops_cell(live.text, IDP1) == "every hop up"
+    assert f"redis on {IDP2}: down" in hops_cell(live.text, IDP2)
 
     answer = (await api.get(f"/api/v1/clusters/{identity_cluster}/cache")).json()
     assert [a["key"] for a in answer["open_alerts"]] == ["redis:idp2"]

@@ -93,7 +93,7 @@ async def test_page_before_any_check_and_after(
     await record(manager, cluster)
     live = (await gui.get(f"/clusters/{cluster}/lb/live")).text
     assert live.count('<polyline class="series') == 1, "one line: idp1's response time"
-    assert f'data-source="{IDP1}"' in live and "(latest 12 ms, 1 points)" in live
+    assert f'data-source="{IDP1}"' in live and "(latest 12 ms, 1 point)" in live
     assert f'<tr data-host="{IDP2}">' in live
     assert '<span class="health health-critical">down</span>' in live
     assert '<span class="health health-ok">up</span>' in live

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clustermgr.cli.monitoring import parse_since
+from clustermgr.components.ldap import status as ldap_status
 from clustermgr.components.ldap.findings import (
     Divergence,
     Evaluation,
     Probe,
     evaluate,
+    node_findings,
     probe_findings,
 )
 from clustermgr.components.ldap.nodecheck import (
@@ -22,8 +24,10 @@ from clustermgr.components.ldap.nodecheck import (
     NodeState,
     parse_node_check,
 )
-from clustermgr.errors import InvalidInput
+from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.monitor.alerts import Finding, Severity, transition
+from clustermgr.remote.command import Command
+from clustermgr.remote.result import Result
 
 MEMBERS = {"idp1": 1, "idp2": 2, "idp3": 3}
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
@@ -190,3 +194,45 @@ def test_since_takes_durations_and_times() -> None:
     assert parse_since("2026-11-27T01:00:00", NOW) == datetime(2026, 11, 27, 1, tzinfo=UTC)
     with pytest.raises(InvalidInput):
         parse_since("yesterday", NOW)
+
+
+class RefusingConnection:
+    """A node whose every command fails as ldapadd does without the right to write."""
+
+    host = "idp1"
+
+    async def run(self, command: Command, *, timeout: float | None = None) -> Result:
+        stderr = "ldap_add: Insufficient access (50)\n\tadditional info: no write access\n"
+        return Result(self.host, command, 50, "", stderr)
+
+
+class OneNode:
+    async def connection(self, host: str) -> RefusingConnection:
+        return RefusingConnection()
+
+
+async def test_a_failed_probe_write_is_an_alert_in_words_with_the_script_in_its_details() -> None:
+    with pytest.raises(ClustermgrError) as failed:
+        await ldap_status.probe(OneNode(), "idp1", ["idp2"], timeout=1.0)  # type: ignore[arg-type]
+    (finding,) = probe_findings(Probe.failed("idp1", NOW, ["idp2"], failed.value), 3.0)
+    assert finding.message == (
+        "a probe write on idp1 failed: idp1: a shell script exited with status 50: "
+        "additional info: no write access"
+    )
+    assert "ldapadd" in finding.details and "Insufficient access" in finding.details
+    assert "ldapadd" not in finding.message and "\n" not in finding.message
+
+
+def test_a_node_check_that_could_not_run_keeps_its_command_in_the_details() -> None:
+    check = NodeCheck(
+        "idp1",
+        NodeState.ERROR,
+        "idp1: a Python script exited with status 1",
+        details="command: python3 -c ...",
+    )
+    (finding,) = node_findings(check)
+    assert (
+        finding.message
+        == "the check of idp1 could not run: idp1: a Python script exited with status 1"
+    )
+    assert finding.details == "command: python3 -c ..."

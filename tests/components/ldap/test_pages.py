@@ -7,12 +7,16 @@ monitor's store as the watcher writes them.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 
+from clustermgr.components.ldap.ids import server_ids
 from clustermgr.core.manager import Manager
-from replicationdata import IDP1, IDP2, record
+from clustermgr.settings import Settings
+from replicationdata import IDP1, IDP2, add_cluster, record
+from webfixture import client, create_user, running_app, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -27,9 +31,32 @@ def arrow_class(html: str, consumer: str, provider: str) -> str:
     return found.group(1)
 
 
-async def test_page_before_any_watcher_cycle(gui: httpx.AsyncClient, identity_cluster: str) -> None:
+async def test_page_before_replication_is_set_up_says_so(
+    gui: httpx.AsyncClient, identity_cluster: str
+) -> None:
     html = (await gui.get(f"/clusters/{identity_cluster}/ldap")).text
-    assert "No watcher cycle has checked" in html
+    assert "Not set up yet" in html
+    assert f"Replication is not set up on {identity_cluster}" in html
+    assert "<line" not in html and "could not be checked" not in html, "no broken arrows"
+    assert "Plan replication" in html
+    assert "Status now" not in html and "Compare data" not in html
+
+
+async def test_page_before_any_watcher_cycle(tmp_path: Path) -> None:
+    """Replication set up (server ids stored), not checked yet: a manager whose watcher is off."""
+    settings = Settings(data_dir=tmp_path / "manager", watch_enabled=False)
+    admin = await create_user(settings)
+    async with running_app(settings) as app:
+        manager: Manager = app.state.web.manager
+        name = await add_cluster(manager)
+        async with manager.store() as store:
+            cluster = await store.cluster(name)
+            await server_ids(store, cluster, list(cluster.servers), keep=True)
+        async with client(app=app) as gui:
+            await sign_in(gui, admin.username, admin.password)
+            html = (await gui.get(f"/clusters/{name}/ldap")).text
+    assert "Not set up yet" not in html
+    assert "The watcher is off in this manager" in html
     assert arrow_class(html, IDP1, IDP2) == "health-unknown"
     assert "No probe yet." in html
 

@@ -26,6 +26,7 @@ from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import status as ldap_status
 from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
+from clustermgr.words import count
 
 app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
 add_monitoring_commands(app, "ldap")
@@ -62,7 +63,13 @@ async def status(cluster: str, as_json: Json = False) -> None:
         result = await ldap_status.status(mgr, cluster)
     if as_json:
         emit_json(result.as_dict())
-        return
+    else:
+        _show_status(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _show_status(result: ldap_status.LdapStatus) -> None:
     for node in result.nodes:
         say(f"[bold]{escape(node.host)}[/] {escape(node.error or '')}")
         say(f"  replicator binds: {node.replicator_binds}")
@@ -72,8 +79,9 @@ async def status(cluster: str, as_json: Json = False) -> None:
         state = "caught up" if pair.caught_up else "behind"
         lag = "" if pair.lag_seconds is None else f" (lag {pair.lag_seconds} s)"
         say(f"{escape(pair.host)} from {escape(pair.peer)}: {state}{lag}")
-    say(f"contextCSN equal on every node: {result.context_csn_equal}")
-    say(f"probe replicated everywhere in: {result.probe_seconds} s")
+    if result.nodes:
+        say(f"contextCSN equal on every node: {result.context_csn_equal}")
+        say(f"probe replicated everywhere in: {result.probe_seconds} s")
     for problem in result.problems:
         say(f"[red]problem:[/] {escape(problem)}")
 
@@ -140,7 +148,8 @@ def show_comparison(result: Comparison) -> None:
             say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
             continue
         total = sum(node.counts.values())
-        say(f"[bold]{escape(node.host)}[/] {total} entries in {len(node.counts)} subtrees")
+        subtrees = count(len(node.counts), "subtree")
+        say(f"[bold]{escape(node.host)}[/] {count(total, 'entry')} in {subtrees}")
         if node.totals:
             say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
         for entry in node.entries:

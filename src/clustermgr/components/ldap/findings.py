@@ -25,6 +25,7 @@ from typing import Any
 
 from clustermgr.components.ldap import csn
 from clustermgr.components.ldap.nodecheck import AgreementState, NodeCheck, NodeState
+from clustermgr.errors import ClustermgrError
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Measure
 
@@ -50,6 +51,15 @@ class Probe:
     seconds: Mapping[str, float | None]
     #: Why the write itself failed, if it did.
     error: str | None = None
+    #: The technical record behind ``error`` (the command that failed, its stderr).
+    details: str = ""
+
+    @classmethod
+    def failed(
+        cls, source: str, at: datetime, targets: Iterable[str], error: ClustermgrError
+    ) -> Probe:
+        """A probe whose write failed: the error's words, its command in the details."""
+        return cls(source, at, dict.fromkeys(targets), error.message, error.details or "")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,13 +102,13 @@ class Evaluation:
 def node_findings(node: NodeCheck) -> list[Finding]:
     if node.state is NodeState.UNREACHABLE:
         text = f"{node.host} cannot be reached over SSH: {node.reason}"
-        return [Finding(f"node-unreachable:{node.host}", Severity.CRITICAL, text)]
+        return [Finding(f"node-unreachable:{node.host}", Severity.CRITICAL, text, node.details)]
     if node.state is NodeState.SLAPD_DOWN:
         text = f"slapd on {node.host} does not answer: {node.reason}"
-        return [Finding(f"node-down:{node.host}", Severity.CRITICAL, text)]
+        return [Finding(f"node-down:{node.host}", Severity.CRITICAL, text, node.details)]
     if node.state is NodeState.ERROR:
         text = f"the check of {node.host} could not run: {node.reason}"
-        return [Finding(f"node-error:{node.host}", Severity.WARNING, text)]
+        return [Finding(f"node-error:{node.host}", Severity.WARNING, text, node.details)]
     return []
 
 
@@ -135,7 +145,7 @@ def probe_key(source: str) -> str:
 def probe_findings(probe: Probe, timeout: float) -> list[Finding]:
     if probe.error:
         text = f"a probe write on {probe.source} failed: {probe.error}"
-        return [Finding(probe_key(probe.source), Severity.WARNING, text)]
+        return [Finding(probe_key(probe.source), Severity.WARNING, text, probe.details)]
     missed = sorted(h for h, s in probe.seconds.items() if s is None)
     if not missed:
         return []

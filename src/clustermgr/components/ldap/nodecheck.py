@@ -74,6 +74,8 @@ class NodeCheck:
     context_csn: dict[str, str] = field(default_factory=dict)
     agreements: tuple[Agreement, ...] = ()
     seconds: float = 0.0
+    #: The technical record behind ``reason`` (the command that failed, its stderr).
+    details: str = ""
 
 
 def parse_node_check(host: str, stdout: str, seconds: float = 0.0) -> NodeCheck:
@@ -117,11 +119,12 @@ async def check_node(
     except (TimeoutError, HostUnreachable, CommandTimeout) as exc:
         await forget_host(access, host)
         late = f"no SSH answer within {timeout + 1:g} s"
-        reason = exc.message if isinstance(exc, ClustermgrError) else late
-        return NodeCheck(host, NodeState.UNREACHABLE, reason)
+        if isinstance(exc, ClustermgrError):
+            return NodeCheck(host, NodeState.UNREACHABLE, exc.message, details=exc.details or "")
+        return NodeCheck(host, NodeState.UNREACHABLE, late)
     except ClustermgrError as exc:
         await forget_host(access, host)
-        return NodeCheck(host, NodeState.ERROR, exc.message)
+        return NodeCheck(host, NodeState.ERROR, exc.message, details=exc.details or "")
     elapsed = round(time.monotonic() - started, 3)
     try:
         return parse_node_check(host, stdout, elapsed)

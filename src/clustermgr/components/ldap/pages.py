@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import view as ldapview
 from clustermgr.components.ldap.findings import COMPONENT
+from clustermgr.components.ldap.replicated import is_set_up
 from clustermgr.core.access import get_cluster
 from clustermgr.jobs import service as jobs
 from clustermgr.web.context import WebContext
@@ -32,6 +33,9 @@ async def _context(web: WebContext, name: str) -> dict[str, Any]:
     members, snapshot = context["members"], context["snapshot"]
     history = await watched.history(web, name, COMPONENT)
     return context | {
+        # Replicating, or checked by the watcher when it was: either way there is
+        # a topology to draw.  Before that the page says replication is not set up.
+        "set_up": snapshot is not None or await is_set_up(web.manager, name),
         "topology": ldapview.topology(members, snapshot, context["open_alerts"]),
         "charts": ldapview.charts(members, history),
     }

@@ -35,6 +35,7 @@ from clustermgr.plan.entries import Known, changes
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
+from clustermgr.words import count
 
 HOSTCHECK_SOURCE = node_script(hostcheck)
 
@@ -409,7 +410,7 @@ def _agreements(host: str, db_dn: str, rep: Replication, known: Known) -> Step:
             _want(db_dn, "olcMultiProvider", [["TRUE"]], scope="base"),
             secret=True,
         ),
-        unchanged_reason=f"replicating from {len(peers)} peers",
+        unchanged_reason=f"replicating from {count(len(peers), 'peer')}",
     )
 
 

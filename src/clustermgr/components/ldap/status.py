@@ -17,6 +17,7 @@ from clustermgr.components.ldap.model import (
     REPLICATOR_DN,
     ReplicationSettings,
 )
+from clustermgr.components.ldap.replicated import is_set_up
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError
@@ -83,6 +84,8 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
     ``pairs`` are measured before the probe writes, so the probe does not show as lag.
     """
     rep, hosts = await replication(manager, cluster_name, ReplicationSettings())
+    if not await is_set_up(manager, cluster_name):
+        return not_set_up(cluster_name)
     async with await open_access(manager, cluster_name, hosts) as access:
         nodes = await asyncio.gather(*(_node_status(access, h, rep.password) for h in hosts))
         in_sync = len({tuple(sorted(n.context_csn.items())) for n in nodes if not n.error}) == 1
@@ -98,6 +101,15 @@ async def status(manager: Manager, cluster_name: str, *, probe: bool = True) -> 
         latency,
         problems(nodes, probed=probe, latency=latency),
     )
+
+
+def not_set_up(cluster_name: str) -> LdapStatus:
+    """The status of a cluster whose replication was never applied: nothing to read yet."""
+    problem = (
+        f"replication is not set up on {cluster_name}: no identity node has an LDAP server id "
+        f"yet (plan it with `clustermgr ldap plan {cluster_name}`, then apply it)"
+    )
+    return LdapStatus(cluster_name, [], {}, [], False, None, [problem])
 
 
 def problems(nodes: Sequence[NodeStatus], *, probed: bool, latency: float | None) -> list[str]:

@@ -217,7 +217,7 @@ class LdapWatch:
         try:
             return Probe(source, at, task.result())
         except ClustermgrError as exc:
-            return Probe(source, at, dict.fromkeys(targets), error=exc.message)
+            return Probe.failed(source, at, targets, exc)
 
 
 def _forget_task(tasks: set[asyncio.Task[Any]]) -> Callable[[asyncio.Task[Any]], None]:

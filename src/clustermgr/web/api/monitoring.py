@@ -43,7 +43,10 @@ class AlertPublic(BaseModel):
     component: str
     key: str = Field(description="Stable identity, e.g. `node-down:idp2.example.org`.")
     severity: str = Field(json_schema_extra={"enum": [s.value for s in Severity]})
-    message: str
+    message: str = Field(description="What is wrong and where, in words.")
+    details: str = Field(
+        default="", description="The technical record behind it: a command, its stderr."
+    )
     opened_at: Timestamp
     last_seen_at: Timestamp
     resolved_at: Timestamp | None

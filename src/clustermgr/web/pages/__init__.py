@@ -11,6 +11,7 @@ from clustermgr.web.deps import current_session
 from clustermgr.web.pages import (
     account,
     alerts,
+    apidocs,
     audit,
     clusters,
     dashboard,
@@ -33,7 +34,7 @@ def pages_router(components: Sequence[Component]) -> APIRouter:
     for component in components:
         if component.pages is not None:
             protected.include_router(component.pages)
-    for pages in (jobs, audit, account):
+    for pages in (jobs, audit, account, apidocs):
         protected.include_router(pages.router)
     router.include_router(protected)
     return router

@@ -27,6 +27,7 @@ NOTICES: Mapping[str, str] = {
     "totp-enabled": "Two-factor authentication is on.",
     "totp-disabled": "Two-factor authentication is off.",
     "token-revoked": "Token revoked.",
+    "admin-created": "The administrator was created: sign in with its name and password.",
 }
 
 #: Rows per page of the job history and the audit trail.

@@ -70,9 +70,14 @@ class AddForm:
             ssh_user=self.ssh_user.strip(),
         )
 
-    def key(self) -> servers.SshKeyInput | None:
+    def key(self) -> servers.SshKeyInput:
+        """The key the manager logs in with: the only way it does (no agent, no ~/.ssh)."""
         if not self.private_key.strip():
-            return None
+            raise InvalidInput(
+                "an SSH private key is needed: the manager logs in with the key you give "
+                "here, never with its own SSH agent or keys",
+                hint="paste the private key, or choose its file",
+            )
         passphrase = Secret(self.passphrase, label="passphrase") if self.passphrase else None
         return servers.SshKeyInput(Secret(self.private_key, label="ssh-key"), passphrase)
 

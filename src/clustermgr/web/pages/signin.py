@@ -13,6 +13,7 @@ from clustermgr.errors import ClustermgrError, CsrfRejected
 from clustermgr.redact import Secret
 from clustermgr.web.deps import WebDep
 from clustermgr.web.errors import status_for
+from clustermgr.web.pages.common import NOTICES
 from clustermgr.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -60,8 +61,9 @@ def _form_page(
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, web: WebDep, next: str = "/") -> Response:
-    return _form_page(web, request, "login.html", next=_safe_next(next))
+async def login_page(request: Request, web: WebDep, next: str = "/", done: str = "") -> Response:
+    notice = NOTICES.get(done)
+    return _form_page(web, request, "login.html", next=_safe_next(next), notice=notice)
 
 
 @router.post("/login")
@@ -155,4 +157,4 @@ async def setup(
             token=token,
             username=username,
         )
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/login?done=admin-created", status_code=303)
