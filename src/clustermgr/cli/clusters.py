@@ -1,4 +1,4 @@
-"""``clustermgr cluster``: create, list, plan and apply base preparation."""
+"""``clustermgr cluster``: create, list, plan and apply base preparation, deploy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from clustermgr.cli import deploy
 from clustermgr.cli.options import DryRun, Json, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report, show_report
@@ -17,6 +18,7 @@ from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
 
 app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
+app.command("deploy")(deploy.deploy)
 
 
 @app.command()

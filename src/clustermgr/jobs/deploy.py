@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from clustermgr.core.access import get_cluster
 from clustermgr.errors import ClustermgrError
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, Report
 from clustermgr.plan.events import Event, EventKind
@@ -165,7 +166,8 @@ def _say(ctx: JobContext[Any], message: str) -> None:
 
 async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployReport:
     """Every stage's plan.  A stage whose plan fails after an earlier stage with changes
-    to make waits for it (see the module's docstring)."""
+    to make waits for it (see the module's docstring).  An unknown cluster is NotFound."""
+    await get_cluster(ctx.manager, ctx.cluster)
     out: list[StageReport] = []
     for number, stage in enumerate(stages, 1):
         _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
@@ -192,7 +194,9 @@ async def apply_stages(
     ctx: JobContext[Any], stages: Sequence[Stage], reviewed: str | None
 ) -> DeployReport:
     """Apply the stages in order, stopping at the first that fails.  With ``reviewed``
-    (a deploy plan's digest), plan first and change nothing when the digest differs."""
+    (a deploy plan's digest), plan first and change nothing when the digest differs.
+    An unknown cluster is NotFound."""
+    await get_cluster(ctx.manager, ctx.cluster)
     if reviewed is not None:
         fresh = await plan_stages(ctx, stages)
         if fresh.digest != reviewed:
