@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import store
@@ -57,9 +58,16 @@ class Action:
     #: A page to open (``method`` GET) or a route to post to (``method`` POST).
     href: str
     method: str = "POST"
+    #: Who may do it (a page offers it to them only).
+    role: UserRole = UserRole.OPERATOR
 
     def as_dict(self) -> dict[str, str]:
-        return {"label": self.label, "href": self.href, "method": self.method}
+        return {
+            "label": self.label,
+            "href": self.href,
+            "method": self.method,
+            "role": self.role.value,
+        }
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ def stage_states(
             "Servers",
             StageState.DONE if servers else StageState.NOT_STARTED,
             detail=f"{servers} server{'s' if servers != 1 else ''}",
-            action=Action("Add servers", f"/servers/add?cluster={cluster}", "GET"),
+            action=Action("Add servers", f"/servers/add?cluster={cluster}", "GET", UserRole.ADMIN),
         )
     ]
     check = next((j for j in history if j.kind == PREFLIGHT_KIND), None)
@@ -206,7 +214,7 @@ def stage_states(
             detail = f"{critical[0].message}{many}"
         job = marks[0].job if marks else None
         if state in (StageState.PLANNED, StageState.DRIFTED) and job is not None:
-            action = Action(f"Review plan #{job}", f"/jobs/{job}", "GET")
+            action = _review(job)
         else:
             action = Action(f"Plan {stage.title}", f"{base}/stages/{stage.name}/plan")
         rows.append(StageRow(stage.name, stage.title, state, job=job, detail=detail, action=action))
@@ -229,10 +237,14 @@ def _with_next(rows: list[StageRow], base: str) -> StageBoard:
         return StageBoard(tuple(rows), rows[first].action)
     jobs = {rows[i].job for i in changes}
     planned = all(rows[i].state in (StageState.PLANNED, StageState.DRIFTED) for i in changes)
-    if planned and len(jobs) == 1 and None not in jobs:
-        job = jobs.pop()
-        return StageBoard(tuple(rows), Action(f"Review plan #{job}", f"/jobs/{job}", "GET"))
+    (job, *others) = jobs
+    if planned and job is not None and not others:
+        return StageBoard(tuple(rows), _review(job))
     return StageBoard(tuple(rows), Action("Plan the whole deploy", f"{base}/deploy"))
+
+
+def _review(job: int) -> Action:
+    return Action(f"Review plan #{job}", f"/jobs/{job}", "GET", UserRole.VIEWER)
 
 
 def _replace_next(row: StageRow) -> StageRow:

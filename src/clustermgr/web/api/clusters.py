@@ -39,6 +39,7 @@ class ActionPublic(BaseModel):
     label: str
     href: str = Field(description="A GUI page (GET) or GUI route (POST) that does it.")
     method: str
+    role: str = Field(description="The least role that may do it.")
 
 
 class StagePublic(BaseModel):
