@@ -23,7 +23,7 @@ from clustermgr.jobs.deploy import (
     kinds,
     plan_stages,
 )
-from clustermgr.jobs.kinds import JobContext, NoParams, plan_and_apply
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services import clusters
@@ -178,3 +178,33 @@ def test_the_kinds_plan_reads_only_and_names_the_deploy_that_applies_it() -> Non
     assert (deploy.name, deploy.mutating, deploy.applied_by) == (APPLY_KIND, True, None)
     any_params: Any = plan.parse({})
     assert isinstance(any_params, NoParams)
+
+
+class Note:
+    """A change whose report is not an ApplyReport (what a component may return)."""
+
+    def __init__(self, ok: bool) -> None:
+        self.ok = ok
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "said": "hi"}
+
+
+async def test_a_stage_with_another_report_is_kept_as_it_is(ctx: JobContext[NoParams]) -> None:
+    async def note(ctx: JobContext[NoParams]) -> Note:
+        return Note(True)
+
+    async def broken(ctx: JobContext[NoParams]) -> Note:
+        return Note(False)
+
+    plain = Stage(
+        "n",
+        "N",
+        JobKind("n-plan", "n", False, note, NoParams),
+        JobKind("n-apply", "n", True, broken, NoParams),
+    )
+    plan = await plan_stages(ctx, [plain])
+    assert plan.ok and plan.as_dict()["stages"][0]["report"] == {"ok": True, "said": "hi"}
+    assert len(plan.digest) == 64 and plan.as_dict()["counts"]["would change"] == 0
+    done = await apply_stages(ctx, [plain], None)
+    assert not done.ok and done.stages[0].note == "it failed"

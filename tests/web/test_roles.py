@@ -171,7 +171,13 @@ async def _finished_plan(manager: Manager, cluster: str) -> int:
         manager, kind="plan", cluster=cluster, mutating=False, user="t", params={}, runner="x"
     )
     step = {"title": "packages", "outcome": "would change", "reason": "", "diffs": []}
-    result = {"ok": True, "dry_run": True, "hosts": {IDP1: [step]}, "counts": {"would change": 1}}
+    result = {
+        "ok": True,
+        "dry_run": True,
+        "digest": "ab" * 32,
+        "hosts": {IDP1: [step]},
+        "counts": {"would change": 1},
+    }
     await store.finish(manager, job.id, JobState.SUCCEEDED, result=result)
     return job.id
 

@@ -38,8 +38,8 @@ def show(report: DeployReport) -> None:
     for number, stage in enumerate(report.stages, 1):
         note = f" [dim]({escape(stage.note)})[/]" if stage.note else ""
         out.print(f"[bold]stage {number}: {escape(stage.title)}[/]: {stage.status.value}{note}")
-        if stage.report is not None:
-            show_report(stage.report, out.print)
+        if stage.steps is not None:
+            show_report(stage.steps, out.print)
     changing = report.count(Outcome.WOULD_CHANGE) + report.count(Outcome.CHANGED)
     out.print(f"{'would change' if report.dry_run else 'changed'}: {changing} steps")
 

@@ -62,14 +62,27 @@ class StageReport:
     name: str
     title: str
     status: StageStatus
-    #: Its plan (in a deploy plan) or its apply; None when it did not run or raised.
-    report: ApplyReport | None = None
+    #: Its plan (in a deploy plan) or its apply (an ApplyReport, as every component's
+    #: change returns); None when it did not run or raised.
+    report: Report | None = None
     #: Why it waits, failed or did not run, in words.
     note: str = ""
 
     @property
+    def steps(self) -> ApplyReport | None:
+        return self.report if isinstance(self.report, ApplyReport) else None
+
+    @property
     def digest(self) -> str:
-        return self.report.digest if self.report is not None else ""
+        if self.steps is not None:
+            return self.steps.digest
+        if self.report is None:
+            return ""
+        shown = json.dumps(self.report.as_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(shown.encode()).hexdigest()
+
+    def count(self, outcome: Outcome) -> int:
+        return self.steps.count(outcome) if self.steps is not None else 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -111,15 +124,15 @@ class DeployReport:
         return hashlib.sha256(json.dumps(planned).encode()).hexdigest()
 
     def count(self, outcome: Outcome) -> int:
-        return sum(s.report.count(outcome) for s in self.stages if s.report is not None)
+        return sum(s.count(outcome) for s in self.stages)
 
     def hosts(self) -> dict[str, list[dict[str, Any]]]:
         """Every stage's steps per host, in stage order, each titled with its stage."""
         merged: dict[str, list[dict[str, Any]]] = {}
         for stage in self.stages:
-            if stage.report is None:
+            if stage.steps is None:
                 continue
-            for host, results in stage.report.results.items():
+            for host, results in stage.steps.results.items():
                 rows = merged.setdefault(host, [])
                 for r in results:
                     row = r.as_dict()
@@ -149,11 +162,12 @@ PLAN_CHANGED = (
 
 
 def _params(kind: JobKind[Any], ctx: JobContext[Any]) -> JobContext[Any]:
-    """``ctx`` for one stage: that kind's default params, no reviewed digest."""
+    """``ctx`` for one stage: that kind's default params (InvalidInput when it has
+    required ones), no reviewed digest."""
     return JobContext(
         ctx.manager,
         ctx.cluster,
-        kind.params.model_validate({}),
+        kind.parse({}),
         ctx.emit,
         ctx.cancelled,
         actor=ctx.actor,
@@ -172,11 +186,7 @@ async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployRe
     for number, stage in enumerate(stages, 1):
         _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
         pending = [s.title for s in out if s.status is StageStatus.WAITS or _changes(s)]
-        try:
-            report: ApplyReport | None = _as_apply(await stage.plan.run(_params(stage.plan, ctx)))
-            problem = "" if report is not None and report.ok else _failed_steps(report)
-        except ClustermgrError as exc:
-            report, problem = None, exc.message
+        report, problem = await _run(stage.plan, ctx)
         if not problem:
             out.append(StageReport(stage.name, stage.title, StageStatus.PLANNED, report))
         elif pending:
@@ -211,11 +221,7 @@ async def apply_stages(
             out.append(StageReport(stage.name, stage.title, StageStatus.NOT_RUN, note=stopped))
             continue
         _say(ctx, f"stage {number}/{len(stages)}: applying {stage.title}")
-        try:
-            report = _as_apply(await stage.apply.run(_params(stage.apply, ctx)))
-            problem = "" if report is not None and report.ok else _failed_steps(report)
-        except ClustermgrError as exc:
-            report, problem = None, exc.message
+        report, problem = await _run(stage.apply, ctx)
         status = StageStatus.FAILED if problem else StageStatus.APPLIED
         out.append(StageReport(stage.name, stage.title, status, report, problem))
         if problem:
@@ -223,17 +229,22 @@ async def apply_stages(
     return DeployReport(False, tuple(out))
 
 
-def _as_apply(report: Report) -> ApplyReport | None:
-    return report if isinstance(report, ApplyReport) else None
+async def _run(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str]:
+    """The stage's report, and what went wrong in words ("" when it is ok)."""
+    try:
+        report = await kind.run(_params(kind, ctx))
+    except ClustermgrError as exc:
+        return None, exc.message
+    if report.ok:
+        return report, ""
+    return report, _failed_steps(report) if isinstance(report, ApplyReport) else "it failed"
 
 
 def _changes(stage: StageReport) -> bool:
-    return stage.report is not None and stage.report.count(Outcome.WOULD_CHANGE) > 0
+    return stage.count(Outcome.WOULD_CHANGE) > 0
 
 
-def _failed_steps(report: ApplyReport | None) -> str:
-    if report is None:
-        return "its result is not a plan"
+def _failed_steps(report: ApplyReport) -> str:
     bad = [r for r in report.all() if r.outcome in (Outcome.FAILED, Outcome.SKIPPED)]
     first = bad[0] if bad else None
     more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
