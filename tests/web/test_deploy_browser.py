@@ -81,9 +81,10 @@ async def tab(browser: Browser, server: str) -> AsyncIterator[Page]:
     assert errors == [], f"the browser reported errors: {errors}"
 
 
-async def shot(page: Page, name: str) -> None:
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """The page (or only what the window shows: a long plan's page is too tall to read)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 async def finished(page: Page) -> str:
@@ -111,6 +112,7 @@ async def test_follow_the_next_action_plan_the_whole_deploy_and_apply_it(
     await expect(page.locator("#next-action")).to_contain_text("Next: Run preflight")
     await expect(page.locator("#stage-preflight")).to_have_attribute("aria-current", "step")
     assert await state_of(page, "servers") == "done"
+    await shot(page, "deploy-cluster-start")
     await page.locator("#next-button").get_by_role("button", name="Run preflight").click()
     assert await finished(page) == "succeeded"
 
@@ -136,7 +138,10 @@ async def test_follow_the_next_action_plan_the_whole_deploy_and_apply_it(
     await expect(page.get_by_role("heading", name="Plan: what would change")).to_be_visible()
     await expect(page.get_by_text("LDAP replication: ").first).to_be_visible()
     plan_id = page.url.rsplit("/", 1)[1]
-    await shot(page, "deploy-plan")
+    await page.get_by_role("heading", name="The deploy's stages").scroll_into_view_if_needed()
+    await shot(page, "deploy-plan", full_page=False)
+    await page.get_by_role("heading", name="Apply these changes").scroll_into_view_if_needed()
+    await shot(page, "deploy-plan-apply", full_page=False)
 
     # One confirmation applies every stage, in order.
     await page.get_by_label(re.compile(r"Yes, change these \d+ steps on cluster")).check()
@@ -147,7 +152,8 @@ async def test_follow_the_next_action_plan_the_whole_deploy_and_apply_it(
     stages = page.get_by_role("table", name=f"Each stage of the deploy of {cluster}")
     for stage in STAGES:
         await expect(stages.locator(f"#deploy-stage-{stage}")).to_contain_text("applied")
-    await shot(page, "deploy-applied")
+    await page.get_by_role("heading", name="Stages deployed").scroll_into_view_if_needed()
+    await shot(page, "deploy-applied", full_page=False)
 
     await page.goto(f"/clusters/{cluster}")
     await expect(page.locator("#next-action")).to_have_text("Every stage is applied.")

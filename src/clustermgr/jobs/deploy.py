@@ -252,8 +252,9 @@ def _failed_steps(report: ApplyReport) -> str:
 
 
 def kinds(stages: Sequence[Stage]) -> tuple[JobKind[NoParams], JobKind[NoParams]]:
-    """The ``deploy-plan`` kind (reads only) and the ``deploy`` kind (changes servers,
-    every component's)."""
+    """The ``deploy-plan`` kind (reads only) and the ``deploy`` kind (changes servers).
+    The deploy touches every component: whatever watches a component while a job that
+    touches it runs treats the deploy as touching all of them."""
     chosen = tuple(stages)
 
     async def planned(ctx: JobContext[NoParams]) -> Report:
