@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from clustermgr.cli.main import make_cli
 from clustermgr.components import registry
+from clustermgr.components.contract import deploy_stages
 from clustermgr.core.manager import Manager
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
@@ -34,7 +35,9 @@ CLUSTER = "noopc"
 
 def test_catalog_holds_its_kinds_and_the_plan_names_its_apply() -> None:
     catalog = registry.job_kinds((*registry.COMPONENTS, NOOP))
-    assert catalog.names[-3:] == ["noop-plan", "noop-apply", "noop-status"]
+    assert catalog.names[-5:] == ["noop-plan", "noop-apply", "noop-status", "deploy-plan", "deploy"]
+    stages = deploy_stages((*registry.COMPONENTS, NOOP))
+    assert [s.name for s in stages][-2:] == ["lb", "noop"], "its plan and apply: a deploy stage"
     assert catalog.get("noop-plan").applied_by == "noop-apply"
     assert catalog.get("noop-apply").mutating and not catalog.get("noop-status").mutating
     assert "noop-plan" not in registry.job_kinds(), "the registry itself is unchanged"

@@ -107,6 +107,10 @@ MUTATING: dict[tuple[str, str], Change] = {
     ),
     ("POST", "/clusters/{name}/check"): Change(OPERATOR, "/clusters/{cluster}/check", form={}),
     ("POST", "/clusters/{name}/plan"): Change(OPERATOR, "/clusters/{cluster}/plan", form={}),
+    ("POST", "/clusters/{name}/deploy"): Change(OPERATOR, "/clusters/{cluster}/deploy", form={}),
+    ("POST", "/clusters/{name}/stages/{stage}/plan"): Change(
+        OPERATOR, "/clusters/{cluster}/stages/ldap/plan", form={}
+    ),
     ("POST", "/clusters/{name}/ldap/plan"): Change(
         OPERATOR, "/clusters/{cluster}/ldap/plan", form={}
     ),

@@ -1,4 +1,4 @@
-"""``clustermgr cluster``: create, list, plan and apply base preparation."""
+"""``clustermgr cluster``: create, list, plan and apply base preparation, deploy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from clustermgr.cli import deploy
 from clustermgr.cli.options import DryRun, Json, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
 from clustermgr.cli.reports import finish_report, show_report
@@ -20,6 +21,7 @@ from clustermgr.services import clusters, servers
 from clustermgr.words import count
 
 app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
+app.command("deploy")(deploy.deploy)
 
 PublicHostname = Annotated[
     str | None,

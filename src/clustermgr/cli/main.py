@@ -9,8 +9,9 @@ import typer
 
 from clustermgr import __version__
 from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, watch, worker
+from clustermgr.cli.deploy import DeployStages
 from clustermgr.components import registry
-from clustermgr.components.contract import Component
+from clustermgr.components.contract import Component, deploy_stages
 
 
 def make_cli(components: Sequence[Component]) -> typer.Typer:
@@ -19,6 +20,8 @@ def make_cli(components: Sequence[Component]) -> typer.Typer:
         help="Install and manage a highly available Gluu Server cluster over SSH.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
+        # What generic commands need from the registry (``cluster deploy``: the stages).
+        context_settings={"obj": DeployStages(deploy_stages(components))},
     )
     cli.add_typer(servers.app, name="server")
     cli.add_typer(clusters.app, name="cluster")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 from rich.markup import escape
 
@@ -9,20 +11,21 @@ from clustermgr.cli.output import OUTCOME_STYLE, emit_json, say
 from clustermgr.plan.model import ApplyReport
 
 
-def show_report(report: ApplyReport) -> None:
+def show_report(report: ApplyReport, line: Callable[[str], None] = say) -> None:
+    """Each host's steps, one ``line`` each (by default for people, on stderr)."""
     for host, results in report.results.items():
-        say(f"[bold]{escape(host)}[/]")
+        line(f"[bold]{escape(host)}[/]")
         for r in results:
             style = OUTCOME_STYLE[r.outcome]
-            say(
+            line(
                 f"  [{style}]{r.outcome.value:12}[/] {escape(r.title)} [dim]({escape(r.reason)})[/]"
             )
             if r.stderr_tail:
-                say(f"[red]{escape(r.stderr_tail)}[/]")
+                line(f"[red]{escape(r.stderr_tail)}[/]")
             for warning in r.warnings:
-                say(f"    [yellow]warning: {escape(warning)}[/]")
+                line(f"    [yellow]warning: {escape(warning)}[/]")
             for d in r.diffs:
-                say(f"[dim]{escape(d.diff.rstrip())}[/]")
+                line(f"[dim]{escape(d.diff.rstrip())}[/]")
 
 
 def finish_report(report: ApplyReport, as_json: bool) -> None:

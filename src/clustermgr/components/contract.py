@@ -12,7 +12,7 @@ the job and monitor machinery (it is made of their types).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import typer
 from fastapi import APIRouter
 
 from clustermgr.core.manager import Manager
+from clustermgr.jobs.deploy import Stage
 from clustermgr.jobs.kinds import JobKind, Report
 from clustermgr.monitor.watching import WatchedComponent
 
@@ -74,3 +75,13 @@ class Component:
         if not kind.mutating or kind.touches is None or kind.touches:
             return kind
         return dataclasses.replace(kind, touches=frozenset({self.name}))
+
+
+def deploy_stages(components: Sequence[Component]) -> tuple[Stage, ...]:
+    """The deploy's stages: every component with a plan and an apply, in ``components``'
+    order."""
+    return tuple(
+        Stage(c.name, c.title, c.plan, c.apply)
+        for c in components
+        if c.plan is not None and c.apply is not None
+    )

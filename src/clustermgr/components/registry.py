@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from clustermgr.components.base.component import COMPONENT as BASE
 from clustermgr.components.cache.component import COMPONENT as CACHE
-from clustermgr.components.contract import Component
+from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
+from clustermgr.jobs import deploy
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.monitor.watching import WatchedComponent
 
@@ -34,8 +35,10 @@ def component(name: str, components: tuple[Component, ...] = COMPONENTS) -> Comp
 
 
 def job_kinds(components: tuple[Component, ...] = COMPONENTS) -> KindCatalog:
-    """Every job kind of every component, in registry order."""
-    return KindCatalog(kind for c in components for kind in c.job_kinds())
+    """Every job kind of every component, in registry order, then the deploy's
+    (``deploy-plan`` and ``deploy``, built from the components' stages)."""
+    own = [kind for c in components for kind in c.job_kinds()]
+    return KindCatalog([*own, *deploy.kinds(deploy_stages(components))])
 
 
 def watched(

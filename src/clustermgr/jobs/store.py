@@ -98,6 +98,27 @@ async def listing(
         return [JobView.of(j) for j in await session.scalars(query)]
 
 
+async def latest_per_kind(
+    manager: Manager, cluster: str, kinds: Sequence[str], per_kind: int
+) -> list[JobView]:
+    """The newest ``per_kind`` finished jobs of each of ``kinds`` on ``cluster``, newest
+    first: one query, however long the history."""
+    newest = func.row_number().over(partition_by=Job.kind, order_by=Job.id.desc()).label("newest")
+    ranked = (
+        select(Job.id, newest)
+        .where(Job.cluster == cluster, Job.kind.in_(kinds), Job.state.not_in(ACTIVE_STATES))
+        .subquery()
+    )
+    query = (
+        select(Job)
+        .join(ranked, ranked.c.id == Job.id)
+        .where(ranked.c.newest <= per_kind)
+        .order_by(Job.id.desc())
+    )
+    async with manager.db.session() as session:
+        return [JobView.of(j) for j in await session.scalars(query)]
+
+
 async def claim(manager: Manager, job_id: int) -> bool:
     """Queued -> running, once: a queue may deliver a job twice, only one run claims it."""
     async with manager.db.session() as session:

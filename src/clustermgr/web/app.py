@@ -23,7 +23,7 @@ from clustermgr import __version__
 from clustermgr.auth import service as auth
 from clustermgr.auth.roles import UserRole
 from clustermgr.components import registry
-from clustermgr.components.contract import Component
+from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.core.manager import Manager
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.runner import EmbeddedRunner, Runner
@@ -86,7 +86,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         manager = await Manager.open(settings)
         runner = await _runner(manager, kinds)
-        app.state.web = WebContext(manager, runner, templates(components), secure_cookies)
+        app.state.web = WebContext(
+            manager,
+            runner,
+            templates(components),
+            secure_cookies,
+            stages=deploy_stages(components),
+        )
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")
         watch = (
@@ -136,6 +142,6 @@ def create_app(
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
     )
-    app.include_router(api_router(components))
+    app.include_router(api_router(components, kinds))
     app.include_router(pages_router(components))
     return app

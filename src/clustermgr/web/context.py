@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from clustermgr.core.manager import Manager
+from clustermgr.jobs.deploy import Stage
 from clustermgr.jobs.runner import Runner
 
 HERE = Path(__file__).parent
@@ -22,3 +23,5 @@ class WebContext:
     templates: Jinja2Templates
     #: Set the Secure flag on cookies (the app is served over TLS).
     secure_cookies: bool = False
+    #: The deploy's stages, in order (the cluster page shows each one's state).
+    stages: tuple[Stage, ...] = ()

@@ -14,8 +14,8 @@ from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
 
 
-def api_router(components: Sequence[Component]) -> APIRouter:
-    """The generic routes and every component's own."""
+def api_router(components: Sequence[Component], kinds: KindCatalog) -> APIRouter:
+    """The generic routes and every component's own; the job routes document ``kinds``."""
     router = APIRouter(
         prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 403, 503)
     )
@@ -25,7 +25,6 @@ def api_router(components: Sequence[Component]) -> APIRouter:
         if component.api is not None:
             router.include_router(component.api)
     router.include_router(monitoring.router(components))
-    kinds = KindCatalog(kind for c in components for kind in c.job_kinds())
     router.include_router(jobs.job_router(kinds))
     for module in (audit, me):
         router.include_router(module.router)

@@ -1,5 +1,6 @@
-"""A cluster's page: its settings (the public hostname), its servers with their latest
-preflight verdict, its jobs, and the buttons that start a check or a plan."""
+"""A cluster's page: its deploy stages with their states and the next action, its
+settings (the public hostname), its servers with their latest preflight verdict, its
+jobs, and the buttons that start a check, a stage's plan or the whole deploy's plan."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.core.access import get_cluster
+from clustermgr.errors import NotFound
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs import stages
+from clustermgr.jobs.deploy import PLAN_KIND
 from clustermgr.services import clusters
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
@@ -29,6 +33,7 @@ async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
     preflight = present.latest_finished(history, "preflight")
     context = {
         "cluster": cluster,
+        "board": await stages.load(web.manager, name, web.stages),
         "jobs": history[:RECENT],
         "preflight": preflight,
         "verdicts": present.preflight_verdicts(preflight),
@@ -61,4 +66,23 @@ async def check(web: WebDep, session: SessionDep, name: str) -> Response:
 @router.post("/clusters/{name}/plan")
 async def plan(web: WebDep, session: SessionDep, name: str) -> Response:
     job = await start_job(web, session, kind="plan", cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/stages/{stage}/plan")
+async def plan_stage(web: WebDep, session: SessionDep, name: str, stage: str) -> Response:
+    """Start the plan of one deploy stage."""
+    found = next((s for s in web.stages if s.name == stage), None)
+    if found is None:
+        raise NotFound(
+            f"no deploy stage {stage!r}", hint=f"one of: {', '.join(s.name for s in web.stages)}"
+        )
+    job = await start_job(web, session, kind=found.plan.name, cluster=name)
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/clusters/{name}/deploy")
+async def plan_deploy(web: WebDep, session: SessionDep, name: str) -> Response:
+    """Start the whole deploy's plan: its page offers the deploy."""
+    job = await start_job(web, session, kind=PLAN_KIND, cluster=name)
     return redirect(f"/jobs/{job.id}")

@@ -1,0 +1,84 @@
+"""``clustermgr cluster deploy``: every stage's plan, one confirmation, the stages
+applied in order.
+
+The stages come from the component registry: the entry point hands them over as the
+command's context object (:class:`DeployStages`).  The plan and the result go to
+stdout, progress to stderr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
+from clustermgr.cli.reports import show_report
+from clustermgr.cli.session import cli_actor, manager
+from clustermgr.jobs.deploy import DeployReport, Stage, StageStatus, apply_stages, plan_stages
+from clustermgr.jobs.kinds import JobContext, NoParams
+from clustermgr.plan.events import ignore
+from clustermgr.plan.model import Outcome
+
+out = Console(highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class DeployStages:
+    """The deploy's stages, in order."""
+
+    stages: tuple[Stage, ...]
+
+
+def show(report: DeployReport) -> None:
+    """Each stage, its status and its steps, on stdout."""
+    for number, stage in enumerate(report.stages, 1):
+        note = f" [dim]({escape(stage.note)})[/]" if stage.note else ""
+        out.print(f"[bold]stage {number}: {escape(stage.title)}[/]: {stage.status.value}{note}")
+        if stage.steps is not None:
+            show_report(stage.steps, out.print)
+    changing = report.count(Outcome.WOULD_CHANGE) + report.count(Outcome.CHANGED)
+    out.print(f"{'would change' if report.dry_run else 'changed'}: {changing} steps")
+
+
+@run_async()
+async def deploy(ctx: typer.Context, name: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Deploy every stage in order (the base preparation, then each component): shows the
+    whole plan, asks, then applies stage by stage and stops at the first that fails."""
+    found = ctx.find_object(DeployStages)
+    stages = found.stages if found is not None else ()
+    progress = ignore if as_json else print_event
+    async with manager() as mgr:
+        context = JobContext(mgr, name, NoParams(), progress, lambda: False, actor=cli_actor())
+        plan = await plan_stages(context, stages)
+        pending = plan.count(Outcome.WOULD_CHANGE) or any(
+            s.status is StageStatus.WAITS for s in plan.stages
+        )
+        if not plan.ok or not pending:
+            _finish(plan, as_json, "nothing to change" if plan.ok else "the plan failed")
+            return
+        if not as_json:
+            show(plan)
+        confirm_or_exit(
+            yes,
+            as_json,
+            f"Deploy these changes to cluster {name}?",
+            change=f"{plan.count(Outcome.WOULD_CHANGE)} steps would change servers",
+        )
+        # A person reviewed the plan: apply it only if a fresh plan is the same.
+        reviewed = None if yes else plan.digest
+        result = await apply_stages(context, stages, reviewed)
+    _finish(result, as_json, "deployed" if result.ok else "the deploy stopped")
+
+
+def _finish(report: DeployReport, as_json: bool, summary: str) -> None:
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        show(report)
+        say(f"[bold]{escape(summary)}[/]")
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,285 @@
+"""The guided deploy: every stage's plan as one reviewable plan, then the stages applied
+in order.
+
+A :class:`Stage` is a change with a plan and an apply kind (the components that have
+both, in registry order).  ``deploy-plan`` plans every stage and keeps one result: the
+keys of a plan's result (``hosts``, ``counts``, ``dry_run``, ``ok``, ``digest``) plus
+``stages``, each stage's own plan.  ``deploy`` applies the stages in order and stops
+at the first that fails; with a reviewed digest it first plans again and changes
+nothing when the fresh plan differs.
+
+A stage whose plan fails while an earlier stage still has changes to make *waits*: its
+plan depends on those changes (on bare servers, a later stage finds nothing to build
+on), so the deploy plan says so, leaves it out of the digest and does not count it as
+a failure; the deploy plans and applies it once the earlier stages are applied.
+
+The deploy touches every component: while it runs, it changes whatever any stage
+changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from clustermgr.core.access import get_cluster
+from clustermgr.errors import ClustermgrError
+from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, Report
+from clustermgr.plan.events import Event, EventKind
+from clustermgr.plan.model import ApplyReport, Outcome
+
+PLAN_KIND = "deploy-plan"
+APPLY_KIND = "deploy"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One change of the deploy: a component's plan and apply kinds."""
+
+    name: str
+    title: str
+    plan: JobKind[Any]
+    apply: JobKind[Any]
+
+
+class StageStatus(StrEnum):
+    #: Planned: its plan is part of the deploy plan's digest.
+    PLANNED = "planned"
+    #: Its plan needs earlier stages applied first; planned and applied by the deploy.
+    WAITS = "waits"
+    APPLIED = "applied"
+    FAILED = "failed"
+    #: The deploy stopped before it (an earlier stage failed, or the job was cancelled).
+    NOT_RUN = "not run"
+
+
+@dataclass(frozen=True)
+class StageReport:
+    name: str
+    title: str
+    status: StageStatus
+    #: Its plan (in a deploy plan) or its apply (an ApplyReport, as every component's
+    #: change returns); None when it did not run or raised.
+    report: Report | None = None
+    #: Why it waits, failed or did not run, in words.
+    note: str = ""
+
+    @property
+    def steps(self) -> ApplyReport | None:
+        return self.report if isinstance(self.report, ApplyReport) else None
+
+    @property
+    def digest(self) -> str:
+        if self.steps is not None:
+            return self.steps.digest
+        if self.report is None:
+            return ""
+        shown = json.dumps(self.report.as_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(shown.encode()).hexdigest()
+
+    def count(self, outcome: Outcome) -> int:
+        return self.steps.count(outcome) if self.steps is not None else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": self.status.value,
+            "note": self.note,
+            "report": self.report.as_dict() if self.report is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class DeployReport:
+    """Every stage's plan or apply, read as one plan or apply."""
+
+    dry_run: bool
+    stages: tuple[StageReport, ...]
+    #: A deploy that changed nothing: the fresh plan is not the reviewed one.
+    reviewed: str | None = None
+    message: str = field(default="")
+
+    @property
+    def plan_changed(self) -> bool:
+        return self.reviewed is not None
+
+    @property
+    def ok(self) -> bool:
+        """A plan: no stage failed (waiting is fine).  An apply: every stage applied."""
+        if self.plan_changed:
+            return False
+        if self.dry_run:
+            return all(s.status is not StageStatus.FAILED for s in self.stages)
+        return all(s.status is StageStatus.APPLIED for s in self.stages)
+
+    @property
+    def digest(self) -> str:
+        """The planned stages' digests, by stage: stages that wait are not in it."""
+        planned = [[s.name, s.digest] for s in self.stages if s.status is StageStatus.PLANNED]
+        return hashlib.sha256(json.dumps(planned).encode()).hexdigest()
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(s.count(outcome) for s in self.stages)
+
+    def hosts(self) -> dict[str, list[dict[str, Any]]]:
+        """Every stage's steps per host, in stage order, each titled with its stage."""
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for stage in self.stages:
+            if stage.steps is None:
+                continue
+            for host, results in stage.steps.results.items():
+                rows = merged.setdefault(host, [])
+                for r in results:
+                    row = r.as_dict()
+                    row["title"] = f"{stage.title}: {r.title}"
+                    rows.append(row)
+        return merged
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "plan": "deploy",
+            "dry_run": self.dry_run,
+            "digest": self.digest,
+            "ok": self.ok,
+            "counts": {o.value: self.count(o) for o in Outcome},
+            "hosts": self.hosts(),
+            "stages": [s.as_dict() for s in self.stages],
+        }
+        if self.plan_changed:
+            out.update(plan_changed=True, reviewed_digest=self.reviewed, message=self.message)
+        return out
+
+
+PLAN_CHANGED = (
+    "the plan changed since it was reviewed (a server or the inventory changed): "
+    "nothing was changed; review the new plan below and apply it"
+)
+
+
+def _params(kind: JobKind[Any], ctx: JobContext[Any]) -> JobContext[Any]:
+    """``ctx`` for one stage: that kind's default params (InvalidInput when it has
+    required ones), no reviewed digest."""
+    return JobContext(
+        ctx.manager,
+        ctx.cluster,
+        kind.parse({}),
+        ctx.emit,
+        ctx.cancelled,
+        actor=ctx.actor,
+    )
+
+
+def _say(ctx: JobContext[Any], message: str) -> None:
+    ctx.emit(Event(EventKind.PLAN_STARTED, message))
+
+
+async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployReport:
+    """Every stage's plan.  A stage whose plan fails after an earlier stage with changes
+    to make waits for it (see the module's docstring).  An unknown cluster is NotFound."""
+    await get_cluster(ctx.manager, ctx.cluster)
+    out: list[StageReport] = []
+    for number, stage in enumerate(stages, 1):
+        _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
+        pending = [s.title for s in out if s.status is StageStatus.WAITS or _changes(s)]
+        report, problem = await _run(stage.plan, ctx)
+        if not problem:
+            out.append(StageReport(stage.name, stage.title, StageStatus.PLANNED, report))
+        elif pending:
+            note = (
+                f"planned once {', '.join(pending)} {'is' if len(pending) == 1 else 'are'} "
+                f"applied: planning it now fails ({problem})"
+            )
+            out.append(StageReport(stage.name, stage.title, StageStatus.WAITS, None, note))
+        else:
+            out.append(StageReport(stage.name, stage.title, StageStatus.FAILED, report, problem))
+    return DeployReport(True, tuple(out))
+
+
+async def apply_stages(
+    ctx: JobContext[Any], stages: Sequence[Stage], reviewed: str | None
+) -> DeployReport:
+    """Apply the stages in order, stopping at the first that fails.  With ``reviewed``
+    (a deploy plan's digest), plan first and change nothing when the digest differs.
+    An unknown cluster is NotFound."""
+    await get_cluster(ctx.manager, ctx.cluster)
+    if reviewed is not None:
+        fresh = await plan_stages(ctx, stages)
+        if fresh.digest != reviewed:
+            ctx.emit(Event(EventKind.PLAN_FINISHED, PLAN_CHANGED))
+            return DeployReport(True, fresh.stages, reviewed=reviewed, message=PLAN_CHANGED)
+    out: list[StageReport] = []
+    stopped = ""
+    for number, stage in enumerate(stages, 1):
+        if not stopped and ctx.cancelled():
+            stopped = "the deploy was cancelled before it"
+        if stopped:
+            out.append(StageReport(stage.name, stage.title, StageStatus.NOT_RUN, note=stopped))
+            continue
+        _say(ctx, f"stage {number}/{len(stages)}: applying {stage.title}")
+        report, problem = await _run(stage.apply, ctx)
+        status = StageStatus.FAILED if problem else StageStatus.APPLIED
+        out.append(StageReport(stage.name, stage.title, status, report, problem))
+        if problem:
+            stopped = f"{stage.title} failed before it"
+    return DeployReport(False, tuple(out))
+
+
+async def _run(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str]:
+    """The stage's report, and what went wrong in words ("" when it is ok)."""
+    try:
+        report = await kind.run(_params(kind, ctx))
+    except ClustermgrError as exc:
+        return None, exc.message
+    if report.ok:
+        return report, ""
+    return report, _failed_steps(report) if isinstance(report, ApplyReport) else "it failed"
+
+
+def _changes(stage: StageReport) -> bool:
+    return stage.count(Outcome.WOULD_CHANGE) > 0
+
+
+def _failed_steps(report: ApplyReport) -> str:
+    bad = [r for r in report.all() if r.outcome in (Outcome.FAILED, Outcome.SKIPPED)]
+    first = bad[0] if bad else None
+    more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+    return f"{first.host}: {first.title}: {first.reason}{more}" if first else "it failed"
+
+
+def kinds(stages: Sequence[Stage]) -> tuple[JobKind[NoParams], JobKind[NoParams]]:
+    """The ``deploy-plan`` kind (reads only) and the ``deploy`` kind (changes servers).
+    The deploy touches every component (``touches=None``): the watcher pauses them all
+    while it runs."""
+    chosen = tuple(stages)
+
+    async def planned(ctx: JobContext[NoParams]) -> Report:
+        return await plan_stages(ctx, chosen)
+
+    async def applied(ctx: JobContext[NoParams]) -> Report:
+        return await apply_stages(ctx, chosen, ctx.plan_digest)
+
+    return (
+        JobKind(
+            PLAN_KIND,
+            "plan the whole deploy",
+            False,
+            planned,
+            NoParams,
+            applied_by=APPLY_KIND,
+            report_template="jobs/deploy.html",
+        ),
+        JobKind(
+            APPLY_KIND,
+            "deploy every stage",
+            True,
+            applied,
+            NoParams,
+            report_template="jobs/deploy.html",
+            touches=None,
+        ),
+    )
