@@ -24,7 +24,8 @@ from clustermgr.jobs.kinds import Report
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.monitor.views import AlertView
-from clustermgr.plan.model import ApplyReport
+from clustermgr.jobs.deploy import DeployReport, StageReport, StageStatus
+from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services.preflight import CheckResult, PreflightReport, Status
 from clustermgr.web.app import templates
 
@@ -96,6 +97,17 @@ def _preflight(ok: bool) -> PreflightReport:
     return PreflightReport((CheckResult(IDP1, "ssh login", Status.PASS, "root"), disk))
 
 
+def _deploy(ok: bool, dry_run: bool) -> DeployReport:
+    step = StepResult(f"{IDP1}:write", IDP1, "write a file", Outcome.CHANGED, "it differed")
+    base = StageReport(
+        "base", "Base preparation", StageStatus.APPLIED, ApplyReport("b", False, {IDP1: [step]})
+    )
+    if ok:
+        return DeployReport(dry_run, (base,))
+    failed = StageReport("ldap", "LDAP replication", StageStatus.FAILED, note="idp2 is unreachable")
+    return DeployReport(dry_run, (base, failed))
+
+
 #: Kind -> a result of the kind's own report class, good (True) or bad (False).
 SAMPLES: dict[str, Any] = {
     "preflight": _preflight,
@@ -103,6 +115,8 @@ SAMPLES: dict[str, Any] = {
     "ldap-compare": _compare,
     "cache-status": _cache,
     "lb-status": _lb,
+    "deploy-plan": lambda ok: _deploy(ok, True),
+    "deploy": lambda ok: _deploy(ok, False),
 }
 
 #: What each view names, whatever the result.
@@ -112,6 +126,8 @@ NAMED = {
     "ldap-compare": ["identical"],
     "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
     "lb-status": [IDP1, "10.0.0.1:443", "12 ms", "https://proxy1.lab.test"],
+    "deploy-plan": ["Base preparation", "1 changed"],
+    "deploy": ["Base preparation", "1 changed"],
 }
 
 
