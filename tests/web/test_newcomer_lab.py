@@ -5,7 +5,8 @@ Bare lab servers of the test's own (identity nodes and a proxy, reachable over S
 the lab's key) and a manager that knows none of them: ``clustermgr serve`` on an empty
 data folder, its watcher on.  The browser creates the administrator, signs in, adds each
 server (confirming its host key), checks them, and applies every stage the cluster page
-leads to.  No form is posted by hand and no CLI runs.  Screenshots of every stage go to
+leads to: its highlighted next action (preflight, then the whole deploy's plan,
+applied from its page after one confirmation).  No form is posted by hand and no CLI runs.  Screenshots of every stage go to
 ``test-artifacts/screenshots/newcomer-*.png``; the time the clicking took is printed.
 """
 
@@ -73,9 +74,11 @@ async def failures(page: Page) -> str:
     return "\n".join(rows)[-4000:]
 
 
-async def run_job(page: Page, button: str, name: str) -> None:
-    """Click a button that starts a job; the job must succeed."""
-    await page.get_by_role("button", name=button, exact=True).click()
+async def next_action(page: Page, button: str, name: str) -> None:
+    """Click the cluster page's highlighted next action, which starts a job; the job
+    must succeed."""
+    await expect(page.locator("#next-action")).to_contain_text(f"Next: {button}")
+    await page.locator("#next-button").get_by_role("button", name=button, exact=True).click()
     await expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
     state = await finished(page)
     await shot(page, name)
@@ -87,15 +90,17 @@ async def apply_plan(page: Page, name: str) -> None:
     confirm = page.get_by_label(re.compile(rf"Yes, change these \d+ steps? on cluster {CLUSTER}"))
     await confirm.check()
     await page.get_by_role("button", name="Apply these changes").click()
-    await expect(page.get_by_role("heading", name=re.compile(r"apply"))).to_be_visible()
+    applying = re.compile(rf"^Job #\d+: (\S*apply|deploy) of cluster {CLUSTER}$")
+    await expect(page.get_by_role("heading", name=applying)).to_be_visible()
     state = await finished(page)
     await shot(page, name)
     assert state == "succeeded", f"{name}: the apply ended {state}:\n{await failures(page)}"
 
 
 async def component_page(page: Page, title: str) -> None:
-    await page.goto(f"/clusters/{CLUSTER}")
-    await page.get_by_role("link", name=re.compile(rf"^{title}")).click()
+    """From any page: the dashboard, then the component's link in the cluster's health."""
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    await page.locator(f"#health-{CLUSTER}").get_by_role("link", name=title).click()
 
 
 async def healthy(page: Page, title: str, name: str) -> None:
@@ -133,32 +138,34 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) ->
 
                 await add_servers(page, lab)
                 await shot(page, "newcomer-3-servers-added")
-                await run_job(page, "Check", "newcomer-4-preflight")
-
-                await page.goto(f"/clusters/{CLUSTER}")
-                await run_job(page, "Plan", "newcomer-5-base-plan")
-                await apply_plan(page, "newcomer-6-base-applied")
-                for title, button, n in (
-                    ("LDAP replication", "Plan replication", 7),
-                    ("Cache", "Plan the cache", 9),
-                    ("Load balancer", "Plan the load balancer", 11),
-                ):
-                    await component_page(page, title)
-                    await run_job(page, button, f"newcomer-{n}-{button.split()[-1]}-plan")
-                    await apply_plan(page, f"newcomer-{n + 1}-{button.split()[-1]}-applied")
+                await next_action(page, "Run preflight", "newcomer-4-preflight")
+                await page.get_by_role("link", name=f"cluster {CLUSTER}").first.click()
+                await expect(page.locator("#next-action")).to_contain_text(
+                    "Next: Plan the whole deploy"
+                )
+                await shot(page, "newcomer-5-next-deploy")
+                await next_action(page, "Plan the whole deploy", "newcomer-6-deploy-plan")
+                await apply_plan(page, "newcomer-7-deployed")
+                await page.get_by_role("link", name=f"cluster {CLUSTER}").first.click()
+                await expect(page.locator("#next-action")).to_have_text("Every stage is applied.")
+                await shot(page, "newcomer-8-every-stage-applied")
 
                 for title in ("LDAP replication", "Cache", "Load balancer"):
                     slug = title.split()[0].lower()
-                    await healthy(page, title, f"newcomer-13-{slug}-healthy")
+                    await healthy(page, title, f"newcomer-9-{slug}-healthy")
                 # The dashboard: every watched component of the cluster is ok, no alert.
-                await page.get_by_role("link", name="Dashboard").first.click()
+                await (
+                    page.get_by_role("navigation", name="Main")
+                    .get_by_role("link", name="Dashboard")
+                    .click()
+                )
                 health = page.locator(f"#health-{CLUSTER}")
                 for component in ("ldap", "cache", "lb"):
                     row = health.locator(f'tr[data-component="{component}"]')
                     await expect(row.locator(".health")).to_have_text("ok", timeout=JOB_MS)
                     await expect(row.locator("td").last).to_have_text("none")
                 await expect(page.locator("#critical-badge")).to_have_count(0)
-                await shot(page, "newcomer-14-dashboard")
+                await shot(page, "newcomer-10-dashboard")
                 clicking = time.monotonic() - began
                 print(f"\nfrom the setup link to a healthy cluster: {clicking:.0f} s")
         finally:
