@@ -178,6 +178,19 @@ def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
             assert by_check[(node.target.name, name)]["status"] in ("pass", "warn"), name
     assert by_check[("(cluster)", "clock skew")]["status"] == "pass"
 
+    ran = cli("server", "check", "--cluster", "t")
+    assert ran.code == 0, ran.stderr
+    head, *rows, verdict = ran.stdout.splitlines()
+    assert head.split() == ["SERVER", "STATUS", "CHECK", "DETAIL"]
+    assert {r.split()[0] for r in rows} >= {n.target.name for n in sshds.hosts}
+    assert verdict == "preflight passed"
+
+    ran = cli("server", "list")
+    assert ran.code == 0, ran.stderr
+    head, *rows = ran.stdout.splitlines()
+    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "SSH"]
+    assert [r.split()[:3] for r in rows] == [["t", n.target.name, "identity"] for n in sshds.hosts]
+
 
 def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, sshds: SshdLab) -> None:
     """The identity node's stunnel port held by another program fails the check, by name."""
@@ -282,7 +295,8 @@ def test_trust_pins_the_new_key_once_confirmed(cli: Cli, sshds: SshdLab, tmp_pat
     assert checked.code == 0, checked.stderr
     # Trusting the key that is pinned now changes nothing.
     again = cli(*trust, "--fingerprint", node2.host_key.fingerprint, "--yes")
-    assert again.code == 0 and "nothing to trust" in again.stderr
+    assert again.code == 0 and "nothing to trust" in again.stdout
+    assert "pinned:" in again.stderr and "pinned:" not in again.stdout
 
     with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
         rows = conn.execute(

@@ -121,21 +121,20 @@ async def list_(
     if as_json:
         emit_json([c.as_dict() for c in views])
         return
-    if not views:
-        say("no clusters yet: add a server with `clustermgr server add`")
-    show_table(
-        ["CLUSTER", "SERVER", "ROLE", "SSH"],
+    rows = [
         [
-            [
-                escape(view.name),
-                escape(s.hostname),
-                s.role.value,
-                escape(f"{s.ssh_user}@{s.address}:{s.ssh_port}"),
-            ]
-            for view in views
-            for s in view.servers
-        ],
-    )
+            escape(view.name),
+            escape(s.hostname),
+            s.role.value,
+            escape(f"{s.ssh_user}@{s.address}:{s.ssh_port}"),
+        ]
+        for view in views
+        for s in view.servers
+    ]
+    if rows:
+        show_table(["CLUSTER", "SERVER", "ROLE", "SSH"], rows)
+    else:
+        say("no servers yet: add one with `clustermgr server add`")
 
 
 @app.command("remove")
