@@ -16,7 +16,6 @@ from typing import Any
 
 from sshd import SshdHost
 
-
 #: What a dict's or a list's Python repr starts with.
 REPRS = ("{'", "['", '{"', "[{")
 
@@ -49,7 +48,8 @@ class Ran:
 class Cli:
     """``clustermgr`` with its own data folder; remembers everything it printed."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, *, verbose: bool = True, **env: str) -> None:
+        self.verbose = ["--verbose"] if verbose else []
         self.env = {
             **os.environ,
             "CLUSTERMGR_DATA_DIR": str(data_dir),
@@ -61,7 +61,7 @@ class Cli:
 
     def __call__(self, *args: str, **env: str) -> Ran:
         proc = subprocess.run(
-            [sys.executable, "-m", "clustermgr", "--verbose", *args],
+            [sys.executable, "-m", "clustermgr", *self.verbose, *args],
             env={**self.env, **env},
             stdin=subprocess.DEVNULL,
             capture_output=True,
