@@ -102,7 +102,8 @@ def test_human_output_results_on_stdout_progress_on_stderr(
     assert "node1" in result and "node2" in result
     assert [line for line in result if f"write {tmp_path / 'hosts'}" in line], ran.stdout
     assert "…" not in ran.stdout, "progress stays off stdout"
-    assert "… gather facts" in ran.stderr
+    assert "gathering facts from 2 servers" in ran.stderr
+    assert "node1 … install base packages" in ran.stderr
 
     ran = cli("cluster", "apply", "t", "--yes")
     assert ran.code == 0, ran.stderr
