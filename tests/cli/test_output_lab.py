@@ -61,7 +61,7 @@ def component_reads() -> list[tuple[str, str]]:
     return found
 
 
-def test_every_component_has_its_reads() -> None:
+async def test_every_component_has_its_reads() -> None:
     names = {name for _, name in component_reads()}
     assert {"status", "plan", "alerts", "history"} <= names
     assert {g for g, _ in component_reads()} == {
@@ -95,13 +95,15 @@ async def test_cache_status_can_be_grepped(lab: Lab) -> None:
     ran = await run(lab, "cache", "status", lab.config.cluster)
     assert ran.code == 0 and ran.stderr == "", ran.stderr
     lines = ran.stdout.splitlines()
-    assert lines[0].split() == ["NODE", "CHAIN", "REDIS", "MEMORY", "KEYS", "HIT", "RATE"]
+    nodes, hops, *_ = ran.stdout.split("\n\n")  # the tables, then the verdicts
+    head, *rows = nodes.splitlines()
+    assert head.split() == ["NODE", "CHAIN", "REDIS", "MEMORY", "KEYS", "HIT", "RATE"]
+    assert hops.splitlines()[0].split() == ["CHAIN", "OF", "HOP", "ON", "STATE", "DETAIL"]
     for host in ("idp1", "idp2"):
-        (row,) = [line for line in lines if line.startswith(lab.host(host).fqdn + " ")]
+        (row,) = [line for line in rows if line.startswith(lab.host(host).fqdn + " ")]
         _, chain, memory, unit, *_ = row.split()
         assert chain == "up" and float(memory) > 0 and unit in ("B", "KiB", "MiB", "GiB"), row
-    hops = [line for line in lines if "twemproxy" in line and " up " in line]
-    assert hops, ran.stdout
+    assert [line for line in hops.splitlines() if "twemproxy" in line and "up" in line.split()]
     assert any(line.startswith("path check: ") and line.endswith("passed") for line in lines)
     assert not [line for line in lines if " down " in line or "broken" in line], ran.stdout
 
