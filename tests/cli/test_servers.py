@@ -239,11 +239,13 @@ def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Pa
         )
     ran = cli("server", "check", "--cluster", "t")
     assert ran.code == 1
+    # The failed check is part of the result: on stdout, in its row.
     assert f"HOST KEY CHANGED: pinned {node1.host_key}, server presents {node2.host_key}" in (
-        ran.stderr
+        ran.stdout
     )
-    assert "refusing to connect" in ran.stderr
-    assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stderr
+    assert "refusing to connect" in ran.stdout
+    assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stdout
+    assert ran.stdout.splitlines()[-1] == "preflight failed"
 
 
 def pinned_fingerprints(cli: Cli) -> list[str]:
