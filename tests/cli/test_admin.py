@@ -30,7 +30,13 @@ async def open_manager(tmp_path: Path) -> Manager:
 async def test_create_list_token_revoke(cli: Cli, tmp_path: Path) -> None:
     ran = cli("admin", "create", "Alice", "--password-env", "ADMIN_PW")
     assert ran.code == 0, ran.stderr
-    assert "created user alice" in ran.stderr
+    assert ran.stdout == "created user alice (viewer)\n"
+
+    ran = cli("admin", "list")
+    assert ran.code == 0, ran.stderr
+    head, alice = ran.stdout.splitlines()
+    assert head.split() == ["USER", "ROLE", "SIGN-IN", "CREATED", "(UTC)"]
+    assert alice.split()[:4] == ["alice", "viewer", "password", "only"]
 
     ran = cli("admin", "list", "--json")
     assert ran.code == 0, ran.stderr
@@ -68,7 +74,7 @@ async def test_create_list_token_revoke(cli: Cli, tmp_path: Path) -> None:
 
 async def test_roles_and_token_expiry(cli: Cli, tmp_path: Path) -> None:
     ran = cli("admin", "create", "bob", "--password-env", "ADMIN_PW", "--role", "operator")
-    assert ran.code == 0 and "created user bob (operator)" in ran.stderr, ran.stderr
+    assert ran.code == 0 and "created user bob (operator)" in ran.stdout, ran.stderr
     ran = cli("admin", "token", "bob", "--name", "high", "--role", "admin")
     assert ran.code == 1 and "at most what a operator can" in ran.stderr, ran.stderr
     ran = cli("admin", "token", "bob", "--name", "ro", "--role", "viewer", "--days", "3", "--json")
@@ -76,7 +82,7 @@ async def test_roles_and_token_expiry(cli: Cli, tmp_path: Path) -> None:
     issued = ran.json()
     assert issued["role"] == "viewer" and issued["expires_at"]
     ran = cli("admin", "role", "bob", "admin")
-    assert ran.code == 0 and "bob is now admin" in ran.stderr
+    assert ran.code == 0 and ran.stdout == "bob is now admin\n"
     ran = cli("admin", "create", "eve", "--password-env", "ADMIN_PW", "--role", "root")
     assert ran.code == 2 and "unknown role 'root'" in ran.stderr
     manager = await open_manager(tmp_path)

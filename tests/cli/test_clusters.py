@@ -56,6 +56,8 @@ def test_plan_then_apply_twice(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None
 
     ran = cli("cluster", "apply", "t")
     assert ran.code == 2 and "confirm with --yes" in ran.stderr
+    # The preview is the question's context, not a result.
+    assert "would change" in ran.stderr and ran.stdout == ""
     assert hosts_file.read_text() == "127.0.0.1\tlocalhost\n"
 
     first = cli("cluster", "apply", "t", "--yes", "--json")
@@ -84,6 +86,30 @@ def test_plan_then_apply_twice(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None
         (me, "base.apply", "t", "ok"),
         (me, "base.apply", "t", "ok"),
     ]
+
+
+def test_human_output_results_on_stdout_progress_on_stderr(
+    cli: Cli, sshds: SshdLab, tmp_path: Path
+) -> None:
+    create_cluster(cli, sshds, tmp_path / "hosts")
+    listed = cli("cluster", "list")
+    assert listed.code == 0, listed.stderr
+    assert listed.stdout.splitlines() == ["CLUSTER  SERVERS", "t        2"]
+
+    ran = cli("cluster", "plan", "t")
+    assert ran.code == 0, ran.stderr
+    result = ran.stdout.splitlines()
+    assert "node1" in result and "node2" in result
+    assert [line for line in result if f"write {tmp_path / 'hosts'}" in line], ran.stdout
+    assert "…" not in ran.stdout, "progress stays off stdout"
+    assert "gathering facts from 2 servers" in ran.stderr
+    assert "node1 … install base packages" in ran.stderr
+
+    ran = cli("cluster", "apply", "t", "--yes")
+    assert ran.code == 0, ran.stderr
+    assert "changed" in ran.stdout and "…" in ran.stderr
+    again = cli("cluster", "apply", "t")
+    assert (again.code, again.stdout) == (0, "nothing to change\n")
 
 
 def test_unreachable_member_fails_alone(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:

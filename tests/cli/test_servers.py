@@ -178,6 +178,19 @@ def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
             assert by_check[(node.target.name, name)]["status"] in ("pass", "warn"), name
     assert by_check[("(cluster)", "clock skew")]["status"] == "pass"
 
+    ran = cli("server", "check", "--cluster", "t")
+    assert ran.code == 0, ran.stderr
+    head, *rows, verdict = ran.stdout.splitlines()
+    assert head.split() == ["SERVER", "STATUS", "CHECK", "DETAIL"]
+    assert {r.split()[0] for r in rows} >= {n.target.name for n in sshds.hosts}
+    assert verdict == "preflight passed"
+
+    ran = cli("server", "list")
+    assert ran.code == 0, ran.stderr
+    head, *rows = ran.stdout.splitlines()
+    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "SSH"]
+    assert [r.split()[:3] for r in rows] == [["t", n.target.name, "identity"] for n in sshds.hosts]
+
 
 def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, sshds: SshdLab) -> None:
     """The identity node's stunnel port held by another program fails the check, by name."""
@@ -226,11 +239,13 @@ def test_check_refuses_a_changed_host_key(cli: Cli, sshds: SshdLab, tmp_path: Pa
         )
     ran = cli("server", "check", "--cluster", "t")
     assert ran.code == 1
+    # The failed check is part of the result: on stdout, in its row.
     assert f"HOST KEY CHANGED: pinned {node1.host_key}, server presents {node2.host_key}" in (
-        ran.stderr
+        ran.stdout
     )
-    assert "refusing to connect" in ran.stderr
-    assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stderr
+    assert "refusing to connect" in ran.stdout
+    assert "clustermgr server trust node1 --cluster CLUSTER" in ran.stdout
+    assert ran.stdout.splitlines()[-1] == "preflight failed"
 
 
 def pinned_fingerprints(cli: Cli) -> list[str]:
@@ -282,7 +297,8 @@ def test_trust_pins_the_new_key_once_confirmed(cli: Cli, sshds: SshdLab, tmp_pat
     assert checked.code == 0, checked.stderr
     # Trusting the key that is pinned now changes nothing.
     again = cli(*trust, "--fingerprint", node2.host_key.fingerprint, "--yes")
-    assert again.code == 0 and "nothing to trust" in again.stderr
+    assert again.code == 0 and "nothing to trust" in again.stdout
+    assert "pinned:" in again.stderr and "pinned:" not in again.stdout
 
     with sqlite3.connect(tmp_path / "data" / "clustermgr.db") as conn:
         rows = conn.execute(

@@ -44,7 +44,13 @@ def test_alerts_open_and_all(cli: Cli) -> None:
     (alert,) = ran.json()
     assert alert["key"] == DOWN.key and alert["resolved_at"] is not None
     ran = cli("ldap", "alerts", "c", "--all")
-    assert ran.code == 0 and "node-down:idp2" in ran.stderr and "resolved" in ran.stderr
+    assert ran.code == 0, ran.stderr
+    head, row = ran.stdout.splitlines()
+    assert head.split() == ["SEVERITY", "ALERT", "OPENED", "RESOLVED", "MESSAGE"]
+    assert row.split()[:2] == ["critical", DOWN.key] and row.endswith(DOWN.message)
+    ran = cli("ldap", "alerts", "c")
+    assert (ran.code, ran.stdout) == (0, "")
+    assert "no open alerts" in ran.stderr
 
 
 def test_history_window(cli: Cli) -> None:
@@ -54,6 +60,11 @@ def test_history_window(cli: Cli) -> None:
         ("probe_seconds", "idp1", "idp2")
     ]
     assert len(cli("ldap", "history", "c", "--since", "4h", "--json").json()) == 2
+    ran = cli("ldap", "history", "c", "--since", "4h")
+    assert ran.code == 0, ran.stderr
+    head, *rows = ran.stdout.splitlines()
+    assert head.split() == ["AT", "METRIC", "HOST", "VALUE"]
+    assert [r.split()[2:] for r in rows] == [["probe_seconds", "idp1", "/", "idp2", "0.04"]] * 2
     bad = cli("ldap", "history", "c", "--since", "yesterday")
     assert bad.code == 2 and "neither a duration nor a time" in bad.stderr
 

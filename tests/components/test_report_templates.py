@@ -20,11 +20,11 @@ from clustermgr.components.ldap.compare import Comparison, NodeReport, SubtreeDi
 from clustermgr.components.ldap.csn import PairStatus
 from clustermgr.components.ldap.status import LdapStatus, NodeStatus
 from clustermgr.components.registry import COMPONENTS, job_kinds
+from clustermgr.jobs.deploy import DeployReport, StageReport, StageStatus
 from clustermgr.jobs.kinds import Report
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.monitor.views import AlertView
-from clustermgr.jobs.deploy import DeployReport, StageReport, StageStatus
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services.preflight import CheckResult, PreflightReport, Status
 from clustermgr.web.app import templates

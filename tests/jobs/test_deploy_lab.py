@@ -127,7 +127,8 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
 
     asked = cli("cluster", "deploy", cluster)
     assert asked.code == 2 and "confirm with --yes" in asked.stderr
-    assert "stage 1: Base preparation: planned" in asked.stdout, "the plan on stdout"
+    assert "stage 1: Base preparation: planned" in asked.stderr, "the plan asked about"
+    assert asked.stdout == "", "no result: nothing was deployed"
     assert "stage 1/4: planning Base preparation" in asked.stderr, "progress on stderr"
 
     ran = cli("cluster", "deploy", cluster, "--yes", "--json")

@@ -1,4 +1,8 @@
-"""Running the real ``clustermgr`` command in a subprocess, as a user would."""
+"""Running the real ``clustermgr`` command in a subprocess, as a user would.
+
+Every run is checked for what a user must never see: a Python repr of a dict
+or a list in human output (without ``--json``), and a Python warning.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from sshd import SshdHost
+
+#: What a dict's or a list's Python repr starts with.
+REPRS = ("{'", "['", '{"', "[{")
+
+
+#: How a log record starts (``--verbose`` logs on stderr; they are not output for people).
+LOG_LEVELS = ("DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL ")
+
+
+def assert_clean(args: tuple[str, ...] | list[str], stdout: str, stderr: str) -> None:
+    """No warning on stderr; without ``--json``, no Python repr of a dict or list printed
+    for people, on stdout or (log records aside) on stderr."""
+    assert "Warning:" not in stderr, stderr
+    if "--json" in args:
+        return
+    said = [line for line in stderr.splitlines() if not line.startswith(LOG_LEVELS)]
+    for text in (stdout, "\n".join(said)):
+        assert not any(r in text for r in REPRS), f"a Python repr in human output:\n{text}"
 
 
 @dataclass
@@ -26,7 +48,8 @@ class Ran:
 class Cli:
     """``clustermgr`` with its own data folder; remembers everything it printed."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, *, verbose: bool = True, **env: str) -> None:
+        self.verbose = ["--verbose"] if verbose else []
         self.env = {
             **os.environ,
             "CLUSTERMGR_DATA_DIR": str(data_dir),
@@ -38,7 +61,7 @@ class Cli:
 
     def __call__(self, *args: str, **env: str) -> Ran:
         proc = subprocess.run(
-            [sys.executable, "-m", "clustermgr", "--verbose", *args],
+            [sys.executable, "-m", "clustermgr", *self.verbose, *args],
             env={**self.env, **env},
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -46,6 +69,7 @@ class Cli:
             timeout=120,
         )
         self.transcript += [proc.stdout, proc.stderr]
+        assert_clean(args, proc.stdout, proc.stderr)
         return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cli_runner import assert_clean
 from labfixture import Lab
 from webfixture import WebUser, wait_idle
 
@@ -47,6 +48,7 @@ async def remote(*args: str, url: str | None, token: str | None) -> Ran:
         text=True,
         timeout=180,
     )
+    assert_clean(args, proc.stdout, proc.stderr)
     return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -71,8 +73,10 @@ async def test_lists_servers(cli: Any, lab: Lab) -> None:
     assert data.code == 0, data.stderr
     assert {s["hostname"] for s in data.json()} == {h.fqdn for h in lab.config.hosts()}
     text = await cli("servers")
-    assert text.code == 0 and text.stdout == ""
-    assert lab.host("idp1").fqdn in text.stderr
+    assert text.code == 0 and text.stderr == ""
+    head, *rows = text.stdout.splitlines()
+    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "SSH"]
+    assert {r.split()[1] for r in rows} == {h.fqdn for h in lab.config.hosts()}
 
 
 async def test_runs_a_job_and_follows_it(cli: Any, lab: Lab) -> None:
@@ -81,7 +85,9 @@ async def test_runs_a_job_and_follows_it(cli: Any, lab: Lab) -> None:
     assert "started job #" in ran.stderr
     assert lab.host("proxy1").fqdn in ran.stderr
     assert "pass: ssh login" in ran.stderr
-    assert "succeeded" in ran.stderr
+    head, row = ran.stdout.splitlines()  # the progress above, the finished job here
+    assert head.split() == ["JOB", "KIND", "CLUSTER", "STATE", "BY", "CREATED"]
+    assert row.split()[1:4] == ["preflight", "lab", "succeeded"]
 
     planned = await cli("run", "plan", "lab", "--wait", "--json")
     assert planned.code == 0, planned.stderr
@@ -93,7 +99,7 @@ async def test_runs_a_job_and_follows_it(cli: Any, lab: Lab) -> None:
     assert job["id"] in [j["id"] for j in listed.json()]
     cancel = await cli("cancel", str(job["id"]))
     assert cancel.code == 0
-    assert f"job #{job['id']} is succeeded" in cancel.stderr
+    assert cancel.stdout == f"job #{job['id']} is succeeded\n"
 
 
 async def test_started_without_wait_prints_the_job(cli: Any, live_api: httpx.AsyncClient) -> None:
@@ -109,7 +115,7 @@ async def test_a_failed_job_exits_non_zero(cli: Any, lab: Lab) -> None:
     ran = await cli("run", "apply", "lab", "--wait")
     assert ran.code == 1, ran.stderr
     assert "unreachable" in ran.stderr
-    assert "failed" in ran.stderr
+    assert "failed" in ran.stdout
 
 
 async def test_errors_have_one_shape(cli: Any, live_server: str) -> None:

@@ -17,8 +17,9 @@ from rich.markup import escape
 
 from clustermgr.auth import service as auth
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import emit_json, run_async, say, show
 from clustermgr.cli.session import manager
+from clustermgr.cli.table import show_table
 from clustermgr.errors import InvalidInput
 from clustermgr.redact import Secret
 
@@ -78,7 +79,7 @@ async def create(
     if as_json:
         emit_json(view.as_dict())
     else:
-        say(f"created user {escape(view.username)} ({view.role.value})")
+        show(f"created user {escape(view.username)} ({view.role.value})")
 
 
 @app.command("role")
@@ -95,7 +96,7 @@ async def role_(
     if as_json:
         emit_json(view.as_dict())
     else:
-        say(f"{escape(view.username)} is now {view.role.value}")
+        show(f"{escape(view.username)} is now {view.role.value}")
 
 
 @app.command("list")
@@ -109,12 +110,19 @@ async def list_(as_json: Json = False) -> None:
         return
     if not views:
         say("no users yet: create one with `clustermgr admin create USER`")
-    for v in views:
-        totp = "TOTP" if v.totp_enabled else "password only"
-        say(
-            f"  {escape(v.username):24} {v.role.value:9} {totp:13} "
-            f"created {v.created_at:%Y-%m-%d %H:%M} UTC"
-        )
+        return
+    show_table(
+        ["USER", "ROLE", "SIGN-IN", "CREATED (UTC)"],
+        [
+            [
+                escape(v.username),
+                v.role.value,
+                "TOTP" if v.totp_enabled else "password only",
+                f"{v.created_at:%Y-%m-%d %H:%M}",
+            ]
+            for v in views
+        ],
+    )
 
 
 @app.command()
@@ -148,7 +156,7 @@ async def token(
             }
         )
         return
-    sys.stdout.write(secret + "\n")
+    sys.stdout.write(secret + "\n")  # exactly as it is, for a script to store
     sys.stdout.flush()
     say(
         f"[dim]API token {escape(name)} of {escape(user)} ({made.role.value}, expires "
@@ -165,7 +173,7 @@ async def revoke_token(user: User, name: TokenName, as_json: Json = False) -> No
     if as_json:
         emit_json({"user": user.strip().lower(), "revoked": name})
     else:
-        say(f"revoked API token {escape(name)} of {escape(user)}")
+        show(f"revoked API token {escape(name)} of {escape(user)}")
 
 
 @app.command()
@@ -178,7 +186,7 @@ async def password(user: User, password_env: PasswordEnv = None, as_json: Json =
     if as_json:
         emit_json({"user": user.strip().lower(), "password_changed": True})
     else:
-        say(f"password of {escape(user)} changed; its web sessions ended")
+        show(f"password of {escape(user)} changed; its web sessions ended")
 
 
 @app.command("disable-totp")
@@ -190,4 +198,4 @@ async def disable_totp(user: User, as_json: Json = False) -> None:
     if as_json:
         emit_json({"user": user.strip().lower(), "totp_enabled": False})
     else:
-        say(f"TOTP disabled for {escape(user)}")
+        show(f"TOTP disabled for {escape(user)}")

@@ -9,9 +9,10 @@ from rich.markup import escape
 
 from clustermgr.cli import deploy
 from clustermgr.cli.options import DryRun, Json, Yes
-from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
+from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say, show
 from clustermgr.cli.reports import finish_report, show_report
 from clustermgr.cli.session import cli_actor, manager
+from clustermgr.cli.table import show_table
 from clustermgr.core import access
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ClusterSettings, ClusterView
@@ -48,7 +49,7 @@ async def create(
     if as_json:
         emit_json(view.as_dict())
     else:
-        say(f"created cluster {view.name}")
+        show(f"created cluster {escape(view.name)}")
 
 
 @app.command("public-hostname")
@@ -84,7 +85,7 @@ async def public_hostname(
             }
         )
     else:
-        say(describe_public_hostname(view))
+        show(describe_public_hostname(view))
 
 
 def describe_public_hostname(view: ClusterView) -> str:
@@ -105,8 +106,10 @@ async def list_(as_json: Json = False) -> None:
         views = await servers.list_clusters(mgr)
     if as_json:
         emit_json([{"name": v.name, "servers": len(v.servers)} for v in views])
-    for v in views if not as_json else []:
-        say(f"{escape(v.name)}: {count(len(v.servers), 'server')}")
+    elif not views:
+        say("no clusters yet: create one with `clustermgr cluster create NAME`")
+    else:
+        show_table(["CLUSTER", "SERVERS"], [[escape(v.name), str(len(v.servers))] for v in views])
 
 
 @app.command()
@@ -130,13 +133,13 @@ async def apply(
     async with manager() as mgr:
         if not dry_run and not yes:
             preview = await clusters.prepare(mgr, name, dry_run=True, emit=ignore)
-            show_report(preview)
+            show_report(preview, say)  # what the question is about
             pending = preview.count(Outcome.WOULD_CHANGE)
             if not preview.ok:
                 finish_report(preview, as_json)
                 return
             if pending == 0:
-                say("nothing to change")
+                show("nothing to change")
                 return
             confirm_or_exit(
                 False,

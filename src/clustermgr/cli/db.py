@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import emit_json, run_async, show
 from clustermgr.core.manager import Manager
 from clustermgr.db.engine import describe_url
 from clustermgr.db.migrations import head_revision
@@ -26,7 +27,7 @@ async def upgrade(as_json: Json = False) -> None:
     if as_json:
         emit_json({"revision": revision})
     else:
-        say(f"database {describe_url(manager.db.url)} is at revision {revision}")
+        show(f"database {escape(describe_url(manager.db.url))} is at revision {revision}")
 
 
 @app.command()
@@ -43,4 +44,4 @@ async def status(as_json: Json = False) -> None:
         emit_json(data)
     else:
         state = "up to date" if revision == data["head"] else "needs `clustermgr db upgrade`"
-        say(f"{data['url']}: revision {revision} ({state})")
+        show(f"{escape(str(data['url']))}: revision {revision} ({state})")

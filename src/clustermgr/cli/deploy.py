@@ -2,28 +2,27 @@
 applied in order.
 
 The stages come from the component registry: the entry point hands them over as the
-command's context object (:class:`DeployStages`).  The plan and the result go to
-stdout, progress to stderr.
+command's context object (:class:`DeployStages`).  The plan shown before the question
+and the progress go to stderr, the result to stdout.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from clustermgr.cli.options import Json, Yes
-from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say
+from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say, show
 from clustermgr.cli.reports import show_report
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.jobs.deploy import DeployReport, Stage, StageStatus, apply_stages, plan_stages
 from clustermgr.jobs.kinds import JobContext, NoParams
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
-
-out = Console(highlight=False, soft_wrap=True)
+from clustermgr.words import count
 
 
 @dataclass(frozen=True)
@@ -33,15 +32,16 @@ class DeployStages:
     stages: tuple[Stage, ...]
 
 
-def show(report: DeployReport) -> None:
-    """Each stage, its status and its steps, on stdout."""
+def show_deploy(report: DeployReport, line: Callable[[str], None] = show) -> None:
+    """Each stage, its status and its steps, one ``line`` each (by default the result,
+    on stdout)."""
     for number, stage in enumerate(report.stages, 1):
         note = f" [dim]({escape(stage.note)})[/]" if stage.note else ""
-        out.print(f"[bold]stage {number}: {escape(stage.title)}[/]: {stage.status.value}{note}")
+        line(f"[bold]stage {number}: {escape(stage.title)}[/]: {stage.status.value}{note}")
         if stage.steps is not None:
-            show_report(stage.steps, out.print)
+            show_report(stage.steps, line)
     changing = report.count(Outcome.WOULD_CHANGE) + report.count(Outcome.CHANGED)
-    out.print(f"{'would change' if report.dry_run else 'changed'}: {changing} steps")
+    line(f"{'would change' if report.dry_run else 'changed'}: {count(changing, 'step')}")
 
 
 @run_async()
@@ -60,13 +60,13 @@ async def deploy(ctx: typer.Context, name: str, yes: Yes = False, as_json: Json 
         if not plan.ok or not pending:
             _finish(plan, as_json, "nothing to change" if plan.ok else "the plan failed")
             return
-        if not as_json:
-            show(plan)
+        if not as_json:  # what the question is about: stderr, as every preview
+            show_deploy(plan, say)
         confirm_or_exit(
             yes,
             as_json,
             f"Deploy these changes to cluster {name}?",
-            change=f"{plan.count(Outcome.WOULD_CHANGE)} steps would change servers",
+            change=f"{count(plan.count(Outcome.WOULD_CHANGE), 'step')} would change servers",
         )
         # A person reviewed the plan: apply it only if a fresh plan is the same.
         reviewed = None if yes else plan.digest
@@ -78,7 +78,7 @@ def _finish(report: DeployReport, as_json: bool, summary: str) -> None:
     if as_json:
         emit_json(report.as_dict())
     else:
-        show(report)
-        say(f"[bold]{escape(summary)}[/]")
+        show_deploy(report)
+        show(f"[bold]{escape(summary)}[/]")
     if not report.ok:
         raise typer.Exit(1)

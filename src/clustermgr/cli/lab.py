@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import emit_json, run_async, say, show
+from clustermgr.cli.table import show_table
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
 from clustermgr.settings import Settings
@@ -31,13 +32,21 @@ def _show(rows: list[service.HostStatus], as_json: bool) -> None:
     if as_json:
         emit_json([r.as_dict() for r in rows])
         return
-    for r in rows:
-        style = {"running": "green", "stopped": "yellow", "absent": "dim"}[r.state.value]
-        cut = " [red](partitioned)[/]" if r.partitioned else ""
-        say(
-            f"  {r.name:8} {r.role:9} {r.address:15} {escape(r.fqdn):24} "
-            f"[{style}]{r.state.value}[/]{cut}"
-        )
+    style = {"running": "green", "stopped": "yellow", "absent": "dim"}
+    show_table(
+        ["HOST", "ROLE", "ADDRESS", "NAME", "STATE", "NETWORK"],
+        [
+            [
+                escape(r.name),
+                escape(r.role),
+                escape(r.address),
+                escape(r.fqdn),
+                f"[{style[r.state.value]}]{r.state.value}[/]",
+                "[red]partitioned[/]" if r.partitioned else "connected",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command()
@@ -89,7 +98,7 @@ async def stop(
     """Stop a host, keeping its disk."""
     config, _ = _config()
     stopped = service.stop(config, host, power_cut=kill)
-    say(f"{stopped.name}: {'power cut' if kill else 'shut down'}")
+    show(f"{escape(stopped.name)}: {'power cut' if kill else 'shut down'}")
 
 
 @app.command()
@@ -98,7 +107,7 @@ async def start(host: Host) -> None:
     """Boot a stopped host again on its disk; its enabled services come up."""
     config, settings = _config()
     started = service.start(config, settings, host)
-    say(f"{started.name}: running")
+    show(f"{escape(started.name)}: running")
 
 
 @app.command()
@@ -106,7 +115,7 @@ async def start(host: Host) -> None:
 async def partition(host: Host) -> None:
     """Cut a host off the network (its cable pulled) until `heal`."""
     config, _ = _config()
-    say(f"{service.partition(config, host).name}: partitioned")
+    show(f"{escape(service.partition(config, host).name)}: partitioned")
 
 
 @app.command()
@@ -114,7 +123,7 @@ async def partition(host: Host) -> None:
 async def heal(host: Host) -> None:
     """Reconnect a partitioned host."""
     config, _ = _config()
-    say(f"{service.heal(config, host).name}: connected")
+    show(f"{escape(service.heal(config, host).name)}: connected")
 
 
 @app.command("exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -16,6 +16,7 @@ from rich.markup import escape
 from clustermgr.cli.options import Json
 from clustermgr.cli.output import emit_json, run_async, say
 from clustermgr.cli.session import manager
+from clustermgr.cli.table import show_table
 from clustermgr.errors import InvalidInput
 from clustermgr.monitor import read
 from clustermgr.monitor.views import AlertView
@@ -40,12 +41,20 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def show_alert(alert: AlertView) -> None:
-    style = "bold red" if alert.severity == "critical" else "yellow"
-    until = f" resolved {alert.resolved_at:%H:%M:%S}" if alert.resolved_at else " open"
-    say(
-        f"[{style}]{alert.severity}[/] {escape(alert.key)} "
-        f"(opened {alert.opened_at:%Y-%m-%d %H:%M:%S}{until})\n  {escape(alert.message)}"
+def show_alerts(alerts: list[AlertView]) -> None:
+    """One row per alert: severity, key, when it opened and resolved, what it says."""
+    show_table(
+        ["SEVERITY", "ALERT", "OPENED", "RESOLVED", "MESSAGE"],
+        [
+            [
+                f"[{'bold red' if a.severity == 'critical' else 'yellow'}]{escape(a.severity)}[/]",
+                escape(a.key),
+                f"{a.opened_at:%Y-%m-%d %H:%M:%S}",
+                f"{a.resolved_at:%Y-%m-%d %H:%M:%S}" if a.resolved_at else "open",
+                escape(a.message),
+            ]
+            for a in alerts
+        ],
     )
 
 
@@ -74,8 +83,8 @@ def _alerts(component: str) -> Callable[..., None]:
             return
         if not found:
             say("no open alerts" if not everything else "no alerts")
-        for alert in found:
-            show_alert(alert)
+        else:
+            show_alerts(found)
 
     alerts.__doc__ = f"The cluster's open {component} alerts (or all of them, with --all)."
     return alerts
@@ -97,9 +106,19 @@ def _history(component: str) -> Callable[..., None]:
             return
         if not samples:
             say("no samples in that window (is a watcher running?)")
-        for s in samples:
-            where = s.host if s.peer is None else f"{s.host} / {s.peer}"
-            say(f"{s.at:%Y-%m-%d %H:%M:%S} {s.metric} {escape(where)} {s.value:g}")
+            return
+        show_table(
+            ["AT", "METRIC", "HOST", "VALUE"],
+            [
+                [
+                    f"{s.at:%Y-%m-%d %H:%M:%S}",
+                    escape(s.metric),
+                    escape(s.host if s.peer is None else f"{s.host} / {s.peer}"),
+                    f"{s.value:g}",
+                ]
+                for s in samples
+            ],
+        )
 
     history.__doc__ = f"The {component} samples the watcher recorded (oldest first)."
     return history

@@ -1,7 +1,10 @@
-"""Where the CLI writes: human text and progress on stderr, ``--json`` data on stdout.
+"""Where the CLI writes: results on stdout, progress and notes on stderr.
 
-Keeping data alone on stdout lets ``clustermgr ... --json | jq`` work while
-progress still shows.  Every error takes one shape, in both forms.
+A result is what the command was asked for: words and tables for people, or
+``--json`` data.  Keeping it alone on stdout lets ``clustermgr cache status
+lab | grep down`` and ``clustermgr ... --json | jq`` work while progress, the
+context of a question, hints and errors still show on stderr.  Every error
+takes one shape, in both forms.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ EXIT_USAGE = 2
 #: What an apply that nobody confirmed would have done.
 APPLYING = "applying changes servers"
 
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OUTCOME_STYLE = {
@@ -43,8 +47,13 @@ OUTCOME_STYLE = {
 }
 
 
+def show(text: str) -> None:
+    """A line of the result, for people, on stdout. ``text`` may hold rich markup."""
+    out.print(text)
+
+
 def say(text: str) -> None:
-    """A line for people, on stderr. ``text`` may hold rich markup."""
+    """Progress, a note or a question's context, for people, on stderr (rich markup)."""
     err.print(text)
 
 

@@ -3,8 +3,9 @@
 The manager's URL comes from ``--url`` or ``CLUSTERMGR_URL``; the API token
 from ``CLUSTERMGR_TOKEN`` or a file (``--token-file``), never from the command
 line, where every user of the machine sees it in the process list.  Output
-follows the other commands: text and progress on stderr, ``--json`` data on
-stdout, one error shape and exit status 1 when something failed.
+follows the other commands: results on stdout (words and tables, or ``--json``
+data), progress on stderr, one error shape and exit status 1 when something
+failed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import OUTCOME_STYLE, emit_json, run_async, say
+from clustermgr.cli.output import OUTCOME_STYLE, emit_json, run_async, say, show
+from clustermgr.cli.table import show_table
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.plan.model import Outcome
 
@@ -209,13 +211,20 @@ def show_event(data: dict[str, Any]) -> None:
         say(f"[bold]{message}[/]")
 
 
-def _job_line(job: dict[str, Any]) -> str:
+JOB_COLUMNS = ["JOB", "KIND", "CLUSTER", "STATE", "BY", "CREATED"]
+
+
+def _job_row(job: dict[str, Any]) -> list[str]:
     state = str(job["state"])
     style = "green" if state == SUCCEEDED else "cyan" if state in ("queued", "running") else "red"
-    return (
-        f"#{job['id']:<5} {job['kind']:10} {escape(str(job['cluster'])):16} "
-        f"[{style}]{state:11}[/] {escape(str(job['requested_by']))} {job['created_at']}"
-    )
+    return [
+        f"#{job['id']}",
+        escape(str(job["kind"])),
+        escape(str(job["cluster"])),
+        f"[{style}]{escape(state)}[/]",
+        escape(str(job["requested_by"])),
+        escape(str(job["created_at"])),
+    ]
 
 
 @app.command("servers")
@@ -235,11 +244,19 @@ async def servers_(
         return
     if not rows:
         say("no servers")
-    for s in rows:
-        say(
-            f"  {escape(s['cluster']):12} {escape(s['hostname']):30} {s['role']:9} "
-            f"{escape(s['ssh_user'])}@{escape(s['address'])}:{s['ssh_port']}"
-        )
+        return
+    show_table(
+        ["CLUSTER", "SERVER", "ROLE", "SSH"],
+        [
+            [
+                escape(str(s["cluster"])),
+                escape(str(s["hostname"])),
+                escape(str(s["role"])),
+                escape(f"{s['ssh_user']}@{s['address']}:{s['ssh_port']}"),
+            ]
+            for s in rows
+        ],
+    )
 
 
 @app.command("jobs")
@@ -263,8 +280,8 @@ async def jobs_(
         return
     if not page["items"]:
         say("no jobs")
-    for job in page["items"]:
-        say(_job_line(job))
+        return
+    show_table(JOB_COLUMNS, [_job_row(job) for job in page["items"]])
 
 
 @app.command("run")
@@ -293,17 +310,20 @@ async def run(
         if not wait:
             if as_json:
                 emit_json(job)
+            else:
+                show_table(JOB_COLUMNS, [_job_row(job)])
             return
         async for name, data in remote.events(job["id"]):
             if name == "step":
                 show_event(data)
             elif name == "done":
                 job = data
-    say(_job_line(job))
-    if job.get("error"):
-        say(f"[red]{escape(str(job['error']))}[/]")
     if as_json:
         emit_json(job)
+    else:
+        show_table(JOB_COLUMNS, [_job_row(job)])
+        if job.get("error"):
+            show(f"[red]{escape(str(job['error']))}[/]")
     if job["state"] != SUCCEEDED:
         raise typer.Exit(1)
 
@@ -323,6 +343,6 @@ async def cancel(
     if as_json:
         emit_json(job)
     elif job["state"] in ("queued", "running"):
-        say(f"cancel requested: job #{job_id} stops after its current step")
+        show(f"cancel requested: job #{job_id} stops after its current step")
     else:
-        say(f"job #{job_id} is {job['state']}")
+        show(f"job #{job_id} is {escape(str(job['state']))}")

@@ -7,12 +7,12 @@ from collections.abc import Callable
 import typer
 from rich.markup import escape
 
-from clustermgr.cli.output import OUTCOME_STYLE, emit_json, say
+from clustermgr.cli.output import OUTCOME_STYLE, emit_json, show
 from clustermgr.plan.model import ApplyReport
 
 
-def show_report(report: ApplyReport, line: Callable[[str], None] = say) -> None:
-    """Each host's steps, one ``line`` each (by default for people, on stderr)."""
+def show_report(report: ApplyReport, line: Callable[[str], None] = show) -> None:
+    """Each host's steps and their outcome, as a result (stdout) unless ``line`` says where."""
     for host, results in report.results.items():
         line(f"[bold]{escape(host)}[/]")
         for r in results:
@@ -29,7 +29,7 @@ def show_report(report: ApplyReport, line: Callable[[str], None] = say) -> None:
 
 
 def finish_report(report: ApplyReport, as_json: bool) -> None:
-    """Print the report (JSON on stdout, or for people on stderr); exit 1 if it failed."""
+    """Print the report on stdout (JSON, or for people); exit 1 if it failed."""
     if as_json:
         emit_json(report.as_dict())
     else:

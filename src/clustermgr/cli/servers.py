@@ -10,15 +10,15 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import ClusterOpt, Json, Yes
-from clustermgr.cli.output import confirm_or_exit, emit_json, interactive, run_async, say
+from clustermgr.cli.output import confirm_or_exit, emit_json, interactive, run_async, say, show
 from clustermgr.cli.session import cli_actor, manager
+from clustermgr.cli.table import show_table
 from clustermgr.core.access import open_access
 from clustermgr.errors import HostKeyUnknown, InvalidInput
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import preflight, servers
 from clustermgr.services.preflight import Status
-from clustermgr.words import count
 
 app = typer.Typer(help="Servers of a cluster.", no_args_is_help=True)
 
@@ -101,7 +101,10 @@ async def add(
         emit_json(view.as_dict())
     else:
         keys = ", ".join(str(k) for k in view.host_keys)
-        say(f"added {view.hostname} ({view.role.value}) to cluster {view.cluster}; pinned {keys}")
+        show(
+            f"added {escape(view.hostname)} ({view.role.value}) to cluster "
+            f"{escape(view.cluster)}; pinned {escape(keys)}"
+        )
 
 
 @app.command("list")
@@ -118,12 +121,20 @@ async def list_(
     if as_json:
         emit_json([c.as_dict() for c in views])
         return
-    if not views:
-        say("no clusters yet: add a server with `clustermgr server add`")
-    for view in views:
-        say(f"[bold]cluster {escape(view.name)}[/] ({count(len(view.servers), 'server')})")
-        for s in view.servers:
-            say(f"  {escape(s.hostname):30} {s.role.value:9} {s.ssh_user}@{s.address}:{s.ssh_port}")
+    rows = [
+        [
+            escape(view.name),
+            escape(s.hostname),
+            s.role.value,
+            escape(f"{s.ssh_user}@{s.address}:{s.ssh_port}"),
+        ]
+        for view in views
+        for s in view.servers
+    ]
+    if rows:
+        show_table(["CLUSTER", "SERVER", "ROLE", "SSH"], rows)
+    else:
+        say("no servers yet: add one with `clustermgr server add`")
 
 
 @app.command("remove")
@@ -146,7 +157,7 @@ async def remove(
     if as_json:
         emit_json({"removed": hostname, "cluster": cluster})
     else:
-        say(f"removed {hostname} from cluster {cluster}")
+        show(f"removed {escape(hostname)} from cluster {escape(cluster)}")
 
 
 @app.command("trust")
@@ -174,7 +185,7 @@ async def trust(
             say(f"pinned:           {key.algorithm} {key.fingerprint}")
         say(f"server presents:  [bold]{check.presented.algorithm} {check.presented.fingerprint}[/]")
         if check.trusted:
-            say(f"{escape(hostname)} presents a pinned key: nothing to trust")
+            done = f"{escape(hostname)} presents a pinned key: nothing to trust"
         else:
             if fingerprint is None:
                 say(
@@ -194,9 +205,11 @@ async def trust(
                 fingerprint or check.presented.fingerprint,
                 actor=cli_actor(),
             )
-            say(f"trusted {check.presented} for {escape(hostname)} in cluster {escape(cluster)}")
+            done = f"trusted {check.presented} for {escape(hostname)} in cluster {escape(cluster)}"
     if as_json:
         emit_json(check.as_dict())
+    else:
+        show(done)
 
 
 @app.command("check")
@@ -214,12 +227,18 @@ async def check(
     if as_json:
         emit_json(report.as_dict())
     else:
-        for c in report.checks:
-            style = STATUS_STYLE[c.status]
-            say(
-                f"  {escape(c.host):28} [{style}]{c.status.value:4}[/] {c.name:14} "
-                f"{escape(c.detail)}"
-            )
-        say("[green]preflight passed[/]" if report.ok else "[bold red]preflight failed[/]")
+        show_table(
+            ["SERVER", "STATUS", "CHECK", "DETAIL"],
+            [
+                [
+                    escape(c.host),
+                    f"[{STATUS_STYLE[c.status]}]{c.status.value}[/]",
+                    escape(c.name),
+                    escape(c.detail),
+                ]
+                for c in report.checks
+            ],
+        )
+        show("[green]preflight passed[/]" if report.ok else "[bold red]preflight failed[/]")
     if not report.ok:
         raise typer.Exit(1)

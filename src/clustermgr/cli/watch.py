@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import emit_json, run_async, say, show
 from clustermgr.cli.session import manager
 from clustermgr.components import registry
 from clustermgr.monitor.watcher import CycleReport, Watcher
@@ -28,11 +28,11 @@ def _show_cycle(report: CycleReport) -> None:
     nodes = report.snapshot.get("nodes") or report.snapshot.get("backends", [])
     states = ", ".join(f"{n['host']} {n['state']}" for n in nodes)
     name = f"{report.cluster} {report.component}"
-    say(f"[bold]{escape(name)}[/] {report.seconds:.2f} s: {escape(states)}")
+    show(f"[bold]{escape(name)}[/] {report.seconds:.2f} s: {escape(states)}")
     for alert in report.opened:
-        say(f"  [bold red]opened[/] {escape(alert.key)}: {escape(alert.message)}")
+        show(f"  [bold red]opened[/] {escape(alert.key)}: {escape(alert.message)}")
     for alert in report.resolved:
-        say(f"  [green]resolved[/] {escape(alert.key)}")
+        show(f"  [green]resolved[/] {escape(alert.key)}")
 
 
 @run_async()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from taskiq import TaskiqEvents, TaskiqState
 
+import clustermgr.quiet  # noqa: F401 (first: AsyncSSH's import warnings are silenced)
 from clustermgr.components import registry
 from clustermgr.core.manager import Manager
 from clustermgr.jobs.execute import execute

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from cli_runner import assert_clean
 from clustermgr.components.lb.settings import LbSettings
 from clustermgr.components.lb.status import status
 from clustermgr.components.registry import job_kinds
@@ -157,7 +158,7 @@ def cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
     """The real ``clustermgr`` command on the lab's manager data."""
     env = {**os.environ, "CLUSTERMGR_DATA_DIR": str(lab.settings.data_dir)}
     env.pop("CLUSTERMGR_DATABASE_URL", None)
-    return subprocess.run(
+    ran = subprocess.run(
         [sys.executable, "-m", "clustermgr", *args],
         env=env,
         stdin=subprocess.DEVNULL,
@@ -166,6 +167,8 @@ def cli(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+    assert_clean(args, ran.stdout, ran.stderr)
+    return ran
 
 
 async def test_the_cli_shows_status_and_chooses_a_location_with_the_caveat(lab: Lab) -> None:
@@ -175,7 +178,8 @@ async def test_the_cli_shows_status_and_chooses_a_location_with_the_caveat(lab: 
     assert {b["state"] for b in json.loads(status.stdout)["backends"]} == {"up"}
     chosen = cli(lab, "lb", "location", cluster, "/casa", "backend")
     assert chosen.returncode == 0, chosen.stderr
-    assert "SCIM" in chosen.stderr
+    assert "SCIM" in chosen.stderr, "the caveat is a note"
+    assert chosen.stdout == "/casa -> backend\n"
     try:
         planned = cli(lab, "lb", "plan", cluster, "--json")
         assert planned.returncode == 0, planned.stderr

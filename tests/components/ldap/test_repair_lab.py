@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from cli_runner import assert_clean
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import reload
 from clustermgr.components.ldap import repair as ldap_repair
@@ -97,6 +98,7 @@ async def cli(lab: Lab, *args: str) -> Ran:
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=300)
     assert proc.returncode is not None
+    assert_clean(args, out.decode(), err.decode())
     return Ran(proc.returncode, out.decode(), err.decode())
 
 
@@ -147,7 +149,7 @@ async def test_compare_after_setup_is_identical(lab: Lab) -> None:
     assert data["verdict"] == "identical" and data["differing_subtrees"] == []
     assert "SSHA" not in ran.stdout and "userPassword" not in ran.stdout
     ran = await cli(lab, "ldap", "compare", lab.config.cluster)
-    assert ran.code == 0 and "identical" in ran.stderr, ran.stderr
+    assert ran.code == 0 and "identical" in ran.stdout, ran.stderr
 
 
 async def test_partitioned_conflicting_writes_converge(lab: Lab) -> None:
@@ -232,7 +234,7 @@ async def test_divergence_is_found_and_reinit_repairs_it(lab: Lab) -> None:
     assert [(e.kind, e.dn) for e in by_host[idp3].entries] == [("extra", stray)]
     assert all(not n.entries for h, n in by_host.items() if h != idp3)
     ran = await cli(lab, "ldap", "compare", lab.config.cluster)
-    assert ran.code == 1 and stray in ran.stderr and BRANCH in ran.stderr, ran.stderr
+    assert ran.code == 1 and stray in ran.stdout and BRANCH in ran.stdout, ran.stderr
 
     # Fresh changes on the source, the last a modify: its export's contextCSN (the last
     # checkpoint) would predate them, and idp3 would replay them onto data that holds them.

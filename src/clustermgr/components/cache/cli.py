@@ -16,10 +16,11 @@ from clustermgr.cli.output import (
     emit_json,
     print_event,
     run_async,
-    say,
+    show,
 )
 from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import cli_actor, manager
+from clustermgr.cli.table import UNKNOWN, percent, show_table, size
 from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache import status as cachestatus
 from clustermgr.plan.events import ignore
@@ -80,18 +81,51 @@ async def status(cluster: str, as_json: Json = False) -> None:
     if as_json:
         emit_json(result.as_dict())
     else:
-        for node in result.nodes:
-            say(f"[bold]{escape(node.host)}[/] {'up' if node.up else '[red]broken[/]'}")
-            for hop in node.hops:
-                mark = "[green]up[/]" if hop.up else "[red]down[/]"
-                say(f"  {mark} {escape(hop.what)} on {escape(hop.host)} {escape(hop.detail)}")
-            if node.redis:
-                say(f"  redis: {escape(str(node.redis))}")
-        if result.pool:
-            say(f"twemproxy ejections: {result.pool.ejections}")
-        if result.path:
-            say(f"path check: {escape(str(result.path))}")
-        for problem in result.problems:
-            say(f"[red]problem:[/] {escape(problem)}")
+        show_status(result)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _state(up: bool, down: str = "down") -> str:
+    return "[green]up[/]" if up else f"[red]{down}[/]"
+
+
+def show_status(result: cachestatus.CacheStatus) -> None:
+    """The chain of every node, its Redis figures, twemproxy's pool and the path check."""
+    show_table(
+        ["NODE", "CHAIN", "REDIS MEMORY", "KEYS", "HIT RATE"],
+        [
+            [
+                escape(node.host),
+                _state(node.up, "broken"),
+                size(node.redis.get("used_memory")),
+                str(node.redis.get("keys", UNKNOWN)),
+                percent(node.redis.get("hit_rate")),
+            ]
+            for node in result.nodes
+        ],
+    )
+    show("")
+    show_table(
+        ["CHAIN OF", "HOP", "ON", "STATE", "DETAIL"],
+        [
+            [escape(owner), escape(hop.label), escape(hop.host), _state(hop.up), escape(hop.detail)]
+            for owner, hops in [
+                *((n.host, n.hops) for n in result.nodes),
+                ("proxy", result.proxy_hops),
+            ]
+            for hop in hops
+        ],
+    )
+    show("")
+    if result.pool:
+        show(f"twemproxy: {result.pool.ejections} ejections since it started")
+    if result.path:
+        path = result.path
+        verdict = "[green]passed[/]" if path.get("ok") else "[red]failed[/]"
+        show(
+            f"path check: written through {escape(str(path.get('written_on')))}, "
+            f"read through {escape(str(path.get('read_on')))}: {verdict}"
+        )
+    for problem in result.problems:
+        show(f"[red]problem:[/] {escape(problem)}")

@@ -16,9 +16,11 @@ from clustermgr.cli.output import (
     print_event,
     run_async,
     say,
+    show,
 )
 from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import cli_actor, manager
+from clustermgr.cli.table import UNKNOWN, show_table
 from clustermgr.components.lb import apply as lb
 from clustermgr.components.lb import ops as lb_ops
 from clustermgr.components.lb import settingsstore as lb_settings
@@ -76,7 +78,8 @@ async def location(
         return
     if DEFAULT_LOCATIONS[path] is not upstream:
         say(f"[yellow]note:[/] {escape(SCIM_CAVEAT)}")
-    say(f"{escape(path)} -> {upstream.value}; run `clustermgr lb apply {escape(cluster)}`")
+    show(f"{escape(path)} -> {upstream.value}")
+    say(f"takes effect at the next `clustermgr lb apply {escape(cluster)}`")
 
 
 @app.command()
@@ -99,25 +102,34 @@ async def status(cluster: str, as_json: Json = False) -> None:
 
 def _show_status(result: dict[str, Any]) -> None:
     if not result["set_up"]:
-        say(f"[red]no load balancer set up on {escape(result['proxy'])}[/]")
+        show(f"[red]no load balancer set up on {escape(result['proxy'])}[/]")
         return
-    say(f"[bold]{escape(result['proxy'])}[/] issuer {escape(str(result['issuer']))}")
+    show(f"[bold]{escape(result['proxy'])}[/] issuer {escape(str(result['issuer']))}")
     colour = {"up": "green", "down": "red", "drained": "yellow"}
-    for b in result["backends"]:
-        took = "-" if b["seconds"] is None else f"{b['seconds'] * 1000:.0f} ms"
-        state = f"[{colour[b['state']]}]{b['state']}[/]"
-        issuer = f" issuer {b['issuer']}" if b.get("issuer") else ""
-        say(f"  {escape(b['host'])} {state} health {took}{escape(issuer)} {escape(b['error'])}")
+    show_table(
+        ["PROXY", "BACKEND", "STATE", "HEALTH CHECK", "ISSUER", "ERROR"],
+        [
+            [
+                escape(result["proxy"]),
+                escape(b["host"]),
+                f"[{colour[b['state']]}]{b['state']}[/]",
+                UNKNOWN if b["seconds"] is None else f"{b['seconds'] * 1000:.0f} ms",
+                escape(b.get("issuer") or UNKNOWN),
+                escape(b["error"]),
+            ]
+            for b in result["backends"]
+        ],
+    )
     nginx = result["nginx"]
     if "stub_status" in nginx:
-        counters = ", ".join(f"{k} {v}" for k, v in nginx["stub_status"].items())
-        say(f"  nginx: {counters}")
+        counters = ", ".join(f"{escape(str(k))} {v}" for k, v in nginx["stub_status"].items())
+        show(f"nginx: {counters}")
     if "error" in nginx:
-        say(f"  [red]nginx: {escape(str(nginx['error']))}[/]")
+        show(f"[red]nginx: {escape(str(nginx['error']))}[/]")
     for warning in result["warnings"]:
-        say(f"  [yellow]warning[/] {escape(warning)}")
+        show(f"[yellow]warning[/] {escape(warning)}")
     for alert in result["open_alerts"]:
-        say(f"  [red]alert[/] {escape(alert['key'])}: {escape(alert['message'])}")
+        show(f"[red]alert[/] {escape(alert['key'])}: {escape(alert['message'])}")
 
 
 Node = Annotated[str, typer.Argument(help="The identity node (hostname).")]
@@ -186,4 +198,5 @@ async def certificate(
     if as_json:
         emit_json({"certificate": source.value, "cert_file": cert_file, "key_file": key_file})
     else:
-        say(f"certificate: {source.value}; run `clustermgr lb apply {escape(cluster)}`")
+        show(f"certificate: {source.value}")
+        say(f"takes effect at the next `clustermgr lb apply {escape(cluster)}`")

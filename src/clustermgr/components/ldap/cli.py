@@ -18,9 +18,11 @@ from clustermgr.cli.output import (
     print_event,
     run_async,
     say,
+    show,
 )
 from clustermgr.cli.reports import finish_report
 from clustermgr.cli.session import cli_actor, manager
+from clustermgr.cli.table import UNKNOWN, show_table
 from clustermgr.components.ldap import apply as ldap
 from clustermgr.components.ldap import repair as ldap_repair
 from clustermgr.components.ldap import status as ldap_status
@@ -64,26 +66,45 @@ async def status(cluster: str, as_json: Json = False) -> None:
     if as_json:
         emit_json(result.as_dict())
     else:
-        _show_status(result)
+        show_status(result)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _show_status(result: ldap_status.LdapStatus) -> None:
+def show_status(result: ldap_status.LdapStatus) -> None:
+    """Each node's contextCSN per server id, each pair's lag, the probe and the problems."""
+    show_table(
+        ["NODE", "SERVER ID", "CONTEXTCSN", "REPLICATOR BINDS"],
+        [
+            [escape(node.host), escape(str(sid)), escape(value), str(node.replicator_binds)]
+            for node in result.nodes
+            for sid, value in sorted(node.context_csn.items()) or [(UNKNOWN, UNKNOWN)]
+        ],
+    )
     for node in result.nodes:
-        say(f"[bold]{escape(node.host)}[/] {escape(node.error or '')}")
-        say(f"  replicator binds: {node.replicator_binds}")
-        for sid, value in sorted(node.context_csn.items()):
-            say(f"  server {sid}: {escape(value)}")
-    for pair in result.pairs:
-        state = "caught up" if pair.caught_up else "behind"
-        lag = "" if pair.lag_seconds is None else f" (lag {pair.lag_seconds} s)"
-        say(f"{escape(pair.host)} from {escape(pair.peer)}: {state}{lag}")
-    if result.nodes:
-        say(f"contextCSN equal on every node: {result.context_csn_equal}")
-        say(f"probe replicated everywhere in: {result.probe_seconds} s")
+        if node.error:
+            show(f"[bold]{escape(node.host)}[/] [red]{escape(node.error)}[/]")
+    if result.pairs:
+        show("")
+        show_table(
+            ["NODE", "FROM", "STATE", "LAG"],
+            [
+                [
+                    escape(pair.host),
+                    escape(pair.peer),
+                    "[green]caught up[/]" if pair.caught_up else "[red]behind[/]",
+                    UNKNOWN if pair.lag_seconds is None else f"{pair.lag_seconds} s",
+                ]
+                for pair in result.pairs
+            ],
+        )
+    show("")
+    equal = "yes" if result.context_csn_equal else "[red]no[/]"
+    show(f"contextCSN equal on every node: {equal}")
+    probe = "not measured" if result.probe_seconds is None else f"{result.probe_seconds} s"
+    show(f"probe replicated everywhere in: {probe}")
     for problem in result.problems:
-        say(f"[red]problem:[/] {escape(problem)}")
+        show(f"[red]problem:[/] {escape(problem)}")
 
 
 @app.command()
@@ -142,18 +163,20 @@ async def reinit(
 def show_comparison(result: Comparison) -> None:
     """A data comparison of the LDAP nodes: the verdict, then what differs where."""
     style = "green" if result.identical else "bold red"
-    say(f"[{style}]{result.verdict}[/] (reference: {escape(result.reference or 'none')})")
+    show(f"[{style}]{result.verdict}[/] (reference: {escape(result.reference or 'none')})")
     for node in result.nodes:
         if node.error:
-            say(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
+            show(f"[bold]{escape(node.host)}[/] [red]unreadable: {escape(node.error)}[/]")
             continue
         total = sum(node.counts.values())
         subtrees = count(len(node.counts), "subtree")
-        say(f"[bold]{escape(node.host)}[/] {count(total, 'entry')} in {subtrees}")
+        show(f"[bold]{escape(node.host)}[/] {count(total, 'entry')} in {subtrees}")
         if node.totals:
-            say("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
+            show("  " + ", ".join(f"{n} {escape(k)}" for k, n in sorted(node.totals.items())))
         for entry in node.entries:
-            say(f"    {escape(entry.kind):14} {escape(entry.dn or entry.key)}")
+            show(f"    {escape(entry.kind):14} {escape(entry.dn or entry.key)}")
     for tree in result.subtrees:
         counts = ", ".join(f"{escape(h)} {n}" for h, n in tree.counts.items())
-        say(f"subtree {escape(tree.subtree)} differs on {escape(', '.join(tree.nodes))} ({counts})")
+        show(
+            f"subtree {escape(tree.subtree)} differs on {escape(', '.join(tree.nodes))} ({counts})"
+        )
