@@ -122,11 +122,14 @@ async def test_ldap_and_lb_status_read_in_tables(lab: Lab) -> None:
     assert "contextCSN equal on every node: yes" in ran.stdout
     ran = await run(lab, "lb", "status", lab.config.cluster)
     assert ran.code == 0 and ran.stderr == "", ran.stderr
-    rows = [line.split() for line in ran.stdout.splitlines()]
-    assert rows[0] == ["PROXY", "BACKEND", "STATE", "HEALTH", "CHECK", "ERROR"]
-    assert {r[1]: r[2] for r in rows[1:3]} == {
-        lab.host("idp1").fqdn: "up",
-        lab.host("idp2").fqdn: "up",
+    lines = ran.stdout.splitlines()
+    issuer = f"https://{lab.config.public_hostname}"
+    assert lines[0] == f"{lab.host('proxy1').fqdn} issuer {issuer}"
+    rows = [line.split() for line in lines[1:]]
+    assert rows[0] == ["PROXY", "BACKEND", "STATE", "HEALTH", "CHECK", "ISSUER", "ERROR"]
+    assert {r[1]: (r[2], r[5]) for r in rows[1:3]} == {  # "12 ms" is two words
+        lab.host("idp1").fqdn: ("up", issuer),
+        lab.host("idp2").fqdn: ("up", issuer),
     }
     assert any(line.startswith("nginx: ") for line in ran.stdout.splitlines())
 
