@@ -38,7 +38,3 @@ async def replicated_clusters(manager: Manager) -> list[str]:
             .order_by(Cluster.name)
         )
         return list(names)
-
-
-async def is_set_up(manager: Manager, cluster: str) -> bool:
-    return bool(await replicated_members(manager, cluster))

@@ -20,8 +20,10 @@ from clustermgr.services import servers
 from clustermgr.web.api.monitoring import has_history
 from clustermgr.web.deps import WebDep
 from clustermgr.web.pages import present
-from clustermgr.web.pages.clusters import HISTORY
 from clustermgr.web.pages.common import render
+
+#: Jobs in the dashboard's list.
+RECENT = 10
 
 
 @dataclass(frozen=True)
@@ -57,21 +59,29 @@ class HealthRow:
         return sum(self.open_alerts.values())
 
 
-async def health_rows(
-    manager: Manager, cluster: str, watched: Sequence[Component], overview: read.Overview
-) -> list[HealthRow]:
-    rows = []
-    for c in watched:
-        set_up = await c.set_up(manager, cluster) if c.set_up is not None else True
-        rows.append(
+async def health_table(
+    manager: Manager, clusters: Sequence[str], watched: Sequence[Component], overview: read.Overview
+) -> dict[str, list[HealthRow]]:
+    """Each cluster's health rows: one query per watched component for where it is set
+    up, however many clusters."""
+    where = {c.name: set(await c.set_up_in(manager)) if c.set_up_in else None for c in watched}
+
+    def set_up(cluster: str, component: str) -> bool:
+        clusters = where[component]
+        return clusters is None or cluster in clusters
+
+    return {
+        cluster: [
             HealthRow(
                 c,
-                set_up,
+                set_up(cluster, c.name),
                 overview.checked_at(cluster, c.name),
                 overview.open_alerts(cluster, c.name),
             )
-        )
-    return rows
+            for c in watched
+        ]
+        for cluster in clusters
+    }
 
 
 def router(components: Sequence[Component]) -> APIRouter:
@@ -81,18 +91,18 @@ def router(components: Sequence[Component]) -> APIRouter:
 
     @routes.get("/", response_class=HTMLResponse)
     async def dashboard(request: Request, web: WebDep) -> Response:
+        # A fixed number of queries, however many clusters, servers and jobs.
         clusters = await servers.list_clusters(web.manager)
-        recent = await jobs.listing(web.manager, limit=10)
-        overview = await read.overview(web.manager)
-        verdicts = {}
-        health = {}
-        for cluster in clusters:
-            history = await jobs.listing(web.manager, cluster=cluster.name, limit=HISTORY)
-            verdicts[cluster.name] = present.preflight_verdicts(
-                present.latest_finished(history, "preflight")
-            )
-            health[cluster.name] = await health_rows(web.manager, cluster.name, watched, overview)
-        context = {"clusters": clusters, "jobs": recent, "verdicts": verdicts, "health": health}
+        names = [c.name for c in clusters]
+        preflights = await jobs.latest_finished(web.manager, "preflight", names)
+        context = {
+            "clusters": clusters,
+            "jobs": await jobs.summaries(web.manager, limit=RECENT),
+            "verdicts": {n: present.preflight_verdicts(preflights.get(n)) for n in names},
+            "health": await health_table(
+                web.manager, names, watched, await read.overview(web.manager)
+            ),
+        }
         return render(web, request, "dashboard.html", context)
 
     return routes
