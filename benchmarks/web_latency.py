@@ -9,7 +9,8 @@ alerts on some clusters, resolved ones on others); and finished jobs with
 their reports (preflights, plans with diffs).  Then ``--clients`` clients each
 send ``--requests`` requests to the signed-in dashboard (``GET /``), to
 ``GET /api/v1/jobs`` and to the stylesheet, and it prints the load average at
-the start, then p50/p95/max and req/s per route.  The server is stopped by its PID.
+the start, then per route p50/p95/max, req/s and the server's CPU time per
+request.  The server is stopped by its PID.
 
     python benchmarks/web_latency.py [--clients 50] [--requests 20] [--clusters 3]
 """
@@ -205,15 +206,22 @@ class Timings:
         ordered = sorted(self.seconds)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
-    def report(self, wall: float) -> str:
+    def report(self, wall: float, cpu: float) -> str:
         ms = 1000
         return (
             f"{self.route:18} n={len(self.seconds):5} errors={self.errors:3} "
             f"p50={self.quantile(0.50) * ms:7.1f} ms  p95={self.quantile(0.95) * ms:7.1f} ms  "
             f"max={max(self.seconds) * ms:7.1f} ms  "
             f"mean={statistics.mean(self.seconds) * ms:7.1f} ms  "
-            f"{len(self.seconds) / wall:6.1f} req/s"
+            f"{len(self.seconds) / wall:6.1f} req/s  "
+            f"server CPU {cpu / len(self.seconds) * ms:5.2f} ms/req"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process ``pid`` has used so far, all threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -325,8 +333,9 @@ async def main(clients: int, requests: int, cluster_count: int) -> None:
             ):
                 timings = Timings(label)
                 await hammer(url, path, Timings(label), min(clients, 5), 2, **args)  # warm-up
+                cpu = cpu_seconds(server.pid)
                 wall = await hammer(url, path, timings, clients, requests, **args)
-                print(timings.report(wall))
+                print(timings.report(wall, cpu_seconds(server.pid) - cpu))
         finally:
             os.kill(server.pid, signal.SIGTERM)
             try:

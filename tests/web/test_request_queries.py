@@ -112,8 +112,11 @@ def statements(manager: Manager) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-async def dashboard_statements(web: Web) -> list[str]:
+async def dashboard_statements(web: Web, *, kept: bool = False) -> list[str]:
+    """What one dashboard request reads; unless ``kept``, with nothing kept from before."""
     await web.gui.get("/")  # a session renewal (a write) is not what is counted
+    if not kept:
+        web.manager.db.reads.clear()
     with statements(web.manager) as seen:
         page = await web.gui.get("/")
     assert page.status_code == 200
@@ -144,6 +147,21 @@ async def test_the_dashboard_reads_the_same_queries_for_one_cluster_and_for_five
     # Every server's verdict, from its cluster's latest preflight.
     assert len(re.findall(r'class="check check-pass" href="/jobs/\d+"', page)) == 15
     assert "5 critical alerts" in page
+
+
+async def test_an_unchanged_database_costs_the_dashboard_only_its_session_lookup(
+    web: Web,
+) -> None:
+    await add_cluster(web)
+    assert len(await dashboard_statements(web)) > 1
+    kept = await dashboard_statements(web, kept=True)
+    assert len(kept) == 1 and "FROM web_sessions" in kept[0], kept
+
+    # Any commit, here a new cluster, shows at the next request.
+    name = await add_cluster(web)
+    with statements(web.manager) as seen:
+        page = (await web.gui.get("/")).text
+    assert len(seen) > 1 and f'id="health-{name}"' in page
 
 
 async def test_an_api_request_looks_its_token_up_once(web: Web) -> None:

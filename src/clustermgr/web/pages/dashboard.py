@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
+from clustermgr.inventory.schemas import ClusterView
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs.views import JobSummary
 from clustermgr.monitor import read
 from clustermgr.monitor.alerts import Severity
 from clustermgr.services import servers
@@ -84,6 +86,29 @@ async def health_table(
     }
 
 
+@dataclass(frozen=True)
+class DashboardData:
+    """Everything the dashboard shows but the user: the same for every user."""
+
+    clusters: list[ClusterView]
+    jobs: list[JobSummary]
+    verdicts: dict[str, dict[str, present.HostVerdict]]
+    health: dict[str, list[HealthRow]]
+
+
+async def dashboard_data(manager: Manager, watched: Sequence[Component]) -> DashboardData:
+    """A fixed number of queries, however many clusters, servers and jobs."""
+    clusters = await servers.list_clusters(manager)
+    names = [c.name for c in clusters]
+    preflights = await jobs.latest_finished(manager, "preflight", names)
+    return DashboardData(
+        clusters,
+        await jobs.summaries(manager, limit=RECENT),
+        {n: present.preflight_verdicts(preflights.get(n)) for n in names},
+        await health_table(manager, names, watched, await read.overview(manager)),
+    )
+
+
 def router(components: Sequence[Component]) -> APIRouter:
     """``/``, with a health row for each of ``components`` the watcher checks."""
     watched = [c for c in components if has_history(c)]
@@ -91,18 +116,10 @@ def router(components: Sequence[Component]) -> APIRouter:
 
     @routes.get("/", response_class=HTMLResponse)
     async def dashboard(request: Request, web: WebDep) -> Response:
-        # A fixed number of queries, however many clusters, servers and jobs.
-        clusters = await servers.list_clusters(web.manager)
-        names = [c.name for c in clusters]
-        preflights = await jobs.latest_finished(web.manager, "preflight", names)
-        context = {
-            "clusters": clusters,
-            "jobs": await jobs.summaries(web.manager, limit=RECENT),
-            "verdicts": {n: present.preflight_verdicts(preflights.get(n)) for n in names},
-            "health": await health_table(
-                web.manager, names, watched, await read.overview(web.manager)
-            ),
-        }
-        return render(web, request, "dashboard.html", context)
+        # Loaded once per change of the database, whoever asks.
+        data = await web.manager.db.reads.get(
+            "dashboard", lambda: dashboard_data(web.manager, watched)
+        )
+        return render(web, request, "dashboard.html", vars(data))
 
     return routes
