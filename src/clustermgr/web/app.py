@@ -62,6 +62,8 @@ def templates(components: Sequence[Component], assets: StaticAssets) -> Jinja2Te
     folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]
     made = Jinja2Templates(directory=folders, context_processors=[context])
     made.env.globals["static_url"] = assets.url
+    # They ship with the package: compiled once, never checked for changes on disk.
+    made.env.auto_reload = False
     return made
 
 
