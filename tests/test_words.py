@@ -41,7 +41,9 @@ def test_a_two_node_cluster_replicates_from_one_peer() -> None:
 
 def test_templates_count_with_the_filter() -> None:
     from clustermgr.web.app import templates
+    from clustermgr.web.assets import StaticAssets
+    from clustermgr.web.context import STATIC
 
-    env = templates(()).env
+    env = templates((), StaticAssets(STATIC)).env
     assert env.from_string('{{ 1|count("open alert") }}').render() == "1 open alert"
     assert env.from_string('{{ 3|count("point") }}').render() == "3 points"

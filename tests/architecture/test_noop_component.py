@@ -99,7 +99,7 @@ async def api_client(app: FastAPI, admin: WebUser) -> AsyncIterator[httpx.AsyncC
 
 async def test_status_and_set_up_read_the_inventory(app: FastAPI) -> None:
     manager: Manager = app.state.web.manager
-    assert NOOP.set_up is not None and NOOP.status is not None
+    assert NOOP.set_up_in is not None and NOOP.status is not None
     assert await NOOP.set_up(manager, CLUSTER)
     assert not await NOOP.set_up(manager, "nowhere")
     assert (await NOOP.status(manager, CLUSTER)).ok

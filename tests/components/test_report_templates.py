@@ -28,6 +28,8 @@ from clustermgr.monitor.views import AlertView
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services.preflight import CheckResult, PreflightReport, Status
 from clustermgr.web.app import templates
+from clustermgr.web.assets import StaticAssets
+from clustermgr.web.context import STATIC
 
 NOW = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
 IDP1, IDP2, PROXY = "idp1.lab.test", "idp2.lab.test", "proxy.lab.test"
@@ -146,7 +148,7 @@ def _job(kind: str, result: Report) -> JobView:
 
 @pytest.fixture(scope="module")
 def pages() -> Jinja2Templates:
-    return templates(COMPONENTS)
+    return templates(COMPONENTS, StaticAssets(STATIC))
 
 
 def test_every_kind_without_step_tables_has_a_report_template() -> None:

@@ -12,7 +12,7 @@ the job and monitor machinery (it is made of their types).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ from clustermgr.jobs.deploy import Stage
 from clustermgr.jobs.kinds import JobKind, Report
 from clustermgr.monitor.watching import WatchedComponent
 
-#: Whether a component is set up on a cluster: one store query, no SSH.
-SetUp = Callable[[Manager, str], Awaitable[bool]]
+#: The clusters a component is set up on: one store query, no SSH, however many clusters.
+SetUpIn = Callable[[Manager], Awaitable[Collection[str]]]
 #: A component's status now, read from the servers (nothing changed or recorded).
 Status = Callable[[Manager, str], Awaitable[Report]]
 #: The component's part of the watcher, made once per watcher.
@@ -48,7 +48,8 @@ class Component:
     #: Its other job kinds (status, repairs, maintenance).
     kinds: tuple[JobKind[Any], ...] = ()
     status: Status | None = None
-    set_up: SetUp | None = None
+    #: Where its apply set it up (None: nothing to set up, it is there on every cluster).
+    set_up_in: SetUpIn | None = None
     watch: WatchFactory | None = None
     #: ``clustermgr NAME ...``.
     cli: typer.Typer | None = None
@@ -59,6 +60,10 @@ class Component:
     has_page: bool = False
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
+
+    async def set_up(self, manager: Manager, cluster: str) -> bool:
+        """Whether the component is set up on ``cluster``."""
+        return self.set_up_in is None or cluster in await self.set_up_in(manager)
 
     def job_kinds(self) -> tuple[JobKind[Any], ...]:
         """Every job kind of the component; its plan names the apply that applies it, and

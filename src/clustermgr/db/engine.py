@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from clustermgr.db import migrations
+from clustermgr.db.readcache import DataVersion, ReadCache
 from clustermgr.errors import DatabaseError, DatabaseLocked, MigrationsMissing
 from clustermgr.settings import make_private
 
@@ -58,16 +59,21 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         connect_args: dict[str, Any] = {}
+        version = None
         if self.is_sqlite:
             connect_args["timeout"] = busy_timeout
             if parsed.database and parsed.database != ":memory:":
                 _private_sqlite_file(Path(parsed.database))
+                version = DataVersion(Path(parsed.database).absolute())
+        #: Reads kept until the next commit (SQLite files only).
+        self.reads = ReadCache(version)
         self.engine: AsyncEngine = create_async_engine(async_url(url), connect_args=connect_args)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def dispose(self) -> None:
+        self.reads.close()
         await self.engine.dispose()
 
     # --- migrations -------------------------------------------------------

@@ -140,4 +140,6 @@ async def follow(
 
 get = store.get
 listing = store.listing
+summaries = store.summaries
+latest_finished = store.latest_finished
 events_after = store.events_after

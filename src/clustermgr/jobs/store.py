@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import JobConflict, NotFound
 from clustermgr.jobs.models import ACTIVE_STATES, Job, JobEvent, JobState
-from clustermgr.jobs.views import EventView, JobView
+from clustermgr.jobs.views import EventView, JobSummary, JobView
 from clustermgr.plan.events import Event
 
 #: Seconds between two heartbeats of a running job.
@@ -117,6 +117,71 @@ async def latest_per_kind(
     )
     async with manager.db.session() as session:
         return [JobView.of(j) for j in await session.scalars(query)]
+
+
+async def summaries(
+    manager: Manager, *, cluster: str | None = None, limit: int = 50
+) -> list[JobSummary]:
+    """The newest jobs (of ``cluster``) without their params and results: one query
+    that reads none of the reports."""
+    query = (
+        select(
+            Job.id,
+            Job.kind,
+            Job.cluster,
+            Job.state,
+            Job.mutating,
+            Job.requested_by,
+            Job.created_at,
+            Job.started_at,
+            Job.finished_at,
+        )
+        .order_by(Job.id.desc())
+        .limit(limit)
+    )
+    if cluster:
+        query = query.where(Job.cluster == cluster)
+    async with manager.db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [
+        JobSummary(job, kind, name, JobState(state), mutating, by, created, started, finished)
+        for job, kind, name, state, mutating, by, created, started, finished in rows
+    ]
+
+
+async def latest_finished(
+    manager: Manager, kind: str, clusters: Sequence[str]
+) -> dict[str, JobView]:
+    """Each of ``clusters``' newest finished job of ``kind`` that has a result (a job
+    that failed before its report has none): one query, however many clusters and
+    jobs; a cluster without such a job is left out."""
+    if not clusters:
+        return {}
+    # The clusters that have jobs at all; for each, its newest matching job, read newest
+    # first by the index on the cluster until one matches.
+    wanted = (
+        select(Job.cluster.label("name"))
+        .where(Job.cluster.in_(clusters))
+        .group_by(Job.cluster)
+        .subquery("wanted")
+    )
+    newest = (
+        select(Job.id)
+        .where(
+            Job.cluster == wanted.c.name,
+            Job.kind == kind,
+            Job.state.not_in(ACTIVE_STATES),
+            Job.result.is_not(None),
+            # ``None`` written into the JSON column is stored as JSON ``null``.
+            cast(Job.result, Text).not_in(("null", "{}")),
+        )
+        .order_by(Job.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(Job).where(Job.id.in_(select(newest).select_from(wanted)))
+    async with manager.db.session() as session:
+        return {j.cluster: JobView.of(j) for j in await session.scalars(query)}
 
 
 async def claim(manager: Manager, job_id: int) -> bool:

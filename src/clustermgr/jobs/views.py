@@ -73,6 +73,25 @@ class JobView:
 
 
 @dataclass(frozen=True)
+class JobSummary:
+    """A job's row without its params and result: what a list of jobs shows."""
+
+    id: int
+    kind: str
+    cluster: str
+    state: JobState
+    mutating: bool
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return not self.state.active
+
+
+@dataclass(frozen=True)
 class EventView:
     seq: int
     kind: str

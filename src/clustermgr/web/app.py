@@ -10,12 +10,11 @@ It also runs the watcher (every watched component) in the background (unless
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI, Request
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -31,17 +30,19 @@ from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.settings import Settings
 from clustermgr.web import errors
 from clustermgr.web.api import api_router
+from clustermgr.web.assets import PREFIX, StaticAssets
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
 from clustermgr.web.limits import ApiGuard, BodyLimit
 from clustermgr.web.pages import pages_router
-from clustermgr.web.security import HSTS, SECURITY_HEADERS, allowed_hosts
+from clustermgr.web.security import SecurityHeaders, allowed_hosts
 from clustermgr.words import count
 
 log = logging.getLogger(__name__)
 
 
-def templates(components: Sequence[Component]) -> Jinja2Templates:
-    """The GUI's templates and every component's; pages see the components for links."""
+def templates(components: Sequence[Component], assets: StaticAssets) -> Jinja2Templates:
+    """The GUI's templates and every component's; pages see the components for links,
+    and link static files by ``static_url(name)``."""
     pages = [c for c in components if c.has_page]
 
     def context(request: Request) -> dict[str, Any]:
@@ -60,9 +61,12 @@ def templates(components: Sequence[Component]) -> Jinja2Templates:
         }
 
     folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]
-    found = Jinja2Templates(directory=folders, context_processors=[context])
-    found.env.filters["count"] = count
-    return found
+    made = Jinja2Templates(directory=folders, context_processors=[context])
+    made.env.globals["static_url"] = assets.url
+    # They ship with the package: compiled once, never checked for changes on disk.
+    made.env.auto_reload = False
+    made.env.filters["count"] = count
+    return made
 
 
 async def _runner(manager: Manager, kinds: KindCatalog) -> Runner:
@@ -81,6 +85,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings()
     kinds = registry.job_kinds(tuple(components))
+    assets = StaticAssets(STATIC)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +94,7 @@ def create_app(
         app.state.web = WebContext(
             manager,
             runner,
-            templates(components),
+            templates(components, assets),
             secure_cookies,
             stages=deploy_stages(components),
         )
@@ -120,25 +125,12 @@ def create_app(
         openapi_url=None,
     )
     errors.install(app)
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount(PREFIX, assets, name="static")
     # Added innermost first: a request meets the Host check, the headers, the
     # body limit, then the API token, all before the app reads its body.
     app.add_middleware(ApiGuard)
     app.add_middleware(BodyLimit)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(SecurityHeaders, cached_prefix=PREFIX)
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings), www_redirect=False
     )

@@ -39,6 +39,9 @@ async def current_session(request: Request, web: WebDep) -> SessionView:
 SessionDep = Annotated[SessionView, Depends(current_session)]
 
 
+#: Where the request's state keeps the user of its checked API token.
+API_USER = "api_user"
+
 #: Declares the scheme in the OpenAPI spec; the check itself is :func:`api_user`'s.
 bearer = HTTPBearer(
     auto_error=False,
@@ -46,11 +49,8 @@ bearer = HTTPBearer(
 )
 
 
-async def api_user(
-    web: WebDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> UserView:
-    """The API's guard: ``Authorization: Bearer <token>``."""
+async def token_user(web: WebContext, credentials: HTTPAuthorizationCredentials | None) -> UserView:
+    """The user of a bearer token: one indexed query; NotAuthenticated without a valid one."""
     user = None
     if credentials is not None and credentials.credentials:
         user = await auth.user_for_token(web.manager, credentials.credentials.strip())
@@ -60,6 +60,17 @@ async def api_user(
             hint="create one with `clustermgr admin token USER --name NAME`",
         )
     return user
+
+
+async def api_user(
+    request: Request,
+    web: WebDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> UserView:
+    """The API's guard: ``Authorization: Bearer <token>``.  The user the API's middleware
+    found for this request's token (it checks every API request first), or the check."""
+    checked: UserView | None = getattr(request.state, API_USER, None)
+    return checked if checked is not None else await token_user(web, credentials)
 
 
 ApiUser = Annotated[UserView, Depends(api_user)]

@@ -125,7 +125,7 @@ async def handle_validation(request: Request, exc: Exception) -> Response:
         # FastAPI reads the body before it runs the route's guard: answer an
         # anonymous caller as the guard would, not with details of the route.
         try:
-            await api_user(request.app.state.web, await bearer(request))
+            await api_user(request, request.app.state.web, await bearer(request))
         except errors.NotAuthenticated as refused:
             return await handle(request, refused)
         return JSONResponse(error.as_dict(), status_code=422)

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clustermgr.errors import NotAuthenticated
 from clustermgr.web import errors
-from clustermgr.web.deps import api_user, bearer
+from clustermgr.web.deps import API_USER, bearer, token_user
 
 MAX_BODY = 1024 * 1024
 #: What the server add form may carry beyond :data:`MAX_BODY`: its key file.
@@ -114,9 +114,11 @@ class ApiGuard:
         if scope["type"] == "http" and scope["path"].startswith(errors.API_PREFIX):
             request = Request(scope, receive)
             try:
-                await api_user(request.app.state.web, await bearer(request))
+                user = await token_user(request.app.state.web, await bearer(request))
             except NotAuthenticated as refused:
                 response = await errors.handle(request, refused)
                 await response(scope, receive, send)
                 return
+            # The routes' guard takes this user instead of looking the token up again.
+            setattr(request.state, API_USER, user)
         await self.app(scope, receive, send)

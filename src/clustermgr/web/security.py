@@ -19,6 +19,8 @@ import ipaddress
 import secrets
 
 from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clustermgr.settings import Settings
 
@@ -88,3 +90,33 @@ async def submitted_csrf(request: Request) -> str | None:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+class SecurityHeaders:
+    """ASGI middleware: :data:`SECURITY_HEADERS` on every answer (and HSTS over HTTPS),
+    ``Cache-Control: no-store`` on every answer but the files under ``cached_prefix``
+    (which say their own caching), unless the answer set them itself."""
+
+    def __init__(self, app: ASGIApp, *, cached_prefix: str) -> None:
+        self.app = app
+        self.cached = cached_prefix.rstrip("/") + "/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = scope.get("scheme") == "https"
+        no_store = not str(scope["path"]).startswith(self.cached)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+                if no_store:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

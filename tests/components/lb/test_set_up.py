@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from clustermgr.components.lb import settingsstore as lb_settings
-from clustermgr.components.lb.component import COMPONENT, is_set_up
+from clustermgr.components.lb.component import COMPONENT
 from clustermgr.components.lb.watch import LbWatch
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ServerSpec
@@ -30,11 +30,11 @@ async def test_only_an_applied_balancer_is_set_up_and_watched(manager: Manager) 
     await add(manager, "c", "identity")
     watch = LbWatch(manager)
     assert COMPONENT.watch is LbWatch and watch.name == "lb"
-    assert await watch.clusters() == [] and not await is_set_up(manager, "a")
+    assert await watch.clusters() == [] and not await COMPONENT.set_up(manager, "a")
 
     await lb_settings.mark_applied(manager, "a")
     assert await watch.clusters() == ["a"]
-    assert await is_set_up(manager, "a") and not await is_set_up(manager, "b")
+    assert await COMPONENT.set_up(manager, "a") and not await COMPONENT.set_up(manager, "b")
 
     # A person's settings change keeps the flag: only `lb apply` sets it.
     await lb_settings.change(manager, "a", {"locations": {"/oxauth": "backend_id"}}, actor="t")

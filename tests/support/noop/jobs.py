@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.core.manager import Manager
-from clustermgr.errors import NotFound
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams
 
 
@@ -29,18 +28,14 @@ class NoopReport:
         return asdict(self)
 
 
-async def is_set_up(manager: Manager, cluster: str) -> bool:
+async def set_up_in(manager: Manager) -> list[str]:
     """Set up on every cluster of the inventory."""
     async with manager.store() as inventory:
-        try:
-            await inventory.cluster(cluster)
-        except NotFound:
-            return False
-    return True
+        return [c.name for c in await inventory.clusters()]
 
 
 async def status(manager: Manager, cluster: str) -> NoopReport:
-    return NoopReport(cluster, "status", applied=False, ok=await is_set_up(manager, cluster))
+    return NoopReport(cluster, "status", applied=False, ok=cluster in await set_up_in(manager))
 
 
 async def _plan(ctx: JobContext[NoopParams]) -> NoopReport:

@@ -7,12 +7,6 @@ from pathlib import Path
 from clustermgr.components.cache import api, cli, desired, jobs, pages, status
 from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.components.contract import Component
-from clustermgr.core.manager import Manager
-
-
-async def is_set_up(manager: Manager, cluster: str) -> bool:
-    return cluster in await desired.cache_clusters(manager)
-
 
 COMPONENT = Component(
     name="cache",
@@ -22,7 +16,7 @@ COMPONENT = Component(
     apply=jobs.APPLY,
     kinds=(jobs.STATUS,),
     status=status.status,
-    set_up=is_set_up,
+    set_up_in=desired.cache_clusters,
     watch=CacheWatch,
     cli=cli.app,
     api=api.router,

@@ -9,12 +9,6 @@ from clustermgr.components.lb import api, cli, jobs, pages
 from clustermgr.components.lb.settingsstore import applied_clusters
 from clustermgr.components.lb.status import status
 from clustermgr.components.lb.watch import LbWatch
-from clustermgr.core.manager import Manager
-
-
-async def is_set_up(manager: Manager, cluster: str) -> bool:
-    return cluster in await applied_clusters(manager)
-
 
 COMPONENT = Component(
     name="lb",
@@ -24,7 +18,7 @@ COMPONENT = Component(
     apply=jobs.APPLY,
     kinds=(jobs.STATUS, jobs.DRAIN, jobs.UNDRAIN, jobs.ROLLING_RESTART),
     status=status,
-    set_up=is_set_up,
+    set_up_in=applied_clusters,
     watch=LbWatch,
     cli=cli.app,
     api=api.router,

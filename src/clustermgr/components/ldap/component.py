@@ -6,7 +6,7 @@ from pathlib import Path
 
 from clustermgr.components.contract import Component
 from clustermgr.components.ldap import api, cli, jobs, pages, status
-from clustermgr.components.ldap.replicated import is_set_up
+from clustermgr.components.ldap.replicated import replicated_clusters
 from clustermgr.components.ldap.watch import LdapWatch
 
 COMPONENT = Component(
@@ -17,7 +17,7 @@ COMPONENT = Component(
     apply=jobs.APPLY,
     kinds=(jobs.STATUS, jobs.COMPARE, jobs.REINIT),
     status=status.status,
-    set_up=is_set_up,
+    set_up_in=replicated_clusters,
     watch=LdapWatch,
     cli=cli.app,
     api=api.router,

@@ -41,4 +41,5 @@ async def replicated_clusters(manager: Manager) -> list[str]:
 
 
 async def is_set_up(manager: Manager, cluster: str) -> bool:
+    """``cluster`` replicates: some identity server of it has a server id."""
     return bool(await replicated_members(manager, cluster))

@@ -50,9 +50,12 @@ def render(
 
 async def alert_badge(request: Request, web: WebDep) -> None:
     """The page header's count of open critical alerts (``open_critical`` in templates):
-    one count per full page; a form post or a live part's refresh (htmx) skips it."""
+    one count per full page, kept until the database changes; a form post or a live
+    part's refresh (htmx) skips it."""
     if request.method == "GET" and "hx-request" not in request.headers:
-        request.state.open_critical = await read.open_critical(web.manager)
+        request.state.open_critical = await web.manager.db.reads.get(
+            "open-critical", lambda: read.open_critical(web.manager)
+        )
 
 
 def redirect(url: str) -> RedirectResponse:

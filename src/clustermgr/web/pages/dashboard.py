@@ -13,15 +13,19 @@ from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
+from clustermgr.inventory.schemas import ClusterView
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs.views import JobSummary
 from clustermgr.monitor import read
 from clustermgr.monitor.alerts import Severity
 from clustermgr.services import servers
 from clustermgr.web.api.monitoring import has_history
 from clustermgr.web.deps import WebDep
 from clustermgr.web.pages import present
-from clustermgr.web.pages.clusters import HISTORY
 from clustermgr.web.pages.common import render
+
+#: Jobs in the dashboard's list.
+RECENT = 10
 
 
 @dataclass(frozen=True)
@@ -57,21 +61,52 @@ class HealthRow:
         return sum(self.open_alerts.values())
 
 
-async def health_rows(
-    manager: Manager, cluster: str, watched: Sequence[Component], overview: read.Overview
-) -> list[HealthRow]:
-    rows = []
-    for c in watched:
-        set_up = await c.set_up(manager, cluster) if c.set_up is not None else True
-        rows.append(
+async def health_table(
+    manager: Manager, clusters: Sequence[str], watched: Sequence[Component], overview: read.Overview
+) -> dict[str, list[HealthRow]]:
+    """Each cluster's health rows: one query per watched component for where it is set
+    up, however many clusters."""
+    where = {c.name: set(await c.set_up_in(manager)) if c.set_up_in else None for c in watched}
+
+    def set_up(cluster: str, component: str) -> bool:
+        clusters = where[component]
+        return clusters is None or cluster in clusters
+
+    return {
+        cluster: [
             HealthRow(
                 c,
-                set_up,
+                set_up(cluster, c.name),
                 overview.checked_at(cluster, c.name),
                 overview.open_alerts(cluster, c.name),
             )
-        )
-    return rows
+            for c in watched
+        ]
+        for cluster in clusters
+    }
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Everything the dashboard shows but the user: the same for every user."""
+
+    clusters: list[ClusterView]
+    jobs: list[JobSummary]
+    verdicts: dict[str, dict[str, present.HostVerdict]]
+    health: dict[str, list[HealthRow]]
+
+
+async def dashboard_data(manager: Manager, watched: Sequence[Component]) -> DashboardData:
+    """A fixed number of queries, however many clusters, servers and jobs."""
+    clusters = await servers.list_clusters(manager)
+    names = [c.name for c in clusters]
+    preflights = await jobs.latest_finished(manager, "preflight", names)
+    return DashboardData(
+        clusters,
+        await jobs.summaries(manager, limit=RECENT),
+        {n: present.preflight_verdicts(preflights.get(n)) for n in names},
+        await health_table(manager, names, watched, await read.overview(manager)),
+    )
 
 
 def router(components: Sequence[Component]) -> APIRouter:
@@ -81,18 +116,10 @@ def router(components: Sequence[Component]) -> APIRouter:
 
     @routes.get("/", response_class=HTMLResponse)
     async def dashboard(request: Request, web: WebDep) -> Response:
-        clusters = await servers.list_clusters(web.manager)
-        recent = await jobs.listing(web.manager, limit=10)
-        overview = await read.overview(web.manager)
-        verdicts = {}
-        health = {}
-        for cluster in clusters:
-            history = await jobs.listing(web.manager, cluster=cluster.name, limit=HISTORY)
-            verdicts[cluster.name] = present.preflight_verdicts(
-                present.latest_finished(history, "preflight")
-            )
-            health[cluster.name] = await health_rows(web.manager, cluster.name, watched, overview)
-        context = {"clusters": clusters, "jobs": recent, "verdicts": verdicts, "health": health}
-        return render(web, request, "dashboard.html", context)
+        # Loaded once per change of the database, whoever asks.
+        data = await web.manager.db.reads.get(
+            "dashboard", lambda: dashboard_data(web.manager, watched)
+        )
+        return render(web, request, "dashboard.html", vars(data))
 
     return routes
