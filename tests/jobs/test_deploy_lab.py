@@ -1,10 +1,12 @@
 """The guided deploy on the lab: its plan as a job, the deploy applied from it, a second
 deploy all unchanged, a stage that fails stopping it, and ``clustermgr cluster deploy``.
 
-The tests run in order on the session's lab, which starts with its servers registered
-and nothing deployed.  On it, every stage's plan works before the earlier stages are
-applied (the lab's nodes already run their directory and web server), so no stage
-waits; the tests of :mod:`clustermgr.jobs.deploy` cover a stage that does.
+The tests run in order on a lab of the module's own (a deploy changes every server,
+which the session's lab keeps as booted for the other tests), which starts with its
+servers registered and nothing deployed.  On it, every stage's plan works before the
+earlier stages are applied (the lab's nodes already run their directory and web
+server), so no stage waits; the tests of :mod:`clustermgr.jobs.deploy` cover a stage
+that does.
 """
 
 from __future__ import annotations
@@ -23,13 +25,21 @@ from clustermgr.jobs.execute import execute
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.web.pages import present
-from labfixture import Lab
+from labfixture import SLOT, Lab, running_lab
 
 pytestmark = pytest.mark.integration
 
 KINDS = registry.job_kinds()
 STAGES = deploy_stages(registry.COMPONENTS)
 NAMES = [s.name for s in STAGES]
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    prefix, subnet = SLOT.spare()
+    base = tmp_path_factory.mktemp("deploy-lab")
+    async with running_lab(base, prefix=prefix, subnet=subnet) as running:
+        yield running
 
 
 @pytest.fixture
