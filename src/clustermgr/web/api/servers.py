@@ -107,7 +107,7 @@ async def host_key(cluster: ClusterName, hostname: Hostname, web: WebDep) -> Hos
 
 @router.post(
     "/clusters/{cluster}/servers/{hostname}/trust",
-    responses=errors(403, 404, 409, 422, 502, c409=HostKeyErrorPublic),
+    responses=errors(400, 403, 404, 409, 422, 502, c409=HostKeyErrorPublic),
 )
 async def trust_host_key(
     cluster: ClusterName, hostname: Hostname, body: HostKeyTrust, web: WebDep, user: ApiUser
