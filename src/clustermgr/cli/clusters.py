@@ -21,7 +21,7 @@ from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
 from clustermgr.words import count
 
-app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 app.command("deploy")(deploy.deploy)
 
 PublicHostname = Annotated[

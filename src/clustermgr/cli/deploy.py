@@ -2,14 +2,13 @@
 applied in order.
 
 The stages come from the component registry: the entry point hands them over as the
-command's context object (:class:`DeployStages`).  The plan shown before the question
-and the progress go to stderr, the result to stdout.
+command's context object (:class:`~clustermgr.cli.stages.DeployStages`).  The plan
+shown before the question and the progress go to stderr, the result to stdout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import typer
 from rich.markup import escape
@@ -18,18 +17,12 @@ from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say, show
 from clustermgr.cli.reports import show_profile, show_report
 from clustermgr.cli.session import cli_actor, manager
-from clustermgr.jobs.deploy import DeployReport, Stage, StageStatus, apply_stages, plan_stages
+from clustermgr.cli.stages import DeployStages
+from clustermgr.jobs.deploy import DeployReport, StageStatus, apply_stages, plan_stages
 from clustermgr.jobs.kinds import JobContext, NoParams
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
 from clustermgr.words import count
-
-
-@dataclass(frozen=True)
-class DeployStages:
-    """The deploy's stages, in order."""
-
-    stages: tuple[Stage, ...]
 
 
 def show_deploy(report: DeployReport, line: Callable[[str], None] = show) -> None:
@@ -51,7 +44,7 @@ async def deploy(
     """Deploy every stage in order (the base preparation, then each component): shows the
     whole plan, asks, then applies stage by stage and stops at the first that fails."""
     found = ctx.find_object(DeployStages)
-    stages = found.stages if found is not None else ()
+    stages = found.load() if found is not None else ()
     progress = ignore if as_json else print_event
     async with manager() as mgr:
         context = JobContext(mgr, name, NoParams(), progress, lambda: False, actor=cli_actor())

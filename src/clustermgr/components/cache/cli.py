@@ -25,7 +25,7 @@ from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache import status as cachestatus
 from clustermgr.plan.events import ignore
 
-app = typer.Typer(help="The cache: Redis behind stunnel and twemproxy.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "cache")
 
 Provider = Annotated[

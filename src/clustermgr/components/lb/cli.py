@@ -34,7 +34,7 @@ from clustermgr.components.lb.status import status as lb_status
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
 
-app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "lb")
 
 

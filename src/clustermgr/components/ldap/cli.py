@@ -30,7 +30,7 @@ from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
 from clustermgr.words import count
 
-app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "ldap")
 
 
