@@ -39,8 +39,9 @@ async def test_rolling_turn_waits_are_counted_per_step_and_host(tmp_path: Path) 
     assert report.ok
     waits = {h: report.results[h][0].timing.turn_wait for h in ("n1", "n2", "n3")}
     # n2 waits for n1's step (a 0.3 s sleep, started a moment after n2 began to
-    # wait), n3 for both; n1 waits for nobody.
-    assert waits["n1"] < 0.25 <= waits["n2"] and waits["n3"] >= 0.5
+    # wait), n3 for both; n1 waits for nobody.  Only lower bounds are certain: the
+    # sleeps make them; how soon a turn is noticed depends on the machine's load.
+    assert waits["n2"] >= 0.25 and waits["n3"] >= 0.5 and waits["n1"] < waits["n3"]
     timing = report.timing()
     assert timing["hosts"]["n3"]["turn_wait"] == round(waits["n3"], 3)
     assert timing["turn_wait"] == round(sum(round(w, 3) for w in waits.values()), 3)
