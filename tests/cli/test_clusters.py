@@ -112,6 +112,41 @@ def test_human_output_results_on_stdout_progress_on_stderr(
     assert (again.code, again.stdout) == (0, "nothing to change\n")
 
 
+def test_profile_shows_where_the_time_went_after_the_result(
+    cli: Cli, sshds: SshdLab, tmp_path: Path
+) -> None:
+    create_cluster(cli, sshds, tmp_path / "hosts")
+    plain = cli("cluster", "plan", "t")
+    ran = cli("cluster", "apply", "t", "--yes", "--profile")
+    assert ran.code == 0, ran.stderr
+    assert "where the time went" not in plain.stdout, "only when asked"
+    result = ran.stdout.splitlines()
+    start = result.index("where the time went")
+    assert any("changed" in line for line in result[:start]), "the report comes first"
+    profile = result[start:]
+    assert profile[1].startswith("  steps: ") and "round trips in" in profile[1]
+    slowest = profile.index("slowest steps")
+    assert profile[slowest + 1].split() == ["TIME", "HOST", "STEP", "OUTCOME"]
+    hosts = profile.index("hosts")
+    assert profile[hosts + 1].split() == [
+        "HOST",
+        "STEPS",
+        "TURN",
+        "WAIT",
+        "ROUND",
+        "TRIPS",
+        "SSH",
+        "CONNECT",
+    ]
+    assert sorted(line.split()[0] for line in profile[hosts + 2 :]) == ["node1", "node2"]
+    assert "where the time went" not in ran.stderr, "a result: stdout"
+
+    data = cli("cluster", "plan", "t", "--json", "--profile")
+    assert data.code == 0, data.stderr
+    timing = data.json()["timing"]
+    assert set(timing["hosts"]) == {"node1", "node2"} and timing["ssh"]["round_trips"] > 0
+
+
 def test_unreachable_member_fails_alone(cli: Cli, sshds: SshdLab, tmp_path: Path) -> None:
     hosts_file = tmp_path / "hosts"
     create_cluster(cli, sshds, hosts_file, nodes=1)

@@ -56,7 +56,7 @@ def component_reads() -> list[tuple[str, str]]:
     found = []
     for component in registry.COMPONENTS:
         if component.cli is not None:
-            names = command_names(component.cli)
+            names = command_names(component.cli())
             found += [(component.name, name) for name in READS if name in names]
     return found
 

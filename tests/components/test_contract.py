@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clustermgr.components import registry
-from clustermgr.components.contract import Component
+from clustermgr.components.contract import Component, Parts
 from clustermgr.jobs.kinds import JobContext, JobKind, KindCatalog, NoParams, Report
 
 
@@ -18,9 +18,7 @@ def _kind(name: str, mutating: bool, **more: Any) -> JobKind[NoParams]:
 
 
 def test_a_change_that_names_nothing_touches_its_own_component() -> None:
-    comp = Component(
-        name="thing",
-        title="Thing",
+    parts = Parts(
         plan=_kind("thing-plan", False),
         apply=_kind("thing-apply", True),
         kinds=(
@@ -30,6 +28,7 @@ def test_a_change_that_names_nothing_touches_its_own_component() -> None:
             _kind("thing-other", True, touches=frozenset({"other"})),
         ),
     )
+    comp = Component(name="thing", title="Thing", parts=lambda: parts)
     touches = {k.name: k.touches for k in comp.job_kinds()}
     assert touches == {
         "thing-plan": frozenset(),  # reads only: touches nothing
@@ -71,3 +70,10 @@ def test_every_registered_change_touches_its_own_component() -> None:
     assert catalog.touches("cache-apply", "cache")
     assert not catalog.touches("cache-apply", "lb")
     assert not catalog.touches("apply", "cache")  # the base preparation: packages, hosts
+
+
+def test_a_component_without_parts_has_no_kinds_status_or_watcher() -> None:
+    comp = Component(name="bare", title="Bare")
+    assert comp.job_kinds() == ()
+    assert comp.plan is None and comp.apply is None and comp.status is None
+    assert comp.watch is None and comp.set_up_in is None

@@ -8,9 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from clustermgr.core.manager import Manager
+from clustermgr.db import migrations
 from clustermgr.db.engine import Database
 from clustermgr.db.migrations import head_revision
 from clustermgr.errors import DatabaseError, DatabaseLocked, MigrationsMissing
@@ -121,3 +125,30 @@ async def test_an_open_data_folder_and_database_are_tightened_with_a_warning(
         warned
     )
     assert f"database file {database} was open to group or others (mode 0644): now 0600" in warned
+
+
+def test_the_head_revision_is_alembics() -> None:
+    """The head read from the revision files is the one Alembic computes from them."""
+    scripts = ScriptDirectory.from_config(migrations.config())
+    assert head_revision() == scripts.get_current_head()
+
+
+async def test_the_current_revision_is_alembics(manager: Manager) -> None:
+    def both(connection: Connection) -> tuple[str | None, str | None]:
+        alembics = MigrationContext.configure(connection).get_current_revision()
+        return migrations.current_revision(connection), alembics
+
+    async with manager.db.engine.connect() as conn:
+        ours, alembics = await conn.run_sync(both)
+    assert ours == alembics == head_revision()
+    async with manager.db.engine.begin() as conn:
+        await conn.execute(text(f"DELETE FROM {migrations.VERSION_TABLE}"))
+    async with manager.db.engine.connect() as conn:
+        assert await conn.run_sync(both) == (None, None)
+
+
+async def test_a_database_at_several_revisions_is_refused(manager: Manager) -> None:
+    async with manager.db.engine.begin() as conn:
+        await conn.execute(text(f"INSERT INTO {migrations.VERSION_TABLE} VALUES ('0000')"))
+    with pytest.raises(DatabaseError, match="several revisions"):
+        await manager.db.current_revision()

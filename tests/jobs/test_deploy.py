@@ -8,6 +8,7 @@ stand-in change that reaches no server; the cluster is a real one in the store.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from clustermgr.jobs.deploy import (
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
 from clustermgr.plan.events import Event
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
+from clustermgr.plan.timing import StepTiming
 from clustermgr.services import clusters
 
 CLUSTER = "dep"
@@ -35,13 +37,24 @@ class Change:
     """A stage's change: ``todo`` steps to make; ``broken`` makes its apply fail;
     ``needs`` (another Change) makes its plan fail until that one was applied."""
 
-    def __init__(self, name: str, todo: int, *, broken: bool = False, needs: Change | None = None):
+    def __init__(
+        self,
+        name: str,
+        todo: int,
+        *,
+        broken: bool = False,
+        needs: Change | None = None,
+        took: float = 0.0,
+    ):
         self.name, self.todo, self.broken, self.needs = name, todo, broken, needs
+        #: Seconds its steps report, and the stage sleeps.
+        self.took = took
         self.applied = 0
         self.runs: list[bool] = []
 
     async def __call__(self, ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
         self.runs.append(dry_run)
+        await asyncio.sleep(self.took)
         if self.needs is not None and not self.needs.applied:
             raise InvalidInput(f"{self.needs.name} is not set up")
         left = 0 if self.applied else self.todo
@@ -53,7 +66,15 @@ class Change:
             outcome = Outcome.CHANGED
             self.applied += 1
         rows = [
-            StepResult(f"h1:{self.name}-{i}", "h1", f"{self.name} {i}", outcome, "r")
+            StepResult(
+                f"h1:{self.name}-{i}",
+                "h1",
+                f"{self.name} {i}",
+                outcome,
+                "r",
+                duration=self.took,
+                timing=StepTiming(turn_wait=self.took, round_trips=2, ssh=self.took / 2),
+            )
             for i in range(left)
         ] + [StepResult(f"h1:{self.name}-ok", "h1", f"{self.name} ok", Outcome.UNCHANGED, "r")]
         return ApplyReport(self.name, dry_run, {"h1": rows})
@@ -208,3 +229,24 @@ async def test_a_stage_with_another_report_is_kept_as_it_is(ctx: JobContext[NoPa
     assert len(plan.digest) == 64 and plan.as_dict()["counts"]["would change"] == 0
     done = await apply_stages(ctx, [plain], None)
     assert not done.ok and done.stages[0].note == "it failed"
+
+
+async def test_the_deploy_times_each_stage_and_sums_them(ctx: JobContext[NoParams]) -> None:
+    a, b = Change("a", 2, took=0.2), Change("b", 1, took=0.1)
+    done = await apply_stages(ctx, [stage(a), stage(b)], None)
+    timing = done.as_dict()["timing"]
+    assert timing == done.timing()
+    (ta, tb) = timing["stages"]
+    assert (ta["name"], ta["steps"], tb["name"], tb["steps"]) == ("a", 0.4, "b", 0.1)
+    # A stage's seconds run end to end (it sleeps before its steps); the deploy's sum them.
+    assert ta["seconds"] >= 0.2 and tb["seconds"] >= 0.1
+    assert timing["seconds"] == round(done.stages[0].seconds + done.stages[1].seconds, 3)
+    assert timing["hosts"]["h1"]["round_trips"] == 6 and timing["turn_wait"] == 0.5
+    assert [r["title"] for r in timing["slowest"]] == ["A: a 0", "A: a 1", "B: b 0"]
+
+
+async def test_the_deploy_digest_leaves_timing_out(ctx: JobContext[NoParams]) -> None:
+    quick = await plan_stages(ctx, [stage(Change("a", 2))])
+    slow = await plan_stages(ctx, [stage(Change("a", 2, took=0.1))])
+    assert quick.timing() != slow.timing()
+    assert quick.digest == slow.digest

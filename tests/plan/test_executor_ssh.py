@@ -155,3 +155,25 @@ async def test_a_sensitive_file_diffs_with_its_secrets_masked(
         shown = repr(report.as_dict()) + " ".join(e.message for e in events)
         assert old_pw.reveal() not in shown and new_pw.reveal() not in shown
     assert path.read_bytes() == content
+
+
+async def test_round_trips_and_ssh_time_are_counted_per_host(
+    pool: ConnectionPool, tmp_path: Path
+) -> None:
+    hosts = ["node1", "node2"]
+    plan = Plan("t", tuple(s for h in hosts for s in config_steps(tmp_path, h, b"x\n")))
+    first = await Executor(pool.get, backup_root=str(tmp_path / "bk")).apply(plan)
+    timing = first.timing()
+    for h in hosts:
+        write, enable = first.results[h]
+        # Read, create the folder, write the candidate, install it; then the check,
+        # the command, and the check again as verification.
+        assert (write.timing.round_trips, enable.timing.round_trips) == (4, 3)
+        assert write.timing.connect > 0 and enable.timing.connect == 0, "opened once"
+        totals = timing["hosts"][h]
+        assert totals["round_trips"] == 7 and totals["ssh"] > 0 and totals["connect"] > 0
+        assert totals["ssh"] <= totals["steps"]
+    assert timing["ssh"]["round_trips"] == 14
+    again = await Executor(pool.get, backup_root=str(tmp_path / "bk")).apply(plan)
+    assert again.timing()["ssh"]["round_trips"] == 4, "one read and one check per host"
+    assert again.timing()["ssh"]["connect"] < timing["ssh"]["connect"], "already open"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from clustermgr.jobs import store
 from clustermgr.jobs.models import JobState
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
+from clustermgr.plan.timing import StepTiming
 from clustermgr.services import clusters
 from clustermgr.web.context import WebContext
 from webfixture import FreshWeb, client, sign_in
@@ -108,3 +110,34 @@ async def test_events_stored_without_counts_show_no_progress(fresh_web: FreshWeb
     assert re.search(r'<p id="job-progress"[^>]*hidden>', html)
     assert "steps done" not in html
     assert "done-marker state-succeeded" in html and "redis: changed" in html
+
+
+async def test_the_job_page_shows_where_the_time_went(fresh_web: FreshWeb) -> None:
+    web: WebContext = fresh_web.app.state.web
+    slow = replace(
+        _result("redis", Outcome.CHANGED, "set"),
+        duration=2.5,
+        timing=StepTiming(turn_wait=1.25, connect=0.5, round_trips=4, ssh=2.0),
+    )
+    quick = replace(_result("stunnel", Outcome.UNCHANGED, "ok"), duration=0.25)
+    report = ApplyReport("the cache", False, {HOST: [quick, slow]})
+    job_id = await _recorded_job(web, [], report)
+    async with client(app=fresh_web.app) as http:
+        await sign_in(http)
+        html = (await http.get(f"/jobs/{job_id}")).text
+    assert '<h2 id="timing">Timing</h2>' in html
+    totals = re.search(r'<p id="timing-totals">([^<]*)</p>', html)
+    assert totals and totals.group(1) == (
+        "Steps: 2.75 s; waiting for rolling turns: 1.25 s; "
+        "SSH: 4 round trips in 2.00 s, connecting 0.50 s."
+    )
+    table = html[html.index('id="timing-slowest"') : html.index('id="timing-hosts"')]
+    slowest = re.findall(
+        r'<th scope="row">([^<]*)</th>(?:<td>[^<]*</td>){2}<td>([^<]*)</td>', table
+    )
+    assert slowest == [("redis", "2.50"), ("stunnel", "0.25")], "slowest first"
+    hosts = html[html.index('id="timing-hosts"') :]
+    row = re.search(rf'<th scope="row">{re.escape(HOST)}</th>((?:<td>[^<]*</td>)+)</tr>', hosts)
+    assert row and re.findall(r"<td>([^<]*)</td>", row.group(1)) == [
+        "2.75 s", "1.25 s", "4", "2.00 s", "0.50 s",
+    ]  # fmt: skip

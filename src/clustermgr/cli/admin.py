@@ -23,7 +23,7 @@ from clustermgr.cli.table import show_table
 from clustermgr.errors import InvalidInput
 from clustermgr.redact import Secret
 
-app = typer.Typer(help="Users of the web GUI and API, and their API tokens.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 User = Annotated[str, typer.Argument(help="User name (lower case).")]
 PasswordEnv = Annotated[

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli import deploy
-from clustermgr.cli.options import DryRun, Json, Yes
+from clustermgr.cli.options import DryRun, Json, Profile, Yes
 from clustermgr.cli.output import confirm_or_exit, emit_json, print_event, run_async, say, show
 from clustermgr.cli.reports import finish_report, show_report
 from clustermgr.cli.session import cli_actor, manager
@@ -21,7 +21,7 @@ from clustermgr.plan.model import Outcome
 from clustermgr.services import clusters, servers
 from clustermgr.words import count
 
-app = typer.Typer(help="Clusters and their base preparation.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 app.command("deploy")(deploy.deploy)
 
 PublicHostname = Annotated[
@@ -114,19 +114,23 @@ async def list_(as_json: Json = False) -> None:
 
 @app.command()
 @run_async()
-async def plan(name: str, as_json: Json = False) -> None:
+async def plan(name: str, as_json: Json = False, profile: Profile = False) -> None:
     """Show what base preparation would change on every member. Changes nothing."""
     async with manager() as mgr:
         report = await clusters.prepare(
             mgr, name, dry_run=True, emit=ignore if as_json else print_event
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()
 @run_async()
 async def apply(
-    name: str, dry_run: DryRun = False, yes: Yes = False, as_json: Json = False
+    name: str,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    as_json: Json = False,
+    profile: Profile = False,
 ) -> None:
     """Apply base preparation: required packages and /etc/hosts on every member."""
     emit = ignore if as_json else print_event
@@ -148,4 +152,4 @@ async def apply(
                 change=f"{count(pending, 'step')} would change servers",
             )
         report = await clusters.prepare(mgr, name, dry_run=dry_run, actor=cli_actor(), emit=emit)
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)

@@ -11,7 +11,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.db.engine import describe_url
 from clustermgr.db.migrations import head_revision
 
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()

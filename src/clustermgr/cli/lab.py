@@ -15,10 +15,7 @@ from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
 from clustermgr.settings import Settings
 
-app = typer.Typer(
-    help="The lab: servers on this machine (network namespaces), faults on demand.",
-    no_args_is_help=True,
-)
+app = typer.Typer(no_args_is_help=True)
 
 Host = Annotated[str, typer.Argument(help="Lab host: idp1, idp2, proxy1... (or its FQDN).")]
 

@@ -1,40 +1,115 @@
-"""The ``clustermgr`` command."""
+"""The ``clustermgr`` command.
+
+Every group and command loads when used (:mod:`clustermgr.cli.lazy`): the help lists
+them from the names and help texts declared here and in the components'
+declarations, so ``clustermgr --help`` imports no group's module and a command
+imports its own group only.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import typer
 
 from clustermgr import __version__
-from clustermgr.cli import admin, clusters, db, lab, remote, serve, servers, watch, worker
-from clustermgr.cli.deploy import DeployStages
+from clustermgr.cli.lazy import Lazy, command, group, lazy_group
+from clustermgr.cli.stages import DeployStages
 from clustermgr.components import registry
 from clustermgr.components.contract import Component, deploy_stages
+
+
+def _worker() -> Callable[..., Any]:
+    from clustermgr.cli import worker
+
+    return worker.worker
+
+
+def _serve() -> Callable[..., Any]:
+    from clustermgr.cli import serve
+
+    return serve.serve
+
+
+def _watch() -> Callable[..., Any]:
+    from clustermgr.cli import watch
+
+    return watch.watch
+
+
+def _servers() -> typer.Typer:
+    from clustermgr.cli import servers
+
+    return servers.app
+
+
+def _clusters() -> typer.Typer:
+    from clustermgr.cli import clusters
+
+    return clusters.app
+
+
+def _db() -> typer.Typer:
+    from clustermgr.cli import db
+
+    return db.app
+
+
+def _lab() -> typer.Typer:
+    from clustermgr.cli import lab
+
+    return lab.app
+
+
+def _remote() -> typer.Typer:
+    from clustermgr.cli import remote
+
+    return remote.app
+
+
+def _admin() -> typer.Typer:
+    from clustermgr.cli import admin
+
+    return admin.app
+
+
+def commands(components: Sequence[Component]) -> tuple[Lazy, ...]:
+    """Every command and group of ``clustermgr``, in the order the help lists them."""
+    return (
+        command(
+            "worker", "Run jobs from the queue at CLUSTERMGR_QUEUE_URL until stopped.", _worker
+        ),
+        command("serve", "Serve the web GUI and the REST API (/api/v1) until stopped.", _serve),
+        command(
+            "watch",
+            "Watch every watched component (LDAP replication, the cache, the load balancer) "
+            "of every cluster, or of one, until stopped.",
+            _watch,
+        ),
+        group("server", "Servers of a cluster.", _servers),
+        group("cluster", "Clusters and their base preparation.", _clusters),
+        *(group(c.name, c.cli_help, c.cli) for c in components if c.cli is not None),
+        group("db", "Database schema.", _db),
+        group(
+            "lab", "The lab: servers on this machine (network namespaces), faults on demand.", _lab
+        ),
+        group("remote", "Drive a running manager through its REST API.", _remote),
+        group("admin", "Users of the web GUI and API, and their API tokens.", _admin),
+    )
 
 
 def make_cli(components: Sequence[Component]) -> typer.Typer:
     """The ``clustermgr`` command with a group per component that has one."""
     cli = typer.Typer(
+        cls=lazy_group(commands(components)),
         help="Install and manage a highly available Gluu Server cluster over SSH.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         # What generic commands need from the registry (``cluster deploy``: the stages).
-        context_settings={"obj": DeployStages(deploy_stages(components))},
+        context_settings={"obj": DeployStages(lambda: deploy_stages(components))},
     )
-    cli.add_typer(servers.app, name="server")
-    cli.add_typer(clusters.app, name="cluster")
-    for component in components:
-        if component.cli is not None:
-            cli.add_typer(component.cli, name=component.name)
-    cli.add_typer(db.app, name="db")
-    cli.add_typer(lab.app, name="lab")
-    cli.add_typer(remote.app, name="remote")
-    cli.add_typer(admin.app, name="admin")
-    cli.command("worker")(worker.worker)
-    cli.command("serve")(serve.serve)
-    cli.command("watch")(watch.watch)
     cli.callback()(root)
     return cli
 

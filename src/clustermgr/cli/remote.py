@@ -26,7 +26,7 @@ from clustermgr.cli.table import show_table
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.plan.model import Outcome
 
-app = typer.Typer(help="Drive a running manager through its REST API.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 API = "/api/v1"
 #: Seconds a stream may stay silent (the manager sends a keep-alive every 15 s).

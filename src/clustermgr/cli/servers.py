@@ -20,7 +20,7 @@ from clustermgr.redact import Secret
 from clustermgr.services import preflight, servers
 from clustermgr.services.preflight import Status
 
-app = typer.Typer(help="Servers of a cluster.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
 

@@ -5,6 +5,12 @@ whose ``component.py`` builds a :class:`Component`; the registry lists them in
 order.  The CLI, the REST API, the GUI, the job runners and the watcher read the
 registry and nothing else: no other module names a component.
 
+A declaration is cheap to import: its names and help texts are plain values, and
+everything else (job kinds, status, the watcher's part, the CLI group, the routers)
+is a loader the declaration's module defines with the imports inside, called on
+first use.  ``clustermgr --help`` lists every group without importing a component's
+modules, and a CLI command never imports the web app.
+
 The contract sits below the front ends and the registry (they read it) and above
 the job and monitor machinery (it is made of their types).
 """
@@ -15,32 +21,30 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import typer
-from fastapi import APIRouter
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
 
-from clustermgr.core.manager import Manager
-from clustermgr.jobs.deploy import Stage
-from clustermgr.jobs.kinds import JobKind, Report
-from clustermgr.monitor.watching import WatchedComponent
+    from clustermgr.core.manager import Manager
+    from clustermgr.jobs.deploy import Stage
+    from clustermgr.jobs.kinds import JobKind, Report
+    from clustermgr.monitor.watching import WatchedComponent
 
 #: The clusters a component is set up on: one store query, no SSH, however many clusters.
-SetUpIn = Callable[[Manager], Awaitable[Collection[str]]]
+SetUpIn: TypeAlias = "Callable[[Manager], Awaitable[Collection[str]]]"
 #: A component's status now, read from the servers (nothing changed or recorded).
-Status = Callable[[Manager, str], Awaitable[Report]]
+Status: TypeAlias = "Callable[[Manager, str], Awaitable[Report]]"
 #: The component's part of the watcher, made once per watcher.
-WatchFactory = Callable[[Manager], WatchedComponent]
+WatchFactory: TypeAlias = "Callable[[Manager], WatchedComponent]"
 
 
 @dataclass(frozen=True)
-class Component:
-    #: Short and stable: job kinds, alerts, samples, URLs and the CLI group use it.
-    name: str
-    #: What a person calls it ("LDAP replication").
-    title: str
-    #: One line on what its page shows, for the cluster page's links.
-    summary: str = ""
+class Parts:
+    """What a component does, loaded when first needed (its modules import SSH, the
+    database and the job machinery)."""
+
     #: The dry run of its apply: what would change, as a reviewable plan.
     plan: JobKind[Any] | None = None
     #: Makes the servers match; takes the actor from its job and audits in the service.
@@ -51,30 +55,74 @@ class Component:
     #: Where its apply set it up (None: nothing to set up, it is there on every cluster).
     set_up_in: SetUpIn | None = None
     watch: WatchFactory | None = None
-    #: ``clustermgr NAME ...``.
-    cli: typer.Typer | None = None
-    #: Routes under ``/api/v1``.
-    api: APIRouter | None = None
-    #: GUI routes; its page is ``/clusters/{cluster}/NAME`` when ``has_page``.
-    pages: APIRouter | None = None
+
+
+def _no_parts() -> Parts:
+    return Parts()
+
+
+@dataclass(frozen=True)
+class Component:
+    #: Short and stable: job kinds, alerts, samples, URLs and the CLI group use it.
+    name: str
+    #: What a person calls it ("LDAP replication").
+    title: str
+    #: One line on what its page shows, for the cluster page's links.
+    summary: str = ""
+    #: Loads its job kinds, status, set-up query and watcher part (:class:`Parts`).
+    parts: Callable[[], Parts] = _no_parts
+    #: Loads its ``clustermgr NAME ...`` group.
+    cli: Callable[[], typer.Typer] | None = None
+    #: The group's line in ``clustermgr --help`` and its help text.
+    cli_help: str = ""
+    #: Loads its routes under ``/api/v1``.
+    api: Callable[[], APIRouter] | None = None
+    #: Loads its GUI routes; its page is ``/clusters/{cluster}/NAME`` when ``has_page``.
+    pages: Callable[[], APIRouter] | None = None
     has_page: bool = False
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
 
+    @property
+    def plan(self) -> JobKind[Any] | None:
+        return self.parts().plan
+
+    @property
+    def apply(self) -> JobKind[Any] | None:
+        return self.parts().apply
+
+    @property
+    def kinds(self) -> tuple[JobKind[Any], ...]:
+        return self.parts().kinds
+
+    @property
+    def status(self) -> Status | None:
+        return self.parts().status
+
+    @property
+    def set_up_in(self) -> SetUpIn | None:
+        return self.parts().set_up_in
+
+    @property
+    def watch(self) -> WatchFactory | None:
+        return self.parts().watch
+
     async def set_up(self, manager: Manager, cluster: str) -> bool:
         """Whether the component is set up on ``cluster``."""
-        return self.set_up_in is None or cluster in await self.set_up_in(manager)
+        set_up_in = self.set_up_in
+        return set_up_in is None or cluster in await set_up_in(manager)
 
     def job_kinds(self) -> tuple[JobKind[Any], ...]:
         """Every job kind of the component; its plan names the apply that applies it, and
         each of its changes that names no component it touches touches this one."""
+        parts = self.parts()
         out: list[JobKind[Any]] = []
-        if self.plan is not None:
-            applied_by = self.apply.name if self.apply is not None else None
-            out.append(dataclasses.replace(self.plan, applied_by=applied_by))
-        if self.apply is not None:
-            out.append(self.apply)
-        return tuple(self._stamped(kind) for kind in (*out, *self.kinds))
+        if parts.plan is not None:
+            applied_by = parts.apply.name if parts.apply is not None else None
+            out.append(dataclasses.replace(parts.plan, applied_by=applied_by))
+        if parts.apply is not None:
+            out.append(parts.apply)
+        return tuple(self._stamped(kind) for kind in (*out, *parts.kinds))
 
     def _stamped(self, kind: JobKind[Any]) -> JobKind[Any]:
         if not kind.mutating or kind.touches is None or kind.touches:
@@ -85,8 +133,11 @@ class Component:
 def deploy_stages(components: Sequence[Component]) -> tuple[Stage, ...]:
     """The deploy's stages: every component with a plan and an apply, in ``components``'
     order."""
-    return tuple(
-        Stage(c.name, c.title, c.plan, c.apply)
-        for c in components
-        if c.plan is not None and c.apply is not None
-    )
+    from clustermgr.jobs.deploy import Stage  # loaded with the components' parts
+
+    stages = []
+    for c in components:
+        parts = c.parts()
+        if parts.plan is not None and parts.apply is not None:
+            stages.append(Stage(c.name, c.title, parts.plan, parts.apply))
+    return tuple(stages)

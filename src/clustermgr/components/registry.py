@@ -2,20 +2,25 @@
 
 Adding a component is one package under ``components/`` and one line here; the
 CLI, the REST API, the GUI, the job runners and the watcher read this tuple.
+Importing it imports the declarations only; each component's modules load when
+first used (:mod:`clustermgr.components.contract`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from clustermgr.components.base.component import COMPONENT as BASE
 from clustermgr.components.cache.component import COMPONENT as CACHE
 from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
-from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
-from clustermgr.jobs import deploy
-from clustermgr.jobs.kinds import KindCatalog
-from clustermgr.monitor.watching import WatchedComponent
+
+if TYPE_CHECKING:
+    from clustermgr.core.manager import Manager
+    from clustermgr.jobs.kinds import KindCatalog
+    from clustermgr.monitor.watching import WatchedComponent
 
 COMPONENTS: tuple[Component, ...] = (
     BASE,
@@ -37,6 +42,9 @@ def component(name: str, components: tuple[Component, ...] = COMPONENTS) -> Comp
 def job_kinds(components: tuple[Component, ...] = COMPONENTS) -> KindCatalog:
     """Every job kind of every component, in registry order, then the deploy's
     (``deploy-plan`` and ``deploy``, built from the components' stages)."""
+    from clustermgr.jobs import deploy
+    from clustermgr.jobs.kinds import KindCatalog
+
     own = [kind for c in components for kind in c.job_kinds()]
     return KindCatalog([*own, *deploy.kinds(deploy_stages(components))])
 
@@ -45,4 +53,5 @@ def watched(
     manager: Manager, components: tuple[Component, ...] = COMPONENTS
 ) -> list[WatchedComponent]:
     """The watcher's parts: one per component that is watched, in registry order."""
-    return [c.watch(manager) for c in components if c.watch is not None]
+    factories = (c.watch for c in components)
+    return [factory(manager) for factory in factories if factory is not None]

@@ -17,7 +17,6 @@ from clustermgr.inventory.schemas import ClusterView, ServerView
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.pool import ConnectionPool
-from clustermgr.remote.ssh import connect
 from clustermgr.remote.target import SshCredentials, SshTarget
 from clustermgr.settings import Settings
 
@@ -42,6 +41,8 @@ class HostAccess:
         return SshTarget(hostname, server.address, server.ssh_port, server.ssh_user)
 
     async def _open(self, hostname: str) -> Connection:
+        from clustermgr.remote.ssh import connect  # AsyncSSH loads with the first connection
+
         conn = await connect(
             self.target(hostname),
             self._credentials.get(hostname, SshCredentials()),

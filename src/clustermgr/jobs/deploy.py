@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,6 +32,7 @@ from clustermgr.errors import ClustermgrError
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, Report
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.model import ApplyReport, Outcome
+from clustermgr.plan.timing import section
 
 PLAN_KIND = "deploy-plan"
 APPLY_KIND = "deploy"
@@ -67,6 +69,8 @@ class StageReport:
     report: Report | None = None
     #: Why it waits, failed or did not run, in words.
     note: str = ""
+    #: Seconds its plan or apply took, end to end (facts, certificates and steps).
+    seconds: float = field(default=0.0, compare=False)
 
     @property
     def steps(self) -> ApplyReport | None:
@@ -140,6 +144,23 @@ class DeployReport:
                     rows.append(row)
         return merged
 
+    def timing(self) -> dict[str, Any]:
+        """Every stage's steps timed as one report's, plus each stage's own totals: its
+        seconds end to end and its steps' seconds; ``seconds`` is the stages' sum."""
+        out = section(
+            (s.title, r) for s in self.stages if s.steps is not None for r in s.steps.all()
+        )
+        stages = [
+            {
+                "name": s.name,
+                "title": s.title,
+                "seconds": round(s.seconds, 3),
+                "steps": round(sum(r.duration for r in s.steps.all()) if s.steps else 0.0, 3),
+            }
+            for s in self.stages
+        ]
+        return {"seconds": round(sum(s.seconds for s in self.stages), 3), "stages": stages, **out}
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "plan": "deploy",
@@ -149,6 +170,7 @@ class DeployReport:
             "counts": {o.value: self.count(o) for o in Outcome},
             "hosts": self.hosts(),
             "stages": [s.as_dict() for s in self.stages],
+            "timing": self.timing(),
         }
         if self.plan_changed:
             out.update(plan_changed=True, reviewed_digest=self.reviewed, message=self.message)
@@ -186,17 +208,21 @@ async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployRe
     for number, stage in enumerate(stages, 1):
         _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
         pending = [s.title for s in out if s.status is StageStatus.WAITS or _changes(s)]
-        report, problem = await _run(stage.plan, ctx)
+        report, problem, seconds = await _run(stage.plan, ctx)
         if not problem:
-            out.append(StageReport(stage.name, stage.title, StageStatus.PLANNED, report))
+            out.append(
+                StageReport(stage.name, stage.title, StageStatus.PLANNED, report, "", seconds)
+            )
         elif pending:
             note = (
                 f"planned once {', '.join(pending)} {'is' if len(pending) == 1 else 'are'} "
                 f"applied: planning it now fails ({problem})"
             )
-            out.append(StageReport(stage.name, stage.title, StageStatus.WAITS, None, note))
+            out.append(StageReport(stage.name, stage.title, StageStatus.WAITS, None, note, seconds))
         else:
-            out.append(StageReport(stage.name, stage.title, StageStatus.FAILED, report, problem))
+            out.append(
+                StageReport(stage.name, stage.title, StageStatus.FAILED, report, problem, seconds)
+            )
     return DeployReport(True, tuple(out))
 
 
@@ -221,16 +247,23 @@ async def apply_stages(
             out.append(StageReport(stage.name, stage.title, StageStatus.NOT_RUN, note=stopped))
             continue
         _say(ctx, f"stage {number}/{len(stages)}: applying {stage.title}")
-        report, problem = await _run(stage.apply, ctx)
+        report, problem, seconds = await _run(stage.apply, ctx)
         status = StageStatus.FAILED if problem else StageStatus.APPLIED
-        out.append(StageReport(stage.name, stage.title, status, report, problem))
+        out.append(StageReport(stage.name, stage.title, status, report, problem, seconds))
         if problem:
             stopped = f"{stage.title} failed before it"
     return DeployReport(False, tuple(out))
 
 
-async def _run(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str]:
-    """The stage's report, and what went wrong in words ("" when it is ok)."""
+async def _run(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str, float]:
+    """The stage's report, what went wrong in words ("" when it is ok), and the
+    seconds it took."""
+    started = time.monotonic()
+    report, problem = await _outcome(kind, ctx)
+    return report, problem, time.monotonic() - started
+
+
+async def _outcome(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str]:
     try:
         report = await kind.run(_params(kind, ctx))
     except ClustermgrError as exc:

@@ -32,8 +32,10 @@ from clustermgr.plan.model import (
     StepResult,
 )
 from clustermgr.plan.rolling import RollingTurns
+from clustermgr.plan.timing import StepTiming
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
+from clustermgr.remote.metered import MeteredConnection
 from clustermgr.remote.result import Result
 from clustermgr.words import count
 
@@ -111,19 +113,25 @@ class Executor:
         dry_run: bool,
         progress: _Progress,
     ) -> None:
+        opening = time.monotonic()
         try:
             try:
-                conn = await self._connect(host)
+                conn = MeteredConnection(await self._connect(host))
             except ClustermgrError as exc:
                 self._emit(Event(EventKind.HOST_FAILED, exc.message, host=host))
-                out.append(_finished(steps[0], Outcome.FAILED, exc.message))
+                first = _finished(steps[0], Outcome.FAILED, exc.message)
+                out.append(replace(first, timing=StepTiming(connect=time.monotonic() - opening)))
                 out.extend(_finished(s, Outcome.SKIPPED, "host unreachable") for s in steps[1:])
                 return
+            connect = time.monotonic() - opening
             host_failed = False
             for step in steps:
                 group = step.rolling_group
+                waiting = time.monotonic()
                 if group is not None:
                     await turns.wait_turn(group, host)
+                turn_wait = time.monotonic() - waiting
+                round_trips, ssh = conn.round_trips, conn.seconds
                 if host_failed:
                     result = _finished(step, Outcome.SKIPPED, "an earlier step on this host failed")
                 elif self._cancelled():
@@ -134,6 +142,11 @@ class Executor:
                     )
                 else:
                     result = await self._run_step(conn, step, dry_run, progress)
+                timing = StepTiming(
+                    turn_wait, connect, conn.round_trips - round_trips, conn.seconds - ssh
+                )
+                result = replace(result, timing=timing)
+                connect = 0.0  # the connection is open: only the first step waited for it
                 host_failed = host_failed or result.outcome is Outcome.FAILED
                 if group is not None:
                     turns.step_done(group, host, failed=result.outcome is Outcome.FAILED)

@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from clustermgr.plan.timing import StepTiming, section
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
@@ -137,6 +139,8 @@ class StepResult:
     #: The commands the step runs (or would run), secrets masked.
     commands: tuple[str, ...] = ()
     duration: float = 0.0
+    #: Its waits and SSH traffic: shown in the report's timing section, never compared.
+    timing: StepTiming = field(default=StepTiming(), compare=False)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -193,6 +197,10 @@ class ApplyReport:
         ]
         return hashlib.sha256(json.dumps(changes, sort_keys=True).encode()).hexdigest()
 
+    def timing(self) -> dict[str, Any]:
+        """Where the time went (see :mod:`clustermgr.plan.timing`); not in the digest."""
+        return section(("", r) for r in self.all())
+
     def as_dict(self) -> dict[str, object]:
         return {
             "plan": self.plan,
@@ -201,4 +209,5 @@ class ApplyReport:
             "ok": self.ok,
             "counts": {o.value: self.count(o) for o in Outcome},
             "hosts": {h: [r.as_dict() for r in rs] for h, rs in self.results.items()},
+            "timing": self.timing(),
         }

@@ -2,16 +2,19 @@
 
 These are what the inventory hands to :func:`clustermgr.remote.ssh.connect`.
 Credentials hold :class:`Secret` values so a target and its credentials can be
-logged, put in an event or shown in an error without leaking a key.
+logged, put in an event or shown in an error without leaking a key.  AsyncSSH
+loads only when a key is parsed: reading the inventory needs none of it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import asyncssh
+from typing import TYPE_CHECKING
 
 from clustermgr.redact import Secret
+
+if TYPE_CHECKING:
+    import asyncssh
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class HostKey:
 
         Raises :class:`ValueError` when the line is not a public key.
         """
+        import asyncssh
+
         try:
             key = asyncssh.import_public_key(line.strip())
         except (asyncssh.KeyImportError, ValueError) as exc:
@@ -87,6 +92,8 @@ class HostKey:
         return cls.from_ssh_key(key)
 
     def to_ssh_key(self) -> asyncssh.SSHKey:
+        import asyncssh
+
         return asyncssh.import_public_key(self.public_key)
 
     def __str__(self) -> str:

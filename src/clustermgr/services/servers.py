@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import asyncssh
-
 from clustermgr.audit import service as audit
 from clustermgr.auth.roles import UserRole, require
 from clustermgr.core.access import HostAccess
@@ -31,7 +29,6 @@ from clustermgr.errors import AlreadyExists, HostKeyMismatch, HostKeyUnknown, In
 from clustermgr.inventory.schemas import ClusterView, ServerSpec, ServerView
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.redact import Secret
-from clustermgr.remote.hostkeys import scan_host_key, scan_like_pinned
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
 
@@ -42,6 +39,8 @@ class SshKeyInput:
 
     def fingerprint(self) -> str:
         """The fingerprint of the key's public half; proves the passphrase opens it."""
+        import asyncssh  # here: listing or removing servers parses no key
+
         passphrase = self.passphrase.reveal() if self.passphrase else None
         try:
             key = asyncssh.import_private_key(self.private_key.reveal(), passphrase)
@@ -107,6 +106,8 @@ async def _add(
     target = SshTarget(spec.hostname, spec.address, spec.ssh_port, spec.ssh_user)
     pinned = list(host_keys)
     if not pinned:
+        from clustermgr.remote.hostkeys import scan_host_key  # AsyncSSH: only to reach a server
+
         presented = await scan_host_key(target, timeout=manager.settings.connect_timeout)
         if trusted_fingerprint is None:
             raise HostKeyUnknown(spec.hostname, presented.fingerprint, presented.algorithm)
@@ -257,6 +258,8 @@ async def check_host_key(manager: Manager, cluster: str, hostname: str) -> HostK
     """Read the key the server presents now (no login) to compare with the pinned ones."""
     async with manager.store() as store:
         server = server_view(await store.server(cluster, hostname), cluster)
+    from clustermgr.remote.hostkeys import scan_like_pinned  # AsyncSSH: only to reach a server
+
     target = SshTarget(server.hostname, server.address, server.ssh_port, server.ssh_user)
     presented = await scan_like_pinned(
         target, server.host_keys, timeout=manager.settings.connect_timeout

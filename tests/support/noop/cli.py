@@ -7,7 +7,7 @@ import typer
 from clustermgr.cli.output import emit_json
 from noop.jobs import NoopReport
 
-app = typer.Typer(help="Noop: changes nothing.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()

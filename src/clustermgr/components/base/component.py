@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustermgr.components.base import jobs
-from clustermgr.components.contract import Component
+from clustermgr.components.contract import Component, Parts
+
+
+def _parts() -> Parts:
+    from clustermgr.components.base import jobs
+
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, kinds=(jobs.PREFLIGHT,))
+
 
 COMPONENT = Component(
     name="base",
     title="Base preparation",
     summary="packages and /etc/hosts on every server",
-    plan=jobs.PLAN,
-    apply=jobs.APPLY,
-    kinds=(jobs.PREFLIGHT,),
+    parts=_parts,
     templates=Path(__file__).parent / "templates",
 )

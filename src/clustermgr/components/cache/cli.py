@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.monitoring import add_monitoring_commands
-from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import (
     APPLYING,
     EXIT_FAILED,
@@ -25,7 +25,7 @@ from clustermgr.components.cache import apply as cache
 from clustermgr.components.cache import status as cachestatus
 from clustermgr.plan.events import ignore
 
-app = typer.Typer(help="The cache: Redis behind stunnel and twemproxy.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "cache")
 
 Provider = Annotated[
@@ -39,20 +39,26 @@ Provider = Annotated[
 
 @app.command()
 @run_async()
-async def plan(cluster: str, provider: Provider = "REDIS", as_json: Json = False) -> None:
+async def plan(
+    cluster: str, provider: Provider = "REDIS", as_json: Json = False, profile: Profile = False
+) -> None:
     """Show what setting up the cache chain would change on every host."""
     chosen = cache.parse_provider(provider)
     async with manager() as mgr:
         report = await cache.apply(
             mgr, cluster, dry_run=True, provider=chosen, emit=ignore if as_json else print_event
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()
 @run_async()
 async def apply(
-    cluster: str, provider: Provider = "REDIS", yes: Yes = False, as_json: Json = False
+    cluster: str,
+    provider: Provider = "REDIS",
+    yes: Yes = False,
+    as_json: Json = False,
+    profile: Profile = False,
 ) -> None:
     """Set up the cache chain and point the identity servers at it (or back at LDAP)."""
     chosen = cache.parse_provider(provider)
@@ -66,7 +72,7 @@ async def apply(
             actor=cli_actor(),
             emit=ignore if as_json else print_event,
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()

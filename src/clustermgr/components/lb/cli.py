@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.monitoring import add_monitoring_commands
-from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import (
     EXIT_FAILED,
     confirm_or_exit,
@@ -34,29 +34,31 @@ from clustermgr.components.lb.status import status as lb_status
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
 
-app = typer.Typer(help="The load balancer (NGINX on the proxy).", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "lb")
 
 
 @app.command()
 @run_async()
-async def plan(cluster: str, as_json: Json = False) -> None:
+async def plan(cluster: str, as_json: Json = False, profile: Profile = False) -> None:
     """Show what setting up the load balancer would change on the proxy."""
     async with manager() as mgr:
         report = await lb.apply(mgr, cluster, dry_run=True, emit=ignore if as_json else print_event)
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()
 @run_async()
-async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+async def apply(
+    cluster: str, yes: Yes = False, as_json: Json = False, profile: Profile = False
+) -> None:
     """Install and configure NGINX on the proxy (validated with nginx -t, reloaded)."""
     confirm_or_exit(yes, as_json, "Set up the load balancer?")
     async with manager() as mgr:
         report = await lb.apply(
             mgr, cluster, dry_run=False, actor=cli_actor(), emit=ignore if as_json else print_event
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command(help=f"Choose the upstream that serves a location. {SCIM_CAVEAT}")

@@ -3,26 +3,58 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component
-from clustermgr.components.lb import api, cli, jobs, pages
-from clustermgr.components.lb.settingsstore import applied_clusters
-from clustermgr.components.lb.status import status
-from clustermgr.components.lb.watch import LbWatch
+from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+
+def _parts() -> Parts:
+    from clustermgr.components.lb import jobs
+    from clustermgr.components.lb.settingsstore import applied_clusters
+    from clustermgr.components.lb.status import status
+    from clustermgr.components.lb.watch import LbWatch
+
+    return Parts(
+        plan=jobs.PLAN,
+        apply=jobs.APPLY,
+        kinds=(jobs.STATUS, jobs.DRAIN, jobs.UNDRAIN, jobs.ROLLING_RESTART),
+        status=status,
+        set_up_in=applied_clusters,
+        watch=LbWatch,
+    )
+
+
+def _cli() -> typer.Typer:
+    from clustermgr.components.lb.cli import app
+
+    return app
+
+
+def _api() -> APIRouter:
+    from clustermgr.components.lb.api import router
+
+    return router
+
+
+def _pages() -> APIRouter:
+    from clustermgr.components.lb.pages import router
+
+    return router
+
 
 COMPONENT = Component(
     name="lb",
     title="Load balancer",
     summary="backends, drains, restarts",
-    plan=jobs.PLAN,
-    apply=jobs.APPLY,
-    kinds=(jobs.STATUS, jobs.DRAIN, jobs.UNDRAIN, jobs.ROLLING_RESTART),
-    status=status,
-    set_up_in=applied_clusters,
-    watch=LbWatch,
-    cli=cli.app,
-    api=api.router,
-    pages=pages.router,
+    parts=_parts,
+    cli=_cli,
+    cli_help="The load balancer (NGINX on the proxy).",
+    api=_api,
+    pages=_pages,
     has_page=True,
     templates=Path(__file__).parent / "templates",
 )

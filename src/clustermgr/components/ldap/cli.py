@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.monitoring import add_monitoring_commands
-from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import (
     APPLYING,
     EXIT_FAILED,
@@ -30,31 +30,33 @@ from clustermgr.components.ldap.compare import Comparison
 from clustermgr.plan.events import ignore
 from clustermgr.words import count
 
-app = typer.Typer(help="LDAP multi-provider replication.", no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True)
 add_monitoring_commands(app, "ldap")
 
 
 @app.command()
 @run_async()
-async def plan(cluster: str, as_json: Json = False) -> None:
+async def plan(cluster: str, as_json: Json = False, profile: Profile = False) -> None:
     """Show what replication set-up would change on every identity node."""
     async with manager() as mgr:
         report = await ldap.apply(
             mgr, cluster, dry_run=True, emit=ignore if as_json else print_event
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()
 @run_async()
-async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+async def apply(
+    cluster: str, yes: Yes = False, as_json: Json = False, profile: Profile = False
+) -> None:
     """Set up replication: every identity node replicates from every other."""
     confirm_or_exit(yes, as_json, "Set up LDAP replication?", change=APPLYING)
     async with manager() as mgr:
         report = await ldap.apply(
             mgr, cluster, dry_run=False, actor=cli_actor(), emit=ignore if as_json else print_event
         )
-    finish_report(report, as_json)
+    finish_report(report, as_json, profile=profile)
 
 
 @app.command()

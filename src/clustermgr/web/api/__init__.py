@@ -23,7 +23,7 @@ def api_router(components: Sequence[Component], kinds: KindCatalog) -> APIRouter
         router.include_router(module.router)
     for component in components:
         if component.api is not None:
-            router.include_router(component.api)
+            router.include_router(component.api())
     router.include_router(monitoring.router(components))
     router.include_router(jobs.job_router(kinds))
     for module in (audit, me):

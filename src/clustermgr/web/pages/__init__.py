@@ -33,7 +33,7 @@ def pages_router(components: Sequence[Component]) -> APIRouter:
     protected.include_router(alerts.router(components))
     for component in components:
         if component.pages is not None:
-            protected.include_router(component.pages)
+            protected.include_router(component.pages())
     for pages in (jobs, audit, account, apidocs):
         protected.include_router(pages.router)
     router.include_router(protected)

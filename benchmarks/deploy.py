@@ -1,0 +1,127 @@
+"""Benchmark: a whole deploy, cold and again as a no-op, and where its time goes.
+
+Run as root on demand (not part of the test suite):
+
+    .venv/bin/python benchmarks/deploy.py [--nodes 2|11] [--rounds 3]
+
+Each round brings up a fresh lab of its own (prefix cmbdep, 10.247.0.0/24: ``--nodes``
+identity nodes, pre-installed miniature Gluu nodes, and a proxy), then, in this one
+process and with the deploy's own code (``apply_stages`` over every stage of the
+registry: base, LDAP, cache, load balancer):
+
+1. a cold deploy, timed;
+2. a no-op re-deploy, timed, which must report every step unchanged.
+
+Printed: each round's times and the load average at its start (the machine's other
+work shows there), min / median / max of both over the rounds, and from the last
+round's timing sections the stages' totals, waits for rolling turns, SSH round trips
+and the slowest steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+from typing import Any
+
+from benchlab import bench_lab
+
+from clustermgr.components.contract import deploy_stages
+from clustermgr.components.registry import COMPONENTS
+from clustermgr.jobs.deploy import DeployReport, apply_stages
+from clustermgr.jobs.kinds import JobContext, NoParams
+from clustermgr.plan.events import ignore
+from clustermgr.plan.model import Outcome
+
+PREFIX, SUBNET = "cmbdep", "10.247.0.0/24"
+SLOWEST = 10
+
+
+async def deploy(ctx: JobContext[NoParams]) -> tuple[float, DeployReport]:
+    started = time.monotonic()
+    report = await apply_stages(ctx, deploy_stages(COMPONENTS), None)
+    took = time.monotonic() - started
+    if not report.ok:
+        failed = [f"{s.title}: {s.note}" for s in report.stages if s.note]
+        raise RuntimeError("the deploy failed: " + "; ".join(failed))
+    return took, report
+
+
+async def one_round(nodes: int) -> tuple[float, float, DeployReport, DeployReport]:
+    async with bench_lab(PREFIX, SUBNET, command_timeout=600, identity_nodes=nodes) as bench:
+        ctx = JobContext(
+            bench.manager, bench.config.cluster, NoParams(), ignore, lambda: False, actor="bench"
+        )
+        cold, first = await deploy(ctx)
+        noop, second = await deploy(ctx)
+        changed = second.count(Outcome.CHANGED)
+        if changed:
+            raise RuntimeError(f"the second deploy changed {changed} steps: it must change none")
+        return cold, noop, first, second
+
+
+def spread(values: list[float]) -> str:
+    return (
+        f"{min(values):6.1f} / {statistics.median(values):6.1f} / {max(values):6.1f} s"
+        " (min / median / max)"
+    )
+
+
+def show_timing(label: str, timing: dict[str, Any]) -> None:
+    ssh = timing["ssh"]
+    print(f"\n{label}: {timing['seconds']:.1f} s over the stages")
+    for stage in timing["stages"]:
+        print(
+            f"  {stage['title']:<32} {stage['seconds']:6.1f} s end to end,"
+            f" {stage['steps']:6.1f} s in steps (summed over hosts)"
+        )
+    print(
+        f"  steps {timing['steps']:.1f} s (summed over hosts), rolling turns waited"
+        f" {timing['turn_wait']:.1f} s, SSH {ssh['round_trips']} round trips in"
+        f" {ssh['seconds']:.1f} s, connecting {ssh['connect']:.1f} s"
+    )
+    print(f"  slowest {SLOWEST} steps:")
+    for step in timing["slowest"][:SLOWEST]:
+        print(f"    {step['duration']:6.2f} s  {step['host']:<22} {step['title']}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    colds: list[float] = []
+    noops: list[float] = []
+    last: tuple[DeployReport, DeployReport] | None = None
+    print(f"deploy of {args.nodes} identity nodes + 1 proxy, {args.rounds} rounds")
+    for number in range(1, args.rounds + 1):
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        cold, noop, first, second = await one_round(args.nodes)
+        colds.append(cold)
+        noops.append(noop)
+        last = (first, second)
+        print(
+            f"round {number}: load average {load} at start; cold {cold:6.1f} s, "
+            f"no-op {noop:6.1f} s ({second.count(Outcome.UNCHANGED)} steps unchanged)",
+            flush=True,
+        )
+    print(f"\ncold deploy:      {spread(colds)}")
+    print(f"no-op re-deploy:  {spread(noops)}")
+    assert last is not None
+    show_timing("last cold deploy", last[0].timing())
+    show_timing("last no-op re-deploy", last[1].timing())
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=2, help="identity nodes (2 or 11)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parsed = parser.parse_args()
+    if parsed.rounds < 3:
+        parser.error("--rounds must be at least 3")
+    if parsed.nodes < 1:
+        parser.error("--nodes must be at least 1")
+    try:
+        asyncio.run(main(parsed))
+    except KeyboardInterrupt:
+        sys.exit(130)
