@@ -84,8 +84,8 @@ def commands(components: Sequence[Component]) -> tuple[Lazy, ...]:
         command("serve", "Serve the web GUI and the REST API (/api/v1) until stopped.", _serve),
         command(
             "watch",
-            "Watch every watched component (LDAP replication, the cache, the load balancer) "
-            "of every cluster, or of one, until stopped.",
+            "Watch every component the registry watches, on every cluster or on one, until "
+            "stopped.",
             _watch,
         ),
         group("server", "Servers of a cluster.", _servers),

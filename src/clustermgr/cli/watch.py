@@ -43,8 +43,8 @@ async def watch(
     once: Annotated[bool, typer.Option("--once", help="One check cycle, then exit.")] = False,
     as_json: Json = False,
 ) -> None:
-    """Watch every watched component (LDAP replication, the cache, the load balancer) of
-    every cluster, or of one, until stopped.
+    """Watch every component the registry watches, on every cluster or on one, until
+    stopped.
 
     Each cycle checks every node, opens and resolves alerts and stores samples.
     `clustermgr serve` runs the same watcher in the background.
