@@ -36,6 +36,21 @@ def plan_result() -> dict[str, object]:
     return ApplyReport("p", True, {"h1.example.test": [step]}).as_dict()
 
 
+async def finished_job(manager: Manager, kind: str, *, mutating: bool) -> int:
+    """A job of ``kind`` on cluster c1 that succeeded with :func:`plan_result`."""
+    job = await store.create(
+        manager,
+        kind=kind,
+        cluster="c1",
+        mutating=mutating,
+        user="admin",
+        params={},
+        runner="embedded",
+    )
+    await store.finish(manager, job.id, JobState.SUCCEEDED, result=plan_result())
+    return job.id
+
+
 @pytest.fixture
 async def manager(fresh_web: FreshWeb) -> AsyncIterator[Manager]:
     opened = await Manager.open(fresh_web.settings)
@@ -60,34 +75,16 @@ async def test_the_plan_page_offers_the_components_apply(
     component: Component, manager: Manager, gui: httpx.AsyncClient
 ) -> None:
     assert component.plan is not None and component.apply is not None
-    job = await store.create(
-        manager,
-        kind=component.plan.name,
-        cluster="c1",
-        mutating=False,
-        user="admin",
-        params={},
-        runner="embedded",
-    )
-    await store.finish(manager, job.id, JobState.SUCCEEDED, result=plan_result())
-    html = (await gui.get(f"/jobs/{job.id}")).text
+    job_id = await finished_job(manager, component.plan.name, mutating=False)
+    html = (await gui.get(f"/jobs/{job_id}")).text
     assert 'id="apply-button"' in html, component.name
     assert "Yes, change these 1 step on cluster c1" in html
-    assert f'action="/jobs/{job.id}/apply"' in html
+    assert f'action="/jobs/{job_id}/apply"' in html
 
 
 async def test_a_finished_apply_offers_no_apply(manager: Manager, gui: httpx.AsyncClient) -> None:
     component = PLANNED[0]
     assert component.apply is not None
-    job = await store.create(
-        manager,
-        kind=component.apply.name,
-        cluster="c1",
-        mutating=True,
-        user="admin",
-        params={},
-        runner="embedded",
-    )
-    await store.finish(manager, job.id, JobState.SUCCEEDED, result=plan_result())
-    html = (await gui.get(f"/jobs/{job.id}")).text
+    job_id = await finished_job(manager, component.apply.name, mutating=True)
+    html = (await gui.get(f"/jobs/{job_id}")).text
     assert 'id="apply-button"' not in html and "Apply these changes" not in html
