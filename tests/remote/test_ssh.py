@@ -469,3 +469,16 @@ async def test_run_on_hosts_reports_every_host(sshds: SshdLab, open_ssh: Connect
         again = await asyncio.gather(*(pool.get("node1") for _ in range(5)))
         assert len({id(c) for c in again}) == 1
         assert sorted(opened) == ["ghost", "node1", "node2", "node3"]
+
+
+async def test_a_script_logs_as_one_line_and_a_long_one_shortened(
+    ssh: SshConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A record per command, on one line: a script's lines never read as output."""
+    body = "echo one\necho two\n" + "true\n" * 400
+    with caplog.at_level(logging.INFO, logger="asyncssh"):
+        result = await ssh.run(Command.script(body))
+    assert result.stdout == "one\ntwo\n"
+    (logged,) = [r.getMessage() for r in caplog.records if "Command: " in r.getMessage()]
+    assert "\n" not in logged and "echo one\\necho two" in logged
+    assert logged.endswith("…") and len(logged) < 1000

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from clustermgr.errors import ClustermgrError
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
+from clustermgr.remote.remembering import read
 
 T = TypeVar("T")
 
@@ -69,11 +70,12 @@ async def gather(
     A non-zero exit raises :class:`~clustermgr.errors.CommandFailed` (success is
     decided by the exit status, never by words on stderr).  ``prefix`` runs the
     command through e.g. ``("sudo", "-n")`` or ``("chroot", root)``; facts that
-    read other users' state (``ss -p``) need it.
+    read other users' state (``ss -p``) need it.  A fact is a read: within a deploy
+    (a remembering connection) it is read once until something changes.
     """
     prefix = tuple(prefix)
     command = fact.command.wrapped(prefix) if prefix else fact.command
-    result = (await conn.run(command, timeout=timeout)).check()
+    result = (await read(conn, command, timeout=timeout)).check()
     try:
         return fact.parse(result.stdout)
     except FactParseError as exc:

@@ -14,7 +14,8 @@ on), so the deploy plan says so, leaves it out of the digest and does not count 
 a failure; the deploy plans and applies it once the earlier stages are applied.
 
 The deploy touches every component: while it runs, it changes whatever any stage
-changes.
+changes.  Its stages share one connection per host, and what one stage's planner read
+is not read again by the next until something changed (:func:`shared_access`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from clustermgr.core.access import get_cluster
+from clustermgr.core.access import get_cluster, shared_access
 from clustermgr.errors import ClustermgrError
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, Report
 from clustermgr.plan.events import Event, EventKind
@@ -204,6 +205,11 @@ async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployRe
     """Every stage's plan.  A stage whose plan fails after an earlier stage with changes
     to make waits for it (see the module's docstring).  An unknown cluster is NotFound."""
     await get_cluster(ctx.manager, ctx.cluster)
+    async with shared_access(ctx.manager, ctx.cluster):
+        return await _plan_stages(ctx, stages)
+
+
+async def _plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployReport:
     out: list[StageReport] = []
     for number, stage in enumerate(stages, 1):
         _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
@@ -233,8 +239,15 @@ async def apply_stages(
     (a deploy plan's digest), plan first and change nothing when the digest differs.
     An unknown cluster is NotFound."""
     await get_cluster(ctx.manager, ctx.cluster)
+    async with shared_access(ctx.manager, ctx.cluster):
+        return await _apply_stages(ctx, stages, reviewed)
+
+
+async def _apply_stages(
+    ctx: JobContext[Any], stages: Sequence[Stage], reviewed: str | None
+) -> DeployReport:
     if reviewed is not None:
-        fresh = await plan_stages(ctx, stages)
+        fresh = await _plan_stages(ctx, stages)
         if fresh.digest != reviewed:
             ctx.emit(Event(EventKind.PLAN_FINISHED, PLAN_CHANGED))
             return DeployReport(True, fresh.stages, reviewed=reviewed, message=PLAN_CHANGED)

@@ -3,9 +3,12 @@
 Hosts run in parallel, each its own steps in order.  Before a step is applied
 its files are read again and its check re-run (facts read while planning go
 stale), so applying the same plan twice reports only ``unchanged`` the second
-time.  A failed step stops its own host; other hosts go on, and their results
-are kept.  Files are validated before they take effect and restored byte for
-byte when validation, a command or the verification fails.
+time.  Those reads are batched: one probe per host reads what all its steps need,
+and stays good until some step changes something (see :class:`_Probes`).  Steps
+of a rolling group take turns, host after host, only when they change something:
+an unchanged step does not wait.  A failed step stops its own host; other hosts
+go on, and their results are kept.  Files are validated before they take effect
+and restored byte for byte when validation, a command or the verification fails.
 
 Its events count progress: the plan's start carries the number of steps planned,
 each step's end how many have run so far (skipped steps never run).
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from clustermgr.errors import ClustermgrError, RemoteFileNotFound
-from clustermgr.plan import entries, files
+from clustermgr.plan import entries, files, probe
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.model import (
     ApplyReport,
@@ -31,6 +34,7 @@ from clustermgr.plan.model import (
     Step,
     StepResult,
 )
+from clustermgr.plan.probe import Probed
 from clustermgr.plan.rolling import RollingTurns
 from clustermgr.plan.timing import StepTiming
 from clustermgr.remote.command import Command
@@ -50,10 +54,47 @@ _ACTING = frozenset({Outcome.CHANGED, Outcome.FAILED, Outcome.WOULD_CHANGE})
 
 @dataclass
 class _Progress:
-    """How many of a plan's steps ran (skipped ones never do), of how many it has."""
+    """How many of a plan's steps ran (skipped ones never do), of how many it has, and
+    how many changed something (or failed halfway): what a probe found before that is
+    out of date."""
 
     planned: int
     done: int = 0
+    changes: int = 0
+
+
+class _Probes:
+    """A host's steps as its probes found them (see :mod:`clustermgr.plan.probe`).
+
+    The first probe reads every step of the host in one round trip.  Once any step of
+    the plan changed something, what it found is out of date: each later step is then
+    probed alone, just before it is decided (one round trip).  A probe that fails
+    leaves the step to be decided the long way, which reports the problem.
+    """
+
+    def __init__(self, conn: MeteredConnection, steps: list[Step], progress: _Progress) -> None:
+        self._conn = conn
+        self._steps = steps
+        self._progress = progress
+        self._found: dict[int, Probed] = {}
+        self._at: int | None = None
+
+    async def state(self, index: int) -> Probed | None:
+        step = self._steps[index]
+        if not probe.probeable(step):
+            return None
+        if self._at == self._progress.changes:
+            return self._found.get(index)
+        ahead = self._steps[index:] if self._at is None else [step]
+        changes = self._progress.changes
+        try:
+            result = await self._conn.read(probe.probe_command(ahead))
+        except ClustermgrError:
+            return None
+        found = probe.parse_probe(ahead, result.stdout)
+        self._found = {index + i: state for i, state in found.items()}
+        self._at = changes
+        return self._found.get(index)
 
 
 class StepFailed(Exception):
@@ -125,23 +166,31 @@ class Executor:
                 return
             connect = time.monotonic() - opening
             host_failed = False
-            for step in steps:
+            probes = _Probes(conn, steps, progress)
+            for index, step in enumerate(steps):
                 group = step.rolling_group
-                waiting = time.monotonic()
-                if group is not None:
-                    await turns.wait_turn(group, host)
-                turn_wait = time.monotonic() - waiting
                 round_trips, ssh = conn.round_trips, conn.seconds
+                turn_wait = 0.0
                 if host_failed:
                     result = _finished(step, Outcome.SKIPPED, "an earlier step on this host failed")
                 elif self._cancelled():
                     result = _finished(step, Outcome.SKIPPED, CANCELLED)
-                elif group is not None and turns.failed(group):
-                    result = _finished(
-                        step, Outcome.SKIPPED, "the roll stopped: an earlier host failed"
-                    )
                 else:
-                    result = await self._run_step(conn, step, dry_run, progress)
+                    probing = time.monotonic()
+                    probed = await probes.state(index)
+                    # An unchanged step restarts nothing: it does not wait for its turn.
+                    if group is not None and not (probed and probed.unchanged(step)):
+                        waiting = time.monotonic()
+                        await turns.wait_turn(group, host)
+                        turn_wait = time.monotonic() - waiting
+                        probed = await probes.state(index)  # others changed while it waited
+                    if group is not None and turns.failed(group):
+                        result = _finished(step, Outcome.SKIPPED, ROLL_STOPPED)
+                    else:
+                        # The probe is the step's check: its time is the step's.
+                        probe_time = time.monotonic() - probing - turn_wait
+                        result = await self._run_step(conn, step, dry_run, progress, probed)
+                        result = replace(result, duration=result.duration + probe_time)
                 timing = StepTiming(
                     turn_wait, connect, conn.round_trips - round_trips, conn.seconds - ssh
                 )
@@ -155,16 +204,23 @@ class Executor:
             turns.host_done(host)
 
     async def _run_step(
-        self, conn: Connection, step: Step, dry_run: bool, progress: _Progress
+        self,
+        conn: MeteredConnection,
+        step: Step,
+        dry_run: bool,
+        progress: _Progress,
+        probed: Probed | None,
     ) -> StepResult:
         self._emit(Event(EventKind.STEP_STARTED, step.title, host=step.host, step=step.id))
         started = time.monotonic()
         try:
-            result = await self._decide_and_apply(conn, step, dry_run)
+            result = await self._decide_and_apply(conn, step, dry_run, probed)
         except ClustermgrError as exc:
             result = _finished(step, Outcome.FAILED, exc.message)
         result = _with_duration(result, time.monotonic() - started)
         progress.done += 1
+        if not dry_run and result.outcome in (Outcome.CHANGED, Outcome.FAILED):
+            progress.changes += 1
         self._emit(
             Event(
                 EventKind.STEP_FINISHED,
@@ -178,11 +234,25 @@ class Executor:
         )
         return result
 
-    async def _decide_and_apply(self, conn: Connection, step: Step, dry_run: bool) -> StepResult:
-        current = {change.path: await _read(conn, change.path) for change in step.files}
+    async def _decide_and_apply(
+        self, conn: MeteredConnection, step: Step, dry_run: bool, probed: Probed | None
+    ) -> StepResult:
+        current: dict[str, bytes | None] = {}
+        for change in step.files:
+            if probed is not None and change.path in probed.matching:
+                current[change.path] = change.content
+            elif probed is not None and change.path in probed.missing:
+                current[change.path] = None
+            else:
+                current[change.path] = await _read(conn, change.path)
         stale = [change for change in step.files if current[change.path] != change.content]
         diffs = tuple(files.file_diff(c, current[c.path]) for c in stale)
-        check_passed = step.check is not None and (await conn.run(step.check)).ok
+        if step.check is None:
+            check_passed = False
+        elif probed is not None:
+            check_passed = bool(probed.check_passed)
+        else:
+            check_passed = (await conn.read(step.check)).ok
         if not stale and (check_passed or (step.check is None and step.files)):
             reason = step.unchanged_reason if step.check is not None else "files already up to date"
             return _finished(step, Outcome.UNCHANGED, reason)
@@ -288,7 +358,7 @@ class Executor:
         return f"; restored {restored}" if restored else "; rolled back"
 
 
-async def _read(conn: Connection, path: str) -> bytes | None:
+async def _read(conn: MeteredConnection, path: str) -> bytes | None:
     try:
         return await conn.get(path)
     except RemoteFileNotFound:

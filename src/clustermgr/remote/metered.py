@@ -6,12 +6,14 @@ import time
 
 from clustermgr.remote.command import Command
 from clustermgr.remote.connection import Connection
+from clustermgr.remote.remembering import RememberingConnection, read
 from clustermgr.remote.result import Result
 
 
 class MeteredConnection:
     """Wraps a :class:`Connection`: each command, file read and file write is one
-    round trip, timed from sending it to its end (failed ones count too)."""
+    round trip, timed from sending it to its end (failed ones count too); a read the
+    connection answers from memory is none."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -30,6 +32,17 @@ class MeteredConnection:
         started = time.monotonic()
         try:
             return await self._connection.run(command, timeout=timeout)
+        finally:
+            self._count(started)
+
+    async def read(self, command: Command, *, timeout: float | None = None) -> Result:
+        """A read-only command: one round trip, unless the connection remembers it."""
+        inner = self._connection
+        if isinstance(inner, RememberingConnection) and inner.remembers(command):
+            return await inner.read(command, timeout=timeout)
+        started = time.monotonic()
+        try:
+            return await read(inner, command, timeout=timeout)
         finally:
             self._count(started)
 

@@ -85,6 +85,10 @@ _BROKEN_OFF = (
 _starting: ContextVar[str | None] = ContextVar("clustermgr_ssh_starting", default=None)
 
 
+#: How much of a command a log record shows (a probe's script runs to many kilobytes).
+_LOGGED_COMMAND = 500
+
+
 class _MaskCommands(logging.Filter):
     """Keep secrets out of asyncssh's own log records.
 
@@ -97,9 +101,11 @@ class _MaskCommands(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         masked = _starting.get()
         if masked is not None and str(record.msg).endswith("Command: %s"):
-            record.args = (masked,)
+            shown = masked if len(masked) <= _LOGGED_COMMAND else masked[:_LOGGED_COMMAND] + "…"
+            record.args = (shown,)
         with contextlib.suppress(TypeError, ValueError):  # a malformed record stays as is
-            record.msg = redact(record.getMessage())
+            # One record, one line: a script's lines would read as output of their own.
+            record.msg = redact(record.getMessage()).replace("\n", "\\n")
             record.args = ()
         return True
 

@@ -55,3 +55,24 @@ def test_check_and_apply_keep_other_settings(tmp_path: Path) -> None:
     assert written["inMemoryConfiguration"] == {"defaultPutExpiration": 60}
     assert written["redisConfiguration"]["servers"] == oxconfig.SERVERS
     assert run(tmp_path, "check", written) == (0, "")
+
+
+def test_the_provider_in_use_is_read_as_the_identity_servers_see_it(tmp_path: Path) -> None:
+    """The fact's own script on the same fake ldapsearch: REDIS after the cutover, what
+    the identity server had before it, "" when nothing is set."""
+    for current, expected in (
+        ({"cacheProviderType": "REDIS"}, "REDIS"),
+        ({"cacheProviderType": "IN_MEMORY"}, "IN_MEMORY"),
+        ({}, ""),
+    ):
+        run(tmp_path, "check", current)  # writes the fake tools for ``current``
+        script, dn = oxconfig.IN_USE.command.parts[2:4]
+        assert isinstance(script, str) and isinstance(dn, str)
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", script, dn],
+            env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert oxconfig.IN_USE.parse(done.stdout) == expected

@@ -123,3 +123,15 @@ def test_every_service_function_a_command_calls_is_defined_in_it() -> None:
             called = set(re.findall(r"(?<![\w-])(svc(?:_[a-z]+)?)\b(?!\(\))", text))
             defined = set(re.findall(r"(svc(?:_[a-z]+)?)\(\) \{", text))
             assert called <= defined, (step.title, called - defined)
+
+
+def test_nodes_take_turns_only_once_the_identity_servers_use_the_chain() -> None:
+    """Before the cutover nothing depends on Redis and stunnel: every node restarts at
+    once.  Once they serve, the nodes restart one after another."""
+    chain = layout(NODES, PROXY, PASSWORD)
+    certs = {h: b"cert" for h in chain.hosts}
+    services = dict.fromkeys(chain.hosts, ServiceControl("sysv"))
+    for serving, group in ((True, plan.ROLLING), (False, None)):
+        built = plan.plan_cache("c", chain, b"the CA", certs, services, serving=serving)
+        on_nodes = [s for s in built.steps if s.host in NODES]
+        assert len(on_nodes) == 4 and {s.rolling_group for s in on_nodes} == {group}

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from clustermgr.audit import service as audit
-from clustermgr.components.cache import cutover
+from clustermgr.components.cache import cutover, oxconfig
 from clustermgr.components.cache import plan as cache_plan
 from clustermgr.components.cache.desired import cache_clusters, cache_layout
 from clustermgr.components.cache.model import TLS, CacheLayout, Provider
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.facts.base import gather
 from clustermgr.pki import nodecerts
 from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
@@ -130,11 +131,30 @@ async def _chain(
         ca = await ensure_ca(manager, cluster_name)
         certs = await nodecerts.certificates(access, ca, reachable, TLS)
         services = {h: (await access.platform(h)).services for h in reachable}
-        whole = cache_plan.plan_cache(cluster_name, wanted, ca.cert_pem.encode(), certs, services)
+        serving = await _serving(
+            access, [n.hostname for n in wanted.nodes if n.hostname in reachable]
+        )
+        whole = cache_plan.plan_cache(
+            cluster_name, wanted, ca.cert_pem.encode(), certs, services, serving=serving
+        )
         if dry_run:
             whole = Plan(whole.title, (*keys.steps, *whole.steps))
         reports.append(await executor.apply(_only(whole, reachable), dry_run=dry_run))
     return reports
+
+
+async def _serving(access: HostAccess, nodes: list[str]) -> bool:
+    """The identity servers use the chain now (their provider is Redis), as the first
+    node that answers tells; when none can tell, the chain is taken as serving (its
+    restarts take turns, the careful way)."""
+    for host in nodes:
+        try:
+            return (
+                await gather(await access.connection(host), oxconfig.IN_USE) == Provider.REDIS.value
+            )
+        except ClustermgrError:
+            continue
+    return True
 
 
 def _only(plan: Plan, hosts: list[str]) -> Plan:

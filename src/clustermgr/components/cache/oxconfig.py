@@ -14,6 +14,7 @@ import json
 
 from clustermgr import topology
 from clustermgr.components.cache.model import Provider
+from clustermgr.facts.base import Fact
 from clustermgr.facts.ldif import with_reader
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
@@ -56,6 +57,25 @@ ldif = (f"dn: {dn}\nchangetype: modify\nreplace: oxCacheConfiguration\n"
 subprocess.run([*LDAPMODIFY_ROOT], input=ldif, text=True, check=True,
                stdout=subprocess.DEVNULL)
 """)
+
+
+#: Prints the provider the identity servers use now ("" when none is set).
+_IN_USE_SCRIPT = with_reader(r"""
+import json, subprocess, sys
+out = subprocess.run(
+    [*LDAPSEARCH_ROOT, "-b", sys.argv[1], "-s", "base", "oxCacheConfiguration"],
+    capture_output=True, text=True, check=True).stdout
+raw = next(iter(values(parse_ldif(out), "oxCacheConfiguration")), None)
+print((json.loads(raw) if raw else {}).get("cacheProviderType", ""))
+""")
+
+#: Where the identity servers keep sessions now: the cache chain serves only once it
+#: is ``REDIS`` (its restarts then take turns, node after node).
+IN_USE = Fact(
+    "cache provider in use",
+    Command.of("python3", "-c", _IN_USE_SCRIPT, CONFIG_DN),
+    lambda out: out.strip(),
+)
 
 
 def desired(provider: Provider, password: Secret) -> Secret:

@@ -97,7 +97,9 @@ def plan_keys(cluster: str, layout: CacheLayout) -> Plan:
     return Plan(f"cache of cluster {cluster}: TLS keys", steps)
 
 
-def redis_step(host: str, layout: CacheLayout, services: ServiceControl) -> Step:
+def redis_step(
+    host: str, layout: CacheLayout, services: ServiceControl, *, serving: bool = True
+) -> Step:
     conf = render.redis_conf(layout.password).encode()
     return Step(
         host,
@@ -117,7 +119,7 @@ def redis_step(host: str, layout: CacheLayout, services: ServiceControl) -> Step
         check=redis_up(services, layout.password),
         verify=redis_up(services, layout.password, wait=True),
         unchanged_reason="Redis runs with the cluster's password",
-        rolling_group=ROLLING,
+        rolling_group=ROLLING if serving else None,
     )
 
 
@@ -131,7 +133,13 @@ def stunnel_files(
 
 
 def node_stunnel_step(
-    host: str, layout: CacheLayout, services: ServiceControl, ca_pem: bytes, cert_pem: bytes
+    host: str,
+    layout: CacheLayout,
+    services: ServiceControl,
+    ca_pem: bytes,
+    cert_pem: bytes,
+    *,
+    serving: bool = True,
 ) -> Step:
     confs = {
         NODE_SERVER_CONF: render.node_server_conf(layout),
@@ -140,7 +148,7 @@ def node_stunnel_step(
     ports = (topology.STUNNEL_NODE.port, topology.STUNNEL_CACHE_CLIENT.port)
     detail = f"TLS on {ports[0]} to Redis, and 127.0.0.1:{ports[1]} to the proxy"
     files = stunnel_files(ca_pem, cert_pem, confs)
-    return _stunnel_step(host, services, detail, ports, files, ROLLING)
+    return _stunnel_step(host, services, detail, ports, files, ROLLING if serving else None)
 
 
 def _stunnel_step(
@@ -228,21 +236,26 @@ def plan_cache(
     ca_pem: bytes,
     certs: Mapping[str, bytes],
     services: Mapping[str, ServiceControl],
+    *,
+    serving: bool = True,
 ) -> Plan:
     """The chain: Redis and stunnel on every node, stunnel and twemproxy on the proxy.
 
     ``certs``: hostname -> its stunnel certificate (PEM; b"" when not signed yet).
     ``services``: hostname -> how it runs services; a host without one (not
     reached) gets no service step.  The identity servers are not touched
-    (:func:`plan_cutover`).
+    (:func:`plan_cutover`).  ``serving``: the identity servers use the chain now, so
+    the nodes restart Redis and stunnel one after another; before the cutover
+    nothing depends on them and every node restarts at once.
     """
     steps: list[Step] = []
     for node in layout.nodes:
         host = node.hostname
         if host in services:
-            steps.append(redis_step(host, layout, services[host]))
+            steps.append(redis_step(host, layout, services[host], serving=serving))
             cert = certs.get(host, b"")
-            steps.append(node_stunnel_step(host, layout, services[host], ca_pem, cert))
+            control = services[host]
+            steps.append(node_stunnel_step(host, layout, control, ca_pem, cert, serving=serving))
     # The tunnels first: twemproxy connects to every server as it starts.
     if (proxy := services.get(layout.proxy)) is not None:
         steps.append(proxy_stunnel_step(layout, proxy, ca_pem, certs.get(layout.proxy, b"")))
