@@ -73,7 +73,10 @@ def spread(values: list[float]) -> str:
 
 def show_timing(label: str, timing: dict[str, Any]) -> None:
     ssh = timing["ssh"]
-    print(f"\n{label}: {timing['seconds']:.1f} s over the stages")
+    print(
+        f"\n{label}: {timing['wall']:.1f} s; its stages {timing['seconds']:.1f} s in all"
+        " (some side by side)"
+    )
     for stage in timing["stages"]:
         print(
             f"  {stage['title']:<32} {stage['seconds']:6.1f} s end to end,"

@@ -31,6 +31,7 @@ def deployed() -> DeployReport:
             StageReport("base", "Base preparation", StageStatus.APPLIED, None, "", 0.5),
             StageReport("cache", "Cache", StageStatus.APPLIED, cache, "", 2.0),
         ),
+        wall=2.25,
     )
 
 
@@ -44,7 +45,7 @@ def test_the_deploy_profile_follows_the_result_on_stdout(
     start = lines.index("where the time went")
     assert lines[start - 1] == "deployed", "after the result"
     assert lines[start + 1 :] == [
-        "  deploy: 2.50 s",
+        "  deploy: 2.25 s; its stages: 2.50 s (some run side by side)",
         "  steps: 1.50 s, waiting for rolling turns: 0.25 s, SSH: 6 round trips in 1.25 s, "
         "connecting 0.12 s",
         "slowest steps",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput, NotFound
 from clustermgr.jobs.deploy import (
@@ -80,11 +81,27 @@ class Change:
         return ApplyReport(self.name, dry_run, {"h1": rows})
 
 
-def stage(change: Change) -> Stage:
+def stage(change: Change, needs: tuple[str, ...] | None = None) -> Stage:
     plan, apply = plan_and_apply(
         f"{change.name}-plan", f"{change.name}-apply", change.name, change, NoParams
     )
-    return Stage(change.name, change.name.title(), plan, apply)
+    return Stage(change.name, change.name.title(), plan, apply, needs)
+
+
+class Gated(Change):
+    """A change whose apply waits for ``gate``: it finishes only if another stage opens
+    the gate while it runs (side by side), or the test times out."""
+
+    def __init__(self, name: str, gate: asyncio.Event, *, opens: asyncio.Event | None = None):
+        super().__init__(name, 1)
+        self.gate, self.opens = gate, opens
+
+    async def __call__(self, ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
+        if not dry_run:
+            if self.opens is not None:
+                self.opens.set()
+            await self.gate.wait()
+        return await super().__call__(ctx, dry_run)
 
 
 @pytest.fixture
@@ -250,3 +267,46 @@ async def test_the_deploy_digest_leaves_timing_out(ctx: JobContext[NoParams]) ->
     slow = await plan_stages(ctx, [stage(Change("a", 2, took=0.1))])
     assert quick.timing() != slow.timing()
     assert quick.digest == slow.digest
+
+
+async def test_a_stage_that_needs_only_the_first_runs_beside_the_others(
+    ctx: JobContext[NoParams],
+) -> None:
+    """x and y each need only base: x holds until y has started, so the deploy ends
+    only if they run side by side."""
+    started = asyncio.Event()
+    base, x = Change("base", 1), Gated("x", started)
+    y = Gated("y", asyncio.Event(), opens=started)
+    y.gate.set()
+    stages = [stage(base), stage(x), stage(y, ("base",))]
+    done = await asyncio.wait_for(apply_stages(ctx, stages, None), timeout=30)
+    assert done.ok and statuses(done) == ["applied"] * 3
+    assert [s.name for s in done.stages] == ["base", "x", "y"], "reported in stage order"
+
+
+async def test_a_failure_stops_only_the_stages_that_need_it(ctx: JobContext[NoParams]) -> None:
+    base, x, y, z = Change("base", 1), Change("x", 1, broken=True), Change("y", 1), Change("z", 1)
+    stages = [stage(base), stage(x), stage(y, ("base",)), stage(z)]
+    done = await apply_stages(ctx, stages, None)
+    assert statuses(done) == ["applied", "failed", "applied", "not run"]
+    assert done.stages[3].note == "X failed before it" and not done.ok
+    broken_base = Change("base", 1, broken=True)
+    w = Change("w", 1)
+    stages = [stage(broken_base), stage(w, ("base",)), stage(Change("v", 1), ("w",))]
+    done = await apply_stages(ctx, stages, None)
+    assert statuses(done) == ["failed", "not run", "not run"]
+    assert done.stages[1].note == done.stages[2].note == "Base failed before it"
+
+
+async def test_a_plan_waits_only_for_the_stages_it_needs(ctx: JobContext[NoParams]) -> None:
+    base, x = Change("base", 0), Change("x", 1)
+    y = Change("y", 1, needs=Change("never", 1))
+    plan = await plan_stages(ctx, [stage(base), stage(x), stage(y, ("base",))])
+    assert statuses(plan) == ["planned", "planned", "failed"], "x's changes are not y's"
+
+
+def test_a_component_may_need_only_components_before_it() -> None:
+    first, second = Component("first", "First"), Component("second", "Second", needs=("first",))
+    assert deploy_stages([first, second]) == ()  # neither has a plan: no stage
+    with pytest.raises(ValueError, match="first needs second: not before it"):
+        deploy_stages([Component("first", "First", needs=("second",)), second])

@@ -40,7 +40,8 @@ def show_profile(timing: dict[str, Any], line: Callable[[str], None] = show) -> 
     ssh = timing["ssh"]
     line("[bold]where the time went[/]")
     if "seconds" in timing:
-        line(f"  deploy: {_s(timing['seconds'])}")
+        took = timing.get("wall", timing["seconds"])
+        line(f"  deploy: {_s(took)}; its stages: {_s(timing['seconds'])} (some run side by side)")
     line(
         f"  steps: {_s(timing['steps'])}, waiting for rolling turns: {_s(timing['turn_wait'])}, "
         f"SSH: {ssh['round_trips']} round trips in {_s(ssh['seconds'])}, "

@@ -82,6 +82,9 @@ class Component:
     has_page: bool = False
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
+    #: The components before it its deploy stage needs applied first (None: every one
+    #: before it); the deploy runs stages whose needs are met side by side.
+    needs: tuple[str, ...] | None = None
 
     @property
     def plan(self) -> JobKind[Any] | None:
@@ -132,12 +135,17 @@ class Component:
 
 def deploy_stages(components: Sequence[Component]) -> tuple[Stage, ...]:
     """The deploy's stages: every component with a plan and an apply, in ``components``'
-    order."""
+    order.  A component that needs one not before it is a ValueError."""
     from clustermgr.jobs.deploy import Stage  # loaded with the components' parts
 
     stages = []
+    before: list[str] = []
     for c in components:
+        unknown = set(c.needs or ()) - set(before)
+        if unknown:
+            raise ValueError(f"{c.name} needs {', '.join(sorted(unknown))}: not before it")
+        before.append(c.name)
         parts = c.parts()
         if parts.plan is not None and parts.apply is not None:
-            stages.append(Stage(c.name, c.title, parts.plan, parts.apply))
+            stages.append(Stage(c.name, c.title, parts.plan, parts.apply, c.needs))
     return tuple(stages)

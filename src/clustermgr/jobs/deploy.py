@@ -4,14 +4,16 @@ in order.
 A :class:`Stage` is a change with a plan and an apply kind (the components that have
 both, in registry order).  ``deploy-plan`` plans every stage and keeps one result: the
 keys of a plan's result (``hosts``, ``counts``, ``dry_run``, ``ok``, ``digest``) plus
-``stages``, each stage's own plan.  ``deploy`` applies the stages in order and stops
-at the first that fails; with a reviewed digest it first plans again and changes
-nothing when the fresh plan differs.
+``stages``, each stage's own plan.  ``deploy`` applies each stage once the stages it
+needs are applied (every earlier stage, unless it names the ones it needs: see
+:func:`needs`), so stages that do not depend on each other run side by side; a stage
+whose needs failed does not run.  With a reviewed digest it first plans again and
+changes nothing when the fresh plan differs.
 
-A stage whose plan fails while an earlier stage still has changes to make *waits*: its
+A stage whose plan fails while a stage it needs still has changes to make *waits*: its
 plan depends on those changes (on bare servers, a later stage finds nothing to build
 on), so the deploy plan says so, leaves it out of the digest and does not count it as
-a failure; the deploy plans and applies it once the earlier stages are applied.
+a failure; the deploy plans and applies it once the stages it needs are applied.
 
 The deploy touches every component: while it runs, it changes whatever any stage
 changes.  Its stages share one connection per host, and what one stage's planner read
@@ -20,6 +22,8 @@ is not read again by the next until something changed (:func:`shared_access`).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import json
 import time
@@ -31,6 +35,7 @@ from typing import Any
 from clustermgr.core.access import get_cluster, shared_access
 from clustermgr.errors import ClustermgrError
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, Report
+from clustermgr.pki.store import ensure_ca
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.model import ApplyReport, Outcome
 from clustermgr.plan.timing import section
@@ -47,6 +52,8 @@ class Stage:
     title: str
     plan: JobKind[Any]
     apply: JobKind[Any]
+    #: The stages it needs applied first (None: every stage before it).
+    needs: tuple[str, ...] | None = None
 
 
 class StageStatus(StrEnum):
@@ -108,6 +115,8 @@ class DeployReport:
     #: A deploy that changed nothing: the fresh plan is not the reviewed one.
     reviewed: str | None = None
     message: str = field(default="")
+    #: Seconds from its first stage's start to its last one's end (stages overlap).
+    wall: float = field(default=0.0, compare=False)
 
     @property
     def plan_changed(self) -> bool:
@@ -147,7 +156,8 @@ class DeployReport:
 
     def timing(self) -> dict[str, Any]:
         """Every stage's steps timed as one report's, plus each stage's own totals: its
-        seconds end to end and its steps' seconds; ``seconds`` is the stages' sum."""
+        seconds end to end and its steps' seconds; ``seconds`` is the stages' sum, and
+        ``wall`` the deploy's own seconds (less, where stages ran side by side)."""
         out = section(
             (s.title, r) for s in self.stages if s.steps is not None for r in s.steps.all()
         )
@@ -160,7 +170,12 @@ class DeployReport:
             }
             for s in self.stages
         ]
-        return {"seconds": round(sum(s.seconds for s in self.stages), 3), "stages": stages, **out}
+        return {
+            "seconds": round(sum(s.seconds for s in self.stages), 3),
+            "wall": round(self.wall, 3),
+            "stages": stages,
+            **out,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -205,15 +220,19 @@ async def plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployRe
     """Every stage's plan.  A stage whose plan fails after an earlier stage with changes
     to make waits for it (see the module's docstring).  An unknown cluster is NotFound."""
     await get_cluster(ctx.manager, ctx.cluster)
+    started = time.monotonic()
     async with shared_access(ctx.manager, ctx.cluster):
-        return await _plan_stages(ctx, stages)
+        report = await _plan_stages(ctx, stages)
+    return dataclasses.replace(report, wall=time.monotonic() - started)
 
 
 async def _plan_stages(ctx: JobContext[Any], stages: Sequence[Stage]) -> DeployReport:
     out: list[StageReport] = []
+    before = _closure(needs(stages))
     for number, stage in enumerate(stages, 1):
         _say(ctx, f"stage {number}/{len(stages)}: planning {stage.title}")
-        pending = [s.title for s in out if s.status is StageStatus.WAITS or _changes(s)]
+        needed = [out[i] for i in before[number - 1]]
+        pending = [s.title for s in needed if s.status is StageStatus.WAITS or _changes(s)]
         report, problem, seconds = await _run(stage.plan, ctx)
         if not problem:
             out.append(
@@ -239,8 +258,10 @@ async def apply_stages(
     (a deploy plan's digest), plan first and change nothing when the digest differs.
     An unknown cluster is NotFound."""
     await get_cluster(ctx.manager, ctx.cluster)
+    started = time.monotonic()
     async with shared_access(ctx.manager, ctx.cluster):
-        return await _apply_stages(ctx, stages, reviewed)
+        report = await _apply_stages(ctx, stages, reviewed)
+    return dataclasses.replace(report, wall=time.monotonic() - started)
 
 
 async def _apply_stages(
@@ -251,21 +272,67 @@ async def _apply_stages(
         if fresh.digest != reviewed:
             ctx.emit(Event(EventKind.PLAN_FINISHED, PLAN_CHANGED))
             return DeployReport(True, fresh.stages, reviewed=reviewed, message=PLAN_CHANGED)
-    out: list[StageReport] = []
-    stopped = ""
-    for number, stage in enumerate(stages, 1):
-        if not stopped and ctx.cancelled():
-            stopped = "the deploy was cancelled before it"
-        if stopped:
-            out.append(StageReport(stage.name, stage.title, StageStatus.NOT_RUN, note=stopped))
-            continue
-        _say(ctx, f"stage {number}/{len(stages)}: applying {stage.title}")
-        report, problem, seconds = await _run(stage.apply, ctx)
-        status = StageStatus.FAILED if problem else StageStatus.APPLIED
-        out.append(StageReport(stage.name, stage.title, status, report, problem, seconds))
-        if problem:
-            stopped = f"{stage.title} failed before it"
-    return DeployReport(False, tuple(out))
+    needed = needs(stages)
+    if any(deps != list(range(i)) for i, deps in enumerate(needed)):
+        # Stages side by side would race to make the cluster CA they each use.
+        await ensure_ca(ctx.manager, ctx.cluster)
+    out: list[StageReport | None] = [None] * len(stages)
+    finished = [asyncio.Event() for _ in stages]
+
+    async def one(number: int) -> None:
+        stage = stages[number]
+        try:
+            for earlier in needed[number]:
+                await finished[earlier].wait()
+            ran = [r for r in (out[e] for e in needed[number]) if r is not None]
+            blocked = next((r for r in ran if r.status is not StageStatus.APPLIED), None)
+            note = ""
+            if blocked is not None:
+                not_run = blocked.status is StageStatus.NOT_RUN
+                note = blocked.note if not_run else f"{blocked.title} failed before it"
+            elif ctx.cancelled():
+                note = "the deploy was cancelled before it"
+            if note:
+                out[number] = StageReport(stage.name, stage.title, StageStatus.NOT_RUN, note=note)
+                return
+            _say(ctx, f"stage {number + 1}/{len(stages)}: applying {stage.title}")
+            report, problem, seconds = await _run(stage.apply, ctx)
+            status = StageStatus.FAILED if problem else StageStatus.APPLIED
+            out[number] = StageReport(stage.name, stage.title, status, report, problem, seconds)
+        finally:
+            finished[number].set()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for number in range(len(stages)):
+                group.create_task(one(number))
+    except BaseExceptionGroup as failed:  # one stage's unexpected error, as it was raised
+        raise failed.exceptions[0] from None
+    return DeployReport(False, tuple(r for r in out if r is not None))
+
+
+def _closure(needed: list[list[int]]) -> list[list[int]]:
+    """For each stage, every stage it needs, directly or through another."""
+    out: list[list[int]] = []
+    for deps in needed:
+        found = set(deps)
+        for d in deps:
+            found.update(out[d])
+        out.append(sorted(found))
+    return out
+
+
+def needs(stages: Sequence[Stage]) -> list[list[int]]:
+    """For each stage, the positions of the earlier stages it needs applied first: those
+    it names, or every earlier one when it names none.  A stage runs once they are
+    applied, beside any other stage whose needs are met."""
+    where = {stage.name: i for i, stage in enumerate(stages)}
+    return [
+        list(range(i))
+        if stage.needs is None
+        else sorted(where[n] for n in stage.needs if n in where and where[n] < i)
+        for i, stage in enumerate(stages)
+    ]
 
 
 async def _run(kind: JobKind[Any], ctx: JobContext[Any]) -> tuple[Report | None, str, float]:
