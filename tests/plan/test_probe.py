@@ -8,6 +8,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from clustermgr.plan.events import Event, EventKind
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import FileChange, Outcome, Plan, Step
@@ -103,20 +105,28 @@ async def test_a_step_after_a_change_is_probed_again(tmp_path: Path) -> None:
     assert [r.outcome for r in report.all()] == [Outcome.CHANGED, Outcome.UNCHANGED]
 
 
-async def test_an_unchanged_rolling_step_does_not_wait_for_its_turn(tmp_path: Path) -> None:
+@pytest.mark.parametrize("secret_input", [False, True], ids=["probed", "read-the-long-way"])
+async def test_an_unchanged_rolling_step_does_not_wait_for_its_turn(
+    tmp_path: Path, secret_input: bool
+) -> None:
     """n1 restarts (its command blocks on a FIFO); n2 has nothing to do and finishes
-    while n1 still holds the turn.  The FIFO is opened only after n2 reported."""
+    while n1 still holds the turn.  The FIFO is opened only after n2 reported.  A check
+    whose input is a secret is read without the probe, before the turn too."""
     fifo = tmp_path / "go"
     os.mkfifo(fifo)
     done = tmp_path / "done"
     done.write_bytes(b"")
 
     def restart(host: str, check: Path) -> Step:
+        test = Command.of("test", "-e", str(check))
+        if secret_input:
+            test = Command.script('pw=$(cat) && [ "$pw" = s ] && test -e "$1"', str(check))
+            test = test.with_stdin(Secret.held("s", label="probe-test"))
         return Step(
             host,
             "restart",
             "t",
-            check=Command.of("test", "-e", str(check)),
+            check=test,
             commands=(Command.of("cat", str(fifo)),),
             verify=Command.of("true"),
             rolling_group="restart",

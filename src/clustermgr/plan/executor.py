@@ -68,8 +68,10 @@ class _Probes:
 
     The first probe reads every step of the host in one round trip.  Once any step of
     the plan changed something, what it found is out of date: each later step is then
-    probed alone, just before it is decided (one round trip).  A probe that fails
-    leaves the step to be decided the long way, which reports the problem.
+    probed alone, just before it is decided (one round trip).  A step the probe cannot
+    read (its check's input is a secret) is read the long way: its files one by one,
+    then its check.  A read that fails leaves the step to be decided as it is applied,
+    which reports the problem.
     """
 
     def __init__(self, conn: MeteredConnection, steps: list[Step], progress: _Progress) -> None:
@@ -81,20 +83,37 @@ class _Probes:
 
     async def state(self, index: int) -> Probed | None:
         step = self._steps[index]
-        if not probe.probeable(step):
-            return None
-        if self._at == self._progress.changes:
-            return self._found.get(index)
-        ahead = self._steps[index:] if self._at is None else [step]
+        if not step.files and step.check is None:
+            return None  # nothing to read: it always runs
         changes = self._progress.changes
+        if self._at != changes:
+            ahead = self._steps[index:] if self._at is None else [step]
+            self._found, self._at = await self._probe(index, ahead), changes
+        if index not in self._found:
+            found = await self._long_way(step)
+            if found is not None and self._at == self._progress.changes:
+                self._found[index] = found
+            return found
+        return self._found[index]
+
+    async def _probe(self, index: int, ahead: list[Step]) -> dict[int, Probed]:
+        if not any(probe.probeable(s) for s in ahead):
+            return {}
         try:
             result = await self._conn.read(probe.probe_command(ahead))
         except ClustermgrError:
+            return {}
+        return {index + i: state for i, state in probe.parse_probe(ahead, result.stdout).items()}
+
+    async def _long_way(self, step: Step) -> Probed | None:
+        try:
+            current = {change.path: await _read(self._conn, change.path) for change in step.files}
+            passed = None if step.check is None else (await self._conn.read(step.check)).ok
+        except ClustermgrError:
             return None
-        found = probe.parse_probe(ahead, result.stdout)
-        self._found = {index + i: state for i, state in found.items()}
-        self._at = changes
-        return self._found.get(index)
+        matching = frozenset(c.path for c in step.files if current[c.path] == c.content)
+        missing = frozenset(path for path, content in current.items() if content is None)
+        return Probed(matching, missing, passed)
 
 
 class StepFailed(Exception):
