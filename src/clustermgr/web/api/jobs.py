@@ -18,6 +18,7 @@ from clustermgr.web.api.models import (
     JobCreate,
     JobPage,
     JobPublic,
+    JobSummaryPublic,
     job_create_schema,
     next_before,
 )
@@ -95,11 +96,12 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> JobPage:
-    """Jobs, newest first; page on with ``before_id``."""
-    views = await jobs.listing(web.manager, cluster=cluster, limit=limit, before_id=before_id)
+    """Jobs, newest first, as summaries (the verdict and step counts of each report, not
+    the report: `GET /api/v1/jobs/{job_id}` has it); page on with ``before_id``."""
+    found = await jobs.summaries(web.manager, cluster=cluster, limit=limit, before_id=before_id)
     return JobPage(
-        items=[JobPublic.of(v) for v in views],
-        next_before_id=next_before([v.id for v in views], limit),
+        items=[JobSummaryPublic.of(s) for s in found],
+        next_before_id=next_before([s.id for s in found], limit),
     )
 
 
