@@ -221,8 +221,25 @@ async def test_the_job_list_answers_summaries_and_the_job_its_report(web: Web) -
     one = (await web.api.get(f"/api/v1/jobs/{page['items'][0]['id']}")).json()
     assert one["result"] == {"ok": True} and one["params"] == {}
 
+    web.manager.db.reads.clear()
     with statements(web.manager) as seen:
         await web.api.get("/api/v1/jobs")
     listed = [s for s in seen if "FROM jobs" in s]
     # One query, which reads each report's verdict and counts, not the report.
     assert len(listed) == 1 and not reads_reports(listed[0]), listed
+
+    # Kept until the database changes: then the next request shows the change.
+    with statements(web.manager) as seen:
+        assert (await web.api.get("/api/v1/jobs")).json() == page
+    assert seen == []
+    job = await jobs.create(
+        web.manager,
+        kind="plan",
+        cluster="c1",
+        mutating=False,
+        user="admin",
+        params={},
+        runner="embedded",
+    )
+    newest = (await web.api.get("/api/v1/jobs")).json()["items"][0]
+    assert (newest["id"], newest["state"], newest["ok"]) == (job.id, "queued", None)
