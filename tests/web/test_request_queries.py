@@ -243,3 +243,23 @@ async def test_the_job_list_answers_summaries_and_the_job_its_report(web: Web) -
     )
     newest = (await web.api.get("/api/v1/jobs")).json()["items"][0]
     assert (newest["id"], newest["state"], newest["ok"]) == (job.id, "queued", None)
+
+
+async def test_the_pages_that_list_jobs_read_no_report_in_their_lists(web: Web) -> None:
+    name = await add_cluster(web)
+    for path, reports in (
+        ("/jobs", 0),
+        # The latest preflight (the servers' verdicts) and the stage board's few jobs.
+        (f"/clusters/{name}", 2),
+        (f"/clusters/{name}/ldap", 0),
+        (f"/clusters/{name}/cache", 0),
+        (f"/clusters/{name}/lb", 0),
+    ):
+        with statements(web.manager) as seen:
+            page = await web.gui.get(path)
+        assert page.status_code == 200, (path, page.text)
+        assert sum(reads_reports(s) for s in seen) == reports, (path, seen)
+    cluster = (await web.gui.get(f"/clusters/{name}")).text
+    # Its servers' verdicts come from the latest preflight, its history from summaries.
+    assert len(re.findall(r'class="check check-pass"', cluster)) == 3, cluster
+    assert len(re.findall(r'<a href="/jobs/\d+">#\d+</a>', cluster)) == 6
