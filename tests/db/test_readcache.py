@@ -36,3 +36,22 @@ async def test_a_read_is_kept_until_any_commit(manager: Manager) -> None:
     assert await reads.get("names", names) == ["mine", "theirs"]
     assert await reads.get("names", names) == ["mine", "theirs"]
     assert loads == expected + (2 if manager.db.is_sqlite else 3)
+
+
+async def test_values_kept_by_key_go_at_any_commit_and_past_their_number(
+    manager: Manager,
+) -> None:
+    kept = manager.db.reads.keyed("test", size=2)
+    at = kept.mark()
+    for key in ("a", "b", "c"):
+        kept.keep(key, at, key.upper())
+    if not manager.db.is_sqlite:
+        assert kept.get("c") is None, "PostgreSQL keeps nothing"
+        return
+    # The oldest of three went; the others stay while nothing changes.
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == (None, "B", "C")
+    await clusters.create_cluster(manager, "changed")
+    assert kept.get("b") is None and kept.get("c") is None
+    # What was loaded before a commit is stale at once.
+    kept.keep("d", at, "D")
+    assert kept.get("d") is None

@@ -73,3 +73,23 @@ async def test_summaries_are_the_newest_jobs_without_their_reports(manager: Mana
     assert summaries[1].state is JobState.SUCCEEDED and summaries[1].finished
     assert [s.id for s in await store.summaries(manager, cluster="a")] == [first]
     assert [s.id for s in await store.summaries(manager, limit=1)] == [second]
+
+
+async def test_summaries_carry_each_reports_verdict_and_step_counts(manager: Manager) -> None:
+    applied = {"ok": False, "counts": {"changed": 2, "failed": 1}, "hosts": {"idp1": []}}
+    preflight = await add(manager, "a", "preflight", JobState.SUCCEEDED, REPORT)
+    apply = await add(manager, "a", "apply", JobState.FAILED, applied)
+    odd = await add(manager, "a", "status", JobState.SUCCEEDED, {"ok": True, "counts": [1]})
+    broken = await add(manager, "a", "plan", None)
+    await store.finish(manager, broken, JobState.FAILED, error="no route to idp1")
+
+    found = {s.id: s for s in await store.summaries(manager)}
+    assert (found[preflight].ok, found[preflight].counts) == (True, None)
+    assert (found[apply].ok, found[apply].counts) == (False, {"changed": 2, "failed": 1})
+    # A report whose counts are not steps per outcome has none.
+    assert (found[odd].ok, found[odd].counts) == (True, None)
+    assert (found[broken].ok, found[broken].error) == (None, "no route to idp1")
+    assert found[apply].runner == "x" and not found[apply].cancel_requested
+
+    older = await store.summaries(manager, before_id=apply, limit=5)
+    assert [s.id for s in older] == [preflight]

@@ -60,18 +60,6 @@ def test_no_preflight_no_verdicts() -> None:
     assert present.preflight_verdicts(job("preflight", JobState.FAILED, result=None)) == {}
 
 
-def test_latest_finished_skips_running_and_other_kinds() -> None:
-    done = job("preflight", result={"ok": True, "checks": []}, id=3)
-    jobs = [
-        job("preflight", JobState.RUNNING, id=5),
-        job("plan", result={"hosts": {}}, id=4),
-        done,
-        job("preflight", result={"ok": True, "checks": []}, id=1),
-    ]
-    assert present.latest_finished(jobs, "preflight") is done
-    assert present.latest_finished([], "preflight") is None
-
-
 @pytest.mark.parametrize(
     ("line", "kind"),
     [

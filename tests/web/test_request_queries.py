@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+from clustermgr.auth import service as auth
 from clustermgr.components.cache.model import REDIS_SECRET
 from clustermgr.components.lb.settingsstore import mark_applied
 from clustermgr.components.ldap.ids import server_ids
@@ -33,7 +34,8 @@ from clustermgr.redact import Secret
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
 from clustermgr.topology import Role
-from webfixture import client, create_user, running_app, sign_in
+from clustermgr.web.security import SESSION_COOKIE
+from webfixture import ADMIN_USERNAME, client, create_user, running_app, sign_in
 
 
 @dataclass
@@ -112,6 +114,11 @@ def statements(manager: Manager) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def reads_reports(statement: str) -> bool:
+    """Whether ``statement`` reads whole job reports (not parts of them by JSON path)."""
+    return "jobs.result" in re.sub(r"JSON_EXTRACT\(jobs\.result, \?\)", "", statement)
+
+
 async def dashboard_statements(web: Web, *, kept: bool = False) -> list[str]:
     """What one dashboard request reads; unless ``kept``, with nothing kept from before."""
     await web.gui.get("/")  # a session renewal (a write) is not what is counted
@@ -135,7 +142,7 @@ async def test_the_dashboard_reads_the_same_queries_for_one_cluster_and_for_five
     assert len(five) == len(one), "\n".join(five)
     assert len(five) <= 12, "\n".join(five)
     # Nothing reads every job's report: only the latest preflight's of each cluster.
-    assert sum("jobs.result" in s for s in five) == 1
+    assert sum(reads_reports(s) for s in five) == 1
 
     page = (await web.gui.get("/")).text
     for n in range(1, 6):
@@ -149,19 +156,47 @@ async def test_the_dashboard_reads_the_same_queries_for_one_cluster_and_for_five
     assert "5 critical alerts" in page
 
 
-async def test_an_unchanged_database_costs_the_dashboard_only_its_session_lookup(
-    web: Web,
-) -> None:
+async def test_an_unchanged_database_costs_the_dashboard_no_query(web: Web) -> None:
     await add_cluster(web)
     assert len(await dashboard_statements(web)) > 1
-    kept = await dashboard_statements(web, kept=True)
-    assert len(kept) == 1 and "FROM web_sessions" in kept[0], kept
+    assert await dashboard_statements(web, kept=True) == []
+    await web.api.get("/api/v1/me")  # its first use is written: a commit
+    await web.api.get("/api/v1/me")
+    with statements(web.manager) as seen:
+        assert (await web.api.get("/api/v1/me")).status_code == 200
+    assert seen == []
 
     # Any commit, here a new cluster, shows at the next request.
     name = await add_cluster(web)
     with statements(web.manager) as seen:
         page = (await web.gui.get("/")).text
     assert len(seen) > 1 and f'id="health-{name}"' in page
+
+
+async def test_a_role_change_a_sign_out_and_a_revocation_show_at_the_next_request(
+    web: Web,
+) -> None:
+    await web.gui.get("/")
+    await web.api.get("/api/v1/me")
+    assert "Add a server" in (await web.gui.get("/")).text
+    assert (await web.api.get("/api/v1/me")).json()["role"] == "admin"
+
+    await auth.set_role(web.manager, ADMIN_USERNAME, auth.UserRole.VIEWER)
+    assert "An admin adds the servers." in (await web.gui.get("/")).text
+    assert (await web.api.get("/api/v1/me")).json()["role"] == "viewer"
+
+    await auth.revoke_api_token(web.manager, ADMIN_USERNAME, "tests")
+    assert (await web.api.get("/api/v1/me")).status_code == 401
+
+    cookie = {SESSION_COOKIE: str(web.gui.cookies.get(SESSION_COOKIE))}
+    page = (await web.gui.get("/")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    signed_out = await web.gui.post("/logout", data={"csrf_token": token.group(1)})
+    assert signed_out.status_code == 303
+    # The old cookie, sent again, is a stranger's.
+    again = await web.gui.get("/", cookies=cookie)
+    assert again.status_code == 303 and again.headers["location"].startswith("/login")
 
 
 async def test_an_api_request_looks_its_token_up_once(web: Web) -> None:
@@ -174,3 +209,57 @@ async def test_an_api_request_looks_its_token_up_once(web: Web) -> None:
     assert (
         await web.api.get("/api/v1/jobs", headers={"Authorization": "Bearer x"})
     ).status_code == 401
+
+
+async def test_the_job_list_answers_summaries_and_the_job_its_report(web: Web) -> None:
+    await add_cluster(web)
+    page = (await web.api.get("/api/v1/jobs")).json()
+    assert page["items"], page
+    for item in page["items"]:
+        assert "result" not in item and "params" not in item, item
+        assert item["ok"] is True and item["counts"] is None and item["error"] is None
+    one = (await web.api.get(f"/api/v1/jobs/{page['items'][0]['id']}")).json()
+    assert one["result"] == {"ok": True} and one["params"] == {}
+
+    web.manager.db.reads.clear()
+    with statements(web.manager) as seen:
+        await web.api.get("/api/v1/jobs")
+    listed = [s for s in seen if "FROM jobs" in s]
+    # One query, which reads each report's verdict and counts, not the report.
+    assert len(listed) == 1 and not reads_reports(listed[0]), listed
+
+    # Kept until the database changes: then the next request shows the change.
+    with statements(web.manager) as seen:
+        assert (await web.api.get("/api/v1/jobs")).json() == page
+    assert seen == []
+    job = await jobs.create(
+        web.manager,
+        kind="plan",
+        cluster="c1",
+        mutating=False,
+        user="admin",
+        params={},
+        runner="embedded",
+    )
+    newest = (await web.api.get("/api/v1/jobs")).json()["items"][0]
+    assert (newest["id"], newest["state"], newest["ok"]) == (job.id, "queued", None)
+
+
+async def test_the_pages_that_list_jobs_read_no_report_in_their_lists(web: Web) -> None:
+    name = await add_cluster(web)
+    for path, reports in (
+        ("/jobs", 0),
+        # The latest preflight (the servers' verdicts) and the stage board's few jobs.
+        (f"/clusters/{name}", 2),
+        (f"/clusters/{name}/ldap", 0),
+        (f"/clusters/{name}/cache", 0),
+        (f"/clusters/{name}/lb", 0),
+    ):
+        with statements(web.manager) as seen:
+            page = await web.gui.get(path)
+        assert page.status_code == 200, (path, page.text)
+        assert sum(reads_reports(s) for s in seen) == reports, (path, seen)
+    cluster = (await web.gui.get(f"/clusters/{name}")).text
+    # Its servers' verdicts come from the latest preflight, its history from summaries.
+    assert len(re.findall(r'class="check check-pass"', cluster)) == 3, cluster
+    assert len(re.findall(r'<a href="/jobs/\d+">#\d+</a>', cluster)) == 6

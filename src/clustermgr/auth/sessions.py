@@ -11,6 +11,7 @@ after sign-in, however busy; the renewal is written at most once per
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -22,9 +23,12 @@ from clustermgr.auth.models import User, WebSession
 from clustermgr.auth.views import SessionView, UserView
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
+from clustermgr.db.readcache import KeptByKey
 
 SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_INTERVAL = timedelta(minutes=1)
+#: Sessions a process keeps between two changes of the database.
+KEPT_SESSIONS = 1024
 
 
 def _end(manager: Manager, started: datetime) -> datetime:
@@ -57,13 +61,36 @@ async def start_session(manager: Manager, user: UserView) -> tuple[str, SessionV
     return token, view
 
 
+@dataclass(frozen=True)
+class _Live:
+    """A session as last read: enough to answer again without the database."""
+
+    view: SessionView
+    ends_at: datetime
+    last_seen: datetime
+
+
+def _kept(manager: Manager) -> KeptByKey[_Live]:
+    return manager.db.reads.keyed("sessions", KEPT_SESSIONS)
+
+
 async def session_for(manager: Manager, token: str) -> SessionView | None:
-    """The live session of a cookie's token; None when unknown or expired."""
+    """The live session of a cookie's token; None when unknown or expired.
+
+    Kept in this process until the database changes (any commit: a sign-out, a role
+    change, a password change), while it neither expires nor needs its renewal
+    written; so most page views read nothing."""
     now = utcnow()
+    key = digest(token)
+    kept = _kept(manager)
+    live = kept.get(key)
+    if live is not None and live.ends_at > now and now - live.last_seen < TOUCH_INTERVAL:
+        return live.view
+    at = kept.mark()
     query = (
         select(WebSession, User)
         .join(User, User.id == WebSession.user_id)
-        .where(WebSession.id == digest(token))
+        .where(WebSession.id == key)
     )
     async with manager.db.session() as session:
         found = (await session.execute(query)).one_or_none()
@@ -73,10 +100,16 @@ async def session_for(manager: Manager, token: str) -> SessionView | None:
         if min(row.expires_at, _end(manager, row.created_at)) <= now:
             await session.delete(row)
             return None
-        if now - row.last_seen >= TOUCH_INTERVAL:
+        touched = now - row.last_seen >= TOUCH_INTERVAL
+        if touched:
             row.last_seen = now
             row.expires_at = _expiry(manager, row.created_at, now)
-        return SessionView(user_view(user), row.csrf_token, row.expires_at)
+        view = SessionView(user_view(user), row.csrf_token, row.expires_at)
+        ends_at = min(row.expires_at, _end(manager, row.created_at))
+        last_seen = row.last_seen
+    if not touched:  # a renewal is a commit: what was read before it is stale
+        kept.keep(key, at, _Live(view, ends_at, last_seen))
+    return view
 
 
 async def end_session(manager: Manager, token: str) -> None:

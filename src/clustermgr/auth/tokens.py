@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +32,15 @@ from clustermgr.auth.sessions import TOUCH_INTERVAL
 from clustermgr.auth.views import ApiTokenView, UserView
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
+from clustermgr.db.readcache import KeptByKey
 from clustermgr.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
 
 PREFIX = "cm_"
 TOKEN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DEFAULT_TOKEN_DAYS = 90
 MAX_TOKEN_DAYS = 730
+#: Tokens a process keeps between two changes of the database.
+KEPT_TOKENS = 1024
 
 
 def validate_name(name: str) -> str:
@@ -126,14 +130,32 @@ async def issue_token(
     return token
 
 
+@dataclass(frozen=True)
+class _Live:
+    """A token as last read: enough to answer again without the database."""
+
+    user: UserView
+    expires_at: datetime
+    last_used: datetime
+
+
 async def user_for_token(manager: Manager, token: str) -> UserView | None:
     """The user a token belongs to, with the token's role (at most the user's);
-    None for an unknown, revoked or expired token."""
+    None for an unknown, revoked or expired token.
+
+    Kept in this process until the database changes (a revocation, a role change:
+    any commit), while it neither expires nor needs its use written."""
     now = utcnow()
+    key = digest(token)
+    kept: KeptByKey[_Live] = manager.db.reads.keyed("api-tokens", KEPT_TOKENS)
+    live = kept.get(key)
+    if live is not None and live.expires_at > now and now - live.last_used < TOUCH_INTERVAL:
+        return live.user
+    at = kept.mark()
     query = (
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(token))
+        .where(ApiToken.token_hash == key)
     )
     async with manager.db.session() as session:
         found = (await session.execute(query)).one_or_none()
@@ -142,9 +164,15 @@ async def user_for_token(manager: Manager, token: str) -> UserView | None:
         row, user = found
         if row.expires_at <= now:
             return None
-        if row.last_used is None or now - row.last_used >= TOUCH_INTERVAL:
+        touched = row.last_used is None or now - row.last_used >= TOUCH_INTERVAL
+        if touched:
             row.last_used = now
-        return user_view(user, role=lower(UserRole(row.role), UserRole(user.role)))
+        view = user_view(user, role=lower(UserRole(row.role), UserRole(user.role)))
+        last_used = row.last_used or now
+        expires_at = row.expires_at
+    if not touched:  # writing the use is a commit: what was read before it is stale
+        kept.keep(key, at, _Live(view, expires_at, last_used))
+    return view
 
 
 async def revoke_api_token(

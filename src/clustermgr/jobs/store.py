@@ -13,7 +13,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.errors import JobConflict, NotFound
 from clustermgr.jobs.models import ACTIVE_STATES, Job, JobEvent, JobState
-from clustermgr.jobs.views import EventView, JobSummary, JobView
+from clustermgr.jobs.views import EventView, JobSummary, JobView, step_counts, verdict
 from clustermgr.plan.events import Event
 
 #: Seconds between two heartbeats of a running job.
@@ -120,10 +120,14 @@ async def latest_per_kind(
 
 
 async def summaries(
-    manager: Manager, *, cluster: str | None = None, limit: int = 50
+    manager: Manager,
+    *,
+    cluster: str | None = None,
+    limit: int = 50,
+    before_id: int | None = None,
 ) -> list[JobSummary]:
-    """The newest jobs (of ``cluster``) without their params and results: one query
-    that reads none of the reports."""
+    """The newest jobs (of ``cluster``, older than ``before_id``) without their params and
+    results: one query that reads only the reports' ``ok`` and ``counts``."""
     query = (
         select(
             Job.id,
@@ -135,17 +139,54 @@ async def summaries(
             Job.created_at,
             Job.started_at,
             Job.finished_at,
+            Job.runner,
+            Job.cancel_requested,
+            Job.result["ok"],
+            Job.result["counts"],
+            Job.error,
         )
         .order_by(Job.id.desc())
         .limit(limit)
     )
     if cluster:
         query = query.where(Job.cluster == cluster)
+    if before_id:
+        query = query.where(Job.id < before_id)
     async with manager.db.session() as session:
         rows = (await session.execute(query)).all()
     return [
-        JobSummary(job, kind, name, JobState(state), mutating, by, created, started, finished)
-        for job, kind, name, state, mutating, by, created, started, finished in rows
+        JobSummary(
+            job,
+            kind,
+            name,
+            JobState(state),
+            mutating,
+            by,
+            created,
+            started,
+            finished,
+            runner=runner,
+            cancel_requested=cancel,
+            ok=verdict(ok),
+            counts=step_counts(counts),
+            error=error,
+        )
+        for (
+            job,
+            kind,
+            name,
+            state,
+            mutating,
+            by,
+            created,
+            started,
+            finished,
+            runner,
+            cancel,
+            ok,
+            counts,
+            error,
+        ) in rows
     ]
 
 

@@ -74,7 +74,9 @@ class JobView:
 
 @dataclass(frozen=True)
 class JobSummary:
-    """A job's row without its params and result: what a list of jobs shows."""
+    """A job's row without its params and full result: what a list of jobs shows.
+    ``ok`` and ``counts`` are the report's verdict and its steps per outcome (plans and
+    applies), when it has them."""
 
     id: int
     kind: str
@@ -85,10 +87,49 @@ class JobSummary:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    runner: str = "embedded"
+    cancel_requested: bool = False
+    ok: bool | None = None
+    counts: dict[str, int] | None = None
+    error: str | None = None
 
     @property
     def finished(self) -> bool:
         return not self.state.active
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "cluster": self.cluster,
+            "state": self.state.value,
+            "mutating": self.mutating,
+            "requested_by": self.requested_by,
+            "runner": self.runner,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "cancel_requested": self.cancel_requested,
+            "ok": self.ok,
+            "counts": self.counts,
+            "error": self.error,
+        }
+
+
+def verdict(value: Any) -> bool | None:
+    """A report's ``ok`` as read from the database (SQLite hands JSON true back as 1)."""
+    if isinstance(value, bool):
+        return value
+    return bool(value) if isinstance(value, int) else None
+
+
+def step_counts(value: Any) -> dict[str, int] | None:
+    """A report's ``counts`` when it is steps per outcome; None for anything else."""
+    if not isinstance(value, dict):
+        return None
+    if all(isinstance(k, str) and type(n) is int for k, n in value.items()):
+        return dict(value)
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from clustermgr.web.context import WebContext
 from clustermgr.web.security import SAFE_METHODS, SESSION_COOKIE, same, submitted_csrf
 
 
-def web_context(request: Request) -> WebContext:
+async def web_context(request: Request) -> WebContext:
+    """Async, as every dependency here: FastAPI runs a plain function on a worker thread,
+    a hop per request for one attribute read."""
     context: WebContext = request.app.state.web
     return context
 

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import WithJsonSchema
 
 from clustermgr.auth.views import UserView
+from clustermgr.db.readcache import KeptByKey
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.web import sse
@@ -18,6 +19,7 @@ from clustermgr.web.api.models import (
     JobCreate,
     JobPage,
     JobPublic,
+    JobSummaryPublic,
     job_create_schema,
     next_before,
 )
@@ -26,6 +28,10 @@ from clustermgr.web.context import WebContext
 from clustermgr.web.deps import ApiUser, WebDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+#: Pages of the job list a process keeps until the database changes (any commit:
+#: a job queued, a step's event, a heartbeat), by cluster, size and cursor.
+KEPT_PAGES = 64
 
 
 def job_router(kinds: KindCatalog) -> APIRouter:
@@ -95,12 +101,21 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> JobPage:
-    """Jobs, newest first; page on with ``before_id``."""
-    views = await jobs.listing(web.manager, cluster=cluster, limit=limit, before_id=before_id)
-    return JobPage(
-        items=[JobPublic.of(v) for v in views],
-        next_before_id=next_before([v.id for v in views], limit),
-    )
+    """Jobs, newest first, as summaries (the verdict and step counts of each report, not
+    the report: `GET /api/v1/jobs/{job_id}` has it); page on with ``before_id``."""
+    kept: KeptByKey[JobPage] = web.manager.db.reads.keyed("job-pages", KEPT_PAGES)
+    key = f"{cluster}|{limit}|{before_id}"
+    page = kept.get(key)
+    if page is None:
+        # Read before loading: a commit during the load makes the page stale at once.
+        at = kept.mark()
+        found = await jobs.summaries(web.manager, cluster=cluster, limit=limit, before_id=before_id)
+        page = JobPage(
+            items=[JobSummaryPublic.of(s) for s in found],
+            next_before_id=next_before([s.id for s in found], limit),
+        )
+        kept.keep(key, at, page)
+    return page
 
 
 @router.get("/{job_id}", responses=errors(404, 422))

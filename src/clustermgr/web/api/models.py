@@ -17,7 +17,7 @@ from clustermgr.auth.views import UserView
 from clustermgr.inventory.schemas import ClusterView, ServerView
 from clustermgr.jobs.kinds import JobKind, KindCatalog
 from clustermgr.jobs.models import JobState
-from clustermgr.jobs.views import EventView, JobView
+from clustermgr.jobs.views import EventView, JobSummary, JobView
 from clustermgr.topology import Role
 
 #: Largest page of a listing.
@@ -249,8 +249,39 @@ class JobPublic(BaseModel):
         return cls.model_validate(view.as_dict())
 
 
+class JobSummaryPublic(BaseModel):
+    """A job in a list: its row, its report's verdict and step counts, not the report
+    itself (``GET /api/v1/jobs/{id}`` has the params and the full result)."""
+
+    id: int
+    kind: str
+    cluster: str
+    state: JobState
+    mutating: bool
+    requested_by: str
+    runner: str
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    cancel_requested: bool
+    ok: bool | None = Field(
+        description="The report's verdict; null while the job runs or when it has no report."
+    )
+    counts: dict[str, int] | None = Field(
+        description="Steps per outcome (changed, unchanged, would-change, failed...) of a "
+        "plan or an apply; null for other reports."
+    )
+    error: str | None
+
+    @classmethod
+    def of(cls, summary: JobSummary) -> JobSummaryPublic:
+        return cls.model_validate(summary.as_dict())
+
+
 class JobPage(BaseModel):
-    items: list[JobPublic]
+    """A page of jobs, newest first, as summaries."""
+
+    items: list[JobSummaryPublic]
     next_before_id: int | None = Field(
         description="Pass as `before_id` for the next (older) page; null on the last page."
     )

@@ -29,8 +29,8 @@ RECENT = 10
 @router.get("/clusters/{name}", response_class=HTMLResponse)
 async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
     cluster = await get_cluster(web.manager, name)
-    history = await jobs.listing(web.manager, cluster=name, limit=HISTORY)
-    preflight = present.latest_finished(history, "preflight")
+    history = await jobs.summaries(web.manager, cluster=name, limit=HISTORY)
+    preflight = (await jobs.latest_finished(web.manager, "preflight", [name])).get(name)
     context = {
         "cluster": cluster,
         "board": await stages.load(web.manager, name, web.stages),

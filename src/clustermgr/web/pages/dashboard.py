@@ -10,7 +10,9 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.components.contract import Component
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ClusterView
@@ -20,12 +22,15 @@ from clustermgr.monitor import read
 from clustermgr.monitor.alerts import Severity
 from clustermgr.services import servers
 from clustermgr.web.api.monitoring import has_history
-from clustermgr.web.deps import WebDep
+from clustermgr.web.context import WebContext
+from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
 from clustermgr.web.pages.common import render
 
 #: Jobs in the dashboard's list.
 RECENT = 10
+#: The dashboard's content, rendered once per change of the database.
+BODY = "partials/dashboard_body.html"
 
 
 @dataclass(frozen=True)
@@ -109,17 +114,28 @@ async def dashboard_data(manager: Manager, watched: Sequence[Component]) -> Dash
     )
 
 
+async def dashboard_body(web: WebContext, watched: Sequence[Component], admin: bool) -> Markup:
+    """The page's content for an admin or anyone else: nothing in it depends on the user
+    but the links an admin gets, nor on the moment but the data."""
+    data = await web.manager.db.reads.get("dashboard", lambda: dashboard_data(web.manager, watched))
+    template = web.templates.get_template(BODY)
+    # HTML the template made, every value in it escaped (autoescape is on for .html).
+    return Markup(template.render({**vars(data), "can_admin": admin}))  # noqa: S704
+
+
 def router(components: Sequence[Component]) -> APIRouter:
     """``/``, with a health row for each of ``components`` the watcher checks."""
     watched = [c for c in components if has_history(c)]
     routes = APIRouter()
 
     @routes.get("/", response_class=HTMLResponse)
-    async def dashboard(request: Request, web: WebDep) -> Response:
-        # Loaded once per change of the database, whoever asks.
-        data = await web.manager.db.reads.get(
-            "dashboard", lambda: dashboard_data(web.manager, watched)
+    async def dashboard(request: Request, web: WebDep, session: SessionDep) -> Response:
+        # Loaded and rendered once per change of the database, whoever asks.
+        admin = session.user.role.allows(UserRole.ADMIN)
+        body = await web.manager.db.reads.get(
+            f"dashboard-body:{'admin' if admin else 'other'}",
+            lambda: dashboard_body(web, watched, admin),
         )
-        return render(web, request, "dashboard.html", vars(data))
+        return render(web, request, "dashboard.html", {"body": body})
 
     return routes

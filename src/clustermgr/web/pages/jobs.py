@@ -46,7 +46,7 @@ def _summary(job: JobView, kinds: KindCatalog) -> dict[str, Any]:
 
 @router.get("/jobs", response_class=HTMLResponse)
 async def job_list(request: Request, web: WebDep, before: int | None = None) -> Response:
-    page = await jobs.listing(web.manager, limit=PAGE_SIZE, before_id=before)
+    page = await jobs.summaries(web.manager, limit=PAGE_SIZE, before_id=before)
     older = page[-1].id if len(page) == PAGE_SIZE else None
     context = {"jobs": page, "older": older, "paged": before is not None}
     return render(web, request, "jobs/list.html", context)

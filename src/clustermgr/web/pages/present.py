@@ -48,11 +48,6 @@ def preflight_verdicts(job: JobView | None) -> dict[str, HostVerdict]:
     return verdicts
 
 
-def latest_finished(jobs: Iterable[JobView], kind: str) -> JobView | None:
-    """The newest job of ``kind`` that finished with a result (``jobs`` newest first)."""
-    return next((j for j in jobs if j.kind == kind and j.finished and j.result), None)
-
-
 @dataclass(frozen=True)
 class DiffLine:
     kind: str  # "add", "del", "hunk", "head" or "same"

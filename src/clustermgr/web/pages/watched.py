@@ -12,7 +12,7 @@ from typing import Any
 
 from clustermgr.core.access import get_cluster
 from clustermgr.jobs import service as jobs
-from clustermgr.jobs.views import JobView
+from clustermgr.jobs.views import JobSummary
 from clustermgr.monitor import read
 from clustermgr.monitor.views import HistoryView
 from clustermgr.topology import Role
@@ -48,9 +48,9 @@ async def context(web: WebContext, name: str, component: str) -> dict[str, Any]:
     }
 
 
-async def recent_jobs(web: WebContext, name: str, prefix: str) -> list[JobView]:
+async def recent_jobs(web: WebContext, name: str, prefix: str) -> list[JobSummary]:
     """The cluster's latest jobs whose kind starts with ``prefix`` (``ldap-``...)."""
-    history = await jobs.listing(web.manager, cluster=name, limit=JOB_HISTORY)
+    history = await jobs.summaries(web.manager, cluster=name, limit=JOB_HISTORY)
     return [j for j in history if j.kind.startswith(prefix)][:RECENT_JOBS]
 
 
