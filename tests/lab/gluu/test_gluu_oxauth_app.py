@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -232,12 +233,24 @@ def test_health_check_reports_offline_while_slapd_is_down(
 
 
 def _alive(pid: int) -> bool:
-    """Running, not a zombie (the lab's PID 1 reaps late; ``kill -0`` would lie)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
+    """Running, not a zombie (the lab's PID 1 reaps late; ``kill -0`` would lie).
+
+    start-stop-daemon takes a process for gone once its ``/proc/PID/exe`` is (the
+    kernel drops it early in the process's exit), a moment before the process turns
+    into a zombie: a process that is exiting gets that moment (at most 10 s) to end.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        if state == "Z":
+            return False
+        exiting = not Path(f"/proc/{pid}/exe").exists()
+        if not exiting or time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
 
 
 def test_init_script_starts_reports_and_stops_the_app(
