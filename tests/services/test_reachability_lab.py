@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clustermgr.services import netprobe
-from clustermgr.services.preflight import check_servers
+from clustermgr.services.preflight import Status, check_servers
 from clustermgr.services.reachability import MANAGER, State
 from labfixture import SLOT, Lab, running_lab
 
@@ -76,6 +76,12 @@ async def test_one_blocked_pair_is_named_with_its_rule_and_nothing_else(lab: Lab
     assert {r.pair.destination for r in matrix.results if r.pair.source == MANAGER} == {
         h.fqdn for h in lab.config.hosts()
     }
+    # The source's own verdict names the pair; every other member's network passes.
+    network = {c.host: c for c in report.checks if c.name == "network"}
+    assert set(network) == {h.fqdn for h in lab.config.hosts()}
+    assert network[idp1.fqdn].status is Status.FAIL
+    assert network[idp1.fqdn].detail == f"1 of 3 not open: {idp2.fqdn}:636 filtered"
+    assert {c.status for h, c in network.items() if h != idp1.fqdn} == {Status.PASS}
     # Some port had no service yet: a temporary listener answered it...
     assert any("temporary listener" in r.detail for r in others), [r.detail for r in others]
     # ...and none is left running.

@@ -25,7 +25,7 @@ from clustermgr.facts.resources import MEMINFO, disk_space_fact
 from clustermgr.inventory.schemas import ServerView
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.remote.pool import run_on_hosts
-from clustermgr.services.reachability import Matrix, check_reachability
+from clustermgr.services.reachability import Matrix, PairResult, State, check_reachability
 from clustermgr.topology import (
     CLOCK_SKEW_FAIL,
     CLOCK_SKEW_WARN,
@@ -118,7 +118,14 @@ async def check_servers(
     if len(offsets) > 1:
         checks.append(_skew_check(offsets))
         tell(checks[-1])
-    matrix = await check_reachability(access, servers, emit) if network else None
+    matrix = None
+    if network:
+        matrix = await check_reachability(access, servers, emit)
+        for server in servers:
+            rows = matrix.from_source(server.hostname)
+            if rows:
+                checks.append(_network_check(server.hostname, rows))
+                tell(checks[-1])
     return PreflightReport(tuple(checks), matrix)
 
 
@@ -217,3 +224,12 @@ def _skew_check(offsets: dict[str, float]) -> CheckResult:
     else:
         status = Status.PASS
     return CheckResult(CLUSTER, "clock skew", status, detail)
+
+
+def _network_check(host: str, rows: Sequence[PairResult]) -> CheckResult:
+    """One host's outgoing connections in a line: the pairs that failed, by name."""
+    bad = [r for r in rows if r.state is not State.OPEN]
+    if not bad:
+        return CheckResult(host, "network", Status.PASS, f"all {len(rows)} connections open")
+    named = "; ".join(f"{r.pair.destination}:{r.pair.port} {r.state.value}" for r in bad)
+    return CheckResult(host, "network", Status.FAIL, f"{len(bad)} of {len(rows)} not open: {named}")

@@ -94,6 +94,9 @@ class Matrix:
     def blocked(self) -> tuple[PairResult, ...]:
         return tuple(r for r in self.results if r.blocked)
 
+    def from_source(self, host: str) -> tuple[PairResult, ...]:
+        return tuple(r for r in self.results if r.pair.source == host)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok,
@@ -185,10 +188,6 @@ async def check_reachability(
             held = listening.get(p.destination)
             why_not = started.failed.get(p.destination)
             results.append(_member_row(p, source.address, answer, held, why_not))
-    for host in [MANAGER, *by_name]:
-        mine = [r for r in results if r.pair.source == host]
-        if mine:
-            emit(_summary(host, mine))
     return Matrix((MANAGER, *by_name), tuple(results))
 
 
@@ -279,15 +278,3 @@ def _local_address_towards(address: str, port: int) -> str | None:
 
 def _reason(exc: BaseException) -> str:
     return exc.message if isinstance(exc, ClustermgrError) else repr(exc)
-
-
-def _summary(source: str, rows: Sequence[PairResult]) -> Event:
-    bad = [r for r in rows if r.state is not State.OPEN]
-    status = "pass" if not bad else "fail"
-    if bad:
-        named = ", ".join(f"{r.pair.destination}:{r.pair.port} {r.state.value}" for r in bad)
-        message = f"{status}: network: {len(rows) - len(bad)} of {len(rows)} open; {named}"
-    else:
-        message = f"{status}: network: all {len(rows)} open"
-    host = None if source == MANAGER else source
-    return Event(EventKind.CHECK, message, host=host, step="network")
