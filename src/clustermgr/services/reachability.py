@@ -152,10 +152,14 @@ async def check_reachability(
             wanted.setdefault(p.destination, set()).add(p.port)
             targets.setdefault(p.source, []).append((p.address, p.port))
 
+    listening: dict[str, netprobe.Listening] = {}
+
     async def listen(host: str) -> netprobe.Listening:
         conn = await access.connection(host)
         command = netprobe.listen_command(wanted[host], LISTENER_LIFETIME)
-        return netprobe.parse_listening((await conn.run(command)).check().stdout)
+        # Noted at once, so a check cancelled while others start still removes it.
+        held = listening[host] = netprobe.parse_listening((await conn.run(command)).check().stdout)
+        return held
 
     async def probe(host: str) -> dict[tuple[str, int], tuple[str, str]]:
         conn = await access.connection(host)
@@ -163,10 +167,8 @@ async def check_reachability(
         ran = await conn.run(command, timeout=timeout + access.settings.command_timeout)
         return netprobe.parse_probe(ran.check().stdout)
 
-    listening: dict[str, netprobe.Listening] = {}
     try:
         started = await run_on_hosts([h for h in wanted if h in reachable], listen, limit=limit)
-        listening.update(started.succeeded)
         probed = await run_on_hosts([h for h in targets if h in reachable], probe, limit=limit)
     finally:
         await _remove_listeners(access, listening, emit, limit)
