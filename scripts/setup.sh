@@ -14,6 +14,7 @@ DEB_PACKAGES=(
   slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
   chromium                        # the browser of the GUI tests (driven by Playwright)
   wrk                             # HTTP load of benchmarks/lb.py
+  nftables                        # packet filters inside lab hosts (blocked pairs in tests)
 )
 
 missing=()

@@ -50,6 +50,27 @@ PORTS_BY_ROLE: Mapping[Role, tuple[PortUse, ...]] = {
 
 
 @dataclass(frozen=True)
+class Flow:
+    """Members of role ``source`` open TCP connections to members of role ``destination``."""
+
+    source: Role
+    destination: Role
+    port: PortUse
+
+
+#: Who connects to whom inside the cluster: LDAP replication between identity nodes,
+#: each node's cache client to the proxy's stunnel, the proxy to each node's stunnel
+#: and web front.  The manager's SSH to every member comes on top.
+FLOWS: tuple[Flow, ...] = (
+    Flow(Role.IDENTITY, Role.IDENTITY, LDAP),
+    Flow(Role.IDENTITY, Role.IDENTITY, LDAPS),
+    Flow(Role.IDENTITY, Role.PROXY, STUNNEL_PROXY),
+    Flow(Role.PROXY, Role.IDENTITY, STUNNEL_NODE),
+    Flow(Role.PROXY, Role.IDENTITY, HTTPS),
+)
+
+
+@dataclass(frozen=True)
 class Sizing:
     """Below ``minimum`` the check fails; below ``recommended`` it warns."""
 

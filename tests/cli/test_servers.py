@@ -178,12 +178,29 @@ def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
             assert by_check[(node.target.name, name)]["status"] in ("pass", "warn"), name
     assert by_check[("(cluster)", "clock skew")]["status"] == "pass"
 
+    # Three identity nodes: the manager's SSH to each, and LDAP both ways between each two.
+    pairs = {(p["source"], p["destination"], p["port"]): p for p in report["network"]["pairs"]}
+    names = [n.target.name for n in sshds.hosts]
+    ldap = {(a, b, port) for a in names for b in names if a != b for port in (389, 636)}
+    ssh = {("(manager)", n.target.name, n.target.port) for n in sshds.hosts}
+    assert set(pairs) == ldap | ssh
+    assert {p["state"] for p in pairs.values()} == {"open"}, pairs
+
     ran = cli("server", "check", "--cluster", "t")
     assert ran.code == 0, ran.stderr
-    head, *rows, verdict = ran.stdout.splitlines()
+    out = ran.stdout.splitlines()
+    gap = out.index("")
+    (head, *rows), (matrix_head, *matrix), verdict = out[:gap], out[gap + 1 : -1], out[-1]
     assert head.split() == ["SERVER", "STATUS", "CHECK", "DETAIL"]
     assert {r.split()[0] for r in rows} >= {n.target.name for n in sshds.hosts}
+    assert matrix_head.split() == ["SOURCE", "DESTINATION", "PORT", "STATE", "DETAIL", "OR", "RULE"]
+    assert {tuple(r.split()[:4]) for r in matrix} == {
+        (a, b, str(port), "open") for a, b, port in ldap | ssh
+    }
     assert verdict == "preflight passed"
+
+    ran = cli("server", "check", "--cluster", "t", "--no-network", "--json")
+    assert ran.code == 0 and ran.json()["network"] is None
 
     ran = cli("server", "list")
     assert ran.code == 0, ran.stderr

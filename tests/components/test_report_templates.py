@@ -27,6 +27,7 @@ from clustermgr.jobs.views import JobView
 from clustermgr.monitor.views import AlertView
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services.preflight import CheckResult, PreflightReport, Status
+from clustermgr.services.reachability import MANAGER, Matrix, Pair, PairResult, State
 from clustermgr.web.app import templates
 from clustermgr.web.assets import StaticAssets
 from clustermgr.web.context import STATIC
@@ -94,9 +95,21 @@ def _compare(ok: bool) -> Comparison:
     return Comparison("different", None, (NodeReport(IDP1), NodeReport(IDP2)), (subtree,))
 
 
+LDAPS_1_TO_2 = Pair(IDP1, IDP2, "10.0.0.2", 636, "LDAPS")
+RULE = "nft insert rule inet filter input ip saddr 10.0.0.1 tcp dport 636 accept"
+
+
 def _preflight(ok: bool) -> PreflightReport:
-    disk = CheckResult(IDP1, "disk", Status.PASS if ok else Status.FAIL, "2 GiB free")
-    return PreflightReport((CheckResult(IDP1, "ssh login", Status.PASS, "root"), disk))
+    """Bad: every host check passes, but one pair of members is dropped by a firewall."""
+    disk = CheckResult(IDP1, "disk", Status.PASS, "2 GiB free")
+    ssh = PairResult(Pair(MANAGER, IDP1, "10.0.0.1", 22, "SSH"), State.OPEN, "up")
+    ldaps = (
+        PairResult(LDAPS_1_TO_2, State.OPEN, "the service answered")
+        if ok
+        else PairResult(LDAPS_1_TO_2, State.FILTERED, "no answer within 3 s", RULE)
+    )
+    network = Matrix((MANAGER, IDP1, IDP2), (ssh, ldaps))
+    return PreflightReport((CheckResult(IDP1, "ssh login", Status.PASS, "root"), disk), network)
 
 
 def _deploy(ok: bool, dry_run: bool) -> DeployReport:
@@ -123,7 +136,7 @@ SAMPLES: dict[str, Any] = {
 
 #: What each view names, whatever the result.
 NAMED = {
-    "preflight": ["disk", IDP1],
+    "preflight": ["disk", IDP1, IDP2, MANAGER, "636", "Every pair connects"],
     "ldap-status": [IDP1, IDP2],
     "ldap-compare": ["identical"],
     "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
@@ -185,3 +198,22 @@ def test_a_failed_result_is_red_and_never_says_all_is_well(
     assert 'check-pass">No check failed' not in bad
     if name == "lb-status":
         assert "Warning: idp1 names the issuer https://idp1.lab.test" in bad
+
+
+def test_the_preflight_matrix_highlights_a_blocked_pair_with_its_rule(
+    pages: Jinja2Templates,
+) -> None:
+    kind = job_kinds().get("preflight")
+    assert kind.report_template is not None
+    page = pages.env.get_template(kind.report_template).render(
+        job=_job("preflight", _preflight(False))
+    )
+    grid = page[page.index('<table class="reach">') :]
+    grid = grid[: grid.index("</table>")]
+    rows = grid.split("<tr>")[2:]  # after the header row: one row per source
+    assert [r.split("</th>")[0].rsplit(">", 1)[-1] for r in rows] == [MANAGER, IDP1]
+    idp1_cells = rows[1].split("<td")[1:]  # columns idp1, idp2
+    assert "blocked" not in idp1_cells[0] and 'class="blocked"' in idp1_cells[1]
+    assert "636" in idp1_cells[1] and "filtered" in idp1_cells[1] and RULE in idp1_cells[1]
+    assert grid.count('class="blocked"') == 1
+    assert "Some pairs do not connect" in page and "Some checks failed" in page

@@ -19,10 +19,17 @@ from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import preflight, servers
 from clustermgr.services.preflight import Status
+from clustermgr.services.reachability import Matrix, State
 
 app = typer.Typer(no_args_is_help=True)
 
 STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
+STATE_STYLE = {
+    State.OPEN: "green",
+    State.REFUSED: "bold red",
+    State.FILTERED: "bold red",
+    State.ERROR: "yellow",
+}
 
 
 def _read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.SshKeyInput:
@@ -217,13 +224,21 @@ async def trust(
 async def check(
     cluster: ClusterOpt,
     hostnames: Annotated[list[str] | None, typer.Argument(help="Servers (default: all).")] = None,
+    network: Annotated[
+        bool,
+        typer.Option(
+            "--network/--no-network",
+            help="Also try every connection the members need (the reachability matrix).",
+        ),
+    ] = True,
     as_json: Json = False,
 ) -> None:
-    """Preflight: SSH login, root or sudo, OS, ports, disk, memory, clock skew."""
+    """Preflight: SSH login, root or sudo, OS, ports, disk, memory, clock skew, the network."""
     async with manager() as mgr:
         access = await open_access(mgr, cluster, hostnames or ())
         async with access:
-            report = await preflight.check_servers(access, list(access.servers.values()))
+            servers_ = list(access.servers.values())
+            report = await preflight.check_servers(access, servers_, network=network)
     if as_json:
         emit_json(report.as_dict())
     else:
@@ -239,6 +254,26 @@ async def check(
                 for c in report.checks
             ],
         )
+        if report.network is not None:
+            show("")
+            _show_matrix(report.network)
         show("[green]preflight passed[/]" if report.ok else "[bold red]preflight failed[/]")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _show_matrix(matrix: Matrix) -> None:
+    """One row per pair; a blocked pair's last column is the rule that would open it."""
+    show_table(
+        ["SOURCE", "DESTINATION", "PORT", "STATE", "DETAIL OR RULE"],
+        [
+            [
+                escape(r.pair.source),
+                escape(r.pair.destination),
+                str(r.pair.port),
+                f"[{STATE_STYLE[r.state]}]{r.state.value}[/]",
+                escape(f"on {r.pair.destination}: {r.rule}" if r.rule else r.detail),
+            ]
+            for r in matrix.results
+        ],
+    )

@@ -2,8 +2,10 @@
 
 Checks per host: SSH login, root or sudo, supported OS, the role's ports free
 or held by the expected daemon, disk and memory; and across the cluster, clock
-skew between members.  Every check ends pass, warn or fail with a sentence a
-person can act on; one host that cannot be reached never hides the others.
+skew between members and the network between them (:mod:`.reachability`: every
+pair that must connect, tried).  Every check ends pass, warn or fail with a
+sentence a person can act on; one host that cannot be reached never hides the
+others.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from clustermgr.facts.resources import MEMINFO, disk_space_fact
 from clustermgr.inventory.schemas import ServerView
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.remote.pool import run_on_hosts
+from clustermgr.services.reachability import Matrix, PairResult, State, check_reachability
 from clustermgr.topology import (
     CLOCK_SKEW_FAIL,
     CLOCK_SKEW_WARN,
@@ -61,18 +64,30 @@ class CheckResult:
 @dataclass(frozen=True)
 class PreflightReport:
     checks: tuple[CheckResult, ...]
+    #: The reachability matrix; None when the network was not checked.
+    network: Matrix | None = None
 
     @property
     def ok(self) -> bool:
-        return all(c.status is not Status.FAIL for c in self.checks)
+        network_ok = self.network is None or self.network.ok
+        return network_ok and all(c.status is not Status.FAIL for c in self.checks)
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "checks": [c.as_dict() for c in self.checks]}
+        return {
+            "ok": self.ok,
+            "checks": [c.as_dict() for c in self.checks],
+            "network": None if self.network is None else self.network.as_dict(),
+        }
 
 
 async def check_servers(
-    access: HostAccess, servers: Sequence[ServerView], emit: Emit = ignore
+    access: HostAccess,
+    servers: Sequence[ServerView],
+    emit: Emit = ignore,
+    *,
+    network: bool = True,
 ) -> PreflightReport:
+    """Every host's checks, the clock skew, and (``network``) the reachability matrix."""
     offsets: dict[str, float] = {}
 
     def tell(check: CheckResult) -> None:
@@ -103,7 +118,15 @@ async def check_servers(
     if len(offsets) > 1:
         checks.append(_skew_check(offsets))
         tell(checks[-1])
-    return PreflightReport(tuple(checks))
+    matrix = None
+    if network:
+        matrix = await check_reachability(access, servers, emit)
+        for server in servers:
+            rows = matrix.from_source(server.hostname)
+            if rows:
+                checks.append(_network_check(server.hostname, rows))
+                tell(checks[-1])
+    return PreflightReport(tuple(checks), matrix)
 
 
 async def _check_host(
@@ -201,3 +224,12 @@ def _skew_check(offsets: dict[str, float]) -> CheckResult:
     else:
         status = Status.PASS
     return CheckResult(CLUSTER, "clock skew", status, detail)
+
+
+def _network_check(host: str, rows: Sequence[PairResult]) -> CheckResult:
+    """One host's outgoing connections in a line: the pairs that failed, by name."""
+    bad = [r for r in rows if r.state is not State.OPEN]
+    if not bad:
+        return CheckResult(host, "network", Status.PASS, f"all {len(rows)} connections open")
+    named = "; ".join(f"{r.pair.destination}:{r.pair.port} {r.state.value}" for r in bad)
+    return CheckResult(host, "network", Status.FAIL, f"{len(bad)} of {len(rows)} not open: {named}")

@@ -20,11 +20,16 @@ class PreflightParams(BaseModel):
         max_length=200,
         description="Only these servers (default: every server of the cluster).",
     )
+    network: bool = Field(
+        default=True,
+        description="Also try every connection the members need (the reachability matrix).",
+    )
 
 
 async def _preflight(ctx: JobContext[PreflightParams]) -> preflight.PreflightReport:
     async with await open_access(ctx.manager, ctx.cluster, ctx.params.hosts) as access:
-        return await preflight.check_servers(access, list(access.servers.values()), ctx.emit)
+        servers = list(access.servers.values())
+        return await preflight.check_servers(access, servers, ctx.emit, network=ctx.params.network)
 
 
 async def _prepare(ctx: JobContext[NoParams], dry_run: bool) -> ApplyReport:
