@@ -485,13 +485,14 @@ INPUTS: tuple[Input, ...] = (
         "NGINX upstreams (the node marked down)",
     ),
     Input(
-        "job nodes: drain, undrain, reinit (node and source), preflight hosts",
+        "job nodes: drain, undrain, reinit (node and source), preflight hosts, uninstall",
         HOSTNAME,
         (
             "clustermgr.components.lb.jobs:NodeParams.node",
             "clustermgr.components.ldap.jobs:ReinitParams.node",
             "clustermgr.components.ldap.jobs:ReinitParams.source",
             "clustermgr.components.base.jobs:PreflightParams.hosts",
+            "clustermgr.components.install.jobs:RemoveParams.node",
         ),
         "which servers a job acts on; the hosts named in its commands",
     ),

@@ -181,12 +181,13 @@ def plan_install(
     shared: Mapping[str, bytes] | None = None,
 ) -> Plan:
     """The whole install: ``nodes[0]`` is the first node (it makes the shared files);
-    ``shared`` is what it made, once it did; ``package`` the offline package file."""
+    ``shared`` is what it made, once it did (then every node gets them, the first one
+    too); ``package`` the offline package file."""
     steps: list[Step] = []
     for index, host in enumerate(nodes):
         steps.append(source_step(host, values.settings, package))
         steps.append(install_step(host, values.settings))
-        if index:
+        if index or shared:
             steps.append(shared_step(host, shared))
         steps.extend(setup_steps(host, values))
     return Plan(f"Gluu Server install of cluster {cluster}", tuple(steps))
