@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clustermgr.components.contract import Component, Parts
 
 if TYPE_CHECKING:
     import typer
+    from fastapi import APIRouter
 
 
 def _parts() -> Parts:
@@ -20,6 +22,12 @@ def _parts() -> Parts:
         kinds=(jobs.REMOVE,),
         set_up_in=configured_clusters,
     )
+
+
+def _pages() -> APIRouter:
+    from clustermgr.components.install.pages import router
+
+    return router
 
 
 def _cli() -> typer.Typer:
@@ -35,6 +43,9 @@ COMPONENT = Component(
     parts=_parts,
     cli=_cli,
     cli_help="Install Gluu Server on the identity nodes (one configuration for all).",
+    pages=_pages,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
     # Installing needs nothing before it: it comes first, bare servers are enough.
     needs=(),
 )
