@@ -25,6 +25,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator
 
+from clustermgr import openpgp
 from clustermgr.errors import InvalidInput
 from clustermgr.redact import Secret
 
@@ -41,6 +42,9 @@ class Rule:
     check: Callable[[object], object]
     #: A value the rule accepts as it is (canonical).
     example: object
+    #: Characters the rule accepts on purpose that other rules refuse (the spaces and
+    #: apostrophes of a name): whatever writes such a value escapes them.
+    allows: str = ""
 
     def pydantic(self, value: object) -> object:
         """The check as a pydantic validator (a ValueError names what is allowed).
@@ -215,6 +219,131 @@ def validate_secret_text(value: object) -> str:
     return value
 
 
+# --- the Gluu Server install settings ---------------------------------------------------
+
+_WORDS = re.compile(r"[^\W_](?:[\w .,&'-]{0,62}[^\W_.])?")
+WORDS_RULE = (
+    "a name of letters, digits, spaces and . , & ' - (at most 64, starting and ending "
+    "with a letter or digit)"
+)
+
+
+def validate_words(value: object) -> str:
+    """An organization, city or state: what a certificate's subject and the installer's
+    properties carry."""
+    text = _text(value, "name", WORDS_RULE).strip(" ")
+    if not _WORDS.fullmatch(text) or "  " in text:
+        raise _refuse("name", value, WORDS_RULE)
+    return text
+
+
+_COUNTRY = re.compile(r"[A-Z]{2}")
+COUNTRY_RULE = "a two-letter country code, e.g. US"
+
+
+def validate_country(value: object) -> str:
+    text = _text(value, "country code", COUNTRY_RULE).strip(" ").upper()
+    if not _COUNTRY.fullmatch(text):
+        raise _refuse("country code", value, COUNTRY_RULE)
+    return text
+
+
+_MAILBOX = re.compile(r"[A-Za-z0-9._%+-]{1,64}")
+EMAIL_RULE = "an email address: name@host.example (letters, digits and . _ % + - before the @)"
+
+
+def validate_email(value: object) -> str:
+    text = _text(value, "email address", EMAIL_RULE).strip(" ")
+    name, at, host = text.rpartition("@")
+    if not at or not _MAILBOX.fullmatch(name) or ".." in name:
+        raise _refuse("email address", value, EMAIL_RULE)
+    try:
+        return f"{name}@{validate_hostname(host)}"
+    except InvalidInput:
+        raise _refuse("email address", value, EMAIL_RULE) from None
+
+
+_VERSION = re.compile(r"(?:[0-9]{1,9}:)?[0-9][A-Za-z0-9.+~-]{0,127}")
+VERSION_RULE = "a Debian package version, e.g. 4.5.0-1 (letters, digits and . + ~ - :)"
+
+
+def validate_version(value: object) -> str:
+    text = _text(value, "package version", VERSION_RULE)
+    if not _VERSION.fullmatch(text) or ".." in text:
+        raise _refuse("package version", value, VERSION_RULE)
+    return text
+
+
+_URL = re.compile(
+    r"(https?)://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::([1-9][0-9]{0,4}))?"
+    r"((?:/[A-Za-z0-9._~-]*){0,32})"
+)
+URL_RULE = "an http:// or https:// URL: a host, an optional port, a path of . _ ~ - / and letters"
+
+
+def validate_url(value: object) -> str:
+    """A package repository's URL, written into an apt source line."""
+    text = _text(value, "URL", URL_RULE)
+    found = _URL.fullmatch(text)
+    if found is None or ".." in found.group(4) or int(found.group(3) or 1) > 65535:
+        raise _refuse("URL", value, URL_RULE)
+    scheme, host, port, path = found.groups()
+    try:
+        address = validate_address(host)
+    except InvalidInput:
+        raise _refuse("URL", value, URL_RULE) from None
+    shown = f"[{address}]" if ":" in address else address
+    return f"{scheme}://{shown}{':' + port if port else ''}{path}"
+
+
+_APT_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+APT_WORD_RULE = "an apt suite or component: letters, digits and . _ - (at most 64, no ..)"
+
+
+def validate_apt_word(value: object) -> str:
+    text = _text(value, "suite or component", APT_WORD_RULE)
+    if not _APT_WORD.fullmatch(text) or ".." in text:
+        raise _refuse("suite or component", value, APT_WORD_RULE)
+    return text
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+SHA256_RULE = "a SHA-256 digest: 64 hex digits"
+
+
+def validate_sha256(value: object) -> str:
+    text = _text(value, "SHA-256", SHA256_RULE).strip(" ").lower()
+    if not _SHA256.fullmatch(text):
+        raise _refuse("SHA-256", value, SHA256_RULE)
+    return text
+
+
+KEY_RULE = "an OpenPGP public key, ASCII-armored (-----BEGIN PGP PUBLIC KEY BLOCK-----) or binary"
+#: A real (ed25519) public key: the rule's example, and the tests'.
+EXAMPLE_KEY = """\
+-----BEGIN PGP PUBLIC KEY BLOCK-----
+
+mDMEaxVyCxYJKwYBBAHaRw8BAQdAcJpjzLLIjqeUsQZpIcY7A9eItyg+bRy7IvZD
+6JEM86q0KGNsdXN0ZXJtZ3IgZXhhbXBsZSA8ZXhhbXBsZUBleGFtcGxlLm9yZz6I
+kAQTFggAOBYhBGSQGul8e9PTgtv/fy6leR3b5LGGBQJrFXILAhsDBQsJCAcCBhUK
+CQgLAgQWAgMBAh4BAheAAAoJEC6leR3b5LGGnzgBAPuwVM1yNUdrr+03+/UPi2nL
+HmorMWH1nu+eEMfXS+QlAPsGiFYdS8RJGxgAHoo9id8SDghHVzgGiBVI16cTcPkK
+Cg==
+=Cucx
+-----END PGP PUBLIC KEY BLOCK-----
+"""
+
+
+def validate_key(value: object) -> str:
+    """A repository's signing key, in one canonical armored form."""
+    if not isinstance(value, str | bytes):
+        raise _refuse("repository key", "a non-text value", KEY_RULE)
+    try:
+        return openpgp.public_key(value)
+    except openpgp.NotAKey as exc:
+        raise InvalidInput(f"invalid repository key: {exc}", hint=f"use {KEY_RULE}") from None
+
+
 # --- the rules and the inputs ------------------------------------------------------------
 
 HOSTNAME = Rule("hostname", HOSTNAME_RULE, validate_hostname, "idp1.example.org")
@@ -226,6 +355,14 @@ CHOICE = Rule("choice", CHOICE_RULE, validate_choice, "backend_id")
 PATH = Rule("path", PATH_RULE, validate_path, "/etc/ssl/lb.crt")
 LOCATION = Rule("location", LOCATION_RULE, validate_location, "/.well-known")
 SECRET = Rule("secret", SECRET_RULE, validate_secret_text, "Zx8_-kq2")
+WORDS = Rule("name", WORDS_RULE, validate_words, "Acme Widgets, Inc", allows=" '.")
+COUNTRY = Rule("country code", COUNTRY_RULE, validate_country, "US")
+EMAIL = Rule("email address", EMAIL_RULE, validate_email, "admin@example.org")
+VERSION = Rule("package version", VERSION_RULE, validate_version, "4.5.0-1")
+URL = Rule("URL", URL_RULE, validate_url, "https://repo.example.org/gluu/debian")
+APT_WORD = Rule("suite or component", APT_WORD_RULE, validate_apt_word, "bookworm-backports")
+SHA256 = Rule("SHA-256", SHA256_RULE, validate_sha256, "ab" * 32)
+KEY = Rule("repository key", KEY_RULE, validate_key, EXAMPLE_KEY, allows=" \t\r\n")
 
 RULES: tuple[Rule, ...] = (
     HOSTNAME,
@@ -237,12 +374,28 @@ RULES: tuple[Rule, ...] = (
     PATH,
     LOCATION,
     SECRET,
+    WORDS,
+    COUNTRY,
+    EMAIL,
+    VERSION,
+    URL,
+    APT_WORD,
+    SHA256,
+    KEY,
 )
 
 #: In pydantic models: each refuses what its rule refuses.
 Hostname = Annotated[str, HOSTNAME.field()]
 FilePath = Annotated[str, PATH.field()]
 Location = Annotated[str, LOCATION.field()]
+Words = Annotated[str, WORDS.field()]
+Country = Annotated[str, COUNTRY.field()]
+Email = Annotated[str, EMAIL.field()]
+Version = Annotated[str, VERSION.field()]
+Url = Annotated[str, URL.field()]
+Key = Annotated[str, KEY.field()]
+AptWord = Annotated[str, APT_WORD.field()]
+Sha256 = Annotated[str, SHA256.field()]
 
 
 @dataclass(frozen=True)
@@ -259,6 +412,7 @@ class Input:
 
 _SPEC = "clustermgr.inventory.schemas:ServerSpec"
 _LB = "clustermgr.components.lb.settings"
+_INSTALL = "clustermgr.components.install.settings:InstallSettings"
 
 INPUTS: tuple[Input, ...] = (
     Input(
@@ -331,13 +485,14 @@ INPUTS: tuple[Input, ...] = (
         "NGINX upstreams (the node marked down)",
     ),
     Input(
-        "job nodes: drain, undrain, reinit (node and source), preflight hosts",
+        "job nodes: drain, undrain, reinit (node and source), preflight hosts, uninstall",
         HOSTNAME,
         (
             "clustermgr.components.lb.jobs:NodeParams.node",
             "clustermgr.components.ldap.jobs:ReinitParams.node",
             "clustermgr.components.ldap.jobs:ReinitParams.source",
             "clustermgr.components.base.jobs:PreflightParams.hosts",
+            "clustermgr.components.install.jobs:RemoveParams.node",
         ),
         "which servers a job acts on; the hosts named in its commands",
     ),
@@ -346,6 +501,40 @@ INPUTS: tuple[Input, ...] = (
         CHOICE,
         ("clustermgr.components.cache.jobs:CacheParams.provider",),
         "oxCacheConfiguration's cacheProviderType (LDAP)",
+    ),
+    Input(
+        "organization, city and state",
+        WORDS,
+        (f"{_INSTALL}.organization", f"{_INSTALL}.city", f"{_INSTALL}.state"),
+        "setup.properties (orgName, city, state): the web certificate's subject",
+    ),
+    Input("country", COUNTRY, (f"{_INSTALL}.country",), "setup.properties countryCode"),
+    Input("admin email", EMAIL, (f"{_INSTALL}.admin_email",), "setup.properties admin_email"),
+    Input(
+        "Gluu package version",
+        VERSION,
+        (f"{_INSTALL}.version",),
+        "apt-get install gluu-server=VERSION; the installed version's check",
+    ),
+    Input("install source", CHOICE, (f"{_INSTALL}.source",), "which steps install the package"),
+    Input("repository URL", URL, (f"{_INSTALL}.repository_url",), "the apt source line"),
+    Input(
+        "repository suite and component",
+        APT_WORD,
+        (f"{_INSTALL}.repository_suite", f"{_INSTALL}.repository_component"),
+        "the apt source line",
+    ),
+    Input(
+        "repository signing key",
+        KEY,
+        (f"{_INSTALL}.repository_key",),
+        "the source's keyring under /etc/apt/keyrings",
+    ),
+    Input(
+        "package file digest",
+        SHA256,
+        (f"{_INSTALL}.package_sha256",),
+        "the package file's name and check on each node",
     ),
     Input(
         "cluster secrets (Redis, replicator)",

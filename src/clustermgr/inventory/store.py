@@ -202,6 +202,18 @@ class InventoryStore:
         await self.session.flush()
         return Secret.held(value.reveal(), label=label)
 
+    async def replace_cluster_secret(self, cluster: Cluster, name: str, value: Secret) -> Secret:
+        """Seal ``value`` as the cluster's secret ``name``, replacing the one it had."""
+        query = select(ClusterSecret).where(
+            ClusterSecret.cluster_id == cluster.id, ClusterSecret.name == name
+        )
+        found = (await self.session.scalars(query)).one_or_none()
+        if found is None:
+            return await self.cluster_secret(cluster, name, lambda: value)
+        found.ciphertext = self.vault.seal({"value": value}, first=False)
+        await self.session.flush()
+        return Secret.held(value.reveal(), label=f"{cluster.name}.{name}")
+
     def set_settings(self, cluster: Cluster, changes: Mapping[str, object]) -> ClusterSettings:
         """Replace the cluster's own settings named in ``changes`` (None: back to the
         default), validated as a whole (InvalidInput); component sections are kept."""

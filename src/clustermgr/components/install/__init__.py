@@ -1,0 +1,1 @@
+"""Installing Gluu Server on the identity nodes: one configuration for the whole cluster."""

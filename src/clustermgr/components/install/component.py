@@ -1,0 +1,51 @@
+"""The install: Gluu Server on every identity node, from a package, one configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+
+def _parts() -> Parts:
+    from clustermgr.components.install import jobs
+    from clustermgr.components.install.store import configured_clusters
+
+    return Parts(
+        plan=jobs.PLAN,
+        apply=jobs.APPLY,
+        kinds=(jobs.REMOVE,),
+        set_up_in=configured_clusters,
+    )
+
+
+def _pages() -> APIRouter:
+    from clustermgr.components.install.pages import router
+
+    return router
+
+
+def _cli() -> typer.Typer:
+    from clustermgr.components.install.cli import app
+
+    return app
+
+
+COMPONENT = Component(
+    name="install",
+    title="Gluu Server install",
+    summary="the package, setup.properties, setup",
+    parts=_parts,
+    cli=_cli,
+    cli_help="Install Gluu Server on the identity nodes (one configuration for all).",
+    pages=_pages,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
+    # Installing needs nothing before it: it comes first, bare servers are enough.
+    needs=(),
+)
