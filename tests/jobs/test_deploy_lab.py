@@ -69,7 +69,7 @@ def statuses(job: JobView) -> list[tuple[str, str]]:
 
 
 def test_every_change_is_a_stage_in_registry_order() -> None:
-    assert NAMES == ["base", "ldap", "cache", "lb"]
+    assert NAMES == ["install", "base", "ldap", "cache", "lb"]
 
 
 async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -> None:
@@ -80,19 +80,20 @@ async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -
         lab.heal("idp2")
     assert job.state is JobState.FAILED
     assert statuses(job) == [
+        ("install", "applied"),  # no install settings: Gluu Server came with the lab
         ("base", "failed"),
         ("ldap", "not run"),
         ("cache", "not run"),
         ("lb", "not run"),
     ]
     assert job.result is not None
-    first, *rest = job.result["stages"]
+    _, first, *rest = job.result["stages"]
     assert "idp2.lab.test" in first["note"]
     assert all(s["note"] == "Base preparation failed before it" for s in rest)
     board = await stages.load(manager, lab.config.cluster, STAGES)
-    assert [r.state.value for r in board.rows[2:]] == ["failed", "not started"] + [
+    assert [r.state.value for r in board.rows[2:]] == ["applied", "failed"] + [
         "not started"
-    ] * 2
+    ] * 3
 
 
 async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(
@@ -104,7 +105,7 @@ async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(
     assert plan.state is JobState.SUCCEEDED, plan.error
     assert statuses(plan) == [(n, "planned") for n in NAMES]
     assert plan.result is not None
-    for section in plan.result["stages"]:
+    for section in plan.result["stages"][1:]:  # the install has nothing to do here
         assert section["report"]["counts"]["would change"] > 0, section["name"]
     report = present.report_view(plan.result)
     assert report is not None and present.can_apply(plan, report, KINDS)
@@ -137,9 +138,9 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
 
     asked = cli("cluster", "deploy", cluster)
     assert asked.code == 2 and "confirm with --yes" in asked.stderr
-    assert "stage 1: Base preparation: planned" in asked.stderr, "the plan asked about"
+    assert "stage 2: Base preparation: planned" in asked.stderr, "the plan asked about"
     assert asked.stdout == "", "no result: nothing was deployed"
-    assert "stage 1/4: planning Base preparation" in asked.stderr, "progress on stderr"
+    assert "stage 2/5: planning Base preparation" in asked.stderr, "progress on stderr"
 
     ran = cli("cluster", "deploy", cluster, "--yes", "--json")
     assert ran.code == 0, ran.stderr
@@ -159,4 +160,4 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
     finally:
         lab.heal("idp2")
     assert failed.code == 1
-    assert failed.json()["stages"][0]["status"] == "failed"
+    assert failed.json()["stages"][1]["status"] == "failed"

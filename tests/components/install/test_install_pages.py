@@ -65,8 +65,8 @@ async def cluster(manager: Manager) -> AsyncIterator[str]:
 async def test_the_settings_form_saves_and_shows_the_properties_masked(
     gui: httpx.AsyncClient, manager: Manager, cluster: str
 ) -> None:
-    page = await gui.get(f"/clusters/{cluster}/install")
-    assert page.status_code == 200 and 'id="not-installed"' in page.text
+    first = await gui.get(f"/clusters/{cluster}/install")
+    assert first.status_code == 200 and 'id="not-installed"' in first.text
     token = await session_csrf(gui, f"/clusters/{cluster}/install")
     key = {"key_file": ("lab.asc", EXAMPLE_KEY.encode(), "application/pgp-keys")}
     saved = await gui.post(
