@@ -314,7 +314,8 @@ def shown(script: str, args: tuple[str, ...]) -> str:
     """
     line = script.strip().splitlines()[0]
     for number in range(len(args), 0, -1):
-        line = line.replace(f'"${number}"', args[number - 1]).replace(f"${number}", args[number - 1])
+        value = args[number - 1]
+        line = line.replace(f'"${number}"', value).replace(f"${number}", value)
     return line
 
 
