@@ -16,26 +16,11 @@ from clustermgr.lab.gluu.setup.properties import format_properties
 from clustermgr.remote.command import Command
 from clustermgr.remote.result import Result
 from gluuhttp import https
+from gluupackage import ADMIN_PASSWORD, ISSUER, LDAP_PASSWORD, PROPERTIES
 from labfixture import SLOT, Lab, running_lab, tcp_open
 
 pytestmark = pytest.mark.integration
 
-ISSUER = "login.lab.test"
-LDAP_PASSWORD = "Dir 'mgr' \"pw\" \\ back\\slash = #1 !"
-ADMIN_PASSWORD = ' adm:in "x" \\t\\\\ $HOME `id` '
-PROPERTIES = {
-    "hostname": ISSUER,
-    "orgName": "Example Org",
-    "city": "Austin",
-    "state": "TX",
-    "countryCode": "US",
-    "admin_email": "admin@example.org",
-    "ldapPass": LDAP_PASSWORD,
-    "oxtrust_admin_password": ADMIN_PASSWORD,
-    "installLdap": "True",
-    "installOxAuth": "True",
-    "installHttpd": "True",
-}
 KEYRING = "/etc/apt/keyrings/gluu-lab.asc"
 SOURCES = "/etc/apt/sources.list.d/gluu-lab.list"
 #: apt reads and refreshes the lab's source only: lab hosts reach no other repository.
