@@ -28,6 +28,7 @@ ONLY_LAB = (
     f"-o Dir::Etc::sourcelist={SOURCES} -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0"
 )
 APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y"
+ADMIN_DN = f"inum={gluu.ADMIN_INUM},ou=people,o=gluu"
 PIDS = "cat /run/slapd/slapd.pid /run/oxauth.pid /run/nginx.pid"
 
 
@@ -62,8 +63,9 @@ async def add_source(lab: Lab, host: str, key: bytes) -> Result:
     return await run(lab, host, f"apt-get -q {ONLY_LAB} update")
 
 
-async def set_up(lab: Lab, host: str) -> Result:
-    await put(lab, host, node.SETUP_PROPERTIES, format_properties(PROPERTIES).encode(), mode=0o600)
+async def set_up(lab: Lab, host: str, **changes: str) -> Result:
+    text = format_properties({**PROPERTIES, **changes})
+    await put(lab, host, node.SETUP_PROPERTIES, text.encode(), mode=0o600)
     return await run(lab, host, '"$1" "$2"', node.SETUP_PROGRAM, node.SETUP_PROPERTIES)
 
 
@@ -104,7 +106,7 @@ async def test_install_from_the_repository_and_set_up(lab: Lab) -> None:
         lab,
         "idp1",
         'ldapwhoami -x -H ldap://localhost -D "$1" -y /dev/stdin',
-        f"inum={gluu.ADMIN_INUM},ou=people,o=gluu",
+        ADMIN_DN,
         stdin=ADMIN_PASSWORD.encode(),
     )
     assert admin.ok, admin.stderr
@@ -131,6 +133,28 @@ async def test_install_from_the_repository_and_set_up(lab: Lab) -> None:
     assert await lab.sh("idp1", PIDS) == before
 
 
+async def test_new_passwords_are_applied_to_a_set_up_node(lab: Lab) -> None:
+    new_ldap, new_admin = "n3w \\ 'dir' pw", 'n3w "admin" pw'
+    changed = await set_up(lab, "idp1", ldapPass=new_ldap, oxtrust_admin_password=new_admin)
+    assert changed.ok, changed.stderr
+    assert "set the directory manager's password" in changed.stdout
+    assert "set the admin user's password" in changed.stdout
+    assert "restarted oxauth" in changed.stdout, "ox-ldap.properties names the new password"
+    for dn, password in ((gluu.ROOT_DN, new_ldap), (ADMIN_DN, new_admin)):
+        bound = await run(
+            lab,
+            "idp1",
+            'ldapwhoami -x -H ldap://localhost -D "$1" -y /dev/stdin',
+            dn,
+            stdin=password.encode(),
+        )
+        assert bound.ok, bound.stderr
+    status, health = await https(lab, "idp1", "/oxauth/restv1/health-check")
+    assert (status, health) == (200, {"status": "running", "db_status": "online"})
+    back = await set_up(lab, "idp1")
+    assert back.ok and "set the directory manager's password" in back.stdout, back.stderr
+
+
 async def test_a_wrong_repository_key_is_refused(lab: Lab) -> None:
     other = await run(
         lab,
@@ -154,6 +178,10 @@ async def test_offline_file_install_completes_a_failed_setup_then_purges(lab: La
     install = await run(lab, "idp2", f"cd /root && {APT} install ./{deb.name}")
     assert install.ok, install.stdout + install.stderr
 
+    # The first node's web certificate, as a cluster's later nodes get it: kept.
+    for path, mode in ((gluu.HTTPD_CERT, 0o644), (gluu.HTTPD_KEY, 0o600)):
+        await put(lab, "idp2", path, (await lab.sh("idp1", f"cat {path}")).encode(), mode)
+
     # Port 443 taken: setup stops at the web front with the reason, then completes.
     blocker = await lab.sh(
         "idp2",
@@ -168,8 +196,14 @@ async def test_offline_file_install_completes_a_failed_setup_then_purges(lab: La
     assert done.ok, done.stderr
     assert "loaded o=gluu" not in done.stdout, "the directory was done the first time"
     assert "started nginx" in done.stdout
+    assert "changed: started slapd" in failed.stdout, "what was done before the failure"
+    assert "created the web certificate" not in failed.stdout + done.stdout
     status, _ = await https(lab, "idp2", "/oxauth/restv1/health-check")
     assert status == 200
+    served = await lab.sh(
+        "idp2", "openssl s_client -connect 127.0.0.1:443 </dev/null 2>/dev/null | openssl x509"
+    )
+    assert served == await lab.sh("idp1", f"openssl x509 -in {gluu.HTTPD_CERT}")
 
     purge = await run(lab, "idp2", f"{APT} purge {PACKAGE_NAME}")
     assert purge.ok, purge.stdout + purge.stderr

@@ -1,8 +1,8 @@
 """``setup PROPERTIES``: check the properties (exit 2 when bad), then set the node up.
 
 Exit 0: the node is set up (stdout lists what changed, or says nothing did); 1: a
-step failed (the reason on stderr, the details in the setup log); 2: bad usage or
-bad properties (the key at fault named).
+step failed (stdout lists what changed before it, the reason is on stderr, the
+details in the setup log); 2: bad usage or bad properties (the key at fault named).
 """
 
 from __future__ import annotations
@@ -49,12 +49,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     with os.fdopen(fd, "a", encoding="utf-8") as log:
         setup = Setup(settings, text, build, log)
         try:
-            changes = setup.run()
+            setup.run()
         except SetupFailed as exc:
             setup.log(f"failed: {exc}")
+            _changed(setup.changes, "")
             return fail(f"failed: {exc} (details in {node.SETUP_LOG})", 1)
-    summary = f"{len(changes)} change(s)" if changes else "nothing to change"
-    lines = [f"changed: {c}" for c in changes]
-    lines.append(f"gluu-server {build.version} is set up for {settings.hostname}: {summary}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    summary = f"{len(setup.changes)} change(s)" if setup.changes else "nothing to change"
+    _changed(
+        setup.changes, f"gluu-server {build.version} is set up for {settings.hostname}: {summary}"
+    )
     return 0
+
+
+def _changed(changes: list[str], last: str) -> None:
+    """What the run changed, one line each (also when it failed later), then ``last``."""
+    lines = [f"changed: {c}" for c in changes] + ([last] if last else [])
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
