@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import random
+import socket
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from clustermgr.lab import aptrepo
 from clustermgr.lab.config import APT_REPO_PORT, LabConfig
 from clustermgr.lab.gluu.package import GLUU_VERSION
+from clustermgr.lab.net import LabError
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +99,12 @@ def test_served_on_the_bridge_address_then_stopped(config: LabConfig) -> None:
         not Path(f"/proc/{pid}/cmdline").exists() or not Path(f"/proc/{pid}/cmdline").read_bytes()
     )
     assert not aptrepo.stop(config), "nothing left to stop"
+
+
+def test_a_taken_address_is_a_clear_error(config: LabConfig) -> None:
+    with (
+        socket.create_server((config.bridge_address, APT_REPO_PORT)),
+        pytest.raises(LabError, match="another process listens on"),
+    ):
+        aptrepo.serve(config)
+    assert not (config.apt_dir / "server.pid").exists()

@@ -168,6 +168,12 @@ def serve(config: LabConfig) -> None:
     """Serve the repository on the bridge's address (a no-op when it is served already)."""
     if _server_pid(config) is not None:
         return
+    where = f"{config.bridge_address}:{APT_REPO_PORT}"
+    if _answers(config):
+        raise LabError(
+            f"another process listens on {where}, the lab's apt repository's address",
+            hint=f"find it with `ss -ltnp 'sport = {APT_REPO_PORT}'`",
+        )
     log = config.apt_dir / "server.log"
     argv = [PYTHON, "-m", "http.server", "--bind", config.bridge_address]
     argv += ["--directory", str(config.apt_dir / "repo"), str(APT_REPO_PORT)]
@@ -179,13 +185,15 @@ def serve(config: LabConfig) -> None:
     )
     _pid_file(config).write_text(proc.stdout.strip() + "\n")
     deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(config):
-        if _server_pid(config) is None or time.monotonic() > deadline:
+    while True:
+        running = _server_pid(config) is not None
+        if running and _answers(config):
+            return
+        if not running or time.monotonic() > deadline:
             stop(config)
             tail = log.read_text(errors="replace").strip().splitlines()[-3:]
             raise LabError(
-                f"the apt repository's server does not answer on "
-                f"{config.bridge_address}:{APT_REPO_PORT}: {' '.join(tail)}"
+                f"the apt repository's server does not answer on {where}: {' '.join(tail)}"
             )
         time.sleep(0.05)
 
