@@ -63,10 +63,10 @@ async def add_source(lab: Lab, host: str, key: bytes) -> Result:
     return await run(lab, host, f"apt-get -q {ONLY_LAB} update")
 
 
-async def set_up(lab: Lab, host: str, **changes: str) -> Result:
+async def set_up(lab: Lab, host: str, path: str = node.SETUP_PROPERTIES, **changes: str) -> Result:
     text = format_properties({**PROPERTIES, **changes})
-    await put(lab, host, node.SETUP_PROPERTIES, text.encode(), mode=0o600)
-    return await run(lab, host, '"$1" "$2"', node.SETUP_PROGRAM, node.SETUP_PROPERTIES)
+    await put(lab, host, path, text.encode(), mode=0o600)
+    return await run(lab, host, '"$1" "$2"', node.SETUP_PROGRAM, path)
 
 
 async def test_bare_hosts_have_sshd_and_nothing_of_gluu(lab: Lab) -> None:
@@ -153,6 +153,24 @@ async def test_new_passwords_are_applied_to_a_set_up_node(lab: Lab) -> None:
     assert (status, health) == (200, {"status": "running", "db_status": "online"})
     back = await set_up(lab, "idp1")
     assert back.ok and "set the directory manager's password" in back.stdout, back.stderr
+
+
+async def test_a_read_only_disk_fails_clearly_then_setup_completes(lab: Lab) -> None:
+    conf = "/etc/gluu/conf"
+    await lab.sh("idp1", 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"', conf)
+    try:
+        failed = await set_up(lab, "idp1", "/root/setup.properties", ldapPass="an0ther pw")
+    finally:
+        await lab.sh("idp1", 'umount "$1"', conf)
+    assert failed.exit_status == 1, failed.stdout + failed.stderr
+    reason = f"cannot write {gluu.OX_LDAP_PROPERTIES}: Read-only file system"
+    assert reason in failed.stderr and node.SETUP_LOG in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr and "an0ther" not in failed.stderr
+    done = await set_up(lab, "idp1", "/root/setup.properties", ldapPass="an0ther pw")
+    assert done.ok, done.stderr
+    assert f"wrote {gluu.OX_LDAP_PROPERTIES}" in done.stdout
+    back = await set_up(lab, "idp1")
+    assert back.ok, back.stderr
 
 
 async def test_a_wrong_repository_key_is_refused(lab: Lab) -> None:

@@ -7,6 +7,7 @@ details in the setup log); 2: bad usage or bad properties (the key at fault name
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -45,13 +46,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail("must run as root", 1)
     os.environ["PATH"] = PATH
     build = Build.load()
-    fd = os.open(node.SETUP_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(node.SETUP_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        return fail(f"failed: cannot write {node.SETUP_LOG}: {exc.strerror}", 1)
     with os.fdopen(fd, "a", encoding="utf-8") as log:
         setup = Setup(settings, text, build, log)
         try:
             setup.run()
-        except SetupFailed as exc:
-            setup.log(f"failed: {exc}")
+        except (SetupFailed, OSError) as exc:  # OSError: a file not written (a full disk...)
+            with contextlib.suppress(OSError):
+                setup.log(f"failed: {exc}")
             _changed(setup.changes, "")
             return fail(f"failed: {exc} (details in {node.SETUP_LOG})", 1)
     summary = f"{len(setup.changes)} change(s)" if setup.changes else "nothing to change"

@@ -117,13 +117,19 @@ class Setup:
             same = False
         if same:
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        except OSError as exc:
+            raise SetupFailed(f"cannot write {path}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.chmod(temp, mode)
             os.replace(temp, target)
+        except OSError as exc:
+            Path(temp).unlink(missing_ok=True)
+            raise SetupFailed(f"cannot write {path}: {exc.strerror}") from None
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
