@@ -5,6 +5,7 @@ key, purged."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -236,3 +237,10 @@ async def test_offline_file_install_completes_a_failed_setup_then_purges(lab: La
     assert [name.rsplit("/", 1)[1][3:] for name in running.split()] in ([], ["ssh"])
     assert not tcp_open(lab.host("idp2").address, 443)
     assert not tcp_open(lab.host("idp2").address, 389)
+    # Debian's slapd configuration and nginx's default site are back, as on this machine
+    restored = await run(lab, "idp2", 'grep -rl "o=gluu" "$1" "$1.debian"', node.SLAPD_DIR)
+    assert restored.stdout == "", restored.stdout
+    defaults = await lab.sh("idp2", f"cat {node.SLAPD_DEFAULTS_FILE}")
+    assert defaults == Path(node.SLAPD_DEFAULTS_FILE).read_text()
+    site = await lab.sh("idp2", f"readlink {node.NGINX_DEFAULT_SITE}")
+    assert site.strip().endswith("sites-available/default")
