@@ -10,6 +10,7 @@ DEB_PACKAGES=(
   postgresql                      # the scale-out database, exercised by the tests
   python3 python3-venv            # /usr/bin/python3 runs each lab host's PID 1
   util-linux                      # unshare, nsenter, pivot_root for the lab
+  dpkg-dev gnupg                  # the lab's apt repository: dpkg-scanpackages, its signing key
   # What lab hosts run (they share this machine's /usr, each with its own disk):
   slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
   chromium                        # the browser of the GUI tests (driven by Playwright)

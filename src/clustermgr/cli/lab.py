@@ -50,11 +50,20 @@ def _show(rows: list[service.HostStatus], as_json: bool) -> None:
 @run_async()
 async def up(
     nodes: Annotated[int, typer.Option(help="Identity nodes (plus one proxy).", min=1, max=50)] = 2,
+    bare: Annotated[
+        bool,
+        typer.Option("--bare", help="Servers with sshd only: nothing of Gluu provisioned."),
+    ] = False,
     as_json: Json = False,
 ) -> None:
-    """Create and boot the lab (harmless when it runs), register it as cluster `lab`."""
+    """Create and boot the lab (harmless when it runs), register it as cluster `lab`.
+
+    The lab also serves a signed apt repository with its `gluu-server` package.
+    """
     config, settings = _config()
-    config = dataclasses.replace(config, identity_nodes=max(nodes, config.identity_nodes))
+    config = dataclasses.replace(
+        config, identity_nodes=max(nodes, config.identity_nodes), bare=bare
+    )
     rows = await service.up(config, settings, say=say if not as_json else service.quiet)
     _show(rows, as_json)
     if not as_json:

@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from clustermgr.lab.gluu.package import deb_filename
 from clustermgr.topology import Role
 
 #: Linux limits interface names to 15 characters.
 IFNAME_MAX = 15
 FIRST_HOST_OCTET = 11
+#: The lab's apt repository: its port on the bridge's address, its suite and component.
+APT_REPO_PORT = 8790
+APT_SUITE = "lab"
+APT_COMPONENT = "main"
 
 
 class HostState(StrEnum):
@@ -39,6 +44,24 @@ class LabHost:
 
 
 @dataclass(frozen=True)
+class AptRepo:
+    """The lab's signed apt repository, as a host (and the installer) uses it."""
+
+    #: ``http://<bridge address>:<APT_REPO_PORT>/``: reachable from the lab's hosts.
+    url: str
+    suite: str
+    component: str
+    #: The repository's signing key, ASCII-armored (for ``/etc/apt/keyrings``).
+    public_key: Path
+    #: The ``gluu-server`` package file the repository serves (the offline path's file).
+    deb: Path
+
+    def sources_line(self, keyring: str) -> str:
+        """The one-line-style source naming this repository, signed by ``keyring``."""
+        return f"deb [signed-by={keyring}] {self.url} {self.suite} {self.component}"
+
+
+@dataclass(frozen=True)
 class LabConfig:
     state_dir: Path
     prefix: str = "cmlab"
@@ -48,6 +71,8 @@ class LabConfig:
     identity_nodes: int = 2
     proxies: int = 1
     cluster: str = "lab"
+    #: Hosts with sshd only: nothing of Gluu provisioned on them.
+    bare: bool = False
 
     def __post_init__(self) -> None:
         if len(self.veth_name(99)) > IFNAME_MAX or len(self.bridge) > IFNAME_MAX:
@@ -120,3 +145,19 @@ class LabConfig:
     @property
     def state_file(self) -> Path:
         return self.state_dir / "lab.json"
+
+    @property
+    def apt_dir(self) -> Path:
+        """The apt repository's folder: its signing key (0600), server, ``repo/`` served."""
+        return self.state_dir / "apt"
+
+    @property
+    def apt_repo(self) -> AptRepo:
+        repo = self.apt_dir / "repo"
+        return AptRepo(
+            url=f"http://{self.bridge_address}:{APT_REPO_PORT}/",
+            suite=APT_SUITE,
+            component=APT_COMPONENT,
+            public_key=self.apt_dir / "lab-archive-key.asc",
+            deb=repo / "pool" / APT_COMPONENT / deb_filename(),
+        )

@@ -26,65 +26,16 @@ from pathlib import Path
 
 from clustermgr.lab.config import LabConfig, LabHost
 from clustermgr.lab.gluu import directory as gluu
+from clustermgr.lab.gluu import node
 from clustermgr.lab.gluu.bundle import oxauth_zipapp
 from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, nginx_tls_include
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.redact import Secret
 from clustermgr.remote.command import Command
 
-APP_PORT = 8081  # where oxAuth's Jetty listens on a Gluu node
 LAB_DIR = "/etc/gluu/lab"
 CONFIG_LDIF = f"{LAB_DIR}/slapd-config.ldif"
 DATA_LDIF = f"{LAB_DIR}/base-data.ldif"
-DB_DIR = "/var/lib/ldap/gluu"
-SLAPD_DIR = "/etc/ldap/slapd.d"
-NGINX_SITE = "/etc/nginx/conf.d/gluu-httpd.conf"
-LDAP_URL = "ldap://localhost:389"
-
-SLAPD_DEFAULTS = """\
-# Written by the clustermgr lab.
-SLAPD_CONF=
-SLAPD_USER="openldap"
-SLAPD_GROUP="openldap"
-SLAPD_PIDFILE=
-SLAPD_SERVICES="ldap:/// ldapi:///"
-SLAPD_SENTINEL_FILE=/etc/ldap/noslapd
-SLAPD_OPTIONS=""
-"""
-
-NGINX_HTTPD = f"""\
-# The node's web front, as Apache is on a Gluu node: TLS on 443, the identity
-# app behind it. Written by the clustermgr lab.
-server {{
-    listen 443 ssl default_server;
-    server_name _;
-    # The certificate: the node's own self-signed one until clustermgr's load
-    # balancer has the cluster CA issue one and rewrites this include.
-    include {NGINX_TLS_INCLUDE};
-    # Which node answered: lets lab tests see where a load balancer sent a request.
-    add_header X-Served-By $hostname always;
-    location / {{
-        proxy_pass https://127.0.0.1:{APP_PORT};
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto https;
-    }}
-}}
-"""
-
-# Replaces the Debian directory (dc=nodomain) with the Gluu one, atomically for
-# slapd: the new cn=config is built aside, then swapped in; the old one is kept.
-LOAD_DIRECTORY = """\
-set -e
-service slapd stop >/dev/null 2>&1 || true
-new="$1.new"; rm -rf "$new" "$2"; mkdir -p "$new" "$2"
-slapadd -q -n0 -F "$new" -l "$3"
-slapadd -q -n1 -F "$new" -l "$4"
-chown -R openldap:openldap "$new" "$2"
-install -d -o openldap -g openldap /var/run/slapd  # on tmpfs: gone after a reboot
-if [ -d "$1" ] && [ ! -d "$1.debian" ]; then mv "$1" "$1.debian"; else rm -rf "$1"; fi
-mv "$new" "$1"
-"""
 
 # The web front's certificate include, written only when missing: once clustermgr
 # has written its own, a later `lab up` leaves it alone.
@@ -93,14 +44,6 @@ set -e
 test -s "$1" && exit 0
 mkdir -p "$(dirname "$1")"
 printf '%s' "$2" > "$1"
-"""
-
-SELF_SIGNED_CERT = """\
-set -e
-mkdir -p "$(dirname "$1")"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
-  -subj "/CN=$3" -addext "subjectAltName=DNS:$3" -keyout "$2" -out "$1" 2>/dev/null
-chmod 600 "$2"
 """
 
 
@@ -133,14 +76,10 @@ def _enable_and_start(host: str, service: str) -> Step:
         title=f"enable and start {service}",
         reason=f"{service} runs on a Gluu node, also after a reboot",
         commands=(
-            # `defaults` creates the links of a new service (a no-op when they
-            # exist), `enable` turns disabled ones back on.
-            Command.script('update-rc.d "$1" defaults && update-rc.d "$1" enable', service),
+            Command.script(node.ENABLE_SERVICE, service),
             Command.of("service", service, "restart"),
         ),
-        check=Command.script(
-            'ls /etc/rc2.d/S*"$1" >/dev/null 2>&1 && service "$1" status', service
-        ),
+        check=Command.script(node.SERVICE_UP, service),
         unchanged_reason=f"{service} is enabled and running",
     )
 
@@ -157,7 +96,7 @@ def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | No
     salt = host.fqdn.encode()[:8].ljust(8, b"\0")
     config_ldif = gluu.slapd_config_ldif(
         root_pw_hash=gluu.ssha_password(lab.ldap_admin.reveal(), salt=salt),
-        db_dir=DB_DIR,
+        db_dir=node.DB_DIR,
         extra_schema=gluu.gluu_schema_ldif(),
     )
     data_ldif = gluu.base_data_ldif(
@@ -168,7 +107,7 @@ def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | No
         servers=["localhost:389"], bind_dn=gluu.ROOT_DN, bind_password=lab.ldap_admin.reveal()
     )
     issuer_host = public_hostname or name
-    options = ["--bind", "127.0.0.1", "--port", str(APP_PORT), "--hostname", issuer_host]
+    options = node.app_options(issuer_host)
     steps = (
         Step(
             name,
@@ -183,18 +122,20 @@ def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | No
             name,
             "load the Gluu directory",
             "o=gluu replaces the Debian default directory",
-            commands=(Command.script(LOAD_DIRECTORY, SLAPD_DIR, DB_DIR, CONFIG_LDIF, DATA_LDIF),),
-            check=Command.script(
-                'test -s "$1/data.mdb" && grep -rqs "o=gluu" "$2/cn=config"', DB_DIR, SLAPD_DIR
+            commands=(
+                Command.script(
+                    node.LOAD_DIRECTORY, node.SLAPD_DIR, node.DB_DIR, CONFIG_LDIF, DATA_LDIF
+                ),
             ),
+            check=Command.script(node.DIRECTORY_LOADED, node.DB_DIR, node.SLAPD_DIR),
             unchanged_reason="o=gluu is loaded",
-            verify=Command.of("slaptest", "-Q", "-u", "-F", SLAPD_DIR),
+            verify=Command.of("slaptest", "-Q", "-u", "-F", node.SLAPD_DIR),
         ),
         Step(
             name,
             "configure slapd",
             "LDAP on ldap:/// and ldapi:///",
-            files=(FileChange("/etc/default/slapd", SLAPD_DEFAULTS.encode()),),
+            files=(FileChange(node.SLAPD_DEFAULTS_FILE, node.SLAPD_DEFAULTS.encode()),),
         ),
         _enable_and_start(name, "slapd"),
         Step(
@@ -211,7 +152,9 @@ def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | No
             name,
             "create the HTTPS certificate",
             "the node's web front serves TLS",
-            commands=(Command.script(SELF_SIGNED_CERT, gluu.HTTPD_CERT, gluu.HTTPD_KEY, name),),
+            commands=(
+                Command.script(node.SELF_SIGNED_CERT, gluu.HTTPD_CERT, gluu.HTTPD_KEY, name),
+            ),
             check=Command.of("test", "-s", gluu.HTTPD_CERT),
             unchanged_reason="the certificate exists",
         ),
@@ -251,14 +194,14 @@ def identity_node_plan(host: LabHost, lab: LabSecrets, public_hostname: str | No
             "TLS on 443 in front of the identity app",
             files=(
                 FileChange(
-                    NGINX_SITE,
-                    NGINX_HTTPD.encode(),
+                    node.NGINX_SITE,
+                    node.nginx_site(NGINX_TLS_INCLUDE).encode(),
                     validate=lambda _: Command.of("nginx", "-t", "-q"),
                     validate_in_place=True,
                 ),
             ),
             commands=(
-                Command.of("rm", "-f", "/etc/nginx/sites-enabled/default"),
+                Command.of("rm", "-f", node.NGINX_DEFAULT_SITE),
                 Command.script(
                     "service nginx status >/dev/null 2>&1 && service nginx reload || true"
                 ),

@@ -23,7 +23,7 @@ from clustermgr.core.access import open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.inventory.schemas import ServerSpec
-from clustermgr.lab import hosts, net
+from clustermgr.lab import aptrepo, hosts, net
 from clustermgr.lab.config import HostState, LabConfig, LabHost
 from clustermgr.lab.net import LabError
 from clustermgr.lab.provision import lab_plan, lab_secrets
@@ -123,6 +123,9 @@ async def up(config: LabConfig, settings: Settings, say: Say = quiet) -> list[Ho
     save_config(config)
     hosts.keygen(config.ssh_key, f"clustermgr-lab@{config.prefix}")
     net.ensure_bridge(config)
+    aptrepo.publish(config)
+    aptrepo.serve(config)
+    say(f"apt repository at {config.apt_repo.url} ({config.apt_repo.deb.name})")
     lab_hosts = config.hosts()
     for host in lab_hosts:
         net.ensure_host_network(config, host, partitioned=_partitioned(config, host))
@@ -135,7 +138,8 @@ async def up(config: LabConfig, settings: Settings, say: Say = quiet) -> list[Ho
             await asyncio.to_thread(hosts.wait_for_ssh, host)
     say(f"{count(len(lab_hosts), 'host')} answer SSH ({time.monotonic() - started:.1f} s)")
     await register(config, settings, say)
-    await provision(config, settings, say)
+    if not config.bare:
+        await provision(config, settings, say)
     say(f"lab ready in {time.monotonic() - started:.1f} s")
     return status(config)
 
@@ -201,12 +205,15 @@ async def register(config: LabConfig, settings: Settings, say: Say = quiet) -> N
 
 
 async def down(config: LabConfig, settings: Settings, say: Say = quiet) -> list[str]:
-    """Stop every host, remove namespaces, links and disks, and the inventory entry."""
+    """Stop every host and the apt repository's server, remove namespaces, links and
+    disks, and the inventory entry."""
     removed = []
     for netns in net.netns_list(config.prefix):
         if hosts.processes_in(netns):
             hosts.kill_all(netns)
             removed.append(f"processes of {netns}")
+    if aptrepo.stop(config):
+        removed.append(f"the apt repository's server on {config.apt_repo.url}")
     removed += net.remove_all(config)
     if config.state_dir.exists():
         shutil.rmtree(config.state_dir)
@@ -298,7 +305,10 @@ def check_prerequisites() -> None:
         raise LabError("the lab needs root (network namespaces, mounts)")
     missing = [
         tool
-        for tool in ("unshare", "nsenter", "pivot_root", "ssh-keygen")
+        for tool in (
+            *("unshare", "nsenter", "pivot_root", "ssh-keygen"),
+            *("dpkg-deb", "dpkg-scanpackages", "gpg", "gpgconf"),  # the apt repository
+        )
         if shutil.which(tool) is None
     ]
     missing += [

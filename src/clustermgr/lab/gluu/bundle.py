@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 from importlib import resources
 
 from clustermgr.lab.gluu import oxauth
@@ -47,8 +48,13 @@ def oxauth_zipapp() -> bytes:
     """An executable zipapp of the stand-in (shebang line, then the zip archive)."""
     entries = {f"{ARCHIVE_PACKAGE}/{name}": data for name, data in package_sources().items()}
     entries["__main__.py"] = ROOT_MAIN.encode()
+    return zipapp(entries)
+
+
+def zipapp(entries: Mapping[str, bytes], shebang: bytes = SHEBANG) -> bytes:
+    """A deterministic executable zipapp of ``entries`` (archive name -> content)."""
     buffer = io.BytesIO()
-    buffer.write(SHEBANG)  # before the archive, as zipapp does: offsets stay absolute
+    buffer.write(shebang)  # before the archive, as zipapp does: offsets stay absolute
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(entries):
             info = zipfile.ZipInfo(name, date_time=_EPOCH)

@@ -11,6 +11,10 @@ as Debian's ``slapd.init.ldif`` does), which slapadd resolves on the host that
 loads it, and inlines the Gluu schema given as text.  The renderer stays pure and
 each host uses the schema files of its own slapd build.
 
+This module also runs on nodes, inside the ``gluu-server`` package's setup program
+(:mod:`clustermgr.lab.gluu.package`): it imports the standard library and
+:mod:`clustermgr.lab.gluu.oxauth` only.
+
 The identity node's paths, the stand-in's secret encoding and the LDIF line
 helper live in :mod:`clustermgr.lab.gluu.oxauth`, which has to run alone on lab
 hosts; they are re-exported here so there is one place for each.
