@@ -18,6 +18,7 @@ from clustermgr.components.install import store as install_store
 from clustermgr.components.install.settings import Source
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import ignore
+from clustermgr.plan.model import ApplyReport
 from clustermgr.redact import Secret
 
 app = typer.Typer(no_args_is_help=True)
@@ -32,7 +33,7 @@ async def plan(cluster: str, as_json: Json = False, profile: Profile = False) ->
     async with manager() as mgr:
         emit = ignore if as_json else print_event
         report = await install.apply(mgr, cluster, dry_run=True, emit=emit)
-    finish_report(report, as_json, profile=profile)
+    _finish(cluster, report, as_json, profile)
 
 
 @app.command()
@@ -45,7 +46,7 @@ async def apply(
     async with manager() as mgr:
         emit = ignore if as_json else print_event
         report = await install.apply(mgr, cluster, dry_run=False, actor=cli_actor(), emit=emit)
-    finish_report(report, as_json, profile=profile)
+    _finish(cluster, report, as_json, profile)
 
 
 @app.command()
@@ -132,6 +133,13 @@ async def show_properties(cluster: str) -> None:
     async with manager() as mgr, mgr.store() as store:
         values = await install_store.setup_values(store, await store.cluster(cluster))
     show(properties.render(values, masked=True).rstrip("\n"))
+
+
+def _finish(cluster: str, report: ApplyReport, as_json: bool, profile: bool) -> None:
+    if not report.results and not as_json:
+        show(f"{cluster} has no install settings: its Gluu Server is installed outside clustermgr")
+        return
+    finish_report(report, as_json, profile=profile)
 
 
 def _read(path: Path | None) -> bytes:
