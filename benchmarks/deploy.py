@@ -2,12 +2,13 @@
 
 Run as root on demand (not part of the test suite):
 
-    .venv/bin/python benchmarks/deploy.py [--nodes 2|11] [--rounds 3]
+    .venv/bin/python benchmarks/deploy.py [--nodes 2|11] [--rounds 3] [--from-bare]
 
 Each round brings up a fresh lab of its own (prefix cmbdep, 10.247.0.0/24: ``--nodes``
-identity nodes, pre-installed miniature Gluu nodes, and a proxy), then, in this one
+identity nodes, pre-installed miniature Gluu nodes or, with ``--from-bare``, bare
+servers with the install settings given, and a proxy), then, in this one
 process and with the deploy's own code (``apply_stages`` over every stage of the
-registry: base, LDAP, cache, load balancer):
+registry: the install, base, LDAP, cache, load balancer):
 
 1. a cold deploy, timed;
 2. a no-op re-deploy, timed, which must report every step unchanged.
@@ -27,20 +28,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from benchlab import bench_lab
+from benchlab import BenchLab, bench_lab
 
 from clustermgr.components.contract import deploy_stages
+from clustermgr.components.install.store import change
 from clustermgr.components.registry import COMPONENTS
 from clustermgr.jobs.deploy import DeployReport, apply_stages
 from clustermgr.jobs.kinds import JobContext, NoParams
+from clustermgr.lab.gluu.package import GLUU_VERSION
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
+from clustermgr.redact import Secret
 
 PREFIX, SUBNET = "cmbdep", "10.247.0.0/24"
 SLOWEST = 10
@@ -81,8 +86,32 @@ async def deploy(ctx: JobContext[NoParams]) -> tuple[Took, DeployReport]:
     return took, report
 
 
-async def one_round(nodes: int) -> tuple[Took, Took, DeployReport, DeployReport]:
-    async with bench_lab(PREFIX, SUBNET, command_timeout=600, identity_nodes=nodes) as bench:
+async def install_settings(bench: BenchLab) -> None:
+    """The install settings a user gives for the lab: its signed repository, its version."""
+    repo = bench.config.apt_repo
+    settings = {
+        "organization": "Bench Org",
+        "city": "Austin",
+        "state": "TX",
+        "country": "US",
+        "admin_email": "admin@example.org",
+        "version": GLUU_VERSION,
+        "repository_url": repo.url.rstrip("/"),
+        "repository_suite": repo.suite,
+        "repository_component": repo.component,
+        "repository_key": repo.public_key.read_text(),
+    }
+    password = Secret(secrets.token_urlsafe(16), label="bench")
+    await change(
+        bench.manager, bench.config.cluster, settings, admin_password=password, actor="bench"
+    )
+
+
+async def one_round(nodes: int, bare: bool) -> tuple[Took, Took, DeployReport, DeployReport]:
+    lab = bench_lab(PREFIX, SUBNET, command_timeout=600, identity_nodes=nodes, bare=bare)
+    async with lab as bench:
+        if bare:
+            await install_settings(bench)
         ctx = JobContext(
             bench.manager, bench.config.cluster, NoParams(), ignore, lambda: False, actor="bench"
         )
@@ -126,10 +155,11 @@ async def main(args: argparse.Namespace) -> None:
     colds: list[float] = []
     noops: list[float] = []
     last: tuple[DeployReport, DeployReport] | None = None
-    print(f"deploy of {args.nodes} identity nodes + 1 proxy, {args.rounds} rounds")
+    start = "bare servers (the install first)" if args.from_bare else "pre-installed Gluu nodes"
+    print(f"deploy of {args.nodes} identity nodes + 1 proxy from {start}, {args.rounds} rounds")
     for number in range(1, args.rounds + 1):
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        cold, noop, first, second = await one_round(args.nodes)
+        cold, noop, first, second = await one_round(args.nodes, args.from_bare)
         colds.append(cold.seconds)
         noops.append(noop.seconds)
         last = (first, second)
@@ -148,6 +178,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=2, help="identity nodes (2 or 11)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--from-bare",
+        action="store_true",
+        help="bare servers: the cold deploy installs Gluu Server first (bare to healthy)",
+    )
     parsed = parser.parse_args()
     if parsed.rounds < 3:
         parser.error("--rounds must be at least 3")
