@@ -109,5 +109,7 @@ def proxy_tunnel_port(node_number: int) -> int:
 
 #: Where the identity app answers whether it can serve (TOPOLOGY.md).
 HEALTH_CHECK_PATH = "/oxauth/restv1/health-check"
+#: Where a Gluu Server node names its directory: there on every installed node.
+OX_LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
 #: The identity app's OpenID discovery document: its ``issuer`` names the cluster.
 DISCOVERY_PATH = "/.well-known/openid-configuration"

@@ -108,6 +108,16 @@ async def installed(lab: Lab, host: str) -> str:
     )
 
 
+async def test_without_install_settings_a_bare_node_says_what_is_missing(
+    manager: Manager, lab: Lab
+) -> None:
+    plan = await install.apply(manager, lab.config.cluster, dry_run=True)
+    assert not plan.ok and sorted(plan.results) == sorted(lab.host(n).fqdn for n in NODES)
+    for rows in plan.results.values():
+        (row,) = rows
+        assert row.outcome is Outcome.FAILED and row.reason == install.NOT_INSTALLED
+
+
 async def test_a_wrong_repository_key_is_refused_and_nothing_is_installed(
     manager: Manager, lab: Lab
 ) -> None:

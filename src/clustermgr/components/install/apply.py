@@ -5,8 +5,9 @@ keys every node shares, which are read from it and sealed in the inventory.  The
 every other node is installed in parallel with them.  Once the shared files are
 sealed, every node (the first one again, after it was removed) gets them.
 
-A cluster without install settings has Gluu Server installed outside clustermgr:
-its plan is empty.
+A cluster without install settings has Gluu Server installed outside clustermgr: its
+plan changes nothing, and fails on a node that answers without Gluu Server (a bare
+server), saying that the install settings are missing.
 """
 
 from __future__ import annotations
@@ -25,8 +26,13 @@ from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, Step, StepResult
 from clustermgr.remote.command import Command
-from clustermgr.topology import Role
+from clustermgr.remote.remembering import read
+from clustermgr.topology import OX_LDAP_PROPERTIES, Role
 
+NOT_INSTALLED = (
+    "Gluu Server is not installed here and the cluster has no install settings: fill them "
+    "in (the cluster's Gluu Server install page, or `clustermgr install settings`)"
+)
 _PURGE = (
     "export DEBIAN_FRONTEND=noninteractive; "
     'apt-get purge -y -q "$1" && rm -f "$2" "$3" && rm -rf "$4"'
@@ -64,12 +70,11 @@ async def _plan_or_apply(
     title = f"Gluu Server install of cluster {cluster_name}"
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
+        nodes = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
         if install_store.settings_of(cluster) is None:
-            emit(Event(EventKind.PLAN_FINISHED, f"{title}: no install settings, nothing to do"))
-            return ApplyReport(title, dry_run, {})
+            return await _installed_elsewhere(manager, cluster_name, nodes, title, dry_run, emit)
         values = await install_store.setup_values(store, cluster)
         shared = await install_store.shared_files(store, cluster)
-        nodes = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
     if not nodes:
         raise InvalidInput(f"cluster {cluster_name!r} has no identity servers to install")
     digest = values.settings.package_sha256
@@ -98,6 +103,35 @@ async def _plan_or_apply(
             await install_store.keep_shared_files(store, await store.cluster(cluster_name), made)
         rest = await executor.apply(planned(nodes, made)) if nodes[1:] else None
     return _merged(title, [first] + ([_without(rest, nodes[0])] if rest else []))
+
+
+async def _installed_elsewhere(
+    manager: Manager, cluster: str, nodes: list[str], title: str, dry_run: bool, emit: Emit
+) -> ApplyReport:
+    """Without install settings, Gluu Server must be on the nodes already: a node that
+    answers without it fails, saying what to do; one that does not answer is left to
+    the stages after (they report it)."""
+    results: dict[str, list[StepResult]] = {}
+    async with await open_access(manager, cluster, nodes) as access:
+        for host in nodes:
+            try:
+                conn = await access.connection(host)
+                found = await read(conn, Command.of("test", "-e", OX_LDAP_PROPERTIES))
+            except ClustermgrError:
+                continue
+            if not found.ok:
+                results[host] = [
+                    StepResult(
+                        f"{host}:install",
+                        host,
+                        "install Gluu Server",
+                        Outcome.FAILED,
+                        NOT_INSTALLED,
+                    )
+                ]
+    said = "Gluu Server is missing on some nodes" if results else "installed outside clustermgr"
+    emit(Event(EventKind.PLAN_FINISHED, f"{title}: no install settings; {said}"))
+    return ApplyReport(title, dry_run, results)
 
 
 async def _read_shared(access: HostAccess, host: str) -> dict[str, bytes]:

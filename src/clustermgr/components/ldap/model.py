@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clustermgr import topology
 from clustermgr.components.ldap.ids import MAX_SERVER_ID, rid_for
 from clustermgr.redact import Secret
 
@@ -16,7 +17,7 @@ REPLICATOR_DN = f"cn=replicator,{SUFFIX}"
 PEERCRED_ROOT = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
 LDAPI = "ldapi:///"
 LDAP_PORT = 389
-OX_LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
+OX_LDAP_PROPERTIES = topology.OX_LDAP_PROPERTIES
 #: Where status writes its probe entries (created and removed by status).
 PROBE_BRANCH = f"ou=replication-probe,{SUFFIX}"
 MODULES = ("syncprov", "accesslog")
