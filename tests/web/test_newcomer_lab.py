@@ -21,6 +21,7 @@ from playwright.async_api import Page, expect
 
 from browsing import JOB_MS, chromium, finished, shot, tab_on
 from clustermgr.core.manager import Manager
+from clustermgr.lab.gluu.package import GLUU_VERSION
 from clustermgr.monitor import read
 from clustermgr.settings import Settings
 from labfixture import SLOT, Lab, running_lab
@@ -111,9 +112,39 @@ async def healthy(page: Page, title: str, name: str) -> None:
     await shot(page, name)
 
 
-async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) -> None:
+async def install_settings(page: Page, lab: Lab, shots: str) -> None:
+    """From the cluster page: the install page's form, filled in as a user would with
+    the lab's repository and its key, saved; back to the cluster page."""
+    await page.get_by_role("link", name="Gluu Server install").click()
+    await expect(page.locator("#not-installed")).to_be_visible()
+    repo = lab.config.apt_repo
+    for label, value in (
+        ("Organization", "Newcomer Org"),
+        ("City", "Austin"),
+        ("State or province", "TX"),
+        ("Country (two letters)", "US"),
+        ("Admin email", "admin@example.org"),
+        ("Gluu admin password", 'it\'s the "admin" pw'),
+        ("gluu-server version", GLUU_VERSION),
+        ("Repository URL", repo.url.rstrip("/")),
+        ("Suite", repo.suite),
+    ):
+        await page.get_by_label(label, exact=True).fill(value)
+    await page.get_by_label("Signing key (armored), or a key file", exact=True).fill(
+        repo.public_key.read_text()
+    )
+    await shot(page, f"{shots}-install-settings")
+    await page.get_by_role("button", name="Save install settings").click()
+    await expect(page.locator("#properties")).to_contain_text("oxtrust_admin_password=********")
+    await shot(page, f"{shots}-install-properties")
+    await page.get_by_role("link", name=f"Cluster {CLUSTER}").click()
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["pre-installed", "bare"])
+async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path, bare: bool) -> None:
     prefix, subnet = SLOT.spare()
-    async with running_lab(tmp_path / "lab", prefix=prefix, subnet=subnet) as lab:
+    shots = "newcomer-bare" if bare else "newcomer"
+    async with running_lab(tmp_path / "lab", prefix=prefix, subnet=subnet, bare=bare) as lab:
         settings = Settings(data_dir=tmp_path / "fresh", connect_timeout=5, command_timeout=60)
         server = ManagerProcess(
             settings,
@@ -128,31 +159,33 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) ->
                 await page.goto(setup_link(server))
                 await page.get_by_label("User name").fill("admin")
                 await page.get_by_label("Password").fill(ADMIN_PASSWORD)
-                await shot(page, "newcomer-0-setup")
+                await shot(page, f"{shots}-0-setup")
                 await page.get_by_role("button", name="Create").click()
                 await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-                await shot(page, "newcomer-1-created")
+                await shot(page, f"{shots}-1-created")
                 await page.get_by_label("User name").fill("admin")
                 await page.get_by_label("Password").fill(ADMIN_PASSWORD)
                 await page.get_by_role("button", name="Sign in").click()
 
                 await add_servers(page, lab)
-                await shot(page, "newcomer-3-servers-added")
-                await next_action(page, "Run preflight", "newcomer-4-preflight")
+                await shot(page, f"{shots}-3-servers-added")
+                await next_action(page, "Run preflight", f"{shots}-4-preflight")
                 await page.get_by_role("link", name=f"cluster {CLUSTER}").first.click()
+                if bare:  # nothing of Gluu on the servers: the install settings first
+                    await install_settings(page, lab, shots)
                 await expect(page.locator("#next-action")).to_contain_text(
                     "Next: Plan the whole deploy"
                 )
-                await shot(page, "newcomer-5-next-deploy")
-                await next_action(page, "Plan the whole deploy", "newcomer-6-deploy-plan")
-                await apply_plan(page, "newcomer-7-deployed")
+                await shot(page, f"{shots}-5-next-deploy")
+                await next_action(page, "Plan the whole deploy", f"{shots}-6-deploy-plan")
+                await apply_plan(page, f"{shots}-7-deployed")
                 await page.get_by_role("link", name=f"cluster {CLUSTER}").first.click()
                 await expect(page.locator("#next-action")).to_have_text("Every stage is applied.")
-                await shot(page, "newcomer-8-every-stage-applied")
+                await shot(page, f"{shots}-8-every-stage-applied")
 
                 for title in ("LDAP replication", "Cache", "Load balancer"):
                     slug = title.split()[0].lower()
-                    await healthy(page, title, f"newcomer-9-{slug}-healthy")
+                    await healthy(page, title, f"{shots}-9-{slug}-healthy")
                 # The dashboard: every watched component of the cluster is ok, no alert.
                 await (
                     page.get_by_role("navigation", name="Main")
@@ -165,7 +198,7 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path) ->
                     await expect(row.locator(".health")).to_have_text("ok", timeout=JOB_MS)
                     await expect(row.locator("td").last).to_have_text("none")
                 await expect(page.locator("#critical-badge")).to_have_count(0)
-                await shot(page, "newcomer-10-dashboard")
+                await shot(page, f"{shots}-10-dashboard")
                 clicking = time.monotonic() - began
                 print(f"\nfrom the setup link to a healthy cluster: {clicking:.0f} s")
         finally:
