@@ -26,6 +26,7 @@ from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, Step, StepResult
 from clustermgr.remote.command import Command
+from clustermgr.remote.pool import run_on_hosts
 from clustermgr.remote.remembering import read
 from clustermgr.topology import OX_LDAP_PROPERTIES, Role
 
@@ -111,24 +112,22 @@ async def _installed_elsewhere(
     """Without install settings, Gluu Server must be on the nodes already: a node that
     answers without it fails, saying what to do; one that does not answer is left to
     the stages after (they report it)."""
-    results: dict[str, list[StepResult]] = {}
     async with await open_access(manager, cluster, nodes) as access:
-        for host in nodes:
-            try:
-                conn = await access.connection(host)
-                found = await read(conn, Command.of("test", "-e", OX_LDAP_PROPERTIES))
-            except ClustermgrError:
-                continue
-            if not found.ok:
-                results[host] = [
-                    StepResult(
-                        f"{host}:install",
-                        host,
-                        "install Gluu Server",
-                        Outcome.FAILED,
-                        NOT_INSTALLED,
-                    )
-                ]
+
+        async def has_gluu(host: str) -> bool:
+            conn = await access.connection(host)
+            return (await read(conn, Command.of("test", "-e", OX_LDAP_PROPERTIES))).ok
+
+        found = await run_on_hosts(nodes, has_gluu, limit=manager.settings.parallel_hosts)
+    results = {
+        host: [
+            StepResult(
+                f"{host}:install", host, "install Gluu Server", Outcome.FAILED, NOT_INSTALLED
+            )
+        ]
+        for host, there in found.succeeded.items()
+        if not there
+    }
     said = "Gluu Server is missing on some nodes" if results else "installed outside clustermgr"
     emit(Event(EventKind.PLAN_FINISHED, f"{title}: no install settings; {said}"))
     return ApplyReport(title, dry_run, results)
