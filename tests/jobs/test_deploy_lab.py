@@ -91,9 +91,7 @@ async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -
     assert "idp2.lab.test" in first["note"]
     assert all(s["note"] == "Base preparation failed before it" for s in rest)
     board = await stages.load(manager, lab.config.cluster, STAGES)
-    assert [r.state.value for r in board.rows[2:]] == ["applied", "failed"] + [
-        "not started"
-    ] * 3
+    assert [r.state.value for r in board.rows[2:]] == ["applied", "failed"] + ["not started"] * 3
 
 
 async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(

@@ -5,6 +5,7 @@ after a change)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 
@@ -145,9 +146,15 @@ async def test_an_unchanged_rolling_step_does_not_wait_for_its_turn(
 
     plan = Plan("t", (restart("n1", tmp_path / "never"), restart("n2", done)))
     run = asyncio.create_task(Executor(connect, emit, backup_root=str(tmp_path / "bk")).apply(plan))
-    await asyncio.wait_for(n2_reported.wait(), timeout=60)
-    assert not run.done(), "n1 still runs its restart"
-    writer = await asyncio.to_thread(open, fifo, "wb")
+    try:
+        await asyncio.wait_for(n2_reported.wait(), timeout=60)
+        assert not run.done(), "n1 still runs its restart"
+    except BaseException:
+        # Let n1's reader go: a reader left blocked would outlive the test.
+        with contextlib.suppress(OSError):  # no reader yet: nothing to release
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        raise
+    writer = await asyncio.to_thread(open, fifo, "wb")  # waits for n1's reader
     writer.close()
     report = await asyncio.wait_for(run, timeout=60)
     assert [r.outcome for r in report.results["n1"]] == [Outcome.CHANGED]
