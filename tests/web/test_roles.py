@@ -25,6 +25,7 @@ from clustermgr.jobs import store
 from clustermgr.jobs.models import JobState
 from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.settings import Settings
+from clustermgr.validation import EXAMPLE_KEY
 from replicationdata import IDP1, IDP2, add_cluster
 from webfixture import ADMIN_PASSWORD, client, create_user, running_app, session_csrf, sign_in
 
@@ -124,6 +125,27 @@ MUTATING: dict[tuple[str, str], Change] = {
         ADMIN,
         "/clusters/{cluster}/ldap/reinit",
         form={"node": "{idp1}", "source": "{idp2}", "confirm": "yes"},
+    ),
+    ("POST", "/clusters/{name}/install/settings"): Change(
+        ADMIN,
+        "/clusters/{cluster}/install/settings",
+        form={
+            "organization": "Acme",
+            "city": "Austin",
+            "state": "TX",
+            "country": "US",
+            "admin_email": "admin@example.org",
+            "version": "4.5.0-1",
+            "repository_url": "http://192.0.2.1:8790",
+            "repository_key": EXAMPLE_KEY,
+            "admin_password": "a long enough password",
+        },
+    ),
+    ("POST", "/clusters/{name}/install/plan"): Change(
+        OPERATOR, "/clusters/{cluster}/install/plan", form={}
+    ),
+    ("POST", "/clusters/{name}/install/remove"): Change(
+        ADMIN, "/clusters/{cluster}/install/remove", form={"node": "{idp1}", "understood": "yes"}
     ),
     ("POST", "/clusters/{name}/cache/plan"): Change(
         OPERATOR, "/clusters/{cluster}/cache/plan", form={}
@@ -251,7 +273,8 @@ async def test_every_job_kind_needs_its_role(
 ) -> None:
     kinds = list(world.app.state.web.runner.kinds)
     assert {k.role for k in kinds} == {OPERATOR, ADMIN}
-    assert [k.name for k in kinds if k.role is ADMIN] == ["ldap-reinit"]
+    # The two that lose data: a node's directory is replaced, or Gluu Server removed.
+    assert sorted(k.name for k in kinds if k.role is ADMIN) == ["install-remove", "ldap-reinit"]
     for role, http in signed_in.items():
         for kind in kinds:
             if role.allows(kind.role):

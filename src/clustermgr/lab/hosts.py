@@ -119,7 +119,7 @@ def init_pid(netns: str) -> int | None:
     for pid in processes_in(netns):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # it ended since it was listed
             continue
         for line in status.splitlines():
             if line.startswith("NSpid:"):

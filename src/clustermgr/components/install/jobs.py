@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.components.install import apply as service
 from clustermgr.inventory.schemas import Hostname
 from clustermgr.jobs.kinds import JobContext, JobKind, NoParams, plan_and_apply
@@ -41,4 +42,12 @@ async def _remove(ctx: JobContext[RemoveParams]) -> ApplyReport:
 PLAN, APPLY = plan_and_apply(
     "install-plan", "install-apply", "the Gluu Server install", _install, NoParams
 )
-REMOVE = JobKind("install-remove", "remove Gluu Server from a node", True, _remove, RemoveParams)
+#: It loses the node's directory and configuration: for admins.
+REMOVE = JobKind(
+    "install-remove",
+    "remove Gluu Server from a node",
+    True,
+    _remove,
+    RemoveParams,
+    role=UserRole.ADMIN,
+)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from clustermgr.audit import service as audit
 from clustermgr.auth.roles import UserRole, require
@@ -71,7 +72,14 @@ async def install_settings(manager: Manager, cluster_name: str) -> InstallSettin
 async def configured_clusters(manager: Manager) -> list[str]:
     """Clusters with install settings (one query, no SSH)."""
     async with manager.store() as store:
-        return [c.name for c in await store.clusters() if settings_of(c) is not None]
+        rows = await store.session.execute(
+            select(Cluster.name, Cluster.settings).order_by(Cluster.name)
+        )
+        return [
+            name
+            for name, settings in rows
+            if ClusterSettings.model_validate(settings or {}).section(COMPONENT)
+        ]
 
 
 def check_password(password: Secret) -> Secret:
