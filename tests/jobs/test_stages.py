@@ -204,3 +204,18 @@ async def test_load_reads_the_newest_jobs_of_each_kind(manager: Manager) -> None
         "ldap": "planned",
     }, "a running job does not count yet"
     assert b.rows[0].next and b.next is not None and b.next.label == "Add servers"
+
+
+def test_a_failed_stage_says_why() -> None:
+    why = "idp1: install Gluu Server: fill in the install settings"
+    deploy = job(5, "deploy-plan", "failed", stages=[section("base", "failed") | {"note": why}])
+    (row,) = [r for r in board(*READY, deploy).rows if r.key == "base"]
+    assert row.state.value == "failed" and row.detail == why
+    own = job(
+        6,
+        "ldap-apply",
+        "failed",
+        hosts={"idp2": [{"outcome": "failed", "title": "t", "reason": "r"}]},
+    )
+    (row,) = [r for r in board(*READY, own).rows if r.key == "ldap"]
+    assert row.detail == "idp2: t: r"

@@ -116,6 +116,8 @@ class _Mark:
     apply: bool
     ok: bool
     would_change: int
+    #: Why it failed, in words ("" when it did not).
+    note: str = ""
 
 
 def _would_change(report: Mapping[str, Any] | None) -> int:
@@ -130,15 +132,28 @@ def _section(job: JobView, stage: str) -> Mapping[str, Any] | None:
     return None
 
 
+def _failure(job: JobView) -> str:
+    """What a component's own failed job says went wrong: its error, or its first failed
+    step."""
+    if job.error:
+        return job.error
+    for host, rows in ((job.result or {}).get("hosts") or {}).items():
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, Mapping) and row.get("outcome") == Outcome.FAILED.value:
+                return f"{host}: {row.get('title')}: {row.get('reason')}"
+    return ""
+
+
 def _mark(job: JobView, stage: Stage) -> _Mark | None:
     result = job.result or {}
     succeeded = job.state is JobState.SUCCEEDED
+    note = "" if succeeded else _failure(job)
     if job.kind == stage.plan.name:
-        return _Mark(job.id, False, succeeded, _would_change(result))
+        return _Mark(job.id, False, succeeded, _would_change(result), note)
     if job.kind == stage.apply.name:
         if result.get("plan_changed"):
             return _Mark(job.id, False, True, _would_change(result))
-        return _Mark(job.id, True, succeeded, 0)
+        return _Mark(job.id, True, succeeded, 0, note)
     if job.kind not in (PLAN_KIND, APPLY_KIND):
         return None
     section = _section(job, stage.name)
@@ -152,7 +167,8 @@ def _mark(job: JobView, stage: Stage) -> _Mark | None:
     if status == StageStatus.WAITS.value:
         return _Mark(job.id, False, True, 1)
     ok = status != StageStatus.FAILED.value
-    return _Mark(job.id, not as_plan, ok, _would_change(report) if as_plan else 0)
+    note = "" if ok else str(section.get("note") or "")
+    return _Mark(job.id, not as_plan, ok, _would_change(report) if as_plan else 0, note)
 
 
 def _change_state(marks: Sequence[_Mark]) -> StageState:
@@ -213,6 +229,8 @@ def stage_states(
             many = f" (and {len(critical) - 1} more)" if len(critical) > 1 else ""
             detail = f"{critical[0].message}{many}"
         job = marks[0].job if marks else None
+        if state is StageState.FAILED:
+            detail = marks[0].note  # why, where a person looks first
         if state in (StageState.PLANNED, StageState.DRIFTED) and job is not None:
             action = _review(job)
         else:
