@@ -164,6 +164,18 @@ class ApplyReport:
     dry_run: bool
     results: dict[str, list[StepResult]]
 
+    @classmethod
+    def merged(
+        cls, title: str, reports: Iterable[ApplyReport], *, dry_run: bool = False
+    ) -> ApplyReport:
+        """One report of several applies (a change in parts): each host's results in
+        the order the parts ran."""
+        results: dict[str, list[StepResult]] = {}
+        for report in reports:
+            for host, rows in report.results.items():
+                results.setdefault(host, []).extend(rows)
+        return cls(title, dry_run, results)
+
     def all(self) -> Iterable[StepResult]:
         for results in self.results.values():
             yield from results

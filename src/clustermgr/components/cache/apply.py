@@ -101,15 +101,12 @@ async def _plan_or_apply(
                     reports.append(cutover.held_back(switch, problems, outcome, emit))
                 else:
                     reports.append(await executor.apply(switch))
-    results: dict[str, list[StepResult]] = {}
-    for report in reports:
-        for host, rs in report.results.items():
-            results.setdefault(host, []).extend(rs)
+    done = ApplyReport.merged(f"cache of cluster {cluster_name}", reports, dry_run=dry_run)
     for host, reason in failed.items():
-        results[host] = [
+        done.results[host] = [
             StepResult(f"{host}:connect", host, "connect", Outcome.FAILED, reason),
         ]
-    return ApplyReport(f"cache of cluster {cluster_name}", dry_run, results)
+    return done
 
 
 async def _chain(

@@ -157,12 +157,9 @@ def _failed(host: str, title: str, reason: str) -> ApplyReport:
 
 
 def _merged(title: str, reports: list[ApplyReport], *, skipped: Sequence[str] = ()) -> ApplyReport:
-    results: dict[str, list[StepResult]] = {}
-    for report in reports:
-        for host, rows in report.results.items():
-            results.setdefault(host, []).extend(rows)
+    done = ApplyReport.merged(title, reports)
     for host in skipped:
-        results[host] = [
+        done.results[host] = [
             StepResult(
                 f"{host}:install",
                 host,
@@ -171,7 +168,7 @@ def _merged(title: str, reports: list[ApplyReport], *, skipped: Sequence[str] = 
                 "the first node's install failed: it makes what every node shares",
             )
         ]
-    return ApplyReport(title, False, results)
+    return done
 
 
 def remove_plan(cluster: str, node: str) -> Plan:

@@ -140,7 +140,7 @@ async def _plan_or_apply(
         if not dry_run:
             reports.append(await executor.apply(prepare))
             if not _host_ok(reports[-1], proxy):
-                return _merged(prepare.title, reports)
+                return ApplyReport.merged(prepare.title, reports)
         ca = await ensure_ca(manager, cluster_name)
         ca_pem = ca.cert_pem.encode()
         certs, inits = await _node_certificates(access, ca, nodes)
@@ -159,7 +159,7 @@ async def _plan_or_apply(
             whole = Plan(configure.title, (*prepare.steps, *web.steps, *configure.steps))
             return await executor.apply(whole, dry_run=True)
         reports.append(await executor.apply(configure))
-    done = _merged(configure.title, reports)
+    done = ApplyReport.merged(configure.title, reports)
     if _host_ok(done, proxy) and len(reports) == 3:
         await mark_applied(manager, cluster_name)
     return done
@@ -187,14 +187,6 @@ def _host_ok(report: ApplyReport, host: str) -> bool:
     return not any(
         r.outcome in (Outcome.FAILED, Outcome.SKIPPED) for r in report.results.get(host, [])
     )
-
-
-def _merged(title: str, reports: list[ApplyReport]) -> ApplyReport:
-    results: dict[str, list[StepResult]] = {}
-    for report in reports:
-        for host, rs in report.results.items():
-            results.setdefault(host, []).extend(rs)
-    return ApplyReport(title, False, results)
 
 
 def _unreachable(cluster: str, host: str, dry_run: bool, reason: str) -> ApplyReport:

@@ -161,7 +161,8 @@ async def _apply(
     facts: dict[str, ldap_plan.LdapFacts],
     ca: Ca,
 ) -> ApplyReport:
-    results: dict[str, list[StepResult]] = {h: [] for h in hosts if h in facts}
+    # Every host reached, in order, even one without a step.
+    reached = ApplyReport("", False, {h: [] for h in hosts if h in facts})
     prepare = ldap_plan.plan_prepare(cluster, rep, facts)
     keys = [s for s in tls.plan_keys(cluster, rep).steps if s.host in facts]
     prepare = Plan(prepare.title, (*prepare.steps, *keys))
@@ -177,10 +178,7 @@ async def _apply(
         reports.append(await run.executor().apply(ldap_plan.plan_join(cluster, rep, facts, export)))
     if all(r.ok for r in reports):
         reports.append(await run.executor().apply(ldap_plan.plan_agreements(cluster, rep, facts)))
-    for report in reports:
-        for host, rs in report.results.items():
-            results.setdefault(host, []).extend(rs)
-    return ApplyReport(f"LDAP replication of cluster {cluster}", False, results)
+    return ApplyReport.merged(f"LDAP replication of cluster {cluster}", [reached, *reports])
 
 
 def _services(facts: Mapping[str, ldap_plan.LdapFacts]) -> dict[str, ServiceControl]:
