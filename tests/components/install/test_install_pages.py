@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from clustermgr import openpgp
 from clustermgr.components.install import store as install_store
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
@@ -79,6 +80,7 @@ async def test_the_settings_form_saves_and_shows_the_properties_masked(
     assert f"hostname={PROXY}" in page and "oxtrust_admin_password=********" in page
     assert "secret" not in page.split('id="properties"')[1].split("</pre>")[0]
     assert 'value="Acme Widgets"' in page and PASSWORD not in page
+    assert f"fingerprint <code>{openpgp.fingerprint(EXAMPLE_KEY)}</code>" in page
 
 
 async def test_a_refused_form_comes_back_filled_in_with_why(

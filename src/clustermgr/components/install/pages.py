@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from clustermgr import openpgp
 from clustermgr.components.install import properties
 from clustermgr.components.install import store as install_store
 from clustermgr.components.install.settings import Source
@@ -42,9 +43,11 @@ async def _context(web: WebDep, name: str, **extra: Any) -> dict[str, Any]:
             shown = properties.render(values, masked=True)
         except ClustermgrError as exc:
             shown = f"# {exc.message}"
+    key = settings.repository_key if settings is not None else None
     return {
         "cluster": cluster,
         "settings": settings,
+        "fingerprint": openpgp.fingerprint(key) if key else "",
         "properties": shown,
         "sources": list(Source),
         "nodes": [s.hostname for s in cluster.servers if s.role is Role.IDENTITY],
