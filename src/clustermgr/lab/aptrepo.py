@@ -204,13 +204,15 @@ def stop(config: LabConfig) -> bool:
     _pid_file(config).unlink(missing_ok=True)
     if pid is None:
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        # Gone, and its port closed with it: the next server may bind it at once.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while (_alive(pid) or _answers(config)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not _alive(pid):
+            break
     return True
 
 
