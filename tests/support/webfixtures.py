@@ -111,6 +111,16 @@ def live_server(live_process: ManagerProcess) -> str:
 
 
 @pytest.fixture
+async def live_manager(live_process: ManagerProcess) -> AsyncIterator[Manager]:
+    """The live server's database, for what a test records for it to show."""
+    manager = await Manager.open(live_process.settings)
+    try:
+        yield manager
+    finally:
+        await manager.close()
+
+
+@pytest.fixture
 async def live_api(
     live_server: str, web_admin: WebUser, body_log: BodyLog
 ) -> AsyncIterator[httpx.AsyncClient]:

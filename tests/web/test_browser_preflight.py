@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Page, expect
@@ -34,21 +33,12 @@ from clustermgr.services.reachability import (
 )
 from clustermgr.topology import Role
 from labfixture import Lab
-from webfixture import ManagerProcess, WebUser
+from webfixture import WebUser
 
 pytestmark = pytest.mark.integration
 
 #: What app.css paints a blocked cell with.
 BLOCKED_FILL = "rgb(253, 240, 239)"
-
-
-@pytest.fixture
-async def live_manager(live_process: ManagerProcess) -> AsyncIterator[Manager]:
-    manager = await Manager.open(live_process.settings)
-    try:
-        yield manager
-    finally:
-        await manager.close()
 
 
 async def test_a_real_check_shows_every_member_against_every_other(

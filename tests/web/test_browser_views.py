@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -33,7 +32,7 @@ from clustermgr.plan.model import ApplyReport, Outcome, StepResult
 from clustermgr.services import clusters
 from clustermgr.topology import Role
 from labfixture import Lab
-from webfixture import ManagerProcess, WebUser
+from webfixture import WebUser
 
 pytestmark = pytest.mark.integration
 
@@ -44,16 +43,6 @@ FILLS = {
     "unknown": "rgb(238, 241, 245)",
 }
 RED = "rgb(179, 38, 30)"
-
-
-@pytest.fixture
-async def live_manager(live_process: ManagerProcess) -> AsyncIterator[Manager]:
-    """The live server's database, for the clusters, cycles and jobs a test records."""
-    manager = await Manager.open(live_process.settings)
-    try:
-        yield manager
-    finally:
-        await manager.close()
 
 
 async def _cluster(manager: Manager, identity: int, *, proxy: bool = False) -> str:
