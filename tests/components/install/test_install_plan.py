@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from clustermgr import openpgp
 from clustermgr.components.install import plan
 from clustermgr.components.install.properties import SetupValues
@@ -70,7 +72,7 @@ def test_the_repository_is_the_sources_only_key_and_only_its_lists_are_refreshed
 
 
 def test_offline_copies_the_file_named_by_its_digest_and_installs_it() -> None:
-    digest = plan.digest(PACKAGE)
+    digest = hashlib.sha256(PACKAGE).hexdigest()
     offline = values(source=Source.OFFLINE, package_sha256=digest, repository_key=None)
     steps = plan.plan_install("c", NODES[:1], offline, package=PACKAGE).steps
     (copied,) = steps[0].files

@@ -18,7 +18,6 @@ properties is all unchanged.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 
 from clustermgr import openpgp
@@ -191,7 +190,3 @@ def plan_install(
             steps.append(shared_step(host, shared))
         steps.extend(setup_steps(host, values))
     return Plan(f"Gluu Server install of cluster {cluster}", tuple(steps))
-
-
-def digest(package: bytes) -> str:
-    return hashlib.sha256(package).hexdigest()
