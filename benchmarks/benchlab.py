@@ -6,16 +6,22 @@ use; its data lives in a temporary folder removed afterwards.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from clustermgr.components.install.lab import install_lab
 from clustermgr.core.manager import Manager
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
+from clustermgr.redact import Secret
 from clustermgr.settings import Settings
+
+#: The Gluu admin's password on a benchmark's labs.
+ADMIN_PASSWORD = Secret.held(secrets.token_urlsafe(18), label="bench-admin")
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,15 @@ class BenchLab:
 
 @asynccontextmanager
 async def bench_lab(
-    prefix: str, subnet: str, *, command_timeout: float = 120, **config: object
+    prefix: str,
+    subnet: str,
+    *,
+    command_timeout: float = 120,
+    gluu: bool = True,
+    **config: object,
 ) -> AsyncIterator[BenchLab]:
-    """``config``: further LabConfig fields (``identity_nodes``...)."""
+    """``gluu``: Gluu Server installed by clustermgr's install (else bare servers);
+    ``config``: further LabConfig fields (``identity_nodes``...)."""
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
         base = Path(tmp)
         settings = Settings(
@@ -41,6 +53,8 @@ async def bench_lab(
             await service.up(lab, settings)
             manager = await Manager.open(settings)
             try:
+                if gluu:
+                    await install_lab(manager, lab.cluster, lab.apt_repo, ADMIN_PASSWORD)
                 yield BenchLab(lab, settings, manager)
             finally:
                 await manager.close()

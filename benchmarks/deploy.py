@@ -5,9 +5,9 @@ Run as root on demand (not part of the test suite):
     .venv/bin/python benchmarks/deploy.py [--nodes 2|11] [--rounds 3] [--from-bare]
 
 Each round brings up a fresh lab of its own (prefix cmbdep, 10.247.0.0/24: ``--nodes``
-identity nodes, pre-installed miniature Gluu nodes or, with ``--from-bare``, bare
-servers with the install settings given, and a proxy), then, in this one
-process and with the deploy's own code (``apply_stages`` over every stage of the
+identity nodes with Gluu Server installed beforehand, untimed, or, with
+``--from-bare``, bare servers with the install settings given; and a proxy), then, in
+this one process and with the deploy's own code (``apply_stages`` over every stage of the
 registry: the install, base, LDAP, cache, load balancer):
 
 1. a cold deploy, timed;
@@ -28,24 +28,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from benchlab import BenchLab, bench_lab
+from benchlab import ADMIN_PASSWORD, bench_lab
 
 from clustermgr.components.contract import deploy_stages
+from clustermgr.components.install.lab import lab_settings
 from clustermgr.components.install.store import change
 from clustermgr.components.registry import COMPONENTS
 from clustermgr.jobs.deploy import DeployReport, apply_stages
 from clustermgr.jobs.kinds import JobContext, NoParams
-from clustermgr.lab.gluu.package import GLUU_VERSION
 from clustermgr.plan.events import ignore
 from clustermgr.plan.model import Outcome
-from clustermgr.redact import Secret
 
 PREFIX, SUBNET = "cmbdep", "10.247.0.0/24"
 SLOWEST = 10
@@ -86,32 +84,18 @@ async def deploy(ctx: JobContext[NoParams]) -> tuple[Took, DeployReport]:
     return took, report
 
 
-async def install_settings(bench: BenchLab) -> None:
-    """The install settings a user gives for the lab: its signed repository, its version."""
-    repo = bench.config.apt_repo
-    settings = {
-        "organization": "Bench Org",
-        "city": "Austin",
-        "state": "TX",
-        "country": "US",
-        "admin_email": "admin@example.org",
-        "version": GLUU_VERSION,
-        "repository_url": repo.url.rstrip("/"),
-        "repository_suite": repo.suite,
-        "repository_component": repo.component,
-        "repository_key": repo.public_key.read_text(),
-    }
-    password = Secret(secrets.token_urlsafe(16), label="bench")
-    await change(
-        bench.manager, bench.config.cluster, settings, admin_password=password, actor="bench"
-    )
-
-
 async def one_round(nodes: int, bare: bool) -> tuple[Took, Took, DeployReport, DeployReport]:
-    lab = bench_lab(PREFIX, SUBNET, command_timeout=600, identity_nodes=nodes, bare=bare)
+    lab = bench_lab(PREFIX, SUBNET, command_timeout=600, gluu=not bare, identity_nodes=nodes)
     async with lab as bench:
-        if bare:
-            await install_settings(bench)
+        if bare:  # the install settings a user gives for the lab: its repository
+            repo = bench.config.apt_repo
+            await change(
+                bench.manager,
+                bench.config.cluster,
+                lab_settings(repo),
+                admin_password=ADMIN_PASSWORD,
+                actor="bench",
+            )
         ctx = JobContext(
             bench.manager, bench.config.cluster, NoParams(), ignore, lambda: False, actor="bench"
         )

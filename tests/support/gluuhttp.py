@@ -10,8 +10,7 @@ import urllib.request
 from typing import Any
 
 from clustermgr.lab.gluu import directory as gluu
-from clustermgr.lab.provision import lab_secrets
-from labfixture import Lab
+from labfixture import ADMIN_PASSWORD, Lab
 
 
 async def https(
@@ -44,5 +43,5 @@ async def https(
 
 
 async def login(lab: Lab, node: str, password: str | None = None) -> tuple[int, Any]:
-    secret = password if password is not None else lab_secrets(lab.config).admin.reveal()
+    secret = password if password is not None else ADMIN_PASSWORD.reveal()
     return await https(lab, node, "/oxauth/restv1/login", {"username": "admin", "password": secret})

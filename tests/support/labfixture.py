@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from clustermgr.components.install.lab import install_lab
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.lab import service
@@ -76,6 +78,8 @@ _slot, _slot_lock = take_slot()
 SLOT = _slot
 TEST_PREFIX = SLOT.prefix
 TEST_SUBNET = SLOT.subnet
+#: The Gluu admin's password on this session's labs: new for every session.
+ADMIN_PASSWORD = Secret.held(secrets.token_urlsafe(18), label="lab-admin")
 
 
 @dataclass
@@ -126,16 +130,31 @@ def lab_config(state_dir: Path, **overrides: object) -> LabConfig:
 
 
 @asynccontextmanager
-async def running_lab(base: Path, **overrides: object) -> AsyncIterator[Lab]:
-    """A lab up for the ``async with`` block; ``overrides`` change its LabConfig."""
+async def running_lab(base: Path, *, gluu: bool = True, **overrides: object) -> AsyncIterator[Lab]:
+    """A lab up for the ``async with`` block; ``overrides`` change its LabConfig.
+
+    ``gluu``: Gluu Server installed on the identity nodes by clustermgr's install, from
+    the lab's repository, with :data:`ADMIN_PASSWORD` (else bare servers).
+    """
     settings = Settings(data_dir=base / "manager", connect_timeout=5, command_timeout=60)
     config = lab_config(base / "lab", **overrides)
     await service.down(config, settings)  # what a crashed earlier run may have left
     try:
         await service.up(config, settings)
-        yield Lab(config, settings)
+        lab = Lab(config, settings)
+        if gluu:
+            await install_gluu(lab)
+        yield lab
     finally:
         await service.down(config, settings)
+
+
+async def install_gluu(lab: Lab) -> None:
+    manager = await Manager.open(lab.settings)
+    try:
+        await install_lab(manager, lab.config.cluster, lab.config.apt_repo, ADMIN_PASSWORD)
+    finally:
+        await manager.close()
 
 
 def tcp_open(address: str, port: int, timeout: float = 0.5) -> bool:

@@ -144,7 +144,7 @@ async def install_settings(page: Page, lab: Lab, shots: str) -> None:
 async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path, bare: bool) -> None:
     prefix, subnet = SLOT.spare()
     shots = "newcomer-bare" if bare else "newcomer"
-    async with running_lab(tmp_path / "lab", prefix=prefix, subnet=subnet, bare=bare) as lab:
+    async with running_lab(tmp_path / "lab", prefix=prefix, subnet=subnet, gluu=not bare) as lab:
         settings = Settings(data_dir=tmp_path / "fresh", connect_timeout=5, command_timeout=60)
         server = ManagerProcess(
             settings,

@@ -13,6 +13,7 @@ from clustermgr.cli.output import emit_json, run_async, say, show
 from clustermgr.cli.table import show_table
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
+from clustermgr.lab.gluu.package import GLUU_VERSION
 from clustermgr.settings import Settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -50,26 +51,27 @@ def _show(rows: list[service.HostStatus], as_json: bool) -> None:
 @run_async()
 async def up(
     nodes: Annotated[int, typer.Option(help="Identity nodes (plus one proxy).", min=1, max=50)] = 2,
-    bare: Annotated[
-        bool,
-        typer.Option("--bare", help="Servers with sshd only: nothing of Gluu provisioned."),
-    ] = False,
     as_json: Json = False,
 ) -> None:
     """Create and boot the lab (harmless when it runs), register it as cluster `lab`.
 
-    The lab also serves a signed apt repository with its `gluu-server` package.
+    The servers are bare: sshd, nothing of Gluu.  The lab also serves a signed apt
+    repository with its `gluu-server` package, which clustermgr's install takes.
     """
     config, settings = _config()
-    config = dataclasses.replace(
-        config, identity_nodes=max(nodes, config.identity_nodes), bare=bare
-    )
+    config = dataclasses.replace(config, identity_nodes=max(nodes, config.identity_nodes))
     rows = await service.up(config, settings, say=say if not as_json else service.quiet)
     _show(rows, as_json)
     if not as_json:
+        repo = config.apt_repo
         say(
             f"log in: ssh -i {config.ssh_key} root@{rows[0].address}  "
             f"or  clustermgr lab exec {rows[0].name} -- bash"
+        )
+        say(
+            f"install Gluu Server from the lab's repository: {repo.url} "
+            f"(suite {repo.suite}, component {repo.component}, version {GLUU_VERSION}, "
+            f"signing key {repo.public_key})"
         )
 
 

@@ -71,8 +71,6 @@ class LabConfig:
     identity_nodes: int = 2
     proxies: int = 1
     cluster: str = "lab"
-    #: Hosts with sshd only: nothing of Gluu provisioned on them.
-    bare: bool = False
 
     def __post_init__(self) -> None:
         if len(self.veth_name(99)) > IFNAME_MAX or len(self.bridge) > IFNAME_MAX:

@@ -14,22 +14,17 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from clustermgr.core.access import open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import NotFound
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.lab import aptrepo, hosts, net
 from clustermgr.lab.config import HostState, LabConfig, LabHost
 from clustermgr.lab.net import LabError
-from clustermgr.lab.provision import lab_plan, lab_secrets
-from clustermgr.plan.events import Event, EventKind
-from clustermgr.plan.executor import Executor
-from clustermgr.plan.model import ApplyReport, Outcome, Plan
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey
 from clustermgr.services import clusters, servers
@@ -69,7 +64,8 @@ def load_config(state_dir: Path) -> LabConfig:
         saved = json.loads((state_dir / "lab.json").read_text())
     except FileNotFoundError:
         return LabConfig(state_dir=state_dir)
-    return LabConfig(state_dir=state_dir, **saved)
+    known = {f.name for f in fields(LabConfig)}
+    return LabConfig(state_dir=state_dir, **{k: v for k, v in saved.items() if k in known})
 
 
 def save_config(config: LabConfig) -> None:
@@ -138,36 +134,8 @@ async def up(config: LabConfig, settings: Settings, say: Say = quiet) -> list[Ho
             await asyncio.to_thread(hosts.wait_for_ssh, host)
     say(f"{count(len(lab_hosts), 'host')} answer SSH ({time.monotonic() - started:.1f} s)")
     await register(config, settings, say)
-    if not config.bare:
-        await provision(config, settings, say)
     say(f"lab ready in {time.monotonic() - started:.1f} s")
     return status(config)
-
-
-async def provision(config: LabConfig, settings: Settings, say: Say = quiet) -> ApplyReport:
-    """Make the identity nodes miniature Gluu nodes (idempotent)."""
-    plan = lab_plan(config, lab_secrets(config))
-    reachable = {h.fqdn for h in config.hosts() if not _partitioned(config, h)}
-    plan = Plan(plan.title, tuple(s for s in plan.steps if s.host in reachable))
-
-    def progress(event: Event) -> None:
-        if event.kind is EventKind.STEP_FINISHED and event.outcome is not Outcome.UNCHANGED:
-            say(f"{event.host}: {event.message}")
-
-    manager = await Manager.open(settings)
-    try:
-        async with await open_access(manager, config.cluster) as access:
-            report = await Executor(access.connection, progress).apply(plan)
-    finally:
-        await manager.close()
-    if not report.ok:
-        failed = [
-            f"{r.host}: {r.title}: {r.reason} {r.stderr_tail}".strip()
-            for r in report.all()
-            if r.outcome is Outcome.FAILED
-        ]
-        raise LabError("provisioning the lab's Gluu nodes failed: " + "; ".join(failed))
-    return report
 
 
 def _partitioned(config: LabConfig, host: LabHost) -> bool:

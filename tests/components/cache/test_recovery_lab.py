@@ -26,10 +26,9 @@ from clustermgr.components import registry
 from clustermgr.components.cache.watch import CacheWatch
 from clustermgr.core.manager import Manager
 from clustermgr.lab.gluu import directory as gluu
-from clustermgr.lab.provision import lab_secrets
 from clustermgr.monitor import store
 from clustermgr.monitor.watcher import Watcher
-from labfixture import Lab
+from labfixture import ADMIN_PASSWORD, Lab
 
 # A loop of this module's own: whatever its watcher and load leave behind ends with it.
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
@@ -56,7 +55,7 @@ class App:
             ctx = ssl.create_default_context(cadata=cert)
             ctx.check_hostname = False
             self.contexts[node] = ctx
-        self.password = lab_secrets(lab.config).admin.reveal()
+        self.password = ADMIN_PASSWORD.reveal()
 
     @classmethod
     async def of(cls, lab: Lab) -> App:

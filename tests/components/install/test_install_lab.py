@@ -13,6 +13,7 @@ import pytest
 from clustermgr.components.contract import deploy_stages
 from clustermgr.components.install import apply as install
 from clustermgr.components.install import store as install_store
+from clustermgr.components.install.lab import lab_settings
 from clustermgr.components.registry import COMPONENTS
 from clustermgr.core.manager import Manager
 from clustermgr.jobs.deploy import apply_stages
@@ -54,7 +55,7 @@ print(json.dumps({"login": status, "issuer": discovery["issuer"]}))
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("install-lab")
-    async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=2, bare=True) as up:
+    async with running_lab(base, prefix=prefix, subnet=subnet, identity_nodes=2, gluu=False) as up:
         yield up
 
 
@@ -67,28 +68,11 @@ async def manager(lab: Lab) -> AsyncIterator[Manager]:
         await opened.close()
 
 
-def fields(lab: Lab, **changes: object) -> dict[str, object]:
-    repo = lab.config.apt_repo
-    return {
-        "organization": "Example Org",
-        "city": "Austin",
-        "state": "TX",
-        "country": "US",
-        "admin_email": "admin@example.org",
-        "version": GLUU_VERSION,
-        "repository_url": repo.url.rstrip("/"),
-        "repository_suite": repo.suite,
-        "repository_component": repo.component,
-        "repository_key": repo.public_key.read_text(),
-        **changes,
-    }
-
-
 async def configure(manager: Manager, lab: Lab, **changes: object) -> None:
     await install_store.change(
         manager,
         lab.config.cluster,
-        fields(lab, **changes),
+        lab_settings(lab.config.apt_repo, **changes),
         admin_password=Secret(PASSWORD, label="test"),
         actor="tester",
     )

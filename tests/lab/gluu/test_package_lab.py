@@ -38,7 +38,7 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     prefix, subnet = SLOT.spare()
     base = tmp_path_factory.mktemp("package-lab")
     async with running_lab(
-        base, prefix=prefix, subnet=subnet, identity_nodes=2, proxies=0, bare=True
+        base, prefix=prefix, subnet=subnet, identity_nodes=2, proxies=0, gluu=False
     ) as running:
         yield running
 

@@ -84,8 +84,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
 chmod 600 "$2"
 """
 
-#: Whether a service is enabled and running: $1 its name.
-SERVICE_UP = 'ls /etc/rc2.d/S*"$1" >/dev/null 2>&1 && service "$1" status >/dev/null 2>&1'
 #: Enable a service: ``defaults`` creates the links of a new service (a no-op when
 #: they exist), ``enable`` turns disabled ones back on.  $1 its name.
 ENABLE_SERVICE = 'update-rc.d "$1" defaults >/dev/null && update-rc.d "$1" enable >/dev/null'

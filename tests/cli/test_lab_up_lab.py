@@ -1,5 +1,5 @@
-"""``clustermgr lab up --bare``: servers with sshd, registered, nothing of Gluu; the lab's
-apt repository served until ``lab down``."""
+"""``clustermgr lab up``: servers with sshd, registered, nothing of Gluu; the lab's apt
+repository served until ``lab down``, its details printed for the install."""
 
 from __future__ import annotations
 
@@ -27,11 +27,13 @@ async def test_up_bare_then_down(tmp_path: Path) -> None:
     service.save_config(config)  # the lab `up` makes: this session's prefix and subnet
     cli = Cli(data_dir, verbose=False)
     try:
-        up = await asyncio.to_thread(cli, "lab", "up", "--bare", "--nodes", "1", "--json")
+        up = await asyncio.to_thread(cli, "lab", "up", "--nodes", "1")
         assert up.code == 0, up.stderr
-        assert [row["name"] for row in up.json()] == ["idp1"]
+        assert "idp1.lab.test" in up.stdout
         saved = service.load_config(config.state_dir)
-        assert saved.bare and saved.prefix == prefix
+        assert saved.prefix == prefix
+        assert f"{saved.apt_repo.url} (suite lab" in up.stderr, up.stderr
+        assert str(saved.apt_repo.public_key) in up.stderr
 
         servers = await asyncio.to_thread(cli, "server", "list", "--json")
         assert "idp1.lab.test" in servers.stdout, servers.stdout
