@@ -1,5 +1,6 @@
 """``clustermgr lab up``: servers with sshd, registered, nothing of Gluu; the lab's apt
-repository served until ``lab down``, its details printed for the install."""
+repository served until ``lab down``, its details printed; then the install from it,
+by the CLI, as the README shows."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import pytest
 from cli_runner import Cli
 from clustermgr.lab import service
 from clustermgr.lab.config import LabConfig
+from clustermgr.lab.gluu.package import GLUU_VERSION
 from labfixture import SLOT, tcp_open
 
 pytestmark = pytest.mark.integration
 
 
-async def test_up_bare_then_down(tmp_path: Path) -> None:
+async def test_up_bare_install_by_the_cli_then_down(tmp_path: Path) -> None:
     prefix, subnet = SLOT.spare()
     data_dir = tmp_path / "manager"
     config = LabConfig(
@@ -47,6 +49,24 @@ async def test_up_bare_then_down(tmp_path: Path) -> None:
             assert b"BEGIN PGP SIGNED MESSAGE" in answer.read()
         server = Path(f"/proc/{int((config.apt_dir / 'server.pid').read_text())}/cmdline")
         assert b"http.server" in server.read_bytes()
+
+        # What the README says to install from the lab's repository, by the CLI.
+        await asyncio.to_thread(cli, "cluster", "public-hostname", "lab", "idp.example.org")
+        settings = await asyncio.to_thread(
+            cli,
+            *("install", "settings", "lab", "--organization", "Example Org", "--city", "Austin"),
+            *("--state", "TX", "--country", "US", "--admin-email", "admin@example.org"),
+            *("--version", GLUU_VERSION, "--repository-url", saved.apt_repo.url.rstrip("/")),
+            *("--suite", "lab", "--component", "main"),
+            *("--repository-key", str(saved.apt_repo.public_key)),
+            *("--admin-password-env", "GLUU_ADMIN"),
+            GLUU_ADMIN="a password of the test",
+        )
+        assert settings.code == 0, settings.stderr
+        installed = await asyncio.to_thread(cli, "install", "apply", "lab", "--yes", "--json")
+        assert installed.code == 0, installed.stderr
+        assert installed.json()["ok"], installed.stdout
+        assert tcp_open(config.hosts()[0].address, 443), "the web front serves"
     finally:
         down = await asyncio.to_thread(cli, "lab", "down", "--json")
     assert down.code == 0, down.stderr

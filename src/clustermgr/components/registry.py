@@ -16,6 +16,7 @@ from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.components.install.component import COMPONENT as INSTALL
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
+from clustermgr.components.metrics.component import COMPONENT as METRICS
 from clustermgr.errors import NotFound
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ COMPONENTS: tuple[Component, ...] = (
     LDAP,
     CACHE,
     LB,
+    METRICS,
 )
 
 

@@ -83,7 +83,7 @@ SYSTEM_FOLDERS = frozenset(
     | {"sys", "tmp", "usr", "var"}
 )
 #: Manager data inside the system folders: the default data folder of a manager run
-#: as root (the key, the SQLite database, its lab's secrets), the local PostgreSQL
+#: as root (the key, the SQLite database, its lab's signing key), the local PostgreSQL
 #: an inventory may live in, and the machine's other temporary folder.
 MANAGER_DATA = ("/var/lib/clustermgr", "/var/lib/postgresql", "/var/tmp")
 
@@ -92,7 +92,7 @@ def hidden_from_hosts(config: LabConfig, settings: Settings) -> list[str]:
     """Paths of the live root that hosts must not see: every manager's data, this one's
     wherever its settings put it, and every top-level folder but the system's.
 
-    A real server never reads the manager's key, database or another lab's secrets:
+    A real server never reads the manager's key, database or another lab's signing key:
     neither can a lab host, so no test passes by reading what a server could not.
     """
     own = [settings.data_dir, settings.effective_secret_key_file, config.state_dir]

@@ -127,6 +127,11 @@ async def test_install_from_the_repository_then_again_all_unchanged(
         assert await installed(lab, name) == f"{GLUU_VERSION} installed"
     certs = {await lab.sh(n, "cat /etc/certs/httpd.crt") for n in NODES}
     assert len(certs) == 1, "every node serves the first node's certificate"
+    subject = await lab.sh("idp2", "openssl x509 -noout -subject -in /etc/certs/httpd.crt")
+    assert subject.strip() == (
+        "subject=C = US, ST = TX, L = Austin, O = Example Org,"
+        f" emailAddress = admin@example.org, CN = {lab.config.public_hostname}"
+    ), "the certificate names the organization of the install settings"
     again = await apply(manager, lab)
     assert again.ok and again.count(Outcome.UNCHANGED) == len(list(again.all()))
 

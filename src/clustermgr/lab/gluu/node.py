@@ -75,14 +75,23 @@ mv "$new" "$1"
 #: Whether o=gluu is loaded: $1 the database folder, $2 slapd.d.
 DIRECTORY_LOADED = 'test -s "$1/data.mdb" && grep -rqs "o=gluu" "$2/cn=config"'
 
-#: A self-signed web certificate: $1 the certificate, $2 the key, $3 the name.
+#: A self-signed web certificate: $1 the certificate, $2 the key, $3 the name, $4 the
+#: subject (:func:`certificate_subject`).
 SELF_SIGNED_CERT = """\
 set -e
 mkdir -p "$(dirname "$1")"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
-  -subj "/CN=$3" -addext "subjectAltName=DNS:$3" -keyout "$2" -out "$1" 2>/dev/null
+  -subj "$4" -addext "subjectAltName=DNS:$3" -keyout "$2" -out "$1" 2>/dev/null
 chmod 600 "$2"
 """
+
+
+def certificate_subject(**fields: str) -> str:
+    """An ``openssl req -subj`` value (``/C=US/O=Org/CN=name``): each value's ``/``,
+    ``+``, ``=``, ``,`` and backslash escaped, as openssl reads them."""
+    escaped = {k: "".join("\\" + c if c in "/+=,\\" else c for c in v) for k, v in fields.items()}
+    return "".join(f"/{k}={v}" for k, v in escaped.items())
+
 
 #: Enable a service: ``defaults`` creates the links of a new service (a no-op when
 #: they exist), ``enable`` turns disabled ones back on.  $1 its name.

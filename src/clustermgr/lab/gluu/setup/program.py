@@ -261,7 +261,16 @@ class Setup:
         cert, key = Path(directory.HTTPD_CERT), Path(directory.HTTPD_KEY)
         if cert.is_file() and key.is_file() and cert.stat().st_size and key.stat().st_size:
             return
-        self.sh(node.SELF_SIGNED_CERT, str(cert), str(key), self.settings.hostname)
+        props = self.settings
+        subject = node.certificate_subject(
+            C=props.country_code,
+            ST=props.state,
+            L=props.city,
+            O=props.org_name,
+            emailAddress=props.admin_email,
+            CN=props.hostname,
+        )
+        self.sh(node.SELF_SIGNED_CERT, str(cert), str(key), props.hostname, subject)
         self.changed(f"created the web certificate for {self.settings.hostname}")
 
     def app(self) -> None:

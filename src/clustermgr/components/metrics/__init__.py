@@ -1,0 +1,1 @@
+"""Monitoring: exporters on every server, scraped over SSH into the series store."""
