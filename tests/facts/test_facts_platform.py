@@ -81,9 +81,20 @@ def test_probe_script_finds_gluu_root(
     tmp_path: Path, entries: list[str], expected: str | None
 ) -> None:
     for name in entries:
-        (tmp_path / name).mkdir()
+        shell = tmp_path / name / "bin" / "sh"
+        shell.parent.mkdir(parents=True)
+        shell.touch(mode=0o755)
     (tmp_path / "gluu-server-9.9.9").touch()  # a file, never a chroot
+    (tmp_path / "gluu-server-9.9.8" / "bin").mkdir(parents=True)  # no shell: no chroot
     found = _probe(tmp_path)
     assert found.gluu_root == (str(tmp_path / expected) if expected else None)
     assert found.uid >= 0
     assert found.hostname
+
+
+def test_a_package_folder_without_a_shell_is_no_chroot(tmp_path: Path) -> None:
+    """A package installed under /opt/gluu-server (its programs, no root filesystem), as
+    the lab's is: commands run on the host itself, not through ``chroot``."""
+    (tmp_path / "gluu-server" / "bin").mkdir(parents=True)
+    (tmp_path / "gluu-server" / "bin" / "setup").touch(mode=0o755)
+    assert _probe(tmp_path).gluu_root is None

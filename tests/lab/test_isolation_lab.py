@@ -53,7 +53,7 @@ def own_files(lab: Lab) -> list[Path]:
     return [
         settings.effective_secret_key_file,
         Path(settings.effective_database_url.removeprefix("sqlite:///")),
-        lab.config.state_dir / "secrets.json",
+        lab.config.apt_dir / "signing-key.asc",
     ]
 
 

@@ -16,7 +16,8 @@ from clustermgr.remote.command import Command
 
 # Gluu packages install their chroot as /opt/gluu-server or, for versioned
 # packages, /opt/gluu-server-<version>; the highest version (sort -V, so 4.5.10
-# sorts after 4.5.2) is the one in use.  `sudo -n` never prompts: it fails
+# sorts after 4.5.2) is the one in use.  A chroot holds a root filesystem: a folder
+# there without a shell (a package's own files) is not one.  `sudo -n` never prompts: it fails
 # when a password would be needed, which is what "can escalate" must mean for
 # commands run without a terminal.
 PROBE_SCRIPT = """\
@@ -26,8 +27,8 @@ if [ -d /run/systemd/system ]; then echo init=systemd
 elif command -v service >/dev/null 2>&1; then echo init=sysv
 else echo init=unknown
 fi
-if [ -d /opt/gluu-server ]; then root=/opt/gluu-server
-else root=$(for d in /opt/gluu-server-*; do [ -d "$d" ] && printf '%s\\n' "$d"; done \
+if [ -x /opt/gluu-server/bin/sh ]; then root=/opt/gluu-server
+else root=$(for d in /opt/gluu-server-*; do [ -x "$d/bin/sh" ] && printf '%s\\n' "$d"; done \
 | sort -V | tail -n 1)
 fi
 printf 'gluu_root=%s\\n' "$root"

@@ -1,5 +1,5 @@
-"""A miniature Gluu node's layout and the texts that make it: one place for both
-the lab's provisioning and the ``gluu-server`` package's setup program.
+"""A miniature Gluu node's layout and the texts that make it, for the ``gluu-server``
+package and its setup program.
 
 Standard library only, imports within ``clustermgr.lab.gluu`` only: the setup
 program carries this module to the node (see :mod:`clustermgr.lab.gluu.package`).
