@@ -129,6 +129,9 @@ def test_the_install_keeps_package_scripts_from_starting_the_exporters() -> None
     assert "prometheus-node-exporter" in text and "prometheus-nginx-exporter" in text
     assert "prometheus-redis-exporter" not in text
     assert install.check is not None
+    rhel = {**FACTS, "proxy.example.org": HostFacts("rhel", "systemd")}
+    (dnf,) = plan_metrics("c1", MEMBERS, rhel, PASSWORD).for_host("proxy.example.org")[0].commands
+    assert dnf.parts[:2] == ("dnf", "install"), "no policy-rc.d where there is no dpkg"
 
 
 def test_the_redis_exporter_step_writes_a_sensitive_file_only_its_group_reads() -> None:
