@@ -19,6 +19,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from types import ModuleType
 
+#: Who root is to slapd over ldapi:/// with SASL EXTERNAL (its peer credentials).
+PEERCRED_ROOT = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
 #: Root over ldapi:///, quietly (``-Q``): the options every LDAP tool takes on a node.
 LDAPI_ROOT = ("-Q", "-Y", "EXTERNAL", "-H", "ldapi:///")
 #: The same options for a shell script's text.

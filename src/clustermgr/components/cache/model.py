@@ -27,7 +27,7 @@ LOCALHOST = "127.0.0.1"
 #: stunnel's certificates and the host's own key (made on the host).
 TLS = NodeTls(f"{STUNNEL_DIR}/tls", "root:root")
 #: The Redis password, sealed in the inventory like the replicator's.
-REDIS_SECRET = "redis"  # noqa: S105 (a name, not a password)
+REDIS_SECRET = topology.REDIS_SECRET
 #: twemproxy's stats are aggregated this often (ms): status and the watcher read them.
 STATS_INTERVAL_MS = 1000
 #: How long twemproxy leaves an ejected server out before trying it again (ms).

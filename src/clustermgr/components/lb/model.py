@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from clustermgr import topology
 from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, Upstream
 from clustermgr.pki.nodetls import NodeTls
 
@@ -20,7 +21,7 @@ TLS = NodeTls(
 )
 CERT_FILE = TLS.cert_file
 KEY_FILE = TLS.key_file
-STATUS_PATH = "/nginx_status"
+STATUS_PATH = topology.NGINX_STATUS_PATH
 #: The identity app's service on a node (inside the Gluu chroot on a real one).
 IDENTITY_APP_SERVICE = "oxauth"
 #: Passive checks: a node failing this often within ``FAIL_TIMEOUT`` is skipped that long.

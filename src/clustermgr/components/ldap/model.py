@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from clustermgr import topology
 from clustermgr.components.ldap.ids import MAX_SERVER_ID, rid_for
+from clustermgr.facts import ldif
 from clustermgr.redact import Secret
 
 SUFFIX = "o=gluu"
@@ -14,7 +15,7 @@ ACCESSLOG_SUFFIX = "cn=accesslog"
 ACCESSLOG_DIR = "/var/lib/ldap/accesslog"
 REPLICATOR_DN = f"cn=replicator,{SUFFIX}"
 #: Root on the node, over ldapi:/// with SASL EXTERNAL (Debian's cn=config manager).
-PEERCRED_ROOT = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
+PEERCRED_ROOT = ldif.PEERCRED_ROOT
 LDAPI = "ldapi:///"
 LDAP_PORT = 389
 OX_LDAP_PROPERTIES = topology.OX_LDAP_PROPERTIES

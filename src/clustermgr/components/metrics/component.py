@@ -7,7 +7,9 @@ from clustermgr.components.contract import Component, Parts
 
 
 def _parts() -> Parts:
-    return Parts()
+    from clustermgr.components.metrics import jobs
+
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY)
 
 
 COMPONENT = Component(
@@ -15,4 +17,9 @@ COMPONENT = Component(
     title="Monitoring",
     summary="exporters, metrics of every server and service",
     parts=_parts,
+    # The exporters read what the stages before them set up: slapd's cn=monitor builds on
+    # the directory LDAP replication configures, the Redis exporter needs the Redis
+    # password the cache makes, the NGINX exporter reads the stub_status the load
+    # balancer serves (it gives up when that does not answer at its start).
+    needs=("ldap", "cache", "lb"),
 )
