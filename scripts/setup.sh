@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   dpkg-dev gnupg                  # the lab's apt repository: dpkg-scanpackages, its signing key
   # What lab hosts run (they share this machine's /usr, each with its own disk):
   slapd ldap-utils redis-server redis-tools stunnel4 nutcracker nginx
+  prometheus-node-exporter prometheus-redis-exporter prometheus-nginx-exporter  # metrics
   chromium                        # the browser of the GUI tests (driven by Playwright)
   wrk                             # HTTP load of benchmarks/lb.py
   nftables                        # packet filters inside lab hosts (blocked pairs in tests)

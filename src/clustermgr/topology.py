@@ -42,6 +42,15 @@ TWEMPROXY = PortUse(2222, "twemproxy", frozenset({"nutcracker"}))
 TWEMPROXY_STATS = PortUse(22222, "twemproxy stats", frozenset({"nutcracker"}))
 #: NGINX's own counters (stub_status) on the proxy, bound to 127.0.0.1 only.
 NGINX_STATUS = PortUse(8090, "nginx stub_status (localhost only)", frozenset({"nginx"}))
+#: Where NGINX's stub_status answers on that port (the lb renders it, the exporter reads it).
+NGINX_STATUS_PATH = "/nginx_status"
+# The monitoring exporters, each bound to 127.0.0.1 on its upstream default port; ``ss
+# -p`` shows a process's name cut to 15 characters.
+NODE_EXPORTER = PortUse(9100, "node exporter (localhost only)", frozenset({"prometheus-node"}))
+REDIS_EXPORTER = PortUse(9121, "Redis exporter (localhost only)", frozenset({"prometheus-redi"}))
+NGINX_EXPORTER = PortUse(9113, "NGINX exporter (localhost only)", frozenset({"prometheus-ngin"}))
+#: Where every exporter serves its metrics (the Prometheus text format).
+EXPORTER_METRICS_PATH = "/metrics"
 
 PORTS_BY_ROLE: Mapping[Role, tuple[PortUse, ...]] = {
     Role.IDENTITY: (LDAP, LDAPS, HTTPS, REDIS, STUNNEL_NODE, STUNNEL_CACHE_CLIENT),

@@ -3,11 +3,31 @@ the manager's scrape of them through each server's SSH connection."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
 
 
 def _parts() -> Parts:
-    return Parts()
+    from clustermgr.components.metrics.watch import MetricsWatch
+
+    return Parts(watch=MetricsWatch)
+
+
+def _cli() -> typer.Typer:
+    from clustermgr.components.metrics.cli import app
+
+    return app
+
+
+def _api() -> APIRouter:
+    from clustermgr.components.metrics.api import router
+
+    return router
 
 
 COMPONENT = Component(
@@ -15,4 +35,7 @@ COMPONENT = Component(
     title="Monitoring",
     summary="exporters, metrics of every server and service",
     parts=_parts,
+    cli=_cli,
+    cli_help="Metrics of every server and service, scraped by the watcher.",
+    api=_api,
 )
