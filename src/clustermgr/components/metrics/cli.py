@@ -51,7 +51,8 @@ def figure(value: float | None, unit: str) -> str:
 
 
 def rows(data: dict[str, Any]) -> list[list[str]]:
-    """A row per series: host, series and labels, now, least, average, greatest, trend."""
+    """A row per series: host, series and labels, its newest value, the least, average and
+    greatest of its steps, their trend."""
     out = []
     for s in data["series"]:
         values: list[float | None] = [v for _, v in s["points"]]
@@ -63,7 +64,7 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
             [
                 escape(s["host"]),
                 escape(name),
-                figure(known[-1] if known else None, unit),
+                figure(s["latest"][1] if s.get("latest") else None, unit),
                 figure(min(known) if known else None, unit),
                 figure(sum(known) / len(known) if known else None, unit),
                 figure(max(known) if known else None, unit),
@@ -96,15 +97,17 @@ async def show(
     ] = "1h",
     as_json: Json = False,
 ) -> None:
-    """The latest value of each series, and its least, average and greatest over the
-    window with a trend."""
+    """The newest value of each series, and the least, average and greatest of its
+    averages over the window's steps, with their trend."""
     names = window.series_names(series or [])
     now = int(time.time())
     start, end = window.window(None, None, now, window.duration(since, "--since"))
     step = max(1, (end - start) // TREND)
     say(f"reading {len(names)} series of {escape(cluster)} over the last {escape(since)}")
     async with manager() as mgr:
-        data = await read(mgr, cluster, names, start=start, end=end, step=step, host=host)
+        data = await read(
+            mgr, cluster, names, start=start, end=end, step=step, host=host, with_latest=True
+        )
     if as_json:
         emit_json(data)
         return

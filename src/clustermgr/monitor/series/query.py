@@ -74,6 +74,7 @@ def _columns(
 
 @dataclass(frozen=True)
 class SeriesPoints:
+    id: int
     name: str
     host: str
     labels: dict[str, str]
@@ -136,6 +137,7 @@ async def query(
         resolution,
         [
             SeriesPoints(
+                s.id,
                 s.name,
                 s.host,
                 labels_of(s.labels),
@@ -144,3 +146,20 @@ async def query(
             for s in series
         ],
     )
+
+
+async def latest(manager: Manager, series_ids: Sequence[int]) -> dict[int, tuple[int, float]]:
+    """The newest raw point of each series: id -> (epoch seconds, value)."""
+    if not series_ids:
+        return {}
+    newest = (
+        select(MetricPoint.series_id, func.max(MetricPoint.at).label("at"))
+        .where(MetricPoint.series_id.in_(series_ids))
+        .group_by(MetricPoint.series_id)
+        .subquery()
+    )
+    rows = select(MetricPoint.series_id, MetricPoint.at, MetricPoint.value).join(
+        newest, (MetricPoint.series_id == newest.c.series_id) & (MetricPoint.at == newest.c.at)
+    )
+    async with manager.db.session() as session:
+        return {i: (at, value) for i, at, value in (await session.execute(rows)).all()}
