@@ -5,7 +5,8 @@ cn=monitor (``ldapsearch`` as root over ldapi); on the proxy the NGINX exporter
 and twemproxy's stats port.  Exporters and stats ports are bound to 127.0.0.1:
 they are reached through a direct-tcpip channel of the server's connection,
 never over the network.  A server whose connection cannot be opened (or drops)
-is unreachable and gives no readings at all; a source that fails on a reachable
+is unreachable and gives no readings at all, and so is one whose every source
+timed out (the connection carries nothing); a source that fails on a reachable
 server gives none of its own and says why.
 """
 
@@ -19,7 +20,7 @@ from clustermgr import topology
 from clustermgr.components.metrics import scrapeparse
 from clustermgr.components.metrics.catalog import Source
 from clustermgr.core.access import HostAccess
-from clustermgr.errors import ClustermgrError, HostUnreachable
+from clustermgr.errors import ClustermgrError, CommandTimeout, HostUnreachable
 from clustermgr.facts.ldap import ldapsearch_root
 from clustermgr.inventory.schemas import ServerView
 from clustermgr.monitor.series.ingest import Reading
@@ -99,6 +100,18 @@ class HostScrape:
     unreachable: str | None = None
 
 
+def connection_lost(results: list[list[Reading] | BaseException]) -> ClustermgrError | None:
+    """Why the connection carries nothing, or None: it dropped, or every source timed out
+    (a server cut off the network keeps its connection open until keepalives give up)."""
+    for result in results:
+        if isinstance(result, HostUnreachable):
+            return result
+    if results and all(isinstance(r, CommandTimeout) for r in results):
+        first = results[0]
+        return first if isinstance(first, ClustermgrError) else None
+    return None
+
+
 async def scrape_host(access: HostAccess, server: ServerView, timeout: float) -> HostScrape:
     """Every source of ``server``, at once on its one connection."""
     host = server.hostname
@@ -109,13 +122,21 @@ async def scrape_host(access: HostAccess, server: ServerView, timeout: float) ->
         return HostScrape(host, unreachable=exc.message)
 
     async def one(reader: Reader) -> list[Reading]:
-        return reader.parse(host, await reader.fetch(conn, timeout))
+        try:
+            # A command's own deadline is kept by the server: a dead connection
+            # would make it wait longer for an answer that never comes.
+            async with asyncio.timeout(timeout):
+                text = await reader.fetch(conn, timeout)
+        except TimeoutError:
+            said = f"{reader.source.value} gave nothing within {timeout:g} s"
+            raise CommandTimeout(host, said) from None
+        return reader.parse(host, text)
 
     readers = readers_for(server.role)
     results = await asyncio.gather(*(one(r) for r in readers), return_exceptions=True)
-    lost = next((r for r in results if isinstance(r, HostUnreachable)), None)
+    lost = connection_lost(results)
     if lost is not None:
-        await forget_host(access, host)
+        await forget_host(access, host)  # the next scrape connects anew
         return HostScrape(host, unreachable=lost.message)
     scraped = HostScrape(host)
     for reader, result in zip(readers, results, strict=True):
