@@ -3,15 +3,19 @@ hours up once, pruning by age, and reading back at the resolution a window calls
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
+from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.monitor.series import ingest, retention, rollup
 from clustermgr.monitor.series.ingest import Point, SeriesIds
 from clustermgr.monitor.series.models import MetricHour, MetricMinute, MetricPoint, MetricSeries
 from clustermgr.monitor.series.query import Resolution, query, resolution_for
+from clustermgr.monitor.watcher import Watcher
 
 #: A Monday 00:00:00 UTC: minutes and hours start on it.
 T0 = 1_796_515_200
@@ -132,3 +136,15 @@ async def test_an_empty_window_or_step_is_refused(manager: Manager) -> None:
         await query(manager, CLUSTER, ["load1"], start=T0, end=T0)
     with pytest.raises(InvalidInput, match="step"):
         await query(manager, CLUSTER, ["load1"], start=T0, end=T0 + 60, step=0)
+
+
+async def test_the_watcher_prunes_the_series_store_hourly_with_its_samples(
+    manager: Manager,
+) -> None:
+    now = int(time.time())
+    ids = SeriesIds(CLUSTER)
+    await put(manager, ids, now - 3 * 86400, load1=1.0)  # past the 48 hours raw points keep
+    await put(manager, ids, now - 60, load1=2.0)
+    watcher = Watcher(manager, [], kinds=KindCatalog(()))
+    await watcher.cycle()
+    assert await count(manager, MetricPoint) == 1

@@ -125,12 +125,17 @@ class MetricsWatch:
         every = self._every.get(cluster, self.settings.metrics_scrape_seconds)
         return now - state.scraped >= every - self.tick(self.settings) / 2
 
+    def scraped(self, cluster: str, at: float) -> _ClusterState:
+        """Note a scrape of ``cluster`` starting at ``at`` (monotonic seconds)."""
+        state = self._state.setdefault(cluster, _ClusterState(cluster))
+        state.scraped = at
+        return state
+
     async def check(self, cluster: str) -> AsyncIterator[Cycle]:
         started = time.monotonic()
         if not self.due(cluster, started):
             return
-        state = self._state.setdefault(cluster, _ClusterState(cluster))
-        state.scraped = started
+        state = self.scraped(cluster, started)
         if state.access is None:
             settings = check_settings(self.settings)
             state.access = await open_access(self.manager, cluster, settings=settings)
