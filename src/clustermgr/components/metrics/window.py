@@ -15,6 +15,8 @@ from clustermgr.errors import InvalidInput
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
+#: The latest time a reader may name: the end of year 9999 (epoch seconds).
+LATEST = 253_402_300_799
 #: The longest window one read covers (seconds): what the longest retention could hold.
 LONGEST = 10 * 366 * 86400
 
@@ -45,10 +47,14 @@ def duration(text: str, name: str = "duration") -> int:
 
 
 def moment(text: str, name: str) -> int:
-    """A time as epoch seconds, or ISO 8601 (UTC unless it says otherwise); epoch seconds."""
+    """A time as epoch seconds, or ISO 8601 (UTC unless it says otherwise); epoch seconds
+    from 1970 to the end of year 9999."""
     value = text.strip()
     try:
-        return int(float(value)) if re.fullmatch(r"\d+(\.\d*)?", value) else _iso(value)
+        at = int(float(value)) if re.fullmatch(r"\d+(\.\d*)?", value) else _iso(value)
+        if not 0 <= at <= LATEST:
+            raise ValueError(at)
+        return at
     except (ValueError, OverflowError):
         raise InvalidInput(
             f"invalid time {name}={text!r}",

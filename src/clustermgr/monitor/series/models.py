@@ -12,6 +12,7 @@ roll-up is done, so each closed minute and hour is rolled up once.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Float,
     ForeignKey,
     Index,
@@ -46,7 +47,7 @@ class MetricPoint(Base):
 
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_series.id", ondelete="CASCADE"))
     #: Seconds since the epoch (UTC).
-    at: Mapped[int] = mapped_column(Integer)
+    at: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float] = mapped_column(Float)
 
 
@@ -60,7 +61,7 @@ class _Rollup:
         return (PrimaryKeyConstraint("series_id", "at"), Index(f"ix_{cls.__tablename__}_at", "at"))
 
     series_id: Mapped[int] = mapped_column(ForeignKey("metric_series.id", ondelete="CASCADE"))
-    at: Mapped[int] = mapped_column(Integer)
+    at: Mapped[int] = mapped_column(BigInteger)
     avg: Mapped[float] = mapped_column(Float)
     min: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
@@ -81,5 +82,5 @@ class MetricRollup(Base):
     __tablename__ = "metric_rollups"
 
     cluster: Mapped[str] = mapped_column(String(64), primary_key=True)
-    minutes_until: Mapped[int] = mapped_column(Integer)
-    hours_until: Mapped[int] = mapped_column(Integer)
+    minutes_until: Mapped[int] = mapped_column(BigInteger)
+    hours_until: Mapped[int] = mapped_column(BigInteger)

@@ -19,7 +19,7 @@ def _values(table: str, *columns: sa.Column[object]) -> None:
     op.create_table(
         table,
         sa.Column("series_id", sa.Integer(), nullable=False),
-        sa.Column("at", sa.Integer(), nullable=False),
+        sa.Column("at", sa.BigInteger(), nullable=False),
         *columns,
         sa.ForeignKeyConstraint(
             ["series_id"],
@@ -66,8 +66,8 @@ def upgrade() -> None:
     op.create_table(
         "metric_rollups",
         sa.Column("cluster", sa.String(length=64), nullable=False),
-        sa.Column("minutes_until", sa.Integer(), nullable=False),
-        sa.Column("hours_until", sa.Integer(), nullable=False),
+        sa.Column("minutes_until", sa.BigInteger(), nullable=False),
+        sa.Column("hours_until", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("cluster", name=op.f("pk_metric_rollups")),
     )
 
