@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
+from cli_runner import Cli
 from clustermgr.components import registry
+from clustermgr.components.metrics.status import status
 from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
 from clustermgr.monitor.series.models import MetricPoint, MetricSeries
@@ -140,3 +142,17 @@ async def test_a_server_cut_off_leaves_a_gap_and_is_marked_unreachable(
         if report.resolved or time.monotonic() > deadline:
             break
     assert [a.key for a in report.resolved] == [f"host-unreachable:{host}"], report
+
+
+async def test_status_reads_every_source_once_and_says_what_answers(
+    lab: Lab, watcher: Watcher
+) -> None:
+    report = await status(watcher.manager, lab.config.cluster)
+    seen = report.as_dict()["hosts"]
+    assert all(h["reachable"] and h["readings"] > 0 for h in seen.values()), seen
+    # Bare servers: no Redis exporter, no slapd; the proxy has no NGINX exporter.
+    idp = seen[lab.host("idp1").fqdn]["errors"]
+    assert set(idp) == {"ldap", "redis"} and "127.0.0.1:9121" in idp["redis"]
+    assert not report.ok
+    ran = Cli(lab.settings.data_dir)("metrics", "status", lab.config.cluster, "--json")
+    assert ran.code == 1 and ran.json()["hosts"].keys() == seen.keys(), ran.stderr

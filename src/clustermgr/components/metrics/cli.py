@@ -9,12 +9,13 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, run_async, say
+from clustermgr.cli.output import EXIT_FAILED, emit_json, run_async, say
 from clustermgr.cli.session import manager
 from clustermgr.cli.table import UNKNOWN, percent, show_table, size
 from clustermgr.components.metrics import window
 from clustermgr.components.metrics.catalog import CATALOG
 from clustermgr.components.metrics.read import read
+from clustermgr.components.metrics.status import status as metrics_status
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -76,6 +77,27 @@ def rows(data: dict[str, Any]) -> list[list[str]]:
 
 #: Steps the trend column shows (the window is read in this many steps).
 TREND = 30
+
+
+@app.command()
+@run_async()
+async def status(cluster: str, as_json: Json = False) -> None:
+    """Read every server's metrics sources once (nothing stored): what answers, what not."""
+    say(f"reading the metrics sources of every server of {escape(cluster)}")
+    async with manager() as mgr:
+        report = await metrics_status(mgr, cluster)
+    data = report.as_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        table = []
+        for host, seen in data["hosts"].items():
+            said = seen["error"] or "; ".join(f"{k}: {v}" for k, v in seen["errors"].items())
+            state = "unreachable" if not seen["reachable"] else "ok" if not said else "partial"
+            table.append([escape(host), state, str(seen["readings"]), escape(said)])
+        show_table(["host", "state", "readings", "problems"], table)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 
 
 def _parts() -> Parts:
+    from clustermgr.components.metrics.status import status
     from clustermgr.components.metrics.watch import MetricsWatch
 
-    return Parts(watch=MetricsWatch)
+    return Parts(status=status, watch=MetricsWatch)
 
 
 def _cli() -> typer.Typer:

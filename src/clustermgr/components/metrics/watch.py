@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from clustermgr.components.metrics.scrape import HostScrape, scrape_host
 from clustermgr.components.metrics.scrapeparse import derive
+from clustermgr.components.metrics.status import MetricsStatus
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
@@ -66,20 +67,11 @@ def unreachable_finding(host: str, why: str, seconds: float, critical_after: flo
     )
 
 
-def snapshot(at: float, scraped: list[HostScrape], stored: int) -> dict[str, Any]:
-    return {
-        "scraped_at": round(at, 3),
-        "points": stored,
-        "hosts": {
-            s.host: {
-                "reachable": s.unreachable is None,
-                "error": s.unreachable,
-                "readings": len(s.readings),
-                "errors": s.errors,
-            }
-            for s in scraped
-        },
-    }
+def snapshot(cluster: str, at: float, scraped: list[HostScrape], stored: int) -> dict[str, Any]:
+    """What the scrape read of each server (as ``metrics status`` says it), and how many
+    points it stored."""
+    now = MetricsStatus(cluster, tuple(scraped)).as_dict()
+    return {"scraped_at": round(at, 3), "points": stored, "ok": now["ok"], "hosts": now["hosts"]}
 
 
 class _ClusterState:
@@ -161,7 +153,9 @@ class MetricsWatch:
         points = derive(state.rates.points(readings, at))
         stored = await ingest.write(self.manager, state.ids, int(at), points)
         await rollup.roll(self.manager, cluster, int(at))
-        yield Cycle(cluster, COMPONENT, utcnow(), snapshot(at, scraped, stored), findings=findings)
+        yield Cycle(
+            cluster, COMPONENT, utcnow(), snapshot(cluster, at, scraped, stored), findings=findings
+        )
 
     async def forget(self, cluster: str) -> None:
         state = self._state.pop(cluster, None)
