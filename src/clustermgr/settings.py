@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     watch_compare_every: int = 2
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
+    #: Seconds between two scrapes of a cluster's exporters, unless the cluster's
+    #: ``metrics`` settings say otherwise.
+    metrics_scrape_seconds: float = Field(default=10.0, ge=1)
+    #: Seconds a server may stay unreachable before its alert is critical.
+    metrics_unreachable_after: float = Field(default=30.0, ge=0)
+    #: How long the series store keeps raw points (hours), 1-minute roll-ups (days)
+    #: and 1-hour roll-ups (days).
+    metrics_raw_hours: float = Field(default=48.0, gt=0)
+    metrics_minute_days: float = Field(default=30.0, gt=0)
+    metrics_hour_days: float = Field(default=365.0, gt=0)
     #: Jobs one user may have queued or running at once.
     jobs_per_user: int = Field(default=10, ge=1)
     #: Jobs queued or running at once in the manager's database, every user together.

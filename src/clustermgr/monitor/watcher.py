@@ -25,7 +25,8 @@ cluster it:
 4. logs the alerts opened and resolved, and reports the cycle
    (:class:`CycleReport`, what ``clustermgr watch --json`` prints).
 
-Old samples are pruned every hour.  A clean stop gives every lease up at once,
+Old samples, and the series store's points and roll-ups past their retention, are
+pruned every hour.  A clean stop gives every lease up at once,
 so another process takes over at its next cycle.
 """
 
@@ -50,6 +51,7 @@ from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.jobs import store as jobs
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.monitor import store
+from clustermgr.monitor.series import retention
 from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.views import AlertView
 from clustermgr.monitor.watching import WatchedComponent
@@ -295,6 +297,7 @@ class Watcher:
         self._pruned = time.monotonic()  # before awaiting: one pruning at a time
         days = self.settings.monitor_retention_days
         await store.prune(self.manager, older_than=timedelta(days=days))
+        await retention.prune(self.manager, retention.keep_of(self.settings), int(time.time()))
 
 
 @contextlib.asynccontextmanager

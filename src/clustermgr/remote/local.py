@@ -15,9 +15,10 @@ import os
 import signal
 import time
 
-from clustermgr.errors import CommandTimeout
+from clustermgr.errors import CommandTimeout, RemoteError
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
+from clustermgr.remote.forward import read_to_end
 from clustermgr.remote.result import Result
 
 
@@ -66,6 +67,24 @@ class LocalConnection:
 
     async def get(self, path: str) -> bytes:
         return await get_file(self, path)
+
+    async def exchange(self, port: int, request: bytes, *, timeout: float) -> bytes:
+        """``request`` to this machine's ``127.0.0.1:port``; the answer until it closes."""
+        what = f"127.0.0.1:{port}"
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                try:
+                    writer.write(request)
+                    return await read_to_end(reader)
+                finally:
+                    writer.close()
+        except TimeoutError:
+            raise CommandTimeout(
+                self._host, f"{what} did not answer within {timeout:g} s"
+            ) from None
+        except OSError as exc:
+            raise RemoteError(self._host, f"{what}: {exc.strerror or exc}") from None
 
     async def close(self) -> None:
         return None

@@ -33,6 +33,7 @@ from clustermgr.errors import (
 from clustermgr.redact import redact
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
+from clustermgr.remote.forward import read_to_end
 from clustermgr.remote.hostkeys import (
     failure_reason,
     scan_host_key,
@@ -187,6 +188,36 @@ class SshConnection:
     async def get(self, path: str) -> bytes:
         """Read ``path`` exactly; :class:`RemoteFileNotFound` when it does not exist."""
         return await get_file(self, path)
+
+    async def exchange(self, port: int, request: bytes, *, timeout: float) -> bytes:
+        """Send ``request`` to ``127.0.0.1:port`` as the server sees it, through a
+        direct-tcpip channel of this connection; the answer until the port closes it.
+
+        :class:`RemoteError` when nothing listens there (or sshd forwards nothing),
+        :class:`CommandTimeout` past ``timeout``, :class:`HostUnreachable` when the
+        connection is lost.
+        """
+        what = f"127.0.0.1:{port}"
+        if self._closed:
+            raise HostUnreachable(self.host, f"the connection to {self.target.endpoint} is closed")
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await self._ssh.open_connection("127.0.0.1", port)
+                try:
+                    writer.write(request)
+                    return await read_to_end(reader)
+                finally:
+                    writer.close()
+        except TimeoutError:
+            raise CommandTimeout(self.host, f"{what} did not answer within {timeout:g} s") from None
+        except (OSError, asyncssh.Error) as exc:
+            if self._ssh.is_closed():
+                raise HostUnreachable(
+                    self.host,
+                    f"lost the SSH connection to {self.target.endpoint} while reading {what}: "
+                    f"{failure_reason(exc)}",
+                ) from None
+            raise RemoteError(self.host, f"{what}: {failure_reason(exc)}") from None
 
     async def close(self) -> None:
         if self._closed:

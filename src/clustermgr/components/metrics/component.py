@@ -3,13 +3,33 @@ the manager's scrape of them through each server's SSH connection."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
 
 
 def _parts() -> Parts:
     from clustermgr.components.metrics import jobs
+    from clustermgr.components.metrics.status import status
+    from clustermgr.components.metrics.watch import MetricsWatch
 
-    return Parts(plan=jobs.PLAN, apply=jobs.APPLY)
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, status=status, watch=MetricsWatch)
+
+
+def _cli() -> typer.Typer:
+    from clustermgr.components.metrics.cli import app
+
+    return app
+
+
+def _api() -> APIRouter:
+    from clustermgr.components.metrics.api import router
+
+    return router
 
 
 COMPONENT = Component(
@@ -17,6 +37,9 @@ COMPONENT = Component(
     title="Monitoring",
     summary="exporters, metrics of every server and service",
     parts=_parts,
+    cli=_cli,
+    cli_help="Metrics of every server and service, scraped by the watcher.",
+    api=_api,
     # The exporters read what the stages before them set up: slapd's cn=monitor builds on
     # the directory LDAP replication configures, the Redis exporter needs the Redis
     # password the cache makes, the NGINX exporter reads the stub_status the load

@@ -1,0 +1,167 @@
+"""The watcher's ``metrics`` component: scrape every server, store the series.
+
+Every cluster with at least one server is scraped, by the process holding its
+``metrics`` lease, every ``scrape_seconds`` (the cluster's ``metrics`` settings,
+default ``CLUSTERMGR_METRICS_SCRAPE_SECONDS``): every server's sources at once
+(:mod:`~clustermgr.components.metrics.scrape`), counters turned into rates, the
+points stored at the scrape's second, then the closed minutes and hours rolled
+up.  A server that cannot be reached gives no points (a gap, never zeros) and
+opens ``host-unreachable:H``: a warning at first, critical once it has lasted
+``CLUSTERMGR_METRICS_UNREACHABLE_AFTER`` seconds; it resolves when the server
+answers again.  What each source said is in the snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import select
+
+from clustermgr.components.metrics.scrape import HostScrape, scrape_host
+from clustermgr.components.metrics.scrapeparse import derive
+from clustermgr.components.metrics.status import MetricsStatus
+from clustermgr.core.access import HostAccess, open_access
+from clustermgr.core.manager import Manager
+from clustermgr.db.base import utcnow
+from clustermgr.inventory.models import Cluster, Server
+from clustermgr.monitor.alerts import Finding, Severity
+from clustermgr.monitor.series import ingest, rollup
+from clustermgr.monitor.store import Cycle
+from clustermgr.monitor.watching import check_settings, close_access
+from clustermgr.settings import Settings
+
+COMPONENT = "metrics"
+
+
+def scrape_seconds(settings: Settings, cluster_settings: dict[str, Any] | None) -> float:
+    """A cluster's scrape interval: its ``metrics`` settings' ``scrape_seconds``, else the
+    manager's default."""
+    section = ((cluster_settings or {}).get("components") or {}).get(COMPONENT) or {}
+    value = section.get("scrape_seconds")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
+        return float(value)
+    return settings.metrics_scrape_seconds
+
+
+async def scraped_clusters(manager: Manager) -> dict[str, float]:
+    """Every cluster with at least one server, with its scrape interval (one query)."""
+    async with manager.store() as inventory:
+        rows = await inventory.session.execute(
+            select(Cluster.name, Cluster.settings)
+            .where(Cluster.id.in_(select(Server.cluster_id)))
+            .order_by(Cluster.name)
+        )
+        return {name: scrape_seconds(manager.settings, raw) for name, raw in rows}
+
+
+def unreachable_finding(host: str, why: str, seconds: float, critical_after: float) -> Finding:
+    severity = Severity.CRITICAL if seconds >= critical_after else Severity.WARNING
+    return Finding(
+        f"host-unreachable:{host}",
+        severity,
+        f"{host} cannot be reached to read its metrics (for {seconds:.0f} s)",
+        why,
+    )
+
+
+def snapshot(cluster: str, at: float, scraped: list[HostScrape], stored: int) -> dict[str, Any]:
+    """What the scrape read of each server (as ``metrics status`` says it), and how many
+    points it stored."""
+    now = MetricsStatus(cluster, tuple(scraped)).as_dict()
+    return {"scraped_at": round(at, 3), "points": stored, "ok": now["ok"], "hosts": now["hosts"]}
+
+
+class _ClusterState:
+    """What the scrape keeps about one cluster between two scrapes."""
+
+    def __init__(self, cluster: str) -> None:
+        self.rates = ingest.Rates()
+        self.ids = ingest.SeriesIds(cluster)
+        self.access: HostAccess | None = None
+        #: When the last scrape started (monotonic seconds).
+        self.scraped: float | None = None
+        #: Host -> since when (epoch seconds) it has been unreachable.
+        self.down_since: dict[str, float] = {}
+
+
+class MetricsWatch:
+    """The ``metrics`` component of the watcher: one scrape per cluster when it is due."""
+
+    name = COMPONENT
+
+    def __init__(self, manager: Manager) -> None:
+        self.manager = manager
+        self.settings = manager.settings
+        self._every: dict[str, float] = {}
+        self._state: dict[str, _ClusterState] = {}
+
+    def tick(self, settings: Settings) -> float:
+        return min(settings.watch_interval, settings.metrics_scrape_seconds)
+
+    def interval(self, settings: Settings) -> float:
+        return self.tick(settings)
+
+    async def clusters(self) -> list[str]:
+        self._every = await scraped_clusters(self.manager)
+        return list(self._every)
+
+    def due(self, cluster: str, now: float) -> bool:
+        """Whether ``cluster``'s interval has passed since its last scrape (half a tick
+        early counts: the watcher's ticks are not exact)."""
+        state = self._state.get(cluster)
+        if state is None or state.scraped is None:
+            return True
+        every = self._every.get(cluster, self.settings.metrics_scrape_seconds)
+        return now - state.scraped >= every - self.tick(self.settings) / 2
+
+    def scraped(self, cluster: str, at: float) -> _ClusterState:
+        """Note a scrape of ``cluster`` starting at ``at`` (monotonic seconds)."""
+        state = self._state.setdefault(cluster, _ClusterState(cluster))
+        state.scraped = at
+        return state
+
+    async def check(self, cluster: str) -> AsyncIterator[Cycle]:
+        started = time.monotonic()
+        if not self.due(cluster, started):
+            return
+        state = self.scraped(cluster, started)
+        if state.access is None:
+            settings = check_settings(self.settings)
+            state.access = await open_access(self.manager, cluster, settings=settings)
+        access = state.access
+        at = time.time()
+        timeout = self.settings.watch_timeout
+        scraped = list(
+            await asyncio.gather(
+                *(scrape_host(access, s, timeout) for s in access.servers.values())
+            )
+        )
+        readings = []
+        findings = []
+        for s in scraped:
+            if s.unreachable is None:
+                state.down_since.pop(s.host, None)
+                readings += s.readings
+                continue
+            state.rates.forget(s.host)
+            since = state.down_since.setdefault(s.host, at)
+            after = self.settings.metrics_unreachable_after
+            findings.append(unreachable_finding(s.host, s.unreachable, at - since, after))
+        points = derive(state.rates.points(readings, at))
+        stored = await ingest.write(self.manager, state.ids, int(at), points)
+        await rollup.roll(self.manager, cluster, int(at))
+        yield Cycle(
+            cluster, COMPONENT, utcnow(), snapshot(cluster, at, scraped, stored), findings=findings
+        )
+
+    async def forget(self, cluster: str) -> None:
+        state = self._state.pop(cluster, None)
+        if state is not None and state.access is not None:
+            await close_access(state.access, self.settings.watch_timeout)
+
+    async def close(self) -> None:
+        for name in list(self._state):
+            await self.forget(name)

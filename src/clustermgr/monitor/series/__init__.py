@@ -1,0 +1,1 @@
+"""The embedded series store: metrics scraped from the servers, raw and rolled up."""
