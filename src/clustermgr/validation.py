@@ -612,6 +612,12 @@ INPUTS: tuple[Input, ...] = (
         "the channel's row; the CLI's and the API's paths",
     ),
     Input(
+        "notification severity filter",
+        CHOICE,
+        (f"{_NOTIFY}:ChannelSpec.min_severity",),
+        "which alerts a channel gets",
+    ),
+    Input(
         "notification cluster filter",
         CLUSTER_NAME,
         (f"{_NOTIFY}:ChannelSpec.cluster",),

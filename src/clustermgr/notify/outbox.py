@@ -41,7 +41,7 @@ CLAIM_SCAN = 500
 
 def backoff(attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failed attempt."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, attempts - 1))
 
 
 async def enqueue(session: AsyncSession, opened: Sequence[Alert], resolved: Sequence[Alert]) -> int:

@@ -41,15 +41,35 @@ def _words(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "the relay closed the connection"
     if isinstance(exc, httpx.ConnectError):
-        cause = exc.__cause__ or exc.__context__
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(cause, ssl.SSLError):
-            return f"TLS failure: {exc}"
-        if "refused" in str(exc).lower():
-            return "connection refused"
-        return f"cannot connect: {exc}"
+        cause = _cause(exc)
+        return _words(cause, timeout) if cause is not None else f"cannot connect: {exc}"
     if isinstance(exc, OSError):
         return f"cannot connect: {exc.strerror or exc}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """Every error behind ``exc``: its causes, and the members of a group among them."""
+    found: list[BaseException] = []
+    todo = [exc.__cause__ or exc.__context__]
+    while todo:
+        seen = todo.pop(0)
+        if seen is None or seen in found:
+            continue
+        found.append(seen)
+        if isinstance(seen, BaseExceptionGroup):
+            todo += list(seen.exceptions)
+        todo.append(seen.__cause__ or seen.__context__)
+    return found
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    """The network error behind a client library's own: refused, TLS, a timeout first."""
+    causes = _causes(exc)
+    plain = (ConnectionRefusedError, ssl.SSLError, TimeoutError)
+    return next((c for c in causes if isinstance(c, plain)), None) or next(
+        (c for c in causes if isinstance(c, OSError)), None
+    )
 
 
 async def send_email(

@@ -75,7 +75,13 @@ async def _row(session: AsyncSession, name: str) -> Channel:
 
 async def get_channel(manager: Manager, name: str) -> ChannelView:
     async with manager.db.session() as session:
-        return _view(await _row(session, validate_channel_name(name)))
+        row = await _row(session, validate_channel_name(name))
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.channel_id == row.id, OutboxRow.sent_at.is_(None))
+        )
+        return _view(row, int(pending or 0))
 
 
 async def _seal(session: AsyncSession, manager: Manager, password: Secret) -> bytes:
