@@ -50,8 +50,7 @@ def _show(view: ChannelView, verb: str) -> None:
 @app.command("list")
 @run_async()
 async def list_(as_json: Json = False) -> None:
-    """List the channels with their state: ok, failing (since when, the last error), or
-    disabled."""
+    """List the channels and their state: ok, failing (since when, why), or disabled."""
     async with manager() as mgr:
         views = await service.list_channels(mgr)
     if as_json:
@@ -128,9 +127,7 @@ async def add_email(
             raise InvalidInput(f"environment variable {password_env} is not set")
         password = Secret(value, label="smtp-password")
     async with manager() as mgr:
-        view = await service.add_channel(
-            mgr, spec, settings, password=password, actor=cli_actor()
-        )
+        view = await service.add_channel(mgr, spec, settings, password=password, actor=cli_actor())
     emit_json(view.as_dict()) if as_json else _show(view, "added")
 
 
