@@ -5,7 +5,6 @@ and a hanging receiver that does not slow the watcher's recording."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from clustermgr.notify.channels import (
 from clustermgr.notify.dispatcher import BackgroundDispatch, Dispatcher
 from clustermgr.notify.models import Channel, OutboxRow
 from clustermgr.redact import Secret
+from polling import eventually
 from receivers import PASSWORD, USER, Relay, http_receiver, smtp_relay
 from webfixture import free_port
 
@@ -165,15 +165,20 @@ async def test_a_hanging_receiver_does_not_slow_the_watcher(manager: Manager) ->
         await store.record_cycle(manager, Cycle("prod", "ldap", utcnow(), {}, findings=[DOWN]))
         dispatch = BackgroundDispatch(manager)
         try:
-            while receiver.requests == 0 and not receiver.bodies:
-                await asyncio.sleep(0.05)  # wait for the send to be under way
-            await asyncio.sleep(0.3)
-            for _ in range(3):
+            await eventually(
+                lambda: receiver.arrived,
+                until=bool,
+                timeout=5,
+                interval=0.05,
+                what="the dispatcher never reached the receiver",
+            )
+            for _ in range(3):  # while the receiver hangs on the message
                 started = time.monotonic()
                 await store.record_cycle(
                     manager, Cycle("prod", "ldap", utcnow(), {}, findings=[DOWN])
                 )
                 assert time.monotonic() - started < 0.5
+            assert not receiver.bodies  # still hanging: the cycles did not wait for it
         finally:
             await dispatch.stop()
     assert len(receiver.bodies) == 1

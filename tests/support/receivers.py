@@ -143,6 +143,8 @@ class Receiver:
     #: Seconds to wait before answering (a hanging receiver).
     hang: float = 0.0
     requests: int = 0
+    #: Requests that arrived (counted before any hang).
+    arrived: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -156,6 +158,8 @@ def http_receiver(
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with receiver.lock:
+                receiver.arrived += 1
             if receiver.hang:
                 time.sleep(receiver.hang)
             with receiver.lock:
