@@ -94,6 +94,22 @@ async def test_the_rate_limit_holds_messages_back_and_drops_none(manager: Manage
     assert len(await outbox.claim(manager, "a", lease_seconds=60, per_minute=3)) == 2
 
 
+async def test_sent_rows_are_pruned_after_the_retention(manager: Manager) -> None:
+    await channel(manager, "all", Level.INFO)
+    await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}, findings=[DOWN, SLOW]))
+    first, second = await outbox.claim(manager, "a", lease_seconds=60, per_minute=10)
+    await outbox.settle(manager, first, "a", None)
+    await outbox.settle(manager, second, "a", None)
+    async with manager.db.session() as session:
+        row = await session.get(OutboxRow, first.row)
+        assert row is not None
+        row.sent_at = utcnow() - timedelta(days=8)
+    assert await outbox.prune(manager, older_than=timedelta(days=7)) == 1
+    async with manager.db.session() as session:
+        left = list(await session.scalars(select(OutboxRow.id)))
+    assert left == [second.row]
+
+
 def test_back_off_doubles_up_to_its_cap() -> None:
     assert [outbox.backoff(n) for n in (1, 2, 3)] == [5.0, 10.0, 20.0]
     assert outbox.backoff(50) == outbox.BACKOFF_CAP

@@ -16,7 +16,9 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from itertools import groupby
 
 from clustermgr.core.manager import Manager
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between two passes when nothing was sent.
 POLL = 1.0
+#: Seconds between two prunings of sent rows.
+PRUNE_EVERY = 3600.0
 
 
 class Dispatcher:
@@ -36,6 +40,7 @@ class Dispatcher:
         self.manager = manager
         self.settings = manager.settings
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._pruned = 0.0
 
     @property
     def lease_seconds(self) -> float:
@@ -90,6 +95,7 @@ class Dispatcher:
             sent = 0
             try:
                 sent = await self.once()
+                await self._prune()
             except ClustermgrError as exc:
                 log.warning("notify: %s", exc.message)
             except Exception:  # a long-running loop: say what broke, try again
@@ -97,6 +103,13 @@ class Dispatcher:
             if not sent:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), POLL)
+
+    async def _prune(self) -> None:
+        if time.monotonic() - self._pruned <= PRUNE_EVERY and self._pruned:
+            return
+        self._pruned = time.monotonic()
+        days = self.settings.monitor_retention_days
+        await outbox.prune(self.manager, older_than=timedelta(days=days))
 
 
 class BackgroundDispatch:

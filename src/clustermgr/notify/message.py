@@ -100,7 +100,7 @@ def email(notice: Notice, *, sender: str, recipients: list[str], at: datetime) -
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = ", ".join(recipients)
-    mail["Subject"] = headline(notice)[:200]
+    mail["Subject"] = " ".join(headline(notice).split())[:200]  # one line, whatever it says
     mail["Date"] = format_datetime(at)
     mail["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
     mail.set_content(text(notice))

@@ -11,7 +11,8 @@ in order: a channel's rows go out oldest first, and a row waiting for its retry
 holds back the rows behind it.  At most ``per_minute`` messages go to one
 channel in any minute; the rest wait their turn, nothing is dropped.
 :func:`settle` records the outcome: sent, or due again after a back-off that
-doubles with each attempt up to :data:`BACKOFF_CAP`.
+doubles with each attempt up to :data:`BACKOFF_CAP`.  Sent rows are kept as long
+as samples, then pruned (:func:`prune`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clustermgr.core.manager import Manager
@@ -220,3 +221,12 @@ async def release(manager: Manager, rows: Sequence[Delivery], holder: str) -> No
             .where(OutboxRow.id.in_([d.row for d in rows]), OutboxRow.claimed_by == holder)
             .values(claimed_by=None, claimed_until=None)
         )
+
+
+async def prune(manager: Manager, *, older_than: timedelta) -> int:
+    """Delete the rows sent longer ago than ``older_than``; how many went."""
+    async with manager.db.session() as session:
+        done = await session.execute(
+            delete(OutboxRow).where(OutboxRow.sent_at < utcnow() - older_than)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
