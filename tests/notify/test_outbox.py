@@ -65,6 +65,30 @@ async def test_rows_per_matching_channel_when_alerts_open_and_resolve(manager: M
     ]
 
 
+async def test_an_alert_that_becomes_critical_reaches_the_critical_channels_once(
+    manager: Manager,
+) -> None:
+    await channel(manager, "all", Level.INFO)
+    await channel(manager, "critical-only", Level.CRITICAL)
+    warning = Finding(DOWN.key, Severity.WARNING, "idp2: slow")
+    (alert,) = (
+        await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}, findings=[warning]))
+    ).opened
+    assert await rows(manager) == [("all", alert.id, "opened")]
+    for _ in range(2):  # critical now, and still critical: told once
+        await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}, findings=[DOWN]))
+    assert await rows(manager) == [
+        ("all", alert.id, "opened"),
+        ("critical-only", alert.id, "opened"),
+    ]
+    await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}, findings=[warning]))
+    await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}))
+    assert sorted((await rows(manager))[2:]) == [
+        ("all", alert.id, "resolved"),
+        ("critical-only", alert.id, "resolved"),
+    ]
+
+
 async def test_two_dispatchers_never_claim_the_same_row(manager: Manager) -> None:
     await channel(manager, "all", Level.INFO)
     await store.record_cycle(manager, Cycle("c1", "ldap", utcnow(), {}, findings=[DOWN, SLOW]))

@@ -129,8 +129,11 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
             )
             session.add(alert)
             opened.append(alert)
+        escalated = []
         for finding in change.refresh:
             alert = current[finding.key]
+            if alert.severity != finding.severity.value:
+                escalated.append(alert)
             alert.last_seen_at = cycle.at
             alert.severity, alert.message = finding.severity.value, finding.message
             alert.details = finding.details
@@ -138,7 +141,9 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
             current[key].resolved_at = cycle.at
         await session.flush()
         # The messages of these transitions are written with them: none lost, none twice.
-        await outbox.enqueue(session, opened, [current[k] for k in change.resolve])
+        await outbox.enqueue(
+            session, opened, [current[k] for k in change.resolve], changed=escalated
+        )
         return Recorded(
             [AlertView.of(a) for a in opened],
             [AlertView.of(current[k]) for k in change.resolve],

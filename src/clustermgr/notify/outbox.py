@@ -2,7 +2,8 @@
 
 :func:`enqueue` runs inside the transaction that opens or resolves alerts, so a
 message exists exactly when its event does.  An opened episode gets a row for
-every enabled channel whose filters take it (its cluster, its severity); a
+every enabled channel whose filters take it (its cluster, its severity; an
+episode whose severity changes reaches the channels that take it then); a
 resolved one gets a row for every enabled channel that got its opening.
 
 :func:`claim` takes rows for one dispatcher with a conditional UPDATE each (two
@@ -45,23 +46,45 @@ def backoff(attempts: int) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, attempts - 1))
 
 
-async def enqueue(session: AsyncSession, opened: Sequence[Alert], resolved: Sequence[Alert]) -> int:
-    """Add the rows of these transitions to ``session``'s transaction; how many."""
-    if not opened and not resolved:
+async def enqueue(
+    session: AsyncSession,
+    opened: Sequence[Alert],
+    resolved: Sequence[Alert],
+    *,
+    changed: Sequence[Alert] = (),
+) -> int:
+    """Add the rows of these transitions to ``session``'s transaction; how many.
+
+    ``changed``: open alerts whose severity changed; a channel that takes the new
+    severity and was not told of the opening is told now (a warning that became
+    critical reaches the critical-only channels once).
+    """
+    if not opened and not resolved and not changed:
         return 0
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    if opened:
+    if opened or changed:
         channels = (
             await session.execute(
                 select(Channel.id, Channel.min_severity, Channel.cluster).where(Channel.enabled)
             )
         ).all()
+        known: set[tuple[int, int]] = set()
+        if changed:
+            found = await session.execute(
+                select(OutboxRow.channel_id, OutboxRow.alert_id).where(
+                    OutboxRow.event == "opened",
+                    OutboxRow.alert_id.in_([a.id for a in changed]),
+                )
+            )
+            known = {(cid, aid) for cid, aid in found.all()}
         rows += [
             {"channel_id": cid, "alert_id": a.id, "event": "opened", "due_at": now}
-            for a in opened
+            for a in (*opened, *changed)
             for cid, least, cluster in channels
-            if cluster in (None, a.cluster) and takes(least, a.severity)
+            if cluster in (None, a.cluster)
+            and takes(least, a.severity)
+            and (cid, a.id) not in known
         ]
     if resolved:
         told = await session.execute(
