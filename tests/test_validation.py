@@ -37,6 +37,7 @@ from clustermgr.validation import (
     validate_cluster_name,
     validate_hostname,
     validate_ssh_user,
+    validate_webhook_url,
 )
 
 PAYLOADS = (
@@ -79,6 +80,13 @@ REQUIRED: dict[str, dict[str, Any]] = {
     },
     "NodeParams": {"node": "idp1.example.org"},
     "ReinitParams": {"node": "idp1.example.org", "source": "idp2.example.org"},
+    "ChannelSpec": {"name": "ops-mail"},
+    "EmailSettings": {
+        "host": "smtp.example.org",
+        "sender": "clustermgr@example.org",
+        "recipients": ["ops@example.org"],
+    },
+    "WebhookSettings": {"url": "https://hooks.example.org/services/T0"},
 }
 #: Text fields of boundary models that never reach a server as text, and why.
 NOT_WRITTEN = {
@@ -148,6 +156,15 @@ def test_a_refused_secret_is_never_shown() -> None:
 def test_newlines_and_zones_are_refused(check: Any, value: str) -> None:
     with pytest.raises(InvalidInput):
         check(value)
+
+
+def test_webhook_urls_keep_a_query_and_refuse_what_a_request_line_cannot_carry() -> None:
+    good = "https://hooks.example.org/services/T0/B1?token=a-b_c%2F"
+    assert validate_webhook_url(good) == good
+    assert validate_webhook_url("http://[::1]:8080/hook") == "http://[::1]:8080/hook"
+    for bad in ("ftp://x.example.org/", "https://x.example.org/a b", "https://x/../y", "https://"):
+        with pytest.raises(InvalidInput):
+            validate_webhook_url(bad)
 
 
 def test_ipv6_addresses_are_bracketed_with_a_port() -> None:

@@ -82,6 +82,12 @@ class RemoteError(ClustermgrError):
         super().__init__(f"{host}: {message}", hint=hint, details=details)
 
 
+class DeliveryFailed(RemoteError):
+    """A notification did not reach its relay or receiver."""
+
+    code = "delivery_failed"
+
+
 class HostUnreachable(RemoteError):
     code = "host_unreachable"
 

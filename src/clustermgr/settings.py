@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     metrics_raw_hours: float = Field(default=48.0, gt=0)
     metrics_minute_days: float = Field(default=30.0, gt=0)
     metrics_hour_days: float = Field(default=365.0, gt=0)
+    #: Seconds one network operation of a notification may take (connect, each reply).
+    notify_timeout: float = Field(default=10.0, gt=0)
+    #: Messages one notification channel gets in any minute at most; more wait their turn.
+    notify_per_minute: int = Field(default=20, ge=1)
+    #: The manager's address as people reach it (https://manager.example.org): messages
+    #: link to the cluster's alerts page under it.  Unset: no link.
+    notify_link_base: str | None = None
     #: Jobs one user may have queued or running at once.
     jobs_per_user: int = Field(default=10, ge=1)
     #: Jobs queued or running at once in the manager's database, every user together.

@@ -344,6 +344,55 @@ def validate_key(value: object) -> str:
         raise InvalidInput(f"invalid repository key: {exc}", hint=f"use {KEY_RULE}") from None
 
 
+# --- notification channels -------------------------------------------------------------
+
+CHANNEL_RULE = "a channel name of lower-case letters, digits, '-' and '_' (at most 64 characters)"
+
+
+def validate_channel_name(value: object) -> str:
+    text = _text(value, "channel name", CHANNEL_RULE)
+    if not _CLUSTER.fullmatch(text):
+        raise _refuse("channel name", value, CHANNEL_RULE)
+    return text
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9._%+@-]{1,254}")
+LOGIN_RULE = "a login name: letters, digits and . _ % + @ - (at most 254 characters)"
+
+
+def validate_login(value: object) -> str:
+    """The user name an SMTP relay knows (often a mail address)."""
+    text = _text(value, "login name", LOGIN_RULE)
+    if not _LOGIN.fullmatch(text) or ".." in text:
+        raise _refuse("login name", value, LOGIN_RULE)
+    return text
+
+
+_WEBHOOK = re.compile(
+    r"(https?)://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::([1-9][0-9]{0,4}))?"
+    r"((?:/[A-Za-z0-9._~%-]*){0,32})(\?[A-Za-z0-9._~%=&-]{1,1024})?"
+)
+WEBHOOK_RULE = (
+    "an http:// or https:// URL: a host, an optional port, a path of letters, digits and "
+    ". _ ~ % - /, an optional query of those and = &"
+)
+
+
+def validate_webhook_url(value: object) -> str:
+    """Where a webhook channel posts: the request's URL, nothing else."""
+    text = _text(value, "webhook URL", WEBHOOK_RULE)
+    found = _WEBHOOK.fullmatch(text)
+    if found is None or ".." in text or int(found.group(3) or 1) > 65535:
+        raise _refuse("webhook URL", value, WEBHOOK_RULE)
+    scheme, host, port, path, query = found.groups()
+    try:
+        address = validate_address(host)
+    except InvalidInput:
+        raise _refuse("webhook URL", value, WEBHOOK_RULE) from None
+    shown = f"[{address}]" if ":" in address else address
+    return f"{scheme}://{shown}{':' + port if port else ''}{path}{query or ''}"
+
+
 # --- the rules and the inputs ------------------------------------------------------------
 
 HOSTNAME = Rule("hostname", HOSTNAME_RULE, validate_hostname, "idp1.example.org")
@@ -363,6 +412,11 @@ URL = Rule("URL", URL_RULE, validate_url, "https://repo.example.org/gluu/debian"
 APT_WORD = Rule("suite or component", APT_WORD_RULE, validate_apt_word, "bookworm-backports")
 SHA256 = Rule("SHA-256", SHA256_RULE, validate_sha256, "ab" * 32)
 KEY = Rule("repository key", KEY_RULE, validate_key, EXAMPLE_KEY, allows=" \t\r\n")
+CHANNEL_NAME = Rule("channel name", CHANNEL_RULE, validate_channel_name, "ops-mail")
+LOGIN = Rule("login name", LOGIN_RULE, validate_login, "alerts@example.org")
+WEBHOOK_URL = Rule(
+    "webhook URL", WEBHOOK_RULE, validate_webhook_url, "https://hooks.example.org/services/T0?k=v"
+)
 
 RULES: tuple[Rule, ...] = (
     HOSTNAME,
@@ -382,6 +436,9 @@ RULES: tuple[Rule, ...] = (
     APT_WORD,
     SHA256,
     KEY,
+    CHANNEL_NAME,
+    LOGIN,
+    WEBHOOK_URL,
 )
 
 #: In pydantic models: each refuses what its rule refuses.
@@ -396,6 +453,11 @@ Url = Annotated[str, URL.field()]
 Key = Annotated[str, KEY.field()]
 AptWord = Annotated[str, APT_WORD.field()]
 Sha256 = Annotated[str, SHA256.field()]
+Address = Annotated[str, ADDRESS.field()]
+ClusterName = Annotated[str, CLUSTER_NAME.field()]
+ChannelName = Annotated[str, CHANNEL_NAME.field()]
+Login = Annotated[str, LOGIN.field()]
+WebhookUrl = Annotated[str, WEBHOOK_URL.field()]
 
 
 @dataclass(frozen=True)
@@ -413,6 +475,7 @@ class Input:
 _SPEC = "clustermgr.inventory.schemas:ServerSpec"
 _LB = "clustermgr.components.lb.settings"
 _INSTALL = "clustermgr.components.install.settings:InstallSettings"
+_NOTIFY = "clustermgr.notify.channels"
 
 INPUTS: tuple[Input, ...] = (
     Input(
@@ -542,6 +605,44 @@ INPUTS: tuple[Input, ...] = (
         (),
         "redis.conf requirepass, nutcracker.yml redis_auth, olcSyncrepl credentials",
     ),
+    Input(
+        "notification channel name",
+        CHANNEL_NAME,
+        (f"{_NOTIFY}:ChannelSpec.name",),
+        "the channel's row; the CLI's and the API's paths",
+    ),
+    Input(
+        "notification severity filter",
+        CHOICE,
+        (f"{_NOTIFY}:ChannelSpec.min_severity",),
+        "which alerts a channel gets",
+    ),
+    Input(
+        "notification cluster filter",
+        CLUSTER_NAME,
+        (f"{_NOTIFY}:ChannelSpec.cluster",),
+        "which alerts a channel gets",
+    ),
+    Input(
+        "SMTP relay",
+        ADDRESS,
+        (f"{_NOTIFY}:EmailSettings.host",),
+        "the SMTP connection",
+    ),
+    Input(
+        "SMTP CA file",
+        PATH,
+        (f"{_NOTIFY}:EmailSettings.ca_file",),
+        "the CA file the manager trusts for the relay's STARTTLS certificate",
+    ),
+    Input("SMTP login", LOGIN, (f"{_NOTIFY}:EmailSettings.username",), "SMTP AUTH"),
+    Input(
+        "notification sender and recipients",
+        EMAIL,
+        (f"{_NOTIFY}:EmailSettings.sender", f"{_NOTIFY}:EmailSettings.recipients"),
+        "SMTP MAIL FROM, RCPT TO and the message's From and To headers",
+    ),
+    Input("webhook URL", WEBHOOK_URL, (f"{_NOTIFY}:WebhookSettings.url",), "the webhook request"),
 )
 
 

@@ -12,7 +12,8 @@ import clustermgr.auth.models
 import clustermgr.inventory.models
 import clustermgr.jobs.models
 import clustermgr.monitor.models
-import clustermgr.monitor.series.models  # noqa: F401  (register their tables)
+import clustermgr.monitor.series.models
+import clustermgr.notify.models  # noqa: F401  (register their tables)
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import Base
 

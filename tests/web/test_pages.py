@@ -181,6 +181,7 @@ PAGES = [
     "/servers/lab/idp1.lab.test",
     "/servers/lab/idp1.lab.test/remove",
     "/jobs",
+    "/notify",
     "/audit",
     "/account",
 ]

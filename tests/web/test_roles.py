@@ -171,6 +171,27 @@ MUTATING: dict[tuple[str, str], Change] = {
         OPERATOR, "/jobs/{plan}/apply", form={"confirm": "yes"}
     ),
 }
+HOOK = {"name": "ops-hook", "webhook": {"url": "http://127.0.0.1:9/hook"}}
+HOOK_FORM = {"kind": "webhook", "name": "ops-hook", "url": "http://127.0.0.1:9/hook"}
+MUTATING |= {
+    ("POST", "/api/v1/notify/channels"): Change(ADMIN, "/api/v1/notify/channels", json=HOOK),
+    ("PUT", "/api/v1/notify/channels/{name}"): Change(
+        ADMIN, "/api/v1/notify/channels/ops-hook", json=HOOK
+    ),
+    ("DELETE", "/api/v1/notify/channels/{name}"): Change(ADMIN, "/api/v1/notify/channels/ops-hook"),
+    **{
+        ("POST", f"/api/v1/notify/channels/{{name}}/{verb}"): Change(
+            ADMIN, f"/api/v1/notify/channels/ops-hook/{verb}"
+        )
+        for verb in ("enable", "disable", "test")
+    },
+    ("POST", "/notify"): Change(ADMIN, "/notify", form=HOOK_FORM),
+    ("POST", "/notify/{name}"): Change(ADMIN, "/notify/ops-hook", form=HOOK_FORM),
+    **{
+        ("POST", f"/notify/{{name}}/{verb}"): Change(ADMIN, f"/notify/ops-hook/{verb}", form={})
+        for verb in ("remove", "enable", "disable", "test")
+    },
+}
 JOBS_ROUTE = ("POST", "/api/v1/jobs")
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 PASSWORD = ADMIN_PASSWORD + "-r"
@@ -318,7 +339,7 @@ async def test_pages_offer_a_viewer_no_change(
 ) -> None:
     viewer, operator = signed_in[UserRole.VIEWER], signed_in[UserRole.OPERATOR]
     cluster = world.values["cluster"]
-    for path in (f"/clusters/{cluster}", f"/clusters/{cluster}/lb", "/servers/add"):
+    for path in (f"/clusters/{cluster}", f"/clusters/{cluster}/lb", "/servers/add", "/notify"):
         html = (await viewer.get(path)).text
         buttons = re.findall(r'<button type="submit"[^>]*>([^<]*)<', html)
         assert buttons == ["Sign out"], f"{path} offers {buttons} to a viewer"

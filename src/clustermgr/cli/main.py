@@ -69,6 +69,12 @@ def _remote() -> typer.Typer:
     return remote.app
 
 
+def _notify() -> typer.Typer:
+    from clustermgr.cli import notify
+
+    return notify.app
+
+
 def _admin() -> typer.Typer:
     from clustermgr.cli import admin
 
@@ -91,6 +97,7 @@ def commands(components: Sequence[Component]) -> tuple[Lazy, ...]:
         group("server", "Servers of a cluster.", _servers),
         group("cluster", "Clusters and their base preparation.", _clusters),
         *(group(c.name, c.cli_help, c.cli) for c in components if c.cli is not None),
+        group("notify", "Notification channels: email and webhooks for every alert.", _notify),
         group("db", "Database schema.", _db),
         group(
             "lab", "The lab: servers on this machine (network namespaces), faults on demand.", _lab

@@ -15,6 +15,7 @@ from clustermgr.cli.output import emit_json, run_async, say, show
 from clustermgr.cli.session import manager
 from clustermgr.components import registry
 from clustermgr.monitor.watcher import CycleReport, Watcher
+from clustermgr.notify.dispatcher import BackgroundDispatch, Dispatcher
 
 
 def _show_cycle(report: CycleReport) -> None:
@@ -46,7 +47,8 @@ async def watch(
     """Watch every component the registry watches, on every cluster or on one, until
     stopped.
 
-    Each cycle checks every node, opens and resolves alerts and stores samples.
+    Each cycle checks every node, opens and resolves alerts and stores samples; the
+    notifications of the alerts go out beside it.
     `clustermgr serve` runs the same watcher in the background.
     """
     # Here, not at the top: the components' command groups import this module's reads.
@@ -60,12 +62,17 @@ async def watch(
         try:
             if once:
                 show(await watcher.cycle())
+                await Dispatcher(mgr).once()  # the notifications of this cycle
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             await watcher.clusters()  # an unknown or unwatched cluster fails here, clearly
-            await watcher.run(stop, show)
+            dispatch = BackgroundDispatch(mgr)
+            try:
+                await watcher.run(stop, show)
+            finally:
+                await dispatch.stop()
         finally:
             await watcher.close()

@@ -1,7 +1,8 @@
 """The monitor's rows in the database: the only code that writes them, and the read API.
 
 Writes: :func:`record_cycle` (samples, the latest snapshot and alert transitions of
-one check cycle, in one transaction), :func:`prune`, the watcher's lease.
+one check cycle, with their notifications' outbox rows, in one transaction),
+:func:`prune`, the watcher's lease.
 Reads, for the GUI, the API and the CLI: :func:`latest`, :func:`history` (samples
 averaged per step in the database), :func:`samples` (the rows themselves),
 :func:`alerts`, :func:`open_counts`, :func:`open_count`, :func:`checked_at`.
@@ -32,6 +33,7 @@ from clustermgr.monitor.views import (
     SeriesView,
     SnapshotView,
 )
+from clustermgr.notify import outbox
 
 #: Most samples one :func:`samples` read returns (the newest are kept when cut).
 MAX_SAMPLES = 20_000
@@ -127,14 +129,21 @@ async def record_cycle(manager: Manager, cycle: Cycle) -> Recorded:
             )
             session.add(alert)
             opened.append(alert)
+        escalated = []
         for finding in change.refresh:
             alert = current[finding.key]
+            if alert.severity != finding.severity.value:
+                escalated.append(alert)
             alert.last_seen_at = cycle.at
             alert.severity, alert.message = finding.severity.value, finding.message
             alert.details = finding.details
         for key in change.resolve:
             current[key].resolved_at = cycle.at
         await session.flush()
+        # The messages of these transitions are written with them: none lost, none twice.
+        await outbox.enqueue(
+            session, opened, [current[k] for k in change.resolve], changed=escalated
+        )
         return Recorded(
             [AlertView.of(a) for a in opened],
             [AlertView.of(current[k]) for k in change.resolve],

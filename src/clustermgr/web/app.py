@@ -3,8 +3,9 @@
 The lifespan opens the manager (database, vault) and the job runner: jobs run
 in this process by default (the embedded runner marks jobs a previous process
 left running as interrupted), or on queue workers when a queue URL is set.
-It also runs the watcher (every watched component) in the background (unless
-``CLUSTERMGR_WATCH_ENABLED=false``) and stops it cleanly on shutdown.
+It also runs the watcher (every watched component) and the notification dispatcher
+in the background (unless ``CLUSTERMGR_WATCH_ENABLED=false``) and stops them cleanly
+on shutdown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.runner import EmbeddedRunner, Runner
 from clustermgr.monitor.watcher import BackgroundWatch
+from clustermgr.notify.dispatcher import BackgroundDispatch
 from clustermgr.settings import Settings
 from clustermgr.web import errors
 from clustermgr.web.api import api_router
@@ -105,9 +107,13 @@ def create_app(
             if settings.watch_enabled
             else None
         )
+        # Notifications go out wherever alerts are watched.
+        dispatch = BackgroundDispatch(manager) if settings.watch_enabled else None
         try:
             yield
         finally:
+            if dispatch is not None:
+                await dispatch.stop()
             if watch is not None:
                 await watch.stop()
             await runner.close()

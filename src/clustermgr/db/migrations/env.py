@@ -9,7 +9,8 @@ import clustermgr.auth.models
 import clustermgr.inventory.models
 import clustermgr.jobs.models
 import clustermgr.monitor.models
-import clustermgr.monitor.series.models  # noqa: F401  (each registers its tables)
+import clustermgr.monitor.series.models
+import clustermgr.notify.models  # noqa: F401  (each registers its tables)
 from clustermgr.db.base import Base
 
 connection = context.config.attributes.get("connection")

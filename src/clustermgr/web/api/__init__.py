@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from clustermgr.components.contract import Component
 from clustermgr.jobs.kinds import KindCatalog
-from clustermgr.web.api import audit, clusters, jobs, me, monitoring, servers
+from clustermgr.web.api import audit, clusters, jobs, me, monitoring, notify, servers
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
 
@@ -26,7 +26,7 @@ def api_router(components: Sequence[Component], kinds: KindCatalog) -> APIRouter
             router.include_router(component.api())
     router.include_router(monitoring.router(components))
     router.include_router(jobs.job_router(kinds))
-    for module in (audit, me):
+    for module in (notify, audit, me):
         router.include_router(module.router)
     router.add_api_route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False)
     return router

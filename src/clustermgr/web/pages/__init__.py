@@ -16,6 +16,7 @@ from clustermgr.web.pages import (
     clusters,
     dashboard,
     jobs,
+    notify,
     servers,
     signin,
 )
@@ -34,7 +35,7 @@ def pages_router(components: Sequence[Component]) -> APIRouter:
     for component in components:
         if component.pages is not None:
             protected.include_router(component.pages())
-    for pages in (jobs, audit, account, apidocs):
+    for pages in (jobs, notify, audit, account, apidocs):
         protected.include_router(pages.router)
     router.include_router(protected)
     return router

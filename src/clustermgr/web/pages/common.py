@@ -28,6 +28,12 @@ NOTICES: Mapping[str, str] = {
     "totp-disabled": "Two-factor authentication is off.",
     "token-revoked": "Token revoked.",
     "admin-created": "The administrator was created: sign in with its name and password.",
+    "channel-added": "Channel added.",
+    "channel-saved": "Channel saved.",
+    "channel-removed": "Channel removed.",
+    "channel-enabled": "Channel switched on.",
+    "channel-disabled": "Channel switched off: what waited for it was dropped.",
+    "test-sent": "Test message sent: the relay or receiver took it.",
 }
 
 #: Rows per page of the job history and the audit trail.
