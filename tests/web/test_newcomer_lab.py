@@ -193,7 +193,9 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path, ba
                     .click()
                 )
                 health = page.locator(f"#health-{CLUSTER}")
-                for component in ("ldap", "cache", "lb"):
+                # The install is no part of the watcher: no health row for it.
+                await expect(health.locator('tr[data-component="install"]')).to_have_count(0)
+                for component in ("ldap", "cache", "lb", "metrics"):
                     row = health.locator(f'tr[data-component="{component}"]')
                     await expect(row.locator(".health")).to_have_text("ok", timeout=JOB_MS)
                     await expect(row.locator("td").last).to_have_text("none")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from cli_runner import Cli
 from clustermgr.components import registry
+from clustermgr.components.metrics.settingsstore import mark_applied
 from clustermgr.components.metrics.status import status
 from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
@@ -47,6 +48,9 @@ async def watcher(lab: Lab) -> AsyncIterator[Watcher]:
         update={"metrics_scrape_seconds": 1.0, "watch_interval": 1.0, "watch_timeout": 2.0}
     )
     manager = await Manager.open(settings)
+    # The exporters were started by hand (the lab has no cache for the exporters stage):
+    # mark the cluster as its apply does, so that the watcher scrapes it.
+    await mark_applied(manager, lab.config.cluster)
     watching = Watcher(
         manager, [MetricsWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
     )

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 
 from clustermgr.components.metrics.scrape import connection_lost, readers_for
-from clustermgr.components.metrics.watch import (
-    MetricsWatch,
+from clustermgr.components.metrics.settingsstore import (
+    applied_clusters,
+    mark_applied,
     scrape_seconds,
     scraped_clusters,
-    unreachable_finding,
 )
+from clustermgr.components.metrics.watch import MetricsWatch, unreachable_finding
 from clustermgr.core.manager import Manager
 from clustermgr.errors import CommandTimeout, HostUnreachable, RemoteError
 from clustermgr.inventory.models import Server
@@ -52,7 +53,9 @@ async def test_a_cluster_is_due_once_its_interval_has_passed(tmp_path: Path) -> 
         await clusters.create_cluster(manager, "prod")
         async with manager.store() as store:
             cluster = await store.cluster("prod")
-            store.set_component_settings(cluster, "metrics", {"scrape_seconds": 20})
+            store.set_component_settings(
+                cluster, "metrics", {"scrape_seconds": 20, "applied": True}
+            )
             store.session.add(
                 Server(
                     cluster_id=cluster.id,
@@ -87,6 +90,23 @@ def test_each_role_has_its_sources() -> None:
     assert [r.source.value for r in readers_for(Role.PROXY)] == ["node", "twemproxy", "nginx"]
 
 
-async def test_the_clusters_scraped_are_those_with_servers(manager: Manager) -> None:
+async def test_the_clusters_scraped_are_those_set_up_with_servers(manager: Manager) -> None:
     await clusters.create_cluster(manager, "empty")
-    assert await scraped_clusters(manager) == {}
+    await clusters.create_cluster(manager, "prod")
+    async with manager.store() as store:
+        cluster = await store.cluster("prod")
+        store.session.add(
+            Server(
+                cluster_id=cluster.id,
+                hostname="idp1",
+                role="identity",
+                address="192.0.2.1",
+                ssh_port=22,
+                ssh_user="root",
+            )
+        )
+    assert await scraped_clusters(manager) == {}, "no exporters set up: nothing scraped"
+    await mark_applied(manager, "empty")
+    await mark_applied(manager, "prod")
+    assert list(await scraped_clusters(manager)) == ["prod"], "a cluster without servers is not"
+    assert await applied_clusters(manager) == ["prod"]

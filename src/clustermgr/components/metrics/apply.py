@@ -16,6 +16,7 @@ from collections.abc import Callable
 from clustermgr.audit import service as audit
 from clustermgr.components.metrics import monitordb
 from clustermgr.components.metrics import plan as metrics_plan
+from clustermgr.components.metrics.settingsstore import mark_applied
 from clustermgr.core.access import HostAccess, get_cluster, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
@@ -109,4 +110,6 @@ async def _plan_or_apply(
         report.results[host] = [
             StepResult(f"{host}:gather-facts", host, "gather facts", Outcome.FAILED, reason)
         ]
+    if not dry_run and report.ok:
+        await mark_applied(manager, cluster_name)
     return report

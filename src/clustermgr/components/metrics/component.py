@@ -14,10 +14,17 @@ if TYPE_CHECKING:
 
 def _parts() -> Parts:
     from clustermgr.components.metrics import jobs
+    from clustermgr.components.metrics.settingsstore import applied_clusters
     from clustermgr.components.metrics.status import status
     from clustermgr.components.metrics.watch import MetricsWatch
 
-    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, status=status, watch=MetricsWatch)
+    return Parts(
+        plan=jobs.PLAN,
+        apply=jobs.APPLY,
+        status=status,
+        set_up_in=applied_clusters,
+        watch=MetricsWatch,
+    )
 
 
 def _cli() -> typer.Typer:

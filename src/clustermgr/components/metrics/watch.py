@@ -1,6 +1,6 @@
 """The watcher's ``metrics`` component: scrape every server, store the series.
 
-Every cluster with at least one server is scraped, by the process holding its
+Every cluster whose exporters an apply set up is scraped, by the process holding its
 ``metrics`` lease, every ``scrape_seconds`` (the cluster's ``metrics`` settings,
 default ``CLUSTERMGR_METRICS_SCRAPE_SECONDS``): every server's sources at once
 (:mod:`~clustermgr.components.metrics.scrape`), counters turned into rates, the
@@ -18,15 +18,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import select
-
 from clustermgr.components.metrics.scrape import HostScrape, scrape_host
 from clustermgr.components.metrics.scrapeparse import derive
+from clustermgr.components.metrics.settingsstore import scraped_clusters
 from clustermgr.components.metrics.status import MetricsStatus
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.inventory.models import Cluster, Server
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.series import ingest, rollup
 from clustermgr.monitor.store import Cycle
@@ -34,27 +32,6 @@ from clustermgr.monitor.watching import check_settings, close_access
 from clustermgr.settings import Settings
 
 COMPONENT = "metrics"
-
-
-def scrape_seconds(settings: Settings, cluster_settings: dict[str, Any] | None) -> float:
-    """A cluster's scrape interval: its ``metrics`` settings' ``scrape_seconds``, else the
-    manager's default."""
-    section = ((cluster_settings or {}).get("components") or {}).get(COMPONENT) or {}
-    value = section.get("scrape_seconds")
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
-        return float(value)
-    return settings.metrics_scrape_seconds
-
-
-async def scraped_clusters(manager: Manager) -> dict[str, float]:
-    """Every cluster with at least one server, with its scrape interval (one query)."""
-    async with manager.store() as inventory:
-        rows = await inventory.session.execute(
-            select(Cluster.name, Cluster.settings)
-            .where(Cluster.id.in_(select(Server.cluster_id)))
-            .order_by(Cluster.name)
-        )
-        return {name: scrape_seconds(manager.settings, raw) for name, raw in rows}
 
 
 def unreachable_finding(host: str, why: str, seconds: float, critical_after: float) -> Finding:

@@ -21,7 +21,6 @@ from clustermgr.jobs.views import JobSummary
 from clustermgr.monitor import read
 from clustermgr.monitor.alerts import Severity
 from clustermgr.services import servers
-from clustermgr.web.api.monitoring import has_history
 from clustermgr.web.context import WebContext
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
@@ -124,8 +123,9 @@ async def dashboard_body(web: WebContext, watched: Sequence[Component], admin: b
 
 
 def router(components: Sequence[Component]) -> APIRouter:
-    """``/``, with a health row for each of ``components`` the watcher checks."""
-    watched = [c for c in components if has_history(c)]
+    """``/``, with a health row for each of ``components`` the watcher checks (a
+    component with a page but no part in the watcher, as the install, has none)."""
+    watched = [c for c in components if c.watch is not None]
     routes = APIRouter()
 
     @routes.get("/", response_class=HTMLResponse)
