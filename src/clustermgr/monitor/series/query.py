@@ -87,7 +87,8 @@ class Answer:
     start: int
     end: int
     step: int
-    resolution: Resolution
+    #: A :class:`Resolution` from the embedded store; the step (``60s``) from VictoriaMetrics.
+    resolution: str
     series: list[SeriesPoints]
 
 
