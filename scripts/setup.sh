@@ -16,6 +16,7 @@ DEB_PACKAGES=(
   prometheus-node-exporter prometheus-redis-exporter prometheus-nginx-exporter  # metrics
   chromium                        # the browser of the GUI tests (driven by Playwright)
   wrk                             # HTTP load of benchmarks/lb.py
+  victoria-metrics                # the scale-out series store, exercised by the tests
   nftables                        # packet filters inside lab hosts (blocked pairs in tests)
 )
 

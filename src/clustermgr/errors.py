@@ -63,6 +63,12 @@ class MigrationsMissing(DatabaseError):
     code = "migrations_missing"
 
 
+class SeriesStoreUnavailable(ClustermgrError):
+    """The external series store (VictoriaMetrics) does not answer: retry later."""
+
+    code = "series_store_unavailable"
+
+
 class SecretKeyError(ClustermgrError):
     code = "secret_key_error"
 

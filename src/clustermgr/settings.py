@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     metrics_raw_hours: float = Field(default=48.0, gt=0)
     metrics_minute_days: float = Field(default=30.0, gt=0)
     metrics_hour_days: float = Field(default=365.0, gt=0)
+    #: A VictoriaMetrics (``http://host:8428``): the series go there instead of the
+    #: manager's database, and are read back from it.  Unset: the embedded store.
+    metrics_url: str | None = None
     #: Seconds one network operation of a notification may take (connect, each reply).
     notify_timeout: float = Field(default=10.0, gt=0)
     #: Messages one notification channel gets in any minute at most; more wait their turn.
@@ -108,6 +111,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("metrics_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("CLUSTERMGR_METRICS_URL must be an http:// or https:// URL")
+        return url
 
     @cached_property
     def effective_database_url(self) -> str:

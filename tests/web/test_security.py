@@ -49,6 +49,8 @@ PUBLIC = {
     ("POST", "/setup"),
 }
 PUBLIC_MOUNTS = {"/static"}
+#: Outside the API, read by machines with an API token: a plain 401 without one.
+TOKEN_ONLY = {("GET", "/metrics")}
 #: Forms protected by the double-submit login cookie instead of a session.
 SESSIONLESS_FORMS = {"/login", "/setup"}
 _PARAM = re.compile(r"{([^}:]+)(:[^}]+)?}")
@@ -100,6 +102,8 @@ async def test_every_route_but_the_public_ones_needs_a_session_or_token(
         answer = await anon.request(route.method, route.url())
         if route.api:
             ok = answer.status_code == 401 and answer.json()["error"] == "not_authenticated"
+        elif (route.method, route.path) in TOKEN_ONLY:
+            ok = answer.status_code == 401
         else:
             ok = answer.status_code == 303 and answer.headers["location"].startswith("/login")
         if not ok:

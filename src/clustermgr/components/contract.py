@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from clustermgr.core.manager import Manager
     from clustermgr.jobs.deploy import Stage
     from clustermgr.jobs.kinds import JobKind, Report
+    from clustermgr.monitor.exposition import GaugesOf
     from clustermgr.monitor.watching import WatchedComponent
 
 #: The clusters a component is set up on: one store query, no SSH, however many clusters.
@@ -55,6 +56,8 @@ class Parts:
     #: Where its apply set it up (None: nothing to set up, it is there on every cluster).
     set_up_in: SetUpIn | None = None
     watch: WatchFactory | None = None
+    #: Its health gauges for ``/metrics``, from its watcher's latest snapshot.
+    gauges: GaugesOf | None = None
 
 
 def _no_parts() -> Parts:
@@ -109,6 +112,10 @@ class Component:
     @property
     def watch(self) -> WatchFactory | None:
         return self.parts().watch
+
+    @property
+    def gauges(self) -> GaugesOf | None:
+        return self.parts().gauges
 
     async def set_up(self, manager: Manager, cluster: str) -> bool:
         """Whether the component is set up on ``cluster``."""

@@ -30,7 +30,7 @@ from clustermgr.jobs.runner import EmbeddedRunner, Runner
 from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.notify.dispatcher import BackgroundDispatch
 from clustermgr.settings import Settings
-from clustermgr.web import errors
+from clustermgr.web import errors, exposition
 from clustermgr.web.api import api_router
 from clustermgr.web.assets import PREFIX, StaticAssets
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
@@ -142,4 +142,5 @@ def create_app(
     )
     app.include_router(api_router(components, kinds))
     app.include_router(pages_router(components))
+    app.include_router(exposition.router(components))
     return app

@@ -33,6 +33,7 @@ STATUS: list[tuple[type[errors.ClustermgrError], int]] = [
     (errors.HostKeyChanged, 409),
     (errors.HostKeyMismatch, 409),
     (errors.DatabaseError, 503),
+    (errors.SeriesStoreUnavailable, 503),
     (errors.RemoteError, 502),
     (errors.InvalidInput, 400),
 ]

@@ -129,6 +129,10 @@ async def test_a_long_window_reads_the_roll_ups_with_a_step_at_least_theirs(
     assert month.resolution is Resolution.HOUR and month.step % 3600 == 0
     assert month.series[0].points[0] == (T0, 4.0)
     assert len(month.series[0].points) <= 2000
+    raw = await query(
+        manager, CLUSTER, ["load1"], start=T0, end=T0 + 86400, resolution=Resolution.RAW
+    )
+    assert raw.resolution is Resolution.RAW and raw.series[0].points[0] == (T0, 4.0)
 
 
 async def test_an_empty_window_or_step_is_refused(manager: Manager) -> None:

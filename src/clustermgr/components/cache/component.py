@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 def _parts() -> Parts:
     from clustermgr.components.cache import desired, jobs, status
+    from clustermgr.components.cache.gauges import gauges
     from clustermgr.components.cache.watch import CacheWatch
 
     return Parts(
@@ -23,6 +24,7 @@ def _parts() -> Parts:
         status=status.status,
         set_up_in=desired.cache_clusters,
         watch=CacheWatch,
+        gauges=gauges,
     )
 
 

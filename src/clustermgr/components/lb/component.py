@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 def _parts() -> Parts:
     from clustermgr.components.lb import jobs
+    from clustermgr.components.lb.gauges import gauges
     from clustermgr.components.lb.settingsstore import applied_clusters
     from clustermgr.components.lb.status import status
     from clustermgr.components.lb.watch import LbWatch
@@ -25,6 +26,7 @@ def _parts() -> Parts:
         status=status,
         set_up_in=applied_clusters,
         watch=LbWatch,
+        gauges=gauges,
     )
 
 

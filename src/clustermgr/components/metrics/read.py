@@ -8,7 +8,7 @@ from typing import Any
 from clustermgr.components.metrics.catalog import BY_NAME
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
-from clustermgr.monitor.series.query import latest, query
+from clustermgr.monitor.series.store import opened
 
 
 async def read(
@@ -25,15 +25,17 @@ async def read(
     """``{"from", "to", "step", "resolution", "series": [{"name", "host", "labels",
     "unit", "points": [[t, v | None], ...]}]}``; NotFound for an unknown cluster.
     ``with_latest``: each series also has ``latest``, its newest raw point ``[t, v]``
-    (null when none is stored)."""
+    (null when none is stored).  Read from the store the settings name (the embedded one
+    or VictoriaMetrics); SeriesStoreUnavailable when it does not answer."""
     await get_cluster(manager, cluster)
-    answer = await query(manager, cluster, names, start=start, end=end, step=step, host=host)
-    newest = await latest(manager, [s.id for s in answer.series]) if with_latest else {}
+    async with opened(manager) as store:
+        answer = await store.query(cluster, names, start=start, end=end, step=step, host=host)
+        newest = await store.latest(cluster, answer.series) if with_latest else {}
     return {
         "from": answer.start,
         "to": answer.end,
         "step": answer.step,
-        "resolution": answer.resolution.value,
+        "resolution": str(answer.resolution),
         "series": [
             {
                 "name": s.name,

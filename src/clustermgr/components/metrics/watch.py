@@ -4,11 +4,14 @@ Every cluster whose exporters an apply set up is scraped, by the process holding
 ``metrics`` lease, every ``scrape_seconds`` (the cluster's ``metrics`` settings,
 default ``CLUSTERMGR_METRICS_SCRAPE_SECONDS``): every server's sources at once
 (:mod:`~clustermgr.components.metrics.scrape`), counters turned into rates, the
-points stored at the scrape's second, then the closed minutes and hours rolled
-up.  A server that cannot be reached gives no points (a gap, never zeros) and
-opens ``host-unreachable:H``: a warning at first, critical once it has lasted
-``CLUSTERMGR_METRICS_UNREACHABLE_AFTER`` seconds; it resolves when the server
-answers again.  What each source said is in the snapshot.
+points written to the series store (:mod:`clustermgr.monitor.series.store`: the
+manager's database, whose closed minutes and hours are then rolled up, or
+VictoriaMetrics), at the scrape's second.  A store that takes nothing (an
+unreachable VictoriaMetrics) loses that scrape's points, and the snapshot's
+``store`` says why; the scrape goes on.  A server that cannot be reached gives
+no points (a gap, never zeros) and opens ``host-unreachable:H``: a warning at
+first, critical once it has lasted ``CLUSTERMGR_METRICS_UNREACHABLE_AFTER``
+seconds; it resolves when the server answers again.  What each source said is in the snapshot.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.monitor.alerts import Finding, Severity
-from clustermgr.monitor.series import ingest, rollup
+from clustermgr.monitor.series import ingest
+from clustermgr.monitor.series.store import SeriesStore, Written, series_store
 from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.watching import check_settings, close_access
 from clustermgr.settings import Settings
@@ -44,11 +48,19 @@ def unreachable_finding(host: str, why: str, seconds: float, critical_after: flo
     )
 
 
-def snapshot(cluster: str, at: float, scraped: list[HostScrape], stored: int) -> dict[str, Any]:
-    """What the scrape read of each server (as ``metrics status`` says it), and how many
-    points it stored."""
+def snapshot(
+    cluster: str, at: float, scraped: list[HostScrape], written: Written, kind: str
+) -> dict[str, Any]:
+    """What the scrape read of each server (as ``metrics status`` says it), how many
+    points it stored, and whether the series store (``kind``) took them."""
     now = MetricsStatus(cluster, tuple(scraped)).as_dict()
-    return {"scraped_at": round(at, 3), "points": stored, "ok": now["ok"], "hosts": now["hosts"]}
+    return {
+        "scraped_at": round(at, 3),
+        "points": written.points,
+        "ok": now["ok"],
+        "hosts": now["hosts"],
+        "store": written.as_dict(kind),
+    }
 
 
 class _ClusterState:
@@ -56,7 +68,6 @@ class _ClusterState:
 
     def __init__(self, cluster: str) -> None:
         self.rates = ingest.Rates()
-        self.ids = ingest.SeriesIds(cluster)
         self.access: HostAccess | None = None
         #: When the last scrape started (monotonic seconds).
         self.scraped: float | None = None
@@ -74,6 +85,8 @@ class MetricsWatch:
         self.settings = manager.settings
         self._every: dict[str, float] = {}
         self._state: dict[str, _ClusterState] = {}
+        #: Where the points go (one for every cluster: an outage is logged once).
+        self.store: SeriesStore = series_store(manager)
 
     def tick(self, settings: Settings) -> float:
         return min(settings.watch_interval, settings.metrics_scrape_seconds)
@@ -128,10 +141,13 @@ class MetricsWatch:
             after = self.settings.metrics_unreachable_after
             findings.append(unreachable_finding(s.host, s.unreachable, at - since, after))
         points = derive(state.rates.points(readings, at))
-        stored = await ingest.write(self.manager, state.ids, int(at), points)
-        await rollup.roll(self.manager, cluster, int(at))
+        written = await self.store.write(cluster, int(at), points)
         yield Cycle(
-            cluster, COMPONENT, utcnow(), snapshot(cluster, at, scraped, stored), findings=findings
+            cluster,
+            COMPONENT,
+            utcnow(),
+            snapshot(cluster, at, scraped, written, self.store.kind),
+            findings=findings,
         )
 
     async def forget(self, cluster: str) -> None:
@@ -142,3 +158,4 @@ class MetricsWatch:
     async def close(self) -> None:
         for name in list(self._state):
             await self.forget(name)
+        await self.store.aclose()

@@ -87,7 +87,8 @@ class Answer:
     start: int
     end: int
     step: int
-    resolution: Resolution
+    #: A :class:`Resolution` from the embedded store; the step (``60s``) from VictoriaMetrics.
+    resolution: str
     series: list[SeriesPoints]
 
 
@@ -100,12 +101,14 @@ async def query(
     end: int,
     step: int | None = None,
     host: str | None = None,
+    resolution: Resolution | None = None,
 ) -> Answer:
     """The series ``names`` of ``cluster`` (of ``host`` only, when given) over
-    ``[start, end)``, one value per step; steps start at multiples of the step."""
+    ``[start, end)``, one value per step; steps start at multiples of the step.
+    ``resolution``: the table read (default: the one the window's length calls for)."""
     if end <= start:
         raise InvalidInput("the window is empty: 'to' must be after 'from'")
-    resolution = resolution_for(end - start)
+    resolution = resolution or resolution_for(end - start)
     step = fit_step(end - start, resolution, step)
     first = start // step * step
     id_column, at, average = _columns(resolution)
