@@ -6,9 +6,12 @@ default ``CLUSTERMGR_METRICS_SCRAPE_SECONDS``): every server's sources at once
 (:mod:`~clustermgr.components.metrics.scrape`), counters turned into rates, the
 points stored at the scrape's second, then the closed minutes and hours rolled
 up.  A server that cannot be reached gives no points (a gap, never zeros) and
-opens ``host-unreachable:H``: a warning at first, critical once it has lasted
-``CLUSTERMGR_METRICS_UNREACHABLE_AFTER`` seconds; it resolves when the server
-answers again.  What each source said is in the snapshot.
+opens ``host-unreachable:H``: a warning at first, of the ``host-unreachable``
+rule's severity (critical) once it has lasted the rule's duration (by default
+``CLUSTERMGR_METRICS_UNREACHABLE_AFTER`` seconds); it resolves when the server
+answers again.  The cluster's threshold rules are evaluated on every scrape's
+values (:mod:`~clustermgr.components.metrics.evaluate`): their alerts open and
+resolve with the same cycle.  What each source said is in the snapshot.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clustermgr.components.metrics import rulestore
+from clustermgr.components.metrics.evaluate import evaluate
+from clustermgr.components.metrics.rules import UNREACHABLE, host_values
 from clustermgr.components.metrics.scrape import HostScrape, scrape_host
 from clustermgr.components.metrics.scrapeparse import derive
 from clustermgr.components.metrics.status import MetricsStatus
@@ -27,6 +33,7 @@ from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
 from clustermgr.inventory.models import Cluster, Server
+from clustermgr.monitor import store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.series import ingest, rollup
 from clustermgr.monitor.store import Cycle
@@ -57,8 +64,12 @@ async def scraped_clusters(manager: Manager) -> dict[str, float]:
         return {name: scrape_seconds(manager.settings, raw) for name, raw in rows}
 
 
-def unreachable_finding(host: str, why: str, seconds: float, critical_after: float) -> Finding:
-    severity = Severity.CRITICAL if seconds >= critical_after else Severity.WARNING
+def unreachable_finding(
+    host: str, why: str, seconds: float, after: float, severity: Severity = Severity.CRITICAL
+) -> Finding:
+    """A warning until the server has been unreachable for ``after`` seconds, then
+    ``severity``."""
+    severity = severity if seconds >= after else Severity.WARNING
     return Finding(
         f"host-unreachable:{host}",
         severity,
@@ -85,6 +96,8 @@ class _ClusterState:
         self.scraped: float | None = None
         #: Host -> since when (epoch seconds) it has been unreachable.
         self.down_since: dict[str, float] = {}
+        #: Threshold rule instance (its alert key) -> since when it has been breached.
+        self.breached_since: dict[str, float] = {}
 
 
 class MetricsWatch:
@@ -139,6 +152,8 @@ class MetricsWatch:
                 *(scrape_host(access, s, timeout) for s in access.servers.values())
             )
         )
+        rules = await rulestore.enabled_rules(self.manager, cluster)
+        unreachable = next((r for r in rules if r.id == UNREACHABLE), None)
         readings = []
         findings = []
         for s in scraped:
@@ -148,13 +163,33 @@ class MetricsWatch:
                 continue
             state.rates.forget(s.host)
             since = state.down_since.setdefault(s.host, at)
-            after = self.settings.metrics_unreachable_after
-            findings.append(unreachable_finding(s.host, s.unreachable, at - since, after))
+            if unreachable is not None:
+                lasted = at - since
+                after, severity = unreachable.duration, unreachable.severity
+                findings.append(unreachable_finding(s.host, s.unreachable, lasted, after, severity))
         points = derive(state.rates.points(readings, at))
         stored = await ingest.write(self.manager, state.ids, int(at), points)
         await rollup.roll(self.manager, cluster, int(at))
+        opened = await store.alerts(
+            self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
+        )
+        roles = {v.hostname: v.role for v in access.servers.values()}
+        judged = evaluate(
+            rules,
+            roles,
+            host_values(points),
+            {a.key for a in opened},
+            state.breached_since,
+            at,
+        )
+        state.breached_since = judged.starts
         yield Cycle(
-            cluster, COMPONENT, utcnow(), snapshot(cluster, at, scraped, stored), findings=findings
+            cluster,
+            COMPONENT,
+            utcnow(),
+            snapshot(cluster, at, scraped, stored),
+            findings=[*findings, *judged.findings],
+            unknown=judged.unknown,
         )
 
     async def forget(self, cluster: str) -> None:
