@@ -24,7 +24,7 @@ router = APIRouter(prefix="/clusters", tags=["metrics"])
 RuleId = Annotated[str, Path(max_length=40, description="The rule's id, e.g. cpu-busy.")]
 
 
-class RulePublic(BaseModel):
+class RuleFields(BaseModel):
     id: str
     series: str = Field(description="A measure or catalog series: " + ", ".join(series_names()))
     labels: dict[str, str] = Field(description="Only the instances with these labels.")
@@ -34,8 +34,11 @@ class RulePublic(BaseModel):
     severity: str = Field(description="warning or critical.")
     enabled: bool
     roles: list[str] = Field(description="Server roles watched ([]: all that have the series).")
+
+
+class RulePublic(RuleFields):
     describe: str = Field(description="The rule in words.")
-    default: RulePublic | None = Field(description="Its default (null: the cluster's own rule).")
+    default: RuleFields | None = Field(description="Its default (null: the cluster's own rule).")
     changed: bool = Field(description="Whether it differs from its default.")
 
     @classmethod
