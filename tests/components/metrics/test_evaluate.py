@@ -133,8 +133,8 @@ def test_other_alerts_of_the_component_are_left_alone() -> None:
 def test_a_rule_watches_its_roles_and_its_labels() -> None:
     disk = Rule(id="disk", series="disk_used_percent", threshold=85, labels={"mount": "/var"})
     redis = Rule(id="redis", series="redis_memory_percent", threshold=90)
-    used = {"disk_used_percent": {(("mount", "/"),): 99.0, (("mount", "/var"),): 90.0}}
-    values = {
+    used: Values = {"disk_used_percent": {(("mount", "/"),): 99.0, (("mount", "/var"),): 90.0}}
+    values: dict[str, Values] = {
         "idp1": {**used, "redis_memory_percent": {(): 95.0}},
         "proxy": {**used, "redis_memory_percent": {(): 95.0}},
     }
@@ -172,7 +172,7 @@ def test_the_measures_are_made_of_the_catalog_series() -> None:
 
 def test_the_defaults_breach_as_the_issue_says() -> None:
     rules = default_rules(30)
-    values = {
+    values: dict[str, Values] = {
         "idp1": {
             "disk_used_percent": {(("mount", "/"),): 96.0},
             "load1_per_core": {(): 2.5},
