@@ -71,7 +71,7 @@ async def test_a_cluster_has_the_defaults_until_it_changes_them(manager: Manager
 
 async def test_bad_input_and_roles_are_refused_and_audited(manager: Manager) -> None:
     await clusters.create_cluster(manager, "c")
-    cases = [
+    cases: list[tuple[str, dict[str, object], str]] = [
         ("cpu-busy", {"threshold": "high"}, "threshold"),
         ("cpu-busy", {"duration": 100_000}, "duration"),
         ("cpu-busy", {"severity": "info"}, "severity"),
