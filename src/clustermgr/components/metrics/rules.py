@@ -232,7 +232,7 @@ class Rule(BaseModel):
     def describe(self) -> str:
         """The rule in words: ``cpu_busy_percent > 90 for 5 min``."""
         if self.series == UNREACHABLE_SERIES:
-            return f"server unreachable for {words_duration(self.duration)}"
+            return f"server unreachable: a warning at once, this severity after {words_duration(self.duration)}"
         labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
         series = f"{self.series}{{{labels}}}" if labels else self.series
         lasting = f" for {words_duration(self.duration)}" if self.duration else ""
