@@ -1,6 +1,7 @@
 """A threshold rule on a lab of its own: a bounded CPU burn in one lab host opens the
-rule's alert once it has lasted the rule's (shortened) duration, and the alert resolves
-once the burn stops.
+rule's alert once it has lasted the rule's (shortened) duration; cut off the network,
+the host's alert stays open (a gap judges nothing) while the edited ``host-unreachable``
+rule opens its own; the rule's alert resolves once the burn stops.
 
 Lab hosts are network namespaces of one machine and share its ``/proc/stat``: every
 host's node exporter reports the whole machine's CPU, which other work on the machine
@@ -89,6 +90,9 @@ async def test_a_cpu_burn_opens_the_rules_alert_after_its_duration_and_resolves(
     key = f"cpu-nice:{host}:nice"
     manager = watcher.manager
     await rulestore.change(manager, cluster, "cpu-nice", RULE, actor="tests")
+    # Critical at once (by default: a warning first, critical after 30 s).
+    edit = {"duration": 0, "severity": "critical"}
+    await rulestore.change(manager, cluster, "host-unreachable", edit, actor="tests")
     for _ in range(3):  # rates need two scrapes; nothing niced runs yet
         report = await scrape(watcher)
         assert key not in [a.key for a in report.opened], report.snapshot
@@ -110,6 +114,18 @@ async def test_a_cpu_burn_opens_the_rules_alert_after_its_duration_and_resolves(
         assert "mode nice" in alert.message
         again = await scrape(watcher)
         assert key not in [a.key for a in again.opened]  # opened once, refreshed after
+        lab.partition("idp1")
+        try:
+            cut = await scrape(watcher)
+            assert not cut.snapshot["hosts"][host]["reachable"], cut.snapshot
+            assert [(a.key, a.severity) for a in cut.opened] == [
+                (f"host-unreachable:{host}", "critical")
+            ]
+            assert key not in [a.key for a in cut.resolved]
+            still = await store.alerts(manager, cluster, open_only=True, component="metrics")
+            assert key in [a.key for a in still]
+        finally:
+            lab.heal("idp1")
     finally:
         await lab.sh("idp1", STOP_BURN)
     stopped = time.monotonic()
