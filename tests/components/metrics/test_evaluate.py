@@ -142,6 +142,15 @@ def test_a_rule_watches_its_roles_and_its_labels() -> None:
     assert sorted(f.key for f in found) == ["disk:idp1:/var", "disk:proxy:/var", "redis:idp1"]
 
 
+def test_a_key_fits_the_alert_store_and_stays_the_same() -> None:
+    host = "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + ".example.org"
+    labels = (("mount", "/" + "d" * 150),)
+    key = key_of("disk-used", host, labels)
+    assert len(key) == 255 and key == key_of("disk-used", host, labels)
+    assert key.startswith(f"disk-used:{host}:/d") and key != key_of("disk-full", host, labels)
+    assert key_of("disk-used", "idp1", (("mount", "/var"),)) == "disk-used:idp1:/var"
+
+
 def test_below_compares_the_other_way() -> None:
     rule = Rule(id="hits", series="redis_hit_ratio", comparison="<", threshold=0.5)
     low = evaluate([rule], ROLES, {"idp1": {"redis_hit_ratio": {(): 0.2}}}, set(), {}, 0)

@@ -20,6 +20,7 @@ cluster, resolves.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -34,10 +35,19 @@ from clustermgr.monitor.alerts import Finding
 from clustermgr.monitor.series.ingest import Labels
 from clustermgr.topology import Role
 
+#: The longest alert key the alert store keeps.
+KEY_LENGTH = 255
+
 
 def key_of(rule: str, host: str, labels: Labels) -> str:
+    """``RULE:HOST`` or ``RULE:HOST:VALUES``; one too long for the store ends in a digest
+    of the whole instead (stable across scrapes)."""
     tail = ",".join(v for _, v in sorted(labels))
-    return f"{rule}:{host}:{tail}" if labels else f"{rule}:{host}"
+    key = f"{rule}:{host}:{tail}" if labels else f"{rule}:{host}"
+    if len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: KEY_LENGTH - len(digest) - 1]}~{digest}"
 
 
 def rule_and_host(key: str) -> tuple[str, str]:

@@ -35,7 +35,7 @@ UNREACHABLE = "host-unreachable"
 #: Its series: not a stored one, the scrape's own finding.
 UNREACHABLE_SERIES = "unreachable"
 RULE_ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-LABEL_VALUE = re.compile(r"^[A-Za-z0-9_./@+-]{1,200}$")
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9_./@+:-]{1,200}$")
 #: The longest duration a rule may have: one day.
 MAX_DURATION = 86_400.0
 
@@ -211,7 +211,7 @@ class Rule(BaseModel):
                 has = ", ".join(allowed) or "none"
                 raise ValueError(f"labels: {self.series} has no label {key!r} (it has: {has})")
             if not LABEL_VALUE.match(value):
-                raise ValueError(f"labels: {key}: letters, digits and . _ / @ + - (1 to 200)")
+                raise ValueError(f"labels: {key}: letters, digits and . _ / @ + : - (1 to 200)")
         roles = series_roles(self.series)
         if not set(self.roles) <= roles:
             has = ", ".join(sorted(r.value for r in roles))
@@ -232,7 +232,8 @@ class Rule(BaseModel):
     def describe(self) -> str:
         """The rule in words: ``cpu_busy_percent > 90 for 5 min``."""
         if self.series == UNREACHABLE_SERIES:
-            return f"server unreachable: a warning at once, this severity after {words_duration(self.duration)}"
+            after = words_duration(self.duration)
+            return f"server unreachable: a warning at once, this severity after {after}"
         labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
         series = f"{self.series}{{{labels}}}" if labels else self.series
         lasting = f" for {words_duration(self.duration)}" if self.duration else ""
