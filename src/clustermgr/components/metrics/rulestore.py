@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from clustermgr.audit import service as audit
 from clustermgr.auth.roles import UserRole, require
@@ -32,7 +33,7 @@ from clustermgr.components.metrics.rules import (
 )
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.errors import InvalidInput, NotFound
+from clustermgr.errors import AlreadyExists, InvalidInput, NotFound
 from clustermgr.inventory.models import Cluster
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,13 @@ async def change(
                 )
             else:
                 row.definition, row.changed_at, row.changed_by = definition, utcnow(), actor[:64]
+            try:
+                await store.session.flush()
+            except IntegrityError:
+                raise AlreadyExists(
+                    f"rule {rule_id!r} of {cluster!r} was changed at the same time",
+                    hint="list the rules and try again",
+                ) from None
     return RuleState(rule, base.get(rule_id))
 
 
