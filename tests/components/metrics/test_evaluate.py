@@ -8,12 +8,11 @@ from collections.abc import Sequence
 import pytest
 
 from clustermgr.components.metrics.evaluate import Evaluation, evaluate, key_of
+from clustermgr.components.metrics.measures import Values, host_values
 from clustermgr.components.metrics.rules import (
     Rule,
     RuleChange,
-    Values,
     default_rules,
-    host_values,
     parse_change,
     parse_rule,
 )

@@ -24,13 +24,8 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from clustermgr.components.metrics.rules import (
-    UNREACHABLE,
-    Rule,
-    Values,
-    series_unit,
-    words_duration,
-)
+from clustermgr.components.metrics.measures import Values, series_unit
+from clustermgr.components.metrics.rules import UNREACHABLE, Rule, words_duration
 from clustermgr.monitor.alerts import Finding
 from clustermgr.monitor.series.ingest import Labels
 from clustermgr.topology import Role

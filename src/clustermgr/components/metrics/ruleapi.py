@@ -13,7 +13,8 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from clustermgr.components.metrics import rulestore
-from clustermgr.components.metrics.rules import RuleChange, series_names
+from clustermgr.components.metrics.measures import series_names
+from clustermgr.components.metrics.rules import RuleChange
 from clustermgr.components.metrics.rulestore import RuleState
 from clustermgr.web.api.models import ClusterName
 from clustermgr.web.api.responses import errors

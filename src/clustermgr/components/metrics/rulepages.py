@@ -10,7 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.components.metrics import rulestore
-from clustermgr.components.metrics.rules import UNREACHABLE, series_unit
+from clustermgr.components.metrics.measures import series_unit
+from clustermgr.components.metrics.rules import UNREACHABLE
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import InvalidInput
 from clustermgr.monitor.alerts import Severity

@@ -1,10 +1,11 @@
-"""Threshold alert rules on the scraped metrics: what a rule is, the defaults, the measures.
+"""Threshold alert rules on the scraped metrics: what a rule is, and the defaults.
 
 A rule watches one series of every server of the roles it names: a series of the
-catalog (``load1``, ``swap_used_bytes``...) or one of the :data:`MEASURES` made of
-them (``cpu_busy_percent``...), optionally only the instances whose labels match
-(``{"mount": "/"}``).  A value beyond the threshold (``>`` or ``<``) for the rule's
-``duration`` seconds without a break opens an alert of the rule's severity; see
+catalog (``load1``, ``swap_used_bytes``...) or a measure made of them
+(:mod:`~clustermgr.components.metrics.measures`: ``cpu_busy_percent``...),
+optionally only the instances whose labels match (``{"mount": "/"}``).  A value
+beyond the threshold (``>`` or ``<``) for the rule's ``duration`` seconds without a
+break opens an alert of the rule's severity; see
 :mod:`~clustermgr.components.metrics.evaluate`.
 
 :func:`default_rules` is the set every cluster starts with; a cluster's changes
@@ -16,18 +17,21 @@ alert (a warning at once) takes the rule's severity, or turns it off.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from clustermgr.components.metrics.catalog import BY_NAME, Source
+from clustermgr.components.metrics.catalog import BY_NAME
+from clustermgr.components.metrics.measures import (
+    MEASURES,
+    series_labels,
+    series_names,
+    series_roles,
+)
 from clustermgr.errors import InvalidInput
 from clustermgr.monitor.alerts import Severity
-from clustermgr.monitor.series.ingest import Labels, Point
 from clustermgr.topology import Role
 
 #: The built-in rule on servers the scrape cannot reach (alert key ``host-unreachable:H``).
@@ -40,134 +44,6 @@ LABEL_VALUE = re.compile(r"^[A-Za-z0-9_./@+:-]{1,200}$")
 MAX_DURATION = 86_400.0
 
 Comparison = Literal[">", "<"]
-#: A host's values of this scrape: series -> labels -> value.
-Values = dict[str, dict[Labels, float]]
-
-
-@dataclass(frozen=True)
-class Measure:
-    """A series made of catalog series at evaluation time (never stored)."""
-
-    name: str
-    title: str
-    unit: str
-    source: Source
-    labels: tuple[str, ...]
-    compute: Callable[[Mapping[str, Mapping[Labels, float]]], dict[Labels, float]]
-
-
-def _ratio(top: float | None, bottom: float | None) -> float | None:
-    return 100.0 * top / bottom if top is not None and bottom else None
-
-
-def _cpu_busy(v: Mapping[str, Mapping[Labels, float]]) -> dict[Labels, float]:
-    idle = v.get("cpu", {}).get((("mode", "idle"),))
-    return {} if idle is None else {(): 100.0 * (1.0 - idle)}
-
-
-def _memory_used(v: Mapping[str, Mapping[Labels, float]]) -> dict[Labels, float]:
-    used = v.get("memory_used_bytes", {}).get(())
-    free = v.get("memory_available_bytes", {}).get(())
-    share = _ratio(used, used + free if used is not None and free is not None else None)
-    return {} if share is None else {(): share}
-
-
-def _disk_used(v: Mapping[str, Mapping[Labels, float]]) -> dict[Labels, float]:
-    sizes = v.get("disk_size_bytes", {})
-    out = {}
-    for labels, used in v.get("disk_used_bytes", {}).items():
-        share = _ratio(used, sizes.get(labels))
-        if share is not None:
-            out[labels] = share
-    return out
-
-
-def _load_per_core(v: Mapping[str, Mapping[Labels, float]]) -> dict[Labels, float]:
-    load, cores = v.get("load1", {}).get(()), v.get("cpu_cores", {}).get(())
-    return {} if load is None or not cores else {(): load / cores}
-
-
-def _redis_memory(v: Mapping[str, Mapping[Labels, float]]) -> dict[Labels, float]:
-    share = _ratio(
-        v.get("redis_memory_used_bytes", {}).get(()), v.get("redis_memory_max_bytes", {}).get(())
-    )
-    return {} if share is None else {(): share}
-
-
-MEASURES: dict[str, Measure] = {
-    m.name: m
-    for m in (
-        Measure(
-            "cpu_busy_percent",
-            "CPU busy (100 less idle), % of all CPUs",
-            "%",
-            Source.NODE,
-            (),
-            _cpu_busy,
-        ),
-        Measure(
-            "memory_used_percent", "memory used, % of total", "%", Source.NODE, (), _memory_used
-        ),
-        Measure(
-            "disk_used_percent",
-            "disk space used, % of size",
-            "%",
-            Source.NODE,
-            ("mount",),
-            _disk_used,
-        ),
-        Measure(
-            "load1_per_core",
-            "load average (1 minute) per CPU core",
-            "",
-            Source.NODE,
-            (),
-            _load_per_core,
-        ),
-        Measure(
-            "redis_memory_percent",
-            "Redis memory used, % of maxmemory (none without a maxmemory)",
-            "%",
-            Source.REDIS,
-            (),
-            _redis_memory,
-        ),
-    )
-}
-
-#: The roles whose servers have each source (see the scrape's readers).
-SOURCE_ROLES: dict[Source, frozenset[Role]] = {
-    Source.NODE: frozenset({Role.IDENTITY, Role.PROXY}),
-    Source.LDAP: frozenset({Role.IDENTITY}),
-    Source.REDIS: frozenset({Role.IDENTITY}),
-    Source.TWEMPROXY: frozenset({Role.PROXY}),
-    Source.NGINX: frozenset({Role.PROXY}),
-}
-
-
-def series_names() -> list[str]:
-    """Every series a rule may watch: the measures, then the catalog's."""
-    return [*MEASURES, *BY_NAME]
-
-
-def series_labels(series: str) -> tuple[str, ...]:
-    if series in MEASURES:
-        return MEASURES[series].labels
-    return BY_NAME[series].labels if series in BY_NAME else ()
-
-
-def series_unit(series: str) -> str:
-    if series in MEASURES:
-        return MEASURES[series].unit
-    return BY_NAME[series].unit if series in BY_NAME else "s"
-
-
-def series_roles(series: str) -> frozenset[Role]:
-    if series in MEASURES:
-        return SOURCE_ROLES[MEASURES[series].source]
-    if series in BY_NAME:
-        return SOURCE_ROLES[BY_NAME[series].source]
-    return frozenset(Role)
 
 
 class Rule(BaseModel):
@@ -329,16 +205,3 @@ def default_rules(unreachable_after: float) -> tuple[Rule, ...]:
         r(id="redis-memory", series="redis_memory_percent", threshold=90, duration=60),
         r(id=UNREACHABLE, series=UNREACHABLE_SERIES, duration=unreachable_after, severity=crit),
     )
-
-
-def host_values(points: Iterable[Point]) -> dict[str, Values]:
-    """Host -> its values of one scrape: every catalog series, then the measures."""
-    hosts: dict[str, Values] = {}
-    for p in points:
-        hosts.setdefault(p.host, {}).setdefault(p.name, {})[p.labels] = p.value
-    for values in hosts.values():
-        for m in MEASURES.values():
-            found = {k: v for k, v in m.compute(values).items() if math.isfinite(v)}
-            if found:
-                values[m.name] = found
-    return hosts

@@ -12,7 +12,7 @@ from clustermgr.cli.output import emit_json, run_async, say, show
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.cli.table import show_table
 from clustermgr.components.metrics import rulestore, window
-from clustermgr.components.metrics.rules import series_names
+from clustermgr.components.metrics.measures import series_names
 from clustermgr.components.metrics.rulestore import RuleState
 from clustermgr.errors import InvalidInput
 

@@ -25,7 +25,8 @@ from sqlalchemy import select
 
 from clustermgr.components.metrics import rulestore
 from clustermgr.components.metrics.evaluate import evaluate
-from clustermgr.components.metrics.rules import UNREACHABLE, host_values
+from clustermgr.components.metrics.measures import host_values
+from clustermgr.components.metrics.rules import UNREACHABLE
 from clustermgr.components.metrics.scrape import HostScrape, scrape_host
 from clustermgr.components.metrics.scrapeparse import derive
 from clustermgr.components.metrics.status import MetricsStatus
