@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 import clustermgr.audit.models
 import clustermgr.auth.models
+import clustermgr.components.metrics.rulemodels
 import clustermgr.inventory.models
 import clustermgr.jobs.models
 import clustermgr.monitor.models

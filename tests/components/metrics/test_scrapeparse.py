@@ -87,6 +87,8 @@ def test_the_node_exporter_page_gives_every_host_series() -> None:
     # CPU seconds of both CPUs per mode, halved: its rate is the share of all CPUs.
     user = found[("cpu", (("mode", "user"),))]
     assert user.counter and user.value == pytest.approx((13803.2 + 15164.88) / 2)
+    cores = found[("cpu_cores", ())]
+    assert (cores.value, cores.counter) == (2.0, False)
     assert found[("disk_read_bytes", (("device", "vda"),))].counter
     assert found[("network_receive_bytes", (("device", "eth0"),))].value == 816380691
     assert not any(labels == (("device", "lo"),) for _, labels in found)

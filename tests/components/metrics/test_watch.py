@@ -26,8 +26,8 @@ from clustermgr.topology import Role
 
 
 def test_an_unreachable_server_is_a_warning_then_critical() -> None:
-    first = unreachable_finding("idp1", "no route", 0, critical_after=30)
-    later = unreachable_finding("idp1", "no route", 31, critical_after=30)
+    first = unreachable_finding("idp1", "no route", 0, after=30)
+    later = unreachable_finding("idp1", "no route", 31, after=30)
     assert (first.key, first.severity) == ("host-unreachable:idp1", Severity.WARNING)
     assert later.severity is Severity.CRITICAL and "31 s" in later.message
     assert later.details == "no route"

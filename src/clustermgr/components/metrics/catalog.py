@@ -39,6 +39,7 @@ _N, _L, _R, _T, _X = Source.NODE, Source.LDAP, Source.REDIS, Source.TWEMPROXY, S
 
 CATALOG: tuple[SeriesSpec, ...] = (
     _s("cpu", _N, "ratio", "CPU time by mode (share of all CPUs)", "mode"),
+    _s("cpu_cores", _N, "", "CPUs (logical cores) the node exporter counts"),
     _s("load1", _N, "", "load average, 1 minute"),
     _s("load5", _N, "", "load average, 5 minutes"),
     _s("load15", _N, "", "load average, 15 minutes"),

@@ -15,9 +15,11 @@ from clustermgr.cli.table import UNKNOWN, percent, show_table, size
 from clustermgr.components.metrics import window
 from clustermgr.components.metrics.catalog import CATALOG
 from clustermgr.components.metrics.read import read
+from clustermgr.components.metrics.rulescli import app as rules_app
 from clustermgr.components.metrics.status import status as metrics_status
 
 app = typer.Typer(no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 
 BARS = "▁▂▃▄▅▆▇█"
 

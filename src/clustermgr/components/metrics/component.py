@@ -3,6 +3,7 @@ the manager's scrape of them through each server's SSH connection."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clustermgr.components.contract import Component, Parts
@@ -34,7 +35,18 @@ def _cli() -> typer.Typer:
 
 
 def _api() -> APIRouter:
-    from clustermgr.components.metrics.api import router
+    from fastapi import APIRouter
+
+    from clustermgr.components.metrics import api, ruleapi
+
+    router = APIRouter()
+    router.include_router(api.router)
+    router.include_router(ruleapi.router)
+    return router
+
+
+def _pages() -> APIRouter:
+    from clustermgr.components.metrics.rulepages import router
 
     return router
 
@@ -47,6 +59,8 @@ COMPONENT = Component(
     cli=_cli,
     cli_help="Metrics of every server and service, scraped by the watcher.",
     api=_api,
+    pages=_pages,
+    templates=Path(__file__).parent / "templates",
     # The exporters read what the stages before them set up: slapd's cn=monitor builds on
     # the directory LDAP replication configures, the Redis exporter needs the Redis
     # password the cache makes, the NGINX exporter reads the stub_status the load

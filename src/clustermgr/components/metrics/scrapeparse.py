@@ -88,6 +88,8 @@ def node(host: str, text: str) -> list[Reading]:
         _reading(host, "cpu", seconds / len(cpus), counter=True, mode=mode)
         for mode, seconds in sorted(cpu.items())
     ]
+    if cpus:
+        out.append(_reading(host, "cpu_cores", float(len(cpus))))
     for name in ("load1", "load5", "load15"):
         if f"node_{name}" in gauges:
             out.append(_reading(host, name, gauges[f"node_{name}"]))

@@ -10,8 +10,12 @@ VictoriaMetrics), at the scrape's second.  A store that takes nothing (an
 unreachable VictoriaMetrics) loses that scrape's points, and the snapshot's
 ``store`` says why; the scrape goes on.  A server that cannot be reached gives
 no points (a gap, never zeros) and opens ``host-unreachable:H``: a warning at
-first, critical once it has lasted ``CLUSTERMGR_METRICS_UNREACHABLE_AFTER``
-seconds; it resolves when the server answers again.  What each source said is in the snapshot.
+first, of the ``host-unreachable`` rule's severity (critical) once it has lasted
+the rule's duration (by default ``CLUSTERMGR_METRICS_UNREACHABLE_AFTER`` seconds);
+it resolves when the server answers again.  The cluster's threshold rules are
+evaluated on every scrape's values (:mod:`~clustermgr.components.metrics.evaluate`):
+their alerts open and resolve with the same cycle.  What each source said is in
+the snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from clustermgr.components.metrics import rulestore
+from clustermgr.components.metrics.evaluate import evaluate
+from clustermgr.components.metrics.measures import host_values
+from clustermgr.components.metrics.rules import UNREACHABLE
 from clustermgr.components.metrics.scrape import HostScrape, scrape_host
 from clustermgr.components.metrics.scrapeparse import derive
 from clustermgr.components.metrics.settingsstore import scraped_clusters
@@ -28,6 +36,7 @@ from clustermgr.components.metrics.status import MetricsStatus
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
+from clustermgr.monitor import store as alert_store
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.series import ingest
 from clustermgr.monitor.series.store import SeriesStore, Written, series_store
@@ -38,8 +47,12 @@ from clustermgr.settings import Settings
 COMPONENT = "metrics"
 
 
-def unreachable_finding(host: str, why: str, seconds: float, critical_after: float) -> Finding:
-    severity = Severity.CRITICAL if seconds >= critical_after else Severity.WARNING
+def unreachable_finding(
+    host: str, why: str, seconds: float, after: float, severity: Severity = Severity.CRITICAL
+) -> Finding:
+    """A warning until the server has been unreachable for ``after`` seconds, then
+    ``severity``."""
+    severity = severity if seconds >= after else Severity.WARNING
     return Finding(
         f"host-unreachable:{host}",
         severity,
@@ -73,6 +86,8 @@ class _ClusterState:
         self.scraped: float | None = None
         #: Host -> since when (epoch seconds) it has been unreachable.
         self.down_since: dict[str, float] = {}
+        #: Threshold rule instance (its alert key) -> since when it has been breached.
+        self.breached_since: dict[str, float] = {}
 
 
 class MetricsWatch:
@@ -129,6 +144,8 @@ class MetricsWatch:
                 *(scrape_host(access, s, timeout) for s in access.servers.values())
             )
         )
+        rules = await rulestore.enabled_rules(self.manager, cluster)
+        unreachable = next((r for r in rules if r.id == UNREACHABLE), None)
         readings = []
         findings = []
         for s in scraped:
@@ -138,16 +155,32 @@ class MetricsWatch:
                 continue
             state.rates.forget(s.host)
             since = state.down_since.setdefault(s.host, at)
-            after = self.settings.metrics_unreachable_after
-            findings.append(unreachable_finding(s.host, s.unreachable, at - since, after))
+            if unreachable is not None:
+                lasted = at - since
+                after, severity = unreachable.duration, unreachable.severity
+                findings.append(unreachable_finding(s.host, s.unreachable, lasted, after, severity))
         points = derive(state.rates.points(readings, at))
         written = await self.store.write(cluster, int(at), points)
+        opened = await alert_store.alerts(
+            self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
+        )
+        roles = {v.hostname: v.role for v in access.servers.values()}
+        judged = evaluate(
+            rules,
+            roles,
+            host_values(points),
+            {a.key for a in opened},
+            state.breached_since,
+            at,
+        )
+        state.breached_since = judged.starts
         yield Cycle(
             cluster,
             COMPONENT,
             utcnow(),
             snapshot(cluster, at, scraped, written, self.store.kind),
-            findings=findings,
+            findings=[*findings, *judged.findings],
+            unknown=judged.unknown,
         )
 
     async def forget(self, cluster: str) -> None:

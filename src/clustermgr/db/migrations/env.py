@@ -6,6 +6,7 @@ from alembic import context
 
 import clustermgr.audit.models
 import clustermgr.auth.models
+import clustermgr.components.metrics.rulemodels
 import clustermgr.inventory.models
 import clustermgr.jobs.models
 import clustermgr.monitor.models
