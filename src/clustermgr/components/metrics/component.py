@@ -3,6 +3,7 @@ the manager's scrape of them through each server's SSH connection."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clustermgr.components.contract import Component, Parts
@@ -32,14 +33,23 @@ def _api() -> APIRouter:
     return router
 
 
+def _pages() -> APIRouter:
+    from clustermgr.components.metrics.pages import router
+
+    return router
+
+
 COMPONENT = Component(
     name="metrics",
     title="Monitoring",
-    summary="exporters, metrics of every server and service",
+    summary="charts of every server and service",
     parts=_parts,
     cli=_cli,
     cli_help="Metrics of every server and service, scraped by the watcher.",
     api=_api,
+    pages=_pages,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
     # The exporters read what the stages before them set up: slapd's cn=monitor builds on
     # the directory LDAP replication configures, the Redis exporter needs the Redis
     # password the cache makes, the NGINX exporter reads the stub_status the load

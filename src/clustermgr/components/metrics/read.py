@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from clustermgr.components.metrics.catalog import BY_NAME
+from clustermgr.components.metrics.watch import scrape_seconds
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
-from clustermgr.monitor.series.query import latest, query
+from clustermgr.monitor.series.query import DEFAULT_STEPS, latest, query
 
 
 async def read(
@@ -25,8 +27,12 @@ async def read(
     """``{"from", "to", "step", "resolution", "series": [{"name", "host", "labels",
     "unit", "points": [[t, v | None], ...]}]}``; NotFound for an unknown cluster.
     ``with_latest``: each series also has ``latest``, its newest raw point ``[t, v]``
-    (null when none is stored)."""
-    await get_cluster(manager, cluster)
+    (null when none is stored).  Without a ``step``, a step holds at least two of the
+    cluster's scrapes: a shorter one would show a gap between every two points."""
+    found = await get_cluster(manager, cluster)
+    if step is None:
+        scrape = scrape_seconds(manager.settings, {"components": found.settings.components})
+        step = max(math.ceil((end - start) / DEFAULT_STEPS), math.ceil(2 * scrape))
     answer = await query(manager, cluster, names, start=start, end=end, step=step, host=host)
     newest = await latest(manager, [s.id for s in answer.series]) if with_latest else {}
     return {
@@ -40,6 +46,7 @@ async def read(
                 "host": s.host,
                 "labels": s.labels,
                 "unit": BY_NAME[s.name].unit,
+                "title": BY_NAME[s.name].title,
                 "points": [[t, v] for t, v in s.points],
                 **(
                     {"latest": list(newest[s.id]) if s.id in newest else None}
