@@ -43,8 +43,39 @@
     return number;
   }
 
+  function latest(values) {
+    for (let i = values.length - 1; i >= 0; i -= 1) if (values[i] !== null) return values[i];
+    return null;
+  }
+
+  // The legend's value: the hovered step's, or the latest one while nothing is hovered.
   function shown(format) {
-    return (u, v) => (v === null || v === undefined ? "–" : format(v));
+    return (u, v, sidx, idx) => {
+      const value = idx === null || idx === undefined ? latest(u.data[sidx]) : v;
+      return value === null || value === undefined ? "–" : format(value);
+    };
+  }
+
+  // A series name as a legend reads it: memory_used_bytes -> memory used.
+  function words(name) {
+    return name.replace(/_(bytes|seconds)$/, "").replace(/_/g, " ");
+  }
+
+  // Tick steps of an axis: whole powers of two for bytes, whole minutes, hours and
+  // days for durations; uPlot's own (1, 2, 5 times a power of ten) otherwise.
+  const BINARY = Array.from({ length: 60 }, (_, i) => 2 ** i);
+  const DURATIONS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 604800, 2592000, 31536000];
+
+  function increments(unit) {
+    if (unit === "bytes" || unit === "bytes/s") return BINARY;
+    if (unit === "s") return DURATIONS;
+    return undefined;
+  }
+
+  // Room for the widest tick label of the y axis (uPlot asks again as they change).
+  function axisSize(u, values) {
+    const widest = Math.max(3, ...(values || []).map((v) => String(v).length));
+    return Math.ceil(widest * 7.5) + 18;
   }
 
   function labelText(labels) {
@@ -84,7 +115,7 @@
         values = values.map((v, i) => (v === null || !whole[i] ? null : v / whole[i]));
       }
       const label = [manyHosts ? s.host : "", names.length > 1 ? s.name : "", labelText(s.labels)];
-      return { host: s.host, label: label.filter(Boolean).join(" ") || s.name, values, title: s.title, unit: s.unit };
+      return { host: s.host, label: label.filter(Boolean).join(" ") || words(s.name), values, title: s.title, unit: s.unit };
     });
     if (d.total) {
       const byHost = new Map();
@@ -126,9 +157,9 @@
       cursor: { drag: { x: true, y: false }, sync: { key: block.syncKey } },
       select: { show: true },
       scales: { x: { time: true }, y: { range: (u, min, max) => (min === null ? [0, 1] : [Math.min(0, min), max > 0 ? max * 1.05 : 1]) } },
-      axes: [{}, { values: (u, splits) => splits.map(format), size: 64 }],
+      axes: [{}, { values: (u, splits) => splits.map(format), size: axisSize, incrs: increments(unit) }],
       series: [
-        { value: (u, t) => (t === null ? "–" : new Date(t * 1000).toLocaleString()) },
+        { label: "time", value: (u, t) => (t === null || t === undefined ? "latest" : new Date(t * 1000).toLocaleString()) },
         ...drawn.map((line, i) => ({
           label: line.label,
           stroke: COLOURS[i % COLOURS.length],
