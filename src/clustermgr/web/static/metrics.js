@@ -78,6 +78,18 @@
     return Math.ceil(widest * 7.5) + 18;
   }
 
+  // The steps of a series with no neighbour: a line needs two points, so these get dots
+  // (where uPlot does not draw every point anyway).
+  function lonely(u, sidx, show) {
+    if (show) return null;
+    const d = u.data[sidx];
+    const found = [];
+    for (let i = 0; i < d.length; i += 1) {
+      if (d[i] !== null && (i === 0 || d[i - 1] === null) && (i === d.length - 1 || d[i + 1] === null)) found.push(i);
+    }
+    return found.length ? found : null;
+  }
+
   function labelText(labels) {
     return Object.keys(labels).sort().map((k) => labels[k]).join(" ");
   }
@@ -166,6 +178,7 @@
           width: 1.5,
           value: shown(format),
           spanGaps: false,
+          points: { filter: lonely },
         })),
       ],
       hooks: {
