@@ -11,9 +11,8 @@ checks are ASGI middleware in front of the app:
 - :class:`ApiGuard` checks the bearer token of every API (``/api/``) request and
   answers 401 without reading the body when it is missing or not valid.  A read
   (GET, HEAD) without a token may come from a GUI session instead: the charts
-  read the API.  The
-  API router's own guard stays, for the OpenAPI description and as a second
-  line.
+  read the API.  The API router's own guard stays, for the OpenAPI description
+  and as a second line.
 """
 
 from __future__ import annotations
@@ -107,7 +106,8 @@ async def _answer(scope: Scope, receive: Receive, send: Send, exc: HTTPException
 
 
 class ApiGuard:
-    """Answer 401 to an API request without a valid token, before its body is read."""
+    """Answer 401 to an API request without a valid token (or, for a read, a live
+    session), before its body is read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

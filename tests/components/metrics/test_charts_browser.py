@@ -171,6 +171,12 @@ async def test_the_overview_and_a_server_page_draw_zoom_and_read_out(
         away = await page.evaluate(gaps, "chart-idp2-cpu")
         assert away - await page.evaluate(gaps, "chart-idp1-cpu") == 29
         await shot(page, "metrics-overview")
+        # The charts' JSON twin is the API's answer, which the page's session may read.
+        twin = await page.request.get(
+            str(await page.locator(".metrics-json").get_attribute("href"))
+        )
+        assert twin.ok, await twin.text()
+        assert (await twin.json())["resolution"] == "raw"
 
         # A range button reads again; a week comes from the minute roll-ups.
         for label, words in (("6 h", "raw points"), ("7 d", "1-minute roll-ups")):

@@ -141,7 +141,7 @@
   }
 
   function sizeOf(plot) {
-    return { width: Math.max(plot.clientWidth, 200), height: plot.closest(".metric-row.wide") ? 220 : 160 };
+    return { width: Math.max(plot.clientWidth, 200), height: 160 };
   }
 
   function draw(block, figure, answer, times) {
@@ -149,6 +149,13 @@
     const drawn = lines(figure, answer, times, !figure.dataset.host);
     const unit = figure.dataset.unit ?? (drawn[0] ? drawn[0].unit : "");
     const format = formatter(unit);
+    const data = [times, ...drawn.map((l) => l.values)];
+    const key = drawn.map((l) => l.label).join("\n");
+    if (figure.uplot && figure.lineKey === key) {
+      figure.uplot.setData(data);  // the same lines, newer points: no redraw from scratch
+      return;
+    }
+    figure.lineKey = key;
     if (figure.uplot) { figure.uplot.destroy(); figure.uplot = null; }
     plot.textContent = "";
     figure.classList.toggle("empty", !drawn.length);
@@ -191,7 +198,7 @@
         }],
       },
     };
-    figure.uplot = new uPlot(options, [times, ...drawn.map((l) => l.values)], plot);
+    figure.uplot = new uPlot(options, data, plot);
   }
 
   function status(block, text, failed) {
@@ -224,6 +231,7 @@
     const to = chosen.range ? now : chosen.to;
     const query = new URLSearchParams({ series: [...names].join(","), from: String(from), to: String(to) });
     if (block.dataset.host) query.set("host", block.dataset.host);
+    block.querySelector(".metrics-json").href = block.dataset.source + "?" + query;
     const asked = (block.asked || 0) + 1;
     block.asked = asked;
     block.setAttribute("aria-busy", "true");
