@@ -67,11 +67,11 @@ async def minutes_ago(page: Page, minutes: int) -> str:
 
 
 async def recent_steps(page: Page, chart: str) -> list[int]:
-    """Show the last five minutes (typed in the window's fields); each line's steps with
-    a value."""
+    """Show the last minute or two (typed in the window's fields, which hold minutes: from
+    the minute before this one to the next); each line's steps with a value."""
     loaded = "Number(document.querySelector('.metrics').dataset.loaded)"
     before = await page.evaluate(loaded)
-    await page.locator(".metrics-custom input[name='from']").fill(await minutes_ago(page, 5))
+    await page.locator(".metrics-custom input[name='from']").fill(await minutes_ago(page, 1))
     await page.locator(".metrics-custom input[name='to']").fill(await minutes_ago(page, -1))
     await page.get_by_role("button", name="Show").click()
     await until(page, f"{loaded} > {before}")
@@ -99,12 +99,12 @@ async def test_scraped_figures_are_charted_within_30_s(
             until=lambda v: v.endswith(" %"),
         )
         assert value.endswith(" %")
-        # The last five minutes, typed in: a point per two scrapes, a line of them.
+        # The last minutes, typed in: a point per two scrapes, a line of them.
         found = await eventually(
             lambda: recent_steps(page, f"chart-{hosts[0]}-cpu"),
             timeout=60,
             interval=2,
-            what="three steps of every CPU mode in the last five minutes",
+            what="three steps of every CPU mode in the last minutes",
             until=lambda found: found and min(found) >= 3,
         )
         assert len(found) >= 4, "a line per CPU mode"

@@ -173,6 +173,8 @@
     }
     const options = {
       ...sizeOf(plot),
+      // Room on the left for the first time label (the date under it is the widest).
+      padding: [8, 8, 0, 24],
       cursor: { drag: { x: true, y: false }, sync: { key: block.syncKey } },
       select: { show: true },
       scales: { x: { time: true }, y: { range: (u, min, max) => (min === null ? [0, 1] : [Math.min(0, min), max > 0 ? max * 1.05 : 1]) } },
