@@ -85,6 +85,8 @@ class Component:
     has_page: bool = False
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
+    #: The monitoring's series its page charts (names of the metrics catalog).
+    metrics_series: tuple[str, ...] = ()
     #: The components before it its deploy stage needs applied first (None: every one
     #: before it); the deploy runs stages whose needs are met side by side.
     needs: tuple[str, ...] | None = None

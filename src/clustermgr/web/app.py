@@ -58,6 +58,8 @@ def templates(components: Sequence[Component], assets: StaticAssets) -> Jinja2Te
             "can_admin": bool(session and session.user.role.allows(UserRole.ADMIN)),
             "version": __version__,
             "component_pages": pages,
+            # Each component's series of the monitoring, charted on its page.
+            "metrics_series": {c.name: c.metrics_series for c in components},
             # Open critical alerts across clusters; None where the page did not count them.
             "open_critical": getattr(request.state, "open_critical", None),
         }

@@ -64,13 +64,26 @@ async def token_user(web: WebContext, credentials: HTTPAuthorizationCredentials 
     return user
 
 
+async def reading_session_user(web: WebContext, request: Request) -> UserView | None:
+    """The user of a live GUI session asking the API for a read (GET or HEAD), so the
+    GUI's charts read the API itself.  Reads change nothing, and the cookie is sent
+    same-site only, so another site can neither make the browser change anything with it
+    nor read the answer; every other method still needs a token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if request.method not in SAFE_METHODS or not token:
+        return None
+    session = await auth.session_for(web.manager, token)
+    return session.user if session is not None else None
+
+
 async def api_user(
     request: Request,
     web: WebDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> UserView:
-    """The API's guard: ``Authorization: Bearer <token>``.  The user the API's middleware
-    found for this request's token (it checks every API request first), or the check."""
+    """The API's guard: ``Authorization: Bearer <token>`` (or a GUI session's read).  The
+    user the API's middleware found for this request (it checks every API request first),
+    or the token's check."""
     checked: UserView | None = getattr(request.state, API_USER, None)
     return checked if checked is not None else await token_user(web, credentials)
 

@@ -9,9 +9,10 @@ checks are ASGI middleware in front of the app:
   read; a body without one is counted as it streams in and refused as soon as
   it passes the limit.
 - :class:`ApiGuard` checks the bearer token of every API (``/api/``) request and
-  answers 401 without reading the body when it is missing or not valid.  The
-  API router's own guard stays, for the OpenAPI description and as a second
-  line.
+  answers 401 without reading the body when it is missing or not valid.  A read
+  (GET, HEAD) without a token may come from a GUI session instead: the charts
+  read the API.  The API router's own guard stays, for the OpenAPI description
+  and as a second line.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clustermgr.errors import NotAuthenticated
 from clustermgr.web import errors
-from clustermgr.web.deps import API_USER, bearer, token_user
+from clustermgr.web.deps import API_USER, bearer, reading_session_user, token_user
 
 MAX_BODY = 1024 * 1024
 #: What the server add form may carry beyond :data:`MAX_BODY`: its key file.
@@ -105,7 +106,8 @@ async def _answer(scope: Scope, receive: Receive, send: Send, exc: HTTPException
 
 
 class ApiGuard:
-    """Answer 401 to an API request without a valid token, before its body is read."""
+    """Answer 401 to an API request without a valid token (or, for a read, a live
+    session), before its body is read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -113,8 +115,12 @@ class ApiGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(errors.API_PREFIX):
             request = Request(scope, receive)
+            web = request.app.state.web
+            credentials = await bearer(request)
             try:
-                user = await token_user(request.app.state.web, await bearer(request))
+                user = (
+                    None if credentials else await reading_session_user(web, request)
+                ) or await token_user(web, credentials)
             except NotAuthenticated as refused:
                 response = await errors.handle(request, refused)
                 await response(scope, receive, send)

@@ -5,8 +5,9 @@
 - Every state-changing request of the GUI carries the session's CSRF token, in
   the form (``csrf_token``) or, for htmx, in the ``X-CSRF-Token`` header.  The
   login form, which has no session yet, uses a double-submit cookie instead.
-- API requests authenticate with a bearer token and carry no cookie, so CSRF
-  does not apply to them.
+- API requests authenticate with a bearer token, so CSRF does not apply to
+  them; the API's reads (GET, HEAD: they change nothing) also take the session
+  cookie, for the GUI's charts.
 - Over TLS, HSTS tells browsers to use HTTPS only; requests must name an
   allowed host (:func:`allowed_hosts`), so a foreign name (DNS rebinding)
   gets 400.

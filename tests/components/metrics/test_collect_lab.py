@@ -14,31 +14,20 @@ from sqlalchemy import select
 
 from cli_runner import Cli
 from clustermgr.components import registry
-from clustermgr.components.metrics.settingsstore import mark_applied
 from clustermgr.components.metrics.status import status
 from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
 from clustermgr.monitor.series.models import MetricPoint, MetricSeries
 from clustermgr.monitor.watcher import CycleReport, Watcher
-from labfixture import SLOT, Lab, running_lab
+from labfixture import Lab
+from metricslab import START, STOP, exporter_lab
 
 pytestmark = pytest.mark.integration
-
-PIDFILE = "/run/clustermgr-test-node-exporter.pid"
-START = (
-    f"setsid -f sh -c 'echo $$ > {PIDFILE}; exec prometheus-node-exporter "
-    "--web.listen-address=127.0.0.1:9100 >/dev/null 2>&1' </dev/null >/dev/null 2>&1"
-)
-STOP = f"kill $(cat {PIDFILE}) && rm -f {PIDFILE}"
 
 
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    prefix, subnet = SLOT.spare()
-    base = tmp_path_factory.mktemp("metrics-lab")
-    async with running_lab(base, gluu=False, prefix=prefix, subnet=subnet) as running:
-        for host in running.config.hosts():
-            await running.sh(host.name, START)
+    async with exporter_lab(tmp_path_factory.mktemp("metrics-lab")) as running:
         yield running
 
 
@@ -48,9 +37,6 @@ async def watcher(lab: Lab) -> AsyncIterator[Watcher]:
         update={"metrics_scrape_seconds": 1.0, "watch_interval": 1.0, "watch_timeout": 2.0}
     )
     manager = await Manager.open(settings)
-    # The exporters were started by hand (the lab has no cache for the exporters stage):
-    # mark the cluster as its apply does, so that the watcher scrapes it.
-    await mark_applied(manager, lab.config.cluster)
     watching = Watcher(
         manager, [MetricsWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
     )

@@ -24,15 +24,11 @@ from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
 from clustermgr.monitor import store
 from clustermgr.monitor.watcher import CycleReport, Watcher
-from labfixture import SLOT, Lab, running_lab
+from labfixture import Lab
+from metricslab import exporter_lab
 
 pytestmark = pytest.mark.integration
 
-PIDFILE = "/run/clustermgr-test-node-exporter.pid"
-START = (
-    f"setsid -f sh -c 'echo $$ > {PIDFILE}; exec prometheus-node-exporter "
-    "--web.listen-address=127.0.0.1:9100 >/dev/null 2>&1' </dev/null >/dev/null 2>&1"
-)
 BURN_PIDS = "/run/clustermgr-test-burn.pids"
 #: Two niced loops (the machine has two cores), each ended by ``timeout`` after 60 s.
 BURN = (
@@ -53,10 +49,7 @@ DURATION = 10.0
 
 @pytest.fixture(scope="module")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    prefix, subnet = SLOT.spare()
-    base = tmp_path_factory.mktemp("rules-lab")
-    async with running_lab(base, gluu=False, prefix=prefix, subnet=subnet) as running:
-        await running.sh("idp1", START)
+    async with exporter_lab(tmp_path_factory.mktemp("rules-lab"), ["idp1"]) as running:
         yield running
 
 

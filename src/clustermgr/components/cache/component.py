@@ -57,4 +57,12 @@ COMPONENT = Component(
     pages=_pages,
     has_page=True,
     templates=Path(__file__).parent / "templates",
+    metrics_series=(
+        "redis_commands",
+        "redis_memory_used_bytes",
+        "redis_hit_ratio",
+        "redis_clients",
+        "twemproxy_requests",
+        "twemproxy_errors",
+    ),
 )

@@ -59,6 +59,7 @@ COMPONENT = Component(
     pages=_pages,
     has_page=True,
     templates=Path(__file__).parent / "templates",
+    metrics_series=("nginx_requests", "nginx_connections"),
     # NGINX and the nodes' web certificates build on the base preparation alone: the
     # deploy sets them up beside LDAP replication and the cache.
     needs=("base",),

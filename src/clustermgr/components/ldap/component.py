@@ -56,4 +56,5 @@ COMPONENT = Component(
     pages=_pages,
     has_page=True,
     templates=Path(__file__).parent / "templates",
+    metrics_series=("ldap_operations", "ldap_connections"),
 )

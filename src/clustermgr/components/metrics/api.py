@@ -23,6 +23,7 @@ class MetricSeriesPublic(BaseModel):
     host: str
     labels: dict[str, str]
     unit: str = Field(description="bytes, bytes/s, ratio (0 to 1), ops/s... or '' for a count.")
+    title: str = Field(description="What the series measures, in words.")
     points: list[tuple[int, float | None]] = Field(
         description="[epoch seconds of the step's start, its average or null: nothing stored]"
     )
@@ -33,7 +34,9 @@ class MetricsPublic(BaseModel):
 
     from_: int = Field(alias="from", description="Epoch seconds: the first step's start.")
     to: int
-    step: int = Field(description="Seconds per point (widened when needed).")
+    step: int = Field(
+        description="Seconds per point (by default at least two scrapes; widened when needed)."
+    )
     resolution: str = Field(description="raw (up to 6 h), 1m (up to 7 days) or 1h.")
     series: list[MetricSeriesPublic]
 

@@ -46,20 +46,26 @@ def _api() -> APIRouter:
 
 
 def _pages() -> APIRouter:
-    from clustermgr.components.metrics.rulepages import router
+    from fastapi import APIRouter
 
+    from clustermgr.components.metrics import pages, rulepages
+
+    router = APIRouter()
+    router.include_router(pages.router)
+    router.include_router(rulepages.router)
     return router
 
 
 COMPONENT = Component(
     name="metrics",
     title="Monitoring",
-    summary="exporters, metrics of every server and service",
+    summary="charts of every server and service",
     parts=_parts,
     cli=_cli,
     cli_help="Metrics of every server and service, scraped by the watcher.",
     api=_api,
     pages=_pages,
+    has_page=True,
     templates=Path(__file__).parent / "templates",
     # The exporters read what the stages before them set up: slapd's cn=monitor builds on
     # the directory LDAP replication configures, the Redis exporter needs the Redis

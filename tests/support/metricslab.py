@@ -1,0 +1,38 @@
+"""Labs of the metrics tests: bare servers whose node exporters the test starts itself.
+
+The exporters stage needs the cache (the Redis exporter reads its password); these
+tests need only the node exporter, started by hand on 127.0.0.1, and the cluster
+marked as the stage's apply marks it, so that the watcher scrapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from clustermgr.components.metrics.settingsstore import mark_applied
+from clustermgr.core.manager import Manager
+from labfixture import SLOT, Lab, running_lab
+
+PIDFILE = "/run/clustermgr-test-node-exporter.pid"
+START = (
+    f"setsid -f sh -c 'echo $$ > {PIDFILE}; exec prometheus-node-exporter "
+    "--web.listen-address=127.0.0.1:9100 >/dev/null 2>&1' </dev/null >/dev/null 2>&1"
+)
+STOP = f"kill $(cat {PIDFILE}) && rm -f {PIDFILE}"
+
+
+@asynccontextmanager
+async def exporter_lab(base: Path, hosts: Sequence[str] | None = None) -> AsyncIterator[Lab]:
+    """A bare lab of its own with a node exporter on ``hosts`` (None: every host)."""
+    prefix, subnet = SLOT.spare()
+    async with running_lab(base, gluu=False, prefix=prefix, subnet=subnet) as lab:
+        for name in hosts if hosts is not None else [h.name for h in lab.config.hosts()]:
+            await lab.sh(name, START)
+        manager = await Manager.open(lab.settings)
+        try:
+            await mark_applied(manager, lab.config.cluster)
+        finally:
+            await manager.close()
+        yield lab
