@@ -192,6 +192,27 @@ MUTATING |= {
         for verb in ("remove", "enable", "disable", "test")
     },
 }
+RULE = {"threshold": 80}
+MUTATING |= {
+    ("PUT", "/api/v1/clusters/{name}/metrics/rules/{rule}"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/metrics/rules/cpu-busy", json=RULE
+    ),
+    ("DELETE", "/api/v1/clusters/{name}/metrics/rules/{rule}"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/metrics/rules/cpu-busy"
+    ),
+    ("DELETE", "/api/v1/clusters/{name}/metrics/rules"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/metrics/rules"
+    ),
+    ("POST", "/clusters/{name}/metrics/rules/{rule}"): Change(
+        ADMIN, "/clusters/{cluster}/metrics/rules/cpu-busy", form={"threshold": "80"}
+    ),
+    ("POST", "/clusters/{name}/metrics/rules/{rule}/reset"): Change(
+        ADMIN, "/clusters/{cluster}/metrics/rules/cpu-busy/reset", form={}
+    ),
+    ("POST", "/clusters/{name}/metrics/rules-reset"): Change(
+        ADMIN, "/clusters/{cluster}/metrics/rules-reset", form={}
+    ),
+}
 JOBS_ROUTE = ("POST", "/api/v1/jobs")
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 PASSWORD = ADMIN_PASSWORD + "-r"
@@ -318,6 +339,8 @@ async def test_a_viewer_reads_every_page_and_api_route(
         "name": "{cluster}",
         "cluster": "{cluster}",
         "hostname": "{idp1}",
+        "host": "{idp1}",
+        "rule": "cpu-busy",
         "job_id": "{plan}",
         "component": "ldap",
     }
@@ -339,9 +362,13 @@ async def test_pages_offer_a_viewer_no_change(
 ) -> None:
     viewer, operator = signed_in[UserRole.VIEWER], signed_in[UserRole.OPERATOR]
     cluster = world.values["cluster"]
-    for path in (f"/clusters/{cluster}", f"/clusters/{cluster}/lb", "/servers/add", "/notify"):
+    pages = ("", "/lb", "/metrics", "/metrics/rules")
+    for path in [*(f"/clusters/{cluster}{page}" for page in pages), "/servers/add", "/notify"]:
         html = (await viewer.get(path)).text
-        buttons = re.findall(r'<button type="submit"[^>]*>([^<]*)<', html)
+        # Forms that post (a change); a form that only picks what to show (the charts'
+        # time window) changes nothing.
+        posting = re.findall(r'<form[^>]*method="post"[^>]*>.*?</form>', html, re.S)
+        buttons = re.findall(r'<button type="submit"[^>]*>([^<]*)<', "".join(posting))
         assert buttons == ["Sign out"], f"{path} offers {buttons} to a viewer"
     html = (await viewer.get(f"/jobs/{world.values['plan']}")).text
     assert "/apply" not in html and "/rerun" not in html

@@ -51,8 +51,9 @@ def _pages() -> APIRouter:
     from clustermgr.components.metrics import pages, rulepages
 
     router = APIRouter()
-    router.include_router(pages.router)
+    # The rules first: /clusters/NAME/metrics/rules is no server's page.
     router.include_router(rulepages.router)
+    router.include_router(pages.router)
     return router
 
 
