@@ -18,6 +18,8 @@ import typer
 from cachelab import cache_lab, configure, wait_chain_ok
 from cli_runner import Cli, Ran
 from clustermgr.components import registry
+from clustermgr.components.metrics import apply as metrics
+from clustermgr.core.manager import Manager
 from labfixture import Lab
 from lblab import balance
 
@@ -35,6 +37,12 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         await wait_chain_ok(running)
         balanced = await balance(running)
         assert balanced["ok"], balanced
+        manager = await Manager.open(running.settings)
+        try:
+            exporters = await metrics.apply(manager, running.config.cluster, dry_run=False)
+        finally:
+            await manager.close()
+        assert exporters.ok, exporters.as_dict()
         yield running
 
 

@@ -85,7 +85,6 @@ TREND = 30
 @run_async()
 async def status(cluster: str, as_json: Json = False) -> None:
     """Read every server's metrics sources once (nothing stored): what answers, what not."""
-    say(f"reading the metrics sources of every server of {escape(cluster)}")
     async with manager() as mgr:
         report = await metrics_status(mgr, cluster)
     data = report.as_dict()
