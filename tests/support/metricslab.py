@@ -1,26 +1,28 @@
 """Labs of the metrics tests: bare servers whose node exporters the test starts itself.
 
 The exporters stage needs the cache (the Redis exporter reads its password); these
-tests need only the node exporter, started by hand on 127.0.0.1, and the cluster
-marked as the stage's apply marks it, so that the watcher scrapes it.
+tests need only the node exporter, and the cluster marked as the stage's apply marks
+it, so that the watcher scrapes it.  The node exporter is started as the stage starts
+it: by its package's init script, with the ``/etc/default`` file the stage writes.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from clustermgr.components.metrics.exporters import NODE
 from clustermgr.components.metrics.settingsstore import mark_applied
 from clustermgr.core.manager import Manager
 from labfixture import SLOT, Lab, running_lab
 
-PIDFILE = "/run/clustermgr-test-node-exporter.pid"
 START = (
-    f"setsid -f sh -c 'echo $$ > {PIDFILE}; exec prometheus-node-exporter "
-    "--web.listen-address=127.0.0.1:9100 >/dev/null 2>&1' </dev/null >/dev/null 2>&1"
+    f"printf %s {shlex.quote(NODE.defaults())} > {NODE.defaults_file}"
+    f" && service {NODE.package} start >/dev/null"
 )
-STOP = f"kill $(cat {PIDFILE}) && rm -f {PIDFILE}"
+STOP = f"service {NODE.package} stop >/dev/null"
 
 
 @asynccontextmanager

@@ -1,7 +1,9 @@
 """The watcher's ``metrics`` part on a lab of its own (bare servers): every server's node
-exporter is read through its SSH connection and stored; a stopped exporter or a server
-cut off the network leaves a gap (no points, never zeros) and a cut-off server opens
-``host-unreachable:H``; rates are never negative, whatever restarts."""
+exporter (started by its init script with the defaults file the exporters stage writes)
+is read through its SSH connection and stored, the space of its overlay root included;
+a stopped exporter or a server cut off the network leaves a gap (no points, never
+zeros) and a cut-off server opens ``host-unreachable:H``; rates are never negative,
+whatever restarts."""
 
 from __future__ import annotations
 
@@ -55,12 +57,17 @@ async def scrape(watcher: Watcher) -> CycleReport:
     return report
 
 
-async def points(watcher: Watcher, host: str, name: str, since: int) -> list[float]:
+async def points(
+    watcher: Watcher, host: str, name: str, since: int, labels: str | None = None
+) -> list[float]:
+    """The points of ``name`` since ``since`` (of one series when ``labels`` is given)."""
     query = (
         select(MetricPoint.value)
         .join(MetricSeries, MetricSeries.id == MetricPoint.series_id)
         .where(MetricSeries.host == host, MetricSeries.name == name, MetricPoint.at >= since)
     )
+    if labels is not None:
+        query = query.where(MetricSeries.labels == labels)
     async with watcher.manager.db.session() as session:
         return [float(v) for v in await session.scalars(query)]
 
@@ -81,6 +88,9 @@ async def test_every_server_is_scraped_into_the_store_within_30_s(
         assert report.snapshot["hosts"][host]["reachable"]
         assert await points(watcher, host, "load1", started)
         assert await points(watcher, host, "memory_used_bytes", started)
+        # Each lab server's root is an overlay, as a container's is.
+        assert await points(watcher, host, "disk_used_bytes", started, "mount=/")
+        assert await points(watcher, host, "disk_size_bytes", started, "mount=/")
         # The CPU's modes are shares of all its time: each between 0 and 1.
         assert all(0 <= v <= 1.001 for v in found[host])
     assert not report.opened

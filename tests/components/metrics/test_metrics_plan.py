@@ -3,7 +3,14 @@ password file; slapd's cn=monitor from its configuration; the deploy stage."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from clustermgr.components.contract import deploy_stages
 from clustermgr.components.metrics import monitordb
@@ -11,6 +18,7 @@ from clustermgr.components.metrics.exporters import (
     EXPORTERS,
     NGINX,
     NODE,
+    NODE_FS_TYPES_EXCLUDE,
     REDIS,
     for_role,
     password_secrets,
@@ -69,11 +77,50 @@ def test_each_role_runs_its_exporters_each_on_127_0_0_1_at_its_own_port() -> Non
     assert [e.port.port for e in EXPORTERS] == [9100, 9121, 9113]
     for exporter in EXPORTERS:
         args = exporter.defaults().splitlines()[-1]
-        assert args.startswith('ARGS="') and args.endswith('"')
-        assert f"{exporter.listen_option}=127.0.0.1:{exporter.port.port}" in args.split('"')[1]
+        assert args.startswith("ARGS='") and args.endswith("'")
+        assert f"{exporter.listen_option}=127.0.0.1:{exporter.port.port}" in args.split("'")[1]
         assert exporter.url == f"http://127.0.0.1:{exporter.port.port}/metrics"
         for role in exporter.roles:
             assert exporter.port in PORTS_BY_ROLE[role], "preflight checks the port is free"
+
+
+def args_as_the_init_script_passes_them(defaults: str, folder: Path) -> list[str]:
+    """The words the package's init script passes: the file sourced by sh, then ``$ARGS``
+    unquoted (split, globbed in a folder holding a file)."""
+    (folder / "defaults").write_text(defaults)
+    (folder / "cgroup2").touch()
+    script = '. ./defaults; for word in $ARGS; do printf "%s\\n" "$word"; done'
+    ran = subprocess.run(["sh", "-c", script], cwd=folder, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout.splitlines()
+
+
+def test_the_node_exporter_reports_the_space_of_an_overlay_root(tmp_path: Path) -> None:
+    assert "overlay" not in NODE_FS_TYPES_EXCLUDE
+    assert re.fullmatch(NODE_FS_TYPES_EXCLUDE, "ext4") is None
+    assert all(re.fullmatch(NODE_FS_TYPES_EXCLUDE, t) for t in ("proc", "cgroup2", "sysfs"))
+    assert args_as_the_init_script_passes_them(NODE.defaults(), tmp_path) == [
+        "--web.listen-address=127.0.0.1:9100",
+        f"--collector.filesystem.fs-types-exclude={NODE_FS_TYPES_EXCLUDE}",
+    ]
+
+
+def test_the_exclude_list_is_the_node_exporters_default_without_overlay() -> None:
+    program = shutil.which("prometheus-node-exporter")
+    if program is None:
+        pytest.skip("prometheus-node-exporter is not installed")
+    shown = subprocess.run([program, "--help"], capture_output=True, text=True)
+    found = re.search(
+        r'--collector\.filesystem\.fs-types-exclude="([^"]+)"', shown.stdout + shown.stderr
+    )
+    assert found, shown.stderr
+    assert found[1].replace("|overlay|", "|") == NODE_FS_TYPES_EXCLUDE
+
+
+def test_an_option_the_defaults_file_cannot_quote_is_refused() -> None:
+    odd = dataclasses.replace(NODE, options=("--collector.textfile.directory=/it's",))
+    with pytest.raises(ValueError, match="quote or a blank"):
+        odd.defaults()
 
 
 def test_the_nginx_exporter_reads_the_stub_status_the_load_balancer_serves() -> None:

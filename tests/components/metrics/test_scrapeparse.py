@@ -96,6 +96,21 @@ def test_the_node_exporter_page_gives_every_host_series() -> None:
     assert found[("disk_used_bytes", (("mount", "/"),))].value > 0
 
 
+def test_an_overlay_root_is_a_disk_a_tmpfs_is_not() -> None:
+    page = "node_load1 0.5\n" + "".join(
+        f'node_filesystem_{what}_bytes{{device="{device}",fstype="{fstype}",mountpoint="{mount}"}}'
+        f" {value}\n"
+        for device, fstype, mount in (("overlay", "overlay", "/"), ("tmpfs", "tmpfs", "/run"))
+        for what, value in (("size", 1000.0), ("free", 400.0))
+    )
+    found = by_name(scrapeparse.node("idp1", page))
+    assert {key for key in found if key[0].startswith("disk_")} == {
+        ("disk_used_bytes", (("mount", "/"),)),
+        ("disk_size_bytes", (("mount", "/"),)),
+    }
+    assert found[("disk_used_bytes", (("mount", "/"),))].value == 600
+
+
 def test_the_redis_exporter_page_gives_lookups_to_make_the_hit_ratio() -> None:
     found = by_name(scrapeparse.redis("idp1", REDIS))
     assert found[("redis_commands", ())].counter

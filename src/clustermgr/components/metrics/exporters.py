@@ -4,7 +4,15 @@ Every exporter listens on 127.0.0.1 only, on its upstream default port
 (:mod:`clustermgr.topology`): the manager reads them through each server's SSH
 connection, so monitoring opens no port on the network.  Each package's init
 script (and systemd unit) passes ``ARGS`` from ``/etc/default/<package>`` to the
-daemon; clustermgr writes that file whole.
+daemon; clustermgr writes that file whole, ``ARGS`` in single quotes: both the shell
+that sources it and systemd take what is inside as it is (a regular expression's
+``$`` and ``|`` included); the init script splits it on blanks, which no option has.
+
+The node exporter reports the space of every file system but those of a type its
+``--collector.filesystem.fs-types-exclude`` leaves out.  Its default leaves out
+``overlay``, the root file system of a server in a container: clustermgr passes the
+same list without it (container engines' own overlays are under mount points the
+exporter leaves out by default).
 
 The Redis exporter reads the node's Redis with the cluster's Redis password from a
 file only root and the ``prometheus`` group read (never from a command line, which
@@ -30,6 +38,15 @@ REDIS_ADDRESS = f"redis://{LOOPBACK}:{topology.REDIS.port}"
 #: How often the NGINX exporter tries stub_status when it starts (5 s apart) before it
 #: gives up: at boot NGINX may come up after it.
 NGINX_RETRIES = 12
+#: File system types the node exporter reports no space of: its default (Debian 12's
+#: 1.5.0) without ``overlay``.
+NODE_FS_TYPES_EXCLUDE = (
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs"
+    "|iso9660|mqueue|nsfs|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs"
+    "|sysfs|tracefs)$"
+)
+#: The node exporter's options (besides its listen address).
+NODE_OPTIONS = (f"--collector.filesystem.fs-types-exclude={NODE_FS_TYPES_EXCLUDE}",)
 
 
 @dataclass(frozen=True)
@@ -62,14 +79,16 @@ class Exporter:
     def defaults(self) -> str:
         """The whole ``/etc/default`` file: ``ARGS`` for its init script or unit."""
         args = " ".join((f"{self.listen_option}={self.listen}", *self.options))
-        return f'{HEADER}ARGS="{args}"\n'
+        if any("'" in o or any(c.isspace() for c in o) for o in self.options):
+            raise ValueError(f"{self.package}: an option with a quote or a blank: {args!r}")
+        return f"{HEADER}ARGS='{args}'\n"
 
 
 NODE = Exporter(
     "prometheus-node-exporter",
     topology.NODE_EXPORTER,
     frozenset({Role.IDENTITY, Role.PROXY}),
-    options=(),
+    options=NODE_OPTIONS,
     listen_option="--web.listen-address",
     up_line="node_exporter_build_info{",
 )

@@ -22,8 +22,9 @@ from clustermgr.errors import ClustermgrError
 from clustermgr.facts.ldif import parse_ldif
 from clustermgr.monitor.series.ingest import Point, Reading
 
-#: File systems that are not disks (node exporter leaves most out already).
-NOT_DISKS = frozenset({"tmpfs", "devtmpfs", "ramfs", "squashfs", "overlay", "nsfs", "proc"})
+#: File systems that are not disks (node exporter leaves most out already).  An overlay
+#: is one: the root of a server in a container.
+NOT_DISKS = frozenset({"tmpfs", "devtmpfs", "ramfs", "squashfs", "nsfs", "proc"})
 #: Network interfaces left out: the loopback.
 NOT_INTERFACES = frozenset({"lo"})
 
