@@ -48,8 +48,8 @@ def section(name: str, status: str, change: int = 0) -> dict[str, Any]:
     return {"name": name, "status": status, "report": {"counts": {"would change": change}}}
 
 
-def alert(component: str, severity: str = "critical") -> AlertView:
-    return AlertView(1, "c", component, "k", severity, f"{component} is down", NOW, NOW, None)
+def alert(component: str, severity: str = "critical", key: str = "k") -> AlertView:
+    return AlertView(1, "c", component, key, severity, f"{component} is down", NOW, NOW, None)
 
 
 READY = [job(2, "preflight")]
@@ -143,6 +143,23 @@ def test_open_critical_alerts_make_a_component_failing() -> None:
     assert ldap.detail == "ldap is down (and 1 more)" and ldap.next
     assert b.next is not None and b.next.label == "Plan LDAP"
     assert b.next.href == "/clusters/c/stages/ldap/plan" and b.next.method == "POST"
+
+
+def test_only_alerts_that_say_its_set_up_is_broken_make_a_stage_failing() -> None:
+    watching = Stage("watch", "Watch", _kind("watch-plan"), _kind("watch-apply"), None, ("down",))
+    servers_only = Stage("load", "Load", _kind("load-plan"), _kind("load-apply"), None, ())
+    history = [job(7, "deploy", stages=[section(s, "applied") for s in ("watch", "load")])]
+    opened = (
+        alert("watch", key="disk-full:idp1"),
+        alert("load", key="cpu-busy:idp1"),
+        alert("load", key="down:idp1"),
+    )
+    b = stage_states("c", [watching, servers_only], servers=2, history=history, alerts=opened)
+    assert (states(b)["watch"], states(b)["load"]) == ("applied", "applied")
+    b = stage_states(
+        "c", [watching], servers=2, history=history, alerts=(alert("watch", key="down:idp2"),)
+    )
+    assert states(b)["watch"] == "failing"
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,10 @@ class Component:
     #: The components before it its deploy stage needs applied first (None: every one
     #: before it); the deploy runs stages whose needs are met side by side.
     needs: tuple[str, ...] | None = None
+    #: The rules of its alerts (an alert key up to its first ``:``) that say what its
+    #: stage set up is broken: their open critical alerts mark its deploy stage failing.
+    #: None: every alert of it; ``()``: its alerts are about the servers, not its set-up.
+    setup_alerts: tuple[str, ...] | None = None
 
     @property
     def plan(self) -> JobKind[Any] | None:
@@ -156,5 +160,5 @@ def deploy_stages(components: Sequence[Component]) -> tuple[Stage, ...]:
         before.append(c.name)
         parts = c.parts()
         if parts.plan is not None and parts.apply is not None:
-            stages.append(Stage(c.name, c.title, parts.plan, parts.apply, c.needs))
+            stages.append(Stage(c.name, c.title, parts.plan, parts.apply, c.needs, c.setup_alerts))
     return tuple(stages)

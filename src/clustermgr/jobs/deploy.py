@@ -54,6 +54,13 @@ class Stage:
     apply: JobKind[Any]
     #: The stages it needs applied first (None: every stage before it).
     needs: tuple[str, ...] | None = None
+    #: The rules of its component's alerts (an alert key up to its first ``:``) that say
+    #: what it set up is broken (None: every alert of the component).
+    setup_alerts: tuple[str, ...] | None = None
+
+    def breaks_setup(self, key: str) -> bool:
+        """Whether an alert of its component with this key says its set-up is broken."""
+        return self.setup_alerts is None or key.split(":", 1)[0] in self.setup_alerts
 
 
 class StageStatus(StrEnum):

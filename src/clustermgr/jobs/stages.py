@@ -10,7 +10,9 @@ A change's state comes from its newest record: nothing yet is *not started*; a f
 plan or apply is *failed*; an apply is *applied*; a plan with nothing to change is
 *applied* too (the servers already match); a plan with changes is *planned*, or
 *drifted* when an apply succeeded before it.  Open critical alerts of the component
-make it *failing*, whatever its jobs say.
+that say what the stage set up is broken (:attr:`Stage.setup_alerts`) make it
+*failing*, whatever its jobs say; an alert about a server the component watches does
+not.
 """
 
 from __future__ import annotations
@@ -221,7 +223,11 @@ def stage_states(
         marks = [m for m in (_mark(j, stage) for j in history) if m is not None]
         state = _change_state(marks)
         critical = [
-            a for a in alerts if a.component == stage.name and a.severity == Severity.CRITICAL
+            a
+            for a in alerts
+            if a.component == stage.name
+            and a.severity == Severity.CRITICAL
+            and stage.breaks_setup(a.key)
         ]
         detail = ""
         if critical:

@@ -252,3 +252,10 @@ def test_monitoring_is_the_last_deploy_stage_after_what_its_exporters_read() -> 
     stages = deploy_stages(COMPONENTS)
     assert stages[-1].name == "metrics"
     assert stages[-1].needs == ("ldap", "cache", "lb")
+
+
+def test_an_alert_about_a_server_does_not_mark_the_monitoring_stage_failing() -> None:
+    stages = {s.name: s for s in deploy_stages(COMPONENTS)}
+    for key in ("host-unreachable:idp1.example.org", "disk-full:idp1.example.org:/"):
+        assert not stages["metrics"].breaks_setup(key)
+        assert stages["ldap"].breaks_setup(key)  # every alert of the others counts

@@ -73,4 +73,7 @@ COMPONENT = Component(
     # password the cache makes, the NGINX exporter reads the stub_status the load
     # balancer serves (it gives up when that does not answer at its start).
     needs=("ldap", "cache", "lb"),
+    # Its alerts (a threshold rule's, a server out of reach) are about the servers: the
+    # exporters it set up may be fine; the cluster's alerts show them.
+    setup_alerts=(),
 )
