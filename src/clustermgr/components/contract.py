@@ -83,6 +83,9 @@ class Component:
     #: Loads its GUI routes; its page is ``/clusters/{cluster}/NAME`` when ``has_page``.
     pages: Callable[[], APIRouter] | None = None
     has_page: bool = False
+    #: What its page of one server shows ("" when it has none): the server's own page
+    #: links it, ``/clusters/{cluster}/NAME/{hostname}``.
+    server_page: str = ""
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
     #: The monitoring's series its page charts (names of the metrics catalog).

@@ -185,3 +185,17 @@ async def test_the_api_reads_with_the_gui_session_and_only_reads(fresh_web: Fres
         assert change.status_code == 401, change.text
         gui.cookies.clear()
         assert (await gui.get(f"/api/v1/clusters/{CLUSTER}/metrics")).status_code == 401
+
+
+async def test_a_servers_own_page_links_its_metrics_page(fresh_web: FreshWeb) -> None:
+    await add_servers(fresh_web.app.state.web.manager)
+    async with client(app=fresh_web.app) as gui:
+        await sign_in(gui)
+        detail = await gui.get(f"/servers/{CLUSTER}/idp1")
+        assert detail.status_code == 200, detail.text
+        links = [a["href"] for a in Elements(detail.text).select("a")]
+        target = f"/clusters/{CLUSTER}/metrics/idp1"
+        assert target in links
+        assert "Monitoring: charts of this server" in detail.text
+        charts = await gui.get(target)
+        assert charts.status_code == 200 and "chart-idp1-cpu" in charts_of(charts.text)

@@ -67,6 +67,7 @@ COMPONENT = Component(
     api=_api,
     pages=_pages,
     has_page=True,
+    server_page="charts of this server",
     templates=Path(__file__).parent / "templates",
     # The exporters read what the stages before them set up: slapd's cn=monitor builds on
     # the directory LDAP replication configures, the Redis exporter needs the Redis
