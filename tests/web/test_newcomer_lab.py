@@ -6,8 +6,11 @@ the lab's key) and a manager that knows none of them: ``clustermgr serve`` on an
 data folder, its watcher on.  The browser creates the administrator, signs in, adds each
 server (confirming its host key), checks them, and applies every stage the cluster page
 leads to: its highlighted next action (preflight, then the whole deploy's plan,
-applied from its page after one confirmation).  No form is posted by hand and no CLI runs.  Screenshots of every stage go to
-``test-artifacts/screenshots/newcomer-*.png``; the time the clicking took is printed.
+applied from its page after one confirmation).  No form is posted by hand and no CLI runs.
+Then the cluster's Monitoring page (bare variant): every server's CPU chart reads a value
+within 30 s, scraped by the watcher the deploy's last stage set up.  Screenshots of
+every stage go to ``test-artifacts/screenshots/newcomer-*.png``; the time the clicking
+took is printed.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from webfixture import ADMIN_PASSWORD, ManagerProcess, free_port
 pytestmark = pytest.mark.integration
 
 CLUSTER = "newcomer"
-#: The watcher checks this often, so "healthy" shows soon after the last apply.
+#: The watcher checks (and scrapes the metrics) this often, so "healthy" and the charts
+#: show soon after the last apply.
 WATCH_INTERVAL = "2"
 
 
@@ -112,6 +116,21 @@ async def healthy(page: Page, title: str, name: str) -> None:
     await shot(page, name)
 
 
+async def every_cpu_charted(page: Page, lab: Lab, name: str) -> None:
+    """From the dashboard: the cluster page's Monitoring link; each server's CPU chart
+    reads its latest value (in %) within 30 s."""
+    await page.locator(f"#health-{CLUSTER}").get_by_role("link", name=CLUSTER, exact=True).click()
+    await page.get_by_role("link", name=re.compile(r"^Monitoring: ")).click()
+    await expect(page.get_by_role("heading", name=f"Metrics of {CLUSTER}")).to_be_visible()
+    began = time.monotonic()
+    for host in lab.config.hosts():
+        chart = page.locator(f'[id="chart-{host.fqdn}-cpu"]')
+        value = chart.locator(".u-legend .u-series:not(:first-child) .u-value")
+        left = max(30 - (time.monotonic() - began), 1) * 1000
+        await expect(value).to_have_text(re.compile(r"^\d+(\.\d+)? %$"), timeout=left)
+    await shot(page, name)
+
+
 async def install_settings(page: Page, lab: Lab, shots: str) -> None:
     """From the cluster page: the install page's form, filled in as a user would with
     the lab's repository and its key, saved; back to the cluster page."""
@@ -150,7 +169,10 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path, ba
             settings,
             free_port(),
             tmp_path / "serve.log",
-            env={"CLUSTERMGR_WATCH_INTERVAL": WATCH_INTERVAL},
+            env={
+                "CLUSTERMGR_WATCH_INTERVAL": WATCH_INTERVAL,
+                "CLUSTERMGR_METRICS_SCRAPE_SECONDS": WATCH_INTERVAL,
+            },
         )
         server.start()
         try:
@@ -201,6 +223,8 @@ async def test_a_newcomer_reaches_a_healthy_cluster_by_clicks(tmp_path: Path, ba
                     await expect(row.locator("td").last).to_have_text("none")
                 await expect(page.locator("#critical-badge")).to_have_count(0)
                 await shot(page, f"{shots}-10-dashboard")
+                if bare:  # one variant is enough: the same charts either way
+                    await every_cpu_charted(page, lab, f"{shots}-11-monitoring")
                 clicking = time.monotonic() - began
                 print(f"\nfrom the setup link to a healthy cluster: {clicking:.0f} s")
         finally:
