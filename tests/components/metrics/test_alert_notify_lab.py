@@ -7,7 +7,8 @@ A bounded, niced CPU burn in one host shows in its series, opens a threshold rul
 alert after the rule's (shortened) duration and tells each channel once; its end
 resolves the alert and tells each channel once more.  A host whose power is cut leaves
 a gap in its series (no points, never zeros) and opens ``host-unreachable``; booted
-again, its series go on with no negative rate.
+again, its series go on with no negative rate.  A Redis restart (its counters back at
+zero) gives no negative rate either.
 
 Lab hosts share the machine's CPU counters, which other work keeps busy: the rule
 watches the share of niced processes, which only the burn moves (as the rules' lab
@@ -65,6 +66,20 @@ RULE = {
     "duration": DURATION,
     "severity": "critical",
 }
+REDIS_EXPORTER_PID = "/run/clustermgr-test-redis-exporter.pid"
+#: Redis (no password, as the package starts it) and its exporter, on 127.0.0.1 only.
+START_REDIS = (
+    "service redis-server start >/dev/null && "
+    f"setsid -f sh -c 'echo $$ > {REDIS_EXPORTER_PID}; exec prometheus-redis-exporter "
+    "--web.listen-address=127.0.0.1:9121 --redis.addr=redis://127.0.0.1:6379 "
+    ">/dev/null 2>&1' </dev/null >/dev/null 2>&1"
+)
+STOP_REDIS = (
+    f"kill $(cat {REDIS_EXPORTER_PID}) 2>/dev/null; rm -f {REDIS_EXPORTER_PID}; "
+    "service redis-server stop >/dev/null; true"
+)
+#: Many commands at once: a counter far above where the restarted Redis starts.
+COMMANDS = "redis-benchmark -q -n 20000 -t ping_inline >/dev/null"
 #: A webhook URL's path is a secret (as a Slack hook's is): no message may carry it.
 HOOK_PATH = "/hook/T0k3n-s3cr3t-path"
 
@@ -336,3 +351,39 @@ async def test_a_power_cut_leaves_a_gap_and_opens_host_unreachable(running: Runn
     negative = [p for s in found for p in s["points"] if p[1] is not None and p[1] < 0]
     assert not negative, negative
     no_secret(running)
+
+
+async def test_a_redis_restart_gives_no_negative_rate(running: Running) -> None:
+    lab = running.lab
+    host = lab.host("idp1").fqdn
+    await lab.sh("idp1", START_REDIS)
+    try:
+        started = time.time()
+
+        async def commands(since: float) -> list[float]:
+            """The command rates charted since ``since``."""
+            found = await series(running, host, ["redis_commands"], started)
+            return [v for s in found for t, v in s["points"] if v is not None and t >= since]
+
+        await eventually(
+            lambda: commands(started),
+            timeout=20,
+            interval=1,
+            what="Redis' command rate is charted",
+        )
+        await lab.sh("idp1", COMMANDS)
+        await asyncio.sleep(2 * SCRAPE)
+        await lab.sh("idp1", "service redis-server restart >/dev/null")
+        restarted = time.time()
+        await eventually(
+            lambda: commands(restarted + SCRAPE),
+            timeout=20,
+            interval=1,
+            what="Redis' command rate is charted again after its restart",
+        )
+        await asyncio.sleep(2 * SCRAPE)
+        rates = await commands(started)
+        assert max(rates) > 100, rates  # the burst of commands shows
+        assert min(rates) >= 0, rates
+    finally:
+        await lab.sh("idp1", STOP_REDIS)
