@@ -98,6 +98,7 @@ class Running:
     manager: Manager
     relay: Relay
     hook: Receiver
+    #: Every cycle's report: shown with a failing assertion, what the watcher saw.
     reports: list[CycleReport] = field(default_factory=list)
 
     @property
