@@ -4,10 +4,16 @@ duration, resolves when back under, and a gap neither opens nor resolves."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
-from clustermgr.components.metrics.evaluate import Evaluation, evaluate, key_of
+from clustermgr.components.metrics.evaluate import (
+    Evaluation,
+    evaluate,
+    key_of,
+    rule_and_host,
+)
 from clustermgr.components.metrics.measures import Values, host_values
 from clustermgr.components.metrics.rules import (
     Rule,
@@ -19,6 +25,7 @@ from clustermgr.components.metrics.rules import (
 from clustermgr.errors import InvalidInput
 from clustermgr.monitor.alerts import Severity, transition
 from clustermgr.monitor.series.ingest import Point
+from clustermgr.notify.message import Notice, headline
 from clustermgr.topology import Role
 
 CPU = Rule(id="cpu-busy", series="cpu_busy_percent", threshold=90, duration=300)
@@ -138,7 +145,7 @@ def test_a_rule_watches_its_roles_and_its_labels() -> None:
         "proxy": {**used, "redis_memory_percent": {(): 95.0}},
     }
     found = evaluate([disk, redis], ROLES, values, set(), {}, 0).findings
-    assert sorted(f.key for f in found) == ["disk:idp1:/var", "disk:proxy:/var", "redis:idp1"]
+    assert sorted(f.key for f in found) == ["disk:/var:idp1", "disk:/var:proxy", "redis:idp1"]
 
 
 def test_a_key_fits_the_alert_store_and_stays_the_same() -> None:
@@ -146,8 +153,9 @@ def test_a_key_fits_the_alert_store_and_stays_the_same() -> None:
     labels = (("mount", "/" + "d" * 150),)
     key = key_of("disk-used", host, labels)
     assert len(key) == 255 and key == key_of("disk-used", host, labels)
-    assert key.startswith(f"disk-used:{host}:/d") and key != key_of("disk-full", host, labels)
-    assert key_of("disk-used", "idp1", (("mount", "/var"),)) == "disk-used:idp1:/var"
+    assert key.startswith("disk-used:/d") and key.endswith(f":{host}")
+    assert key != key_of("disk-full", host, labels)
+    assert key_of("disk-used", "idp1", (("mount", "/var"),)) == "disk-used:/var:idp1"
 
 
 def test_below_compares_the_other_way() -> None:
@@ -191,8 +199,8 @@ def test_the_defaults_breach_as_the_issue_says() -> None:
     assert found == {}  # every default lasts a while first
     later = evaluate(rules, ROLES, values, set(), {k: -600 for k in _all_keys()}, 0).findings
     assert {f.key: f.severity for f in later} == {
-        "disk-used:idp1:/": Severity.WARNING,
-        "disk-full:idp1:/": Severity.CRITICAL,
+        "disk-used:/:idp1": Severity.WARNING,
+        "disk-full:/:idp1": Severity.CRITICAL,
         "load-per-core:idp1": Severity.WARNING,
         "memory-used:idp1": Severity.WARNING,
     }
@@ -241,3 +249,13 @@ def test_a_change_keeps_the_rest_and_a_new_rule_needs_its_series() -> None:
     with pytest.raises(InvalidInput, match="only its duration"):
         RuleChange(threshold=3).applied_to(unreachable, unreachable.id)
     assert RuleChange(duration=60).applied_to(unreachable, unreachable.id).duration == 60
+
+
+def test_a_key_names_its_host_last_as_every_alert_key_does() -> None:
+    host = "idp1.example.org"
+    key = key_of("disk-used", host, (("mount", "/mnt/a:b"),))
+    assert key == "disk-used:/mnt/a:b:idp1.example.org"
+    assert rule_and_host(key) == ("disk-used", host)
+    # A notification names the host the key ends with.
+    notice = Notice("opened", "prod", "metrics", key, "warning", "full", datetime.now(UTC))
+    assert notice.host == host and f"on {host}:" in headline(notice)

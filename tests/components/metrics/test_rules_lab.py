@@ -80,7 +80,7 @@ async def test_a_cpu_burn_opens_the_rules_alert_after_its_duration_and_resolves(
 ) -> None:
     cluster = lab.config.cluster
     host = lab.host("idp1").fqdn
-    key = f"cpu-nice:{host}:nice"
+    key = f"cpu-nice:nice:{host}"
     manager = watcher.manager
     await rulestore.change(manager, cluster, "cpu-nice", RULE, actor="tests")
     # Critical at once (by default: a warning first, critical after 30 s).

@@ -1,9 +1,10 @@
 """Which threshold rules are breached long enough to alert, after one scrape (pure).
 
 An instance of a rule is one host's series with one set of labels (``disk-used``
-on ``idp1`` for mount ``/``); its alert key is ``RULE:HOST`` with the label values
-after one more ``:`` (``disk-used:idp1:/``).  Per instance the caller keeps when
-its breach started (``starts``, in memory):
+on ``idp1`` for mount ``/``); its alert key is ``RULE:HOST``, with the label values
+between the two (``disk-used:/:idp1``): the host comes last, as in every alert key, so
+that a notification and a server's alert list find it there.  Per instance the caller
+keeps when its breach started (``starts``, in memory):
 
 - breached now: the start stays (or is now); a finding once it has lasted the
   rule's duration, or at once when its alert is open already (a watcher that
@@ -35,19 +36,20 @@ KEY_LENGTH = 255
 
 
 def key_of(rule: str, host: str, labels: Labels) -> str:
-    """``RULE:HOST`` or ``RULE:HOST:VALUES``; one too long for the store ends in a digest
-    of the whole instead (stable across scrapes)."""
+    """``RULE:HOST`` or ``RULE:VALUES:HOST``; in one too long for the store, the values
+    end in a digest of the whole instead (stable across scrapes), the host kept last."""
     tail = ",".join(v for _, v in sorted(labels))
-    key = f"{rule}:{host}:{tail}" if labels else f"{rule}:{host}"
+    key = f"{rule}:{tail}:{host}" if labels else f"{rule}:{host}"
     if len(key) <= KEY_LENGTH:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return f"{key[: KEY_LENGTH - len(digest) - 1]}~{digest}"
+    room = max(0, KEY_LENGTH - len(host) - len(digest) - 2)
+    return f"{f'{rule}:{tail}'[:room]}~{digest}:{host}"[:KEY_LENGTH]
 
 
 def rule_and_host(key: str) -> tuple[str, str]:
-    rule, _, rest = key.partition(":")
-    return rule, rest.split(":", 1)[0]
+    """The rule and the host a key names (a label value may hold a ``:``, a host not)."""
+    return key.partition(":")[0], key.rsplit(":", 1)[-1]
 
 
 @dataclass(frozen=True)
