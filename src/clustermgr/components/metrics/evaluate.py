@@ -116,7 +116,7 @@ def finding(
 ) -> Finding:
     where = "".join(f" {k} {v}" for k, v in sorted(labels))
     unit = series_unit(rule.series)
-    unit = {"%": " %", "": ""}.get(unit, f" {unit}")
+    unit = {"%": " %", "": "", "ratio": ""}.get(unit, f" {unit}")  # a ratio is a bare number
     message = (
         f"{rule.series} of {host}{where} is {value:.3g}{unit} "
         f"({rule.comparison} {rule.threshold:g}{unit}, for {words_duration(round(lasted))})"
