@@ -8,14 +8,18 @@ it: by its package's init script, with the ``/etc/default`` file the stage write
 
 from __future__ import annotations
 
+import asyncio
 import shlex
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from clustermgr.components import registry
 from clustermgr.components.metrics.exporters import NODE
 from clustermgr.components.metrics.settingsstore import mark_applied
+from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
+from clustermgr.monitor.watcher import CycleReport, Watcher
 from labfixture import SLOT, Lab, running_lab
 
 START = (
@@ -38,3 +42,32 @@ async def exporter_lab(base: Path, hosts: Sequence[str] | None = None) -> AsyncI
         finally:
             await manager.close()
         yield lab
+
+
+@asynccontextmanager
+async def metrics_watcher(lab: Lab, every: float) -> AsyncIterator[Watcher]:
+    """A watcher of ``lab``'s cluster with the metrics part alone, scraping every
+    ``every`` seconds (its checks time out after one more second)."""
+    settings = lab.settings.model_copy(
+        update={
+            "metrics_scrape_seconds": every,
+            "watch_interval": every,
+            "watch_timeout": every + 1,
+        }
+    )
+    manager = await Manager.open(settings)
+    watching = Watcher(
+        manager, [MetricsWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
+    )
+    try:
+        yield watching
+    finally:
+        await watching.close()
+        await manager.close()
+
+
+async def scrape(watcher: Watcher, every: float) -> CycleReport:
+    """One scrape, ``every`` seconds after the one before (so that it is due)."""
+    await asyncio.sleep(every)
+    [report] = [r for r in await watcher.cycle() if r.component == "metrics"]
+    return report

@@ -7,7 +7,6 @@ whatever restarts."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -15,14 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from cli_runner import Cli
-from clustermgr.components import registry
 from clustermgr.components.metrics.status import status
-from clustermgr.components.metrics.watch import MetricsWatch
-from clustermgr.core.manager import Manager
 from clustermgr.monitor.series.models import MetricPoint, MetricSeries
 from clustermgr.monitor.watcher import CycleReport, Watcher
 from labfixture import Lab
-from metricslab import START, STOP, exporter_lab
+from metricslab import START, STOP, exporter_lab, metrics_watcher
+from metricslab import scrape as scrape_once
 
 pytestmark = pytest.mark.integration
 
@@ -35,24 +32,13 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
 
 @pytest.fixture(scope="module")
 async def watcher(lab: Lab) -> AsyncIterator[Watcher]:
-    settings = lab.settings.model_copy(
-        update={"metrics_scrape_seconds": 1.0, "watch_interval": 1.0, "watch_timeout": 2.0}
-    )
-    manager = await Manager.open(settings)
-    watching = Watcher(
-        manager, [MetricsWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
-    )
-    try:
+    async with metrics_watcher(lab, 1.0) as watching:
         yield watching
-    finally:
-        await watching.close()
-        await manager.close()
 
 
 async def scrape(watcher: Watcher) -> CycleReport:
-    """One scrape (a second after the one before, so that it is due)."""
-    await asyncio.sleep(1.0)
-    [report] = [r for r in await watcher.cycle() if r.component == "metrics"]
+    """One scrape, due 1.0 s after the one before."""
+    report = await scrape_once(watcher, 1.0)
     assert report.snapshot, report
     return report
 

@@ -12,20 +12,17 @@ evaluation and alert path as ``cpu-busy``, on a figure only the burn raises.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from clustermgr.components import registry
 from clustermgr.components.metrics import rulestore
-from clustermgr.components.metrics.watch import MetricsWatch
-from clustermgr.core.manager import Manager
 from clustermgr.monitor import store
 from clustermgr.monitor.watcher import CycleReport, Watcher
 from labfixture import Lab
-from metricslab import exporter_lab
+from metricslab import exporter_lab, metrics_watcher
+from metricslab import scrape as scrape_once
 
 pytestmark = pytest.mark.integration
 
@@ -55,24 +52,13 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
 
 @pytest.fixture
 async def watcher(lab: Lab) -> AsyncIterator[Watcher]:
-    settings = lab.settings.model_copy(
-        update={"metrics_scrape_seconds": 2.0, "watch_interval": 2.0, "watch_timeout": 3.0}
-    )
-    manager = await Manager.open(settings)
-    watching = Watcher(
-        manager, [MetricsWatch(manager)], kinds=registry.job_kinds(), cluster=lab.config.cluster
-    )
-    try:
+    async with metrics_watcher(lab, 2.0) as watching:
         yield watching
-    finally:
-        await watching.close()
-        await manager.close()
 
 
 async def scrape(watcher: Watcher) -> CycleReport:
-    await asyncio.sleep(2.0)
-    [report] = [r for r in await watcher.cycle() if r.component == "metrics"]
-    return report
+    """One scrape, due 2.0 s after the one before."""
+    return await scrape_once(watcher, 2.0)
 
 
 async def test_a_cpu_burn_opens_the_rules_alert_after_its_duration_and_resolves(
