@@ -1,9 +1,9 @@
 """A first deploy under a watcher checking every second leaves no alert in the history.
 
 A fresh lab (two identity nodes and a proxy, nothing applied); the watcher runs
-throughout while the base preparation, LDAP replication, the cache and the load
-balancer are applied as jobs, in order, then checks the deployed cluster a few
-more times.
+throughout while the base preparation, LDAP replication, the cache, the load
+balancer and monitoring are applied as jobs, in order, then checks the deployed
+cluster a few more times.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 KINDS = registry.job_kinds()
 #: The first deploy, stage by stage.
-STAGES = ("apply", "ldap-apply", "cache-apply", "lb-apply")
+STAGES = ("apply", "ldap-apply", "cache-apply", "lb-apply", "metrics-apply")
 #: Checks of every component after the deploy before the history is read.
 AFTER = 3
 
