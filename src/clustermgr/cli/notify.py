@@ -162,18 +162,23 @@ async def remove(name: Name, as_json: Json = False) -> None:
 @run_async()
 async def enable(name: Name, as_json: Json = False) -> None:
     """Switch a channel on: it gets the alerts that open from now on."""
-    async with manager() as mgr:
-        view = await service.set_enabled(mgr, name, True, actor=cli_actor())
-    emit_json(view.as_dict()) if as_json else show(f"channel {escape(name)} is on")
+    await _switch(name, True, as_json)
 
 
 @app.command()
 @run_async()
 async def disable(name: Name, as_json: Json = False) -> None:
     """Switch a channel off: it gets nothing, and what waited for it is dropped."""
+    await _switch(name, False, as_json)
+
+
+async def _switch(name: str, on: bool, as_json: bool) -> None:
     async with manager() as mgr:
-        view = await service.set_enabled(mgr, name, False, actor=cli_actor())
-    emit_json(view.as_dict()) if as_json else show(f"channel {escape(name)} is off")
+        view = await service.set_enabled(mgr, name, on, actor=cli_actor())
+    if as_json:
+        emit_json(view.as_dict())
+    else:
+        show(f"channel {escape(name)} is {'on' if on else 'off'}")
 
 
 @app.command()
