@@ -1,0 +1,1 @@
+"""Central logging: a follower on every server, its records searched in the manager."""
