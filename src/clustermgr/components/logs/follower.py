@@ -77,7 +77,8 @@ class Output:
 
 
 def decode(data: bytes) -> str:
-    return data.decode("utf-8", "backslashreplace")
+    """Text from any bytes: invalid UTF-8 and NUL (no database keeps it) are escaped."""
+    return data.decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
 
 
 def tail_of(before: bytes, data: bytes, upto: int) -> bytes:
@@ -292,6 +293,7 @@ class FileSource:
         self.line_len = 0
         self.rec = None
         self.last_data = time.monotonic()
+        self.set_state("ok", self.path)
         if moved:
             self.send_batch(force=True)
 
