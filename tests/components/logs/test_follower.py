@@ -4,6 +4,7 @@ on real files, its configuration on stdin, its JSON lines read from stdout."""
 from __future__ import annotations
 
 import ast
+import glob
 import json
 import os
 import queue
@@ -39,6 +40,7 @@ class Running:
         sources: list[dict[str, Any]],
         *,
         prefix: tuple[str, ...] = (),
+        python: str = PYTHON3,
         env: dict[str, str] | None = None,
         **settings: Any,
     ) -> None:
@@ -52,7 +54,7 @@ class Running:
         }
         config.update(settings)
         self.proc = subprocess.Popen(
-            [*prefix, PYTHON3, str(FOLLOWER)],
+            [*prefix, python, str(FOLLOWER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -182,6 +184,32 @@ def test_the_program_is_one_file_of_standard_library_python_old_servers_read() -
             imported.add(node.module.split(".")[0])
     assert imported - {"__future__"} <= sys.stdlib_module_names
     assert "clustermgr" not in text.split('"""', 2)[2]
+
+
+def old_python3() -> str | None:
+    """A Python 3.7 when this machine has one (pyenv's shims only run the selected one)."""
+    found = glob.glob(os.path.expanduser("~/.pyenv/versions/3.7*/bin/python3.7"))
+    for python in [shutil.which("python3.7"), *found]:
+        if python and subprocess.run([python, "-c", "pass"], capture_output=True).returncode == 0:
+            return python
+    return None
+
+
+def test_python_3_7_runs_it(tmp_path: Path, start: Callable[..., Running]) -> None:
+    python = old_python3()
+    if python is None:
+        pytest.skip("no Python 3.7 on this machine")
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    run = start([source(log, start="^[a-z]")], python=python, flush_seconds=0.2)
+    run.until(lambda r: bool(r.batches()))
+    append(log, lines("one", " more of one", "two"))
+    run.until(run.has(2))
+    log.rename(tmp_path / "app.log.1")
+    log.write_bytes(lines("three"))
+    run.until(run.has(3))
+    assert run.records() == ["one\n more of one", "two", "three"]
+    assert run.stop() == 0
 
 
 def test_a_new_source_starts_at_the_end_and_follows_the_file_as_it_grows(
@@ -382,6 +410,27 @@ def test_binary_garbage_is_escaped(tmp_path: Path, start: Callable[..., Running]
     run.until(run.has(2))
     assert run.records() == ["bad \\xff\\xfe utf-8, a nul \\x00 and \u00e9t\u00e9", "fine"]
     assert run.batches()[-1]["end"] == log.stat().st_size
+
+
+def test_a_removed_file_is_read_to_its_end_and_let_go(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    run = start([source(log)])
+    run.until(lambda r: bool(r.batches()))
+    with log.open("ab", buffering=0) as writer:
+        writer.write(lines("a"))
+        run.until(run.has(1))
+        log.unlink()
+        writer.write(lines("b"))  # still written by the daemon that holds it open
+        run.until(lambda r: r.states() == ["ok", "missing"])
+    held = [os.readlink(fd) for fd in Path(f"/proc/{run.proc.pid}/fd").iterdir()]
+    assert not [name for name in held if name.startswith(str(log))]
+    log.write_bytes(lines("c"))
+    run.until(run.has(3))
+    assert run.records() == ["a", "b", "c"]
+    assert run.states() == ["ok", "missing", "ok"]
 
 
 def test_a_missing_file_is_waited_for_then_read_from_its_start(

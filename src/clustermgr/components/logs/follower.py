@@ -400,12 +400,12 @@ class FileSource:
         try:
             st = os.stat(self.path)
         except (FileNotFoundError, NotADirectoryError):
-            if self.fd is None:
-                self.at_end = False  # a file that appears is read from its start
-                self.set_state("missing", self.path)
-            else:
-                self.drain(READ_PER_POLL)  # removed or renamed: what is written to it still counts
-                self.flush_idle(now)
+            if self.fd is not None and self.drain(READ_PER_POLL):
+                return  # renamed or removed: what is still written to it counts
+            if self.fd is not None:
+                self.finish()  # quiet now: let it go (a removed file's space is freed)
+            self.at_end = False  # a file that appears is read from its start
+            self.set_state("missing", self.path)
             return
         except PermissionError as exc:
             if self.fd is None:
@@ -435,7 +435,7 @@ class FileSource:
 
     def flush_idle(self, now: float) -> None:
         """A multi-line record ends when nothing came for ``flush_seconds``."""
-        if self.rec is not None and time.monotonic() - self.last_data >= self.flush_seconds:
+        if self.rec is not None and now - self.last_data >= self.flush_seconds:
             self.close_record()
 
     def stop(self) -> None:
