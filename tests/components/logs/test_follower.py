@@ -540,6 +540,11 @@ else:
     todo = seen[-10:]
 sys.stdout.write("".join(todo))
 sys.stdout.flush()
+fail = entries + ".fail"
+if os.path.exists(fail):
+    os.remove(fail)
+    sys.stderr.write("Failed to iterate through journal: Bad message\\n")
+    sys.exit(1)
 while "--follow" in args:
     time.sleep(0.05)
     now = read()
@@ -554,23 +559,29 @@ def journal_entry(n: int) -> str:
     return json.dumps(entry) + "\n"
 
 
-def test_the_journal_is_read_with_its_cursor(tmp_path: Path, start: Callable[..., Running]) -> None:
-    """journald does not run on the test hosts (no systemd), so a stand-in ``journalctl``,
-    first on PATH, plays it: it prints ``-o json`` lines with ``__CURSOR``, honours
-    ``--after-cursor`` and ``-n 0``, and follows a file of entries."""
+def stand_in_journal(tmp_path: Path) -> dict[str, str]:
+    """The environment that puts the stand-in ``journalctl`` first on PATH; it reads the
+    entries from ``tmp_path/entries`` and notes its arguments in ``tmp_path/args``."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     stand_in = bindir / "journalctl"
     stand_in.write_text(STAND_IN)
     stand_in.chmod(0o755)
+    return os.environ | {
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+        "JOURNAL_ENTRIES": str(tmp_path / "entries"),
+        "JOURNAL_ARGS": str(tmp_path / "args"),
+    }
+
+
+def test_the_journal_is_read_with_its_cursor(tmp_path: Path, start: Callable[..., Running]) -> None:
+    """journald does not run on the test hosts (no systemd), so a stand-in ``journalctl``,
+    first on PATH, plays it: it prints ``-o json`` lines with ``__CURSOR``, honours
+    ``--after-cursor`` and ``-n 0``, and follows a file of entries."""
     entries = tmp_path / "entries"
     entries.write_text("".join(journal_entry(n) for n in range(1, 4)))
     args_file = tmp_path / "args"
-    env = os.environ | {
-        "PATH": f"{bindir}:{os.environ['PATH']}",
-        "JOURNAL_ENTRIES": str(entries),
-        "JOURNAL_ARGS": str(args_file),
-    }
+    env = stand_in_journal(tmp_path)
     spec = {"id": "journal", "journal": True, "resume": None}
     first = start([spec], env=env)
     first.until(lambda r: r.states("journal") == ["ok"] and args_file.exists())
@@ -596,6 +607,34 @@ def test_the_journal_is_read_with_its_cursor(tmp_path: Path, start: Callable[...
         ["-o", "json", "--follow", "--no-pager", "-n", "0"],
         ["-o", "json", "--follow", "--no-pager", "--after-cursor", "s=abc;i=4"],
     ]
+
+
+def test_a_journalctl_that_fails_is_an_error_and_started_again_from_the_cursor(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """With the stand-in ``journalctl`` (no journald on the test hosts): it prints the
+    entries after the cursor, then fails once; the follower says why and starts it again
+    a few seconds later from the last entry it gave out."""
+    entries = tmp_path / "entries"
+    entries.write_text(journal_entry(1) + journal_entry(2))
+    (tmp_path / "entries.fail").write_text("")
+    env = stand_in_journal(tmp_path)
+    spec = {"id": "journal", "journal": True, "resume": {"cursor": "s=abc;i=1"}}
+    run = start([spec], env=env)
+    run.until(lambda r: "error" in r.states("journal"))
+    assert run.records("journal") == [journal_entry(2).rstrip("\n")]
+    error = [m for m in run.messages if m["t"] == "state" and m["state"] == "error"]
+    assert error[0]["detail"] == (
+        "journalctl exited 1: Failed to iterate through journal: Bad message"
+    )
+    run.until(lambda r: r.states("journal")[-1:] == ["ok"], timeout=20)
+    with entries.open("a") as out:
+        out.write(journal_entry(3))
+    run.until(run.has(2, "journal"))
+    assert run.batches("journal")[-1]["cursor"] == "s=abc;i=3"
+    called = [json.loads(line) for line in (tmp_path / "args").read_text().splitlines()]
+    assert [args[-1] for args in called] == ["s=abc;i=1", "s=abc;i=2"]
+    assert run.stop() == 0
 
 
 def test_no_journalctl_is_a_missing_source(tmp_path: Path, start: Callable[..., Running]) -> None:
