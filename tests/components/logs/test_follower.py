@@ -64,6 +64,7 @@ class Running:
         self.proc.stdin.write(json.dumps(config).encode() + b"\n")
         self.proc.stdin.flush()
         self.messages: list[Message] = []
+        self.arrived: list[float] = []  # when each message was read (monotonic)
         self.incoming: queue.Queue[Message | None] = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -85,6 +86,7 @@ class Running:
         if message is None:
             return False
         self.messages.append(message)
+        self.arrived.append(time.monotonic())
         return True
 
     def until(self, done: Callable[[Running], bool], timeout: float = 15) -> None:
@@ -362,10 +364,12 @@ def test_multiline_records_by_their_start_line(
     append(log, lines(*trace, "2026-12-06 10:00:01 INFO next one"))
     run.until(run.has(1))
     first_batches = len(run.batches())
+    first_at = run.arrived[-1]
     run.until(run.has(2))
     assert run.records() == ["\n".join(trace), "2026-12-06 10:00:01 INFO next one"]
     # The last record had no start line after it: it went out once the file was quiet.
     assert len(run.batches()) == first_batches + 1
+    assert run.arrived[-1] - first_at >= 0.3
     assert run.batches()[-1]["end"] == log.stat().st_size
     trace_end = len(lines(*trace))
     assert next(b["end"] for b in run.batches() if b["recs"]) == trace_end
