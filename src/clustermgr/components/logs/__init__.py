@@ -1,0 +1,1 @@
+"""Central logging: what each server logs, followed, parsed, stored and searched."""
