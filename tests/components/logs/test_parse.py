@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from clustermgr import topology
 from clustermgr.components.logs import sources
-from clustermgr.components.logs.parse import PARSERS, format_regex, parse
+from clustermgr.components.logs.parse import ACCESS_FORMATS, PARSERS, format_regex, parse
 from clustermgr.components.logs.sources import Format, Source
 from clustermgr.logstore.records import LEVELS
 
@@ -19,8 +20,8 @@ READ_AT = datetime(2026, 12, 6, 20, 0, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int, second: int) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_a_syslog_line_gets_the_year_it_was_read_in_and_its_program() -> None:
@@ -226,6 +227,11 @@ def test_an_access_line_with_a_garbage_request_keeps_its_status() -> None:
         "bytes": 157,
         "request_time": 0.0,
     }
+
+
+def test_the_proxys_access_lines_are_read_by_every_variable_of_its_format() -> None:
+    assert ACCESS_FORMATS[0].pattern.count("(?P<") == topology.NGINX_ACCESS_FORMAT.count("$")
+    assert set(ACCESS_FORMATS[0].groupindex) >= {"request_time", "status", "request"}
 
 
 def test_the_access_regex_follows_the_format_text() -> None:
