@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -185,6 +186,24 @@ def first_boot(boot: dict[str, Any], seed: dict[str, str]) -> None:
 # --- services ----------------------------------------------------------------
 
 
+#: A datagram's head as the C library's syslog() sends it: ``<PRI>Mmm dd hh:mm:ss `` (the
+#: priority and the sender's stamp; the file gets the receiver's stamp instead).
+_DATAGRAM_HEAD = re.compile(r"<\d{1,3}>(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} )?")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def syslog_line(data: bytes, hostname: str, stamp: str) -> bytes:
+    """A datagram from /dev/log as ONE line of /var/log/syslog: ``STAMP HOST TAG: text``,
+    control characters inside it escaped as rsyslog does (a newline is ``#012``)."""
+    text = data.decode(errors="replace")
+    if head := _DATAGRAM_HEAD.match(text):
+        text = text[head.end() :]
+    text = _CONTROL.sub(lambda c: f"#{ord(c[0]):03o}", text.rstrip())
+    return f"{stamp} {hostname} {text}\n".encode()
+
+
 def syslog_loop(hostname: str) -> None:
     """A minimal syslog: datagrams on /dev/log appended to /var/log/syslog."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -194,11 +213,7 @@ def syslog_loop(hostname: str) -> None:
     with open("/var/log/syslog", "ab", buffering=0) as out:
         while not _stopping.is_set():
             data = sock.recv(65536)
-            text = data.decode(errors="replace")
-            if text.startswith("<") and ">" in text[:5]:
-                text = text.split(">", 1)[1]
-            stamp = time.strftime("%b %d %H:%M:%S")
-            out.write(f"{stamp} {hostname} {text.rstrip()}\n".encode())
+            out.write(syslog_line(data, hostname, time.strftime("%b %d %H:%M:%S")))
 
 
 def start_sshd() -> subprocess.Popen[bytes]:
