@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clustermgr.lab.hostinit import syslog_line
+from clustermgr.lab.hostinit import syslog_file, syslog_line
 
 STAMP = "Dec 06 20:07:16"
 
@@ -34,3 +34,17 @@ def test_a_multi_line_message_stays_on_one_line() -> None:
         b"Dec 06 20:07:16 idp1 slapd[276]: @(#) $OpenLDAP: slapd 2.5.13 $#012#011Debian"
         b" OpenLDAP Maintainers\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("priority", "path"),
+    [
+        (b"<38>", "/var/log/auth.log"),  # auth.info (sshd)
+        (b"<86>", "/var/log/auth.log"),  # authpriv.info (PAM)
+        (b"<166>", "/var/log/syslog"),  # local4.info (slapd)
+        (b"<30>", "/var/log/syslog"),  # daemon.info
+        (b"", "/var/log/syslog"),
+    ],
+)
+def test_logins_go_to_auth_log_as_on_debian(priority: bytes, path: str) -> None:
+    assert syslog_file(priority + b"sshd[41]: Accepted publickey for root") == path

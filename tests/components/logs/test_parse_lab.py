@@ -1,5 +1,5 @@
 """The parsers on the logs the lab's daemons really write: the balancer's access log in
-the format clustermgr renders, a node's web front, oxAuth and syslog."""
+the format clustermgr renders, a node's web front, oxAuth, syslog and sshd's logins."""
 
 from __future__ import annotations
 
@@ -66,3 +66,12 @@ async def test_a_nodes_web_front_oxauth_and_syslog_lines_are_read(lab: Lab) -> N
     assert system and all(recent(r) and "program" in r.fields for r in system), [
         r.message for r in system if not recent(r) or "program" not in r.fields
     ]
+
+
+async def test_sshd_logins_are_read_from_auth_log(lab: Lab) -> None:
+    logins = [
+        r
+        for r in await records(lab, "idp1", sources.AUTH)
+        if r.fields.get("program") == "sshd" and "Accepted publickey" in r.message
+    ]
+    assert logins and all(recent(r) and r.level is None for r in logins)
