@@ -149,7 +149,14 @@ def test_a_binary_journal_message_is_escaped_and_sshd_failures_still_warn() -> N
 
 
 @pytest.mark.parametrize(
-    "text", ["not json", "[1, 2]", '{"PRIORITY": "9", "__REALTIME_TIMESTAMP": "x"}']
+    "text",
+    [
+        "not json",
+        "[1, 2]",
+        '{"PRIORITY": "9", "__REALTIME_TIMESTAMP": "x"}',
+        # Digits str.isdigit takes and int() refuses.
+        '{"PRIORITY": "\u00b2", "__REALTIME_TIMESTAMP": "\u00b2", "_PID": "\u00b9"}',
+    ],
 )
 def test_an_odd_journal_line_is_kept(text: str) -> None:
     record = parse(sources.JOURNAL, "idp1", text, READ_AT)

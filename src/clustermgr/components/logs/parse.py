@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import TypeGuard
 
 from clustermgr import topology
 from clustermgr.components.logs.sources import Format, Source
@@ -177,10 +178,10 @@ def parse_journal(text: str, tz: tzinfo, read_at: datetime) -> Parsed:
         return Parsed()
     parsed = Parsed()
     stamp = entry.get("__REALTIME_TIMESTAMP")
-    if isinstance(stamp, str) and stamp.isdigit() and len(stamp) <= 17:
+    if _ascii_number(stamp, 17):
         parsed.at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(stamp))
     priority = entry.get("PRIORITY")
-    if isinstance(priority, str) and priority.isdigit() and int(priority) < 8:
+    if _ascii_number(priority, 1) and int(priority) < 8:
         parsed.level = SYSLOG_PRIORITIES[int(priority)]
     message = _journal_text(entry.get("MESSAGE"))
     program = entry.get("SYSLOG_IDENTIFIER")
@@ -191,13 +192,18 @@ def parse_journal(text: str, tz: tzinfo, read_at: datetime) -> Parsed:
     if isinstance(program, str) and program:
         parsed.fields["program"] = program
         prefix = program
-        if isinstance(pid, str) and pid.isdigit() and len(pid) <= 10:
+        if _ascii_number(pid, 10):
             parsed.fields["pid"] = int(pid)
             prefix += f"[{pid}]"
         _program_details(parsed, program, message)
         message = f"{prefix}: {message}"
     parsed.message = message
     return parsed
+
+
+def _ascii_number(value: object, digits: int) -> TypeGuard[str]:
+    """A string of 1 to ``digits`` ASCII digits (``str.isdigit`` takes ``²`` too)."""
+    return isinstance(value, str) and re.fullmatch(f"[0-9]{{1,{digits}}}", value) is not None
 
 
 def _journal_text(value: object) -> str:
