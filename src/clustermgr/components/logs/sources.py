@@ -47,6 +47,28 @@ class Format(StrEnum):
     NUTCRACKER = "nutcracker"
 
 
+class Where(StrEnum):
+    """Which hosts of a role have a source, by their platform fact."""
+
+    EVERY = "every"
+    #: Where systemd runs, its journal holds what syslog and sshd say...
+    SYSTEMD = "systemd"
+    #: ...elsewhere syslog's files do.
+    NO_SYSTEMD = "no-systemd"
+    #: A node with a Gluu Server chroot (its web front is Apache)...
+    GLUU_CHROOT = "gluu-chroot"
+    #: ...and one without (the lab's nodes: their web front is NGINX).
+    NO_GLUU_CHROOT = "no-gluu-chroot"
+
+    def holds(self, platform: Platform) -> bool:
+        match self:
+            case Where.SYSTEMD | Where.NO_SYSTEMD:
+                return (platform.init == "systemd") == (self is Where.SYSTEMD)
+            case Where.GLUU_CHROOT | Where.NO_GLUU_CHROOT:
+                return bool(platform.gluu_root) == (self is Where.GLUU_CHROOT)
+        return True
+
+
 #: A log4j record's first line; the lines after it up to the next one (a Java stack
 #: trace) belong to it.
 LOG4J_START = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
@@ -68,6 +90,7 @@ class Source:
     start: str | None = None
     #: True when the file is inside the Gluu Server chroot on a node that has one.
     in_chroot: bool = False
+    where: Where = Where.EVERY
 
     @property
     def journal(self) -> bool:
@@ -95,9 +118,11 @@ def _stunnel(instance: str, role: str) -> Source:
     )
 
 
-JOURNAL = Source("journal", "System journal", Format.JOURNAL)
-SYSLOG = Source("syslog", "System log", Format.SYSLOG, "/var/log/syslog")
-AUTH = Source("auth", "Logins (sshd, sudo)", Format.SYSLOG, "/var/log/auth.log")
+JOURNAL = Source("journal", "System journal", Format.JOURNAL, where=Where.SYSTEMD)
+SYSLOG = Source("syslog", "System log", Format.SYSLOG, "/var/log/syslog", where=Where.NO_SYSTEMD)
+AUTH = Source(
+    "auth", "Logins (sshd, sudo)", Format.SYSLOG, "/var/log/auth.log", where=Where.NO_SYSTEMD
+)
 OXAUTH = Source(
     "oxauth",
     "oxAuth",
@@ -114,13 +139,14 @@ OXAUTH_AUDIT = Source(
     LOG4J_START,
     in_chroot=True,
 )
-#: The identity node's web front: Apache in a Gluu chroot...
+#: The identity node's web front: Apache in a Gluu chroot (Debian's layout)...
 APACHE_ACCESS = Source(
     "web-access",
     "Web front access (Apache)",
     Format.ACCESS,
     "/var/log/apache2/access.log",
     in_chroot=True,
+    where=Where.GLUU_CHROOT,
 )
 APACHE_ERROR = Source(
     "web-error",
@@ -128,13 +154,22 @@ APACHE_ERROR = Source(
     Format.APACHE_ERROR,
     "/var/log/apache2/error.log",
     in_chroot=True,
+    where=Where.GLUU_CHROOT,
 )
 #: ...and NGINX (its distribution's default log files) on a node without one.
 NGINX_FRONT_ACCESS = Source(
-    "web-access", "Web front access (NGINX)", Format.ACCESS, topology.NGINX_ACCESS_LOG
+    "web-access",
+    "Web front access (NGINX)",
+    Format.ACCESS,
+    topology.NGINX_ACCESS_LOG,
+    where=Where.NO_GLUU_CHROOT,
 )
 NGINX_FRONT_ERROR = Source(
-    "web-error", "Web front errors (NGINX)", Format.NGINX_ERROR, topology.NGINX_ERROR_LOG
+    "web-error",
+    "Web front errors (NGINX)",
+    Format.NGINX_ERROR,
+    topology.NGINX_ERROR_LOG,
+    where=Where.NO_GLUU_CHROOT,
 )
 REDIS = Source("redis", "Redis", Format.REDIS, topology.REDIS_LOG)
 STUNNEL_REDIS = _stunnel(topology.STUNNEL_NODE_SERVER, "in front of Redis")
@@ -149,13 +184,13 @@ NUTCRACKER = Source("nutcracker", "twemproxy", Format.NUTCRACKER, topology.NUTCR
 STUNNEL_NODES = _stunnel(topology.STUNNEL_PROXY_CLIENTS, "to the nodes")
 STUNNEL_TWEMPROXY = _stunnel(topology.STUNNEL_PROXY_SERVER, "in front of twemproxy")
 
-#: What every host logs through syslog: the journal where systemd runs, the files elsewhere.
-_SYSTEM_JOURNALD = (JOURNAL,)
-_SYSTEM_FILES = (SYSLOG, AUTH)
+#: What every host logs through syslog.
+SYSTEM: tuple[Source, ...] = (JOURNAL, SYSLOG, AUTH)
 
-#: Each role's own sources; the system's come on top (:func:`sources_for`).
+#: The one list: each role's sources, the hosts that have each in its ``where``.
 SOURCES_BY_ROLE: Mapping[Role, tuple[Source, ...]] = {
     Role.IDENTITY: (
+        *SYSTEM,
         OXAUTH,
         OXAUTH_AUDIT,
         APACHE_ACCESS,
@@ -166,30 +201,21 @@ SOURCES_BY_ROLE: Mapping[Role, tuple[Source, ...]] = {
         STUNNEL_REDIS,
         STUNNEL_CACHE,
     ),
-    Role.PROXY: (NGINX_ACCESS, NGINX_ERROR, NUTCRACKER, STUNNEL_NODES, STUNNEL_TWEMPROXY),
+    Role.PROXY: (*SYSTEM, NGINX_ACCESS, NGINX_ERROR, NUTCRACKER, STUNNEL_NODES, STUNNEL_TWEMPROXY),
 }
 
-#: Every source that exists anywhere, by id (a web front's two variants share theirs).
-ALL_SOURCES: tuple[Source, ...] = (
-    *_SYSTEM_JOURNALD,
-    *_SYSTEM_FILES,
-    *(s for sources in SOURCES_BY_ROLE.values() for s in sources),
+#: Every source there is (a web front's two variants share their ids).
+ALL_SOURCES: tuple[Source, ...] = tuple(
+    dict.fromkeys(s for ss in SOURCES_BY_ROLE.values() for s in ss)
 )
 SOURCE_IDS: frozenset[str] = frozenset(s.id for s in ALL_SOURCES)
 
 
-def _web_front(source: Source, platform: Platform) -> bool:
-    """Whether ``source`` is this node's web front: Apache in a chroot, NGINX without one."""
-    if source.id not in {"web-access", "web-error"}:
-        return True
-    return source.in_chroot == bool(platform.gluu_root)
-
-
 def sources_for(role: Role, platform: Platform) -> tuple[Source, ...]:
     """The sources a host of ``role`` follows, with the paths they have on it."""
-    system = _SYSTEM_JOURNALD if platform.init == "systemd" else _SYSTEM_FILES
-    own = (s for s in SOURCES_BY_ROLE[role] if _web_front(s, platform))
-    return tuple(s.under(platform.gluu_root) for s in (*system, *own))
+    return tuple(
+        s.under(platform.gluu_root) for s in SOURCES_BY_ROLE[role] if s.where.holds(platform)
+    )
 
 
 # --- slapd's log level ---------------------------------------------------------------
