@@ -145,3 +145,41 @@ HEALTH_CHECK_PATH = "/oxauth/restv1/health-check"
 OX_LDAP_PROPERTIES = "/etc/gluu/conf/ox-ldap.properties"
 #: The identity app's OpenID discovery document: its ``issuer`` names the cluster.
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+# --- logs: where the daemons write them (the components render these, the logs read them)
+
+#: The load balancer's NGINX access log format: its name in ``log_format`` and its text.
+#: NGINX's ``combined`` format and three more: the request's time in seconds (millisecond
+#: resolution), then the upstreams that answered it (``-`` when none did).
+NGINX_ACCESS_FORMAT_NAME = "clustermgr"
+NGINX_ACCESS_FORMAT = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent'
+    ' "$http_referer" "$http_user_agent" $request_time "$upstream_addr"'
+)
+#: NGINX's own ``combined`` format (the default where a server names none).
+NGINX_COMBINED_FORMAT = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent'
+    ' "$http_referer" "$http_user_agent"'
+)
+NGINX_ACCESS_LOG = "/var/log/nginx/access.log"
+NGINX_ERROR_LOG = "/var/log/nginx/error.log"
+REDIS_LOG = "/var/log/redis/redis-server.log"
+NUTCRACKER_LOG = "/var/log/nutcracker/nutcracker.log"
+STUNNEL_LOG_DIR = "/var/log/stunnel4"
+#: The cache chain's stunnel instances, each with its own configuration and log file:
+#: on an identity node, the server in front of Redis and the client to the proxy...
+STUNNEL_NODE_SERVER = "clustermgr-redis"
+STUNNEL_NODE_CLIENT = "clustermgr-cache"
+#: ...on the proxy, the clients to the nodes and the server in front of twemproxy.
+STUNNEL_PROXY_CLIENTS = "clustermgr-nodes"
+STUNNEL_PROXY_SERVER = "clustermgr-twemproxy"
+
+
+def stunnel_log(instance: str) -> str:
+    """The log file of the stunnel instance ``instance`` (one of the names above)."""
+    return f"{STUNNEL_LOG_DIR}/{instance}.log"
+
+
+#: Where the identity app's log4j writes, relative to a Gluu chroot (the root on a node
+#: without one).
+OXAUTH_LOG_DIR = "/opt/gluu/jetty/oxauth/logs"

@@ -21,8 +21,9 @@ Boot:
   3. ``pivot_root`` into it;
   4. on the first boot only: hostname, /etc/hosts, the host's own SSH host key,
      root's authorized_keys, and no service enabled but ssh;
-  5. a syslog socket (``/dev/log`` to ``/var/log/syslog``), sshd (restarted if
-     it dies), then every service enabled in ``/etc/rc2.d``.
+  5. a syslog socket (``/dev/log`` to ``/var/log/syslog``, logins to
+     ``/var/log/auth.log``), sshd (restarted if it dies), then every service
+     enabled in ``/etc/rc2.d``.
 
 SIGTERM stops the services and the host (a clean shutdown); SIGKILL from
 outside is a power cut: the disk stays, the processes are gone.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -185,27 +187,65 @@ def first_boot(boot: dict[str, Any], seed: dict[str, str]) -> None:
 # --- services ----------------------------------------------------------------
 
 
-def syslog_loop(hostname: str) -> None:
-    """A minimal syslog: datagrams on /dev/log appended to /var/log/syslog."""
+#: A datagram's head as the C library's syslog() sends it: ``<PRI>Mmm dd hh:mm:ss `` (the
+#: priority and the sender's stamp; the file gets the receiver's stamp instead).
+_DATAGRAM_HEAD = re.compile(r"<\d{1,3}>(?:[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} )?")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def syslog_line(data: bytes, hostname: str, stamp: str) -> bytes:
+    """A datagram from /dev/log as ONE line of a syslog file: ``STAMP HOST TAG: text``,
+    control characters inside it escaped as rsyslog does (a newline is ``#012``)."""
+    text = data.decode(errors="replace")
+    if head := _DATAGRAM_HEAD.match(text):
+        text = text[head.end() :]
+    text = _CONTROL.sub(lambda c: f"#{ord(c[0]):03o}", text.rstrip())
+    return f"{stamp} {hostname} {text}\n".encode()
+
+
+#: syslog facilities (auth, authpriv) Debian's rsyslog writes to /var/log/auth.log only.
+AUTH_FACILITIES = frozenset({4, 10})
+_PRIORITY = re.compile(rb"<(\d{1,3})>")
+
+
+def syslog_file(data: bytes) -> str:
+    """Where a datagram goes, by its facility: logins to auth.log, the rest to syslog."""
+    head = _PRIORITY.match(data)
+    if head is not None and int(head[1]) // 8 in AUTH_FACILITIES:
+        return "/var/log/auth.log"
+    return "/var/log/syslog"
+
+
+def open_syslog() -> socket.socket:
+    """/dev/log, bound before any service starts (a message sent before is lost)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind("/dev/log")
     os.chmod("/dev/log", 0o666)  # noqa: S103 - every local program may log, as on any host
+    return sock
+
+
+def syslog_loop(sock: socket.socket, hostname: str) -> None:
+    """A minimal syslog: datagrams on /dev/log appended to /var/log/syslog or auth.log."""
     Path("/var/log").mkdir(exist_ok=True)
-    with open("/var/log/syslog", "ab", buffering=0) as out:
+    with (
+        open("/var/log/syslog", "ab", buffering=0) as syslog,
+        open("/var/log/auth.log", "ab", buffering=0) as auth,
+    ):
+        files = {"/var/log/syslog": syslog, "/var/log/auth.log": auth}
         while not _stopping.is_set():
             data = sock.recv(65536)
-            text = data.decode(errors="replace")
-            if text.startswith("<") and ">" in text[:5]:
-                text = text.split(">", 1)[1]
-            stamp = time.strftime("%b %d %H:%M:%S")
-            out.write(f"{stamp} {hostname} {text.rstrip()}\n".encode())
+            line = syslog_line(data, hostname, time.strftime("%b %d %H:%M:%S"))
+            files[syslog_file(data)].write(line)
 
 
 def start_sshd() -> subprocess.Popen[bytes]:
+    """sshd logs through syslog (auth.log); its own output (a failed start) to sshd.log."""
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     logfile = open("/var/log/sshd.log", "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
-        ["/usr/sbin/sshd", "-D", "-e"],
+        ["/usr/sbin/sshd", "-D"],
         stdout=logfile,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -279,7 +319,7 @@ def main(boot_file: str) -> None:
     )
     signal.signal(signal.SIGTERM, lambda *_: _stopping.set())
     signal.signal(signal.SIGINT, lambda *_: _stopping.set())
-    threading.Thread(target=syslog_loop, args=(boot["fqdn"],), daemon=True).start()
+    threading.Thread(target=syslog_loop, args=(open_syslog(), boot["fqdn"]), daemon=True).start()
     sshd: subprocess.Popen[bytes] | None = start_sshd()
     log("sshd started")
     for script in enabled_services():

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from clustermgr import topology
 from clustermgr.components.lb import plan, render
 from clustermgr.components.lb.model import Backend, BackendState, Balancer
 from clustermgr.components.lb.settings import DEFAULT_LOCATIONS, LbSettings, Upstream
@@ -53,7 +54,8 @@ def test_locations_follow_the_chosen_upstream() -> None:
     assert "location /oxauth {\n        proxy_pass https://backend;" in text
     assert "location /identity {\n        proxy_pass https://backend_id;" in text
     assert "location /casa {\n        proxy_pass https://backend;" in text
-    assert "listen 80 default_server;\n    server_name _;\n    return 301 https://" in text
+    assert "listen 80 default_server;\n    server_name _;\n    access_log " in text
+    assert "    return 301 https://$host$request_uri;\n}" in text
     assert "listen 443 ssl default_server;" in text
     assert f"proxy_next_upstream {render.NEXT_UPSTREAM};" in text
 
@@ -224,3 +226,14 @@ def test_an_ipv6_backend_is_bracketed() -> None:
         "lb.example.org", "lb.example.org", (Backend("idp1.x", "2001:db8::1", 443),), 443, 80, 1
     )
     assert "    server [2001:db8::1]:443 max_fails=2" in render.upstreams(six)
+
+
+def test_every_request_is_logged_once_in_the_format_the_log_parser_reads() -> None:
+    text = render.site(balancer(BackendState.UP))
+    declared = f"log_format {topology.NGINX_ACCESS_FORMAT_NAME} '{topology.NGINX_ACCESS_FORMAT}';"
+    assert text.count(declared) == 1
+    # Each server that answers requests logs (set per server, not added at the http level).
+    servers = text.split("server {")[1:]
+    access_log = f"access_log {topology.NGINX_ACCESS_LOG} {topology.NGINX_ACCESS_FORMAT_NAME};"
+    assert [access_log in s for s in servers] == [True, True, False]
+    assert "'" not in topology.NGINX_ACCESS_FORMAT  # it is written between single quotes

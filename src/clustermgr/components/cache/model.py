@@ -12,13 +12,13 @@ from clustermgr.redact import Secret
 REDIS_CONF = "/etc/redis/redis.conf"
 STUNNEL_DIR = "/etc/stunnel"
 #: On each identity node: TLS on 7777 in front of its Redis.
-NODE_SERVER_CONF = f"{STUNNEL_DIR}/clustermgr-redis.conf"
+NODE_SERVER_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_NODE_SERVER}.conf"
 #: On each identity node: 127.0.0.1:7000 to the proxy's 8888.
-NODE_CLIENT_CONF = f"{STUNNEL_DIR}/clustermgr-cache.conf"
+NODE_CLIENT_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_NODE_CLIENT}.conf"
 #: On the proxy: one client service per identity node.
-PROXY_CLIENTS_CONF = f"{STUNNEL_DIR}/clustermgr-nodes.conf"
+PROXY_CLIENTS_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_PROXY_CLIENTS}.conf"
 #: On the proxy: TLS on 8888 in front of twemproxy.
-PROXY_SERVER_CONF = f"{STUNNEL_DIR}/clustermgr-twemproxy.conf"
+PROXY_SERVER_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_PROXY_SERVER}.conf"
 NUTCRACKER_YML = "/etc/nutcracker/nutcracker.yml"
 NUTCRACKER_DEFAULTS = "/etc/default/nutcracker"
 #: twemproxy's pool name (its stats report servers under it).

@@ -41,7 +41,7 @@ def redis_conf(password: Secret) -> str:
             "daemonize yes",
             "pidfile /run/redis/redis-server.pid",
             "loglevel notice",
-            "logfile /var/log/redis/redis-server.log",
+            f"logfile {topology.REDIS_LOG}",
             "dir /var/lib/redis",
             "databases 16",
             'save ""',
@@ -74,7 +74,7 @@ def _tls_lines(peers: Iterable[str]) -> list[str]:
 def _stunnel(name: str, services: list[list[str]]) -> str:
     head = [
         f"pid = /run/stunnel-{name}.pid",
-        f"output = /var/log/stunnel4/{name}.log",
+        f"output = {topology.stunnel_log(name)}",
         "foreground = no",
         "",
     ]
@@ -90,7 +90,7 @@ def node_server_conf(layout: CacheLayout) -> str:
         f"connect = {LOCALHOST}:{topology.REDIS.port}",
         *_tls_lines([layout.proxy]),
     ]
-    return _stunnel("clustermgr-redis", [service])
+    return _stunnel(topology.STUNNEL_NODE_SERVER, [service])
 
 
 def node_client_conf(layout: CacheLayout) -> str:
@@ -102,7 +102,7 @@ def node_client_conf(layout: CacheLayout) -> str:
         f"connect = {checked(HOSTNAME, layout.proxy)}:{topology.STUNNEL_PROXY.port}",
         *_tls_lines([layout.proxy]),
     ]
-    return _stunnel("clustermgr-cache", [service])
+    return _stunnel(topology.STUNNEL_NODE_CLIENT, [service])
 
 
 def proxy_client_service(node: CacheNode) -> list[str]:
@@ -118,7 +118,7 @@ def proxy_client_service(node: CacheNode) -> list[str]:
 
 def proxy_clients_conf(layout: CacheLayout) -> str:
     """On the proxy: one client per identity node, on the port the numbering rule gives it."""
-    return _stunnel("clustermgr-nodes", [proxy_client_service(n) for n in layout.nodes])
+    return _stunnel(topology.STUNNEL_PROXY_CLIENTS, [proxy_client_service(n) for n in layout.nodes])
 
 
 def proxy_server_conf(layout: CacheLayout) -> str:
@@ -129,7 +129,7 @@ def proxy_server_conf(layout: CacheLayout) -> str:
         f"connect = {LOCALHOST}:{topology.TWEMPROXY.port}",
         *_tls_lines(n.hostname for n in layout.nodes),
     ]
-    return _stunnel("clustermgr-twemproxy", [service])
+    return _stunnel(topology.STUNNEL_PROXY_SERVER, [service])
 
 
 def nutcracker_yml(layout: CacheLayout) -> str:
@@ -163,6 +163,6 @@ def nutcracker_defaults() -> str:
     """The init script's options: stats on localhost only, aggregated every second."""
     opts = (
         f"-c {NUTCRACKER_YML} -a {LOCALHOST} -s {topology.TWEMPROXY_STATS.port}"
-        f" -i {STATS_INTERVAL_MS} -o /var/log/nutcracker/nutcracker.log"
+        f" -i {STATS_INTERVAL_MS} -o {topology.NUTCRACKER_LOG}"
     )
     return HEADER + f'DAEMON_OPTS="{opts}"\n'

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from clustermgr import topology
 from clustermgr.components.lb.model import (
     FAIL_TIMEOUT,
     MAX_FAILS,
@@ -81,6 +82,17 @@ def node_names(balancer: Balancer) -> str:
     return f"map $upstream_addr {NODE_NAME_VAR} {{\n{body}\n}}\n"
 
 
+#: Each server's access log, in the format :func:`access_log_format` declares (set per
+#: server: one more ``access_log`` at the http level would add to, not replace, the
+#: distribution's own and write every request twice).
+ACCESS_LOG = f"access_log {topology.NGINX_ACCESS_LOG} {topology.NGINX_ACCESS_FORMAT_NAME};"
+
+
+def access_log_format() -> str:
+    """The access log's ``log_format``: the one the log parser reads."""
+    return f"log_format {topology.NGINX_ACCESS_FORMAT_NAME} '{topology.NGINX_ACCESS_FORMAT}';\n"
+
+
 def _location(path: str, upstream: Upstream) -> str:
     path = checked(LOCATION, path)
     upstream = Upstream(upstream)
@@ -94,15 +106,18 @@ def site(balancer: Balancer) -> str:
     key_file = checked(PATH, balancer.key_file)
     return f"""{HEADER}include {UPSTREAMS_FILE};
 
+{access_log_format()}
 server {{
     listen {balancer.http_port} default_server;
     server_name _;
+    {ACCESS_LOG}
     return 301 https://$host$request_uri;
 }}
 
 server {{
     listen {balancer.https_port} ssl default_server;
     server_name {server_name};
+    {ACCESS_LOG}
     ssl_certificate {cert_file};
     ssl_certificate_key {key_file};
     ssl_protocols TLSv1.2 TLSv1.3;

@@ -1,1 +1,1 @@
-"""Central logging: a follower on every server, its records searched in the manager."""
+"""Central logging: what each server logs, followed, parsed, stored and searched."""
