@@ -190,3 +190,25 @@ async def test_a_program_whose_prefix_fails_did_not_start(ssh: SshConnection) ->
     # Its session slot was given back.
     results = await asyncio.gather(*(ssh.run(Command.of("true")) for _ in range(12)))
     assert all(r.ok for r in results)
+
+
+async def test_a_refused_command_does_not_wait_for_streams_to_end(
+    node: SshdHost, open_ssh: Connect
+) -> None:
+    # sshd's 10 slots are all held by streams, which end only when closed: a command
+    # refused a channel gives up as it does with none of ours open, instead of waiting.
+    connection = await open_ssh(node, max_sessions=16)
+    program = "import sys\nprint('up', flush=True)\nsys.stdin.read()"
+    streams = [await connection.stream(python(program)) for _ in range(10)]
+    try:
+        for lines in streams:
+            assert await lines.readline(10) == b"up"
+        async with asyncio.timeout(30):
+            with pytest.raises(HostUnreachable, match="refused a session"):
+                await connection.run(Command.of("true"))
+        await streams.pop().close()
+        assert (await connection.run(Command.of("echo", "a slot"))).stdout == "a slot\n"
+    finally:
+        for lines in streams:
+            await lines.close()
+        await connection.close()

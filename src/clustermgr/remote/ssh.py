@@ -53,10 +53,10 @@ KEEPALIVE_COUNT_MAX = 4
 #: their turn.  Below OpenSSH's default ``MaxSessions`` (10) because sshd frees a
 #: slot only a moment after the channel closes.
 MAX_SESSIONS = 8
-#: Refused channels in a row, with none of our own channels open, before a
-#: refusal is reported: sshd allows fewer sessions than we use, or its slots
-#: stay taken.  While our own channels are open a refusal waits for one of them
-#: to close instead, however long that takes.
+#: Refused channels in a row, with none of our own commands' channels open, before
+#: a refusal is reported: sshd allows fewer sessions than we use, or its slots
+#: stay taken (by others, or by our streams).  While our own commands' channels are
+#: open a refusal waits for one of them to close instead, however long that takes.
 SESSION_REFUSALS = 12
 #: Longest pause between two of those attempts, in seconds.
 SESSION_PAUSE_MAX = 0.5
@@ -144,6 +144,8 @@ class SshConnection:
         self._sessions = asyncio.Semaphore(max_sessions)
         #: Our channels open now; ``_release`` is set when the next one closes.
         self._open_channels = 0
+        #: Those of them held by streams, which close only when their caller says.
+        self._stream_channels = 0
         self._release = asyncio.Event()
         self._ssh = ssh
         self._closed = False
@@ -213,7 +215,10 @@ class SshConnection:
             self._sessions.release()
             raise
 
+        self._stream_channels += 1
+
         def release() -> None:
+            self._stream_channels -= 1
             self._channel_released()
             self._sessions.release()
 
@@ -296,7 +301,7 @@ class SshConnection:
 
         sshd refuses a channel when its ``MaxSessions`` slots are taken, and
         frees a slot only a moment after a channel closes.  A refused channel
-        waits for one of this connection's own channels to close and tries
+        waits for one of this connection's own commands to end and tries
         again; with none open it retries after a growing pause, and gives up
         after :data:`SESSION_REFUSALS` refusals in a row.  Nothing depends on
         wall time, so a slow machine or long commands never turn a wait into
@@ -330,8 +335,9 @@ class SshConnection:
                 raise self._lost(command, exc) from None
             finally:
                 _starting.reset(token)
-            if self._open_channels:
-                # One of ours holds a slot: its close frees one.
+            if self._open_channels > self._stream_channels:
+                # One of our commands holds a slot: its close frees one (a stream's
+                # ends only when its caller closes it, which may be never).
                 refusals, pause = 0, 0.02
                 await released.wait()
                 continue
