@@ -6,6 +6,7 @@ put back afterwards (the lab is shared)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +16,8 @@ from clustermgr.components.logs.program import FOLLOWER_PATH, follower_source
 from clustermgr.components.logs.settingsstore import COMPONENT, applied_clusters
 from clustermgr.core.manager import Manager
 from clustermgr.plan.model import ApplyReport, Outcome
+from clustermgr.remote.command import Command
+from clustermgr.remote.stream import open_stream
 from clustermgr.topology import Role
 from labfixture import Lab
 
@@ -94,3 +97,18 @@ async def test_plan_apply_then_nothing_left_to_do(manager: Manager, lab: Lab) ->
     again = await run(manager, lab, dry_run=True)
     assert again.ok, again.results
     assert set(outcomes(again).values()) == {Outcome.UNCHANGED}
+
+    # The manager runs the follower it put there over the server's connection: it beats
+    # and ends when its stdin closes.
+    config = {"sources": [], "beat_seconds": 1}
+    async with lab.access() as access:
+        conn = await access.connection(lab.host("proxy1").fqdn)
+        lines = await open_stream(
+            conn, Command.of("python3", FOLLOWER_PATH), json.dumps(config).encode() + b"\n"
+        )
+        try:
+            first = await lines.readline(15)
+            assert first is not None and json.loads(first)["t"] == "beat"
+        finally:
+            await lines.close()
+        assert lines.exit_status == 0, lines.stderr_tail
