@@ -69,7 +69,7 @@ def statuses(job: JobView) -> list[tuple[str, str]]:
 
 
 def test_every_change_is_a_stage_in_registry_order() -> None:
-    assert NAMES == ["install", "base", "ldap", "cache", "lb", "metrics"]
+    assert NAMES == ["install", "base", "ldap", "cache", "lb", "metrics", "logs"]
 
 
 async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -> None:
@@ -86,13 +86,14 @@ async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -
         ("cache", "not run"),
         ("lb", "not run"),
         ("metrics", "not run"),
+        ("logs", "not run"),
     ]
     assert job.result is not None
     first, *rest = job.result["stages"]
     assert "idp2.lab.test" in first["note"]
     assert all(s["note"] == "Gluu Server install failed before it" for s in rest)
     board = await stages.load(manager, lab.config.cluster, STAGES)
-    assert [r.state.value for r in board.rows[2:]] == ["failed"] + ["not started"] * 5
+    assert [r.state.value for r in board.rows[2:]] == ["failed"] + ["not started"] * 6
 
 
 async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(
@@ -139,7 +140,7 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
     assert asked.code == 2 and "confirm with --yes" in asked.stderr
     assert "stage 2: Base preparation: planned" in asked.stderr, "the plan asked about"
     assert asked.stdout == "", "no result: nothing was deployed"
-    assert "stage 2/6: planning Base preparation" in asked.stderr, "progress on stderr"
+    assert "stage 2/7: planning Base preparation" in asked.stderr, "progress on stderr"
 
     ran = cli("cluster", "deploy", cluster, "--yes", "--json")
     assert ran.code == 0, ran.stderr
@@ -148,6 +149,7 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
     changed = {s["name"]: s["report"]["counts"]["changed"] for s in result["stages"]}
     assert changed["base"] >= 1
     assert changed["ldap"] == changed["cache"] == changed["lb"] == changed["metrics"] == 0
+    assert changed["logs"] == 0
     assert [s["status"] for s in result["stages"]] == ["applied"] * len(NAMES)
 
     quiet = cli("cluster", "deploy", cluster, "--json")

@@ -16,6 +16,7 @@ from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.components.install.component import COMPONENT as INSTALL
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
+from clustermgr.components.logs.component import COMPONENT as LOGS
 from clustermgr.components.metrics.component import COMPONENT as METRICS
 from clustermgr.errors import NotFound
 
@@ -31,6 +32,7 @@ COMPONENTS: tuple[Component, ...] = (
     CACHE,
     LB,
     METRICS,
+    LOGS,
 )
 
 

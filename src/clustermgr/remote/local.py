@@ -19,6 +19,7 @@ from clustermgr.errors import CommandTimeout, RemoteError
 from clustermgr.remote.command import Command
 from clustermgr.remote.files import get_file, put_file
 from clustermgr.remote.forward import read_to_end
+from clustermgr.remote.localstream import LocalLineStream
 from clustermgr.remote.result import Result
 
 
@@ -67,6 +68,11 @@ class LocalConnection:
 
     async def get(self, path: str) -> bytes:
         return await get_file(self, path)
+
+    async def stream(self, command: Command, stdin: bytes = b"") -> LocalLineStream:
+        """Start ``command`` with ``stdin`` written and kept open: its output line by
+        line (:mod:`.stream`)."""
+        return await LocalLineStream.start(self._host, command, stdin)
 
     async def exchange(self, port: int, request: bytes, *, timeout: float) -> bytes:
         """``request`` to this machine's ``127.0.0.1:port``; the answer until it closes."""

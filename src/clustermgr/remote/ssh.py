@@ -41,6 +41,7 @@ from clustermgr.remote.hostkeys import (
     unreachable,
 )
 from clustermgr.remote.result import Result
+from clustermgr.remote.sshstream import SshLineStream
 from clustermgr.remote.target import HostKey, SshCredentials, SshTarget
 
 #: Seconds between keepalives, and how many may go unanswered before the
@@ -52,10 +53,10 @@ KEEPALIVE_COUNT_MAX = 4
 #: their turn.  Below OpenSSH's default ``MaxSessions`` (10) because sshd frees a
 #: slot only a moment after the channel closes.
 MAX_SESSIONS = 8
-#: Refused channels in a row, with none of our own channels open, before a
-#: refusal is reported: sshd allows fewer sessions than we use, or its slots
-#: stay taken.  While our own channels are open a refusal waits for one of them
-#: to close instead, however long that takes.
+#: Refused channels in a row, with none of our own commands' channels open, before
+#: a refusal is reported: sshd allows fewer sessions than we use, or its slots
+#: stay taken (by others, or by our streams).  While our own commands' channels are
+#: open a refusal waits for one of them to close instead, however long that takes.
 SESSION_REFUSALS = 12
 #: Longest pause between two of those attempts, in seconds.
 SESSION_PAUSE_MAX = 0.5
@@ -65,6 +66,12 @@ KILL_AFTER = 2.0
 SERVER_SLACK = 3.0
 #: Seconds a command gets to exit after each channel signal, when we stop it ourselves.
 SIGNAL_GRACE = 2.0
+#: A stream's program starts by saying its process id (the stream reads that line), so
+#: :meth:`SshLineStream.close` can kill a program that ignores its closed stdin: a
+#: channel signal cannot (OpenSSH refuses them for root logins).
+_ANNOUNCE_PID = 'echo "$$" && exec sh -c "$1"'
+#: Kill a process and its children (the children first: they would lose their parent).
+_KILL_PID = 'pkill -KILL -P "$1" 2>/dev/null; kill -KILL "$1" 2>/dev/null; exit 0'
 #: How a command stopped by ``timeout`` ends: 124 after TERM, 137 or -9 (killed
 #: along with its process group) after KILL.
 _TIMEOUT_STATUSES = frozenset({124, 137, -9})
@@ -137,6 +144,8 @@ class SshConnection:
         self._sessions = asyncio.Semaphore(max_sessions)
         #: Our channels open now; ``_release`` is set when the next one closes.
         self._open_channels = 0
+        #: Those of them held by streams, which close only when their caller says.
+        self._stream_channels = 0
         self._release = asyncio.Event()
         self._ssh = ssh
         self._closed = False
@@ -189,6 +198,58 @@ class SshConnection:
         """Read ``path`` exactly; :class:`RemoteFileNotFound` when it does not exist."""
         return await get_file(self, path)
 
+    async def stream(self, command: Command, stdin: bytes = b"") -> SshLineStream:
+        """Start ``command`` through the prefix (with no deadline), write ``stdin`` to it
+        and keep its stdin open: its output line by line (:mod:`.stream`).
+
+        The program holds one of the connection's session slots until the stream is
+        closed.  :class:`HostUnreachable` when the connection is lost.
+        """
+        if self._closed:
+            raise HostUnreachable(self.host, f"the connection to {self.target.endpoint} is closed")
+        executed = Command((*self.prefix, "sh", "-c", _ANNOUNCE_PID, "sh", command))
+        await self._sessions.acquire()
+        try:
+            process = await self._start(command, executed, keep_stdin=True)
+        except BaseException:
+            self._sessions.release()
+            raise
+
+        self._stream_channels += 1
+
+        def release() -> None:
+            self._stream_channels -= 1
+            self._channel_released()
+            self._sessions.release()
+
+        async def kill(pid: int) -> None:
+            with contextlib.suppress(RemoteError, TimeoutError):
+                async with asyncio.timeout(SIGNAL_GRACE + SERVER_SLACK):
+                    await self.run(Command.script(_KILL_PID, str(pid)), timeout=SIGNAL_GRACE)
+
+        lines = SshLineStream(
+            self.host,
+            command,
+            process,
+            lost=self._lost,
+            connection_closed=self._ssh.is_closed,
+            release=release,
+            kill=kill,
+        )
+        try:
+            await lines.start(self.command_timeout)
+            process.stdin.write(stdin)
+            await process.stdin.drain()
+        except (OSError, asyncssh.Error) as exc:
+            if self._ssh.is_closed():
+                await lines.close()
+                raise self._lost(command, exc) from None
+            # The channel ended before its input went: its output and status tell why.
+        except BaseException:
+            await lines.close()
+            raise
+        return lines
+
     async def exchange(self, port: int, request: bytes, *, timeout: float) -> bytes:
         """Send ``request`` to ``127.0.0.1:port`` as the server sees it, through a
         direct-tcpip channel of this connection; the answer until the port closes it.
@@ -232,12 +293,15 @@ class SshConnection:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _start(self, command: Command, executed: Command) -> _SSH_PROCESS:
-        """Open a channel and start ``executed`` in it.
+    async def _start(
+        self, command: Command, executed: Command, *, keep_stdin: bool = False
+    ) -> _SSH_PROCESS:
+        """Open a channel and start ``executed`` in it (``keep_stdin``: with its stdin
+        open for the caller to write, instead of fed the command's own stdin).
 
         sshd refuses a channel when its ``MaxSessions`` slots are taken, and
         frees a slot only a moment after a channel closes.  A refused channel
-        waits for one of this connection's own channels to close and tries
+        waits for one of this connection's own commands to end and tries
         again; with none open it retries after a growing pause, and gives up
         after :data:`SESSION_REFUSALS` refusals in a row.  Nothing depends on
         wall time, so a slow machine or long commands never turn a wait into
@@ -249,14 +313,18 @@ class SshConnection:
             released = self._release
             token = _starting.set(executed.masked())
             try:
-                process: _SSH_PROCESS = await self._ssh.create_process(
-                    executed.render(),
-                    input=executed.stdin_bytes() or None,
-                    # Without input stdin is at EOF at once, so a command that reads
-                    # stdin ends instead of waiting for the timeout.
-                    stdin=asyncio.subprocess.DEVNULL,
-                    encoding=None,
-                )
+                process: _SSH_PROCESS
+                if keep_stdin:
+                    process = await self._ssh.create_process(executed.render(), encoding=None)
+                else:
+                    process = await self._ssh.create_process(
+                        executed.render(),
+                        input=executed.stdin_bytes() or None,
+                        # Without input stdin is at EOF at once, so a command that reads
+                        # stdin ends instead of waiting for the timeout.
+                        stdin=asyncio.subprocess.DEVNULL,
+                        encoding=None,
+                    )
                 self._open_channels += 1
                 return process
             except asyncssh.ChannelOpenError as exc:
@@ -267,8 +335,9 @@ class SshConnection:
                 raise self._lost(command, exc) from None
             finally:
                 _starting.reset(token)
-            if self._open_channels:
-                # One of ours holds a slot: its close frees one.
+            if self._open_channels > self._stream_channels:
+                # One of our commands holds a slot: its close frees one (a stream's
+                # ends only when its caller closes it, which may be never).
                 refusals, pause = 0, 0.02
                 await released.wait()
                 continue

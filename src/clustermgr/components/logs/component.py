@@ -1,0 +1,28 @@
+"""Central logging: every server's logs read by the manager over SSH, kept and searched.
+
+This stage puts the follower program on every server and sets slapd's log level.
+"""
+
+from __future__ import annotations
+
+from clustermgr.components.contract import Component, Parts
+
+
+def _parts() -> Parts:
+    from clustermgr.components.logs import jobs
+    from clustermgr.components.logs.settingsstore import applied_clusters
+
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters)
+
+
+COMPONENT = Component(
+    name="logs",
+    title="Logs",
+    summary="the logs of every server, searchable",
+    parts=_parts,
+    # slapd's log level is set on the directory LDAP replication configures; the load
+    # balancer's access log is one of the logs read.
+    needs=("ldap", "lb"),
+    # Its alerts will be about the servers and their logs, not about what it set up.
+    setup_alerts=(),
+)
