@@ -22,9 +22,7 @@ from clustermgr.logstore.tables import kept_outside_models
 
 async def test_models_and_migrations_agree(manager: Manager) -> None:
     def differences(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(
-            connection, opts={"include_name": kept_outside_models}
-        )
+        context = MigrationContext.configure(connection, opts={"include_name": kept_outside_models})
         return list(compare_metadata(context, Base.metadata))
 
     async with manager.db.engine.connect() as conn:

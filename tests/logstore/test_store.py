@@ -11,7 +11,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput, NotFound
 from clustermgr.logstore import common
 from clustermgr.logstore.query import parse_query
-from clustermgr.logstore.records import LogRecord, ResumePoint
+from clustermgr.logstore.records import ResumePoint
 from clustermgr.logstore.store import LogStore, log_store
 from logsamples import SAMPLES, START, sample_records
 
@@ -158,7 +158,9 @@ async def test_a_failed_ingest_stores_neither_records_nor_resume_point(
     async def fail(*args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(f"clustermgr.logstore.{store.kind.replace('postgresql', 'postgres')}.save_resume", fail)
+    monkeypatch.setattr(
+        f"clustermgr.logstore.{store.kind.replace('postgresql', 'postgres')}.save_resume", fail
+    )
     with pytest.raises(RuntimeError):
         await store.ingest("c1", "idp1", "syslog", sample_records()[:3], RESUME)
     monkeypatch.undo()

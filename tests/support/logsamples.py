@@ -26,7 +26,7 @@ SAMPLES: list[tuple[str, str, str | None, str, dict[str, FieldValue]]] = [
         'conn=1001 op=2 BIND dn="cn=directory manager,o=gluu" method=128',
         {"conn": 1001, "op": 2},
     ),
-    ("idp1", "slapd", None, "conn=1001 op=3 SRCH base=\"o=gluu\" scope=2", {"conn": 1001}),
+    ("idp1", "slapd", None, 'conn=1001 op=3 SRCH base="o=gluu" scope=2', {"conn": 1001}),
     ("idp2", "slapd", None, "conn=10010 op=1 UNBIND", {"conn": 10010}),
     (
         "lb",
@@ -59,7 +59,9 @@ SAMPLES: list[tuple[str, str, str | None, str, dict[str, FieldValue]]] = [
 START = datetime.fromisoformat("2026-12-06T10:00:00+00:00")
 
 
-def sample_records(start: datetime = START, step: timedelta = timedelta(seconds=1)) -> list[LogRecord]:
+def sample_records(
+    start: datetime = START, step: timedelta = timedelta(seconds=1)
+) -> list[LogRecord]:
     return [
         LogRecord(start + step * i, host, source, level, message, fields)
         for i, (host, source, level, message, fields) in enumerate(SAMPLES)

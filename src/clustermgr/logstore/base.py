@@ -14,7 +14,14 @@ from sqlalchemy import text
 
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput, NotFound
-from clustermgr.logstore.common import COLUMNS, Where, filtered, load_resume, stored
+from clustermgr.logstore.common import (
+    COLUMNS,
+    Where,
+    filtered,
+    load_resume,
+    statement,
+    stored,
+)
 from clustermgr.logstore.query import LogQuery
 from clustermgr.logstore.records import ResumePoint, StoredRecord
 
@@ -85,8 +92,7 @@ class SqlStore:
             where.add(f"{order} < :before_id", before_id=before_id)
         where.params["limit"] = _limit(limit)
         return await self._records(
-            f"SELECT {COLUMNS} FROM {source} WHERE {where.sql} "
-            f"ORDER BY {order} DESC LIMIT :limit",
+            statement(COLUMNS, source, where.sql, f"ORDER BY {order} DESC LIMIT :limit"),
             where.params,
         )
 
@@ -97,7 +103,7 @@ class SqlStore:
         source, order = self.text(where, query)
         where.add(f"{order} > :after_id", after_id=after_id, limit=_limit(limit))
         return await self._records(
-            f"SELECT {COLUMNS} FROM {source} WHERE {where.sql} ORDER BY {order} LIMIT :limit",
+            statement(COLUMNS, source, where.sql, f"ORDER BY {order} LIMIT :limit"),
             where.params,
         )
 
@@ -108,7 +114,8 @@ class SqlStore:
         source, _ = self.text(where, query)
         async with self.manager.db.session() as session:
             found = await session.scalar(
-                text(f"SELECT count(*) FROM {source} WHERE {where.sql}"), where.params
+                text(statement("count(*)", source, where.sql)),
+                where.params,
             )
         return int(found or 0)
 
@@ -124,7 +131,7 @@ class SqlStore:
         expr = self.bucket(where, since, until, buckets)
         async with self.manager.db.session() as session:
             rows = await session.execute(
-                text(f"SELECT {expr} AS b, count(*) AS n FROM {source} WHERE {where.sql} GROUP BY b"),
+                text(statement(f"{expr} AS b, count(*) AS n", source, where.sql, "GROUP BY b")),
                 where.params,
             )
             counts = {int(b): int(n) for b, n in rows}
@@ -138,7 +145,9 @@ class SqlStore:
         async with self.manager.db.session() as session:
             one = (
                 await session.execute(
-                    text("SELECT host, at FROM log_records r WHERE cluster = :cluster AND id = :id"),
+                    text(
+                        "SELECT host, at FROM log_records r WHERE cluster = :cluster AND id = :id"
+                    ),
                     params,
                 )
             ).first()
@@ -147,13 +156,21 @@ class SqlStore:
         params.update(host=one.host, at=one.at, before=_limit(before), after=_limit(after) + 1)
         same = "r.cluster = :cluster AND r.host = :host"
         older = await self._records(
-            f"SELECT {COLUMNS} FROM log_records r WHERE {same} AND (r.at, r.id) < (:at, :id) "
-            "ORDER BY r.at DESC, r.id DESC LIMIT :before",
+            statement(
+                COLUMNS,
+                "log_records r",
+                f"{same} AND (r.at, r.id) < (:at, :id)",
+                "ORDER BY r.at DESC, r.id DESC LIMIT :before",
+            ),
             params,
         )
         newer = await self._records(
-            f"SELECT {COLUMNS} FROM log_records r WHERE {same} AND (r.at, r.id) >= (:at, :id) "
-            "ORDER BY r.at, r.id LIMIT :after",
+            statement(
+                COLUMNS,
+                "log_records r",
+                f"{same} AND (r.at, r.id) >= (:at, :id)",
+                "ORDER BY r.at, r.id LIMIT :after",
+            ),
             params,
         )
         return older[::-1] + newer

@@ -20,6 +20,12 @@ from clustermgr.logstore.records import FieldValue, LogRecord, ResumePoint, Stor
 COLUMNS = "r.id, r.at, r.host, r.source, r.level, r.message, r.fields"
 
 
+def statement(what: str, source: str, where: str, tail: str = "") -> str:
+    """``SELECT what FROM source WHERE where tail``: every piece is this package's own
+    fixed SQL (columns, tables, conditions with named parameters), never a value."""
+    return f"SELECT {what} FROM {source} WHERE {where} {tail}"  # noqa: S608
+
+
 class Where:
     """Conditions joined by AND, with their parameters."""
 
@@ -93,9 +99,7 @@ def row_values(cluster: str, record: LogRecord) -> dict[str, Any]:
 def stored(row: Any, at: Any) -> StoredRecord:
     """A selected row (:data:`COLUMNS`) as a record; ``at`` already a datetime."""
     fields = row.fields if isinstance(row.fields, dict) else json.loads(row.fields)
-    return StoredRecord(
-        row.id, LogRecord(at, row.host, row.source, row.level, row.message, fields)
-    )
+    return StoredRecord(row.id, LogRecord(at, row.host, row.source, row.level, row.message, fields))
 
 
 UPSERT_RESUME = text(
@@ -133,6 +137,5 @@ async def load_resume(session: AsyncSession, cluster: str, host: str) -> dict[st
         {"cluster": cluster, "host": host},
     )
     return {
-        r.source: ResumePoint(r.inode, r.file_offset, r.fingerprint, r.journal_cursor)
-        for r in rows
+        r.source: ResumePoint(r.inode, r.file_offset, r.fingerprint, r.journal_cursor) for r in rows
     }

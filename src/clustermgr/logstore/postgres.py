@@ -70,9 +70,7 @@ class PostgresLogStore(SqlStore):
         return "log_records r", "r.id"
 
     def bucket(self, where: Where, since: datetime, until: datetime, buckets: int) -> str:
-        where.params.update(
-            b_since=utc(since), b_n=buckets, b_span=(until - since).total_seconds()
-        )
+        where.params.update(b_since=utc(since), b_n=buckets, b_span=(until - since).total_seconds())
         return "floor(extract(epoch FROM r.at - :b_since) * :b_n / :b_span)"
 
     async def ingest(

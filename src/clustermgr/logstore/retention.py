@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import text
 
 from clustermgr.core.manager import Manager
+from clustermgr.logstore.common import statement
 
 #: What a record costs beyond its message and fields, in bytes (row and indexes).
 ROW_OVERHEAD = 100
@@ -29,14 +30,14 @@ async def prune_sqlite(manager: Manager, cluster: str, *, before: int, max_bytes
     """Delete ``cluster``'s records older than ``before`` (microseconds), then its oldest
     while its records take more than ``max_bytes``; how many."""
     params = {"cluster": cluster, "before": before, "over": ROW_OVERHEAD}
-    size = f"length(CAST(message AS BLOB)) + length(fields) + :over"
+    size = "length(CAST(message AS BLOB)) + length(fields) + :over"
     async with manager.db.session() as session:
         gone = await session.execute(
             text("DELETE FROM log_records WHERE cluster = :cluster AND at < :before"), params
         )
-        removed = int(gone.rowcount or 0)
+        removed = int(gone.rowcount or 0)  # type: ignore[attr-defined]
         total = await session.scalar(
-            text(f"SELECT coalesce(sum({size}), 0) FROM log_records WHERE cluster = :cluster"),
+            text(statement(f"coalesce(sum({size}), 0)", "log_records", "cluster = :cluster")),
             params,
         )
         excess = int(total or 0) - max_bytes
@@ -45,8 +46,12 @@ async def prune_sqlite(manager: Manager, cluster: str, *, before: int, max_bytes
             rows = (
                 await session.execute(
                     text(
-                        f"SELECT id, {size} AS n FROM log_records WHERE cluster = :cluster "
-                        "AND id > :last ORDER BY id LIMIT :step"
+                        statement(
+                            f"id, {size} AS n",
+                            "log_records",
+                            "cluster = :cluster AND id > :last",
+                            "ORDER BY id LIMIT :step",
+                        )
                     ),
                     {**params, "last": last, "step": STEP},
                 )
@@ -62,11 +67,13 @@ async def prune_sqlite(manager: Manager, cluster: str, *, before: int, max_bytes
                 text("DELETE FROM log_records WHERE cluster = :cluster AND id <= :last"),
                 {"cluster": cluster, "last": last},
             )
-            removed += int(gone.rowcount or 0)
+            removed += int(gone.rowcount or 0)  # type: ignore[attr-defined]
     return removed
 
 
-async def prune_postgres(manager: Manager, cluster: str, *, before: datetime, max_bytes: int) -> int:
+async def prune_postgres(
+    manager: Manager, cluster: str, *, before: datetime, max_bytes: int
+) -> int:
     """Drop ``cluster``'s day partitions that end before ``before``, then its oldest while
     they take more than ``max_bytes`` (keeping the newest); how many records went."""
     async with manager.db.session() as session:
@@ -95,11 +102,13 @@ async def prune_postgres(manager: Manager, cluster: str, *, before: datetime, ma
             total -= size
         removed = 0
         for name in doomed:
-            removed += int(await session.scalar(text(f'SELECT count(*) FROM "{name}"')) or 0)
+            # ``name`` is a partition's, read from the catalog and matching PARTITION.
+            removed += int(
+                await session.scalar(text(statement("count(*)", f'"{name}"', "true"))) or 0
+            )
             await session.execute(text(f'DROP TABLE "{name}"'))
     return removed
 
 
 def _day(digits: str) -> date:
     return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-
