@@ -1,7 +1,8 @@
 """The log store in SQLite: a plain table, and an FTS5 index over the messages.
 
-The index holds no copy of the text (external content): triggers add a record's
-words when it is stored and take them out when it is deleted.  A query's words
+The index holds no copy of the text (external content).  Ingest indexes the
+records it inserted in one statement; triggers take out the words of records
+deleted (by retention).  A query's words
 reach FTS5 only as quoted phrases of letter-and-digit runs, never as its syntax.
 Times are kept as microseconds since the epoch (UTC).
 """
@@ -25,6 +26,11 @@ MICROSECOND = timedelta(microseconds=1)
 INSERT = text(
     "INSERT INTO log_records (cluster, at, host, source, level, status, message, fields) "
     "VALUES (:cluster, :at, :host, :source, :level, :status, :message, :fields)"
+)
+
+INDEX = text(
+    "INSERT INTO log_fts (rowid, message) "
+    "SELECT id, message FROM log_records WHERE id BETWEEN :first AND :last"
 )
 
 
@@ -61,9 +67,11 @@ class SqliteLogStore(SqlStore):
         match = " AND ".join(fts_phrase(t) for t in query.terms)
         if excluded:
             match = f"({match}) NOT ({excluded})"
-        # FTS5 drives the read: it gives matches by rowid, newest first, without sorting.
+        # FTS5 drives the read (CROSS JOIN keeps it the outer loop): it gives matches by
+        # rowid, newest first without sorting; the other way round, each record read
+        # would run the full-text query again.
         where.add("log_fts MATCH :fts", fts=match)
-        return "log_fts JOIN log_records r ON r.id = log_fts.rowid", "log_fts.rowid"
+        return "log_fts CROSS JOIN log_records r ON r.id = log_fts.rowid", "log_fts.rowid"
 
     def bucket(self, where: Where, since: datetime, until: datetime, buckets: int) -> str:
         where.params.update(
@@ -83,6 +91,12 @@ class SqliteLogStore(SqlStore):
         async with self.manager.db.session() as session:
             if rows:
                 await session.execute(INSERT, rows)
+                # The rows just inserted hold consecutive ids (the transaction holds the
+                # write lock) ending at the last one.
+                last = await session.scalar(text("SELECT last_insert_rowid()"))
+                await session.execute(
+                    INDEX, {"first": int(last or 0) - len(rows) + 1, "last": last}
+                )
             await save_resume(session, cluster, host, source, resume)
         return len(rows)
 
