@@ -62,3 +62,13 @@ async def test_the_oldest_go_while_the_cluster_is_too_big(manager: Manager) -> N
     assert await days_left(store, "c1") == {"d0"}
     await ingest_days(store, "c2", [3])
     assert await days_left(store, "c2") == {"d3"}
+
+
+async def test_a_late_record_of_a_pruned_day_is_stored_again(manager: Manager) -> None:
+    store, pruner = log_store(manager), log_store(manager)
+    await ingest_days(store, "c1", [5, 0])
+    assert await pruner.prune("c1", max_age=2 * DAY, max_bytes=BIG) == 10
+    # The collector's store takes records of the day retention dropped elsewhere (a
+    # follower catching up).
+    await ingest_days(store, "c1", [5])
+    assert await days_left(store, "c1") == {"d5", "d0"}

@@ -12,11 +12,10 @@ digits made a space, and a query's terms go through the same expression into
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from clustermgr.core.manager import Manager
 from clustermgr.logstore import retention
 from clustermgr.logstore.base import SqlStore
 from clustermgr.logstore.common import Where, row_values, save_resume
@@ -49,11 +48,6 @@ def tsquery(where: Where, name: str, terms: Sequence[Term]) -> str:
 class PostgresLogStore(SqlStore):
     kind = "postgresql"
 
-    def __init__(self, manager: Manager) -> None:
-        super().__init__(manager)
-        #: The (cluster, day) partitions known to exist.
-        self._made: set[tuple[str, date]] = set()
-
     def to_db(self, at: datetime) -> datetime:
         return utc(at)
 
@@ -82,19 +76,17 @@ class PostgresLogStore(SqlStore):
         resume: ResumePoint,
     ) -> int:
         rows = [{**row_values(cluster, r), "at": utc(r.at)} for r in records]
-        days = {(cluster, row["at"].date()) for row in rows}
         async with self.manager.db.session() as session:
-            for c, day in sorted(days - self._made):
-                await session.execute(PARTITION, {"cluster": c, "day": day})
+            # Cheap when the partition is there (retention may have dropped an old day a
+            # late record falls in: it is made again, and goes at the next pruning).
+            for day in sorted({row["at"].date() for row in rows}):
+                await session.execute(PARTITION, {"cluster": cluster, "day": day})
             if rows:
                 await session.execute(INSERT, rows)
             await save_resume(session, cluster, host, source, resume)
-        self._made |= days
         return len(rows)
 
     async def prune(self, cluster: str, *, max_age: timedelta, max_bytes: int) -> int:
-        removed = await retention.prune_postgres(
+        return await retention.prune_postgres(
             self.manager, cluster, before=datetime.now(UTC) - max_age, max_bytes=max_bytes
         )
-        self._made = {made for made in self._made if made[0] != cluster}
-        return removed
