@@ -54,6 +54,9 @@ SEARCHES = {
 }
 
 
+Sample = tuple[str | None, str, dict[str, FieldValue]]
+
+
 def _ip(rng: random.Random) -> str:
     return f"10.{rng.randint(0, 3)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
 
@@ -63,7 +66,7 @@ def _uuid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _syslog(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, FieldValue]]:
+def _syslog(rng: random.Random, host: str) -> Sample:
     pid = rng.randint(300, 40000)
     return rng.choice(
         [
@@ -91,37 +94,36 @@ def _syslog(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, F
     )
 
 
-def _slapd(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, FieldValue]]:
+def _slapd(rng: random.Random, host: str) -> Sample:
     conn, op = rng.randint(1000, 99999), rng.randint(0, 40)
-    return rng.choice(
-        [
-            (
-                None,
-                f'conn={conn} op={op} BIND dn="inum={_uuid(rng)},ou=people,o=gluu" method=128',
-                {"conn": conn, "op": op},
-            ),
-            (
-                None,
-                f'conn={conn} op={op} SRCH base="ou=people,o=gluu" scope=2 deref=2 '
-                f'filter="(uid={rng.choice(WORDS)}{rng.randint(1, 999)})"',
-                {"conn": conn, "op": op},
-            ),
-            (
-                None,
-                f"conn={conn} op={op} RESULT tag=101 err=0 nentries=1 text=",
-                {"conn": conn, "op": op},
-            ),
-            (
-                None,
-                f"conn={conn} fd={rng.randint(10, 99)} ACCEPT from IP={_ip(rng)}:"
-                f"{rng.randint(1024, 65535)} (IP=0.0.0.0:1636)",
-                {"conn": conn},
-            ),
-        ]
-    )
+    choices: list[Sample] = [
+        (
+            None,
+            f'conn={conn} op={op} BIND dn="inum={_uuid(rng)},ou=people,o=gluu" method=128',
+            {"conn": conn, "op": op},
+        ),
+        (
+            None,
+            f'conn={conn} op={op} SRCH base="ou=people,o=gluu" scope=2 deref=2 '
+            f'filter="(uid={rng.choice(WORDS)}{rng.randint(1, 999)})"',
+            {"conn": conn, "op": op},
+        ),
+        (
+            None,
+            f"conn={conn} op={op} RESULT tag=101 err=0 nentries=1 text=",
+            {"conn": conn, "op": op},
+        ),
+        (
+            None,
+            f"conn={conn} fd={rng.randint(10, 99)} ACCEPT from IP={_ip(rng)}:"
+            f"{rng.randint(1024, 65535)} (IP=0.0.0.0:1636)",
+            {"conn": conn},
+        ),
+    ]
+    return rng.choice(choices)
 
 
-def _nginx(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, FieldValue]]:
+def _nginx(rng: random.Random, host: str) -> Sample:
     status = rng.choices([200, 302, 404, 502], weights=[85, 10, 4, 1])[0]
     method, path = rng.choice(
         [
@@ -140,7 +142,7 @@ def _nginx(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, Fi
     )
 
 
-def _oxauth(rng: random.Random, host: str) -> tuple[str | None, str, dict[str, FieldValue]]:
+def _oxauth(rng: random.Random, host: str) -> Sample:
     word = rng.choice(WORDS)
     level = rng.choices(["info", "debug", "error"], weights=[70, 20, 10])[0]
     line = (
