@@ -41,7 +41,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("front ends", ("clustermgr.cli", "clustermgr.web")),
     ("component contract", ("clustermgr.components.contract",)),
-    ("machinery", ("clustermgr.jobs", "clustermgr.monitor", "clustermgr.notify", "clustermgr.lab")),
+    (
+        "machinery",
+        (
+            "clustermgr.jobs",
+            "clustermgr.monitor",
+            "clustermgr.notify",
+            "clustermgr.lab",
+            "clustermgr.logstore",
+        ),
+    ),
     (
         "use cases",
         (
