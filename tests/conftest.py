@@ -10,7 +10,14 @@ from argon2 import PasswordHasher
 from clustermgr.auth import passwords
 from labfixture import Lab, running_lab
 
-pytest_plugins = ["dbfixtures", "sshfixtures", "webfixtures", "gluufixtures", "browserfixtures"]
+pytest_plugins = [
+    "dbfixtures",
+    "sshfixtures",
+    "webfixtures",
+    "gluufixtures",
+    "browserfixtures",
+    "metricsfixtures",
+]
 
 # Production hashes cost about 0.1 s each on purpose; the tests hash hundreds of
 # passwords and only need the same code path, so they use argon2's lowest cost.

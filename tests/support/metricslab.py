@@ -1,4 +1,4 @@
-"""Labs of the metrics tests: bare servers whose node exporters the test starts itself.
+"""The lab of the metrics tests: bare servers whose node exporters the tests start.
 
 The exporters stage needs the cache (the Redis exporter reads its password); these
 tests need only the node exporter, and the cluster marked as the stage's apply marks
@@ -19,7 +19,9 @@ from clustermgr.components.metrics.exporters import NODE
 from clustermgr.components.metrics.settingsstore import mark_applied
 from clustermgr.components.metrics.watch import MetricsWatch
 from clustermgr.core.manager import Manager
+from clustermgr.lab import service
 from clustermgr.monitor.watcher import CycleReport, Watcher
+from clustermgr.settings import Settings
 from labfixture import SLOT, Lab, running_lab
 
 START = (
@@ -30,18 +32,48 @@ STOP = f"service {NODE.package} stop >/dev/null"
 
 
 @asynccontextmanager
-async def exporter_lab(base: Path, hosts: Sequence[str] | None = None) -> AsyncIterator[Lab]:
-    """A bare lab of its own with a node exporter on ``hosts`` (None: every host)."""
+async def bare_lab(base: Path) -> AsyncIterator[Lab]:
+    """A bare lab of its own with a node exporter on every host: the one the metrics lab
+    tests share (each through :func:`exporter_lab`)."""
     prefix, subnet = SLOT.spare()
     async with running_lab(base, gluu=False, prefix=prefix, subnet=subnet) as lab:
-        for name in hosts if hosts is not None else [h.name for h in lab.config.hosts()]:
-            await lab.sh(name, START)
-        manager = await Manager.open(lab.settings)
-        try:
-            await mark_applied(manager, lab.config.cluster)
-        finally:
-            await manager.close()
+        for host in lab.config.hosts():
+            await lab.sh(host.name, START)
         yield lab
+
+
+@asynccontextmanager
+async def exporter_lab(
+    shared: Lab, base: Path, hosts: Sequence[str] | None = None
+) -> AsyncIterator[Lab]:
+    """The hosts of ``shared`` (a :func:`bare_lab`) under a manager of the caller's own
+    (a data folder under ``base``: its inventory, rules, alerts and series start empty),
+    the cluster marked as the exporters stage's apply marks it.
+
+    A node exporter runs on ``hosts`` only (None: every host); the others' start again
+    when the block ends, so the next user finds every exporter running.
+    """
+    # A new Settings, not a copy: a copy would keep the database path derived (and
+    # cached) from the shared data folder.
+    settings = Settings.model_validate(
+        {**shared.settings.model_dump(), "data_dir": base / "manager"}
+    )
+    await service.register(shared.config, settings)
+    lab = Lab(shared.config, settings)
+    manager = await Manager.open(settings)
+    try:
+        await mark_applied(manager, lab.config.cluster)
+    finally:
+        await manager.close()
+    names = [h.name for h in lab.config.hosts()]
+    away = [n for n in names if hosts is not None and n not in hosts]
+    for name in away:
+        await lab.sh(name, STOP)
+    try:
+        yield lab
+    finally:
+        for name in away:
+            await lab.sh(name, START)
 
 
 @asynccontextmanager

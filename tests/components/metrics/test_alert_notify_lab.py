@@ -85,8 +85,10 @@ HOOK_PATH = "/hook/T0k3n-s3cr3t-path"
 
 
 @pytest.fixture(scope="module")
-async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with exporter_lab(tmp_path_factory.mktemp("notify-lab"), ["idp1", "idp2"]) as running:
+async def lab(metrics_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    async with exporter_lab(
+        metrics_lab, tmp_path_factory.mktemp("notify-lab"), ["idp1", "idp2"]
+    ) as running:
         yield running
 
 
@@ -121,11 +123,26 @@ class Running:
             what=f"the {what} reached both channels",
             show=lambda _: f"mails {self.relay.messages!r}, posts {self.hook.bodies!r}",
         )
-        await asyncio.sleep(3 * POLL + 2 * SCRAPE)
+        await self.settled()
         mails, posts = self.mails(event, key), self.posts(event, key)
         assert len(mails) == 1, [m["Subject"] for m in mails]
         assert len(posts) == 1, posts
         return mails[0], posts[0]
+
+    async def scrapes(self, count: int) -> None:
+        """Wait until the watcher has finished ``count`` more cycles."""
+        seen = len(self.reports)
+        await eventually(
+            lambda: len(self.reports) - seen,
+            timeout=count * SCRAPE + 10,
+            interval=0.1,
+            until=lambda done: done >= count,
+            what=f"{count} more scrapes",
+        )
+
+    async def settled(self) -> None:
+        """Two more scrapes and three more dispatcher passes: time for any repeat."""
+        await asyncio.gather(self.scrapes(2), asyncio.sleep(3 * POLL))
 
 
 def _event(mail: EmailMessage) -> str:
@@ -247,7 +264,7 @@ async def test_a_cpu_burn_is_charted_alerts_and_tells_each_channel_once(
         """The rule's alert on the burning host (every host sees the machine's CPU)."""
         return key.startswith("cpu-nice:") and host in key.split(":")
 
-    await asyncio.sleep(3 * SCRAPE)  # rates need two scrapes; nothing niced runs yet
+    await running.scrapes(3)  # rates need two scrapes; nothing niced runs yet
     assert await nice_share(running, host, time.time() - 60) <= THRESHOLD
     await lab.sh("idp1", BURN)
     try:
@@ -327,7 +344,7 @@ async def test_a_power_cut_leaves_a_gap_and_opens_host_unreachable(running: Runn
         until=lambda found: sum(1 for s in found for _, v in s["points"] if v is not None),
         what=f"points of {host} after it booted again",
     )
-    await asyncio.sleep(3 * SCRAPE)
+    await running.scrapes(3)
 
     found = await series(running, host, list(BY_NAME), off - 30)
     assert found
@@ -373,7 +390,7 @@ async def test_a_redis_restart_gives_no_negative_rate(running: Running) -> None:
             what="Redis' command rate is charted",
         )
         await lab.sh("idp1", COMMANDS)
-        await asyncio.sleep(2 * SCRAPE)
+        await running.scrapes(2)
         await lab.sh("idp1", "service redis-server restart >/dev/null")
         restarted = time.time()
         await eventually(
@@ -382,7 +399,7 @@ async def test_a_redis_restart_gives_no_negative_rate(running: Running) -> None:
             interval=1,
             what="Redis' command rate is charted again after its restart",
         )
-        await asyncio.sleep(2 * SCRAPE)
+        await running.scrapes(2)
         rates = await commands(started)
         assert max(rates) > 100, rates  # the burst of commands shows
         assert min(rates) >= 0, rates

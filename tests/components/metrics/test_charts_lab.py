@@ -19,8 +19,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with exporter_lab(tmp_path_factory.mktemp("charts-lab")) as running:
+async def lab(metrics_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    async with exporter_lab(metrics_lab, tmp_path_factory.mktemp("charts-lab")) as running:
         yield running
 
 

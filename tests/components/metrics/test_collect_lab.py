@@ -25,8 +25,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with exporter_lab(tmp_path_factory.mktemp("metrics-lab")) as running:
+async def lab(metrics_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    async with exporter_lab(metrics_lab, tmp_path_factory.mktemp("collect-lab")) as running:
         yield running
 
 

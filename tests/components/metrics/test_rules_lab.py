@@ -45,8 +45,8 @@ DURATION = 10.0
 
 
 @pytest.fixture(scope="module")
-async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with exporter_lab(tmp_path_factory.mktemp("rules-lab"), ["idp1"]) as running:
+async def lab(metrics_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    async with exporter_lab(metrics_lab, tmp_path_factory.mktemp("rules-lab"), ["idp1"]) as running:
         yield running
 
 
