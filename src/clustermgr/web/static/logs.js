@@ -21,7 +21,11 @@
     const counts = bars.map((b) => b[1]);
     const step = times.length > 1 ? times[1] - times[0] : 60;
     // The x scale spans the whole range: each bar sits over its own span.
-    const data = [times.map((t) => t + step / 2), counts];
+    // An empty span draws no bar (a zero would draw a line along the axis).
+    const data = [times.map((t) => t + step / 2), counts.map((n) => (n ? n : null))];
+    const long = times[times.length - 1] + step - times[0] > 86400;
+    // Tick labels in UTC, 24-hour: the day too when the range spans more than one.
+    const tick = (u, splits) => splits.map((t) => (long ? utc(t).slice(5, 16) : utc(t).slice(11, 16)));
     const size = () => ({ width: Math.max(box.clientWidth, 300), height: 140 });
     const options = {
       ...size(),
@@ -31,13 +35,12 @@
       select: { show: true },
       scales: {
         x: { time: true, range: () => [times[0], times[times.length - 1] + step] },
-        y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] },
+        y: { range: (u, min, max) => [0, Math.max(1, max || 0) * 1.1] },
       },
       axes: [
-        { space: 80 },
+        { space: long ? 110 : 70, values: tick },
         { size: 48, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")) },
       ],
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
       series: [
         {},
         {
