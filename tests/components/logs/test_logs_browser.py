@@ -7,6 +7,7 @@ Screenshots go to ``test-artifacts/screenshots/`` (``logs-*.png``)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
@@ -104,10 +105,21 @@ async def test_search_context_and_the_live_tail(served: tuple[ManagerProcess, We
         await until(page, "document.querySelector('.logs-histogram').dataset.drawn === '2'")
         await expect(rows.first.locator(".level")).to_have_text("warning")
         await shot(page, "logs-search")
+        # Dragging across the histogram searches that stretch: a link of from and to.
+        plot = page.locator(".logs-histogram .u-over")
+        box = await plot.bounding_box()
+        assert box is not None
+        y = box["y"] + box["height"] / 2
+        await page.mouse.move(box["x"] + box["width"] * 0.05, y)
+        await page.mouse.down()
+        await page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=8)
+        await page.mouse.up()
+        await expect(page).to_have_url(re.compile(r"q=refused&from=[-0-9T%3A]+Z&to=[-0-9T%3A]+Z$"))
+        await expect(rows).to_have_count(1)
+        await expect(page.locator(".logs-range a[aria-current]")).to_have_count(0)
 
         # Every record of the hour, then the context of one hit on its host.
-        await page.get_by_role("searchbox", name="Search").fill("")
-        await page.get_by_role("button", name="Search", exact=True).click()
+        await page.goto(f"/clusters/{CLUSTER}/logs")
         await until(page, "Number(document.querySelector('.logs-histogram').dataset.drawn) > 60")
         await page.get_by_role("searchbox", name="Search").fill('"read timed out"')
         await page.get_by_role("button", name="Search", exact=True).click()
