@@ -131,6 +131,13 @@ async def test_search_context_and_the_live_tail(served: tuple[ManagerProcess, We
         await expect(context.locator("tr.hit mark")).to_have_text("Read timed out")
         assert await context.locator("tbody tr").count() > 5
         await shot(page, "logs-context")
+        # Once loaded, the link hides the lines and shows them again.
+        toggle = rows.first.get_by_role("link", name="hide context")
+        await toggle.click()
+        await expect(context).to_be_hidden()
+        await rows.first.get_by_role("link", name="show context").click()
+        await expect(context).to_be_visible()
+        await expect(page.locator("tr.context-row")).to_have_count(1)
 
         # A query the language cannot read: the error above the box, the box kept.
         await page.get_by_role("searchbox", name="Search").fill('"unclosed')

@@ -23,6 +23,7 @@ from clustermgr.logstore.store import log_store
 from clustermgr.services import clusters
 from clustermgr.settings import Settings
 from clustermgr.topology import Role
+from clustermgr.web import sse
 from logsamples import sample_records
 from webfixture import client, create_user, running_app, sign_in
 
@@ -247,6 +248,14 @@ async def test_the_live_tail_sends_what_is_stored_after_and_refuses_bad_input(
     bad = await http.get(f"/clusters/{CLUSTER}/logs/tail", params={"q": '"open'})
     assert bad.status_code == 400 and "quote" in bad.text
     assert (await http.get("/clusters/nowhere/logs/tail")).status_code == 404
+    # A stream counts among the user's: one too many is refused before it starts.
+    held = [sse.STREAMS.take(manager, "admin") for _ in range(manager.settings.streams_per_user)]
+    try:
+        refused = await http.get(f"/clusters/{CLUSTER}/logs/tail", params={"q": "x"})
+        assert refused.status_code == 429, refused.text
+    finally:
+        for release in held:
+            release()
     released: list[bool] = []
     start = await read.newest_id(manager, CLUSTER)
     batches = await read.tail(manager, CLUSTER, "refused", after_id=start, poll=0.05)

@@ -193,7 +193,32 @@
     });
   }
 
+  // "show context" loads the lines around a hit once (htmx, a row after the hit's);
+  // after that it hides and shows them again.
+  function contextToggle() {
+    document.addEventListener("htmx:afterRequest", (event) => {
+      const link = event.detail.elt;
+      if (!event.detail.successful || !link.classList || !link.classList.contains("show-context")) return;
+      link.dataset.open = "true";
+      link.textContent = "hide context";
+      link.setAttribute("aria-expanded", "true");
+    });
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest ? event.target.closest("a.show-context[data-open]") : null;
+      if (!link) return;
+      event.preventDefault();
+      const next = link.closest("tr").nextElementSibling;
+      if (!next || !next.classList.contains("context-row")) return;
+      const open = next.hidden;
+      next.hidden = !open;
+      link.dataset.open = String(open);
+      link.textContent = open ? "hide context" : "show context";
+      link.setAttribute("aria-expanded", String(open));
+    });
+  }
+
   function begin() {
+    contextToggle();
     document.querySelectorAll(".logs-histogram").forEach(histogram);
     document.querySelectorAll(".logs-live[data-tail]").forEach(live);
   }
