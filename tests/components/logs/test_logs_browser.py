@@ -144,6 +144,7 @@ async def test_search_context_and_the_live_tail(served: tuple[ManagerProcess, We
         await page.get_by_role("button", name="Search", exact=True).click()
         await expect(page.locator(".logs-search .alert")).to_contain_text("quote")
         await expect(page.get_by_role("searchbox", name="Search")).to_have_value('"unclosed')
+        await shot(page, "logs-error")
 
         # The live tail of "refused": a record stored now shows; paused, one does not
         # until Live is pressed again.
