@@ -86,6 +86,10 @@ class Component:
     #: What its page of one server shows ("" when it has none): the server's own page
     #: links it, ``/clusters/{cluster}/NAME/{hostname}``.
     server_page: str = ""
+    #: The text of a link to its page around a time on some hosts ("logs around this
+    #: time"), "" when it has none: the pages of an alert and of a job link
+    #: ``/clusters/{cluster}/NAME?host=HOST&from=START&to=END`` for each of their hosts.
+    around: str = ""
     #: A folder of Jinja templates (``NAME/...``) its pages render.
     templates: Path | None = None
     #: The monitoring's series its page charts (names of the metrics catalog).

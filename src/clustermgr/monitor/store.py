@@ -11,7 +11,7 @@ averaged per step in the database), :func:`samples` (the rows themselves),
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -290,6 +290,18 @@ def about_host(host: str) -> ColumnElement[bool]:
             )
         )
     )
+
+
+def hosts_of_key(key: str, hosts: Iterable[str]) -> list[str]:
+    """Which of ``hosts`` an alert's key names, by the rule of :func:`about_host`."""
+    return [
+        host
+        for host in hosts
+        if any(
+            key.endswith((f":{name}", f"<-{name}")) or f":{name}<-" in key
+            for name in {host, host.split(".", 1)[0]}
+        )
+    ]
 
 
 async def alerts(

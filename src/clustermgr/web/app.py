@@ -10,6 +10,7 @@ on shutdown.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -35,7 +36,7 @@ from clustermgr.web.api import api_router
 from clustermgr.web.assets import PREFIX, StaticAssets
 from clustermgr.web.context import STATIC, TEMPLATES, WebContext
 from clustermgr.web.limits import ApiGuard, BodyLimit
-from clustermgr.web.pages import pages_router
+from clustermgr.web.pages import around, pages_router
 from clustermgr.web.security import SecurityHeaders, allowed_hosts
 from clustermgr.words import count
 
@@ -67,6 +68,9 @@ def templates(components: Sequence[Component], assets: StaticAssets) -> Jinja2Te
     folders = [TEMPLATES, *(c.templates for c in components if c.templates is not None)]
     made = Jinja2Templates(directory=folders, context_processors=[context])
     made.env.globals["static_url"] = assets.url
+    # Links of an event on hosts to the pages showing those hosts around its time.
+    made.env.globals["around"] = functools.partial(around.links, components)
+    made.env.globals["alert_around"] = functools.partial(around.alert_links, components)
     # They ship with the package: compiled once, never checked for changes on disk.
     made.env.auto_reload = False
     made.env.filters["count"] = count

@@ -5,7 +5,13 @@ This stage puts the follower program on every server and sets slapd's log level.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 
 def _parts() -> Parts:
@@ -15,11 +21,21 @@ def _parts() -> Parts:
     return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters)
 
 
+def _pages() -> APIRouter:
+    from clustermgr.components.logs.pages import router
+
+    return router
+
+
 COMPONENT = Component(
     name="logs",
     title="Logs",
     summary="the logs of every server, searchable",
     parts=_parts,
+    pages=_pages,
+    has_page=True,
+    templates=Path(__file__).parent / "templates",
+    around="logs around this time",
     # slapd's log level is set on the directory LDAP replication configures; the load
     # balancer's access log is one of the logs read.
     needs=("ldap", "lb"),

@@ -61,6 +61,8 @@ async def job_page(request: Request, web: WebDep, job_id: int) -> Response:
         "events": events,
         "last_seq": events[-1].seq if events else 0,
         "progress": present.progress(events),
+        # The servers it worked on, in the order it first named them.
+        "job_hosts": list(dict.fromkeys(e.host for e in events if e.host)),
     }
     return render(web, request, "jobs/detail.html", context)
 
