@@ -5,7 +5,13 @@ This stage puts the follower program on every server and sets slapd's log level.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from clustermgr.components.contract import Component, Parts
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
 
 
 def _parts() -> Parts:
@@ -15,11 +21,26 @@ def _parts() -> Parts:
     return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters)
 
 
+def _cli() -> typer.Typer:
+    from clustermgr.components.logs.cli import app
+
+    return app
+
+
+def _api() -> APIRouter:
+    from clustermgr.components.logs.api import router
+
+    return router
+
+
 COMPONENT = Component(
     name="logs",
     title="Logs",
     summary="the logs of every server, searchable",
     parts=_parts,
+    cli=_cli,
+    cli_help="Search and follow the logs of every server, as stored by the watcher.",
+    api=_api,
     # slapd's log level is set on the directory LDAP replication configures; the load
     # balancer's access log is one of the logs read.
     needs=("ldap", "lb"),
