@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from clustermgr.auth.roles import UserRole
 from clustermgr.core.manager import Manager
 from clustermgr.logstore.records import ResumePoint
 from clustermgr.logstore.store import log_store
@@ -90,6 +91,14 @@ async def test_search_pages_counts_and_refuses_bad_input(app: tuple[FastAPI, str
         assert (empty["hits"], empty["total"]) == ([], 0)
     async with client(app=running) as anon:
         assert (await anon.get(LOGS)).status_code == 401
+
+
+async def test_a_viewer_reads_the_logs(app: tuple[FastAPI, str], settings: Settings) -> None:
+    running, _ = app
+    viewer = await create_user(settings, "watcher", role=UserRole.VIEWER)
+    async with client(app=running, token=viewer.token) as http:
+        found = await http.get(LOGS, params={"q": "UNBIND"})
+        assert found.status_code == 200 and found.json()["total"] == 1
 
 
 async def test_histogram_and_context(app: tuple[FastAPI, str]) -> None:

@@ -24,6 +24,7 @@ from clustermgr.cli.output import emit_json, out, run_async, say
 from clustermgr.cli.session import manager
 from clustermgr.components.logs import read
 from clustermgr.errors import InvalidInput
+from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import StoredRecord
 from clustermgr.redact import redact
 
@@ -130,7 +131,7 @@ async def tail(
     """Print the records matching QUERY as they are stored, until Ctrl-C (with --json,
     one record per line)."""
     text = full_query(query, host or [], source or [], level)
-    terms = read.window(text, None, None, now=datetime.now(UTC)).query.highlight_terms()
+    terms = parse_query(text).highlight_terms()
     async with manager() as mgr:
         follow = await read.tail(mgr, cluster, text)
         say(f"following {escape(cluster)}'s logs; Ctrl-C stops")
