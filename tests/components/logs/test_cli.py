@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from cli_runner import Cli
-from clustermgr.components.logs.cli import full_query
+from clustermgr.components.logs.cli import full_query, line, visible
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
-from clustermgr.logstore.records import ResumePoint
+from clustermgr.logstore.records import LogRecord, ResumePoint, StoredRecord
 from clustermgr.logstore.store import log_store
 from clustermgr.settings import Settings
 from logsamples import SAMPLES, START, sample_records
@@ -46,6 +46,14 @@ def test_options_become_filters_checked_like_the_query() -> None:
         full_query("", ["idp 1"], [], None)
     with pytest.raises(InvalidInput, match="--level"):
         full_query("", [], [], '"x')
+
+
+def test_control_characters_show_escaped_not_acted_on() -> None:
+    said = "a\x1b[31mred\x1b]0;title\x07\r\x9b end\tand\nnext"
+    assert visible(said) == "a\\x1b[31mred\\x1b]0;title\\x07\\x0d\\x9b end\tand\nnext"
+    record = LogRecord(START, "idp1", "syslog", None, "clear \x1b[2J screen")
+    shown = line(StoredRecord(1, record), ["screen"])
+    assert "\x1b" not in shown and "\\x1b[2J" in shown.replace("\\[", "[")
 
 
 async def test_search_prints_lines_oldest_first_and_json(tmp_path: Path) -> None:

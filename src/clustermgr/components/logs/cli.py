@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sys
 from collections.abc import AsyncGenerator, Coroutine, Sequence
@@ -61,6 +62,16 @@ def full_query(query: str, hosts: Sequence[str], sources: Sequence[str], level: 
     return " ".join(parts)
 
 
+#: Control characters but tab and newline: a terminal would act on them (colours, the
+#: window's title, moving the cursor), so a record's text shows them escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters (tab and newline aside) as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def line(found: StoredRecord, terms: Sequence[str]) -> str:
     """A record as rich markup: time, host, source, level, its message (hits styled)."""
     record = found.record
@@ -68,7 +79,7 @@ def line(found: StoredRecord, terms: Sequence[str]) -> str:
     style = LEVEL_STYLE.get(level)
     shown = escape(level) if style is None else f"[{style}]{escape(level)}[/]"
     message = "".join(
-        f"[{HIT}]{escape(text)}[/]" if hit else escape(text)
+        f"[{HIT}]{escape(visible(text))}[/]" if hit else escape(visible(text))
         for text, hit in read.highlight(record.message, terms)
     )
     head = (
