@@ -116,7 +116,7 @@ async def test_a_user_follows_a_bounded_number_of_streams(fresh_web: FreshWeb) -
         for _ in range(limit)
     ]
     await anext(streams[0])  # one started (a keep-alive), the others not read yet: all count
-    with pytest.raises(LimitReached, match=rf"admin already follows {limit} job streams"):
+    with pytest.raises(LimitReached, match=rf"admin already follows {limit} streams"):
         await sse.job_stream(manager, job_id, user="admin")
     async with client(app=fresh_web.app, token=fresh_web.admin.token) as http:
         refused = await http.get(f"/api/v1/jobs/{job_id}/events")

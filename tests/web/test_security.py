@@ -28,6 +28,7 @@ from clustermgr.web.security import CSRF_HEADER, LOGIN_CSRF_COOKIE, SAFE_METHODS
 from labfixture import Lab
 from webfixture import (
     ADMIN_PASSWORD,
+    ENDLESS_STREAMS,
     BodyLog,
     FreshWeb,
     WebUser,
@@ -300,7 +301,7 @@ async def test_no_response_ever_holds_a_secret(
         "job_id": await _job_id(api),
     }
     for route in routes(web_app):
-        if route.method != "GET":
+        if route.method != "GET" or route.path in ENDLESS_STREAMS:
             continue
         http = api if route.api else gui
         answer = await http.get(route.url(values))

@@ -85,8 +85,8 @@ class _Streams:
         limit = manager.settings.streams_per_user
         if counts[user] >= limit:
             raise LimitReached(
-                f"{user} already follows {counts[user]} job streams (at most {limit})",
-                hint="close another page or client that follows a job, then retry",
+                f"{user} already follows {counts[user]} streams (at most {limit})",
+                hint="close another page or client that follows a job or a log, then retry",
             )
         counts[user] += 1
         released = False

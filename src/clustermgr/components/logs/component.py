@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from clustermgr.components.contract import Component, Parts
 
 if TYPE_CHECKING:
+    import typer
     from fastapi import APIRouter
 
 
@@ -19,6 +20,18 @@ def _parts() -> Parts:
     from clustermgr.components.logs.settingsstore import applied_clusters
 
     return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters)
+
+
+def _cli() -> typer.Typer:
+    from clustermgr.components.logs.cli import app
+
+    return app
+
+
+def _api() -> APIRouter:
+    from clustermgr.components.logs.api import router
+
+    return router
 
 
 def _pages() -> APIRouter:
@@ -32,6 +45,9 @@ COMPONENT = Component(
     title="Logs",
     summary="the logs of every server, searchable",
     parts=_parts,
+    cli=_cli,
+    cli_help="Search and follow the logs of every server, as stored by the watcher.",
+    api=_api,
     pages=_pages,
     has_page=True,
     templates=Path(__file__).parent / "templates",

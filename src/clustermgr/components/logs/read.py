@@ -70,12 +70,12 @@ class SearchPage:
 
 
 def as_dict(found: StoredRecord) -> dict[str, Any]:
-    """A stored record for JSON: ``{"id", "at" (ISO, UTC), "host", "source", "level",
-    "message", "fields"}``."""
+    """A stored record for JSON, as the API gives it: ``{"id", "at" (ISO, UTC:
+    ``...Z``), "host", "source", "level", "message", "fields"}``."""
     record = found.record
     return {
         "id": found.id,
-        "at": record.at.astimezone(UTC).isoformat(),
+        "at": record.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "host": record.host,
         "source": record.source,
         "level": record.level,
