@@ -42,7 +42,7 @@ JOB_DEADLINE = 180.0
 #: Routes (as declared) whose answer never ends by itself: a live tail.  A client over
 #: the app in process (``client(app=...)``) waits for an answer's end, so the tests that
 #: walk every route leave these out; their own tests read them from a served app.
-ENDLESS_STREAMS = frozenset({"/api/v1/clusters/{name}/logs/tail"})
+ENDLESS_STREAMS = frozenset({"/api/v1/clusters/{name}/logs/tail", "/clusters/{name}/logs/tail"})
 
 _HIDDEN_CSRF = re.compile(
     r'name="' + CSRF_FIELD + r'"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="' + CSRF_FIELD + '"'

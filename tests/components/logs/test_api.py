@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from clustermgr.auth.roles import UserRole
+from clustermgr.components.logs import read
 from clustermgr.core.manager import Manager
 from clustermgr.logstore.records import ResumePoint
 from clustermgr.logstore.store import log_store
@@ -150,14 +151,16 @@ async def served(app: FastAPI, token: str) -> AsyncIterator[httpx.AsyncClient]:
         await task
 
 
-async def records_of(stream: httpx.Response, count: int) -> list[tuple[int, dict[str, Any]]]:
-    """The first ``count`` ``record`` messages of an SSE answer: (id, data)."""
+async def records_of(lines: AsyncIterator[str], count: int) -> list[tuple[int, dict[str, Any]]]:
+    """The first ``count`` ``record`` messages of an SSE answer's lines: (id, data)."""
     got: list[tuple[int, dict[str, Any]]] = []
-    event_id = 0
-    async for text in stream.aiter_lines():
-        if text.startswith("id: "):
+    event, event_id = "", 0
+    async for text in lines:
+        if text.startswith("event: "):
+            event = text[7:]
+        elif text.startswith("id: "):
             event_id = int(text[4:])
-        elif text.startswith("data: "):
+        elif text.startswith("data: ") and event == "record":
             got.append((event_id, json.loads(text[6:])))
             if len(got) == count:
                 break
@@ -171,10 +174,14 @@ async def test_tail_streams_new_records_and_resumes(app: tuple[FastAPI, str]) ->
         async with http.stream("GET", f"{LOGS}/tail", params={"q": "refused"}) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith(sse.MEDIA_TYPE)
-            # Nothing old comes: the tail starts after the newest stored record.
-            await asyncio.sleep(0.3)
+            # Nothing old comes: the tail starts after the newest stored record, and
+            # says which that is first.
+            newest = await read.newest_id(manager, "c1")
+            lines = stream.aiter_lines()
+            assert await anext(lines) == "event: ready"
+            assert await anext(lines) == f"id: {newest}"
             await ingest(manager, datetime.now(UTC))
-            got = await asyncio.wait_for(records_of(stream, 2), 10)
+            got = await asyncio.wait_for(records_of(lines, 2), 10)
         assert [d["host"] for _, d in got] == ["idp1", "idp2"]
         assert [i for i, _ in got] == [d["id"] for _, d in got]
         assert all("refused" in d["message"] for _, d in got)
@@ -183,7 +190,7 @@ async def test_tail_streams_new_records_and_resumes(app: tuple[FastAPI, str]) ->
         async with http.stream(
             "GET", f"{LOGS}/tail", params={"q": "refused"}, headers=headers
         ) as again:
-            [(resumed, _)] = await asyncio.wait_for(records_of(again, 1), 10)
+            [(resumed, _)] = await asyncio.wait_for(records_of(again.aiter_lines(), 1), 10)
         assert resumed == got[1][0]
         cases: list[tuple[dict[str, str | int], int]] = [
             ({"q": "level:loud"}, 400),

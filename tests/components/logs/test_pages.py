@@ -14,7 +14,7 @@ from itertools import groupby
 import httpx
 import pytest
 
-from clustermgr.components.logs import pages, read
+from clustermgr.components.logs import pages, read, tailstream
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import ServerSpec
 from clustermgr.logstore.query import parse_query
@@ -256,15 +256,15 @@ async def test_the_live_tail_sends_what_is_stored_after_and_refuses_bad_input(
     finally:
         for release in held:
             release()
-    released: list[bool] = []
     start = await read.newest_id(manager, CLUSTER)
-    batches = await read.tail(manager, CLUSTER, "refused", after_id=start, poll=0.05)
-    frames = pages._frames(
-        batches,
+    terms = parse_query("refused").highlight_terms()
+    frames = await tailstream.tail_stream(
+        manager,
         CLUSTER,
-        start,
-        parse_query("refused").highlight_terms(),
-        lambda: released.append(True),
+        "refused",
+        user="admin",
+        poll=0.05,
+        shape=pages.record_shape(CLUSTER, terms),
     )
     assert (await anext(frames)).startswith(f"event: ready\nid: {start}\n")
     now = datetime.now(UTC)
@@ -282,4 +282,4 @@ async def test_the_live_tail_sends_what_is_stored_after_and_refuses_bad_input(
     assert ["refused", True] in message["parts"]
     assert message["context"] == f"/clusters/{CLUSTER}/logs/{message['id']}/context"
     await frames.aclose()
-    assert released == [True]
+    assert sse.STREAMS.count(manager, "admin") == 0

@@ -9,8 +9,7 @@ is answered with the page and its error (400), never a server error.
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from clustermgr.components.logs import read
+from clustermgr.components.logs import read, tailstream
 from clustermgr.components.logs.sources import SOURCES_BY_ROLE
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import InvalidInput
@@ -159,48 +158,29 @@ async def live_tail(
     ``?after=N`` (or ``Last-Event-ID``) goes on after record N, so a paused or
     reconnecting page misses nothing."""
     text = _query_text(q, host)
-    terms = parse_query(text).highlight_terms()
-    resumed = after is not None or request.headers.get("last-event-id", "").strip()
-    start = sse.resume_after(request, after) if resumed else await _newest(web, name)
-    batches = await read.tail(web.manager, name, text, after_id=start)
-    release = sse.STREAMS.take(web.manager, actor(session))
-    stream = sse.Stream(_frames(batches, name, start, terms, release), release)
+    stream = await tailstream.tail_stream(
+        web.manager,
+        name,
+        text,
+        user=actor(session),
+        after_id=tailstream.resume_from(request, after),
+        shape=record_shape(name, parse_query(text).highlight_terms()),
+    )
     return StreamingResponse(stream, media_type=sse.MEDIA_TYPE, headers=dict(sse.HEADERS))
 
 
-async def _newest(web: WebDep, name: str) -> int:
-    await get_cluster(web.manager, name)
-    return await read.newest_id(web.manager, name)
+def record_shape(cluster: str, terms: Sequence[str]) -> tailstream.Shape:
+    """A tailed record as the page shows it: the API's fields, the message's parts with
+    the hits marked, and its context's URL."""
 
+    def shape(found: StoredRecord) -> dict[str, object]:
+        return {
+            **read.as_dict(found),
+            "parts": read.highlight(found.record.message, terms),
+            "context": _url(cluster, f"/{found.id}/context"),
+        }
 
-async def _frames(
-    batches: AsyncIterator[list[StoredRecord]],
-    cluster: str,
-    start: int,
-    terms: Sequence[str],
-    release: Callable[[], None],
-) -> AsyncGenerator[str, None]:
-    try:
-        yield sse.frame("ready", {"after": start}, event_id=start)
-        quiet = time.monotonic()
-        async for batch in batches:
-            now = time.monotonic()
-            for found in batch:
-                data = {
-                    **read.as_dict(found),
-                    "parts": read.highlight(found.record.message, terms),
-                    "context": _url(cluster, f"/{found.id}/context"),
-                }
-                yield sse.frame("record", data, event_id=found.id)
-                quiet = now
-            if now - quiet >= sse.KEEP_ALIVE:
-                yield sse.comment()
-                quiet = now
-    finally:
-        release()
-        aclose = getattr(batches, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    return shape
 
 
 @router.get("/clusters/{name}/logs/{record_id}/context", response_class=HTMLResponse)
