@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_a_wait_asks_again_soon_and_ends_once_the_condition_holds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(program.time, "sleep", slept.append)
+    monkeypatch.setattr(time, "sleep", slept.append)
     answers = iter([False, False, True])
     a_setup().wait("never ready", lambda: next(answers))
     assert len(slept) == 2
@@ -29,7 +30,7 @@ def test_a_wait_asks_again_soon_and_ends_once_the_condition_holds(
 
 def test_a_wait_that_never_holds_fails_naming_what(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter(range(0, 1000, 10))
-    monkeypatch.setattr(program.time, "monotonic", lambda: float(next(clock)))
-    monkeypatch.setattr(program.time, "sleep", lambda _: None)
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(time, "sleep", lambda _: None)
     with pytest.raises(program.SetupFailed, match="slapd does not answer within 30 s"):
         a_setup().wait("slapd does not answer", lambda: False)
