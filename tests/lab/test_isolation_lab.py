@@ -14,6 +14,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -78,6 +79,19 @@ async def test_no_manager_data_is_readable_from_a_lab_host(lab: Lab) -> None:
                 "/etc/os-release",
                 "/etc/hostname",
             ]
+
+
+async def test_a_host_reads_only_the_package_lists_it_fetched(lab: Lab) -> None:
+    """The machine's apt lists are not a host's: apt there parses only the lab repository's."""
+    machine = {p.name for p in Path("/var/lib/apt/lists").iterdir() if "_dists_" in p.name}
+    if not machine:
+        pytest.skip("this machine has no apt package lists to hide")
+    names = (await lab.sh("idp1", "ls /var/lib/apt/lists")).split()
+    lists = [name for name in names if "_dists_" in name]
+    repository = urlsplit(lab.config.apt_repo.url).netloc
+    assert lists, "the install refreshed the lab repository's lists on the host"
+    assert all(name.startswith(f"{repository}_dists_") for name in lists), lists
+    assert not machine & set(names)
 
 
 def test_every_data_place_of_the_manager_is_hidden(tmp_path: Path) -> None:

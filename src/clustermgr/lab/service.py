@@ -86,11 +86,17 @@ SYSTEM_FOLDERS = frozenset(
 #: as root (the key, the SQLite database, its lab's signing key), the local PostgreSQL
 #: an inventory may live in, and the machine's other temporary folder.
 MANAGER_DATA = ("/var/lib/clustermgr", "/var/lib/postgresql", "/var/tmp")
+#: The machine's apt package lists: a lab host starts as a server that fetched none
+#: (its packages are installed, its sources configured).  apt on the host then reads
+#: only the lists the host refreshed itself (the lab repository's), not the machine's
+#: whole distribution's, which it would parse again at every run.
+FRESH_STATE = ("/var/lib/apt/lists",)
 
 
 def hidden_from_hosts(config: LabConfig, settings: Settings) -> list[str]:
     """Paths of the live root that hosts must not see: every manager's data, this one's
-    wherever its settings put it, and every top-level folder but the system's.
+    wherever its settings put it, every top-level folder but the system's, and the
+    machine's package lists (:data:`FRESH_STATE`).
 
     A real server never reads the manager's key, database or another lab's signing key:
     neither can a lab host, so no test passes by reading what a server could not.
@@ -107,7 +113,7 @@ def hidden_from_hosts(config: LabConfig, settings: Settings) -> list[str]:
                 hint="give CLUSTERMGR_DATA_DIR (and the key and database) a folder of their own",
             )
     top = [f"/{entry}" for entry in os.listdir("/") if entry not in SYSTEM_FOLDERS]
-    return sorted({*top, *MANAGER_DATA, *paths})
+    return sorted({*top, *MANAGER_DATA, *FRESH_STATE, *paths})
 
 
 # --- up / down --------------------------------------------------------------

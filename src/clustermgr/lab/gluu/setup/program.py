@@ -34,6 +34,8 @@ from .properties import SetupProperties
 BUILD_FILE = "build.json"
 COMMAND_TIMEOUT = 120.0
 READY_TIMEOUT = 30.0
+#: How often a wait asks again: each ask is a local call of a few milliseconds.
+READY_POLL = 0.05
 HEALTH_PATH = "/oxauth/restv1/health-check"
 ADMIN_DN = f"inum={directory.ADMIN_INUM},ou=people,{directory.SUFFIX}"
 SLAPD_DEFAULTS_KEPT = f"{node.SLAPD_DEFAULTS_FILE}.debian"
@@ -156,7 +158,7 @@ class Setup:
         while not ready():
             if time.monotonic() > deadline:
                 raise SetupFailed(f"{what} within {READY_TIMEOUT:g} s")
-            time.sleep(0.3)
+            time.sleep(READY_POLL)
 
     # --- the parts --------------------------------------------------------------------
 
