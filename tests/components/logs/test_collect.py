@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -23,13 +24,16 @@ from clustermgr.components.logs.ingest import (
     read_line,
 )
 from clustermgr.components.logs.sources import JOURNAL, Format, Source
+from clustermgr.components.logs.watch import host_of, judge
 from clustermgr.core.manager import Manager
 from clustermgr.errors import HostUnreachable
 from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import ResumePoint
 from clustermgr.logstore.store import LogStore, log_store
+from clustermgr.monitor.alerts import Severity
 from clustermgr.redact import MASK, Secret
 from clustermgr.remote.local import LocalConnection
+from clustermgr.remote.stream import LineStream
 from polling import eventually
 
 PROGRAM = str(Path(follower_program.__file__))
@@ -204,3 +208,39 @@ def test_the_server_s_zone_is_read_from_date() -> None:
     assert zone_of("+0100\n") == timezone(timedelta(hours=1))
     assert zone_of("-0530") == timezone(-timedelta(hours=5, minutes=30))
     assert zone_of("") is UTC and zone_of("+2500") is UTC
+
+
+def test_the_alerts_of_a_check() -> None:
+    store = cast(LogStore, None)  # judging reads no store
+    running = HostFollower("prod", "idp1", store)
+    running._stream = cast(LineStream, object())  # running: its states are known
+    running.states["redis"] = SourceState("redis", "missing", "/var/log/redis/redis.log")
+    failing = HostFollower("prod", "idp2", store)
+    failing.failed("the log follower ended (exit status 2)")
+    away = HostFollower("prod", "lb", store)
+    opened = [
+        "log-source:idp1:oxauth",  # read again: resolves
+        "log-source:idp2:redis",  # its follower does not run: unknown
+        "log-source:lb:nutcracker",  # out of reach: unknown
+        "log-follower:lb",  # out of reach: unknown
+        "log-follower:idp1",  # runs: resolves
+    ]
+    findings, unknown = judge(
+        ["idp1", "idp2", "lb"],
+        {"idp1": running, "idp2": failing, "lb": away},
+        {"lb": (100.0, "no route to host")},
+        opened,
+        130.0,
+    )
+    assert {(f.key, f.severity) for f in findings} == {
+        ("log-source:idp1:redis", Severity.WARNING),
+        ("log-follower:idp2", Severity.CRITICAL),
+        ("host-unreachable:lb", Severity.WARNING),
+    }
+    assert "30 s" in next(f.message for f in findings if f.key == "host-unreachable:lb")
+    assert sorted(unknown) == [
+        "log-follower:lb",
+        "log-source:idp2:redis",
+        "log-source:lb:nutcracker",
+    ]
+    assert host_of("log-source:idp1:redis") == "idp1" and host_of("odd") == ""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from clustermgr.components.logs.collector import FollowerStopped, HostFollower
@@ -75,8 +75,46 @@ def unreachable_finding(host: str, why: str, seconds: float) -> Finding:
 
 
 def host_of(key: str) -> str:
-    """The server an alert of this component is about."""
-    return key.split(":")[1] if key.count(":") >= 1 else ""
+    """The server an alert of this component is about (``PREFIX:HOST[:SOURCE]``)."""
+    parts = key.split(":")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def judge(
+    hosts: Sequence[str],
+    followers: Mapping[str, HostFollower],
+    down: Mapping[str, tuple[float, str]],
+    opened: Sequence[str],
+    at: float,
+) -> tuple[list[Finding], list[str]]:
+    """The findings of a check, and the open alerts it cannot judge: a server out of
+    reach has only its ``host-unreachable`` judged, a reachable one whose follower does
+    not run only its ``log-follower``; their source states are not known."""
+    findings: list[Finding] = []
+    judged: dict[str, tuple[str, ...]] = {}
+    for host in hosts:
+        follower = followers.get(host)
+        if host in down:
+            since, why = down[host]
+            findings.append(unreachable_finding(host, why, at - since))
+            judged[host] = (UNREACHABLE_ALERT,)
+        elif follower is None or not follower.running:
+            if follower is not None and follower.problem is not None:
+                findings.append(follower_finding(host, follower.problem))
+            judged[host] = (UNREACHABLE_ALERT, FOLLOWER_ALERT)
+        else:
+            findings += [
+                source_finding(host, s.source, s.state, s.detail) for s in follower.states.values()
+            ]
+    found = {f.key for f in findings}
+    unknown = [
+        key
+        for key in opened
+        if key not in found
+        and host_of(key) in judged
+        and key.split(":", 1)[0] not in judged[host_of(key)]
+    ]
+    return findings, unknown
 
 
 class _ClusterState:
@@ -113,38 +151,21 @@ class LogsWatch:
             state.access = await open_access(self.manager, cluster, settings=settings)
         access = state.access
         hosts = list(access.servers)
-        read = await asyncio.gather(*(self._collect(cluster, state, access, h) for h in hosts))
-        at = time.time()
-        findings: list[Finding] = []
-        stopped: set[str] = set()
-        for host in hosts:
-            follower = state.followers.get(host)
-            if host in state.down:
-                since, why = state.down[host]
-                findings.append(unreachable_finding(host, why, at - since))
-                stopped.add(host)
-            elif follower is None or not follower.running:
-                if follower is not None and follower.problem is not None:
-                    findings.append(follower_finding(host, follower.problem))
-                stopped.add(host)
-            if follower is not None and follower.running:
-                findings += [
-                    source_finding(host, s.source, s.state, s.detail)
-                    for s in follower.states.values()
-                ]
+        # Every host's collection ends before the check does (none left running on its
+        # follower's stream when one fails).
+        results = await asyncio.gather(
+            *(self._collect(cluster, state, access, h) for h in hosts), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        read = [r for r in results if not isinstance(r, BaseException)]
         opened = await alert_store.alerts(
             self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
         )
-        judged = {f.key for f in findings}
-        unknown = [
-            a.key
-            for a in opened
-            if host_of(a.key) in stopped
-            and a.key not in judged
-            # a stopped follower's source states are not known; whether the host is
-            # reachable, and whether its follower runs, are
-            and not a.key.startswith((f"{UNREACHABLE_ALERT}:", f"{FOLLOWER_ALERT}:"))
-        ]
+        findings, unknown = judge(
+            hosts, state.followers, state.down, [a.key for a in opened], time.time()
+        )
         yield Cycle(
             cluster,
             COMPONENT,
