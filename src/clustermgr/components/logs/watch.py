@@ -130,12 +130,10 @@ class LogsWatch:
 
     name = COMPONENT
 
-    def __init__(self, manager: Manager, *, program: str | None = None) -> None:
+    def __init__(self, manager: Manager) -> None:
         self.manager = manager
         self.settings = manager.settings
         self.store: LogStore = log_store(manager)
-        #: The follower's path on the servers (another one in tests).
-        self.program = program
         self._state: dict[str, _ClusterState] = {}
 
     def interval(self, settings: Settings) -> float:
@@ -197,10 +195,7 @@ class LogsWatch:
         """Keep ``host``'s follower running and store what it wrote; the records stored."""
         follower = state.followers.get(host)
         if follower is None:
-            follower = HostFollower(cluster, host, self.store)
-            if self.program is not None:
-                follower.program = self.program
-            state.followers[host] = follower
+            follower = state.followers[host] = HostFollower(cluster, host, self.store)
         if follower.due(time.monotonic()):
             try:
                 conn = await access.connection(host)
