@@ -41,7 +41,7 @@ with open(sys.argv[3], "a", buffering=1) as f:
 """
 #: utime + stime of the follower (clock ticks), and the ticks per second.
 CPU = r"""
-pid=$(pgrep -f "python3 $1" | head -n 1)
+pid=$(pgrep -fx "python3 $1" | head -n 1)
 echo "$(cut -d' ' -f14,15 "/proc/$pid/stat") $(getconf CLK_TCK)"
 """
 

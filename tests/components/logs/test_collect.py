@@ -214,7 +214,8 @@ def test_the_alerts_of_a_check() -> None:
     store = cast(LogStore, None)  # judging reads no store
     running = HostFollower("prod", "idp1", store)
     running._stream = cast(LineStream, object())  # running: its states are known
-    running.states["redis"] = SourceState("redis", "missing", "/var/log/redis/redis.log")
+    running.states["redis"] = SourceState("redis", "denied", "[Errno 13] Permission denied")
+    running.states["nutcracker"] = SourceState("nutcracker", "missing", "waited for")
     failing = HostFollower("prod", "idp2", store)
     failing.failed("the log follower ended (exit status 2)")
     away = HostFollower("prod", "lb", store)

@@ -9,8 +9,9 @@ follower that stops (its connection lost, silent for three beats, ended) is star
 again from the store's resume points, after a back-off: nothing is lost, nothing
 stored twice.  Closing the watcher's part (a manager that stops) stops them all.
 
-Its alerts: ``log-source:HOST:SOURCE`` (a warning) while a source is missing,
-unreadable or failing, as the follower says; ``log-follower:HOST`` (critical,
+Its alerts: ``log-source:HOST:SOURCE`` (a warning) while a source cannot be read
+(permission denied) or fails, as the follower says (a missing file is waited for,
+without an alert); ``log-follower:HOST`` (critical,
 what the logs stage set up is broken) while a server's follower cannot run; and
 ``host-unreachable:HOST`` (a warning) while a server cannot be reached.  The alerts
 of a server whose follower does not run stay as they are until it runs again.
@@ -41,6 +42,9 @@ from clustermgr.settings import Settings
 INTERVAL = 1.0
 #: The part of the interval a check spends reading the followers.
 DRAIN_SHARE = 0.8
+#: The source states that open an alert: a file that does not exist (yet) is only
+#: waited for (a log of a service the cluster does not run is no problem).
+ALERTED_STATES = frozenset({"denied", "error"})
 #: Alert key prefixes (``PREFIX:HOST...``).
 SOURCE_ALERT = "log-source"
 FOLLOWER_ALERT = "log-follower"
@@ -104,7 +108,9 @@ def judge(
             judged[host] = (UNREACHABLE_ALERT, FOLLOWER_ALERT)
         else:
             findings += [
-                source_finding(host, s.source, s.state, s.detail) for s in follower.states.values()
+                source_finding(host, s.source, s.state, s.detail)
+                for s in follower.states.values()
+                if s.state in ALERTED_STATES
             ]
     found = {f.key for f in findings}
     unknown = [
