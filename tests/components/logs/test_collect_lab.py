@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import pytest
 
+import logslab
 from clustermgr.components import registry
 from clustermgr.components.logs import apply as logs
-from clustermgr.components.logs.program import FOLLOWER_PATH
-from clustermgr.components.logs.settingsstore import COMPONENT
 from clustermgr.components.logs.sources import OXAUTH
 from clustermgr.components.logs.watch import LogsWatch
 from clustermgr.core.manager import Manager
@@ -105,6 +104,7 @@ def logs_watcher(manager: Manager) -> BackgroundWatch:
 async def collecting(lab: Lab) -> AsyncIterator[Collecting]:
     """The logs stage applied and the watcher's logs part running; afterwards no
     follower, no applied mark, no rotated copies."""
+    levels = await logslab.slapd_levels(lab)
     manager = await Manager.open(lab.settings)
     try:
         report = await logs.apply(manager, lab.config.cluster, dry_run=False, actor="tester")
@@ -114,13 +114,11 @@ async def collecting(lab: Lab) -> AsyncIterator[Collecting]:
             yield state
         finally:
             await state.watch.stop()
-            async with manager.store() as store:
-                cluster = await store.cluster(lab.config.cluster)
-                store.set_component_settings(cluster, COMPONENT, {})
-            for host in lab.config.hosts():
-                await lab.sh(host.name, 'rm -f "$1" "$2".collect-*', FOLLOWER_PATH, OXAUTH_LOG)
     finally:
         await manager.close()
+        await logslab.put_back(lab, levels)
+        for host in lab.config.hosts():
+            await lab.sh(host.name, 'rm -f "$1".collect-*', OXAUTH_LOG)
 
 
 async def numbers(c: Collecting, run: str) -> list[int]:
