@@ -5,6 +5,7 @@ a rotation by rename, a copytruncate and a restart of the manager's side."""
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -23,17 +24,20 @@ from clustermgr.components.logs.ingest import (
     follower_resume,
     read_line,
 )
+from clustermgr.components.logs.masking import hold_cluster_secrets
 from clustermgr.components.logs.sources import JOURNAL, Format, Source
 from clustermgr.components.logs.watch import host_of, judge
 from clustermgr.core.manager import Manager
 from clustermgr.errors import HostUnreachable
+from clustermgr.inventory.models import ClusterSecret
 from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import ResumePoint
 from clustermgr.logstore.store import LogStore, log_store
 from clustermgr.monitor.alerts import Severity
-from clustermgr.redact import MASK, Secret
+from clustermgr.redact import MASK, Secret, redact
 from clustermgr.remote.local import LocalConnection
 from clustermgr.remote.stream import LineStream
+from clustermgr.services import clusters
 from polling import eventually
 
 PROGRAM = str(Path(follower_program.__file__))
@@ -245,3 +249,16 @@ def test_the_alerts_of_a_check() -> None:
         "log-source:lb:nutcracker",
     ]
     assert host_of("log-source:idp1:redis") == "idp1" and host_of("odd") == ""
+
+
+async def test_the_cluster_s_secrets_are_held_once_watched(manager: Manager) -> None:
+    """A secret sealed by another process is masked once the collector opened them."""
+    value = "sealed-elsewhere-" + secrets.token_hex(8)
+    await clusters.create_cluster(manager, "prod")
+    async with manager.store() as store:
+        cluster = await store.cluster("prod")
+        sealed = store.vault.seal({"value": Secret(value)}, first=True)
+        store.session.add(ClusterSecret(cluster_id=cluster.id, name="ldap", ciphertext=sealed))
+    assert redact(f"x {value} y") == f"x {value} y"
+    assert await hold_cluster_secrets(manager, "prod") == 1
+    assert redact(f"x {value} y") == f"x {MASK} y"

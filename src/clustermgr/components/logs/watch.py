@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from clustermgr.components.logs.collector import FollowerStopped, HostFollower
+from clustermgr.components.logs.masking import hold_cluster_secrets
 from clustermgr.components.logs.settingsstore import COMPONENT, applied_clusters
 from clustermgr.components.logs.sources import sources_for
 from clustermgr.core.access import HostAccess, open_access
@@ -151,6 +152,7 @@ class LogsWatch:
     async def check(self, cluster: str) -> AsyncIterator[Cycle]:
         state = self._state.setdefault(cluster, _ClusterState())
         if state.access is None:
+            await hold_cluster_secrets(self.manager, cluster)  # masked in every record
             settings = check_settings(self.settings)
             state.access = await open_access(self.manager, cluster, settings=settings)
         access = state.access
