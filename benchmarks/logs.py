@@ -4,6 +4,7 @@ Run on demand (not part of the test suite):
 
     .venv/bin/python benchmarks/logs.py [--rows 1000000] [--batch 500] [--queries 40]
                                         [--backends sqlite,postgresql] [--pg-url URL]
+                                        [--tail-seconds 30]
 
 For each backend, a fresh store (SQLite: a file in a temporary folder; PostgreSQL:
 the database ``<name>_logbench`` next to ``--pg-url``, default
@@ -15,6 +16,14 @@ rate (records per second of time spent in the store; the goal is at least
 20,000/s on SQLite), then the p50 and p95 of ``--queries`` searches (the newest
 100) for a common word, a rarer word, a phrase and a filtered query (goal: p95
 under 100 ms), and of a count and a 60-bar histogram of a word over the three days.
+
+Then, on a lab of its own (one bare node, prefix ``cmblogs``, subnet
+10.243.0.0/24), for each backend: a writer on the node appends ``--tail-seconds``
+of 100 lines a second to a log file followed by the collector (the follower over
+the node's SSH connection, drained as the watcher does); printed are the p50 and
+p95 of the delay from a line's write on the node to its commit in the store (goal:
+p95 under 2 s) and the follower's CPU on the node over that time (from its
+``/proc/PID/stat``).
 
 The machine may be shared: the load average is printed first.
 """
@@ -267,19 +276,29 @@ async def run(backend: str, url: str, args: argparse.Namespace) -> None:
             await manager.close()
 
 
-async def main(args: argparse.Namespace) -> None:
-    print(f"load average: {os.getloadavg()[0]:.2f}")
+def backend_urls(args: argparse.Namespace, tmp: str) -> Iterator[tuple[str, str]]:
     for backend in args.backends.split(","):
         if backend == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="cmbench-logs-db-") as tmp:
-                await run(backend, f"sqlite:///{tmp}/logs.db", args)
+            yield backend, f"sqlite:///{tmp}/logs.db"
         elif backend == "postgresql":
             if not args.pg_url:
                 print("postgresql: skipped (give --pg-url or set CLUSTERMGR_TEST_PG_URL)")
                 continue
-            await run(backend, bench_database(args.pg_url), args)
+            yield backend, bench_database(args.pg_url)
         else:
             raise SystemExit(f"unknown backend {backend!r}: sqlite or postgresql")
+
+
+async def main(args: argparse.Namespace) -> None:
+    print(f"load average: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="cmbench-logs-db-") as tmp:
+        for backend, url in backend_urls(args, tmp):
+            await run(backend, url, args)
+    if args.tail_seconds > 0:
+        from logstail import tail_delays
+
+        with tempfile.TemporaryDirectory(prefix="cmbench-logs-tail-") as tmp:
+            await tail_delays(list(backend_urls(args, tmp)), args.tail_seconds)
 
 
 if __name__ == "__main__":
@@ -289,4 +308,5 @@ if __name__ == "__main__":
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=os.environ.get("CLUSTERMGR_TEST_PG_URL"))
+    parser.add_argument("--tail-seconds", type=float, default=30.0, help="0: no lab part")
     asyncio.run(main(parser.parse_args()))

@@ -11,45 +11,27 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+import logslab
 from clustermgr.components.logs import apply as logs
 from clustermgr.components.logs.program import FOLLOWER_PATH, follower_source
-from clustermgr.components.logs.settingsstore import COMPONENT, applied_clusters
+from clustermgr.components.logs.settingsstore import applied_clusters
 from clustermgr.core.manager import Manager
 from clustermgr.plan.model import ApplyReport, Outcome
 from clustermgr.remote.command import Command
 from clustermgr.remote.stream import open_stream
 from clustermgr.topology import Role
 from labfixture import Lab
+from logslab import LOG_LEVEL
 
 pytestmark = pytest.mark.integration
-
-#: slapd's log level values, one a line.
-LOG_LEVEL = (
-    "ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -o ldif-wrap=no -b cn=config -s base "
-    "olcLogLevel | sed -n 's/^olcLogLevel: //p'"
-)
-RESTORE_LEVEL = """\
-printf 'dn: cn=config\\nchangetype: modify\\nreplace: olcLogLevel\\nolcLogLevel: %s\\n' "$1" \
-  | ldapmodify -Q -Y EXTERNAL -H ldapi:/// >/dev/null
-"""
 
 
 @pytest.fixture(scope="module")
 async def put_back(lab: Lab) -> AsyncIterator[None]:
     """After the module: slapd's log levels as they were, no follower, no applied mark."""
-    identity = [h.name for h in lab.config.hosts() if h.role is Role.IDENTITY]
-    before = {name: (await lab.sh(name, LOG_LEVEL)).split() for name in identity}
+    before = await logslab.slapd_levels(lab)
     yield
-    for name, levels in before.items():
-        await lab.sh(name, RESTORE_LEVEL, levels[0] if levels else "none")
-    for host in lab.config.hosts():
-        await lab.sh(host.name, 'rm -f "$1"', FOLLOWER_PATH)
-    manager = await Manager.open(lab.settings)
-    try:
-        async with manager.store() as store:
-            store.set_component_settings(await store.cluster(lab.config.cluster), COMPONENT, {})
-    finally:
-        await manager.close()
+    await logslab.put_back(lab, before)
 
 
 @pytest.fixture

@@ -100,6 +100,9 @@ def test_slapd_keeps_its_connection_and_operation() -> None:
     )
     record = parse(sources.SYSLOG, "idp1", line, READ_AT)
     assert record.fields == {"program": "slapd", "pid": 812, "conn": 1004, "op": 2}
+    assert record.source == sources.SLAPD == "slapd", "source:slapd finds it"
+    other = parse(sources.SYSLOG, "idp1", "Dec  6 19:55:36 idp1 cron[9]: tick", READ_AT)
+    assert other.source == "syslog"
     accept = "Dec  6 19:55:36 idp1 slapd[812]: conn=1004 fd=14 ACCEPT from IP=10.0.0.1:5 (IP=0.0.0.0:389)"
     assert parse(sources.SYSLOG, "idp1", accept, READ_AT).fields["conn"] == 1004
     assert "op" not in parse(sources.SYSLOG, "idp1", accept, READ_AT).fields
@@ -124,6 +127,7 @@ def test_a_journal_entry_reads_its_stamp_priority_and_program() -> None:
     assert record.at == datetime.fromtimestamp(1796586936.123456, UTC)
     assert record.level == "info"
     assert record.message == "slapd[812]: conn=1000 op=1 RESULT tag=97 err=0 text="
+    assert record.source == "slapd"
     assert record.fields == {
         "unit": "slapd.service",
         "program": "slapd",

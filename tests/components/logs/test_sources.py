@@ -9,12 +9,9 @@ import pytest
 from clustermgr import topology
 from clustermgr.components.logs import sources
 from clustermgr.components.logs.sources import (
-    SLAPD_LOG_LEVEL,
     Source,
     sources_for,
-    validate_slapd_log_level,
 )
-from clustermgr.errors import InvalidInput
 from clustermgr.facts.platform import Platform
 from clustermgr.lab.gluu.oxauth import paths as lab_oxauth
 from clustermgr.topology import Role
@@ -112,30 +109,3 @@ def test_the_identity_apps_log_directory_is_the_one_the_lab_writes() -> None:
     assert topology.OXAUTH_LOG_DIR == lab_oxauth.OXAUTH_LOG_DIR
     assert sources.OXAUTH.path == f"{lab_oxauth.OXAUTH_LOG_DIR}/{lab_oxauth.OXAUTH_LOG}"
     assert sources.OXAUTH_AUDIT.path == f"{lab_oxauth.OXAUTH_LOG_DIR}/{lab_oxauth.OXAUTH_AUDIT_LOG}"
-
-
-@pytest.mark.parametrize(
-    ("given", "canonical"),
-    [
-        ("stats", "stats"),
-        ("sync  STATS", "stats sync"),
-        ("acl stats acl", "stats ACL"),
-        ("none", "none"),
-    ],
-)
-def test_slapd_log_levels_are_canonical(given: str, canonical: str) -> None:
-    assert validate_slapd_log_level(given) == canonical
-
-
-@pytest.mark.parametrize(
-    "given", ["", "   ", "stats\nolcRootPW: x", "stats;", "256", "none stats", "verbose", 3, None]
-)
-def test_other_slapd_log_levels_are_refused(given: object) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        validate_slapd_log_level(given)
-    assert "stats" in (caught.value.hint or "")
-
-
-def test_the_default_slapd_log_level_logs_operations() -> None:
-    assert SLAPD_LOG_LEVEL.check(SLAPD_LOG_LEVEL.example) == sources.DEFAULT_SLAPD_LOG_LEVEL
-    assert "stats" in sources.DEFAULT_SLAPD_LOG_LEVEL.split()

@@ -1,6 +1,8 @@
 """Central logging: every server's logs read by the manager over SSH, kept and searched.
 
-This stage puts the follower program on every server and sets slapd's log level.
+This stage puts the follower program on every server and sets slapd's log level; the
+watcher's part (:mod:`~clustermgr.components.logs.watch`) keeps a follower running on
+every server and stores what it reads.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ if TYPE_CHECKING:
 def _parts() -> Parts:
     from clustermgr.components.logs import jobs
     from clustermgr.components.logs.settingsstore import applied_clusters
+    from clustermgr.components.logs.watch import LogsWatch
 
-    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters)
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters, watch=LogsWatch)
 
 
 def _cli() -> typer.Typer:
@@ -55,6 +58,7 @@ COMPONENT = Component(
     # slapd's log level is set on the directory LDAP replication configures; the load
     # balancer's access log is one of the logs read.
     needs=("ldap", "lb"),
-    # Its alerts will be about the servers and their logs, not about what it set up.
-    setup_alerts=(),
+    # A follower that cannot run on a server is what it set up broken; a source that
+    # cannot be read or a server out of reach is about the servers.
+    setup_alerts=("log-follower",),
 )

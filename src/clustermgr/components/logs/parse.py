@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import TypeGuard
 
 from clustermgr import topology
-from clustermgr.components.logs.sources import Format, Source
+from clustermgr.components.logs.sources import SLAPD, Format, Source
 from clustermgr.logstore.records import FieldValue, LogRecord
 
 MONTHS: Mapping[str, int] = {
@@ -71,6 +71,9 @@ class Parsed:
     fields: dict[str, FieldValue] = field(default_factory=dict)
     #: The message when it is not the record's text (a journal entry's).
     message: str | None = None
+    #: The source the record is stored as when it is not the one it was read from
+    #: (slapd's records, read from syslog or the journal).
+    source: str | None = None
 
 
 Parser = Callable[[str, tzinfo, datetime], Parsed]
@@ -89,7 +92,7 @@ def parse(
     return LogRecord(
         at=at.astimezone(UTC),
         host=host,
-        source=source.id,
+        source=parsed.source or source.id,
         level=parsed.level,
         message=parsed.message if parsed.message is not None else text,
         fields=parsed.fields,
@@ -225,9 +228,11 @@ _SSHD_ERROR = re.compile(r"(error|fatal): ")
 
 
 def _program_details(parsed: Parsed, program: str, message: str) -> None:
-    """What a program's lines say beyond syslog's own: slapd's connection and operation,
-    sshd's failed logins (warnings) and errors."""
+    """What a program's lines say beyond syslog's own: slapd's records are the source
+    ``slapd`` with their connection and operation, sshd's failed logins are warnings and
+    its errors errors."""
     if program == "slapd":
+        parsed.source = SLAPD
         if ids := _SLAPD_IDS.search(message):
             parsed.fields["conn"] = int(ids["conn"])
             if ids["op"] is not None:

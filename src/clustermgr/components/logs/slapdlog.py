@@ -26,17 +26,20 @@ LOG_LEVEL: Fact[tuple[str, ...]] = Fact(
 
 
 def set_log_level(level: str) -> str:
-    """The LDIF (``ldapmodify`` input) that makes ``level`` slapd's only log level."""
-    return f"dn: {CONFIG_DN}\nchangetype: modify\nreplace: olcLogLevel\nolcLogLevel: {level}\n"
+    """The LDIF (``ldapmodify`` input) that makes ``level`` (names separated by spaces)
+    slapd's only log level: one value per name."""
+    values = "".join(f"olcLogLevel: {name}\n" for name in level.split())
+    return f"dn: {CONFIG_DN}\nchangetype: modify\nreplace: olcLogLevel\n{values}"
 
 
 _HAS_LEVEL = """\
 got=$(ldapsearch $LDAPI -LLL -o ldif-wrap=no -b cn=config -s base olcLogLevel \
-  | sed -n 's/^olcLogLevel: //p' | tr '[:upper:]' '[:lower:]')
-[ "$got" = "$1" ]
+  | sed -n 's/^olcLogLevel: //p' | tr ' ' '\\n' | tr '[:upper:]' '[:lower:]' | sort -u)
+want=$(printf '%s\\n' $1 | tr '[:upper:]' '[:lower:]' | sort -u)
+[ "$got" = "$want" ]
 """
 
 
 def has_log_level(level: str) -> Command:
-    """Exit 0 when ``level`` is slapd's one log level."""
+    """Exit 0 when slapd's log level is ``level``'s names (any case, any order)."""
     return root_script(_HAS_LEVEL, level)

@@ -9,7 +9,9 @@ its path on a node that has one (the platform fact's ``gluu_root``).
 Which sources a host gets depends on its platform: where systemd runs, the
 journal holds what syslog and sshd say; elsewhere ``/var/log/syslog`` and
 ``/var/log/auth.log`` do.  slapd logs through syslog, so its records (``conn``
-and ``op`` kept as fields) come with the journal or syslog source.  The web front
+and ``op`` kept as fields) come with the journal or syslog source; they are stored
+as the source :data:`SLAPD` (the parser names it), so ``source:slapd`` finds them.
+The web front
 of an identity node is Apache on a Gluu node (in the chroot) and NGINX on a node
 without a chroot; both keep the ids ``web-access`` and ``web-error``.
 """
@@ -22,10 +24,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from clustermgr import topology
-from clustermgr.errors import InvalidInput
 from clustermgr.facts.platform import Platform
 from clustermgr.topology import Role
-from clustermgr.validation import Rule
 
 
 class Format(StrEnum):
@@ -208,7 +208,11 @@ SOURCES_BY_ROLE: Mapping[Role, tuple[Source, ...]] = {
 ALL_SOURCES: tuple[Source, ...] = tuple(
     dict.fromkeys(s for ss in SOURCES_BY_ROLE.values() for s in ss)
 )
-SOURCE_IDS: frozenset[str] = frozenset(s.id for s in ALL_SOURCES)
+#: The source slapd's records are stored as: they are read from the journal or syslog,
+#: whose parser gives them this source.
+SLAPD = "slapd"
+#: Every source id a record may carry.
+SOURCE_IDS: frozenset[str] = frozenset({*(s.id for s in ALL_SOURCES), SLAPD})
 
 
 def sources_for(role: Role, platform: Platform) -> tuple[Source, ...]:
@@ -216,54 +220,3 @@ def sources_for(role: Role, platform: Platform) -> tuple[Source, ...]:
     return tuple(
         s.under(platform.gluu_root) for s in SOURCES_BY_ROLE[role] if s.where.holds(platform)
     )
-
-
-# --- slapd's log level ---------------------------------------------------------------
-
-#: slapd's ``olcLogLevel`` names (OpenLDAP's); ``stats`` logs every connection, operation
-#: and result, what the ``conn``/``op`` fields of the slapd records come from.
-SLAPD_LOG_LEVELS: tuple[str, ...] = (
-    "none",
-    "stats",
-    "stats2",
-    "sync",
-    "conns",
-    "filter",
-    "config",
-    "ACL",
-    "args",
-    "trace",
-    "packets",
-    "BER",
-    "shell",
-    "parse",
-    "any",
-)
-DEFAULT_SLAPD_LOG_LEVEL = "stats"
-SLAPD_LOG_LEVEL_RULE = (
-    "slapd log level names separated by spaces: " + ", ".join(SLAPD_LOG_LEVELS) + " ('none' alone)"
-)
-_BY_LOWER = {name.lower(): name for name in SLAPD_LOG_LEVELS}
-
-
-def validate_slapd_log_level(value: object) -> str:
-    """``olcLogLevel``'s value: known names (any case), canonical case and list order,
-    each once; ``none`` only alone."""
-    if not isinstance(value, str) or not value.strip():
-        raise _refuse(value)
-    words = value.split()
-    if any(w.lower() not in _BY_LOWER for w in words):
-        raise _refuse(value)
-    names = {_BY_LOWER[w.lower()] for w in words}
-    if "none" in names and len(names) > 1:
-        raise _refuse(value)
-    return " ".join(n for n in SLAPD_LOG_LEVELS if n in names)
-
-
-def _refuse(value: object) -> InvalidInput:
-    return InvalidInput(f"invalid slapd log level {value!r}", hint=f"use {SLAPD_LOG_LEVEL_RULE}")
-
-
-SLAPD_LOG_LEVEL = Rule(
-    "slapd log level", SLAPD_LOG_LEVEL_RULE, validate_slapd_log_level, DEFAULT_SLAPD_LOG_LEVEL
-)
