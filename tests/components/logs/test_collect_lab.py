@@ -20,6 +20,7 @@ import pytest
 import logslab
 from clustermgr.components import registry
 from clustermgr.components.logs import apply as logs
+from clustermgr.components.logs import read
 from clustermgr.components.logs.sources import OXAUTH
 from clustermgr.components.logs.watch import LogsWatch
 from clustermgr.core.manager import Manager
@@ -231,15 +232,19 @@ def missing(found: list[int]) -> list[tuple[int, int]]:
 
 
 async def test_a_failed_login_is_found_within_two_seconds(collecting: Collecting) -> None:
+    """Found by search within 2 s of being written, and shown by a tail already running
+    (the tail the API, the CLI and the GUI follow)."""
     c, lab = collecting, collecting.lab
     node = next(h.name for h in lab.config.hosts() if h.role is Role.IDENTITY)
     user = "nobody" + secrets.token_hex(4)
+    text = f"source:oxauth-audit USER_AUTHENTICATION_FAILURE {user}"
+    tail = await read.tail(c.manager, c.cluster, text, poll=0.05)
     status, _ = await https(
         lab, node, "/oxauth/restv1/login", {"username": user, "password": "wrong-password"}
     )
     assert status == 401
     written = time.monotonic()  # the app wrote its audit line before it answered
-    query = parse_query(f"source:oxauth-audit USER_AUTHENTICATION_FAILURE {user}")
+    query = parse_query(text)
     found = await eventually(
         lambda: c.store.search(c.cluster, query, since=None, until=None),
         timeout=5,
@@ -249,6 +254,14 @@ async def test_a_failed_login_is_found_within_two_seconds(collecting: Collecting
     assert time.monotonic() - written < 2.0
     [record] = found
     assert record.record.host == lab.host(node).fqdn and record.record.level == "info"
+    tailed: list[int] = []
+    try:
+        async with asyncio.timeout(5):
+            while not tailed:
+                tailed = [r.id for r in await anext(tail)]
+    finally:
+        await tail.aclose()
+    assert tailed == [record.id]
 
 
 async def test_an_nginx_502_on_the_proxy_is_found_by_its_status(collecting: Collecting) -> None:
