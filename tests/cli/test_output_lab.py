@@ -18,6 +18,7 @@ import typer
 from cachelab import cache_lab, configure, wait_chain_ok
 from cli_runner import Cli, Ran
 from clustermgr.components import registry
+from clustermgr.components.logs import apply as logs
 from clustermgr.components.metrics import apply as metrics
 from clustermgr.core.manager import Manager
 from labfixture import Lab
@@ -40,9 +41,11 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
         manager = await Manager.open(running.settings)
         try:
             exporters = await metrics.apply(manager, running.config.cluster, dry_run=False)
+            followers = await logs.apply(manager, running.config.cluster, dry_run=False)
         finally:
             await manager.close()
         assert exporters.ok, exporters.as_dict()
+        assert followers.ok, followers.as_dict()
         yield running
 
 

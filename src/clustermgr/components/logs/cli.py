@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json
 from clustermgr.cli.output import emit_json, out, run_async, say
 from clustermgr.cli.session import manager
@@ -30,6 +31,7 @@ from clustermgr.logstore.records import StoredRecord
 from clustermgr.redact import redact
 
 app = typer.Typer(no_args_is_help=True)
+add_monitoring_commands(app, "logs")
 
 HIT = "bold reverse"
 LEVEL_STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "debug": "dim"}
