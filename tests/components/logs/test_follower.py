@@ -772,12 +772,15 @@ def test_no_journalctl_is_a_missing_source(tmp_path: Path, start: Callable[..., 
 NUMBERED = re.compile(r"^line (\d{5}) [a-z]*$")
 
 
+@pytest.mark.parametrize("copied_at", [7000, 3050], ids=["apart", "close"])
 def test_stress_rotations_and_a_restart_lose_and_repeat_nothing(
-    tmp_path: Path, start: Callable[..., Running]
+    tmp_path: Path, start: Callable[..., Running], copied_at: int
 ) -> None:
     """A writer appends 10,000 numbered lines; the file is rotated by rename once and by
-    copytruncate once, and the follower is killed and started again from the last batch's
-    resume point, as the manager does. Every number arrives exactly once, in order."""
+    copytruncate once (``close``: about 10 ms after the rename, often before the follower
+    has read the new file), and the follower is killed and started again from the last
+    batch's resume point, as the manager does. Every number arrives exactly once, in
+    order."""
     log = tmp_path / "app.log"
     log.write_bytes(b"")
     total = 10_000
@@ -792,7 +795,7 @@ def test_stress_rotations_and_a_restart_lose_and_repeat_nothing(
                 out.close()
                 log.rename(tmp_path / "app.log.1")
                 out = log.open("ab", buffering=0)
-            if n == 7000:
+            if n == copied_at:
                 shutil.copyfile(log, tmp_path / "app.log-copy")
                 os.truncate(log, 0)
             if n % 50 == 0:
