@@ -24,7 +24,9 @@ Output, one JSON object a line:
   batch without records only moves the resume point (to a new file, or to the end of a
   file followed for the first time).
 - ``{"t": "batch", "src", "cursor", "recs"}``: journal entries (``journalctl -o json``
-  lines), ``cursor`` the last one's.
+  lines), ``cursor`` the last one's. Started with no cursor, the follower first learns
+  the journal's last entry's cursor and gives it out with no records, then follows
+  after it (an empty journal: from its start).
 - ``{"t": "state", "src", "state": "ok"|"missing"|"denied"|"error", "detail"}`` when a
   source's state changes.
 - ``{"t": "beat", "at": EPOCH}`` every ``beat_seconds``.
@@ -35,7 +37,11 @@ Copytruncate (the file got shorter than the offset, or the bytes before the offs
 changed): the copy is the sibling ``PATH.*`` or ``PATH-*`` whose bytes before the offset
 equal the fingerprint; it is read from the offset to its end, then the file from 0.
 Started with a resume point whose inode the path no longer names, the follower looks
-for that inode among the siblings and finishes it first.
+for that inode among the siblings and finishes it first. The file the path names after
+a rename may itself be copytruncated before the follower has read any of it (two
+rotations in a moment, or both while no follower ran): before reading it from 0, the
+follower reads the copies of it made since the finished file was last written (plain
+siblings, not compressed, not read yet, not starting as the file now does), oldest first.
 """
 
 from __future__ import annotations
