@@ -418,16 +418,17 @@ class FileSource:
             self.at_end = False
         self.use(fd, offset, tail, False, True)
 
-    def copy_first(self) -> bool:
+    def copy_first(self, size: int) -> bool:
         """About to read the path's file from its start after a rotated file: when it was
         copytruncated before the follower read any of it (renamed and then copytruncated
         in a moment, or both while no follower ran), its first lines are only in the copy.
-        Read that copy from its start first; True when it is the open file now."""
+        Read that copy from its start first; True when it is the open file now. ``size``:
+        the path's size this poll (an empty new file costs nothing more)."""
         if self.since is None or self.pos != 0 or self.fd is None or self.finishing:
             return False
-        current = os.fstat(self.fd)
-        if current.st_size == 0:
+        if size == 0:
             return False
+        current = os.fstat(self.fd)
         head = read_at(self.fd, 0, FINGERPRINT)
         skip = self.read_inodes | {current.st_ino}
         copy = unread_copy(self.path, self.since, current, head, skip)
@@ -504,7 +505,7 @@ class FileSource:
             and not has_prefix_tail(self.fd, self.pos, self.raw_tail)
         ):
             self.truncated()
-        if self.copy_first():
+        if self.copy_first(st.st_size):
             return
         if self.finishing or st.st_size > self.pos:
             self.read_some()
