@@ -63,8 +63,9 @@ READ_PER_POLL = 4 * 1024 * 1024
 START_LOOKBACK = 65536
 #: How long a journal reader waits before starting ``journalctl`` again.
 JOURNAL_RETRY = 5.0
-#: How long the journal's current cursor may take to learn.
-JOURNAL_LOOKUP = 30.0
+#: How long learning the journal's current cursor may take (once, at the journal's start;
+#: the other sources wait meanwhile, so it is kept short and tried again later).
+JOURNAL_LOOKUP = 10.0
 #: How compressed files start (gzip, bzip2, xz, zstd): a rotated file that is no copy to read.
 COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
