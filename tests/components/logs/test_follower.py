@@ -348,6 +348,74 @@ def test_a_restart_finds_the_rotated_file_among_the_siblings(
     assert second.batches()[-1]["inode"] == log.stat().st_ino
 
 
+@pytest.mark.parametrize("opened", [False, True], ids=["unopened", "opened-empty"])
+def test_a_rename_then_a_copytruncate_before_the_new_file_is_read_loses_nothing(
+    tmp_path: Path, start: Callable[..., Running], opened: bool
+) -> None:
+    """logrotate renamed the log (``create``), the daemon wrote to the new file, and a
+    copytruncate came before the follower read any of it: the new file's first lines are
+    only in the copy. With ``opened`` the follower had opened the new file while it was
+    still empty (at position 0, with no fingerprint to miss)."""
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    run = start([source(log)], poll_seconds=0.5)
+    run.until(lambda r: bool(r.batches()))
+    append(log, lines("in the first file"))
+    run.until(run.has(1))
+    (tmp_path / "app.log.2.gz").write_bytes(b"\x1f\x8b older, compressed")
+    log.rename(tmp_path / "app.log.1")
+    log.write_bytes(b"")
+    if opened:
+        inode = log.stat().st_ino
+        run.until(lambda r: r.batches()[-1]["inode"] == inode)
+    # The follower just wrote a batch and sleeps half a second: this all happens meanwhile.
+    append(log, lines("only in the copy 1", "only in the copy 2"))
+    shutil.copyfile(log, tmp_path / "app.log-20260102")
+    os.truncate(log, 0)
+    append(log, lines("after the copy"))
+    run.until(run.has(4))
+    run.settle(0.6)
+    assert run.records() == [
+        "in the first file",
+        "only in the copy 1",
+        "only in the copy 2",
+        "after the copy",
+    ]
+    assert run.batches()[-1]["inode"] == log.stat().st_ino
+    assert run.batches()[-1]["end"] == log.stat().st_size
+
+
+def test_a_restart_after_a_rename_and_a_copytruncate_reads_the_copy_between(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """While no follower ran: more lines, a rotation by rename, lines in the new file, then
+    a copytruncate of that file. The path no longer names the resume point's inode; the
+    follower finishes that file, then the copy, then the path's file."""
+    log = tmp_path / "app.log"
+    log.write_bytes(b"")
+    first = start([source(log)])
+    first.until(lambda r: bool(r.batches()))
+    append(log, lines("one", "two"))
+    first.until(first.has(2))
+    assert first.stop() == 0
+    last = first.batches()[-1]
+    resume = {k: last[k] for k in ("inode", "fingerprint")} | {"offset": last["end"]}
+    append(log, lines("three"))
+    log.rename(tmp_path / "app.log.1")
+    append(log, lines("four", "five"))
+    shutil.copyfile(log, tmp_path / "app.log.0")
+    os.truncate(log, 0)
+    append(log, lines("six"))
+    (tmp_path / "app.log.2.gz").write_bytes(b"\x1f\x8b compressed after the copy")
+    second = start([source(log, resume)])
+    second.until(second.has(4))
+    second.settle(0.3)
+    assert second.records() == ["three", "four", "five", "six"]
+    assert second.batches()[0]["start"] == resume["offset"]
+    assert second.batches()[-1]["inode"] == log.stat().st_ino
+    assert second.batches()[-1]["end"] == log.stat().st_size
+
+
 def test_multiline_records_by_their_start_line(
     tmp_path: Path, start: Callable[..., Running]
 ) -> None:
@@ -538,10 +606,9 @@ with open(os.environ["JOURNAL_ARGS"], "a") as out:  # once read: the test waits 
 if after is not None:
     cursors = [json.loads(line)["__CURSOR"] for line in seen]
     todo = seen[cursors.index(after) + 1:]
-elif "-n" in args and args[args.index("-n") + 1] == "0":
-    todo = []
 else:
-    todo = seen[-10:]
+    n = args[args.index("-n") + 1] if "-n" in args else "10"
+    todo = seen if n == "all" else seen[len(seen) - int(n):] if int(n) else []
 sys.stdout.write("".join(todo))
 sys.stdout.flush()
 fail = entries + ".fail"
@@ -581,19 +648,20 @@ def stand_in_journal(tmp_path: Path) -> dict[str, str]:
 def test_the_journal_is_read_with_its_cursor(tmp_path: Path, start: Callable[..., Running]) -> None:
     """journald does not run on the test hosts (no systemd), so a stand-in ``journalctl``,
     first on PATH, plays it: it prints ``-o json`` lines with ``__CURSOR``, honours
-    ``--after-cursor`` and ``-n 0``, and follows a file of entries."""
+    ``--after-cursor`` and ``-n``, and follows a file of entries. With no cursor the
+    follower learns the last entry's and gives it out before it follows."""
     entries = tmp_path / "entries"
     entries.write_text("".join(journal_entry(n) for n in range(1, 4)))
     args_file = tmp_path / "args"
     env = stand_in_journal(tmp_path)
     spec = {"id": "journal", "journal": True, "resume": None}
     first = start([spec], env=env)
-    first.until(lambda r: r.states("journal") == ["ok"] and args_file.exists())
+    first.until(lambda r: r.states("journal") == ["ok"])
     with entries.open("a") as out:
         out.write(journal_entry(4))
     first.until(first.has(1, "journal"))
     assert first.records("journal") == [journal_entry(4).rstrip("\n")]
-    assert first.batches("journal")[-1]["cursor"] == "s=abc;i=4"
+    assert [b["cursor"] for b in first.batches("journal")] == ["s=abc;i=3", "s=abc;i=4"]
     assert first.stop() == 0
     with entries.open("a") as out:
         out.write(journal_entry(5) + journal_entry(6))
@@ -608,8 +676,59 @@ def test_the_journal_is_read_with_its_cursor(tmp_path: Path, start: Callable[...
     assert second.stop() == 0
     called = [json.loads(line) for line in args_file.read_text().splitlines()]
     assert called == [
-        ["-o", "json", "--follow", "--no-pager", "-n", "0"],
+        ["-o", "json", "-n", "1", "--no-pager"],
+        ["-o", "json", "--follow", "--no-pager", "--after-cursor", "s=abc;i=3"],
         ["-o", "json", "--follow", "--no-pager", "--after-cursor", "s=abc;i=4"],
+    ]
+
+
+def test_with_no_cursor_a_restart_before_the_next_entry_loses_nothing(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """With the stand-in ``journalctl`` (no journald on the test hosts). The follower
+    learns the journal's cursor before it follows and gives it out at once, so the
+    entries written while it is restarted are read by the next one."""
+    entries = tmp_path / "entries"
+    entries.write_text(journal_entry(1) + journal_entry(2))
+    env = stand_in_journal(tmp_path)
+    spec = {"id": "journal", "journal": True, "resume": None}
+    first = start([spec], env=env)
+    first.until(lambda r: r.states("journal") == ["ok"])
+    first.settle(0.3)
+    assert first.stop() == 0
+    assert first.batches("journal") == [
+        {"t": "batch", "src": "journal", "cursor": "s=abc;i=2", "recs": []}
+    ]
+    with entries.open("a") as out:
+        out.write(journal_entry(3) + journal_entry(4))
+    second = start([{**spec, "resume": {"cursor": "s=abc;i=2"}}], env=env)
+    second.until(second.has(2, "journal"))
+    second.settle(0.3)
+    assert [json.loads(rec)["MESSAGE"] for rec in second.records("journal")] == [
+        "entry 3",
+        "entry 4",
+    ]
+
+
+def test_an_empty_journal_is_followed_from_its_start(
+    tmp_path: Path, start: Callable[..., Running]
+) -> None:
+    """With the stand-in ``journalctl``: an empty journal has no cursor to learn, so every
+    entry it gets is new, even one written before ``--follow`` began."""
+    entries = tmp_path / "entries"
+    entries.write_text("")
+    env = stand_in_journal(tmp_path)
+    run = start([{"id": "journal", "journal": True, "resume": None}], env=env)
+    run.until(lambda r: r.states("journal") == ["ok"])
+    with entries.open("a") as out:
+        out.write(journal_entry(1))
+    run.until(run.has(1, "journal"))
+    assert run.records("journal") == [journal_entry(1).rstrip("\n")]
+    assert run.stop() == 0
+    called = [json.loads(line) for line in (tmp_path / "args").read_text().splitlines()]
+    assert called == [
+        ["-o", "json", "-n", "1", "--no-pager"],
+        ["-o", "json", "--follow", "--no-pager", "-n", "all"],
     ]
 
 
@@ -653,12 +772,15 @@ def test_no_journalctl_is_a_missing_source(tmp_path: Path, start: Callable[..., 
 NUMBERED = re.compile(r"^line (\d{5}) [a-z]*$")
 
 
+@pytest.mark.parametrize("copied_at", [7000, 3050], ids=["apart", "close"])
 def test_stress_rotations_and_a_restart_lose_and_repeat_nothing(
-    tmp_path: Path, start: Callable[..., Running]
+    tmp_path: Path, start: Callable[..., Running], copied_at: int
 ) -> None:
     """A writer appends 10,000 numbered lines; the file is rotated by rename once and by
-    copytruncate once, and the follower is killed and started again from the last batch's
-    resume point, as the manager does. Every number arrives exactly once, in order."""
+    copytruncate once (``close``: about 10 ms after the rename, often before the follower
+    has read the new file), and the follower is killed and started again from the last
+    batch's resume point, as the manager does. Every number arrives exactly once, in
+    order."""
     log = tmp_path / "app.log"
     log.write_bytes(b"")
     total = 10_000
@@ -673,7 +795,7 @@ def test_stress_rotations_and_a_restart_lose_and_repeat_nothing(
                 out.close()
                 log.rename(tmp_path / "app.log.1")
                 out = log.open("ab", buffering=0)
-            if n == 7000:
+            if n == copied_at:
                 shutil.copyfile(log, tmp_path / "app.log-copy")
                 os.truncate(log, 0)
             if n % 50 == 0:

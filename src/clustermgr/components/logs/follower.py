@@ -24,7 +24,9 @@ Output, one JSON object a line:
   batch without records only moves the resume point (to a new file, or to the end of a
   file followed for the first time).
 - ``{"t": "batch", "src", "cursor", "recs"}``: journal entries (``journalctl -o json``
-  lines), ``cursor`` the last one's.
+  lines), ``cursor`` the last one's. Started with no cursor, the follower first learns
+  the journal's last entry's cursor and gives it out with no records, then follows
+  after it (an empty journal: from its start).
 - ``{"t": "state", "src", "state": "ok"|"missing"|"denied"|"error", "detail"}`` when a
   source's state changes.
 - ``{"t": "beat", "at": EPOCH}`` every ``beat_seconds``.
@@ -35,7 +37,11 @@ Copytruncate (the file got shorter than the offset, or the bytes before the offs
 changed): the copy is the sibling ``PATH.*`` or ``PATH-*`` whose bytes before the offset
 equal the fingerprint; it is read from the offset to its end, then the file from 0.
 Started with a resume point whose inode the path no longer names, the follower looks
-for that inode among the siblings and finishes it first.
+for that inode among the siblings and finishes it first. The file the path names after
+a rename may itself be copytruncated before the follower has read any of it (two
+rotations in a moment, or both while no follower ran): before reading it from 0, the
+follower reads the copies of it made since the finished file was last written (plain
+siblings, not compressed, not read yet, not starting as the file now does), oldest first.
 """
 
 from __future__ import annotations
@@ -57,6 +63,11 @@ READ_PER_POLL = 4 * 1024 * 1024
 START_LOOKBACK = 65536
 #: How long a journal reader waits before starting ``journalctl`` again.
 JOURNAL_RETRY = 5.0
+#: How long learning the journal's current cursor may take (once, at the journal's start;
+#: the other sources wait meanwhile, so it is kept short and tried again later).
+JOURNAL_LOOKUP = 10.0
+#: How compressed files start (gzip, bzip2, xz, zstd): a rotated file that is no copy to read.
+COMPRESSED = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 class Output:
@@ -138,6 +149,34 @@ def open_sibling(path: str, inode: int | None, offset: int, tail: bytes) -> int 
     return None
 
 
+def unread_copy(
+    path: str, since: float, current: os.stat_result, head: bytes, skip: set[int]
+) -> int | None:
+    """An open descriptor of the oldest copy of ``path`` that copytruncate made at or after
+    ``since`` (a file-system time) of lines the follower has not read; None when there is
+    none. ``current`` is the path's file now and ``head`` its first bytes. A candidate is
+    a sibling that is not compressed, not one of the inodes in ``skip`` (read already),
+    written no later than the path's file last changed (the truncation comes after the
+    copy), and that does not start as the path's file does now (then it is a copy of
+    lines still there)."""
+    for full in reversed(siblings(path)):  # oldest first: the lines in their order
+        try:
+            fd = os.open(full, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            st = os.fstat(fd)
+            if st.st_ino not in skip and since <= st.st_mtime <= current.st_ctime:
+                start = read_at(fd, 0, FINGERPRINT)
+                same = min(len(start), len(head))
+                if start and not start.startswith(COMPRESSED) and start[:same] != head[:same]:
+                    return fd
+        except OSError:
+            pass
+        os.close(fd)
+    return None
+
+
 class FileSource:
     """One log file followed by inode and offset."""
 
@@ -162,6 +201,11 @@ class FileSource:
         self.committed = 0  # the end of the last record given out
         self.committed_tail = b""
         self.last_data = 0.0
+        # While the path's file has not been read at all (position 0) after a rotated file
+        # or a copy was finished: the file-system time since which a copytruncate of it may
+        # have left its first lines only in a copy, and the inodes read since.
+        self.since: float | None = None
+        self.read_inodes: set[int] = set()
         # The line being read (no newline yet): its first bytes and its whole length.
         self.line = bytearray()
         self.line_len = 0
@@ -322,6 +366,12 @@ class FileSource:
             self.end_line(False, self.pos, self.raw_tail)
         self.close_record()
         self.send_batch()
+        assert self.fd is not None
+        # Whatever the path's file held before a copytruncate the follower did not see is
+        # in a copy made after this file was last written (see copy_first).
+        if self.since is None:
+            self.since = os.fstat(self.fd).st_mtime
+        self.read_inodes.add(self.inode)
         self.close()
         self.finishing = False
 
@@ -368,6 +418,33 @@ class FileSource:
             tail = read_at(fd, max(0, offset - FINGERPRINT), min(offset, FINGERPRINT))
             self.at_end = False
         self.use(fd, offset, tail, False, True)
+
+    def copy_first(self, size: int) -> bool:
+        """About to read the path's file from its start after a rotated file: when it was
+        copytruncated before the follower read any of it (renamed and then copytruncated
+        in a moment, or both while no follower ran), its first lines are only in the copy.
+        Read that copy from its start first; True when it is the open file now. ``size``:
+        the path's size this poll (an empty new file costs nothing more)."""
+        if self.since is None or self.pos != 0 or self.fd is None or self.finishing:
+            return False
+        if size == 0:
+            return False
+        current = os.fstat(self.fd)
+        head = read_at(self.fd, 0, FINGERPRINT)
+        skip = self.read_inodes | {current.st_ino}
+        copy = unread_copy(self.path, self.since, current, head, skip)
+        if copy is None:
+            return False
+        self.use(copy, 0, b"", True, True)
+        return True
+
+    def read_some(self) -> None:
+        """Read the path's file on; once some of it is read, a copytruncate shows in its
+        bytes before the position (the fingerprint) and no copy is looked for by time."""
+        self.drain(READ_PER_POLL)
+        if self.pos > 0 and not self.finishing:
+            self.since = None
+            self.read_inodes = set()
 
     def truncated(self) -> None:
         """The file was cut short under us (copytruncate): read the rest from the copy."""
@@ -429,8 +506,10 @@ class FileSource:
             and not has_prefix_tail(self.fd, self.pos, self.raw_tail)
         ):
             self.truncated()
+        if self.copy_first(st.st_size):
+            return
         if self.finishing or st.st_size > self.pos:
-            self.drain(READ_PER_POLL)
+            self.read_some()
         self.flush_idle(now)
 
     def flush_idle(self, now: float) -> None:
@@ -458,6 +537,8 @@ class JournalSource:
         self.lock = threading.Lock()
         self.note = ""
         self.next_try = 0.0
+        # No cursor and the journal had no entry when looked at: follow it from its start.
+        self.from_start = False
 
     def set_state(self, state: str, detail: str) -> None:
         if state != self.state:
@@ -468,10 +549,49 @@ class JournalSource:
         cmd = ["journalctl", "-o", "json", "--follow", "--no-pager"]
         if self.cursor:
             return [*cmd, "--after-cursor", self.cursor]
-        return [*cmd, "-n", "0"]
+        return [*cmd, "-n", "all" if self.from_start else "0"]
+
+    def learn_cursor(self) -> bool:
+        """With no cursor yet: the journal's last entry's cursor, given out as a batch
+        without records, so that a follower started again before any new entry goes on
+        from there (following from ``-n 0`` only would skip the entries in between).
+        False when ``journalctl`` could not tell (said as the source's state)."""
+        try:
+            done = subprocess.run(
+                ["journalctl", "-o", "json", "-n", "1", "--no-pager"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=JOURNAL_LOOKUP,
+            )
+        except FileNotFoundError:
+            self.set_state("missing", "journalctl not found")
+            return False
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.set_state("error", str(exc))
+            return False
+        if done.returncode != 0:
+            said = decode(done.stderr).strip()
+            self.set_state("error", f"journalctl exited {done.returncode}: {said}")
+            return False
+        cursor = None
+        for raw in done.stdout.splitlines():
+            try:
+                entry = json.loads(decode(raw))
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and "__CURSOR" in entry:
+                cursor = str(entry["__CURSOR"])
+        if cursor is None:
+            self.from_start = True  # an empty journal: every entry to come is new
+        else:
+            self.cursor = cursor
+            self.send([])
+        return True
 
     def launch(self, now: float) -> None:
         self.next_try = now + JOURNAL_RETRY
+        if not self.cursor and not self.learn_cursor():
+            return
         try:
             self.proc = subprocess.Popen(
                 self.command(),
