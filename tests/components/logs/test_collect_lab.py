@@ -153,6 +153,15 @@ async def test_every_line_is_stored_once_across_faults(collecting: Collecting) -
     async def allow(upto: int) -> None:
         await lab.sh(node, 'echo "$2" > "$1.upto"', ctl, str(upto))
 
+    # The follower has opened the log (a new source is read from its end: lines written
+    # before that are not the collector's to find).
+    await eventually(
+        lambda: c.store.resume_points(c.cluster, lab.host(node).fqdn),
+        until=lambda points: OXAUTH.id in points,
+        timeout=30,
+        interval=0.2,
+        what="the follower reading the identity app's log",
+    )
     await allow(3000)
     await lab.sh(
         node,
