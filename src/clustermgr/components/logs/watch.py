@@ -9,6 +9,11 @@ follower that stops (its connection lost, silent for three beats, ended) is star
 again from the store's resume points, after a back-off: nothing is lost, nothing
 stored twice.  Closing the watcher's part (a manager that stops) stops them all.
 
+About every :data:`PRUNE_EVERY` seconds (the first check after a start too), a check
+keeps the cluster's logs within its retention (its ``logs`` settings' age and size,
+:meth:`LogsWatch.retain`); a pruning that fails is logged and tried again at the next
+one, and collection goes on.
+
 Its alerts: ``log-source:HOST:SOURCE`` (a warning) while a source cannot be read
 (permission denied) or fails, as the follower says (a missing file is waited for,
 without an alert); ``log-follower:HOST`` (critical,
@@ -20,18 +25,23 @@ of a server whose follower does not run stay as they are until it runs again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from clustermgr.components.logs.collector import FollowerStopped, HostFollower
 from clustermgr.components.logs.masking import hold_cluster_secrets
-from clustermgr.components.logs.settingsstore import COMPONENT, applied_clusters
+from clustermgr.components.logs.settingsstore import (
+    COMPONENT,
+    applied_clusters,
+    cluster_logs_settings,
+)
 from clustermgr.components.logs.sources import sources_for
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.errors import CommandTimeout, HostUnreachable, RemoteError
+from clustermgr.errors import ClustermgrError, CommandTimeout, HostUnreachable, RemoteError
 from clustermgr.logstore.store import LogStore, log_store
 from clustermgr.monitor import store as alert_store
 from clustermgr.monitor.alerts import Finding, Severity
@@ -39,8 +49,12 @@ from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.watching import check_settings, close_access, forget_host
 from clustermgr.settings import Settings
 
+log = logging.getLogger(__name__)
+
 #: Seconds between two checks of a cluster; a check reads for most of it.
 INTERVAL = 1.0
+#: Seconds between two prunings of a cluster's logs.
+PRUNE_EVERY = 3600.0
 #: The part of the interval a check spends reading the followers.
 DRAIN_SHARE = 0.8
 #: The source states that open an alert: a file that does not exist (yet) is only
@@ -130,6 +144,8 @@ class _ClusterState:
         self.followers: dict[str, HostFollower] = {}
         #: Host -> since when (epoch seconds) it has been unreachable, and why.
         self.down: dict[str, tuple[float, str]] = {}
+        #: When (monotonic seconds) its logs were last pruned; None: not since the start.
+        self.pruned: float | None = None
 
 
 class LogsWatch:
@@ -166,6 +182,7 @@ class LogsWatch:
             if isinstance(result, BaseException):
                 raise result
         read = [r for r in results if not isinstance(r, BaseException)]
+        await self.retain(cluster, time.monotonic())
         opened = await alert_store.alerts(
             self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
         )
@@ -180,6 +197,34 @@ class LogsWatch:
             findings=findings,
             unknown=unknown,
         )
+
+    async def retain(self, cluster: str, now: float) -> int | None:
+        """Prune ``cluster``'s logs to its retention when :data:`PRUNE_EVERY` seconds went
+        by since the last pruning (monotonic ``now``): how many records went, or None
+        (not due, or it failed: logged, tried again after the same wait)."""
+        state = self._state.setdefault(cluster, _ClusterState())
+        if state.pruned is not None and now - state.pruned < PRUNE_EVERY:
+            return None
+        state.pruned = now
+        try:
+            kept = await cluster_logs_settings(self.manager, cluster)
+            removed = await self.store.prune(
+                cluster, max_age=kept.max_age, max_bytes=kept.max_bytes
+            )
+        except ClustermgrError as exc:
+            log.warning("cluster %s: pruning its logs failed: %s", cluster, exc.message)
+            return None
+        except Exception:  # the store's own error: collection goes on
+            log.exception("cluster %s: pruning its logs failed", cluster)
+            return None
+        log.info(
+            "cluster %s: %d log records pruned (older than %d days or beyond %d MB)",
+            cluster,
+            removed,
+            kept.max_age_days,
+            kept.max_megabytes,
+        )
+        return removed
 
     def snapshot(self, state: _ClusterState, read: dict[str, int]) -> dict[str, Any]:
         hosts = {}
