@@ -32,12 +32,16 @@ async def ingest_days(store: LogStore, cluster: str, days_ago: list[int], *, big
     for ago in days_ago:
         if big:
             records = [
-                replace(sample, at=today - ago * DAY + timedelta(seconds=i), message=f"{PADDING}d{ago}")
+                replace(
+                    sample, at=today - ago * DAY + timedelta(seconds=i), message=f"{PADDING}d{ago}"
+                )
                 for i in range(PER_DAY)
             ]
         else:
             records = [
-                replace(r, at=today - ago * DAY + timedelta(seconds=i), message=f"{r.message} d{ago}")
+                replace(
+                    r, at=today - ago * DAY + timedelta(seconds=i), message=f"{r.message} d{ago}"
+                )
                 for i, r in enumerate(sample_records())
             ]
         await store.ingest(cluster, "idp1", "mixed", records, ResumePoint())

@@ -88,6 +88,12 @@ MEGABYTE = 1024 * 1024
 _RANGES = {MAX_AGE_DAYS_KEY: MAX_AGE_DAYS_RANGE, MAX_MEGABYTES_KEY: MAX_MEGABYTES_RANGE}
 
 
+def allowed(key: str) -> str:
+    """The range of ``key`` in words: ``1 to 3,650``."""
+    low, high = _RANGES[key]
+    return f"{low} to {high:,}"
+
+
 def checked_whole(key: str, value: object) -> int:
     """``value`` as a whole number in ``key``'s range (an int, or its digits as text);
     InvalidInput naming ``key`` and the range otherwise."""
@@ -101,7 +107,7 @@ def checked_whole(key: str, value: object) -> int:
         shown = repr(value)[:40]
         raise InvalidInput(
             f"invalid {key}: {shown} is not a whole number from {low} to {high}",
-            hint=f"{key} is {low} to {high:,}",
+            hint=f"{key} is {allowed(key)}",
         )
     return number
 
@@ -152,7 +158,8 @@ def changed(current: LogsSettings, update: Mapping[str, Any]) -> LogsSettings:
     for key, value in update.items():
         if value is None:
             continue
-        values[key] = (
-            checked_slapd_log_level(value) if key == SLAPD_LOG_LEVEL_KEY else checked_whole(key, value)
-        )
+        if key == SLAPD_LOG_LEVEL_KEY:
+            values[key] = checked_slapd_log_level(value)
+        else:
+            values[key] = checked_whole(key, value)
     return LogsSettings(**values)
