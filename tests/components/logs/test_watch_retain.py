@@ -3,6 +3,7 @@ size, about hourly, a failure logged and tried again; on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,13 @@ async def ingest_days(store: LogStore, cluster: str, days_ago: list[int], *, big
         await store.ingest(cluster, "idp1", "mixed", records, ResumePoint())
 
 
+async def pruned(watch: LogsWatch, cluster: str, now: float) -> int | None:
+    """What the pruning ``retain`` starts gives (it must start one)."""
+    task = watch.retain(cluster, now)
+    assert task is not None, "a pruning was due"
+    return await task
+
+
 async def held(store: LogStore, cluster: str, day: str) -> int:
     return await store.count(cluster, parse_query(day), since=None, until=None)
 
@@ -58,10 +66,10 @@ async def test_old_records_go_by_the_clusters_own_age(manager: Manager) -> None:
     await ingest_days(watch.store, "c1", [5, 3, 1, 0], big=False)
     await ingest_days(watch.store, "c2", [5, 3, 0], big=False)
     await change_settings(manager, "c1", {"max_age_days": 2}, actor="test")
-    assert await watch.retain("c1", now=100.0) == 20
+    assert await pruned(watch, "c1", now=100.0) == 20
     assert [await held(watch.store, "c1", d) for d in ("d5", "d3", "d1", "d0")] == [0, 0, 10, 10]
     # c2 keeps the default 14 days: nothing of it goes.
-    assert await watch.retain("c2", now=100.0) == 0
+    assert await pruned(watch, "c2", now=100.0) == 0
     assert [await held(watch.store, "c2", d) for d in ("d5", "d3", "d0")] == [10, 10, 10]
 
 
@@ -72,7 +80,7 @@ async def test_the_oldest_go_beyond_the_clusters_size(manager: Manager) -> None:
     await ingest_days(watch.store, "c1", [3, 2, 1, 0], big=True)
     await ingest_days(watch.store, "c2", [3, 2], big=True)
     await change_settings(manager, "c1", {"max_megabytes": 1}, actor="test")
-    removed = await watch.retain("c1", now=100.0)
+    removed = await pruned(watch, "c1", now=100.0)
     assert removed is not None and removed >= 2 * PER_DAY
     # The oldest days went (SQLite: rows until what is left fits; PostgreSQL: whole day
     # partitions); the newest day stays.
@@ -95,16 +103,39 @@ async def test_pruning_is_hourly_and_a_failure_is_retried_next_time(
     real = watch.store.prune
     monkeypatch.setattr(watch.store, "prune", broken)
     with caplog.at_level(logging.INFO, logger="clustermgr.components.logs.watch"):
-        assert await watch.retain("c1", now=1000.0) is None
+        assert await pruned(watch, "c1", now=1000.0) is None
         assert "pruning its logs failed" in caplog.text
         # Not again within the hour, failed or not.
-        assert await watch.retain("c1", now=1000.0 + PRUNE_EVERY - 1) is None
+        assert watch.retain("c1", now=1000.0 + PRUNE_EVERY - 1) is None
         assert calls == ["c1"]
         monkeypatch.setattr(watch.store, "prune", real)
         await ingest_days(watch.store, "c1", [30], big=False)
-        assert await watch.retain("c1", now=1000.0 + PRUNE_EVERY) == 10
+        assert await pruned(watch, "c1", now=1000.0 + PRUNE_EVERY) == 10
         assert "c1: 10 log records pruned (older than 14 days or beyond 1024 MB)" in caplog.text
-        assert await watch.retain("c1", now=1000.0 + PRUNE_EVERY + 1) is None
+        assert watch.retain("c1", now=1000.0 + PRUNE_EVERY + 1) is None
     # A cluster that is gone is logged, not raised.
-    assert await watch.retain("gone", now=0.0) is None
+    assert await pruned(watch, "gone", now=0.0) is None
     assert "cluster gone: pruning its logs failed" in caplog.text
+
+
+async def test_a_pruning_runs_beside_the_checks_one_at_a_time(
+    manager: Manager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await clusters.create_cluster(manager, "c1")
+    watch = LogsWatch(manager)
+    release = asyncio.Event()
+
+    async def slow(cluster: str, *, max_age: timedelta, max_bytes: int) -> int:
+        await release.wait()
+        return 3
+
+    monkeypatch.setattr(watch.store, "prune", slow)
+    first = watch.retain("c1", now=0.0)
+    assert first is not None and not first.done()
+    # Due again, but the first still runs: no second one.
+    assert watch.retain("c1", now=PRUNE_EVERY + 1) is None
+    await watch.forget("c1")
+    release.set()
+    assert await first == 3
+    assert watch.retain("c1", now=PRUNE_EVERY), "due once it ended"
+    await watch.close()

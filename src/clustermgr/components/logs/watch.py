@@ -10,9 +10,10 @@ again from the store's resume points, after a back-off: nothing is lost, nothing
 stored twice.  Closing the watcher's part (a manager that stops) stops them all.
 
 About every :data:`PRUNE_EVERY` seconds (the first check after a start too), a check
-keeps the cluster's logs within its retention (its ``logs`` settings' age and size,
-:meth:`LogsWatch.retain`); a pruning that fails is logged and tried again at the next
-one, and collection goes on.
+starts pruning the cluster's logs to its retention (its ``logs`` settings' age and
+size, :meth:`LogsWatch.retain`), as a task of its own: a long pruning never holds a
+check up.  A pruning that fails is logged and tried again an hour later; collection
+goes on.
 
 Its alerts: ``log-source:HOST:SOURCE`` (a warning) while a source cannot be read
 (permission denied) or fails, as the follower says (a missing file is waited for,
@@ -144,8 +145,6 @@ class _ClusterState:
         self.followers: dict[str, HostFollower] = {}
         #: Host -> since when (epoch seconds) it has been unreachable, and why.
         self.down: dict[str, tuple[float, str]] = {}
-        #: When (monotonic seconds) its logs were last pruned; None: not since the start.
-        self.pruned: float | None = None
 
 
 class LogsWatch:
@@ -158,6 +157,10 @@ class LogsWatch:
         self.settings = manager.settings
         self.store: LogStore = log_store(manager)
         self._state: dict[str, _ClusterState] = {}
+        #: Cluster -> when (monotonic seconds) its last pruning began, and that pruning
+        #: (kept when a cluster's check state is dropped: the hourly rhythm goes on).
+        self._pruned: dict[str, float] = {}
+        self._pruning: dict[str, asyncio.Task[int | None]] = {}
 
     def interval(self, settings: Settings) -> float:
         return INTERVAL
@@ -182,7 +185,7 @@ class LogsWatch:
             if isinstance(result, BaseException):
                 raise result
         read = [r for r in results if not isinstance(r, BaseException)]
-        await self.retain(cluster, time.monotonic())
+        self.retain(cluster, time.monotonic())
         opened = await alert_store.alerts(
             self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
         )
@@ -198,14 +201,22 @@ class LogsWatch:
             unknown=unknown,
         )
 
-    async def retain(self, cluster: str, now: float) -> int | None:
-        """Prune ``cluster``'s logs to its retention when :data:`PRUNE_EVERY` seconds went
-        by since the last pruning (monotonic ``now``): how many records went, or None
-        (not due, or it failed: logged, tried again after the same wait)."""
-        state = self._state.setdefault(cluster, _ClusterState())
-        if state.pruned is not None and now - state.pruned < PRUNE_EVERY:
+    def retain(self, cluster: str, now: float) -> asyncio.Task[int | None] | None:
+        """Start pruning ``cluster``'s logs to its retention, beside the checks, when
+        :data:`PRUNE_EVERY` seconds went by since the last pruning began (monotonic
+        ``now``) and none runs: the pruning started, or None."""
+        last = self._pruned.get(cluster)
+        running = self._pruning.get(cluster)
+        if (last is not None and now - last < PRUNE_EVERY) or (running and not running.done()):
             return None
-        state.pruned = now
+        self._pruned[cluster] = now
+        task = asyncio.create_task(self.prune(cluster), name=f"logs-prune-{cluster}")
+        self._pruning[cluster] = task
+        return task
+
+    async def prune(self, cluster: str) -> int | None:
+        """Prune ``cluster``'s logs to its ``logs`` settings' age and size: how many
+        records went, or None when it failed (logged)."""
         try:
             kept = await cluster_logs_settings(self.manager, cluster)
             removed = await self.store.prune(
@@ -294,3 +305,7 @@ class LogsWatch:
     async def close(self) -> None:
         for name in list(self._state):
             await self.forget(name)
+        for task in self._pruning.values():
+            task.cancel()
+        await asyncio.gather(*self._pruning.values(), return_exceptions=True)
+        self._pruning.clear()
