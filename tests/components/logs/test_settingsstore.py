@@ -83,7 +83,7 @@ async def test_the_settings_change_checked_audited_and_for_admins(manager: Manag
     again = await change_settings(manager, "prod", {"max_megabytes": 50}, actor="ann")
     assert not again.level_changed and again.after.max_age_days == 7, "the others stay"
     for update, said in (
-        ({"max_age_days": 0}, "invalid max_age_days: 0 is not a whole number from 1 to 3650"),
+        ({"max_age_days": 0}, "invalid max_age_days: 0 is not a whole number from 1 to 3,650"),
         ({"max_age_days": 3651}, "max_age_days"),
         ({"max_megabytes": "1e3"}, "max_megabytes"),
         ({"max_megabytes": True}, "max_megabytes"),

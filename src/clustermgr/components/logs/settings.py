@@ -106,7 +106,7 @@ def checked_whole(key: str, value: object) -> int:
     if number is None or not low <= number <= high:
         shown = repr(value)[:40]
         raise InvalidInput(
-            f"invalid {key}: {shown} is not a whole number from {low} to {high}",
+            f"invalid {key}: {shown} is not a whole number from {allowed(key)}",
             hint=f"{key} is {allowed(key)}",
         )
     return number
