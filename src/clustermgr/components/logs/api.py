@@ -1,5 +1,6 @@
 """/api/v1/clusters/{name}/logs: search the stored logs, count them over time, read
-around a record, and follow new ones live (SSE)."""
+around a record, and follow new ones live (SSE); the cluster's logs settings
+(``.../logs/settings``: read by any role, changed by admins, audited)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from clustermgr.components.logs import read, tailstream
+from clustermgr.components.logs import read, settings, settingsstore, tailstream
 from clustermgr.logstore.base import MAX_BUCKETS
 from clustermgr.logstore.query import MAX_QUERY
 from clustermgr.web import sse
@@ -58,6 +59,33 @@ class LogContextPublic(BaseModel):
     )
 
 
+class LogsSettingsPublic(BaseModel):
+    slapd_log_level: str = Field(description="slapd's olcLogLevel, set by the logs apply.")
+    max_age_days: int = Field(description="Records older than this many days are pruned.")
+    max_megabytes: int = Field(description="The oldest records go beyond this size (MiB).")
+
+
+class LogsSettingsChanged(LogsSettingsPublic):
+    apply_needed: bool = Field(
+        description="slapd's level changed: `clustermgr logs apply` (or the logs-apply job) "
+        "sets it on the nodes."
+    )
+
+
+class LogsSettingsUpdate(BaseModel):
+    """The settings to change (the others stay)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slapd_log_level: str | None = Field(default=None, description=settings.SLAPD_LOG_LEVEL_RULE)
+    max_age_days: int | None = Field(
+        default=None, description=settings.allowed(settings.MAX_AGE_DAYS_KEY) + "."
+    )
+    max_megabytes: int | None = Field(
+        default=None, description=settings.allowed(settings.MAX_MEGABYTES_KEY) + "."
+    )
+
+
 Q = Annotated[
     str,
     Query(
@@ -95,6 +123,29 @@ async def search_logs(
         web.manager, name, _window(q, since, until), limit=limit, before_id=before
     )
     return LogSearchPublic.model_validate(found.as_dict())
+
+
+@router.get("/{name}/logs/settings", responses=errors(404, 422))
+async def logs_settings(name: ClusterName, web: WebDep) -> LogsSettingsPublic:
+    """How much slapd logs, and how long and how much of the cluster's logs are kept."""
+    found = await settingsstore.cluster_logs_settings(web.manager, name)
+    return LogsSettingsPublic.model_validate(found.as_dict())
+
+
+@router.put("/{name}/logs/settings", responses=errors(400, 403, 404, 422))
+async def change_logs_settings(
+    name: ClusterName, body: LogsSettingsUpdate, web: WebDep, user: ApiUser
+) -> LogsSettingsChanged:
+    """Change the settings given (a value out of range is a 400, and nothing changes).
+    Admins only."""
+    done = await settingsstore.change_settings(
+        web.manager,
+        name,
+        body.model_dump(exclude_none=True),
+        actor=user.username,
+        as_role=user.role,
+    )
+    return LogsSettingsChanged(**done.after.as_dict(), apply_needed=done.level_changed)
 
 
 @router.get("/{name}/logs/histogram", responses=errors(400, 404, 422))

@@ -1,4 +1,5 @@
-"""``clustermgr logs``: search the stored logs of a cluster, and follow them live.
+"""``clustermgr logs``: search the stored logs of a cluster, and follow them live; the
+cluster's logs settings (slapd's level, the retention); plan and apply the logs stage.
 
 Records print one to a line (continuation lines indented), oldest first:
 time (UTC), host, source, level, message; the words searched for are highlighted
@@ -21,13 +22,16 @@ import typer
 from rich.markup import escape
 
 from clustermgr.cli.monitoring import add_monitoring_commands
-from clustermgr.cli.options import Json
-from clustermgr.cli.output import emit_json, out, run_async, say
-from clustermgr.cli.session import manager
-from clustermgr.components.logs import read
+from clustermgr.cli.options import Json, Yes
+from clustermgr.cli.output import confirm_or_exit, emit_json, out, print_event, run_async, say
+from clustermgr.cli.reports import finish_report
+from clustermgr.cli.session import cli_actor, manager
+from clustermgr.components.logs import apply as logs_apply
+from clustermgr.components.logs import read, settings, settingsstore
 from clustermgr.errors import InvalidInput
 from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import StoredRecord
+from clustermgr.plan.events import ignore
 from clustermgr.redact import redact
 
 app = typer.Typer(no_args_is_help=True)
@@ -150,6 +154,81 @@ async def tail(
         say(f"following {escape(cluster)}'s logs; Ctrl-C stops")
         await _until_stopped(_print(follow, terms, as_json))
     say("stopped")
+
+
+@app.command("settings")
+@run_async()
+async def logs_settings(
+    cluster: str,
+    max_age_days: Annotated[
+        int | None,
+        typer.Option(
+            "--max-age-days",
+            help="Prune records older than this many days "
+            f"({settings.allowed(settings.MAX_AGE_DAYS_KEY)}).",
+        ),
+    ] = None,
+    max_megabytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-megabytes",
+            help="Prune the oldest records beyond this size in MiB "
+            f"({settings.allowed(settings.MAX_MEGABYTES_KEY)}).",
+        ),
+    ] = None,
+    slapd_log_level: Annotated[
+        str | None,
+        typer.Option("--slapd-log-level", help=f"slapd's level: {settings.SLAPD_LOG_LEVEL_RULE}."),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Print the cluster's logs settings; the options given change them first."""
+    update: dict[str, Any] = {
+        k: v
+        for k, v in (
+            (settings.MAX_AGE_DAYS_KEY, max_age_days),
+            (settings.MAX_MEGABYTES_KEY, max_megabytes),
+            (settings.SLAPD_LOG_LEVEL_KEY, slapd_log_level),
+        )
+        if v is not None
+    }
+    apply_needed = False
+    async with manager() as mgr:
+        if update:
+            done = await settingsstore.change_settings(mgr, cluster, update, actor=cli_actor())
+            found, apply_needed = done.after, done.level_changed
+        else:
+            found = await settingsstore.cluster_logs_settings(mgr, cluster)
+    if as_json:
+        emit_json(found.as_dict() | ({"apply_needed": apply_needed} if update else {}))
+    else:
+        for key, value in found.as_dict().items():
+            out.print(f"{key}  {escape(str(value))}")
+    if apply_needed:
+        say(f"slapd's log level changed: `clustermgr logs apply {escape(cluster)}` sets it")
+
+
+@app.command()
+@run_async()
+async def plan(cluster: str, as_json: Json = False) -> None:
+    """Show what the logs stage would change: the follower, slapd's log level."""
+    async with manager() as mgr:
+        report = await logs_apply.apply(
+            mgr, cluster, dry_run=True, emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
+
+
+@app.command()
+@run_async()
+async def apply(cluster: str, yes: Yes = False, as_json: Json = False) -> None:
+    """Put the follower on every server and set slapd's log level on the identity nodes."""
+    confirm_or_exit(yes, as_json, "Set up log collection?")
+    async with manager() as mgr:
+        report = await logs_apply.apply(
+            mgr, cluster, dry_run=False, actor=cli_actor(), emit=ignore if as_json else print_event
+        )
+    finish_report(report, as_json)
 
 
 async def _print(

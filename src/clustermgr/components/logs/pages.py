@@ -5,6 +5,9 @@ The query and the range are the page's URL (``q``, ``from``, ``to``, ``before``)
 search is a link; ``host=NAME`` adds ``host:NAME`` to the query (the links of an
 alert's or a job's hosts around its time).  A query or a time the search cannot read
 is answered with the page and its error (400), never a server error.
+
+``/clusters/{name}/logs/settings`` shows the cluster's logs settings (slapd's level,
+the retention), which admins change there.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from clustermgr.components.logs import read, tailstream
+from clustermgr.components.logs import read, settings, settingsstore, tailstream
 from clustermgr.components.logs.sources import SOURCES_BY_ROLE
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import InvalidInput
@@ -26,7 +29,7 @@ from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import StoredRecord
 from clustermgr.web import sse
 from clustermgr.web.deps import SessionDep, WebDep
-from clustermgr.web.pages.common import actor, parse_int, render
+from clustermgr.web.pages.common import actor, parse_int, redirect, render, role
 from clustermgr.words import count
 
 router = APIRouter()
@@ -141,6 +144,46 @@ async def logs_page(
         "context_query": urlencode({k: v for k, v in here.items() if v}),
     }
     return render(web, request, "logs/page.html", context)
+
+
+def _settings_context(cluster: ClusterView, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "cluster": cluster,
+        "values": values,
+        "ranges": {
+            settings.MAX_AGE_DAYS_KEY: settings.MAX_AGE_DAYS_RANGE,
+            settings.MAX_MEGABYTES_KEY: settings.MAX_MEGABYTES_RANGE,
+        },
+        "level_rule": settings.SLAPD_LOG_LEVEL_RULE,
+    }
+
+
+@router.get("/clusters/{name}/logs/settings", response_class=HTMLResponse)
+async def settings_page(
+    request: Request, web: WebDep, name: str, saved: str = "", apply: str = ""
+) -> Response:
+    cluster = await get_cluster(web.manager, name)
+    found = await settingsstore.cluster_logs_settings(web.manager, name)
+    context = _settings_context(cluster, found.as_dict())
+    context |= {"saved": saved == "1", "apply_needed": apply == "1"}
+    return render(web, request, "logs/settings.html", context)
+
+
+@router.post("/clusters/{name}/logs/settings")
+async def save_settings(request: Request, web: WebDep, session: SessionDep, name: str) -> Response:
+    """The form's values (the page again with the error, 400, when one is not allowed;
+    nothing is kept then)."""
+    cluster = await get_cluster(web.manager, name)
+    form = await request.form()
+    update = {k: str(form[k]) for k in settings.EDITABLE if k in form}
+    try:
+        done = await settingsstore.change_settings(
+            web.manager, name, update, actor=actor(session), as_role=role(session)
+        )
+    except InvalidInput as exc:
+        context = _settings_context(cluster, update) | {"error": exc}
+        return render(web, request, "logs/settings.html", context, status=400)
+    return redirect(f"/clusters/{name}/logs/settings?saved=1&apply={int(done.level_changed)}")
 
 
 @router.get("/clusters/{name}/logs/tail")

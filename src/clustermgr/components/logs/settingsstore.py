@@ -1,15 +1,27 @@
 """The ``logs`` section of a cluster's settings in the inventory: whether the logs
-stage was applied (an apply that succeeded) and slapd's log level."""
+stage was applied (an apply that succeeded), slapd's log level and the retention.
+
+:func:`change_settings` is the one way every front end changes them: checked, saved
+and audited under the actor (``logs.settings``); for admins (``as_role``: the
+caller's role; the CLI acts as admin).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole, require
 from clustermgr.components.logs.settings import (
     SLAPD_LOG_LEVEL_KEY,
+    LogsSettings,
+    changed,
     checked_slapd_log_level,
+    logs_settings,
     slapd_log_level,
 )
 from clustermgr.core.manager import Manager
@@ -37,6 +49,50 @@ async def set_slapd_log_level(manager: Manager, cluster_name: str, level: str) -
         cluster = await store.cluster(cluster_name)
         section = _section(cluster.settings)
         store.set_component_settings(cluster, COMPONENT, {**section, SLAPD_LOG_LEVEL_KEY: checked})
+
+
+async def cluster_logs_settings(manager: Manager, cluster_name: str) -> LogsSettings:
+    """``cluster_name``'s logs settings (NotFound for an unknown cluster)."""
+    async with manager.store() as store:
+        return logs_settings(_section((await store.cluster(cluster_name)).settings))
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """The settings before and after a change."""
+
+    before: LogsSettings
+    after: LogsSettings
+
+    @property
+    def level_changed(self) -> bool:
+        """slapd's level changed: the logs stage's apply sets it on the nodes."""
+        return self.before.slapd_log_level != self.after.slapd_log_level
+
+
+async def change_settings(
+    manager: Manager,
+    cluster_name: str,
+    update: Mapping[str, Any],
+    *,
+    actor: str,
+    as_role: UserRole = UserRole.ADMIN,
+) -> SettingsChange:
+    """Keep the values of ``update`` as ``cluster_name``'s logs settings (the keys not
+    given stay).  One audit entry, a refused change too; InvalidInput names the value
+    not allowed, and nothing is kept."""
+    detail = {"changes": {k: str(v)[:80] for k, v in update.items()}}
+    async with audit.audited(
+        manager, actor=actor, action="logs.settings", target=cluster_name, detail=detail
+    ):
+        require(as_role, UserRole.ADMIN, "changing the logs settings")
+        async with manager.store() as store:
+            cluster = await store.cluster(cluster_name)
+            section = _section(cluster.settings)
+            before = logs_settings(section)
+            after = changed(before, update)
+            store.set_component_settings(cluster, COMPONENT, {**section, **after.as_dict()})
+    return SettingsChange(before, after)
 
 
 async def mark_applied(manager: Manager, cluster_name: str) -> None:

@@ -9,6 +9,12 @@ follower that stops (its connection lost, silent for three beats, ended) is star
 again from the store's resume points, after a back-off: nothing is lost, nothing
 stored twice.  Closing the watcher's part (a manager that stops) stops them all.
 
+About every :data:`PRUNE_EVERY` seconds (the first check after a start too), a check
+starts pruning the cluster's logs to its retention (its ``logs`` settings' age and
+size, :meth:`LogsWatch.retain`), as a task of its own: a long pruning never holds a
+check up.  A pruning that fails is logged and tried again an hour later; collection
+goes on.
+
 Its alerts: ``log-source:HOST:SOURCE`` (a warning) while a source cannot be read
 (permission denied) or fails, as the follower says (a missing file is waited for,
 without an alert); ``log-follower:HOST`` (critical,
@@ -20,18 +26,23 @@ of a server whose follower does not run stay as they are until it runs again.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from clustermgr.components.logs.collector import FollowerStopped, HostFollower
 from clustermgr.components.logs.masking import hold_cluster_secrets
-from clustermgr.components.logs.settingsstore import COMPONENT, applied_clusters
+from clustermgr.components.logs.settingsstore import (
+    COMPONENT,
+    applied_clusters,
+    cluster_logs_settings,
+)
 from clustermgr.components.logs.sources import sources_for
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.db.base import utcnow
-from clustermgr.errors import CommandTimeout, HostUnreachable, RemoteError
+from clustermgr.errors import ClustermgrError, CommandTimeout, HostUnreachable, RemoteError
 from clustermgr.logstore.store import LogStore, log_store
 from clustermgr.monitor import store as alert_store
 from clustermgr.monitor.alerts import Finding, Severity
@@ -39,8 +50,12 @@ from clustermgr.monitor.store import Cycle
 from clustermgr.monitor.watching import check_settings, close_access, forget_host
 from clustermgr.settings import Settings
 
+log = logging.getLogger(__name__)
+
 #: Seconds between two checks of a cluster; a check reads for most of it.
 INTERVAL = 1.0
+#: Seconds between two prunings of a cluster's logs.
+PRUNE_EVERY = 3600.0
 #: The part of the interval a check spends reading the followers.
 DRAIN_SHARE = 0.8
 #: The source states that open an alert: a file that does not exist (yet) is only
@@ -142,6 +157,10 @@ class LogsWatch:
         self.settings = manager.settings
         self.store: LogStore = log_store(manager)
         self._state: dict[str, _ClusterState] = {}
+        #: Cluster -> when (monotonic seconds) its last pruning began, and that pruning
+        #: (kept when a cluster's check state is dropped: the hourly rhythm goes on).
+        self._pruned: dict[str, float] = {}
+        self._pruning: dict[str, asyncio.Task[int | None]] = {}
 
     def interval(self, settings: Settings) -> float:
         return INTERVAL
@@ -166,6 +185,7 @@ class LogsWatch:
             if isinstance(result, BaseException):
                 raise result
         read = [r for r in results if not isinstance(r, BaseException)]
+        self.retain(cluster, time.monotonic())
         opened = await alert_store.alerts(
             self.manager, cluster, open_only=True, component=COMPONENT, limit=100_000
         )
@@ -180,6 +200,42 @@ class LogsWatch:
             findings=findings,
             unknown=unknown,
         )
+
+    def retain(self, cluster: str, now: float) -> asyncio.Task[int | None] | None:
+        """Start pruning ``cluster``'s logs to its retention, beside the checks, when
+        :data:`PRUNE_EVERY` seconds went by since the last pruning began (monotonic
+        ``now``) and none runs: the pruning started, or None."""
+        last = self._pruned.get(cluster)
+        running = self._pruning.get(cluster)
+        if (last is not None and now - last < PRUNE_EVERY) or (running and not running.done()):
+            return None
+        self._pruned[cluster] = now
+        task = asyncio.create_task(self.prune(cluster), name=f"logs-prune-{cluster}")
+        self._pruning[cluster] = task
+        return task
+
+    async def prune(self, cluster: str) -> int | None:
+        """Prune ``cluster``'s logs to its ``logs`` settings' age and size: how many
+        records went, or None when it failed (logged)."""
+        try:
+            kept = await cluster_logs_settings(self.manager, cluster)
+            removed = await self.store.prune(
+                cluster, max_age=kept.max_age, max_bytes=kept.max_bytes
+            )
+        except ClustermgrError as exc:
+            log.warning("cluster %s: pruning its logs failed: %s", cluster, exc.message)
+            return None
+        except Exception:  # the store's own error: collection goes on
+            log.exception("cluster %s: pruning its logs failed", cluster)
+            return None
+        log.info(
+            "cluster %s: %d log records pruned (older than %d days or beyond %d MB)",
+            cluster,
+            removed,
+            kept.max_age_days,
+            kept.max_megabytes,
+        )
+        return removed
 
     def snapshot(self, state: _ClusterState, read: dict[str, int]) -> dict[str, Any]:
         hosts = {}
@@ -249,3 +305,7 @@ class LogsWatch:
     async def close(self) -> None:
         for name in list(self._state):
             await self.forget(name)
+        for task in self._pruning.values():
+            task.cancel()
+        await asyncio.gather(*self._pruning.values(), return_exceptions=True)
+        self._pruning.clear()
