@@ -74,8 +74,9 @@ def private_key(jwk: Mapping[str, Any]) -> ec.EllipticCurvePrivateKey:
     """The P-256 private key a JWK holds; KeystoreError unless ``x``/``y`` are its public half."""
     if jwk.get("kty") != "EC" or jwk.get("crv") != CURVE:
         raise KeystoreError(f"key {jwk.get('kid')!r}: only EC keys on {CURVE} are supported")
+    scalar = _integer(jwk, "d")
     try:
-        key = ec.derive_private_key(_integer(jwk, "d"), ec.SECP256R1())
+        key = ec.derive_private_key(scalar, ec.SECP256R1())
     except ValueError:
         raise KeystoreError(f"key {jwk.get('kid')!r}: 'd' is not a {CURVE} key") from None
     numbers = key.public_key().public_numbers()
