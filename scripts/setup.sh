@@ -9,6 +9,7 @@ DEB_PACKAGES=(
   iproute2 procps openssl         # ss, ps, certificates
   postgresql                      # the scale-out database, exercised by the tests
   python3 python3-venv            # /usr/bin/python3 runs each lab host's PID 1
+  python3-cryptography            # the lab identity app's token signatures (ES256)
   util-linux                      # unshare, nsenter, pivot_root for the lab
   dpkg-dev gnupg                  # the lab's apt repository: dpkg-scanpackages, its signing key
   # What lab hosts run (they share this machine's /usr, each with its own disk):

@@ -319,6 +319,17 @@ class App:
     process: subprocess.Popen[bytes] | None = None
     extra_args: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        """A keystore of its own, as the setup program makes one at install."""
+        if not self.keystore.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.keystore.write_text(oxauth.keystore_text(oxauth.new_keystore()))
+            self.keystore.chmod(0o600)
+
+    @property
+    def keystore(self) -> Path:
+        return self.home / "oxauth-keys.json"
+
     @property
     def log_dir(self) -> Path:
         return self.home / "logs"
@@ -343,6 +354,8 @@ class App:
             ISSUER_HOST,
             "--log-dir",
             str(self.log_dir),
+            "--keystore",
+            str(self.keystore),
         ]
 
     def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -346,3 +347,52 @@ def test_head_answers_a_get_without_its_body_and_the_connection_goes_on(app: App
         assert (refused.status, refused.read()) == (405, b"")
     finally:
         connection.close()
+
+
+def introspect(app: App, token: str) -> bool:
+    body = f"token={token}".encode()
+    status, answer = app.request(
+        "POST", oxauth.INTROSPECTION_PATH, body, "application/x-www-form-urlencoded"
+    )
+    assert status == 200, answer
+    return bool(answer["active"])
+
+
+def kid_of(token: str) -> str:
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    return str(header["kid"])
+
+
+def test_login_returns_a_token_signed_by_the_keystore_it_rereads(app: App) -> None:
+    """A rotation by rewriting the keystore file only, with the app running throughout:
+    tokens signed before it stay valid until their key is removed."""
+    pid = app.process.pid if app.process else None
+    first = json.loads(app.keystore.read_text())
+    status, body = app.login("admin", ADMIN_PASSWORD)
+    assert status == 200 and body["token_type"] == "Bearer" and body["expires_in"] > 0
+    old_token = body["access_token"]
+    assert kid_of(old_token) == first["signing_kid"] and introspect(app, old_token)
+    status, jwks = app.get(oxauth.JWKS_PATH)
+    assert status == 200 and [k["kid"] for k in jwks["keys"]] == [first["signing_kid"]]
+    assert "d" not in jwks["keys"][0]
+
+    new = oxauth.new_key()
+    rotation = [
+        oxauth.with_key(first, new),
+        oxauth.with_signing_key(oxauth.with_key(first, new), new["kid"]),
+    ]
+    for document in rotation:
+        write_keystore(app, document)
+        assert introspect(app, old_token)
+    new_token = app.login("admin", ADMIN_PASSWORD)[1]["access_token"]
+    assert kid_of(new_token) == new["kid"]
+    write_keystore(app, oxauth.without_key(rotation[-1], first["signing_kid"]))
+    assert not introspect(app, old_token) and introspect(app, new_token)
+    assert [k["kid"] for k in app.get(oxauth.JWKS_PATH)[1]["keys"]] == [new["kid"]]
+    assert (app.process.pid if app.process else None) == pid  # no restart
+
+
+def write_keystore(app: App, document: dict[str, Any]) -> None:
+    temp = app.keystore.with_suffix(".new")
+    temp.write_text(oxauth.keystore_text(document))
+    os.replace(temp, app.keystore)

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,12 +231,15 @@ def test_in_memory_sessions_stay_in_the_process() -> None:
 
 
 @pytest.fixture
-def offline_app() -> oxauth.OxAuth:
+def offline_app(tmp_path: Path) -> oxauth.OxAuth:
     """The app pointed at a port where no LDAP listens."""
     settings = oxauth.LdapSettings((f"ldap://127.0.0.1:{free_port()}",), "cn=x,o=gluu", "pw")
     ldap = oxauth.Ldap(settings, timeout=5.0)
     cache = oxauth.CacheService(ldap, "o=gluu")
-    return oxauth.OxAuth(ldap=ldap, cache=cache, suffix="o=gluu", issuer_host="idp", node="n1")
+    keys = oxauth.KeystoreFile(str(tmp_path / "oxauth-keys.json"))
+    return oxauth.OxAuth(
+        ldap=ldap, cache=cache, suffix="o=gluu", issuer_host="idp", node="n1", keys=keys
+    )
 
 
 def call(app: oxauth.OxAuth, method: str, path: str, body: bytes = b"") -> oxauth.Response:

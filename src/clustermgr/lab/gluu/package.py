@@ -30,7 +30,15 @@ from clustermgr.pki.nodeweb import NGINX_TLS_INCLUDE, nginx_tls_include
 
 PACKAGE_NAME = "gluu-server"
 GLUU_VERSION = "4.5.0-lab1"
-DEPENDS = ("python3 (>= 3.11)", "slapd", "ldap-utils", "nginx", "openssl", "init-system-helpers")
+DEPENDS = (
+    "python3 (>= 3.11)",
+    "python3-cryptography",
+    "slapd",
+    "ldap-utils",
+    "nginx",
+    "openssl",
+    "init-system-helpers",
+)
 #: 2024-01-01: every file's time in the package.
 SOURCE_DATE_EPOCH = 1704067200
 SETUP_SHEBANG = b"#!/usr/bin/python3 -I\n"

@@ -1,10 +1,13 @@
-"""What the endpoints do, apart from HTTP: routes, login, sessions, the audit log.
+"""What the endpoints do, apart from HTTP: routes, login, sessions, tokens, the audit log.
 
 The endpoints are the ones clustermgr and the load balancer use: discovery (the
 issuer proves which hostname a node answers for), health-check (LDAP reachable or
 not), login against the node's LDAP, and reading a session back from the cache,
-which is how the lab shows that another node sees it.  It is not an OpenID
-provider: discovery names endpoints that do not exist here.
+which is how the lab shows that another node sees it.  A login also returns a
+signed token (:mod:`.tokens`) that any node whose keystore holds its key accepts:
+``jwks`` publishes the keystore's public keys, ``introspection`` says whether a
+token is valid here.  It is not an OpenID provider: discovery names endpoints that
+do not exist here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .cache import CacheService
+from .keys import Keystore, KeystoreError, KeystoreFile
 from .ldap import Ldap, LdapError
 from .ldif import escape_filter
 from .logs import audit_log, auth_log, ldap_log, log
@@ -32,23 +36,35 @@ from .messages import (
     Unavailable,
 )
 from .stores import CacheUnavailable
+from .tokens import DEFAULT_LIFETIME, InvalidToken, issue, validate
 
 RESPONSE_TYPES = ["code", "id_token", "token", "code id_token", "code token", "id_token token"]
 GRANT_TYPES = ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"]
 TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 SESSION_PATH = re.compile(r"/oxauth/restv1/session/([A-Za-z0-9._-]{1,128})")
 DISCOVERY_PATHS = ("/.well-known/openid-configuration", "/oxauth/.well-known/openid-configuration")
+JWKS_PATH = "/oxauth/restv1/jwks"
+INTROSPECTION_PATH = "/oxauth/restv1/introspection"
 
 
 class OxAuth:
     """What the endpoints do, apart from HTTP: ``handle(Request) -> Response``."""
 
     def __init__(
-        self, *, ldap: Ldap, cache: CacheService, suffix: str, issuer_host: str, node: str
+        self,
+        *,
+        ldap: Ldap,
+        cache: CacheService,
+        suffix: str,
+        issuer_host: str,
+        node: str,
+        keys: KeystoreFile,
+        token_lifetime: int = DEFAULT_LIFETIME,
     ) -> None:
         self.ldap, self.cache, self.suffix = ldap, cache, suffix
         self.issuer = f"https://{issuer_host}"
         self.node = node
+        self.keys, self.token_lifetime = keys, token_lifetime
 
     def handle(self, request: Request) -> Response:
         try:
@@ -72,6 +88,15 @@ class OxAuth:
             _expect(method, "POST")
             username, password = _credentials(request)
             return Response(200, self.login(username, password, request.client_ip))
+        if path == JWKS_PATH:
+            _expect(method, "GET")
+            return Response(200, self.keystore().jwks())
+        if path == INTROSPECTION_PATH:
+            _expect(method, "POST")
+            token = _fields(request).get("token")
+            if not isinstance(token, str) or not token:
+                raise BadRequest("token is required")
+            return Response(200, self.introspect(token))
         if session:
             _expect(method, "GET")
             return Response(200, self.session(session.group(1)))
@@ -119,6 +144,7 @@ class OxAuth:
         audit = _Audit(username, client_ip, self.node)
         try:
             dn = self._authenticate(username, password)
+            keystore = self.keystore()
             store = self.cache.store()
             session = self._new_session(username, dn, client_ip, store.ttl)
             store.save(session)
@@ -129,6 +155,16 @@ class OxAuth:
             auth_log.error("Login of %s failed: %s", json.dumps(username), exc)
             audit.failure("service unavailable")
             raise Unavailable(str(exc)) from exc
+        except Unavailable:
+            audit.failure("service unavailable")
+            raise
+        token = issue(
+            keystore,
+            issuer=self.issuer,
+            subject=username,
+            lifetime=self.token_lifetime,
+            claims={"sid": session["session_id"]},
+        )
         audit.success(session["session_id"])
         auth_log.info(
             "Authenticated %s, session %s in %s",
@@ -136,7 +172,29 @@ class OxAuth:
             session["session_id"],
             store.provider,
         )
-        return {"session_id": session["session_id"], "node": self.node, "cache": store.provider}
+        return {
+            "session_id": session["session_id"],
+            "node": self.node,
+            "cache": store.provider,
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.token_lifetime,
+        }
+
+    def keystore(self) -> Keystore:
+        try:
+            return self.keys.current()
+        except KeystoreError as exc:
+            raise Unavailable(f"no signing keys: {exc}") from exc
+
+    def introspect(self, token: str) -> dict[str, Any]:
+        """RFC 7662's answer: ``active`` and the claims of a token valid on this node."""
+        try:
+            claims = validate(self.keystore(), token, issuer=self.issuer)
+        except InvalidToken as exc:
+            auth_log.info("Token refused: %s", exc)
+            return {"active": False}
+        return {"active": True, "token_type": "Bearer", **claims}
 
     def _authenticate(self, username: str, password: str) -> str:
         people = self.ldap.search(
@@ -182,17 +240,21 @@ def _expect(method: str, allowed: str) -> None:
         raise MethodNotAllowed(f"use {allowed}")
 
 
-def _credentials(request: Request) -> tuple[str, str]:
-    """``username`` and ``password`` from a JSON or form body."""
+def _fields(request: Request) -> dict[str, Any]:
+    """The fields of a JSON or form body."""
     text = request.body.decode("utf-8", "replace")
     if request.content_type.split(";")[0].strip().lower() == "application/json":
         try:
             data = json.loads(text or "{}")
         except ValueError as exc:
             raise BadRequest("body is not JSON") from exc
-        fields = data if isinstance(data, dict) else {}
-    else:
-        fields = {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        return data if isinstance(data, dict) else {}
+    return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
+def _credentials(request: Request) -> tuple[str, str]:
+    """``username`` and ``password`` from a JSON or form body."""
+    fields = _fields(request)
     username, password = fields.get("username"), fields.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username:
         raise BadRequest("username and password are required")

@@ -8,6 +8,7 @@ to start are logged and exit 1, so the init script reports them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import ssl
@@ -16,10 +17,19 @@ from collections.abc import Sequence
 
 from .app import OxAuth
 from .cache import CacheService
+from .keys import KeystoreError, KeystoreFile
 from .ldap import Ldap, LdapSettings, parse_properties
 from .logs import log, setup_logging
-from .paths import HTTPD_CERT, HTTPD_KEY, OX_LDAP_PROPERTIES, OXAUTH_LOG_DIR, SUFFIX
+from .paths import (
+    HTTPD_CERT,
+    HTTPD_KEY,
+    OX_LDAP_PROPERTIES,
+    OXAUTH_KEYSTORE,
+    OXAUTH_LOG_DIR,
+    SUFFIX,
+)
 from .server import OxAuthServer, serve_until_signalled
+from .tokens import DEFAULT_LIFETIME
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -40,10 +50,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="the Gluu hostname (in a cluster, the load balancer's): the issuer is "
         "https://HOSTNAME",
     )
+    parser.add_argument(
+        "--keystore",
+        default=OXAUTH_KEYSTORE,
+        help="the token signing keys, read again when the file changes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=_seconds,
+        default=DEFAULT_LIFETIME,
+        help="seconds a token is valid (default: %(default)s)",
+    )
     parser.add_argument("--suffix", default=SUFFIX, help="directory suffix (default: o=gluu)")
     parser.add_argument("--log-dir", default=OXAUTH_LOG_DIR)
     parser.add_argument("--pid-file", help="write the process id here while running")
     return parser.parse_args(argv)
+
+
+def _seconds(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def build(args: argparse.Namespace) -> OxAuthServer:
@@ -51,12 +79,17 @@ def build(args: argparse.Namespace) -> OxAuthServer:
     with open(args.ldap_properties, encoding="utf-8") as props:
         settings = LdapSettings.from_properties(parse_properties(props.read()))
     ldap = Ldap(settings)
+    keys = KeystoreFile(args.keystore)
+    with contextlib.suppress(KeystoreError):
+        keys.current()  # logs what it loaded; logins answer 503 until the file is valid
     app = OxAuth(
         ldap=ldap,
         cache=CacheService(ldap, args.suffix),
         suffix=args.suffix,
         issuer_host=args.hostname,
         node=socket.gethostname(),
+        keys=keys,
+        token_lifetime=args.token_lifetime,
     )
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(args.cert, args.key)

@@ -20,5 +20,8 @@ OXAUTH_PIDFILE = "/run/oxauth.pid"
 #: The HTTPS certificate and key Gluu's web front end uses.
 HTTPD_CERT = "/etc/certs/httpd.crt"
 HTTPD_KEY = "/etc/certs/httpd.key"
+#: The keys that sign the app's tokens (0600): a JWKS document with private parts and
+#: ``signing_kid``, the lab's JSON stand-in for oxAuth's ``oxauth-keys.jks`` (see :mod:`.keys`).
+OXAUTH_KEYSTORE = "/etc/certs/oxauth-keys.json"
 SUFFIX = "o=gluu"
 DEFAULT_PYTHON = "/usr/bin/python3"

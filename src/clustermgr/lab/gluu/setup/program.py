@@ -26,6 +26,12 @@ from pathlib import Path
 from typing import TextIO
 
 from clustermgr.lab.gluu import directory, node
+from clustermgr.lab.gluu.oxauth.keys import (
+    KeystoreError,
+    keystore_text,
+    new_keystore,
+    read_keystore,
+)
 from clustermgr.lab.gluu.oxauth.service import defaults_text, init_script
 
 from .properties import SetupProperties
@@ -275,6 +281,19 @@ class Setup:
         self.sh(node.SELF_SIGNED_CERT, str(cert), str(key), props.hostname, subject)
         self.changed(f"created the web certificate for {self.settings.hostname}")
 
+    def keystore(self) -> None:
+        """The token signing keys: a new keystore with one key, unless the node has one
+        (a cluster's); one that is not a valid keystore stops setup, untouched."""
+        path = directory.OXAUTH_KEYSTORE
+        if Path(path).exists():
+            try:
+                read_keystore(path)
+            except KeystoreError as exc:
+                raise SetupFailed(f"{exc}: fix or remove it, then run setup again") from None
+            return
+        self.write(path, keystore_text(new_keystore()), 0o600, change=False)
+        self.changed(f"created the token signing keys in {path}")
+
     def app(self) -> None:
         """The identity app on 127.0.0.1, reading the directory, naming the hostname."""
         properties = directory.ox_ldap_properties(
@@ -283,6 +302,7 @@ class Setup:
             bind_password=self.settings.ldap_password,
         )
         self.certificate()
+        self.keystore()
         wrote = [
             self.write(directory.OX_LDAP_PROPERTIES, properties, 0o600),
             self.write(directory.OXAUTH_INIT_SCRIPT, init_script(app_path=node.PACKAGE_APP), 0o755),
