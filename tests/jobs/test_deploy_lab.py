@@ -69,7 +69,7 @@ def statuses(job: JobView) -> list[tuple[str, str]]:
 
 
 def test_every_change_is_a_stage_in_registry_order() -> None:
-    assert NAMES == ["install", "base", "ldap", "cache", "lb", "metrics", "logs"]
+    assert NAMES == ["install", "files", "base", "ldap", "cache", "lb", "metrics", "logs"]
 
 
 async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -> None:
