@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clustermgr.components.contract import Component, Parts
@@ -39,6 +40,7 @@ COMPONENT = Component(
     parts=_parts,
     cli=_cli,
     cli_help="The cluster files: the same certificates and keys on every identity node.",
+    templates=Path(__file__).parent / "templates",
     # Their sealed copies are read from the first node the install set up.
     needs=("install",),
 )

@@ -24,4 +24,11 @@ async def _status(ctx: JobContext[NoParams]) -> FilesStatus:
 
 
 PLAN, APPLY = plan_and_apply("files-plan", "files-apply", "the cluster files", _files, NoParams)
-STATUS = JobKind("files-status", "cluster files status", False, _status, NoParams)
+STATUS = JobKind(
+    "files-status",
+    "cluster files status",
+    False,
+    _status,
+    NoParams,
+    report_template="files/job_status.html",
+)
