@@ -4,11 +4,14 @@ apply writes the sealed copy back, the plan is then empty and the alert resolves
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from cli_runner import Cli, Ran
 from clustermgr.components import registry
 from clustermgr.components.files import apply as files
 from clustermgr.components.files.model import drift_key
@@ -55,6 +58,10 @@ async def files_cycle(manager: Manager, cluster: str) -> CycleReport:
     return reports[0]
 
 
+async def cli(lab: Lab, *args: str) -> Ran:
+    return await asyncio.to_thread(Cli(Path(lab.settings.data_dir), verbose=False), *args)
+
+
 def secret_lines(kept: dict[str, SealedFile]) -> list[str]:
     """The lines of the secret files' content long enough to recognise in a report."""
     return [
@@ -89,6 +96,9 @@ async def test_a_file_changed_by_hand_is_named_alerted_and_written_back(
         cycle = await files_cycle(manager, cluster)
         assert [a.key for a in cycle.opened] == [drift_key(node, target)]
         assert (await status(manager, cluster)).open_alerts[0].key == drift_key(node, target)
+        said = await cli(lab, "files", "status", cluster)
+        assert said.code == 1 and node in said.stdout and "differs" in said.stdout, said
+        assert drift_key(node, target) in (await cli(lab, "files", "alerts", cluster)).stdout
 
         plan = await files.apply(manager, cluster, dry_run=True)
         changing = [r for r in plan.all() if r.outcome is Outcome.WOULD_CHANGE]
@@ -103,5 +113,7 @@ async def test_a_file_changed_by_hand_is_named_alerted_and_written_back(
     again = await files.apply(manager, cluster, dry_run=True)
     assert again.count(Outcome.WOULD_CHANGE) == 0
     assert (await status(manager, cluster)).ok
+    final = await cli(lab, "files", "status", cluster, "--json")
+    assert final.code == 0 and final.json()["drifted"] == []
     resolved = await files_cycle(manager, cluster)
     assert [a.key for a in resolved.resolved] == [drift_key(node, target)]
