@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     #: Compare the nodes' data (counts and digests) every this many cycles, when
     #: replication is at rest; 0 turns it off.  Each comparison reads every entry.
     watch_compare_every: int = 2
+    #: Seconds between two checks of a cluster's files (a digest per node and file).
+    watch_files_interval: float = Field(default=60.0, ge=1)
     #: Samples older than this many days are pruned.
     monitor_retention_days: float = 7.0
     #: Seconds between two scrapes of a cluster's exporters, unless the cluster's

@@ -183,3 +183,71 @@ def stunnel_log(instance: str) -> str:
 #: Where the identity app's log4j writes, relative to a Gluu chroot (the root on a node
 #: without one).
 OXAUTH_LOG_DIR = "/opt/gluu/jetty/oxauth/logs"
+
+# --- cluster files: the same on every node of their roles
+
+
+@dataclass(frozen=True)
+class ClusterFile:
+    """A file every node of ``roles`` must hold byte for byte the same.
+
+    The first identity node's copy is read once (by the install, or by the first
+    ``files apply`` of a cluster installed outside clustermgr) and sealed in the
+    inventory; every node gets the sealed copy, and the watcher compares digests.
+    """
+
+    #: Where it is, inside the Gluu Server chroot on a node that has one.
+    path: str
+    mode: int
+    #: What it is, in a few words.
+    what: str
+    #: Its content is secret: never shown, registered for redaction when the manager
+    #: opens it (a public certificate is not).
+    secret: bool
+    #: ``user:group`` to own it, or None: the writer's (root).
+    owner: str | None = None
+    #: False: sealed only where the first node has it (a file one kind of node makes).
+    required: bool = True
+    roles: frozenset[Role] = frozenset({Role.IDENTITY})
+
+    def on(self, gluu_root: str | None) -> str:
+        """Its path on a node whose Gluu chroot is ``gluu_root`` (None: it has none)."""
+        return gluu_root.rstrip("/") + self.path if gluu_root else self.path
+
+
+#: The one list of them.  Made on the first node by its setup.
+CLUSTER_FILES: tuple[ClusterFile, ...] = (
+    ClusterFile("/etc/certs/httpd.key", 0o600, "the web front's private key", secret=True),
+    ClusterFile("/etc/certs/httpd.crt", 0o644, "the web front's certificate", secret=False),
+    #: The identity app's signing keys (a JSON keystore) where the node's app reads one...
+    ClusterFile(
+        "/etc/certs/oxauth-keys.json",
+        0o600,
+        "the identity app's signing keys",
+        secret=True,
+        required=False,
+    ),
+    #: ...and oxAuth's own Java keystore on a Gluu Server node.
+    ClusterFile(
+        "/etc/certs/oxauth-keys.jks",
+        0o600,
+        "oxAuth's signing keystore",
+        secret=True,
+        required=False,
+    ),
+)
+#: The name the sealed copies are kept under in the inventory (one cluster secret).
+CLUSTER_FILES_SECRET = "gluu-shared"  # noqa: S105 (a name, not a password)
+
+
+def cluster_file(path: str) -> ClusterFile:
+    """The cluster file at ``path``; KeyError when it is none."""
+    for found in CLUSTER_FILES:
+        if found.path == path:
+            return found
+    raise KeyError(path)
+
+
+def cluster_files_of(role: Role) -> tuple[ClusterFile, ...]:
+    """The cluster files a node of ``role`` carries."""
+    return tuple(f for f in CLUSTER_FILES if role in f.roles)

@@ -83,7 +83,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 #: Components are independent of one another: none imports another's package (they
 #: may all build on ``components.base``, the preparation every server gets).
-COMPONENT_PACKAGES = ("ldap", "cache", "lb", "metrics")
+COMPONENT_PACKAGES = ("ldap", "cache", "lb", "metrics", "files")
 
 
 def layer_of(module: str) -> int:

@@ -15,6 +15,9 @@ from fastapi.templating import Jinja2Templates
 
 from clustermgr.components.cache.stats import PoolView, ServerView
 from clustermgr.components.cache.status import REDIS, TWEMPROXY, CacheStatus, Hop, NodeChain
+from clustermgr.components.files.model import Node, NodeFile
+from clustermgr.components.files.model import State as FileState
+from clustermgr.components.files.status import FilesStatus
 from clustermgr.components.lb.status import LbStatus
 from clustermgr.components.ldap.compare import Comparison, NodeReport, SubtreeDiff
 from clustermgr.components.ldap.csn import PairStatus
@@ -81,6 +84,21 @@ def _lb(up: bool) -> LbStatus:
     )
 
 
+def _files(ok: bool) -> FilesStatus:
+    cert = "/etc/certs/httpd.crt"
+    sealed = {cert: "a" * 64}
+    there = NodeFile(cert, FileState.SAME, "a" * 64)
+    drifted = there if ok else NodeFile(cert, FileState.DIFFERS, "b" * 64)
+    nodes = (Node(IDP1, (there,)), Node(IDP2, (drifted,)))
+    alerts = (
+        []
+        if ok
+        else [AlertView(2, "lab", "files", f"file-drift:{IDP2}:{cert}", "critical", "differs",
+                        NOW, NOW, None)]
+    )  # fmt: skip
+    return FilesStatus("lab", sealed, nodes, alerts)
+
+
 def _ldap(ok: bool) -> LdapStatus:
     pair = PairStatus(IDP1, IDP2, 2, ok, 0.0 if ok else 30.0)
     problems = [] if ok else [f"{IDP1} is 30 s behind {IDP2}"]
@@ -130,6 +148,7 @@ SAMPLES: dict[str, Any] = {
     "ldap-compare": _compare,
     "cache-status": _cache,
     "lb-status": _lb,
+    "files-status": _files,
     "deploy-plan": lambda ok: _deploy(ok, True),
     "deploy": lambda ok: _deploy(ok, False),
 }
@@ -141,6 +160,7 @@ NAMED = {
     "ldap-compare": ["identical"],
     "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
     "lb-status": [IDP1, "10.0.0.1:443", "12 ms", "https://proxy1.lab.test"],
+    "files-status": [IDP1, IDP2, "/etc/certs/httpd.crt", "aaaaaaaaaaaaaaaa"],
     "deploy-plan": ["Base preparation", "1 changed"],
     "deploy": ["Base preparation", "1 changed"],
 }

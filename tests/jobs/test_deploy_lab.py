@@ -69,7 +69,7 @@ def statuses(job: JobView) -> list[tuple[str, str]]:
 
 
 def test_every_change_is_a_stage_in_registry_order() -> None:
-    assert NAMES == ["install", "base", "ldap", "cache", "lb", "metrics", "logs"]
+    assert NAMES == ["install", "files", "base", "ldap", "cache", "lb", "metrics", "logs"]
 
 
 async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -> None:
@@ -81,6 +81,7 @@ async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -
     assert job.state is JobState.FAILED
     assert statuses(job) == [
         ("install", "failed"),  # idp2 cannot be reached: every later stage needs it
+        ("files", "not run"),
         ("base", "not run"),
         ("ldap", "not run"),
         ("cache", "not run"),
@@ -93,7 +94,7 @@ async def test_a_stage_that_fails_stops_the_deploy(manager: Manager, lab: Lab) -
     assert "idp2.lab.test" in first["note"]
     assert all(s["note"] == "Gluu Server install failed before it" for s in rest)
     board = await stages.load(manager, lab.config.cluster, STAGES)
-    assert [r.state.value for r in board.rows[2:]] == ["failed"] + ["not started"] * 6
+    assert [r.state.value for r in board.rows[2:]] == ["failed"] + ["not started"] * 7
 
 
 async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(
@@ -105,7 +106,8 @@ async def test_plan_then_deploy_what_was_reviewed_then_again_unchanged(
     assert plan.state is JobState.SUCCEEDED, plan.error
     assert statuses(plan) == [(n, "planned") for n in NAMES]
     assert plan.result is not None
-    for section in plan.result["stages"][1:]:  # the install has nothing to do here
+    # The install has nothing to do here, nor the cluster files (the install wrote them).
+    for section in plan.result["stages"][2:]:
         assert section["report"]["counts"]["would change"] > 0, section["name"]
     report = present.report_view(plan.result)
     assert report is not None and present.can_apply(plan, report, KINDS)
@@ -138,9 +140,9 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
 
     asked = cli("cluster", "deploy", cluster)
     assert asked.code == 2 and "confirm with --yes" in asked.stderr
-    assert "stage 2: Base preparation: planned" in asked.stderr, "the plan asked about"
+    assert "stage 3: Base preparation: planned" in asked.stderr, "the plan asked about"
     assert asked.stdout == "", "no result: nothing was deployed"
-    assert "stage 2/7: planning Base preparation" in asked.stderr, "progress on stderr"
+    assert "stage 3/8: planning Base preparation" in asked.stderr, "progress on stderr"
 
     ran = cli("cluster", "deploy", cluster, "--yes", "--json")
     assert ran.code == 0, ran.stderr
@@ -149,7 +151,7 @@ async def test_the_cli_deploys_what_differs(lab: Lab) -> None:
     changed = {s["name"]: s["report"]["counts"]["changed"] for s in result["stages"]}
     assert changed["base"] >= 1
     assert changed["ldap"] == changed["cache"] == changed["lb"] == changed["metrics"] == 0
-    assert changed["logs"] == 0
+    assert changed["logs"] == changed["files"] == 0
     assert [s["status"] for s in result["stages"]] == ["applied"] * len(NAMES)
 
     quiet = cli("cluster", "deploy", cluster, "--json")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from clustermgr.components.base.component import COMPONENT as BASE
 from clustermgr.components.cache.component import COMPONENT as CACHE
 from clustermgr.components.contract import Component, deploy_stages
+from clustermgr.components.files.component import COMPONENT as FILES
 from clustermgr.components.install.component import COMPONENT as INSTALL
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 COMPONENTS: tuple[Component, ...] = (
     INSTALL,
+    FILES,
     BASE,
     LDAP,
     CACHE,

@@ -13,6 +13,8 @@ from clustermgr.validation import EXAMPLE_KEY
 
 NODES = ["idp1.example.org", "idp2.example.org"]
 PACKAGE = b"!<arch>\ndebian-binary a package"
+#: The cluster files every node must have: what the first node's setup makes.
+HTTPD = ("/etc/certs/httpd.key", "/etc/certs/httpd.crt")
 
 
 def values(**changes: object) -> SetupValues:
@@ -51,7 +53,7 @@ def test_each_node_gets_the_source_the_package_and_setup_later_ones_the_shared_f
     assert second == [*first[:2], "use the first node's certificates and keys", *first[2:]]
     shared = next(s for s in steps if s.title.startswith("use the first"))
     assert all(f.placeholder == plan.FROM_FIRST for f in shared.files), "not known yet"
-    filled = plan.plan_install("c", NODES, values(), shared={p: b"x" for p in plan.SHARED_FILES})
+    filled = plan.plan_install("c", NODES, values(), shared=dict.fromkeys(HTTPD, b"x"))
     shared = next(s for s in filled.steps if s.title.startswith("use the first"))
     assert [f.content for f in shared.files] == [b"x", b"x"] and not shared.files[0].placeholder
     assert shared.files[0].sensitive and shared.files[0].mode == 0o600
@@ -95,3 +97,18 @@ def test_no_password_reaches_a_command_and_the_properties_are_masked_in_diffs() 
         if f.path == "/etc/gluu/conf/setup.properties"
     )
     assert props.sensitive and props.mode == 0o600 and props.secrets == v.secrets
+
+
+def test_a_later_node_gets_every_cluster_file_the_first_one_had() -> None:
+    """The keystore the first node had goes to every other node too; before the first
+    node made them, the stand-ins are the files every node must have."""
+    keystore = "/etc/certs/oxauth-keys.json"
+    shared = {**dict.fromkeys(HTTPD, b"x"), keystore: b'{"keys": []}'}
+    filled = plan.plan_install("c", NODES, values(), shared=shared)
+    step = next(s for s in filled.steps if s.title.startswith("use the first"))
+    assert [f.path for f in step.files] == [*HTTPD, keystore]
+    assert [f.sensitive for f in step.files] == [True, False, True]
+    assert step.files[2].mode == 0o600
+    unknown = plan.plan_install("c", NODES, values()).steps
+    stand_in = next(s for s in unknown if s.title.startswith("use the first"))
+    assert [f.path for f in stand_in.files] == list(HTTPD)

@@ -21,13 +21,14 @@ from clustermgr.components.install import store as install_store
 from clustermgr.components.install.settings import PACKAGE, Source
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
-from clustermgr.errors import ClustermgrError, InvalidInput, RemoteFileNotFound
+from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, Step, StepResult
 from clustermgr.remote.command import Command
 from clustermgr.remote.pool import run_on_hosts
 from clustermgr.remote.remembering import read
+from clustermgr.services import clusterfiles
 from clustermgr.topology import OX_LDAP_PROPERTIES, Role
 
 NOT_INSTALLED = (
@@ -134,14 +135,8 @@ async def _installed_elsewhere(
 
 
 async def _read_shared(access: HostAccess, host: str) -> dict[str, bytes]:
-    conn = await access.connection(host)
-    made: dict[str, bytes] = {}
-    for path in install_plan.SHARED_FILES:
-        try:
-            made[path] = await conn.get(path)
-        except RemoteFileNotFound:
-            raise InvalidInput(f"{host}: setup made no {path}: nothing to share") from None
-    return made
+    # The install writes the cluster files where its setup makes them: outside any chroot.
+    return await clusterfiles.read_from(await access.connection(host), host, None)
 
 
 def _without(report: ApplyReport, host: str) -> ApplyReport:

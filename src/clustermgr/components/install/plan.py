@@ -7,7 +7,8 @@ Per identity node, in order:
 2. ``gluu-server`` at the pinned version, installed with the node's package tool;
    with a repository, only that source's lists are refreshed first, so a node that
    reaches no other repository installs all the same;
-3. the shared certificates and keys: a later node gets the first node's;
+3. the cluster files (:data:`clustermgr.topology.CLUSTER_FILES`: the web front's key
+   and certificate, the identity app's keystore): a later node gets the first node's;
 4. setup.properties, then setup itself, done when the properties it last applied are
    these; verified: the directory answers with ``o=gluu``, the web front on 443
    answers the identity app's health check, and discovery names the public hostname.
@@ -26,7 +27,7 @@ from clustermgr.components.install.properties import SetupValues
 from clustermgr.components.install.settings import PACKAGE, InstallSettings, Source
 from clustermgr.plan.model import FileChange, Plan, Step
 from clustermgr.remote.command import Command
-from clustermgr.topology import HEALTH_CHECK_PATH
+from clustermgr.topology import HEALTH_CHECK_PATH, Role, cluster_file, cluster_files_of
 from clustermgr.validation import APT_WORD, SHA256, URL, VERSION, checked
 
 KEYRING = "/etc/apt/keyrings/clustermgr-gluu.gpg"
@@ -37,9 +38,6 @@ SETUP = "/opt/gluu-server/bin/setup"
 SETUP_LOG = "/var/log/gluu-setup.log"
 #: What setup keeps of the properties it applied last.
 APPLIED = properties.PATH + ".applied"
-#: Made on the first node by its setup, the same on every other: the web front's key
-#: and certificate (each node serves the cluster's public hostname).
-SHARED_FILES: Mapping[str, int] = {"/etc/certs/httpd.key": 0o600, "/etc/certs/httpd.crt": 0o644}
 #: The stand-in for a later node's shared files before the first node made them.
 FROM_FIRST = "the first node's, read once it is installed"
 
@@ -130,21 +128,27 @@ def install_step(host: str, settings: InstallSettings) -> Step:
 
 
 def shared_step(host: str, shared: Mapping[str, bytes] | None) -> Step:
-    """The first node's certificates and keys; a stand-in while it has none yet."""
+    """The first node's cluster files (every one it had); before it made them, a
+    stand-in for each one every node must have."""
+    if shared:
+        made = [(cluster_file(path), content) for path, content in shared.items()]
+    else:
+        made = [(f, b"") for f in cluster_files_of(Role.IDENTITY) if f.required]
     files = tuple(
         FileChange(
-            path,
-            shared[path] if shared else b"",
-            mode=mode,
-            sensitive=mode == 0o600,
+            spec.path,
+            content,
+            mode=spec.mode,
+            owner=spec.owner,
+            sensitive=spec.secret,
             placeholder="" if shared else FROM_FIRST,
         )
-        for path, mode in SHARED_FILES.items()
+        for spec, content in made
     )
     return Step(
         host,
         "use the first node's certificates and keys",
-        "every node serves the cluster's public hostname with the same certificate",
+        "every node serves the cluster's public hostname with the same certificate and keys",
         files=files,
     )
 

@@ -4,16 +4,14 @@
   :func:`change` (validated, audited, for admins);
 * the Gluu admin's password (the user's) and the directory manager's (generated):
   cluster secrets, sealed;
-* the first node's certificates and keys, read after its setup: one cluster secret,
-  sealed, so every later node gets the same;
+* the first node's cluster files (certificates and keys), read after its setup: one
+  cluster secret, sealed, so every later node gets the same;
 * an offline package file: kept in the manager's data folder under its SHA-256.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,11 +30,11 @@ from clustermgr.inventory.models import Cluster
 from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.inventory.store import InventoryStore, cluster_view
 from clustermgr.redact import Secret
+from clustermgr.services import clusterfiles
 
 COMPONENT = "install"
 ADMIN_SECRET = "gluu-admin"  # noqa: S105 (a name, not a password)
 LDAP_SECRET = "gluu-ldap"  # noqa: S105 (a name, not a password)
-SHARED_SECRET = "gluu-shared"  # noqa: S105 (a name, not a password)
 #: The Gluu admin's password: what setup accepts (no control characters).
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 #: The largest package file the manager takes.
@@ -147,18 +145,16 @@ async def setup_values(store: InventoryStore, cluster: Cluster) -> SetupValues:
 
 
 async def shared_files(store: InventoryStore, cluster: Cluster) -> dict[str, bytes] | None:
-    """The first node's certificates and keys, once read."""
-    sealed = await store.find_cluster_secret(cluster, SHARED_SECRET)
-    if sealed is None:
-        return None
-    return {p: base64.b64decode(v) for p, v in json.loads(sealed.reveal()).items()}
+    """The first node's cluster files, once read (sealed: see
+    :mod:`clustermgr.services.clusterfiles`)."""
+    kept = await clusterfiles.sealed(store, cluster)
+    return None if kept is None else {p: f.content for p, f in kept.items()}
 
 
 async def keep_shared_files(
     store: InventoryStore, cluster: Cluster, files: Mapping[str, bytes]
 ) -> None:
-    text = json.dumps({p: base64.b64encode(v).decode() for p, v in sorted(files.items())})
-    await store.replace_cluster_secret(cluster, SHARED_SECRET, Secret(text, label="gluu-shared"))
+    await clusterfiles.seal(store, cluster, files)
 
 
 def _packages(manager: Manager) -> Path:

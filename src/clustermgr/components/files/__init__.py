@@ -1,0 +1,1 @@
+"""The cluster files: the files every identity node holds the same, sealed in the inventory."""
