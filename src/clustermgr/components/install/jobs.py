@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.auth.roles import UserRole
@@ -41,12 +39,9 @@ async def _remove(ctx: JobContext[RemoveParams]) -> ApplyReport:
     )
 
 
-PLAN, _APPLY = plan_and_apply(
+PLAN, APPLY = plan_and_apply(
     "install-plan", "install-apply", "the Gluu Server install", _install, NoParams
 )
-#: It writes the cluster files (the first node's, once read): the watcher leaves their
-#: digests alone until it ends.
-APPLY = dataclasses.replace(_APPLY, touches=frozenset({"install", "files"}))
 #: It loses the node's directory and configuration: for admins.
 REMOVE = JobKind(
     "install-remove",
