@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from clustermgr.components import registry
+from clustermgr.components.contract import deploy_stages
 from clustermgr.core.manager import Manager
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs.models import JobState
@@ -27,8 +28,8 @@ from labfixture import SLOT, Lab, running_lab
 pytestmark = pytest.mark.integration
 
 KINDS = registry.job_kinds()
-#: The first deploy, stage by stage.
-STAGES = ("apply", "ldap-apply", "cache-apply", "lb-apply", "metrics-apply")
+#: The first deploy, stage by stage, after the install the lab made.
+STAGES = tuple(s.apply.name for s in deploy_stages(registry.COMPONENTS) if s.name != "install")
 #: Checks of every component after the deploy before the history is read.
 AFTER = 3
 

@@ -1,11 +1,9 @@
-"""Central logging on the session lab (Gluu Server installed): the watcher's logs part
+"""Central logging on a lab of its own (Gluu Server installed): the watcher's logs part
 collects every server's logs into the store, nothing lost and nothing twice across a
 partition, rotations by rename and by copytruncate, and a manager restart; a failed
 login is found within 2 s, an NGINX 502 on the proxy by ``status:502``.
 
-One module fixture applies the logs stage and keeps the watcher's logs part running;
-afterwards the follower, the applied mark and the rotated files are removed (the lab
-is shared)."""
+One module fixture applies the logs stage and keeps the watcher's logs part running."""
 
 from __future__ import annotations
 
@@ -29,7 +27,7 @@ from clustermgr.logstore.store import LogStore, log_store
 from clustermgr.monitor.watcher import BackgroundWatch
 from clustermgr.topology import Role
 from gluuhttp import https
-from labfixture import Lab
+from labfixture import SLOT, Lab, running_lab
 from lblab import balance, client, oxauth_url
 from polling import eventually
 
@@ -99,6 +97,17 @@ class Collecting:
 def logs_watcher(manager: Manager) -> BackgroundWatch:
     """The watcher with the logs part, running."""
     return BackgroundWatch(manager, [LogsWatch(manager)], registry.job_kinds())
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A lab of its own: the 502 test applies the balancer, which the session's lab
+    must not keep (its tests reach the nodes' own web fronts)."""
+    prefix, subnet = SLOT.spare()
+    async with running_lab(
+        tmp_path_factory.mktemp("logs-collect-lab"), prefix=prefix, subnet=subnet
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
