@@ -52,7 +52,9 @@ async def _run(manager: Manager, runner: EmbeddedRunner, kind: str, cluster: str
 
 
 async def test_a_first_deploy_leaves_no_alert(fresh: Lab) -> None:
-    settings = fresh.settings.model_copy(update={"watch_interval": 1.0})
+    settings = fresh.settings.model_copy(
+        update={"watch_interval": 1.0, "watch_files_interval": 1.0}
+    )
     cluster = fresh.config.cluster
     manager = await Manager.open(settings)
     runner = await EmbeddedRunner.start(manager, KINDS)

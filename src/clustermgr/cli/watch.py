@@ -26,8 +26,10 @@ def _show_cycle(report: CycleReport) -> None:
         name = f"{report.cluster} {report.component}"
         say(f"[dim]{escape(name)}: paused, job #{report.paused_by} changes it[/]")
         return
+    # A component's snapshot may list its nodes or backends with a state each; one that
+    # keeps other figures per node (the cluster files' digests) shows just its time.
     nodes = report.snapshot.get("nodes") or report.snapshot.get("backends", [])
-    states = ", ".join(f"{n['host']} {n['state']}" for n in nodes)
+    states = ", ".join(f"{n['host']} {n['state']}" for n in nodes if {"host", "state"} <= set(n))
     name = f"{report.cluster} {report.component}"
     show(f"[bold]{escape(name)}[/] {report.seconds:.2f} s: {escape(states)}")
     for alert in report.opened:
