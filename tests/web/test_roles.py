@@ -200,6 +200,14 @@ MUTATING |= {
         for verb in ("remove", "enable", "disable", "test")
     },
 }
+MUTATING |= {
+    ("PUT", "/api/v1/clusters/{name}/logs/settings"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/logs/settings", json={"max_age_days": 14}
+    ),
+    ("POST", "/clusters/{name}/logs/settings"): Change(
+        ADMIN, "/clusters/{cluster}/logs/settings", form={"max_age_days": "14"}
+    ),
+}
 RULE = {"threshold": 80}
 MUTATING |= {
     ("PUT", "/api/v1/clusters/{name}/metrics/rules/{rule}"): Change(

@@ -1,4 +1,4 @@
-"""The cluster files on the session lab: sealed at install and equal to every node's;
+"""The cluster files on a lab of its own: sealed at install and equal to every node's;
 a file changed by hand on one node is named by the status and opens its alert; the
 apply writes the sealed copy back, the plan is then empty and the alert resolves."""
 
@@ -22,7 +22,7 @@ from clustermgr.monitor.watcher import CycleReport, Watcher
 from clustermgr.plan.model import Outcome
 from clustermgr.services import clusterfiles
 from clustermgr.services.clusterfiles import SealedFile
-from labfixture import Lab
+from labfixture import SLOT, Lab, running_lab
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +30,17 @@ CERT = "/etc/certs/httpd.crt"
 KEY = "/etc/certs/httpd.key"
 KEYSTORE = "/etc/certs/oxauth-keys.json"
 NODES = ("idp1", "idp2")
+
+
+@pytest.fixture(scope="module")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
+    """A lab of its own: the session's lab is watched by the web app the web tests serve,
+    whose watcher holds the ``files`` lease this test's watcher needs."""
+    prefix, subnet = SLOT.spare()
+    async with running_lab(
+        tmp_path_factory.mktemp("files-lab"), prefix=prefix, subnet=subnet
+    ) as running:
+        yield running
 
 
 @pytest.fixture
