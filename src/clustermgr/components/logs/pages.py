@@ -21,12 +21,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from clustermgr.components.logs import read, settings, settingsstore, tailstream
-from clustermgr.components.logs.sources import SOURCES_BY_ROLE
+from clustermgr.components.logs.sources import SLAPD, SOURCES_BY_ROLE
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.schemas import ClusterView
 from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.records import StoredRecord
+from clustermgr.topology import Role
 from clustermgr.web import sse
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages.common import actor, parse_int, redirect, render, role
@@ -70,6 +71,8 @@ def _help(cluster: ClusterView) -> dict[str, list[str]]:
     sources = dict.fromkeys(
         s.id for server in cluster.servers for s in SOURCES_BY_ROLE.get(server.role, ())
     )
+    if any(server.role is Role.IDENTITY for server in cluster.servers):
+        sources[SLAPD] = None  # slapd's syslog or journal records, named by the parser
     return {"hosts": [s.hostname for s in cluster.servers], "sources": list(sources)}
 
 
