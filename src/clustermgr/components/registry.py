@@ -15,6 +15,7 @@ from clustermgr.components.cache.component import COMPONENT as CACHE
 from clustermgr.components.contract import Component, deploy_stages
 from clustermgr.components.files.component import COMPONENT as FILES
 from clustermgr.components.install.component import COMPONENT as INSTALL
+from clustermgr.components.keys.component import COMPONENT as KEYS
 from clustermgr.components.lb.component import COMPONENT as LB
 from clustermgr.components.ldap.component import COMPONENT as LDAP
 from clustermgr.components.logs.component import COMPONENT as LOGS
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 COMPONENTS: tuple[Component, ...] = (
     INSTALL,
     FILES,
+    KEYS,
     BASE,
     LDAP,
     CACHE,
