@@ -34,7 +34,6 @@ from clustermgr.components.keys.rotation import (
 )
 from clustermgr.components.keys.store import (
     COMPONENT,
-    KeysState,
     save,
     seal_keystore,
     sealed_keystore,
@@ -163,7 +162,7 @@ async def rotate(
             if cancelled():
                 report.phases.append(PhaseResult(phase, TITLES[phase], "not run", "cancelled"))
                 continue
-            result, rotation = await run.phase(phase, rotation, state, restart=restart)
+            result, rotation = await run.phase(phase, rotation, restart=restart)
             restart = False
             report.phases.append(result)
             report.rotation = rotation
@@ -192,19 +191,18 @@ class _Run:
         self.emit(Event(EventKind.STEP_OUTPUT, message, host=host))
 
     async def phase(
-        self, phase: Phase, rotation: Rotation | None, state: KeysState, *, restart: bool
+        self, phase: Phase, rotation: Rotation | None, *, restart: bool
     ) -> tuple[PhaseResult, Rotation | None]:
         what = describe(phase, rotation, self.lifetime, utcnow())
         if phase is Phase.REMOVE and rotation is not None:
             due = rotation.removable_at(self.lifetime)
             if due is not None and not await self._until(due):
-                detail = (
+                later = (
                     f"the old keys can be removed at {due.isoformat(timespec='seconds')} "
                     "(the token lifetime after the new key started signing): run again then"
                 )
-                return PhaseResult(
-                    phase, what, "waiting" if not self.cancelled() else "not run", detail
-                ), rotation
+                waited = "not run" if self.cancelled() else "waiting"
+                return PhaseResult(phase, what, waited, later), rotation
         detail: dict[str, object] = {"phase": phase.value}
         if rotation is not None:
             detail["new_kid"] = rotation.new_kid
