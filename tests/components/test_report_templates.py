@@ -18,6 +18,11 @@ from clustermgr.components.cache.status import REDIS, TWEMPROXY, CacheStatus, Ho
 from clustermgr.components.files.model import Node, NodeFile
 from clustermgr.components.files.model import State as FileState
 from clustermgr.components.files.status import FilesStatus
+from clustermgr.components.keys.nodes import NodeKeys
+from clustermgr.components.keys.rotate import PhaseResult, RotateReport
+from clustermgr.components.keys.rotation import Phase, Rotation
+from clustermgr.components.keys.settings import KeysSettings
+from clustermgr.components.keys.status import KeysStatus, SealedKey
 from clustermgr.components.lb.status import LbStatus
 from clustermgr.components.ldap.compare import Comparison, NodeReport, SubtreeDiff
 from clustermgr.components.ldap.csn import PairStatus
@@ -141,6 +146,28 @@ def _deploy(ok: bool, dry_run: bool) -> DeployReport:
     return DeployReport(dry_run, (base, failed))
 
 
+def _keys_rotate(ok: bool, dry_run: bool) -> RotateReport:
+    rotation = Rotation("NEWKID", ("OLDKID",), Phase.SIGN, NOW)
+    if dry_run:
+        phases = [PhaseResult(p, f"do {p.value}", "would run") for p in Phase]
+        if not ok:  # the new key is no longer in the sealed keystore
+            phases[1] = PhaseResult(Phase.SIGN, "sign", "failed", "no key NEWKID")
+        return RotateReport("lab", True, phases, rotation)
+    add = PhaseResult(Phase.ADD, "add NEWKID", "done")
+    sign = PhaseResult(Phase.SIGN, "sign", "done" if ok else "failed", "" if ok else "idp2 down")
+    rest = PhaseResult(Phase.REMOVE, "remove OLDKID", "done" if ok else "not run")
+    return RotateReport("lab", False, [add, sign, rest], None if ok else rotation, 15)
+
+
+def _keys_status(ok: bool) -> KeysStatus:
+    keys = (SealedKey("NEWKID", True, NOW), SealedKey("OLDKID", False, None))
+    nodes = (
+        NodeKeys(IDP1, "a" * 64, ("NEWKID", "OLDKID")),
+        NodeKeys(IDP2, "a" * 64 if ok else "b" * 64, ("NEWKID", "OLDKID")),
+    )
+    return KeysStatus("lab", KeysSettings(), keys, "a" * 64, nodes=nodes, checked=True)
+
+
 #: Kind -> a result of the kind's own report class, good (True) or bad (False).
 SAMPLES: dict[str, Any] = {
     "preflight": _preflight,
@@ -149,6 +176,9 @@ SAMPLES: dict[str, Any] = {
     "cache-status": _cache,
     "lb-status": _lb,
     "files-status": _files,
+    "keys-rotate-plan": lambda ok: _keys_rotate(ok, True),
+    "keys-rotate": lambda ok: _keys_rotate(ok, False),
+    "keys-status": _keys_status,
     "deploy-plan": lambda ok: _deploy(ok, True),
     "deploy": lambda ok: _deploy(ok, False),
 }
@@ -161,6 +191,9 @@ NAMED = {
     "cache-status": [IDP1, "redis", PROXY, "twemproxy"],
     "lb-status": [IDP1, "10.0.0.1:443", "12 ms", "https://proxy1.lab.test"],
     "files-status": [IDP1, IDP2, "/etc/certs/httpd.crt", "aaaaaaaaaaaaaaaa"],
+    "keys-rotate-plan": ["lab"],
+    "keys-rotate": ["add the new key", "sign with the new key", "remove the old keys"],
+    "keys-status": [IDP1, IDP2, "NEWKID", "OLDKID"],
     "deploy-plan": ["Base preparation", "1 changed"],
     "deploy": ["Base preparation", "1 changed"],
 }

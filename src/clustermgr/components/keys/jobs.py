@@ -67,8 +67,6 @@ ROTATE = JobKind(
     _run,
     RotateParams,
     report_template="keys/job_rotate.html",
-    # The keystore is a cluster file: the files' watcher would see it change.
-    touches=frozenset({"keys", "files"}),
 )
 STATUS = JobKind(
     "keys-status",

@@ -34,7 +34,7 @@ async def _context(web: WebContext, name: str, values: dict[str, Any]) -> dict[s
     state = await store.keys_state(web.manager, name)
     due = next_due(state, utcnow())
     return context | {
-        "keys": (await sealed(web.manager, name)).as_dict(),
+        "sealed": (await sealed(web.manager, name)).as_dict(),
         "next_due": due.isoformat(timespec="seconds") if due else None,
         "values": values,
         "ranges": {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,7 +138,7 @@ async def rotate(
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
         state = state_of(section(cluster))
-        await sealed_keystore(store, cluster)  # InvalidInput when there is none
+        _, document = await sealed_keystore(store, cluster)  # InvalidInput: none
         hosts = nodes.identity_nodes(cluster)
     rotation = None if restart else state.rotation
     lifetime = state.settings.lifetime
@@ -151,6 +151,13 @@ async def rotate(
             PhaseResult(p, describe(p, rotation, lifetime, now), "would run")
             for p in phases_left(rotation)
         ]
+        if rotation is not None and rotation.phase is not Phase.ADD:
+            try:
+                edited(document, rotation, None)
+            except InvalidInput as exc:
+                first = report.phases[0]
+                hint = f" ({exc.hint})" if exc.hint else ""
+                report.phases[0] = replace(first, state="failed", detail=exc.message + hint)
         return report
     if not hosts:
         raise InvalidInput(f"cluster {cluster_name!r} has no identity node")
