@@ -173,6 +173,15 @@ MUTATING: dict[tuple[str, str], Change] = {
     ("POST", "/clusters/{name}/lb-certificate"): Change(
         ADMIN, "/clusters/{cluster}/lb-certificate", form={"source": "ca"}
     ),
+    ("PATCH", "/api/v1/clusters/{name}/keys/settings"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/keys/settings", json={"token_lifetime": 60}
+    ),
+    ("POST", "/clusters/{name}/keys/{action}"): Change(
+        OPERATOR, "/clusters/{cluster}/keys/status", form={}
+    ),
+    ("POST", "/clusters/{name}/keys-settings"): Change(
+        ADMIN, "/clusters/{cluster}/keys-settings", form={"token_lifetime": "60"}
+    ),
     ("POST", "/jobs/{job_id}/cancel"): Change(OPERATOR, "/jobs/{plan}/cancel", form={}),
     ("POST", "/jobs/{job_id}/rerun"): Change(OPERATOR, "/jobs/{plan}/rerun", form={}),
     ("POST", "/jobs/{job_id}/apply"): Change(
