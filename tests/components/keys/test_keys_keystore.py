@@ -113,6 +113,7 @@ def test_the_plan_says_when_the_old_keys_can_go() -> None:
     assert "OLD" in said and (T0 + lifetime).isoformat(timespec="seconds") in said
     assert "now" in rotation.describe(Phase.REMOVE, state, lifetime, T0 + lifetime)
     assert "a new key" in rotation.describe(Phase.ADD, None, lifetime, T0)
+    assert "make the new key the signing key" in rotation.describe(Phase.SIGN, None, lifetime, T0)
 
 
 def test_settings_are_bounded_and_the_schedule_turns_off() -> None:

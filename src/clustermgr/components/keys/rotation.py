@@ -130,11 +130,12 @@ def edited(
 
 def describe(phase: Phase, rotation: Rotation | None, lifetime: timedelta, now: datetime) -> str:
     """What ``phase`` does, in a sentence (for the plan)."""
-    new = _short(rotation.new_kid) if rotation else "a new key (ES256, made by the manager)"
+    new = _short(rotation.new_kid) if rotation else "the new key"
     old = ", ".join(_short(k) for k in rotation.old_kids) if rotation else "the keys there now"
     if phase is Phase.ADD:
+        made = new if rotation else "a new key (ES256, made by the manager)"
         return (
-            f"add {new} to the sealed keystore and write it to every identity node; "
+            f"add {made} to the sealed keystore and write it to every identity node; "
             "wait until every node publishes it in its JWKS"
         )
     if phase is Phase.SIGN:
