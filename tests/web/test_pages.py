@@ -176,6 +176,8 @@ PAGES = [
     "/servers/add?cluster=lab",
     "/clusters/lab",
     "/clusters/lab/ldap",
+    "/clusters/lab/keys",
+    "/clusters/lab/keys?plan=1",
     "/clusters/lab/alerts",
     "/clusters/lab/alerts?severity=critical&host=idp1.lab.test",
     "/servers/lab/idp1.lab.test",
