@@ -165,7 +165,7 @@ def _keys_status(ok: bool) -> KeysStatus:
         NodeKeys(IDP1, "a" * 64, ("NEWKID", "OLDKID")),
         NodeKeys(IDP2, "a" * 64 if ok else "b" * 64, ("NEWKID", "OLDKID")),
     )
-    return KeysStatus("lab", KeysSettings(), keys, "a" * 64, nodes=nodes, checked=True)
+    return KeysStatus("lab", KeysSettings(), keys, "a" * 64, nodes=nodes)
 
 
 #: Kind -> a result of the kind's own report class, good (True) or bad (False).

@@ -21,6 +21,7 @@ from clustermgr.components.keys.rotation import Phase
 from clustermgr.components.keys.status import sealed
 from clustermgr.components.keys.store import change_settings, keys_state, sealed_keystore
 from clustermgr.core.manager import Manager
+from clustermgr.db.base import utcnow
 from clustermgr.errors import InvalidInput
 from clustermgr.plan.events import Emit
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, StepResult
@@ -38,6 +39,8 @@ class FakeNodes:
     down: set[str] = field(default_factory=set)
     #: Nodes that hold a keystore but do not publish it (an app that does not reload).
     stale: set[str] = field(default_factory=set)
+    #: What a node publishes whatever it holds.
+    publishes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
 
     async def roots(
@@ -70,7 +73,8 @@ class FakeNodes:
             kids = keystore.kids(json.loads(content))
             if host in self.stale:
                 kids = kids[:1]
-            out.append(nodes.NodeKeys(host, hashlib.sha256(content).hexdigest(), tuple(kids)))
+            shown = self.publishes.get(host, tuple(kids))
+            out.append(nodes.NodeKeys(host, hashlib.sha256(content).hexdigest(), shown))
         return out
 
 
@@ -110,7 +114,7 @@ async def _keystore(manager: Manager, cluster: str) -> tuple[bytes, dict[str, An
 
 
 async def _later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    now = service.utcnow() + timedelta(seconds=seconds)
+    now = utcnow() + timedelta(seconds=seconds)
     monkeypatch.setattr(service, "utcnow", lambda: now)
 
 
@@ -186,6 +190,38 @@ async def test_a_node_that_does_not_publish_the_new_key_fails_the_add(
     assert f"{IDP1} does not publish key" in report.message
     state = await keys_state(manager, cluster)
     assert state.rotation is not None and state.rotation.phase is Phase.ADD
+
+
+async def test_a_node_still_publishing_an_old_key_fails_the_removal(
+    manager: Manager, cluster: str, fake: FakeNodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "PUBLISH_TIMEOUT", 0.0)
+    await service.rotate(manager, cluster, dry_run=False, wait=False)
+    state = (await keys_state(manager, cluster)).rotation
+    assert state is not None and state.phase is Phase.REMOVE
+    fake.publishes[IDP2] = (*state.old_kids, state.new_kid)
+    await _later(monkeypatch, 11)
+    report = await service.rotate(manager, cluster, dry_run=False, wait=False)
+    assert [p.state for p in report.phases] == ["failed"]
+    assert f"{IDP2} still publishes key {state.old_kids[0][:12]}" in report.message
+    assert (await keys_state(manager, cluster)).rotation == state, "still to be removed"
+    del fake.publishes[IDP2]
+    done = await service.rotate(manager, cluster, dry_run=False, wait=False)
+    assert done.ok and (await keys_state(manager, cluster)).rotation is None
+
+
+async def test_a_node_whose_keystore_changed_after_the_write_fails_at_once(
+    manager: Manager, cluster: str, fake: FakeNodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def changed_by_hand(
+        access: object, roots: dict[str, str | None], *, timeout: float
+    ) -> list[nodes.NodeKeys]:
+        return [nodes.NodeKeys(h, "0" * 64, ()) for h in roots]
+
+    monkeypatch.setattr(nodes, "read_nodes", changed_by_hand)
+    report = await service.rotate(manager, cluster, dry_run=False, wait=False)
+    assert [p.state for p in report.phases] == ["failed", "not run", "not run"]
+    assert f"{IDP1} does not hold the sealed keystore" in report.message
 
 
 async def test_a_cancelled_rotation_resumes_where_it_stopped(

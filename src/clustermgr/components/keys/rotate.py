@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from clustermgr.audit import service as audit
@@ -33,7 +33,6 @@ from clustermgr.components.keys.rotation import (
     start,
 )
 from clustermgr.components.keys.store import (
-    COMPONENT,
     save,
     seal_keystore,
     sealed_keystore,
@@ -43,6 +42,7 @@ from clustermgr.components.keys.store import (
 )
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
+from clustermgr.db.base import utcnow
 from clustermgr.errors import ClustermgrError, InvalidInput
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.model import ApplyReport
@@ -50,10 +50,6 @@ from clustermgr.plan.model import ApplyReport
 #: How long a node may take to publish a key it was given.
 PUBLISH_TIMEOUT = 60.0
 POLL = 1.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -290,19 +286,29 @@ class _Run:
         return report
 
     async def _check(self, phase: Phase, rotation: Rotation, content: bytes) -> None:
-        """Every node holds ``content``; in phase ``add``, every node publishes the new key."""
+        """Every node holds ``content`` and publishes what it should: the new key once it
+        was added, no old key once they were removed (a node's app takes a moment to
+        read its keystore again: asked until :data:`PUBLISH_TIMEOUT`)."""
         sha = hashlib.sha256(content).hexdigest()
+        gone = set(rotation.old_kids) if phase is Phase.REMOVE else set()
         deadline = asyncio.get_running_loop().time() + PUBLISH_TIMEOUT
         timeout = self.manager.settings.connect_timeout
         while True:
             found = await nodes.read_nodes(self.access, self._roots, timeout=timeout)
-            problems = _problems(found, sha, rotation.new_kid if phase is Phase.ADD else None)
+            wrong = [
+                n.error or f"{n.host} does not hold the sealed keystore"
+                for n in found
+                if n.sha256 != sha
+            ]
+            if wrong:  # written and then changed: waiting mends nothing
+                raise PhaseFailed("; ".join(wrong))
+            problems = _unpublished(found, {rotation.new_kid}, gone)
             if not problems:
                 return
-            if phase is not Phase.ADD or asyncio.get_running_loop().time() > deadline:
-                raise PhaseFailed("; ".join(problems.values()))
+            if asyncio.get_running_loop().time() > deadline:
+                raise PhaseFailed("; ".join(problems))
             if self.cancelled():
-                raise PhaseFailed("cancelled while waiting for every node to publish the key")
+                raise PhaseFailed("cancelled while waiting for every node to publish its keys")
             await asyncio.sleep(POLL)
 
     async def _advance(self, rotation: Rotation) -> Rotation | None:
@@ -321,14 +327,14 @@ class _Run:
         return after
 
 
-def _problems(found: list[nodes.NodeKeys], sha: str, publishes: str | None) -> Mapping[str, str]:
-    out: dict[str, str] = {}
+def _unpublished(found: list[nodes.NodeKeys], wanted: set[str], gone: set[str]) -> list[str]:
+    """Each node that does not publish every key of ``wanted``, or still one of ``gone``."""
+    out = []
     for node in found:
-        if node.sha256 != sha:
-            out[node.host] = node.error or f"{node.host} does not hold the sealed keystore"
-        elif publishes is not None and (node.kids is None or publishes not in node.kids):
-            out[node.host] = node.error or f"{node.host} does not publish key {publishes[:12]}"
+        if node.kids is None:
+            out.append(node.error or f"{node.host} publishes no keys")
+        elif missing := sorted(wanted - set(node.kids)):
+            out.append(f"{node.host} does not publish key {missing[0][:12]}")
+        elif kept := sorted(gone & set(node.kids)):
+            out.append(f"{node.host} still publishes key {kept[0][:12]}")
     return out
-
-
-__all__ = ["COMPONENT", "RotateReport", "rotate"]

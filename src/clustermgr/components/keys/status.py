@@ -49,8 +49,6 @@ class KeysStatus:
     last_rotated: datetime | None = None
     nodes: tuple[NodeKeys, ...] = ()
     problem: str = ""
-    #: The nodes were read (not only the inventory).
-    checked: bool = False
 
     def node_state(self, node: NodeKeys) -> str:
         if node.sha256 is None and node.kids is None:
@@ -136,5 +134,4 @@ async def status(manager: Manager, cluster_name: str) -> KeysStatus:
         found.rotation,
         found.last_rotated,
         tuple(by_host[h] for h in hosts),
-        checked=True,
     )
