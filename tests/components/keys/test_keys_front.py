@@ -5,6 +5,7 @@ changed."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from clustermgr.components.keys.keystore import KEYSTORE
 from clustermgr.components.keys.store import keys_state
 from clustermgr.core.manager import Manager
 from clustermgr.services import clusterfiles, clusters
+from clustermgr.settings import Settings
 from clustermgr.web.security import CSRF_FIELD
 from webfixture import FreshWeb, client, create_user, session_csrf, sign_in
 
@@ -25,8 +27,9 @@ API = "/api/v1/clusters/c/keys"
 PAGE = "/clusters/c/keys"
 
 
-async def _sealed_cluster(manager: Manager) -> str:
-    await clusters.create_cluster(manager, "c")
+async def _sealed_cluster(manager: Manager, *, create: bool = True) -> str:
+    if create:
+        await clusters.create_cluster(manager, "c")
     key = keystore.new_key()
     async with manager.store() as store:
         await clusterfiles.seal(
@@ -44,7 +47,7 @@ async def test_the_api_shows_the_keys_and_changes_the_settings(fresh_web: FreshW
         got = await api.get(API)
         assert got.status_code == 200, got.text
         body = got.json()
-        assert body["keys"] == [{"kid": kid, "signs": True, "created": None}]
+        assert body["keys"] == [{"key_id": kid, "signs": True, "created": None}]
         assert body["rotation"] is None and body["settings"]["token_lifetime"] == 3600
         assert '"d"' not in got.text, "no private part leaves the manager"
         changed = await api.patch(
@@ -114,3 +117,26 @@ def test_the_cli_prints_the_settings_and_the_plan(tmp_path: Path) -> None:
     assert bad.code == 2 and "token_lifetime" in bad.stderr, bad.stderr
     plan = cli("keys", "plan", "t")
     assert plan.code == 2 and "has no sealed" in plan.stderr, plan.stderr
+
+
+async def test_the_cli_shows_the_sealed_keys_unmasked_and_the_plan(tmp_path: Path) -> None:
+    """A kid is public: the sealed keystore is a secret whose lines output masks, and a
+    kid shown as JSON must not be taken for one of them."""
+    data = tmp_path / "data"
+    cli = Cli(data)
+    assert cli("cluster", "create", "c").code == 0
+    manager = await Manager.open(Settings(data_dir=data))
+    try:
+        kid = await _sealed_cluster(manager, create=False)
+    finally:
+        await manager.close()
+    shown = await asyncio.to_thread(cli, "keys", "status", "c", "--json")
+    assert shown.code == 0, shown.stderr
+    assert [k["key_id"] for k in shown.json()["keys"]] == [kid]
+    table = await asyncio.to_thread(cli, "keys", "status", "c")
+    assert kid in table.stdout and "yes" in table.stdout
+    plan = await asyncio.to_thread(cli, "keys", "plan", "c")
+    assert plan.code == 0, plan.stderr
+    for phase in ("add", "sign", "remove"):
+        assert phase in plan.stdout
+    assert "would run" in plan.stdout

@@ -9,15 +9,19 @@ is gone from every node once removed (and that it was there until then).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from cli_runner import Cli
 from clustermgr.components.keys import keystore
 from clustermgr.components.keys.rotate import rotate
+from clustermgr.components.keys.status import status
 from clustermgr.components.keys.store import change_settings, keys_state, sealed_keystore
 from clustermgr.core.manager import Manager
 from clustermgr.lab.gluu import oxauth
@@ -151,8 +155,11 @@ async def test_a_node_out_of_reach_fails_the_add_and_a_rerun_completes(
     lab.partition("idp2")
     try:
         failed = await rotate(manager, cluster, dry_run=False, wait=False)
+        away = await status(manager, cluster)
     finally:
         lab.heal("idp2")
+    assert not away.ok
+    assert [away.node_state(n) for n in away.nodes] == ["differs", "unknown"], away.as_dict()
     assert [p.state for p in failed.phases] == ["failed", "not run", "not run"]
     assert f"{idp2} does not answer" in failed.message, failed.message
     state = (await keys_state(manager, cluster)).rotation
@@ -163,3 +170,10 @@ async def test_a_node_out_of_reach_fails_the_add_and_a_rerun_completes(
     assert await signing_kid(manager, cluster) == state.new_kid
     for node in NODES:
         assert await published(lab, node) == {state.new_kid}
+    cli = Cli(Path(lab.settings.data_dir), verbose=False)
+    said = await asyncio.to_thread(cli, "keys", "status", cluster, "--json")
+    assert said.code == 0, said.stderr
+    shown = said.json()
+    assert [k["key_id"] for k in shown["keys"]] == [state.new_kid] and shown["rotation"] is None
+    assert [n["state"] for n in shown["nodes"]] == ["same", "same"]
+    assert [n["kids"] for n in shown["nodes"]] == [[state.new_kid]] * 2

