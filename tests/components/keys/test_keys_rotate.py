@@ -150,7 +150,7 @@ async def test_a_rotation_adds_signs_then_removes_once_the_lifetime_passed(
     assert state.rotation is None and state.last_rotated is not None
     shown = (await sealed(manager, cluster)).as_dict()
     assert shown["keys"] == [
-        {"key_id": new, "signs": True, "created": state.created[new].isoformat()}
+        {"key_id": new, "signs": True, "created": state.created[new].isoformat(timespec="seconds")}
     ]
 
     actions = [e.action for e in await audit.entries(manager, actor="alice")]

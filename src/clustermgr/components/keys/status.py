@@ -77,7 +77,7 @@ class KeysStatus:
                 {
                     "key_id": k.kid,
                     "signs": k.signs,
-                    "created": k.created.isoformat() if k.created else None,
+                    "created": _iso(k.created),
                 }
                 for k in self.keys
             ],
