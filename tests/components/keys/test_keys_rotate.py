@@ -296,3 +296,14 @@ def test_a_nodes_keys_are_read_from_one_command() -> None:
     command = nodes.read_command("/opt/gluu-server").parts
     assert "/opt/gluu-server/etc/certs/oxauth-keys.json" in command
     assert nodes.JWKS_URL in command
+
+
+async def test_a_cluster_without_a_json_keystore_is_told_what_is_rotated(
+    manager: Manager,
+) -> None:
+    name = await add_cluster(manager)
+    async with manager.store() as store:
+        await clusterfiles.seal(store, await store.cluster(name), {CERT: b"cert"})
+    with pytest.raises(InvalidInput) as refused:
+        await service.rotate(manager, name, dry_run=True)
+    assert "Java keystore is not" in (refused.value.hint or "")

@@ -113,10 +113,16 @@ async def change_settings(
 async def sealed_keystore(store: InventoryStore, cluster: Cluster) -> tuple[bytes, Document]:
     """The sealed keystore's content and document; InvalidInput when there is none."""
     files = await clusterfiles.sealed(store, cluster)
-    if files is None or KEYSTORE.path not in files:
+    if files is None:
         raise InvalidInput(
             f"cluster {cluster.name!r} has no sealed {KEYSTORE.path}",
             hint="the install or `clustermgr files apply` seals the first node's keystore",
+        )
+    if KEYSTORE.path not in files:
+        raise InvalidInput(
+            f"cluster {cluster.name!r} has no sealed {KEYSTORE.path}",
+            hint="its identity nodes hold no JSON keystore: only that keystore is rotated "
+            "here (oxAuth's Java keystore is not)",
         )
     content = files[KEYSTORE.path].content
     return content, keystore.parse(content)
