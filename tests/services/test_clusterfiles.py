@@ -3,6 +3,8 @@ through an audited service."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -61,6 +63,30 @@ async def test_sealed_in_the_vault_the_secret_ones_redacted_the_public_ones_not(
     assert KEY_LINE not in repr(kept[KEY])
     assert redact(f"stderr: {KEY_LINE}") == f"stderr: {MASK}", "a secret file is held"
     assert redact(f"cert: {CERT_LINE}") == f"cert: {CERT_LINE}", "a public one is not"
+
+
+async def test_a_json_keystore_is_masked_in_its_private_parts_only(
+    manager: Manager, cluster: str
+) -> None:
+    private = "nHUvCu5e4LxbKz3rY9qW0mPp1sT7vA2dF6gH8jK0lZ"
+    kid = "2026-12-07-keystore-key-id-of-the-signing-key"
+    public_x = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
+    keystore = {
+        "keys": [{"kty": "EC", "crv": "P-256", "kid": kid, "x": public_x, "d": private}],
+        "signing_kid": kid,
+    }
+    text = json.dumps(keystore, indent=2).encode()
+    async with manager.store() as store:
+        await clusterfiles.seal(store, await store.cluster(cluster), {KEYSTORE: text})
+    async with manager.store() as store:
+        kept = await clusterfiles.sealed(store, await store.cluster(cluster))  # opened
+    assert kept is not None and kept[KEYSTORE].content == text
+    shown = redact(text.decode())
+    assert private not in shown and MASK in shown, "the private key is held"
+    assert kid in shown and public_x in shown, "its id and public half are not"
+    assert clusterfiles.secret_parts("not json at all") == ["not json at all"]
+    no_private = json.dumps({"keys": [{"kid": kid}]})
+    assert clusterfiles.secret_parts(no_private) == [no_private], "unknown: all of it"
 
 
 async def test_only_cluster_files_are_sealed(manager: Manager, cluster: str) -> None:

@@ -64,11 +64,38 @@ def _spec(path: str) -> ClusterFile:
         ) from None
 
 
+#: The members of a JSON Web Key that are private (RFC 7518 section 6): the only
+#: parts of a JSON keystore that are secret.
+PRIVATE_KEY_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+def secret_parts(text: str) -> list[str]:
+    """What of a secret file's text is secret: a JSON keystore's private key members
+    (its key ids and public halves show in status and JWKS, so they are not masked),
+    anything else whole."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return [text]
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        return [text]
+    parts = [
+        json.dumps(key[member]) if not isinstance(key[member], str) else key[member]
+        for key in keys
+        if isinstance(key, dict)
+        for member in PRIVATE_KEY_MEMBERS
+        if member in key
+    ]
+    return parts or [text]
+
+
 def _opened(cluster: str, spec: ClusterFile, content: bytes) -> SealedFile:
     if spec.secret:
         # A binary one (a Java keystore) is never part of text to redact.
         with contextlib.suppress(UnicodeDecodeError):
-            Secret.held(content.decode(), label=f"{cluster}.{spec.path}")
+            for part in secret_parts(content.decode()):
+                Secret.held(part, label=f"{cluster}.{spec.path}")
     return SealedFile(spec, content)
 
 
