@@ -8,7 +8,9 @@ connection is attempted or any row written.  The allow-lists are those of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -39,6 +41,7 @@ __all__ = [
     "ClusterSettingsUpdate",
     "ClusterView",
     "Hostname",
+    "NodeState",
     "ServerSpec",
     "ServerView",
     "issuer_url",
@@ -63,6 +66,40 @@ def validate_role(value: str) -> Role:
         raise InvalidInput(f"invalid role {value!r}", hint=f"one of: {choices}") from None
 
 
+class NodeState(StrEnum):
+    """Where a server is in its life in the cluster: the one place saying what each state
+    means.  Components pick the servers they set up with :meth:`set_up` and the servers
+    that take requests with :meth:`serves` (see :meth:`ClusterView.nodes`)."""
+
+    #: In the cluster: set up by every component and sent requests by the balancer.
+    MEMBER = "member"
+    #: Being added (``node-add``): every component sets it up, but the load balancer
+    #: sends it nothing until the job admits it (it becomes a member).
+    JOINING = "joining"
+    #: Being taken out (``node-remove``): no component includes it any more (nothing is
+    #: applied to it, no other node refers to it), so a dead leaving node is never
+    #: contacted.  The job removes it from the inventory once every component let it go.
+    LEAVING = "leaving"
+
+    @property
+    def set_up(self) -> bool:
+        """Whether components set the server up (and the others refer to it)."""
+        return self is not NodeState.LEAVING
+
+    @property
+    def serves(self) -> bool:
+        """Whether the load balancer sends it requests."""
+        return self is NodeState.MEMBER
+
+
+def validate_state(value: str) -> NodeState:
+    try:
+        return NodeState(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in NodeState)
+        raise InvalidInput(f"invalid node state {value!r}", hint=f"one of: {choices}") from None
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     cluster: str
@@ -71,6 +108,8 @@ class ServerSpec:
     role: Role
     ssh_port: int = 22
     ssh_user: str = "root"
+    #: A server added to a running cluster is ``joining`` until ``node-add`` admits it.
+    state: NodeState = NodeState.MEMBER
 
     def __post_init__(self) -> None:
         """Built by hand (not by :meth:`parse`), the fields must already be canonical."""
@@ -81,6 +120,8 @@ class ServerSpec:
         checked(SSH_USER, self.ssh_user)
         if not isinstance(self.role, Role):
             raise InvalidInput(f"invalid role {self.role!r}")
+        if not isinstance(self.state, NodeState):
+            raise InvalidInput(f"invalid node state {self.state!r}")
 
     @classmethod
     def parse(
@@ -92,6 +133,7 @@ class ServerSpec:
         role: str,
         ssh_port: int = 22,
         ssh_user: str = "root",
+        state: str = NodeState.MEMBER.value,
     ) -> ServerSpec:
         name = validate_hostname(hostname)
         return cls(
@@ -101,6 +143,7 @@ class ServerSpec:
             role=validate_role(role),
             ssh_port=validate_port(ssh_port),
             ssh_user=validate_ssh_user(ssh_user),
+            state=validate_state(state),
         )
 
 
@@ -167,6 +210,7 @@ class ServerView:
     role: Role
     credential: str | None
     host_keys: tuple[HostKey, ...] = field(default=())
+    state: NodeState = NodeState.MEMBER
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -177,11 +221,20 @@ class ServerView:
             "ssh_port": self.ssh_port,
             "ssh_user": self.ssh_user,
             "role": self.role.value,
+            "state": self.state.value,
             "credential": self.credential,
             "host_keys": [
                 {"algorithm": k.algorithm, "fingerprint": k.fingerprint} for k in self.host_keys
             ],
         }
+
+
+def _picked(
+    servers: Iterable[ServerView], roles: tuple[Role, ...], serving: bool
+) -> Iterable[ServerView]:
+    for s in servers:
+        if (not roles or s.role in roles) and (s.state.serves if serving else s.state.set_up):
+            yield s
 
 
 @dataclass(frozen=True)
@@ -190,6 +243,15 @@ class ClusterView:
     name: str
     settings: ClusterSettings
     servers: tuple[ServerView, ...]
+
+    def nodes(self, *roles: Role, serving: bool = False) -> tuple[ServerView, ...]:
+        """The servers components set up (every state but ``leaving``), of ``roles`` (all
+        roles when none is given); ``serving``: only those the balancer sends requests."""
+        return tuple(_picked(self.servers, roles, serving))
+
+    def hostnames(self, *roles: Role, serving: bool = False) -> list[str]:
+        """The hostnames of :meth:`nodes`."""
+        return [s.hostname for s in _picked(self.servers, roles, serving)]
 
     @property
     def public_hostname(self) -> str | None:
