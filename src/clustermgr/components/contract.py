@@ -146,7 +146,7 @@ class Component:
         parts = self.parts()
         if parts.join is not None or parts.apply is None:
             return parts.join
-        return _applied(parts.apply)
+        return applying(parts.apply)
 
     @property
     def admit(self) -> NodeStep | None:
@@ -183,9 +183,10 @@ class Component:
         return dataclasses.replace(kind, touches=frozenset({self.name}))
 
 
-def _applied(apply: JobKind[Any]) -> NodeStep:
-    """A node's join as the component's apply on its cluster, with the apply's default
-    params (the joining node is one of the servers it sets up)."""
+def applying(apply: JobKind[Any]) -> NodeStep:
+    """A node's join or leave as the component's apply on its cluster, with the apply's
+    default params: the apply sets up a joining node with the others, and lets go of a
+    leaving one (it is no longer one of the servers it sets up)."""
 
     async def join(ctx: JobContext[Any], node: Node) -> Report:
         from clustermgr.jobs.kinds import JobContext

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -45,6 +45,7 @@ __all__ = [
     "ServerSpec",
     "ServerView",
     "issuer_url",
+    "nodes",
     "validate_address",
     "validate_cluster_name",
     "validate_hostname",
@@ -229,12 +230,27 @@ class ServerView:
         }
 
 
-def _picked(
-    servers: Iterable[ServerView], roles: tuple[Role, ...], serving: bool
-) -> Iterable[ServerView]:
-    for s in servers:
-        if (not roles or s.role in roles) and (s.state.serves if serving else s.state.set_up):
-            yield s
+class _Node(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Node)
+
+
+def nodes(servers: Iterable[N], *roles: Role, serving: bool = False) -> list[N]:
+    """The servers components set up (every state but ``leaving``; inventory rows or
+    views), of ``roles`` (every role when none is given); ``serving``: only those the
+    balancer sends requests (members).  Every component picks its servers here."""
+    return [
+        s
+        for s in servers
+        if (not roles or Role(s.role) in roles)
+        and (NodeState(s.state).serves if serving else NodeState(s.state).set_up)
+    ]
 
 
 @dataclass(frozen=True)
@@ -247,11 +263,11 @@ class ClusterView:
     def nodes(self, *roles: Role, serving: bool = False) -> tuple[ServerView, ...]:
         """The servers components set up (every state but ``leaving``), of ``roles`` (all
         roles when none is given); ``serving``: only those the balancer sends requests."""
-        return tuple(_picked(self.servers, roles, serving))
+        return tuple(nodes(self.servers, *roles, serving=serving))
 
     def hostnames(self, *roles: Role, serving: bool = False) -> list[str]:
         """The hostnames of :meth:`nodes`."""
-        return [s.hostname for s in _picked(self.servers, roles, serving)]
+        return [s.hostname for s in nodes(self.servers, *roles, serving=serving)]
 
     @property
     def public_hostname(self) -> str | None:

@@ -168,7 +168,17 @@ def _server(cluster: ClusterView, hostname: str) -> ServerView:
             f"no server {hostname!r} in cluster {cluster.name!r}",
             hint="add it to the inventory first (as joining): `clustermgr node add`",
         )
+    _identity(found)
     return found
+
+
+def _identity(server: ServerView) -> None:
+    if server.role is not Role.IDENTITY:
+        raise InvalidInput(
+            f"{server.hostname} is a {server.role.value} server: only identity nodes join "
+            "and leave a running cluster",
+            hint="change the cluster's proxy with the inventory and a deploy",
+        )
 
 
 async def _run_part(
@@ -343,20 +353,21 @@ def _not_run(steps: Sequence[tuple[NodePart, NodeStep]], phase: str, note: str) 
 
 def removable(cluster: ClusterView, hostname: str) -> ServerView:
     """The server ``hostname``, when it may be taken out of ``cluster``: InvalidInput
-    when it is not in it, or when it is the last identity node (nothing would serve)."""
+    when it is not in it, not an identity node, or the last identity node (nothing
+    would serve)."""
     server = next((s for s in cluster.servers if s.hostname == hostname), None)
     if server is None:
         raise InvalidInput(
             f"no server {hostname!r} in cluster {cluster.name!r}",
             hint="see `clustermgr server list`",
         )
-    if server.role is Role.IDENTITY:
-        others = [s for s in cluster.nodes(Role.IDENTITY) if s.hostname != hostname]
-        if not others:
-            raise InvalidInput(
-                f"{hostname} is the last identity node of cluster {cluster.name!r}",
-                hint="add another node first (clustermgr node add), then take this one out",
-            )
+    _identity(server)
+    others = [s for s in cluster.nodes(Role.IDENTITY) if s.hostname != hostname]
+    if not others:
+        raise InvalidInput(
+            f"{hostname} is the last identity node of cluster {cluster.name!r}",
+            hint="add another node first (clustermgr node add), then take this one out",
+        )
     return server
 
 

@@ -54,8 +54,9 @@ class Desired:
 
 async def desired(manager: Manager, cluster_name: str) -> Desired:
     view = await get_cluster(manager, cluster_name)
-    proxies = [s for s in view.servers if s.role is Role.PROXY]
-    identity = [s for s in view.servers if s.role is Role.IDENTITY]
+    proxies = view.nodes(Role.PROXY)
+    # Joining nodes get no requests until the node-add admits them (they are members).
+    identity = view.nodes(Role.IDENTITY, serving=True)
     if not proxies:
         raise InvalidInput(f"cluster {cluster_name!r} has no proxy server to balance from")
     if not identity:
