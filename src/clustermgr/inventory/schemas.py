@@ -123,6 +123,13 @@ class ServerSpec:
             raise InvalidInput(f"invalid role {self.role!r}")
         if not isinstance(self.state, NodeState):
             raise InvalidInput(f"invalid node state {self.state!r}")
+        if self.state is NodeState.LEAVING:
+            raise InvalidInput("a server is added as a member or joining, never leaving")
+        if self.state is NodeState.JOINING and self.role is not Role.IDENTITY:
+            raise InvalidInput(
+                f"{self.hostname} joins as an identity node, not a {self.role.value} server",
+                hint="only identity nodes join a running cluster",
+            )
 
     @classmethod
     def parse(

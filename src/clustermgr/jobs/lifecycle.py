@@ -22,6 +22,8 @@ machinery never names a component: the parts come from the registry
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from clustermgr.audit import service as audit
+from clustermgr.auth.roles import UserRole
 from clustermgr.core.access import get_cluster, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
@@ -41,6 +44,7 @@ from clustermgr.plan.model import ApplyReport, Outcome
 from clustermgr.topology import Role
 from clustermgr.validation import Hostname
 
+ADMIN = UserRole.ADMIN
 ADD_KIND = "node-add"
 REMOVE_KIND = "node-remove"
 
@@ -326,10 +330,12 @@ class Lifecycle:
         self, manager: Manager, cluster: str, hostname: str, *, uninstall: bool = False
     ) -> list[str]:
         """What taking ``hostname`` out of ``cluster`` loses, in words, for a person to
-        confirm; InvalidInput when it may not be taken out (see :func:`removable`)."""
+        confirm; InvalidInput when it may not be taken out (see :func:`removable`).  It
+        reads the inventory and the components' stores, and whether the node's SSH port
+        accepts a connection (no login)."""
         view = await get_cluster(manager, cluster)
         server = removable(view, hostname)
-        reachable = await answers(manager, cluster, hostname)
+        reachable = await listens(server, manager.settings.connect_timeout)
         node = Node(hostname, server.role, reachable, uninstall)
         out: list[str] = [] if reachable else [f"{hostname} is {UNREACHABLE}"]
         for part in self.parts:
@@ -338,11 +344,20 @@ class Lifecycle:
         return out
 
     def kinds(self) -> tuple[JobKind[NodeAddParams], JobKind[NodeRemoveParams]]:
-        """The ``node-add`` and ``node-remove`` kinds.  Both touch every component: the
-        watcher leaves the cluster alone while they run."""
-        add = JobKind(ADD_KIND, "add a node", True, self.add, NodeAddParams, touches=None)
+        """The ``node-add`` and ``node-remove`` kinds.  Both touch every component (the
+        watcher leaves the cluster alone while they run) and change who is in the
+        cluster, as adding and removing servers does: admins start them."""
+        add = JobKind(
+            ADD_KIND, "add a node", True, self.add, NodeAddParams, role=ADMIN, touches=None
+        )
         remove = JobKind(
-            REMOVE_KIND, "remove a node", True, self.remove, NodeRemoveParams, touches=None
+            REMOVE_KIND,
+            "remove a node",
+            True,
+            self.remove,
+            NodeRemoveParams,
+            role=ADMIN,
+            touches=None,
         )
         return add, remove
 
@@ -380,6 +395,20 @@ async def answers(manager: Manager, cluster: str, hostname: str) -> bool:
             await access.platform(hostname)
     except ClustermgrError:
         return False
+    return True
+
+
+async def listens(server: ServerView, timeout: float) -> bool:
+    """Whether the server's SSH port accepts a connection within ``timeout`` (no login)."""
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(server.address, server.ssh_port), timeout
+        )
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
     return True
 
 
