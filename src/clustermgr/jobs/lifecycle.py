@@ -87,6 +87,10 @@ NodeStep = Callable[[JobContext[Any], Node], Awaitable[Report]]
 Effects = Callable[[Manager, str, Node], Awaitable[list[str]]]
 
 
+#: A node's checks before it is added (the job's context, the server): what failed.
+Preflight = Callable[[JobContext[Any], ServerView], Awaitable[str]]
+
+
 @dataclass(frozen=True)
 class NodePart:
     """One component's parts in a node's life (any may be None)."""
@@ -222,6 +226,8 @@ class Lifecycle:
     """Every component's parts in a node's life, in registry order."""
 
     parts: tuple[NodePart, ...]
+    #: Checks the node before any part runs: what failed, in words ("" when it passed).
+    preflight: Preflight = field(default=lambda ctx, server: _preflight(ctx, server))
 
     def order(self, phase: str) -> list[tuple[NodePart, NodeStep]]:
         """The parts that have a ``phase`` step, in the order the jobs run them: joins
@@ -277,7 +283,7 @@ class Lifecycle:
                 hint="finish its removal (run node-remove again), then add it anew",
             )
         node = Node(hostname, server.role)
-        problem = await _preflight(ctx, server)
+        problem = await self.preflight(ctx, server)
         if problem:
             return LifecycleReport(ADD_KIND, hostname, (), server.state, problem=problem)
         out: list[PartReport] = []
