@@ -120,7 +120,16 @@ async def _inventory(lab: Lab) -> dict[str, NodeState]:
 
 
 def _shown(report: LifecycleReport) -> str:
-    return json.dumps(report.as_dict(), indent=1, default=str)[:6000]
+    """Each part's outcome, and the steps that did not go well."""
+    lines = [f"{report.kind} {report.node}: {report.state} {report.problem} {report.notes}"]
+    for part in report.parts:
+        lines.append(f"{part.phase} {part.name}: {part.status.value} {part.note}")
+        shown = part.report.as_dict() if part.report is not None else {}
+        for host, rows in shown.get("hosts", {}).items():
+            for row in rows:
+                if row.get("outcome") in ("failed", "skipped"):
+                    lines.append(f"  {host}: {row.get('title')}: {row.get('reason')}")
+    return "\n".join(lines)
 
 
 async def test_an_added_node_serves_logins_and_validates_the_others_tokens(lab: Lab) -> None:
