@@ -38,7 +38,7 @@ from clustermgr.topology import Role
 from labfixture import SLOT, Lab, install_gluu, running_lab, tcp_open
 from lblab import balance
 from ldaplab import replicate
-from loginloop import looping
+from loginloop import Failure, looping
 from polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -184,9 +184,18 @@ async def test_a_removed_node_costs_no_request(lab: Lab) -> None:
     print(f"removed idp2 in {seconds:.1f} s; {loop.summary()}")
 
 
+NO_OTHER = "no other node to validate on"
+
+
+def _alone(failures: list[Failure]) -> list[Failure]:
+    """The failures but those of a token nobody else can validate: while one node is
+    left, the loop has no other node to validate its tokens on."""
+    return [f for f in failures if f.detail != NO_OTHER]
+
+
 async def test_a_dead_node_is_replaced_and_the_cluster_keeps_serving(lab: Lab) -> None:
-    # The dead node's own requests: the loop validates on idp1 only, and counts what a
-    # client of the balancer sees while the balancer's health check finds it dead.
+    # idp3 loses power; idp1 is left alone until idp2 joins again: its tokens have no
+    # other node to be validated on meanwhile (not counted), every login counts.
     async with looping(lab, ["idp1"], rate=RATE) as outage:
         await outage.wait_logins(4)
         lab.stop("idp3", power_cut=True)
@@ -195,20 +204,25 @@ async def test_a_dead_node_is_replaced_and_the_cluster_keeps_serving(lab: Lab) -
         assert report.notes == (f"{lab.host('idp3').fqdn} is {UNREACHABLE}",)
         await outage.wait_logins(8)
     print(f"idp3 lost power; taken out in {seconds:.1f} s; during the outage: {outage.summary()}")
+    # A login the balancer sent to the dead node goes to the next one (a failed
+    # connection): none failed, before or after the job took it out.
+    assert _alone(outage.failures) == [], outage.summary()
     assert "idp3" not in await _inventory(lab)
 
-    # Once the balancer let go of the dead node: zero failed requests, a new node added.
     async with looping(lab, ["idp1"], rate=RATE) as loop:
         await loop.wait_logins(4)
         added, add_seconds = await _add(lab, "idp2")
         assert added.ok, _shown(added)
         loop.validators.add("idp2")
+        alone = len(loop.failures)
 
         async def idp2_serves() -> bool:
             assert loop.issued_by["idp2"] >= 2 and loop.validated_on["idp2"] >= 2, loop.summary()
+            assert loop.validated_on["idp1"] >= 2, loop.summary()
             return True
 
         await eventually(idp2_serves, timeout=60, ignore=(AssertionError,))
-    assert loop.failures == [], loop.summary()
+    assert _alone(loop.failures) == [], loop.summary()
+    assert loop.failures[alone:] == [], "once idp2 joined, every token validates on the other"
     assert await _inventory(lab) == {"idp1": NodeState.MEMBER, "idp2": NodeState.MEMBER}
     print(f"added idp2 in its place in {add_seconds:.1f} s; {loop.summary()}")
