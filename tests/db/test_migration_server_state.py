@@ -17,15 +17,15 @@ def test_servers_from_before_states_are_members(tmp_path: Path) -> None:
         command.upgrade(migrations.config(conn), "0015")
         conn.execute(
             text(
-                "INSERT INTO clusters (id, name, settings, created_at, updated_at) "
-                "VALUES (1, 'c', '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                "INSERT INTO clusters (id, name, settings, created_at) "
+                "VALUES (1, 'c', '{}', CURRENT_TIMESTAMP)"
             )
         )
         conn.execute(
             text(
                 "INSERT INTO servers (cluster_id, hostname, address, ssh_port, ssh_user, role,"
-                " created_at, updated_at) VALUES (1, 'idp1.c.test', '192.0.2.1', 22, 'root',"
-                " 'identity', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                " created_at) VALUES (1, 'idp1.c.test', '192.0.2.1', 22, 'root',"
+                " 'identity', CURRENT_TIMESTAMP)"
             )
         )
         command.upgrade(migrations.config(conn), "0016")
