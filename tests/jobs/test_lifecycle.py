@@ -162,6 +162,9 @@ async def test_an_added_node_joins_every_set_up_component_then_is_admitted_as_a_
     log = Log(manager)
     report = await _standard(log).add(_ctx(manager, NodeAddParams(node=IDP3)))
     assert report.ok and report.state is NodeState.MEMBER
+    shown = report.as_dict()
+    assert shown["counts"]["changed"] == 5
+    assert [r["title"] for r in shown["hosts"][IDP3]][-1] == "admit Lb: lb"
     joining, member = NodeState.JOINING, NodeState.MEMBER
     assert log.calls == [
         ("install", "join", IDP3, joining),
@@ -346,6 +349,9 @@ def test_a_report_shows_each_part() -> None:
         "kind": REMOVE_KIND,
         "node": IDP2,
         "ok": True,
+        "dry_run": False,
+        "counts": {o.value: 0 for o in Outcome},
+        "hosts": {},
         "state": None,
         "reachable": False,
         "problem": "",

@@ -152,11 +152,30 @@ class LifecycleReport:
     def ok(self) -> bool:
         return not self.problem and all(p.status is not PartStatus.FAILED for p in self.parts)
 
+    def _steps(self) -> list[tuple[PartReport, ApplyReport]]:
+        return [(p, p.report) for p in self.parts if isinstance(p.report, ApplyReport)]
+
+    def hosts(self) -> dict[str, list[dict[str, Any]]]:
+        """Every part's steps per host, in the order they ran, each titled with its part
+        (as a plan's ``hosts``: the job pages show them)."""
+        merged: dict[str, list[dict[str, Any]]] = {}
+        for part, steps in self._steps():
+            for host, results in steps.results.items():
+                for r in results:
+                    row = r.as_dict()
+                    row["title"] = f"{part.phase} {part.title}: {r.title}"
+                    merged.setdefault(host, []).append(row)
+        return merged
+
     def as_dict(self) -> dict[str, Any]:
+        counts = {o.value: sum(s.count(o) for _, s in self._steps()) for o in Outcome}
         return {
             "kind": self.kind,
             "node": self.node,
             "ok": self.ok,
+            "dry_run": False,
+            "counts": counts,
+            "hosts": self.hosts(),
             "state": self.state.value if self.state is not None else None,
             "reachable": self.reachable,
             "problem": self.problem,
