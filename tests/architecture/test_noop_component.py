@@ -35,7 +35,15 @@ CLUSTER = "noopc"
 
 def test_catalog_holds_its_kinds_and_the_plan_names_its_apply() -> None:
     catalog = registry.job_kinds((*registry.COMPONENTS, NOOP))
-    assert catalog.names[-5:] == ["noop-plan", "noop-apply", "noop-status", "deploy-plan", "deploy"]
+    assert catalog.names[-7:] == [
+        "noop-plan",
+        "noop-apply",
+        "noop-status",
+        "deploy-plan",
+        "deploy",
+        "node-add",
+        "node-remove",
+    ]
     stages = deploy_stages((*registry.COMPONENTS, NOOP))
     assert [s.name for s in stages][-1] == "noop", "its plan and apply: a deploy stage"
     assert catalog.get("noop-plan").applied_by == "noop-apply"

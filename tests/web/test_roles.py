@@ -182,6 +182,12 @@ MUTATING: dict[tuple[str, str], Change] = {
     ("POST", "/clusters/{name}/keys-settings"): Change(
         ADMIN, "/clusters/{cluster}/keys-settings", form={"token_lifetime": "60"}
     ),
+    ("POST", "/api/v1/clusters/{cluster}/nodes/{hostname}/add"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/nodes/{idp1}/add", json={}
+    ),
+    ("POST", "/api/v1/clusters/{cluster}/nodes/{hostname}/remove"): Change(
+        ADMIN, "/api/v1/clusters/{cluster}/nodes/{idp1}/remove", json={"uninstall": False}
+    ),
     ("POST", "/jobs/{job_id}/cancel"): Change(OPERATOR, "/jobs/{plan}/cancel", form={}),
     ("POST", "/jobs/{job_id}/rerun"): Change(OPERATOR, "/jobs/{plan}/rerun", form={}),
     ("POST", "/jobs/{job_id}/apply"): Change(
@@ -340,8 +346,10 @@ async def test_every_job_kind_needs_its_role(
 ) -> None:
     kinds = list(world.app.state.web.runner.kinds)
     assert {k.role for k in kinds} == {OPERATOR, ADMIN}
-    # The two that lose data: a node's directory is replaced, or Gluu Server removed.
-    assert sorted(k.name for k in kinds if k.role is ADMIN) == ["install-remove", "ldap-reinit"]
+    # Those that lose data (a node's directory is replaced, or Gluu Server removed) and
+    # those that change who is in the cluster.
+    admin = ["install-remove", "ldap-reinit", "node-add", "node-remove"]
+    assert sorted(k.name for k in kinds if k.role is ADMIN) == admin
     for role, http in signed_in.items():
         for kind in kinds:
             if role.allows(kind.role):

@@ -18,7 +18,7 @@ from clustermgr import __version__
 from clustermgr.cli.lazy import Lazy, command, group, lazy_group
 from clustermgr.cli.stages import DeployStages
 from clustermgr.components import registry
-from clustermgr.components.contract import Component, deploy_stages
+from clustermgr.components.contract import Component, deploy_stages, lifecycle
 
 
 def _worker() -> Callable[..., Any]:
@@ -43,6 +43,12 @@ def _servers() -> typer.Typer:
     from clustermgr.cli import servers
 
     return servers.app
+
+
+def _nodes() -> typer.Typer:
+    from clustermgr.cli import nodes
+
+    return nodes.app
 
 
 def _clusters() -> typer.Typer:
@@ -95,6 +101,7 @@ def commands(components: Sequence[Component]) -> tuple[Lazy, ...]:
             _watch,
         ),
         group("server", "Servers of a cluster.", _servers),
+        group("node", "Add an identity node to a running cluster, or take one out.", _nodes),
         group("cluster", "Clusters and their base preparation.", _clusters),
         *(group(c.name, c.cli_help, c.cli) for c in components if c.cli is not None),
         group("notify", "Notification channels: email and webhooks for every alert.", _notify),
@@ -115,7 +122,11 @@ def make_cli(components: Sequence[Component]) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         # What generic commands need from the registry (``cluster deploy``: the stages).
-        context_settings={"obj": DeployStages(lambda: deploy_stages(components))},
+        context_settings={
+            "obj": DeployStages(
+                lambda: deploy_stages(components), nodes=lambda: lifecycle(components)
+            )
+        },
     )
     cli.callback()(root)
     return cli

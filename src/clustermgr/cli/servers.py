@@ -14,8 +14,9 @@ from clustermgr.cli.output import confirm_or_exit, emit_json, interactive, run_a
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.cli.table import show_table
 from clustermgr.core.access import open_access
+from clustermgr.core.manager import Manager
 from clustermgr.errors import HostKeyUnknown, InvalidInput
-from clustermgr.inventory.schemas import ServerSpec
+from clustermgr.inventory.schemas import ServerSpec, ServerView
 from clustermgr.redact import Secret
 from clustermgr.services import preflight, servers
 from clustermgr.services.preflight import Status
@@ -32,7 +33,7 @@ STATE_STYLE = {
 }
 
 
-def _read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.SshKeyInput:
+def read_key(path: Path, passphrase_env: str | None, as_json: bool) -> servers.SshKeyInput:
     try:
         text = path.read_text()
     except OSError as exc:
@@ -61,6 +62,34 @@ def _needs_passphrase(text: str) -> bool:
     return False
 
 
+async def add_confirmed(
+    mgr: Manager,
+    spec: ServerSpec,
+    key: servers.SshKeyInput,
+    fingerprint: str | None,
+    as_json: bool,
+) -> ServerView:
+    """Add the server, pinning the host key ``fingerprint`` names; without one, a person
+    at a terminal compares the key the server presents and confirms it."""
+    try:
+        return await servers.add_server(
+            mgr, spec, key, actor=cli_actor(), trusted_fingerprint=fingerprint
+        )
+    except HostKeyUnknown as unknown:
+        if not interactive(as_json):
+            raise
+        say(
+            f"{escape(spec.hostname)} presents host key [bold]{unknown.algorithm} "
+            f"{unknown.fingerprint}[/]"
+        )
+        say("[dim]compare with: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server[/]")
+        if not typer.confirm("Trust this host key?", default=False):
+            raise
+        return await servers.add_server(
+            mgr, spec, key, actor=cli_actor(), trusted_fingerprint=unknown.fingerprint
+        )
+
+
 @app.command("add")
 @run_async()
 async def add(
@@ -85,25 +114,9 @@ async def add(
     spec = ServerSpec.parse(
         cluster=cluster, hostname=hostname, address=address, role=role, ssh_port=port, ssh_user=user
     )
-    key = _read_key(ssh_key, passphrase_env, as_json)
+    key = read_key(ssh_key, passphrase_env, as_json)
     async with manager() as mgr:
-        try:
-            view = await servers.add_server(
-                mgr, spec, key, actor=cli_actor(), trusted_fingerprint=fingerprint
-            )
-        except HostKeyUnknown as unknown:
-            if not interactive(as_json):
-                raise
-            say(
-                f"{escape(spec.hostname)} presents host key [bold]{unknown.algorithm} "
-                f"{unknown.fingerprint}[/]"
-            )
-            say("[dim]compare with: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server[/]")
-            if not typer.confirm("Trust this host key?", default=False):
-                raise
-            view = await servers.add_server(
-                mgr, spec, key, actor=cli_actor(), trusted_fingerprint=unknown.fingerprint
-            )
+        view = await add_confirmed(mgr, spec, key, fingerprint, as_json)
     if as_json:
         emit_json(view.as_dict())
     else:
@@ -133,13 +146,14 @@ async def list_(
             escape(view.name),
             escape(s.hostname),
             s.role.value,
+            s.state.value,
             escape(f"{s.ssh_user}@{s.address}:{s.ssh_port}"),
         ]
         for view in views
         for s in view.servers
     ]
     if rows:
-        show_table(["CLUSTER", "SERVER", "ROLE", "SSH"], rows)
+        show_table(["CLUSTER", "SERVER", "ROLE", "STATE", "SSH"], rows)
     else:
         say("no servers yet: add one with `clustermgr server add`")
 

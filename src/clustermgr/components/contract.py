@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
     from clustermgr.core.manager import Manager
     from clustermgr.jobs.deploy import Stage
-    from clustermgr.jobs.kinds import JobKind, Report
+    from clustermgr.jobs.kinds import JobContext, JobKind, Report
+    from clustermgr.jobs.lifecycle import Effects, Lifecycle, Node, NodeStep
     from clustermgr.monitor.exposition import GaugesOf
     from clustermgr.monitor.watching import WatchedComponent
 
@@ -58,6 +59,16 @@ class Parts:
     watch: WatchFactory | None = None
     #: Its health gauges for ``/metrics``, from its watcher's latest snapshot.
     gauges: GaugesOf | None = None
+    #: Its part in adding a node (``node-add``), the node ``joining``; None: its apply on
+    #: the cluster (where it is set up), which sets the joining node up with the others.
+    join: NodeStep | None = None
+    #: Its part once the added node became a member (the balancer sends it requests).
+    admit: NodeStep | None = None
+    #: Its part in taking a node out (``node-remove``), the node ``leaving``: let go of
+    #: it on the other servers, and (when asked and it answers) clear it.  None: nothing.
+    leave: NodeStep | None = None
+    #: What taking a node out loses, in words, for the person to confirm.
+    effects: Effects | None = None
 
 
 def _no_parts() -> Parts:
@@ -130,6 +141,25 @@ class Component:
     def gauges(self) -> GaugesOf | None:
         return self.parts().gauges
 
+    @property
+    def join(self) -> NodeStep | None:
+        parts = self.parts()
+        if parts.join is not None or parts.apply is None:
+            return parts.join
+        return applying(parts.apply)
+
+    @property
+    def admit(self) -> NodeStep | None:
+        return self.parts().admit
+
+    @property
+    def leave(self) -> NodeStep | None:
+        return self.parts().leave
+
+    @property
+    def effects(self) -> Effects | None:
+        return self.parts().effects
+
     async def set_up(self, manager: Manager, cluster: str) -> bool:
         """Whether the component is set up on ``cluster``."""
         set_up_in = self.set_up_in
@@ -151,6 +181,34 @@ class Component:
         if not kind.mutating or kind.touches is None or kind.touches:
             return kind
         return dataclasses.replace(kind, touches=frozenset({self.name}))
+
+
+def applying(apply: JobKind[Any]) -> NodeStep:
+    """A node's join or leave as the component's apply on its cluster, with the apply's
+    default params: the apply sets up a joining node with the others, and lets go of a
+    leaving one (it is no longer one of the servers it sets up)."""
+
+    async def join(ctx: JobContext[Any], node: Node) -> Report:
+        from clustermgr.jobs.kinds import JobContext
+
+        own = JobContext(
+            ctx.manager, ctx.cluster, apply.parse({}), ctx.emit, ctx.cancelled, actor=ctx.actor
+        )
+        return await apply.run(own)
+
+    return join
+
+
+def lifecycle(components: Sequence[Component]) -> Lifecycle:
+    """Adding and taking out a node: every component's part, in ``components``' order."""
+    from clustermgr.jobs.lifecycle import Lifecycle, NodePart  # loaded with the parts
+
+    return Lifecycle(
+        tuple(
+            NodePart(c.name, c.title, c.set_up, c.join, c.admit, c.leave, c.effects)
+            for c in components
+        )
+    )
 
 
 def deploy_stages(components: Sequence[Component]) -> tuple[Stage, ...]:

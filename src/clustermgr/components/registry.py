@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from clustermgr.components.base.component import COMPONENT as BASE
 from clustermgr.components.cache.component import COMPONENT as CACHE
-from clustermgr.components.contract import Component, deploy_stages
+from clustermgr.components.contract import Component, deploy_stages, lifecycle
 from clustermgr.components.files.component import COMPONENT as FILES
 from clustermgr.components.install.component import COMPONENT as INSTALL
 from clustermgr.components.keys.component import COMPONENT as KEYS
@@ -51,12 +51,14 @@ def component(name: str, components: tuple[Component, ...] = COMPONENTS) -> Comp
 
 def job_kinds(components: tuple[Component, ...] = COMPONENTS) -> KindCatalog:
     """Every job kind of every component, in registry order, then the deploy's
-    (``deploy-plan`` and ``deploy``, built from the components' stages)."""
+    (``deploy-plan`` and ``deploy``, built from the components' stages) and a node's
+    (``node-add`` and ``node-remove``, built from the components' parts in them)."""
     from clustermgr.jobs import deploy
     from clustermgr.jobs.kinds import KindCatalog
 
     own = [kind for c in components for kind in c.job_kinds()]
-    return KindCatalog([*own, *deploy.kinds(deploy_stages(components))])
+    nodes = lifecycle(components).kinds()
+    return KindCatalog([*own, *deploy.kinds(deploy_stages(components)), *nodes])
 
 
 def watched(

@@ -21,7 +21,7 @@ from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput, NotFound
 from clustermgr.facts.base import gather
 from clustermgr.facts.platform import PLATFORM, Platform
-from clustermgr.inventory.schemas import ClusterView, ServerView
+from clustermgr.inventory.schemas import ClusterView, ServerView, nodes
 from clustermgr.inventory.store import cluster_view, server_view
 from clustermgr.remote.connection import Connection
 from clustermgr.remote.pool import ConnectionPool
@@ -141,7 +141,9 @@ async def open_access(
     *,
     settings: Settings | None = None,
 ) -> HostAccess:
-    """Connections to a cluster's servers (all, or the named ones), credentials decrypted.
+    """Connections to a cluster's servers, credentials decrypted: the named ones, whatever
+    their state, or else every server components set up (not those ``leaving``: a node
+    being taken out is contacted only by name).
 
     ``settings``: other timeouts than the manager's (the watcher's short ones).  Inside
     :func:`shared_access` for ``cluster``, a view of the shared access, unless a server
@@ -153,7 +155,9 @@ async def open_access(
         return shared[1].view(hostnames)
     async with manager.store() as store:
         rows = (await store.cluster(cluster)).servers
-        if hostnames:
+        if not hostnames:
+            rows = nodes(rows)
+        else:
             wanted = set(hostnames)
             missing = wanted - {s.hostname for s in rows}
             if missing:

@@ -53,6 +53,8 @@ class Server(Timestamped, Base):
     ssh_port: Mapped[int] = mapped_column(Integer, default=22)
     ssh_user: Mapped[str] = mapped_column(String(32), default="root")
     role: Mapped[str] = mapped_column(String(16))
+    #: Where it is in its life in the cluster (inventory.schemas.NodeState).
+    state: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
     credential_id: Mapped[int | None] = mapped_column(
         ForeignKey("credentials.id", ondelete="RESTRICT"), nullable=True
     )

@@ -8,8 +8,10 @@ connection is attempted or any row written.  The allow-lists are those of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,9 +41,11 @@ __all__ = [
     "ClusterSettingsUpdate",
     "ClusterView",
     "Hostname",
+    "NodeState",
     "ServerSpec",
     "ServerView",
     "issuer_url",
+    "nodes",
     "validate_address",
     "validate_cluster_name",
     "validate_hostname",
@@ -63,6 +67,40 @@ def validate_role(value: str) -> Role:
         raise InvalidInput(f"invalid role {value!r}", hint=f"one of: {choices}") from None
 
 
+class NodeState(StrEnum):
+    """Where a server is in its life in the cluster: the one place saying what each state
+    means.  Components pick the servers they set up with :meth:`set_up` and the servers
+    that take requests with :meth:`serves` (see :meth:`ClusterView.nodes`)."""
+
+    #: In the cluster: set up by every component and sent requests by the balancer.
+    MEMBER = "member"
+    #: Being added (``node-add``): every component sets it up, but the load balancer
+    #: sends it nothing until the job admits it (it becomes a member).
+    JOINING = "joining"
+    #: Being taken out (``node-remove``): no component includes it any more (nothing is
+    #: applied to it, no other node refers to it), so a dead leaving node is never
+    #: contacted.  The job removes it from the inventory once every component let it go.
+    LEAVING = "leaving"
+
+    @property
+    def set_up(self) -> bool:
+        """Whether components set the server up (and the others refer to it)."""
+        return self is not NodeState.LEAVING
+
+    @property
+    def serves(self) -> bool:
+        """Whether the load balancer sends it requests."""
+        return self is NodeState.MEMBER
+
+
+def validate_state(value: str) -> NodeState:
+    try:
+        return NodeState(value)
+    except ValueError:
+        choices = ", ".join(s.value for s in NodeState)
+        raise InvalidInput(f"invalid node state {value!r}", hint=f"one of: {choices}") from None
+
+
 @dataclass(frozen=True)
 class ServerSpec:
     cluster: str
@@ -71,6 +109,8 @@ class ServerSpec:
     role: Role
     ssh_port: int = 22
     ssh_user: str = "root"
+    #: A server added to a running cluster is ``joining`` until ``node-add`` admits it.
+    state: NodeState = NodeState.MEMBER
 
     def __post_init__(self) -> None:
         """Built by hand (not by :meth:`parse`), the fields must already be canonical."""
@@ -81,6 +121,15 @@ class ServerSpec:
         checked(SSH_USER, self.ssh_user)
         if not isinstance(self.role, Role):
             raise InvalidInput(f"invalid role {self.role!r}")
+        if not isinstance(self.state, NodeState):
+            raise InvalidInput(f"invalid node state {self.state!r}")
+        if self.state is NodeState.LEAVING:
+            raise InvalidInput("a server is added as a member or joining, never leaving")
+        if self.state is NodeState.JOINING and self.role is not Role.IDENTITY:
+            raise InvalidInput(
+                f"{self.hostname} joins as an identity node, not a {self.role.value} server",
+                hint="only identity nodes join a running cluster",
+            )
 
     @classmethod
     def parse(
@@ -92,6 +141,7 @@ class ServerSpec:
         role: str,
         ssh_port: int = 22,
         ssh_user: str = "root",
+        state: str = NodeState.MEMBER.value,
     ) -> ServerSpec:
         name = validate_hostname(hostname)
         return cls(
@@ -101,6 +151,7 @@ class ServerSpec:
             role=validate_role(role),
             ssh_port=validate_port(ssh_port),
             ssh_user=validate_ssh_user(ssh_user),
+            state=validate_state(state),
         )
 
 
@@ -167,6 +218,7 @@ class ServerView:
     role: Role
     credential: str | None
     host_keys: tuple[HostKey, ...] = field(default=())
+    state: NodeState = NodeState.MEMBER
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -177,11 +229,35 @@ class ServerView:
             "ssh_port": self.ssh_port,
             "ssh_user": self.ssh_user,
             "role": self.role.value,
+            "state": self.state.value,
             "credential": self.credential,
             "host_keys": [
                 {"algorithm": k.algorithm, "fingerprint": k.fingerprint} for k in self.host_keys
             ],
         }
+
+
+class _Node(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def state(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Node)
+
+
+def nodes(servers: Iterable[N], *roles: Role, serving: bool = False) -> list[N]:
+    """The servers components set up (every state but ``leaving``; inventory rows or
+    views), of ``roles`` (every role when none is given); ``serving``: only those the
+    balancer sends requests (members).  Every component picks its servers here."""
+    return [
+        s
+        for s in servers
+        if (not roles or Role(s.role) in roles)
+        and (NodeState(s.state).serves if serving else NodeState(s.state).set_up)
+    ]
 
 
 @dataclass(frozen=True)
@@ -190,6 +266,15 @@ class ClusterView:
     name: str
     settings: ClusterSettings
     servers: tuple[ServerView, ...]
+
+    def nodes(self, *roles: Role, serving: bool = False) -> tuple[ServerView, ...]:
+        """The servers components set up (every state but ``leaving``), of ``roles`` (all
+        roles when none is given); ``serving``: only those the balancer sends requests."""
+        return tuple(nodes(self.servers, *roles, serving=serving))
+
+    def hostnames(self, *roles: Role, serving: bool = False) -> list[str]:
+        """The hostnames of :meth:`nodes`."""
+        return [s.hostname for s in nodes(self.servers, *roles, serving=serving)]
 
     @property
     def public_hostname(self) -> str | None:

@@ -23,7 +23,13 @@ from clustermgr.inventory.models import (
     HostKeyPin,
     Server,
 )
-from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerSpec, ServerView
+from clustermgr.inventory.schemas import (
+    ClusterSettings,
+    ClusterView,
+    NodeState,
+    ServerSpec,
+    ServerView,
+)
 from clustermgr.inventory.vault import Vault
 from clustermgr.redact import Secret
 from clustermgr.remote.target import HostKey, SshCredentials
@@ -121,6 +127,7 @@ class InventoryStore:
             ssh_port=spec.ssh_port,
             ssh_user=spec.ssh_user,
             role=spec.role.value,
+            state=spec.state.value,
             credential_id=credential.id if credential else None,
         )
         server.host_keys = _pins(host_keys)
@@ -134,6 +141,12 @@ class InventoryStore:
         await self.session.flush()
         server.host_keys = _pins(host_keys)
         await self.session.flush()
+
+    async def set_state(self, cluster: str, hostname: str, state: NodeState) -> Server:
+        server = await self.server(cluster, hostname)
+        server.state = state.value
+        await self.session.flush()
+        return server
 
     async def remove_server(self, cluster: str, hostname: str) -> None:
         await self.session.delete(await self.server(cluster, hostname))
@@ -261,6 +274,7 @@ def server_view(server: Server, cluster_name: str) -> ServerView:
         ssh_port=server.ssh_port,
         ssh_user=server.ssh_user,
         role=Role(server.role),
+        state=NodeState(server.state),
         credential=server.credential.name if server.credential else None,
         host_keys=tuple(
             HostKey(algorithm=k.algorithm, public_key=k.public_key, fingerprint=k.fingerprint)

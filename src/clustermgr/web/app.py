@@ -24,7 +24,7 @@ from clustermgr import __version__
 from clustermgr.auth import service as auth
 from clustermgr.auth.roles import UserRole
 from clustermgr.components import registry
-from clustermgr.components.contract import Component, deploy_stages
+from clustermgr.components.contract import Component, deploy_stages, lifecycle
 from clustermgr.core.manager import Manager
 from clustermgr.jobs.kinds import KindCatalog
 from clustermgr.jobs.runner import EmbeddedRunner, Runner
@@ -105,6 +105,7 @@ def create_app(
             templates(components, assets),
             secure_cookies,
             stages=deploy_stages(components),
+            nodes=lifecycle(components),
         )
         if await auth.setup_token(manager):
             log.warning("no user yet: open /setup with the token `clustermgr serve` printed")

@@ -92,3 +92,9 @@ def test_a_node_whose_issuer_could_not_be_read_is_neither_warned_about_nor_clear
     probes = issuers(CLUSTER, None)
     assert lbfindings.issuer_findings(probes, CLUSTER) == []
     assert lbfindings.issuer_unknown(probes) == ["issuer:n2"]
+
+
+def test_a_joining_node_failing_its_health_check_is_no_alert() -> None:
+    """Until the node-add admits it, its health is the job's to wait for."""
+    found = lbfindings.findings(backends(BackendState.UP, BackendState.JOINING), PROBES, None, "p")
+    assert found == []

@@ -25,7 +25,7 @@ class BaseFacts:
 def plan_base(cluster: ClusterView, facts: Mapping[str, BaseFacts]) -> Plan:
     steps: list[Step] = []
     hosts_path = checked(PATH, cluster.settings.hosts_file)
-    for server in cluster.servers:
+    for server in cluster.nodes():
         fact = facts.get(server.hostname)
         if fact is None:
             continue  # unreachable while gathering facts: reported by the caller
@@ -41,7 +41,7 @@ def plan_base(cluster: ClusterView, facts: Mapping[str, BaseFacts]) -> Plan:
                 unchanged_reason=f"already installed: {', '.join(wanted)}",
             )
         )
-        hosts = render_hosts(fact.hosts_file, cluster.name, cluster.servers)
+        hosts = render_hosts(fact.hosts_file, cluster.name, cluster.nodes())
         steps.append(
             Step(
                 host=server.hostname,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
+from clustermgr.components.contract import Component, Parts, applying
 
 if TYPE_CHECKING:
     import typer
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _parts() -> Parts:
-    from clustermgr.components.cache import desired, jobs, status
+    from clustermgr.components.cache import desired, jobs, lifecycle, status
     from clustermgr.components.cache.gauges import gauges
     from clustermgr.components.cache.watch import CacheWatch
 
@@ -25,6 +25,8 @@ def _parts() -> Parts:
         set_up_in=desired.cache_clusters,
         watch=CacheWatch,
         gauges=gauges,
+        leave=applying(jobs.APPLY),
+        effects=lifecycle.effects,
     )
 
 

@@ -11,6 +11,7 @@ import secrets
 from clustermgr.components.cache.model import REDIS_SECRET, CacheLayout, Provider, layout
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
+from clustermgr.inventory.schemas import nodes
 from clustermgr.redact import Secret
 from clustermgr.topology import Role
 
@@ -36,8 +37,8 @@ async def cache_layout(
             )
         else:
             password = await store.find_cluster_secret(cluster, REDIS_SECRET) or _NOT_MADE_YET
-        identity = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
-        proxies = [s.hostname for s in cluster.servers if Role(s.role) is Role.PROXY]
+        identity = [s.hostname for s in nodes(cluster.servers, Role.IDENTITY)]
+        proxies = [s.hostname for s in nodes(cluster.servers, Role.PROXY)]
     if not identity:
         raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
     if not proxies:

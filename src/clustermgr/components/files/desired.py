@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from clustermgr.core.manager import Manager
+from clustermgr.inventory.schemas import nodes
 from clustermgr.services import clusterfiles
 from clustermgr.topology import CLUSTER_FILES_SECRET, Role, cluster_files_of
 
@@ -34,8 +35,10 @@ async def desired(manager: Manager, cluster_name: str) -> Desired:
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
         kept = await clusterfiles.sealed(store, cluster)
-        nodes = {
-            s.hostname: Role(s.role) for s in cluster.servers if cluster_files_of(Role(s.role))
+        carrying = {
+            s.hostname: Role(s.role)
+            for s in nodes(cluster.servers)
+            if cluster_files_of(Role(s.role))
         }
     sealed = None if kept is None else {p: f.content for p, f in kept.items()}
-    return Desired(cluster_name, sealed, nodes)
+    return Desired(cluster_name, sealed, carrying)

@@ -22,6 +22,7 @@ from clustermgr.components.install.settings import PACKAGE, Source
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
 from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.inventory.schemas import nodes as set_up
 from clustermgr.plan.events import Emit, Event, EventKind, ignore
 from clustermgr.plan.executor import Executor
 from clustermgr.plan.model import ApplyReport, Outcome, Plan, Step, StepResult
@@ -72,7 +73,7 @@ async def _plan_or_apply(
     title = f"Gluu Server install of cluster {cluster_name}"
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
-        nodes = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
+        nodes = [s.hostname for s in set_up(cluster.servers, Role.IDENTITY)]
         if install_store.settings_of(cluster) is None:
             return await _installed_elsewhere(manager, cluster_name, nodes, title, dry_run, emit)
         values = await install_store.setup_values(store, cluster)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _parts() -> Parts:
-    from clustermgr.components.install import jobs
+    from clustermgr.components.install import jobs, lifecycle
     from clustermgr.components.install.store import configured_clusters
 
     return Parts(
@@ -21,6 +21,8 @@ def _parts() -> Parts:
         apply=jobs.APPLY,
         kinds=(jobs.REMOVE,),
         set_up_in=configured_clusters,
+        leave=lifecycle.leave,
+        effects=lifecycle.effects,
     )
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _parts() -> Parts:
-    from clustermgr.components.lb import jobs
+    from clustermgr.components.lb import jobs, lifecycle
     from clustermgr.components.lb.gauges import gauges
     from clustermgr.components.lb.settingsstore import applied_clusters
     from clustermgr.components.lb.status import status
@@ -27,6 +27,8 @@ def _parts() -> Parts:
         set_up_in=applied_clusters,
         watch=LbWatch,
         gauges=gauges,
+        admit=lifecycle.admit,
+        leave=lifecycle.leave,
     )
 
 

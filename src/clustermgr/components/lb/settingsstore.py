@@ -21,7 +21,7 @@ from clustermgr.components.lb.settings import LbSettings, LbSettingsUpdate
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.models import Cluster, Server
-from clustermgr.inventory.schemas import ClusterSettings
+from clustermgr.inventory.schemas import ClusterSettings, nodes
 from clustermgr.topology import Role
 
 
@@ -112,7 +112,7 @@ async def set_drained(manager: Manager, cluster_name: str, hostname: str, draine
     async with manager.store() as store:
         cluster = await store.cluster(cluster_name)
         settings = _section(cluster.settings)
-        identity = [s.hostname for s in cluster.servers if Role(s.role) is Role.IDENTITY]
+        identity = [s.hostname for s in nodes(cluster.servers, Role.IDENTITY, serving=True)]
         if hostname not in identity:
             raise InvalidInput(f"{hostname!r} is not an identity server of {cluster_name!r}")
         now = set(settings.drained)

@@ -31,6 +31,7 @@ from clustermgr.facts.ldap import (
     context_csn,
 )
 from clustermgr.facts.services import ServiceControl
+from clustermgr.inventory.schemas import nodes
 from clustermgr.pki import nodecerts
 from clustermgr.pki.ca import Ca
 from clustermgr.pki.store import ensure_ca
@@ -55,7 +56,7 @@ async def replication(
         password = await store.cluster_secret(
             cluster, REPLICATOR_SECRET, lambda: Secret.held(secrets.token_urlsafe(24))
         )
-        identity = [s for s in cluster.servers if Role(s.role) is Role.IDENTITY]
+        identity = nodes(cluster.servers, Role.IDENTITY)
         if not identity:
             raise InvalidInput(f"cluster {cluster_name!r} has no identity servers")
         ids = await ldap_ids.server_ids(store, cluster, identity, keep=keep_ids)

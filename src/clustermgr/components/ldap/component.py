@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
+from clustermgr.components.contract import Component, Parts, applying
 
 if TYPE_CHECKING:
     import typer
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _parts() -> Parts:
-    from clustermgr.components.ldap import jobs, status
+    from clustermgr.components.ldap import jobs, lifecycle, status
     from clustermgr.components.ldap.replicated import replicated_clusters
     from clustermgr.components.ldap.watch import LdapWatch
 
@@ -24,6 +24,8 @@ def _parts() -> Parts:
         status=status.status,
         set_up_in=replicated_clusters,
         watch=LdapWatch,
+        leave=applying(jobs.APPLY),
+        effects=lifecycle.effects,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.models import Cluster, LdapServerId, Server
+from clustermgr.inventory.schemas import NodeState
 from clustermgr.topology import Role
 
 
@@ -21,6 +22,7 @@ async def replicated_members(manager: Manager, cluster: str) -> dict[str, int]:
             .join(LdapServerId, LdapServerId.server_id_ref == Server.id)
             .join(Cluster, Cluster.id == Server.cluster_id)
             .where(Cluster.name == cluster, Server.role == Role.IDENTITY.value)
+            .where(Server.state != NodeState.LEAVING.value)
             .order_by(Server.hostname)
         )
         return {hostname: server_id for hostname, server_id in rows}

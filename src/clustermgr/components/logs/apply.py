@@ -62,7 +62,7 @@ async def _plan_or_apply(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
     view = await get_cluster(manager, cluster_name)
-    members = [logs_plan.Member(s.hostname, s.role) for s in view.servers]
+    members = [logs_plan.Member(s.hostname, s.role) for s in view.nodes()]
     level = await wanted_slapd_log_level(manager, cluster_name)
     async with await open_access(manager, cluster_name) as access:
         found = await asyncio.gather(

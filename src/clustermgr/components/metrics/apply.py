@@ -86,7 +86,7 @@ async def _plan_or_apply(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> ApplyReport:
     view = await get_cluster(manager, cluster_name)
-    members = [metrics_plan.Member(s.hostname, s.role) for s in view.servers]
+    members = [metrics_plan.Member(s.hostname, s.role) for s in view.nodes()]
     identity = any(m.role is Role.IDENTITY for m in members)
     password = await redis_password(manager, cluster_name, dry_run=dry_run) if identity else None
     async with await open_access(manager, cluster_name) as access:

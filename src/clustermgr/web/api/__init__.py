@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 
 from clustermgr.components.contract import Component
 from clustermgr.jobs.kinds import KindCatalog
-from clustermgr.web.api import audit, clusters, jobs, me, monitoring, notify, servers
+from clustermgr.web.api import audit, clusters, jobs, me, monitoring, nodes, notify, servers
 from clustermgr.web.api.responses import errors
 from clustermgr.web.deps import api_user
 
@@ -19,7 +19,7 @@ def api_router(components: Sequence[Component], kinds: KindCatalog) -> APIRouter
     router = APIRouter(
         prefix="/api/v1", dependencies=[Depends(api_user)], responses=errors(401, 403, 503)
     )
-    for module in (servers, clusters):
+    for module in (servers, clusters, nodes):
         router.include_router(module.router)
     for component in components:
         if component.api is not None:

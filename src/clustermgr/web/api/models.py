@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from clustermgr.audit.service import AuditView
 from clustermgr.auth.views import UserView
-from clustermgr.inventory.schemas import ClusterView, ServerView
+from clustermgr.inventory.schemas import ClusterView, NodeState, ServerView
 from clustermgr.jobs.kinds import JobKind, KindCatalog
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import EventView, JobSummary, JobView
@@ -80,6 +80,11 @@ class ServerPublic(BaseModel):
     role: Role
     credential: str | None = Field(description="Fingerprint of the stored SSH key, if any.")
     host_keys: list[HostKeyPublic]
+    state: NodeState = Field(
+        default=NodeState.MEMBER,
+        description="member; joining (being added: the balancer sends it nothing yet); "
+        "leaving (being taken out: no component includes it).",
+    )
 
     @classmethod
     def of(cls, view: ServerView) -> ServerPublic:
@@ -92,6 +97,7 @@ class ServerPublic(BaseModel):
             ssh_user=view.ssh_user,
             role=view.role,
             credential=view.credential,
+            state=view.state,
             host_keys=[
                 HostKeyPublic(algorithm=k.algorithm, fingerprint=k.fingerprint)
                 for k in view.host_keys
@@ -135,6 +141,11 @@ class ServerCreate(BaseModel):
     passphrase: SecretStr | None = Field(default=None, max_length=1024)
     fingerprint: str | None = Field(
         default=None, max_length=128, description="Trust this host key (SHA256:...)."
+    )
+    joining: bool = Field(
+        default=False,
+        description="An identity node for a running cluster: added as joining, set up by "
+        "the node-add job (POST /clusters/{cluster}/nodes/{hostname}/add).",
     )
 
 

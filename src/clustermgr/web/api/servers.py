@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from clustermgr.inventory.schemas import ServerSpec
+from clustermgr.inventory.schemas import NodeState, ServerSpec
 from clustermgr.redact import Secret
 from clustermgr.services import servers
 from clustermgr.web.api.models import (
@@ -54,6 +54,7 @@ async def add_server(body: ServerCreate, web: WebDep, user: ApiUser) -> ServerPu
         role=body.role.value,
         ssh_port=body.ssh_port,
         ssh_user=body.ssh_user,
+        state=(NodeState.JOINING if body.joining else NodeState.MEMBER).value,
     )
     key = servers.SshKeyInput(
         Secret(body.private_key.get_secret_value(), label="ssh-key"),
