@@ -178,6 +178,8 @@ PAGES = [
     "/clusters/lab/ldap",
     "/clusters/lab/alerts",
     "/clusters/lab/alerts?severity=critical&host=idp1.lab.test",
+    "/clusters/lab/nodes/add",
+    "/clusters/lab/nodes/idp1.lab.test/remove",
     "/servers/lab/idp1.lab.test",
     "/servers/lab/idp1.lab.test/remove",
     "/jobs",
