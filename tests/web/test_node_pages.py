@@ -172,6 +172,9 @@ async def test_resume_adding_runs_node_add_again_and_only_on_a_joining_node(
     job = await wait_for_job(gui, job_id)
     assert (job["kind"], job["params"]) == (ADD_KIND, {"node": f"idp2.{name}.test"})
     assert job["state"] == "failed", "the node does not answer: its preflight fails"
+    report = (await gui.get(answer.headers["location"])).text
+    assert 'is now <span class="state state-joining">joining</span>: the job stopped' in report
+    assert "preflight: ssh login: " in _alert(report)
     text = (await gui.get(f"/clusters/{name}")).text
     assert "Resume adding" in text, "it is still joining: offered again"
 
@@ -345,3 +348,6 @@ async def test_confirming_starts_node_remove_and_lands_on_its_job(
     assert job["state"] == "succeeded", job
     view = await get_cluster(made.manager, name)
     assert [s.hostname for s in view.servers] == [f"idp1.{name}.test"], "taken out untouched"
+    report = (await gui.get(answer.headers["location"])).text
+    assert f"idp2.{name}.test left the inventory." in report
+    assert f"idp2.{name}.test is not reachable: nothing on it is touched" in report

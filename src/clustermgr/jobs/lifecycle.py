@@ -48,6 +48,8 @@ ADMIN = UserRole.ADMIN
 ADD_KIND = "node-add"
 REMOVE_KIND = "node-remove"
 
+#: The job page's part showing a report (the web app's templates).
+REPORT_TEMPLATE = "jobs/lifecycle.html"
 #: What the job tells of a node that does not answer.
 UNREACHABLE = "not reachable: nothing on it is touched"
 
@@ -379,7 +381,14 @@ class Lifecycle:
         watcher leaves the cluster alone while they run) and change who is in the
         cluster, as adding and removing servers does: admins start them."""
         add = JobKind(
-            ADD_KIND, "add a node", True, self.add, NodeAddParams, role=ADMIN, touches=None
+            ADD_KIND,
+            "add a node",
+            True,
+            self.add,
+            NodeAddParams,
+            role=ADMIN,
+            touches=None,
+            report_template=REPORT_TEMPLATE,
         )
         remove = JobKind(
             REMOVE_KIND,
@@ -389,6 +398,7 @@ class Lifecycle:
             NodeRemoveParams,
             role=ADMIN,
             touches=None,
+            report_template=REPORT_TEMPLATE,
         )
         return add, remove
 
