@@ -135,3 +135,16 @@ def test_nodes_take_turns_only_once_the_identity_servers_use_the_chain() -> None
         built = plan.plan_cache("c", chain, b"the CA", certs, services, serving=serving)
         on_nodes = [s for s in built.steps if s.host in NODES]
         assert len(on_nodes) == 4 and {s.rolling_group for s in on_nodes} == {group}
+
+
+def test_the_proxy_stunnel_is_reloaded_so_a_node_joining_or_leaving_drops_no_session() -> None:
+    """Every node's sessions pass through the proxy's stunnel: a change of its tunnels
+    reloads it when it runs (restarted only when it does not); the nodes' own stunnel
+    and twemproxy are restarted."""
+    [proxy] = [
+        s for s in whole().steps if (s.host, s.title) == (PROXY, "run stunnel for the cache")
+    ]
+    script = proxy.commands[-1].render()
+    assert 'if svc_running "$1"; then svc "$1" reload' in script and "stunnel4" in script
+    node = next(s for s in whole().steps if s.host == NODES[0] and "stunnel" in s.title)
+    assert "reload" not in node.commands[-1].render()

@@ -42,7 +42,7 @@ def test_both_upstreams_hold_every_node_and_only_backend_id_hashes() -> None:
         assert "server 10.0.0.12:443 max_fails=2" in block
 
 
-@pytest.mark.parametrize("state", [BackendState.DOWN, BackendState.DRAINED])
+@pytest.mark.parametrize("state", [BackendState.DOWN, BackendState.DRAINED, BackendState.JOINING])
 def test_a_node_out_of_rotation_stays_listed_as_down(state: BackendState) -> None:
     text = render.upstreams(balancer(BackendState.UP, state))
     assert text.count(f"server 10.0.0.12:443 down;  # idp2.example.org: {state.value}") == 2

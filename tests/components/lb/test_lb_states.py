@@ -32,3 +32,28 @@ def probe(name: str, healthy: bool) -> Probe:
 def test_states(healthy: dict[str, bool], drained: set[str], want: tuple[BackendState]) -> None:
     probes = {n: probe(n, h) for n, h in healthy.items()}
     assert tuple(b.state for b in states(NODES, probes, drained)) == want
+
+
+JOINING = BackendState.JOINING
+
+
+@pytest.mark.parametrize(
+    ("healthy", "want"),
+    [
+        # a joining node stays out, healthy or not, until the node-add admits it
+        ({"a": True, "b": True, "c": True}, (UP, UP, JOINING)),
+        ({"a": True, "b": False, "c": True}, (UP, DOWN, JOINING)),
+        # and never counts as the node that passes: the failing members are kept in
+        ({"a": False, "b": False, "c": True}, (UP, UP, JOINING)),
+    ],
+)
+def test_a_joining_node_is_sent_nothing(
+    healthy: dict[str, bool], want: tuple[BackendState]
+) -> None:
+    probes = {n: probe(n, h) for n, h in healthy.items()}
+    nodes = (*NODES[:2], Backend("c", "10.0.0.3", 443, JOINING))
+    got = states(nodes, probes, set())
+    assert tuple(b.state for b in got) == want
+    assert [b.hostname for b in got if b.serving] == [
+        b.hostname for b, s in zip(got, want, strict=True) if s is UP
+    ]

@@ -136,7 +136,14 @@ async def _chain(
         )
         if dry_run:
             whole = Plan(whole.title, (*keys.steps, *whole.steps))
-        reports.append(await executor.apply(_only(whole, reachable), dry_run=dry_run))
+            reports.append(await executor.apply(_only(whole, reachable), dry_run=True))
+            return reports
+        # The nodes' Redis and stunnel first, then the proxy: twemproxy's pool names a
+        # node (a joining one too) only once its Redis answers through its tunnel.
+        nodes = [h for h in reachable if h != wanted.proxy]
+        reports.append(await executor.apply(_only(whole, nodes)))
+        if reports[-1].ok and wanted.proxy in reachable:
+            reports.append(await executor.apply(_only(whole, [wanted.proxy])))
     return reports
 
 

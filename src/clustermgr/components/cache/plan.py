@@ -37,6 +37,11 @@ ROLLING = "cache-nodes"
 
 _ENABLE = 'svc_enable "$1"'
 _RESTART = 'svc_restart "$1" >/dev/null'
+#: A running daemon re-reads its configuration in place (its open connections and
+#: unchanged listeners stay); one that does not run is started.
+_RELOAD = (
+    'if svc_running "$1"; then svc "$1" reload >/dev/null; else svc_restart "$1" >/dev/null; fi'
+)
 _RUNNING = 'svc_enabled "$1" && svc_running "$1"'
 #: As ``_RUNNING``, giving the service $2 tries 0.1 s apart to report running: an init
 #: script's start returns before the daemon it forked has written its pid file.
@@ -84,6 +89,11 @@ def running(services: ServiceControl, name: str, *ports: int, wait: bool = False
 def restart(services: ServiceControl, name: str) -> tuple[Command, ...]:
     """Service ``name`` enabled at boot and restarted."""
     return (services.script(_ENABLE, name), services.script(_RESTART, name))
+
+
+def reload(services: ServiceControl, name: str) -> tuple[Command, ...]:
+    """Service ``name`` enabled at boot and reloaded (started when it does not run)."""
+    return (services.script(_ENABLE, name), services.script(_RELOAD, name))
 
 
 def redis_up(services: ServiceControl, password: Secret, *, wait: bool = False) -> Command:
@@ -158,14 +168,17 @@ def _stunnel_step(
     ports: tuple[int, ...],
     files: tuple[FileChange, ...],
     rolling_group: str | None = None,
+    *,
+    reloaded: bool = False,
 ) -> Step:
-    """stunnel with its files, restarted; done when it listens on every one of ``ports``."""
+    """stunnel with its files, restarted (``reloaded``: reloaded when it runs); done when
+    it listens on every one of ``ports``."""
     return Step(
         host,
         "run stunnel for the cache",
         f"{detail}, each peer verified against the cluster CA",
         files=files,
-        commands=restart(services, "stunnel4"),
+        commands=(reload if reloaded else restart)(services, "stunnel4"),
         check=running(services, "stunnel4", *ports),
         verify=running(services, "stunnel4", *ports, wait=True),
         unchanged_reason="stunnel runs with the cluster's certificates",
@@ -214,7 +227,9 @@ def proxy_stunnel_step(
     ports = (topology.STUNNEL_PROXY.port, *(n.tunnel_port for n in layout.nodes))
     detail = f"TLS on {ports[0]} to twemproxy, and one tunnel per node"
     files = stunnel_files(ca_pem, cert_pem, confs)
-    return _stunnel_step(layout.proxy, services, detail, ports, files)
+    # Every node's sessions pass through it: a node joining or leaving changes its
+    # tunnels, and a reload keeps the others' connections and listeners up.
+    return _stunnel_step(layout.proxy, services, detail, ports, files, reloaded=True)
 
 
 def cache_config_step(host: str, layout: CacheLayout) -> Step:

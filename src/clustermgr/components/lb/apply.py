@@ -20,7 +20,14 @@ from clustermgr.audit import service as audit
 from clustermgr.components.lb import health
 from clustermgr.components.lb import plan as lb_plan
 from clustermgr.components.lb.findings import COMPONENT
-from clustermgr.components.lb.model import CERT_FILE, KEY_FILE, TLS, Backend, Balancer
+from clustermgr.components.lb.model import (
+    CERT_FILE,
+    KEY_FILE,
+    TLS,
+    Backend,
+    BackendState,
+    Balancer,
+)
 from clustermgr.components.lb.probe import probe_all
 from clustermgr.components.lb.settings import CertificateSource, LbSettings
 from clustermgr.components.lb.settingsstore import mark_applied
@@ -55,8 +62,7 @@ class Desired:
 async def desired(manager: Manager, cluster_name: str) -> Desired:
     view = await get_cluster(manager, cluster_name)
     proxies = view.nodes(Role.PROXY)
-    # Joining nodes get no requests until the node-add admits them (they are members).
-    identity = view.nodes(Role.IDENTITY, serving=True)
+    identity = view.nodes(Role.IDENTITY)
     if not proxies:
         raise InvalidInput(f"cluster {cluster_name!r} has no proxy server to balance from")
     if not identity:
@@ -72,7 +78,17 @@ async def desired(manager: Manager, cluster_name: str) -> Desired:
     balancer = Balancer(
         proxy=proxy,
         server_name=public,
-        backends=tuple(Backend(s.hostname, s.address, HTTPS.port) for s in identity),
+        # A joining node is set up (its certificate) but sent nothing until the node-add
+        # admits it (a member).
+        backends=tuple(
+            Backend(
+                s.hostname,
+                s.address,
+                HTTPS.port,
+                BackendState.UP if s.state.serves else BackendState.JOINING,
+            )
+            for s in identity
+        ),
         https_port=HTTPS.port,
         http_port=HTTP.port,
         status_port=NGINX_STATUS.port,

@@ -56,13 +56,20 @@ def issuer_unknown(probes: Mapping[str, Probe]) -> list[str]:
     return [issuer_key(h) for h, p in probes.items() if p.issuer is None]
 
 
+_OUT = (BackendState.DRAINED, BackendState.JOINING)
+
+
 def findings(
     backends: Sequence[Backend], probes: Mapping[str, Probe], reload_error: str | None, proxy: str
 ) -> list[Finding]:
     out = []
     for b in backends:
         probe = probes.get(b.hostname)
-        if probe is None or probe.healthy or b.state is BackendState.DRAINED:
+        if (
+            probe is None
+            or probe.healthy
+            or b.state in (BackendState.DRAINED, BackendState.JOINING)
+        ):
             continue
         if b.state is BackendState.DOWN:
             text = (

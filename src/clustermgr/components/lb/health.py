@@ -33,17 +33,22 @@ def states(
     probes: Mapping[str, Probe],
     drained: Collection[str],
 ) -> tuple[Backend, ...]:
-    """``backends`` with their states; a node without a probe counts as healthy."""
+    """``backends`` with their states; a node without a probe counts as healthy, and a
+    joining one stays joining, whatever its health."""
 
     def healthy(b: Backend) -> bool:
         probe = probes.get(b.hostname)
         return probe is None or probe.healthy
 
-    candidates = [b for b in backends if b.hostname not in drained]
+    candidates = [
+        b for b in backends if b.hostname not in drained and b.state is not BackendState.JOINING
+    ]
     keep_failing = bool(candidates) and not any(healthy(b) for b in candidates)
     out = []
     for b in backends:
-        if b.hostname in drained:
+        if b.state is BackendState.JOINING:
+            state = BackendState.JOINING
+        elif b.hostname in drained:
             state = BackendState.DRAINED
         elif healthy(b) or keep_failing:
             state = BackendState.UP

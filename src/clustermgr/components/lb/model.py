@@ -35,6 +35,9 @@ class BackendState(StrEnum):
     DOWN = "down"
     #: Taken out by a person for maintenance.
     DRAINED = "drained"
+    #: Being added to the cluster: set up (its certificate), sent nothing until the
+    #: node-add admits it.
+    JOINING = "joining"
 
 
 @dataclass(frozen=True)
