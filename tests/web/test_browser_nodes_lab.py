@@ -1,17 +1,19 @@
 """Adding and taking out a node by clicks, in a real browser (Chromium via Playwright),
 against ``clustermgr serve`` on a lab of its own: three identity nodes, idp3 left out of
-the inventory (a spare host), nothing set up yet (the jobs' parts have nothing to do, so
-the walk takes seconds; the lifecycle's lab tests cover a serving cluster).
+the inventory (a spare host); Gluu Server, LDAP replication, the cache and the balancer
+set up on idp1 and idp2.
 
-In order: idp3 is added through "Add a node" (the host key confirmed) and becomes a
-member; it is taken out through its confirmation page; idp2, powered off, is shown as
-not answering (no uninstall) and taken out untouched; idp1, the last identity node, is
-refused with the reason.  Screenshots go to ``test-artifacts/screenshots/``
+In order: idp3 is added through "Add a node" (the host key confirmed), every component
+sets it up and it becomes a member; it is taken out through its confirmation page (what
+is lost listed), Gluu Server uninstalled; idp2, powered off, is shown as not answering
+(no uninstall) and taken out untouched; idp1, the last identity node, is refused with
+the reason.  Screenshots go to ``test-artifacts/screenshots/``
 (``nodes-*.png``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,13 +22,16 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from browsing import chromium, finished, shot, sign_in_to, tab_on
+from cachelab import configure
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.schemas import NodeState
 from clustermgr.lab import hosts
 from clustermgr.remote.target import HostKey
 from clustermgr.services import servers
-from labfixture import SLOT, Lab, running_lab
+from labfixture import SLOT, Lab, install_gluu, running_lab, tcp_open
+from lblab import balance
+from ldaplab import replicate
 from webfixture import ManagerProcess, WebUser, create_user, free_port
 
 pytestmark = pytest.mark.integration
@@ -44,6 +49,10 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
             await servers.remove_server(manager, running.config.cluster, running.host("idp3").fqdn)
         finally:
             await manager.close()
+        await install_gluu(running)
+        for step in (replicate, configure, balance):
+            report = await step(running)
+            assert report["ok"], (step.__name__, json.dumps(report, indent=1)[:4000])
         yield running
 
 
@@ -133,6 +142,7 @@ async def test_add_a_node_by_clicks_up_to_its_job_then_it_is_a_member(
     await expect(cell).to_contain_text("member")
     await expect(cell.locator(".state-joining")).to_have_count(0)
     assert (await _states(lab))["idp3"] is NodeState.MEMBER
+    assert tcp_open(idp3.address, 443), "Gluu Server serves on idp3"
     await shot(page, "nodes-cluster-page")
 
 
@@ -148,15 +158,22 @@ async def test_take_nodes_out_by_clicks_a_dead_one_untouched_the_last_one_refuse
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Remove {idp3.fqdn} from cluster {cluster}"
     )
-    await expect(page.locator("#lost-items")).to_be_visible()
+    lost = page.locator("#lost-items li")
+    await expect(lost.filter(has_text="replication agreements")).to_have_count(1)
+    await expect(lost.filter(has_text=f"sessions held in {idp3.fqdn}'s Redis")).to_have_count(1)
     await expect(page.locator("#unreachable")).to_have_count(0)
-    await expect(page.get_by_label(f"Also uninstall Gluu Server from {idp3.fqdn}")).to_be_enabled()
+    await expect(page.locator("#uninstall-hint")).to_contain_text(
+        f"Gluu Server and its data on {idp3.fqdn}"
+    )
+    uninstall = page.get_by_label(f"Also uninstall Gluu Server from {idp3.fqdn}")
+    await uninstall.check()
     await shot(page, "nodes-remove-confirm")
     await page.get_by_role("button", name=f"Remove {idp3.fqdn} from the cluster").click()
     await expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
     await expect(page.locator("#job-summary")).to_contain_text("node-remove")
     assert await finished(page) == "succeeded"
     assert "idp3" not in await _states(lab)
+    assert not tcp_open(idp3.address, 443), "Gluu Server was uninstalled from idp3"
 
     # idp2 loses power: taken out without being touched, no uninstall.
     lab.stop("idp2", power_cut=True)
