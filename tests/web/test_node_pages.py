@@ -351,3 +351,31 @@ async def test_confirming_starts_node_remove_and_lands_on_its_job(
     report = (await gui.get(answer.headers["location"])).text
     assert f"idp2.{name}.test left the inventory." in report
     assert f"idp2.{name}.test is not reachable: nothing on it is touched" in report
+
+
+async def test_a_node_is_not_stored_while_a_job_changes_the_cluster(
+    quiet: httpx.AsyncClient, made: Clusters, lab: Lab, app_manager: Manager
+) -> None:
+    name = await made.make(_dead("idp1"))
+    action = f"/clusters/{name}/nodes/add"
+    host = lab.host("idp2")
+    typed = {
+        "hostname": f"idp9.{name}.test",
+        "address": host.address,
+        "ssh_port": "22",
+        "ssh_user": "root",
+        "private_key": lab.config.ssh_key.read_text(),
+    }
+    job = await job_store.create(
+        app_manager, kind="deploy", cluster=name, mutating=True, user="t", params={}, runner="x"
+    )
+    try:
+        token = hidden_csrf((await quiet.get(action)).text)
+        refused = await quiet.post(action, data={**typed, "csrf_token": token})
+    finally:
+        await job_store.finish(app_manager, job.id, JobState.FAILED, result={})
+    assert refused.status_code == 409
+    assert f"job #{job.id} (deploy, queued) is changing cluster '{name}'" in _alert(refused.text)
+    assert _fields(refused.text, action)["hostname"] == f"idp9.{name}.test"
+    view = await get_cluster(app_manager, name)
+    assert [s.hostname for s in view.servers] == [f"idp1.{name}.test"], "nothing stored"

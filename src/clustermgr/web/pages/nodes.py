@@ -17,9 +17,10 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from clustermgr.core.access import get_cluster
-from clustermgr.errors import ClustermgrError, InvalidInput
+from clustermgr.errors import ClustermgrError, InvalidInput, JobConflict
 from clustermgr.inventory.schemas import NodeState
 from clustermgr.jobs import service as jobs
+from clustermgr.jobs import store as job_store
 from clustermgr.jobs.lifecycle import ADD_KIND, REMOVE_KIND, removable
 from clustermgr.topology import Role
 from clustermgr.web.deps import SessionDep, WebDep
@@ -74,6 +75,7 @@ async def add(
         key_file=key_file,
         fingerprint=fingerprint,
         target=AddTarget.joining(cluster.name),
+        check=lambda: _idle(web, cluster.name),
     )
     if isinstance(added, Response):
         return added
@@ -88,6 +90,17 @@ async def add(
         )
         raise
     return redirect(f"/jobs/{job.id}")
+
+
+async def _idle(web: WebDep, name: str) -> None:
+    """JobConflict while a job changes the cluster: the node would be stored, and its
+    job refused."""
+    busy = await job_store.active_mutating(web.manager, name)
+    if busy is not None:
+        raise JobConflict(
+            f"job #{busy.id} ({busy.kind}, {busy.state.value}) is changing cluster {name!r}",
+            hint="wait for it to finish, or cancel it, then add the node",
+        )
 
 
 @router.post("/clusters/{name}/nodes/{hostname}/resume")

@@ -16,6 +16,7 @@ still presents it).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -141,12 +142,16 @@ async def add_from_form(
     key_file: UploadFile | None,
     fingerprint: str,
     target: AddTarget = AddTarget(),
+    check: Callable[[], Awaitable[None]] | None = None,
 ) -> ServerView | Response:
     """Add the server the form describes: the server added, or the page to show instead
-    (its host key to confirm, or the form again with the error and what was typed)."""
+    (its host key to confirm, or the form again with the error and what was typed).
+    ``check`` refuses the add (a ClustermgrError) before the server is contacted."""
     try:
         form.private_key = await _key_text(private_key, key_file)
         spec = form.spec()
+        if check is not None:
+            await check()
         return await servers.add_server(
             web.manager,
             spec,
