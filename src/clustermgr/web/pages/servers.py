@@ -5,7 +5,8 @@ fingerprint and the command that shows the server's own; the second carries
 the confirmed ``fingerprint``.  The private key travels only in the two forms'
 fields (the confirmation page holds it in a hidden field): it is never put in
 a cookie, the session, a log or the audit trail, and is stored only sealed by
-the vault once the server is added.
+the vault once the server is added.  The cluster page's "Add a node" is the same form and
+confirmation (:class:`AddTarget`, :func:`add_from_form`) for an identity node joining.
 
 A server whose host key changed (reinstalled) is refused at every connection
 until a person trusts the new key on its host key page: the pinned and the
