@@ -40,6 +40,10 @@ STUNNEL_CACHE_CLIENT = PortUse(
 STUNNEL_PROXY = PortUse(8888, "stunnel server for twemproxy", frozenset({"stunnel4", "stunnel"}))
 TWEMPROXY = PortUse(2222, "twemproxy", frozenset({"nutcracker"}))
 TWEMPROXY_STATS = PortUse(22222, "twemproxy stats", frozenset({"nutcracker"}))
+#: A second twemproxy, up only while the first restarts (a new pool), on localhost: the
+#: proxy's stunnel falls over to it, so no connection finds no twemproxy.
+TWEMPROXY_STANDBY = PortUse(2223, "twemproxy standby", frozenset({"nutcracker"}))
+TWEMPROXY_STANDBY_STATS = PortUse(22223, "twemproxy standby stats", frozenset({"nutcracker"}))
 #: NGINX's own counters (stub_status) on the proxy, bound to 127.0.0.1 only.
 NGINX_STATUS = PortUse(8090, "nginx stub_status (localhost only)", frozenset({"nginx"}))
 #: Where NGINX's stub_status answers on that port (the lb renders it, the exporter reads it).

@@ -205,8 +205,10 @@ def test_check_passes_on_every_server(cli: Cli, sshds: SshdLab) -> None:
     ran = cli("server", "list")
     assert ran.code == 0, ran.stderr
     head, *rows = ran.stdout.splitlines()
-    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "SSH"]
-    assert [r.split()[:3] for r in rows] == [["t", n.target.name, "identity"] for n in sshds.hosts]
+    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "STATE", "SSH"]
+    assert [r.split()[:4] for r in rows] == [
+        ["t", n.target.name, "identity", "member"] for n in sshds.hosts
+    ]
 
 
 def test_check_reports_a_port_held_by_the_wrong_daemon(cli: Cli, sshds: SshdLab) -> None:

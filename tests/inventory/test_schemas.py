@@ -9,8 +9,10 @@ from clustermgr.inventory.schemas import (
     ClusterSettings,
     ClusterSettingsUpdate,
     ClusterView,
+    NodeState,
     ServerSpec,
     ServerView,
+    nodes,
     validate_address,
     validate_hostname,
 )
@@ -128,3 +130,42 @@ def test_the_public_hostname_is_the_proxys_unless_set() -> None:
     assert chosen.as_dict()["public_hostname"] == "idp.example.org"
     bare = ClusterView(1, "c", ClusterSettings(), servers[:1])
     assert (bare.public_hostname, bare.issuer) == (None, None)
+
+
+def _view(host: str, role: Role, state: NodeState) -> ServerView:
+    return ServerView(0, "c", host, "192.0.2.1", 22, "root", role, None, (), state)
+
+
+def test_components_pick_nodes_by_state() -> None:
+    """Joining nodes are set up but not served; leaving ones are neither."""
+    servers = (
+        _view("idp1", Role.IDENTITY, NodeState.MEMBER),
+        _view("idp2", Role.IDENTITY, NodeState.JOINING),
+        _view("idp3", Role.IDENTITY, NodeState.LEAVING),
+        _view("proxy", Role.PROXY, NodeState.MEMBER),
+    )
+    cluster = ClusterView(1, "c", ClusterSettings(), servers)
+    assert cluster.hostnames() == ["idp1", "idp2", "proxy"]
+    assert cluster.hostnames(Role.IDENTITY) == ["idp1", "idp2"]
+    assert cluster.hostnames(Role.IDENTITY, serving=True) == ["idp1"]
+    assert [s.hostname for s in nodes(servers, Role.PROXY)] == ["proxy"]
+    assert cluster.as_dict()["servers"][1]["state"] == "joining"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("role", "state", "message"),
+    [
+        ("proxy", "joining", "joins as an identity node"),
+        ("identity", "leaving", "never leaving"),
+        ("identity", "gone", "invalid node state"),
+    ],
+)
+def test_a_server_is_added_as_a_member_or_a_joining_identity_node(
+    role: str, state: str, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        ServerSpec.parse(cluster="c", hostname="n.c.test", address=None, role=role, state=state)
+    joining = ServerSpec.parse(
+        cluster="c", hostname="n.c.test", address=None, role="identity", state="joining"
+    )
+    assert joining.state is NodeState.JOINING

@@ -202,11 +202,18 @@ async def test_a_dead_node_is_replaced_and_the_cluster_keeps_serving(lab: Lab) -
         report, seconds = await _remove(lab, "idp3", uninstall=True)
         assert report.ok and not report.reachable, _shown(report)
         assert report.notes == (f"{lab.host('idp3').fqdn} is {UNREACHABLE}",)
+        during = _alone(outage.failures)
+        taken_out = len(outage.failures)
         await outage.wait_logins(8)
-    print(f"idp3 lost power; taken out in {seconds:.1f} s; during the outage: {outage.summary()}")
-    # A login the balancer sent to the dead node goes to the next one (a failed
-    # connection): none failed, before or after the job took it out.
-    assert _alone(outage.failures) == [], outage.summary()
+    print(
+        f"idp3 lost power; taken out in {seconds:.1f} s; {len(during)} failed logins until "
+        f"then; the outage loop: {outage.summary()}"
+    )
+    # Until the job took it out, a login whose session key hashes to the dead node's
+    # Redis may fail (its share of the cache is gone; a login the balancer sent to it
+    # goes to the next node).  Once it is out: none.
+    assert all(f.what == "login" and "Redis" in f.detail for f in during), outage.summary()
+    assert _alone(outage.failures[taken_out:]) == [], outage.summary()
     assert "idp3" not in await _inventory(lab)
 
     async with looping(lab, ["idp1"], rate=RATE) as loop:

@@ -146,13 +146,14 @@ async def list_(
             escape(view.name),
             escape(s.hostname),
             s.role.value,
+            s.state.value,
             escape(f"{s.ssh_user}@{s.address}:{s.ssh_port}"),
         ]
         for view in views
         for s in view.servers
     ]
     if rows:
-        show_table(["CLUSTER", "SERVER", "ROLE", "SSH"], rows)
+        show_table(["CLUSTER", "SERVER", "ROLE", "STATE", "SSH"], rows)
     else:
         say("no servers yet: add one with `clustermgr server add`")
 

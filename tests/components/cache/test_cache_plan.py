@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from clustermgr.components.cache import oxconfig, plan, stats
+from clustermgr.components.cache import oxconfig, plan, render, stats
 from clustermgr.components.cache.model import NUTCRACKER_YML, Provider, layout
 from clustermgr.components.cache.probe import parse_info, redis_figures
 from clustermgr.facts.services import ServiceControl
@@ -148,3 +148,15 @@ def test_the_proxy_stunnel_is_reloaded_so_a_node_joining_or_leaving_drops_no_ses
     assert 'if svc_running "$1"; then svc "$1" reload' in script and "stunnel4" in script
     node = next(s for s in whole().steps if s.host == NODES[0] and "stunnel" in s.title)
     assert "reload" not in node.commands[-1].render()
+
+
+def test_twemproxy_restarts_with_a_standby_the_proxy_stunnel_falls_over_to() -> None:
+    """A new pool restarts twemproxy: meanwhile a copy of the new configuration answers
+    on the standby port, and the proxy's stunnel connects there while the first is down."""
+    [step] = [s for s in whole().steps if s.title == "run twemproxy"]
+    script = step.commands[-1].render()
+    assert "nutcracker -d -c" in script and "svc_restart nutcracker" in script
+    assert script.index("nutcracker -d -c") < script.index("svc_restart nutcracker")
+    assert "2223" in script and "22223" in script
+    conf = render.proxy_server_conf(layout(NODES, PROXY, PASSWORD))
+    assert "connect = 127.0.0.1:2222\nconnect = 127.0.0.1:2223\nfailover = prio" in conf

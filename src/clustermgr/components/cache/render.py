@@ -126,7 +126,10 @@ def proxy_server_conf(layout: CacheLayout) -> str:
     service = [
         "[twemproxy]",
         f"accept = {topology.STUNNEL_PROXY.port}",
+        # The standby answers only while twemproxy restarts; ``prio``: the first when up.
         f"connect = {LOCALHOST}:{topology.TWEMPROXY.port}",
+        f"connect = {LOCALHOST}:{topology.TWEMPROXY_STANDBY.port}",
+        "failover = prio",
         *_tls_lines(n.hostname for n in layout.nodes),
     ]
     return _stunnel(topology.STUNNEL_PROXY_SERVER, [service])

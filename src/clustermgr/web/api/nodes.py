@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from clustermgr.jobs.lifecycle import ADD_KIND, REMOVE_KIND
+from clustermgr.core.access import get_cluster
+from clustermgr.jobs.lifecycle import ADD_KIND, REMOVE_KIND, removable
 from clustermgr.web.api.jobs import start_job
 from clustermgr.web.api.models import ClusterName, JobPublic
 from clustermgr.web.api.responses import errors
@@ -84,6 +85,8 @@ async def remove_node(
 ) -> JobPublic:
     """Start ``node-remove``: the balancer, the cache and replication let go of the node
     (in that order), then it leaves the inventory; a node that does not answer is taken
-    out untouched.  Again on a node still leaving, it continues."""
+    out untouched.  Again on a node still leaving, it continues.  A node not in the
+    cluster, or its last identity node, is 400 before any job."""
+    removable(await get_cluster(web.manager, cluster), hostname)
     params = {"node": hostname, "uninstall": body.uninstall}
     return await start_job(web, user, response, kind=REMOVE_KIND, cluster=cluster, params=params)
