@@ -119,21 +119,16 @@ async def resume(web: WebDep, session: SessionDep, name: str, hostname: str) -> 
     return redirect(f"/jobs/{job.id}")
 
 
-async def _removal_page(
-    web: WebDep,
-    request: Request,
-    name: str,
-    hostname: str,
-    error: ClustermgrError | None = None,
-) -> Response:
+async def _removal_page(web: WebDep, request: Request, name: str, hostname: str) -> Response:
+    """The confirmation, or (400) the reason the node may not be taken out."""
     cluster = await get_cluster(web.manager, name)
-    context: dict[str, object] = {"cluster": cluster, "hostname": hostname, "error": error}
+    context: dict[str, object] = {"cluster": cluster, "hostname": hostname}
+    status = 200
     try:
         context["removal"] = await web.nodes.removal(web.manager, name, hostname)
     except InvalidInput as refused:
         context["refused"] = refused
-        error = error or refused
-    status = error_status(error) if error else 200
+        status = error_status(refused)
     return render(web, request, "clusters/node_remove.html", context, status=status)
 
 
@@ -156,8 +151,8 @@ async def remove(
     jobs.may_start(web.runner, REMOVE_KIND, role(session))
     try:
         removable(await get_cluster(web.manager, name), hostname)
-    except InvalidInput as refused:
-        return await _removal_page(web, request, name, hostname, refused)
+    except InvalidInput:
+        return await _removal_page(web, request, name, hostname)
     params = {"node": hostname, "uninstall": uninstall == "yes"}
     job = await start_job(web, session, kind=REMOVE_KIND, cluster=name, params=params)
     return redirect(f"/jobs/{job.id}")
