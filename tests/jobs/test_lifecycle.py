@@ -358,3 +358,32 @@ def test_a_report_shows_each_part() -> None:
         "notes": ["n"],
         "parts": [],
     }
+
+
+async def test_a_removal_tells_what_uninstalling_loses_besides_and_whether_the_node_answers(
+    manager: Manager, cluster: str
+) -> None:
+    async def uninstalled(manager: Manager, cluster: str, node: Node) -> list[str]:
+        return [f"Gluu Server on {node.hostname}"] if node.uninstall else []
+
+    async def is_set_up(manager: Manager, cluster: str) -> bool:
+        return True
+
+    log = Log(manager)
+    parts = (*_standard(log).parts, NodePart("install", "Install", is_set_up, effects=uninstalled))
+    nodes = Lifecycle(parts)
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        await _add(
+            manager, "idp4.life.test", listening.getsockname()[1], Role.IDENTITY, NodeState.MEMBER
+        )
+        found = await nodes.removal(manager, CLUSTER, "idp4.life.test")
+    assert found.reachable and found.server.hostname == "idp4.life.test"
+    assert found.lost == ("agreements of idp4.life.test", "cache keys of idp4.life.test")
+    assert found.uninstalling == ("Gluu Server on idp4.life.test",)
+    dead = await nodes.removal(manager, CLUSTER, IDP1)
+    assert not dead.reachable and dead.lost[0] == f"{IDP1} is {UNREACHABLE}"
+    with_uninstall = await nodes.removal_effects(manager, CLUSTER, IDP1, uninstall=True)
+    assert with_uninstall == [*dead.lost, *dead.uninstalling]
+    assert log.calls == [], "reading runs no part"

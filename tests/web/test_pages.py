@@ -180,6 +180,8 @@ PAGES = [
     "/clusters/lab/keys?plan=1",
     "/clusters/lab/alerts",
     "/clusters/lab/alerts?severity=critical&host=idp1.lab.test",
+    "/clusters/lab/nodes/add",
+    "/clusters/lab/nodes/idp1.lab.test/remove",
     "/servers/lab/idp1.lab.test",
     "/servers/lab/idp1.lab.test/remove",
     "/jobs",

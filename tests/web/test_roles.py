@@ -188,6 +188,15 @@ MUTATING: dict[tuple[str, str], Change] = {
     ("POST", "/api/v1/clusters/{cluster}/nodes/{hostname}/remove"): Change(
         ADMIN, "/api/v1/clusters/{cluster}/nodes/{idp1}/remove", json={"uninstall": False}
     ),
+    ("POST", "/clusters/{name}/nodes/add"): Change(
+        ADMIN, "/clusters/{cluster}/nodes/add", form={**SERVER, "private_key": "k"}
+    ),
+    ("POST", "/clusters/{name}/nodes/{hostname}/resume"): Change(
+        ADMIN, "/clusters/{cluster}/nodes/{idp1}/resume", form={}
+    ),
+    ("POST", "/clusters/{name}/nodes/{hostname}/remove"): Change(
+        ADMIN, "/clusters/{cluster}/nodes/{idp1}/remove", form={}
+    ),
     ("POST", "/jobs/{job_id}/cancel"): Change(OPERATOR, "/jobs/{plan}/cancel", form={}),
     ("POST", "/jobs/{job_id}/rerun"): Change(OPERATOR, "/jobs/{plan}/rerun", form={}),
     ("POST", "/jobs/{job_id}/apply"): Change(
@@ -396,7 +405,7 @@ async def test_pages_offer_a_viewer_no_change(
 ) -> None:
     viewer, operator = signed_in[UserRole.VIEWER], signed_in[UserRole.OPERATOR]
     cluster = world.values["cluster"]
-    pages = ("", "/lb", "/metrics", "/metrics/rules")
+    pages = ("", "/lb", "/metrics", "/metrics/rules", "/nodes/add", f"/nodes/{IDP1}/remove")
     for path in [*(f"/clusters/{cluster}{page}" for page in pages), "/servers/add", "/notify"]:
         html = (await viewer.get(path)).text
         # Forms that post (a change); a form that only picks what to show (the charts'
@@ -410,3 +419,4 @@ async def test_pages_offer_a_viewer_no_change(
     assert f"/jobs/{world.values['plan']}/apply" in html
     html = (await operator.get(f"/clusters/{cluster}")).text
     assert f"/clusters/{cluster}/plan" in html and "/servers/add" not in html
+    assert "/nodes/" not in html, "adding and removing nodes is for admins"

@@ -48,6 +48,8 @@ ADMIN = UserRole.ADMIN
 ADD_KIND = "node-add"
 REMOVE_KIND = "node-remove"
 
+#: The job page's part showing a report (the web app's templates).
+REPORT_TEMPLATE = "jobs/lifecycle.html"
 #: What the job tells of a node that does not answer.
 UNREACHABLE = "not reachable: nothing on it is touched"
 
@@ -241,6 +243,19 @@ def _problem(report: Report) -> str:
 
 
 @dataclass(frozen=True)
+class Removal:
+    """What taking a node out would do, for a person to confirm."""
+
+    server: ServerView
+    #: Its SSH port accepted a connection (no login): else it is taken out untouched.
+    reachable: bool
+    #: What taking it out loses, in words.
+    lost: tuple[str, ...]
+    #: What also uninstalling Gluu Server from it loses besides (or why it cannot).
+    uninstalling: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     """Every component's parts in a node's life, in registry order."""
 
@@ -358,11 +373,23 @@ class Lifecycle:
         confirm; InvalidInput when it may not be taken out (see :func:`removable`).  It
         reads the inventory and the components' stores, and whether the node's SSH port
         accepts a connection (no login)."""
+        found = await self.removal(manager, cluster, hostname)
+        return list(found.lost + (found.uninstalling if uninstall else ()))
+
+    async def removal(self, manager: Manager, cluster: str, hostname: str) -> Removal:
+        """What taking ``hostname`` out of ``cluster`` would do, with and without
+        uninstalling, from one look at the node (see :meth:`removal_effects`)."""
         view = await get_cluster(manager, cluster)
         server = removable(view, hostname)
         reachable = await listens(server, manager.settings.connect_timeout)
-        node = Node(hostname, server.role, reachable, uninstall)
-        out: list[str] = [] if reachable else [f"{hostname} is {UNREACHABLE}"]
+        kept = await self._effects(manager, cluster, Node(hostname, server.role, reachable))
+        cleared = Node(hostname, server.role, reachable, uninstall=True)
+        more = [line for line in await self._effects(manager, cluster, cleared) if line not in kept]
+        lost = kept if reachable else [f"{hostname} is {UNREACHABLE}", *kept]
+        return Removal(server, reachable, tuple(lost), tuple(more))
+
+    async def _effects(self, manager: Manager, cluster: str, node: Node) -> list[str]:
+        out: list[str] = []
         for part in self.parts:
             if part.effects is not None and await part.set_up(manager, cluster):
                 out.extend(await part.effects(manager, cluster, node))
@@ -373,7 +400,14 @@ class Lifecycle:
         watcher leaves the cluster alone while they run) and change who is in the
         cluster, as adding and removing servers does: admins start them."""
         add = JobKind(
-            ADD_KIND, "add a node", True, self.add, NodeAddParams, role=ADMIN, touches=None
+            ADD_KIND,
+            "add a node",
+            True,
+            self.add,
+            NodeAddParams,
+            role=ADMIN,
+            touches=None,
+            report_template=REPORT_TEMPLATE,
         )
         remove = JobKind(
             REMOVE_KIND,
@@ -383,6 +417,7 @@ class Lifecycle:
             NodeRemoveParams,
             role=ADMIN,
             touches=None,
+            report_template=REPORT_TEMPLATE,
         )
         return add, remove
 

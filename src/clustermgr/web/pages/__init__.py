@@ -16,6 +16,7 @@ from clustermgr.web.pages import (
     clusters,
     dashboard,
     jobs,
+    nodes,
     notify,
     servers,
     signin,
@@ -29,7 +30,7 @@ def pages_router(components: Sequence[Component]) -> APIRouter:
     router.include_router(signin.router)
     protected = APIRouter(dependencies=[Depends(current_session), Depends(alert_badge)])
     protected.include_router(dashboard.router(components))
-    for pages in (servers, clusters):
+    for pages in (servers, clusters, nodes):
         protected.include_router(pages.router)
     protected.include_router(alerts.router(components))
     for component in components:

@@ -13,7 +13,10 @@ from clustermgr.core.access import get_cluster
 from clustermgr.errors import NotFound
 from clustermgr.jobs import service as jobs
 from clustermgr.jobs import stages
+from clustermgr.jobs import store as job_store
 from clustermgr.jobs.deploy import PLAN_KIND
+from clustermgr.jobs.lifecycle import ADD_KIND, REMOVE_KIND
+from clustermgr.jobs.views import JobView
 from clustermgr.services import clusters
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
@@ -38,8 +41,17 @@ async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
         "preflight": preflight,
         "verdicts": present.preflight_verdicts(preflight),
         "active": [j for j in history if not j.finished],
+        "node_jobs": await _node_jobs(web, name),
     }
     return render(web, request, "clusters/detail.html", context)
+
+
+async def _node_jobs(web: WebDep, name: str) -> dict[str, JobView]:
+    """The node a running ``node-add`` or ``node-remove`` works on, and that job."""
+    busy = await job_store.active_mutating(web.manager, name)
+    if busy is None or busy.kind not in (ADD_KIND, REMOVE_KIND):
+        return {}
+    return {str(busy.params.get("node")): busy}
 
 
 @router.post("/clusters/{name}/settings")

@@ -5,7 +5,8 @@ fingerprint and the command that shows the server's own; the second carries
 the confirmed ``fingerprint``.  The private key travels only in the two forms'
 fields (the confirmation page holds it in a hidden field): it is never put in
 a cookie, the session, a log or the audit trail, and is stored only sealed by
-the vault once the server is added.
+the vault once the server is added.  The cluster page's "Add a node" is the same form and
+confirmation (:class:`AddTarget`, :func:`add_from_form`) for an identity node joining.
 
 A server whose host key changed (reinstalled) is refused at every connection
 until a person trusts the new key on its host key page: the pinned and the
@@ -16,12 +17,14 @@ still presents it).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from clustermgr.auth.views import SessionView
 from clustermgr.core.access import get_cluster
 from clustermgr.errors import (
     ClustermgrError,
@@ -31,7 +34,7 @@ from clustermgr.errors import (
     NotFound,
     RemoteError,
 )
-from clustermgr.inventory.schemas import ServerSpec, ServerView
+from clustermgr.inventory.schemas import NodeState, ServerSpec, ServerView
 from clustermgr.redact import Secret
 from clustermgr.services import servers
 from clustermgr.topology import Role
@@ -47,6 +50,26 @@ MAX_KEY_BYTES = 64 * 1024
 ROLES = [role.value for role in Role]
 
 
+@dataclass(frozen=True)
+class AddTarget:
+    """What the add form adds and where it posts: a server of any role to any cluster,
+    or (``node``) an identity node joining a running cluster, its role and cluster fixed."""
+
+    action: str = "/servers/add"
+    title: str = "Add a server"
+    cancel: str = "/servers"
+    node: bool = False
+
+    @classmethod
+    def joining(cls, cluster: str) -> AddTarget:
+        return cls(
+            f"/clusters/{cluster}/nodes/add",
+            f"Add a node to {cluster}",
+            f"/clusters/{cluster}",
+            True,
+        )
+
+
 @dataclass
 class AddForm:
     """What the person typed, to fill the form again (the key only in form fields)."""
@@ -59,6 +82,7 @@ class AddForm:
     role: str = Role.IDENTITY.value
     private_key: str = ""
     passphrase: str = ""
+    state: NodeState = NodeState.MEMBER
 
     def spec(self) -> ServerSpec:
         return ServerSpec.parse(
@@ -68,6 +92,7 @@ class AddForm:
             role=self.role,
             ssh_port=parse_int(self.ssh_port, "SSH port"),
             ssh_user=self.ssh_user.strip(),
+            state=self.state.value,
         )
 
     def key(self) -> servers.SshKeyInput:
@@ -96,12 +121,57 @@ async def _key_text(text: str, upload: UploadFile | None) -> str:
     return f"{text}\n" if text else ""
 
 
-def _form_page(
-    web: WebDep, request: Request, form: AddForm, error: ClustermgrError | None = None
+def form_page(
+    web: WebDep,
+    request: Request,
+    form: AddForm,
+    error: ClustermgrError | None = None,
+    target: AddTarget = AddTarget(),
 ) -> Response:
     status = error_status(error) if error else 200
-    context = {"form": form, "roles": ROLES, "error": error}
+    context = {"form": form, "roles": ROLES, "error": error, "target": target}
     return render(web, request, "servers/add.html", context, status=status)
+
+
+async def add_from_form(
+    web: WebDep,
+    request: Request,
+    session: SessionView,
+    form: AddForm,
+    *,
+    private_key: str,
+    key_file: UploadFile | None,
+    fingerprint: str,
+    target: AddTarget = AddTarget(),
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> ServerView | Response:
+    """Add the server the form describes: the server added, or the page to show instead
+    (its host key to confirm, or the form again with the error and what was typed).
+    ``check`` refuses the add (a ClustermgrError) before the server is contacted."""
+    try:
+        form.private_key = await _key_text(private_key, key_file)
+        spec = form.spec()
+        if check is not None:
+            await check()
+        return await servers.add_server(
+            web.manager,
+            spec,
+            form.key(),
+            actor=actor(session),
+            trusted_fingerprint=fingerprint.strip() or None,
+            as_role=access_role(session),
+        )
+    except HostKeyUnknown as unknown:
+        context = {
+            "form": form,
+            "target": target,
+            "fingerprint": unknown.fingerprint,
+            "algorithm": unknown.algorithm,
+            "command": present.compare_command(unknown.algorithm),
+        }
+        return render(web, request, "servers/confirm_key.html", context)
+    except ClustermgrError as exc:
+        return form_page(web, request, form, exc, target)
 
 
 @router.get("/servers", response_class=HTMLResponse)
@@ -112,7 +182,7 @@ async def server_list(request: Request, web: WebDep) -> Response:
 
 @router.get("/servers/add", response_class=HTMLResponse)
 async def add_page(request: Request, web: WebDep, cluster: str = "") -> Response:
-    return _form_page(web, request, AddForm(cluster=cluster))
+    return form_page(web, request, AddForm(cluster=cluster))
 
 
 @router.post("/servers/add", response_class=HTMLResponse)
@@ -132,28 +202,18 @@ async def add(
     fingerprint: Annotated[str, Form()] = "",
 ) -> Response:
     form = AddForm(cluster, hostname, address, ssh_port, ssh_user, role, "", passphrase)
-    try:
-        form.private_key = await _key_text(private_key, key_file)
-        spec = form.spec()
-        view = await servers.add_server(
-            web.manager,
-            spec,
-            form.key(),
-            actor=actor(session),
-            trusted_fingerprint=fingerprint.strip() or None,
-            as_role=access_role(session),
-        )
-    except HostKeyUnknown as unknown:
-        context = {
-            "form": form,
-            "fingerprint": unknown.fingerprint,
-            "algorithm": unknown.algorithm,
-            "command": present.compare_command(unknown.algorithm),
-        }
-        return render(web, request, "servers/confirm_key.html", context)
-    except ClustermgrError as exc:
-        return _form_page(web, request, form, exc)
-    return redirect(f"/clusters/{view.cluster}?done=server-added")
+    added = await add_from_form(
+        web,
+        request,
+        session,
+        form,
+        private_key=private_key,
+        key_file=key_file,
+        fingerprint=fingerprint,
+    )
+    if isinstance(added, Response):
+        return added
+    return redirect(f"/clusters/{added.cluster}?done=server-added")
 
 
 async def _server(web: WebDep, cluster: str, hostname: str) -> ServerView:
