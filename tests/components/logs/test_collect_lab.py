@@ -22,6 +22,7 @@ from clustermgr.components.logs import read
 from clustermgr.components.logs.sources import OXAUTH
 from clustermgr.components.logs.watch import LogsWatch
 from clustermgr.core.manager import Manager
+from clustermgr.errors import HostUnreachable
 from clustermgr.logstore.query import parse_query
 from clustermgr.logstore.store import LogStore, log_store
 from clustermgr.monitor.watcher import BackgroundWatch
@@ -189,7 +190,15 @@ async def test_every_line_is_stored_once_across_faults(collecting: Collecting) -
         await asyncio.sleep(30)
     finally:
         lab.heal(node)
-    await allow(8000)
+    # Right after a heal the kernel may still answer "no route to host" for a moment.
+    await eventually(
+        lambda: allow(8000),
+        until=lambda _: True,
+        timeout=15,
+        interval=0.5,
+        ignore=(HostUnreachable,),
+        what="the node answering again after the heal",
+    )
     await stored_at_least(c, run, 3200)  # read again after the heal, past the partition
 
     # Rotation by rename, mid-stream; the next rotation comes once the collector read the
