@@ -10,4 +10,6 @@ export CLUSTERMGR_TEST_PG_URL
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
 scripts/mypy-extra.sh
-exec .venv/bin/pytest "$@"
+# Two sessions side by side, each module kept on one (its lab comes up once): every
+# session takes its own lab slot, PostgreSQL database and ports (tests/support/labfixture).
+exec .venv/bin/pytest -n "${CLUSTERMGR_TEST_WORKERS:-2}" --dist loadfile "$@"
