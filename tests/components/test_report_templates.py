@@ -28,8 +28,10 @@ from clustermgr.components.ldap.compare import Comparison, NodeReport, SubtreeDi
 from clustermgr.components.ldap.csn import PairStatus
 from clustermgr.components.ldap.status import LdapStatus, NodeStatus
 from clustermgr.components.registry import COMPONENTS, job_kinds
+from clustermgr.inventory.schemas import NodeState
 from clustermgr.jobs.deploy import DeployReport, StageReport, StageStatus
 from clustermgr.jobs.kinds import Report
+from clustermgr.jobs.lifecycle import LifecycleReport, PartReport, PartStatus
 from clustermgr.jobs.models import JobState
 from clustermgr.jobs.views import JobView
 from clustermgr.monitor.views import AlertView
@@ -168,6 +170,28 @@ def _keys_status(ok: bool) -> KeysStatus:
     return KeysStatus("lab", KeysSettings(), keys, "a" * 64, nodes=nodes)
 
 
+def _node(ok: bool, kind: str) -> LifecycleReport:
+    node = "idp3.lab.test"
+    step = StepResult(f"{node}:setup", node, "run the setup", Outcome.CHANGED, "installed")
+    install = PartReport(
+        "install",
+        "join",
+        "Gluu Server install",
+        PartStatus.DONE,
+        ApplyReport("i", False, {node: [step]}),
+    )
+    if kind == "node-add":
+        last = PartReport("lb", "admit", "Load balancer", PartStatus.DONE)
+        if not ok:
+            last = PartReport("cache", "join", "Cache", PartStatus.FAILED, note="idp3 has no Redis")
+        state = NodeState.MEMBER if ok else NodeState.JOINING
+        return LifecycleReport(kind, node, (install, last), state)
+    leave = PartReport(
+        "ldap", "leave", "LDAP replication", PartStatus.DONE if ok else PartStatus.FAILED
+    )
+    return LifecycleReport(kind, node, (leave,), None if ok else NodeState.LEAVING)
+
+
 #: Kind -> a result of the kind's own report class, good (True) or bad (False).
 SAMPLES: dict[str, Any] = {
     "preflight": _preflight,
@@ -179,6 +203,8 @@ SAMPLES: dict[str, Any] = {
     "keys-rotate-plan": lambda ok: _keys_rotate(ok, True),
     "keys-rotate": lambda ok: _keys_rotate(ok, False),
     "keys-status": _keys_status,
+    "node-add": lambda ok: _node(ok, "node-add"),
+    "node-remove": lambda ok: _node(ok, "node-remove"),
     "deploy-plan": lambda ok: _deploy(ok, True),
     "deploy": lambda ok: _deploy(ok, False),
 }
@@ -194,6 +220,8 @@ NAMED = {
     "keys-rotate-plan": ["lab"],
     "keys-rotate": ["add the new key", "sign with the new key", "remove the old keys"],
     "keys-status": [IDP1, IDP2, "NEWKID", "OLDKID"],
+    "node-add": ["Adding idp3.lab.test", "Gluu Server install", "1 changed", "member"],
+    "node-remove": ["Taking out idp3.lab.test", "LDAP replication", "left the inventory"],
     "deploy-plan": ["Base preparation", "1 changed"],
     "deploy": ["Base preparation", "1 changed"],
 }

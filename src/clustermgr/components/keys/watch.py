@@ -1,9 +1,10 @@
 """The signing keys' part of the watcher: the rotation schedule.
 
-Every :data:`INTERVAL` seconds, each cluster whose keystore is sealed is looked at
-in the inventory (no SSH): when its ``rotate_every_days`` is set and a rotation is
-due (the last one finished that many days ago, none was ever made by the manager,
-or one is in progress and stopped), a ``keys-rotate`` job is started, requested by
+At each of the watcher's checks (``watch_interval``), each cluster whose keystore
+is sealed is looked at in the inventory (no SSH): when its ``rotate_every_days`` is
+set and a rotation is due (the last one finished that many days ago, none was ever
+made by the manager, or one is in progress and stopped), a ``keys-rotate`` job is
+started, requested by
 :data:`SCHEDULER`.  It runs where the manager's jobs run (the queue when one is set,
 else in the watcher's own process).  A start that fails (another job changes the
 cluster) is tried again at the next check; a started job is not started again for
@@ -30,8 +31,6 @@ from clustermgr.jobs.runner import EmbeddedRunner, Runner
 from clustermgr.monitor.store import Cycle
 from clustermgr.settings import Settings
 
-#: Seconds between two looks at a cluster's schedule.
-INTERVAL = 60.0
 #: Seconds before a scheduled rotation that was started is started again.
 RETRY = 15 * 60.0
 #: Who the audit trail and the job list name for a scheduled rotation.
@@ -56,7 +55,8 @@ class KeysWatch:
         self._started: dict[str, float] = {}
 
     def interval(self, settings: Settings) -> float:
-        return INTERVAL
+        # A look at the inventory: as often as the watcher checks anything.
+        return settings.watch_interval
 
     async def clusters(self) -> list[str]:
         return await sealed_clusters(self.manager)
@@ -82,7 +82,6 @@ class KeysWatch:
             "next_due": due.isoformat(timespec="seconds") if due else None,
             "rotation": state.rotation.as_dict() if state.rotation else None,
             "started_job": None,
-            "error": "",
         }
         recent = time.monotonic() - self._started.get(cluster, -RETRY) < RETRY
         if due is not None and due <= now and not recent:

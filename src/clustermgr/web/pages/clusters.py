@@ -16,7 +16,7 @@ from clustermgr.jobs import stages
 from clustermgr.jobs import store as job_store
 from clustermgr.jobs.deploy import PLAN_KIND
 from clustermgr.jobs.lifecycle import ADD_KIND, REMOVE_KIND
-from clustermgr.jobs.views import JobView
+from clustermgr.jobs.views import JobSummary, JobView
 from clustermgr.services import clusters
 from clustermgr.web.deps import SessionDep, WebDep
 from clustermgr.web.pages import present
@@ -34,24 +34,25 @@ async def cluster_page(request: Request, web: WebDep, name: str) -> Response:
     cluster = await get_cluster(web.manager, name)
     history = await jobs.summaries(web.manager, cluster=name, limit=HISTORY)
     preflight = (await jobs.latest_finished(web.manager, "preflight", [name])).get(name)
+    active = [j for j in history if not j.finished]
     context = {
         "cluster": cluster,
         "board": await stages.load(web.manager, name, web.stages),
         "jobs": history[:RECENT],
         "preflight": preflight,
         "verdicts": present.preflight_verdicts(preflight),
-        "active": [j for j in history if not j.finished],
-        "node_jobs": await _node_jobs(web, name),
+        "active": active,
+        "node_jobs": await _node_jobs(web, active),
     }
     return render(web, request, "clusters/detail.html", context)
 
 
-async def _node_jobs(web: WebDep, name: str) -> dict[str, JobView]:
-    """The node a running ``node-add`` or ``node-remove`` works on, and that job."""
-    busy = await job_store.active_mutating(web.manager, name)
-    if busy is None or busy.kind not in (ADD_KIND, REMOVE_KIND):
-        return {}
-    return {str(busy.params.get("node")): busy}
+async def _node_jobs(web: WebDep, active: list[JobSummary]) -> dict[str, JobView]:
+    """The node each unfinished ``node-add`` or ``node-remove`` works on, and that job
+    (its params are read only when there is one)."""
+    found = [j for j in active if j.kind in (ADD_KIND, REMOVE_KIND)]
+    views = [await job_store.get(web.manager, j.id) for j in found]
+    return {str(view.params.get("node")): view for view in views}
 
 
 @router.post("/clusters/{name}/settings")
