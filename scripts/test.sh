@@ -12,4 +12,5 @@ export CLUSTERMGR_TEST_PG_URL
 scripts/mypy-extra.sh
 # Two sessions side by side, each module kept on one (its lab comes up once): every
 # session takes its own lab slot, PostgreSQL database and ports (tests/support/labfixture).
-exec .venv/bin/pytest -n "${CLUSTERMGR_TEST_WORKERS:-2}" --dist loadfile "$@"
+# Arguments given here come after, and win (`-n 0`: one session).
+exec .venv/bin/pytest -n 2 --dist loadfile "$@"

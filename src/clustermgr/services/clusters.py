@@ -119,10 +119,12 @@ async def _plan_or_apply(
         cluster = cluster_view(await store.cluster(cluster_name))
     access = await open_access(manager, cluster_name)
     async with access:
-        servers = count(len(cluster.servers), "server")
+        # Its servers by state: a node that leaves is neither prepared nor contacted.
+        hostnames = cluster.hostnames()
+        servers = count(len(hostnames), "server")
         emit(Event(EventKind.PLAN_STARTED, f"gathering facts from {servers}"))
         gathered = await run_on_hosts(
-            [s.hostname for s in cluster.servers],
+            hostnames,
             lambda h: base_facts(access, h, cluster.settings.hosts_file),
             limit=manager.settings.parallel_hosts,
         )

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from clustermgr.components.base.plan import BaseFacts, plan_base
 from clustermgr.errors import InvalidInput
-from clustermgr.inventory.schemas import ClusterSettings, ClusterView, ServerView
+from clustermgr.inventory.schemas import ClusterSettings, ClusterView, NodeState, ServerView
 from clustermgr.topology import Role
 
 DEBIAN_ALL = {p: "1" for p in ("ca-certificates", "iproute2", "openssl", "procps", "python3")}
@@ -42,6 +42,29 @@ def test_each_reachable_member_gets_packages_and_hosts_steps() -> None:
     hosts = plan.steps[1].files[0]
     assert hosts.path == "/tmp/hosts"
     assert hosts.content.startswith(b"127.0.0.1 localhost\n# BEGIN clustermgr cluster lab\n")
+
+
+def test_a_leaving_node_gets_no_step_and_leaves_the_others_hosts_files() -> None:
+    leaving = ServerView(
+        3,
+        "lab",
+        "idp3.example.org",
+        "10.0.0.3",
+        22,
+        "root",
+        Role.IDENTITY,
+        None,
+        state=NodeState.LEAVING,
+    )
+    view = cluster()
+    view = replace(view, servers=(*view.servers, leaving))
+    facts = {
+        h: BaseFacts("debian", DEBIAN_ALL, "") for h in ("idp1.example.org", "idp3.example.org")
+    }
+    plan = plan_base(view, facts)
+    assert plan.hosts == ["idp1.example.org"]
+    written = plan.steps[-1].files[0].content.decode()
+    assert "10.0.0.2\tidp2.example.org" in written and "idp3" not in written
 
 
 def test_rhel_members_use_rpm_and_dnf() -> None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustermgr.components.contract import Component, Parts
+from clustermgr.components.contract import Component, Parts, applying
 
 
 def _parts() -> Parts:
     from clustermgr.components.base import jobs
 
-    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, kinds=(jobs.PREFLIGHT,))
+    return Parts(
+        plan=jobs.PLAN,
+        apply=jobs.APPLY,
+        kinds=(jobs.PREFLIGHT,),
+        # The others' /etc/hosts without a node that leaves (it is not contacted).
+        leave=applying(jobs.APPLY),
+    )
 
 
 COMPONENT = Component(
