@@ -329,7 +329,7 @@ async def test_the_real_components_parts_run_in_registry_order() -> None:
         c.name for c in registry.COMPONENTS if c.apply is not None
     ], "every component with an apply joins by it, in registry order"
     assert [p.name for p, _ in nodes.order("admit")] == ["lb"]
-    assert [p.name for p, _ in nodes.order("leave")] == ["lb", "cache", "ldap", "base", "install"]
+    assert [p.name for p, _ in nodes.order("leave")] == ["lb", "cache", "ldap", "install"]
     catalog = registry.job_kinds()
     assert catalog.get(ADD_KIND).touches is None and catalog.get(REMOVE_KIND).mutating
 

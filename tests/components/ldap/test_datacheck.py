@@ -22,6 +22,18 @@ def test_at_rest_only_when_every_node_answers_with_the_same_context_csn() -> Non
     assert not ldapdata.at_rest([node(A)]), "one node has nothing to compare with"
 
 
+def test_a_comparison_counts_only_if_nothing_was_written_meanwhile() -> None:
+    before = [node(A), node(B)]
+    assert ldapdata.still_at_rest(before, [node(A), node(B)])
+    later = {"001": "20261127040001.000000Z#000000#001#000000"}
+    written = [node(A, csn=later), node(B, csn=later)]
+    assert ldapdata.at_rest(written) and not ldapdata.still_at_rest(before, written), (
+        "at rest again, but after a write: the digests may mix both"
+    )
+    assert not ldapdata.still_at_rest(before, [node(A, csn=later), node(B)]), "in flight"
+    assert not ldapdata.still_at_rest([node(A), node(B, csn=later)], written), "not at rest before"
+
+
 def same(host: str) -> NodeReport:
     return NodeReport(host, counts={"ou=people,o=gluu": 3})
 

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustermgr.components.contract import Component, Parts, applying
+from clustermgr.components.contract import Component, Parts
 
 
 def _parts() -> Parts:
     from clustermgr.components.base import jobs
 
-    return Parts(
-        plan=jobs.PLAN,
-        apply=jobs.APPLY,
-        kinds=(jobs.PREFLIGHT,),
-        # The others' /etc/hosts without a node that leaves (it is not contacted).
-        leave=applying(jobs.APPLY),
-    )
+    # No leave part: a removal must not wait on every other server's hosts file (one
+    # that is down would stop it); the next base apply drops the name that left.
+    return Parts(plan=jobs.PLAN, apply=jobs.APPLY, kinds=(jobs.PREFLIGHT,))
 
 
 COMPONENT = Component(

@@ -6,7 +6,8 @@ node answers and all report the same contextCSN (nothing in flight), the
 watcher runs the same comparison as ``ldap compare`` (counts and digests, no
 values) and opens ``data:H`` for each node whose data differs from the
 majority.  A cycle that cannot judge (replication in flight, a node down, a
-node unreadable) leaves the earlier verdict as it was.
+node unreadable, or a write while the data was compared: the contextCSNs are read
+again after it) leaves the earlier verdict as it was and tries again next cycle.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ def at_rest(nodes: Sequence[NodeCheck]) -> bool:
     if len(nodes) < 2 or any(n.state is not NodeState.OK for n in nodes):
         return False
     return len({tuple(sorted(n.context_csn.items())) for n in nodes}) == 1
+
+
+def still_at_rest(before: Sequence[NodeCheck], after: Sequence[NodeCheck]) -> bool:
+    """Still at rest at the same contextCSN as ``before``: nothing was written while the
+    data was compared (a write in between would show as a difference that is not one)."""
+    return at_rest(before) and at_rest(after) and _csn(before) == _csn(after)
+
+
+def _csn(nodes: Sequence[NodeCheck]) -> set[tuple[tuple[str, str], ...]]:
+    return {tuple(sorted(n.context_csn.items())) for n in nodes}
 
 
 def findings(result: Comparison) -> list[Finding] | None:

@@ -159,12 +159,15 @@ class LdapWatch:
             return
         if not datacheck.at_rest(nodes):
             return
-        watch.compared = watch.cycles
         try:
             found = await self.compare(watch.access, list(watch.members))
         except ClustermgrError as exc:
+            watch.compared = watch.cycles
             log.warning("data comparison failed: %s", exc.message)
             return
+        if not datacheck.still_at_rest(nodes, await self._check_nodes(watch)):
+            return  # written to meanwhile: no verdict, compared again at the next cycle
+        watch.compared = watch.cycles
         if found is not None:
             watch.compare_findings = list(found)
 
