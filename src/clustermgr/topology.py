@@ -184,6 +184,11 @@ def stunnel_log(instance: str) -> str:
     return f"{STUNNEL_LOG_DIR}/{instance}.log"
 
 
+def stunnel_pidfile(instance: str) -> str:
+    """The pid file of the stunnel instance ``instance`` (one of the names above)."""
+    return f"/run/stunnel-{instance}.pid"
+
+
 #: Where the identity app's log4j writes, relative to a Gluu chroot (the root on a node
 #: without one).
 OXAUTH_LOG_DIR = "/opt/gluu/jetty/oxauth/logs"

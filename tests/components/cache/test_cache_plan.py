@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from clustermgr.components.cache import oxconfig, plan, render, stats
+from clustermgr.components.cache import held, oxconfig, plan, render, stats
 from clustermgr.components.cache.model import NUTCRACKER_YML, Provider, layout
 from clustermgr.components.cache.probe import parse_info, redis_figures
 from clustermgr.facts.services import ServiceControl
@@ -138,14 +138,24 @@ def test_nodes_take_turns_only_once_the_identity_servers_use_the_chain() -> None
 
 
 def test_the_proxy_stunnel_is_reloaded_so_a_node_joining_or_leaving_drops_no_session() -> None:
-    """Every node's sessions pass through the proxy's stunnel: a change of its tunnels
-    reloads it when it runs (restarted only when it does not); the nodes' own stunnel
-    and twemproxy are restarted."""
+    """Every node's sessions pass through the proxy's stunnel: a change of its tunnels or
+    of the names its TLS server accepts reloads both (each started when it does not
+    run); the server is a service of its own, its listener held across reloads.  The
+    nodes' own stunnel and twemproxy are restarted."""
     [proxy] = [
         s for s in whole().steps if (s.host, s.title) == (PROXY, "run stunnel for the cache")
     ]
-    script = proxy.commands[-1].render()
-    assert 'if svc_running "$1"; then svc "$1" reload' in script and "stunnel4" in script
+    scripts = [c.render() for c in proxy.commands]
+    reloads = [s for s in scripts if 'if svc_running "$1"; then svc "$1" reload' in s]
+    assert [s.rsplit(" ", 1)[-1] for s in reloads] == ["stunnel4", "clustermgr-twemproxy"]
+    # the server of an earlier layout (a stunnel4 instance) is retired before the new starts
+    retire = next(i for i, s in enumerate(scripts) if "/etc/stunnel/clustermgr-twemproxy.conf" in s)
+    assert scripts.index(reloads[0]) < retire < scripts.index(reloads[1])
+    paths = {f.path: f for f in proxy.files}
+    assert "/etc/stunnel/held/clustermgr-twemproxy.conf" in paths
+    assert "/etc/stunnel/clustermgr-twemproxy.conf" not in paths
+    assert paths[held.INIT_SCRIPT].mode == paths[held.LAUNCHER].mode == 0o755
+    assert proxy.check is not None and "clustermgr-twemproxy" in proxy.check.render()
     node = next(s for s in whole().steps if s.host == NODES[0] and "stunnel" in s.title)
     assert "reload" not in node.commands[-1].render()
 

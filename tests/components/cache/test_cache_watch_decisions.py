@@ -76,6 +76,12 @@ def test_a_dead_stunnel_on_a_node_is_restarted_once() -> None:
     assert [(a.host, a.service) for a in verdict.actions] == [(NODES[0], "stunnel4")]
 
 
+def test_a_dead_tls_server_on_the_proxy_is_restarted_through_its_own_service() -> None:
+    verdict = judge(reading(down={("proxy1", cs.PROXY_TLS): NOT_LISTENING}), CHAIN, {})
+    assert [(a.host, a.service) for a in verdict.actions] == [(PROXY, "clustermgr-twemproxy")]
+    assert [f.key for f in verdict.findings] == ["repair:clustermgr-twemproxy:proxy1"]
+
+
 def test_a_host_that_could_not_be_probed_is_not_repaired() -> None:
     down = {("proxy1", cs.TWEMPROXY): cs.Down.UNCHECKED, ("idp1", cs.NODE_TLS): cs.Down.UNCHECKED}
     verdict = judge(reading(down=down), CHAIN, {})

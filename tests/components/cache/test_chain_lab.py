@@ -76,6 +76,39 @@ async def test_apply_builds_the_chain_and_a_second_apply_changes_nothing(lab: La
     assert password not in text
 
 
+#: The proxy as an apply of the earlier layout left it: the TLS server an instance of
+#: Debian's stunnel4 service, its configuration beside the tunnels'.
+_EARLIER_LAYOUT = """\
+service clustermgr-twemproxy stop >/dev/null
+update-rc.d -f clustermgr-twemproxy remove >/dev/null
+rm -f /etc/init.d/clustermgr-twemproxy
+mv /etc/stunnel/held/clustermgr-twemproxy.conf /etc/stunnel/
+service stunnel4 start >/dev/null
+"""
+
+
+async def test_a_proxy_of_the_earlier_layout_moves_to_the_held_server_on_apply(lab: Lab) -> None:
+    """Before the proxy's TLS server had its own service it was a stunnel4 instance:
+    an apply stops that instance, removes its file and starts the service, whose
+    listener is then the one the launcher bound (stunnel's descriptor 3)."""
+    await lab.sh("proxy1", _EARLIER_LAYOUT)
+    before = await lab.sh("proxy1", "ss -Hltnp 'sport = :8888'")
+    assert "stunnel4" in before and "fd=3)" not in before, before
+    report = await configure(lab)
+    assert report["ok"], json.dumps(report, indent=1)
+    assert outcomes(report).get("changed") == 1, outcomes(report)
+    after = await lab.sh(
+        "proxy1",
+        "ls /etc/stunnel; service clustermgr-twemproxy status && echo running; "
+        "ss -Hltnp 'sport = :8888'",
+    )
+    assert "clustermgr-twemproxy.conf" not in after.split("running")[0], after
+    assert "running" in after and after.count("stunnel4") == 1 and "fd=3)" in after, after
+    status = await chain_status(lab)
+    assert status.ok, json.dumps(status.as_dict(), indent=1)
+    assert outcomes(await configure(lab)).keys() == {"unchanged"}
+
+
 async def test_redis_listens_on_localhost_only_and_needs_its_password(lab: Lab) -> None:
     for node in ("idp1", "idp2"):
         listening = await lab.sh(node, "ss -Hltn 'sport = :6379' | awk '{print $4}'")

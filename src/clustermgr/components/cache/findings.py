@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clustermgr.components.cache import status as cs
-from clustermgr.components.cache.model import CacheLayout
+from clustermgr.components.cache.model import PROXY_SERVER_SERVICE, CacheLayout
 from clustermgr.monitor.alerts import Finding, Severity
 from clustermgr.monitor.store import Measure
 
@@ -25,6 +25,8 @@ STALE_EJECTION_CYCLES = 2
 
 
 RESTART_STUNNEL = "stunnel4"
+#: The proxy's TLS server has a service of its own (:mod:`.held`).
+RESTART_PROXY_TLS = PROXY_SERVER_SERVICE
 RESTART_TWEMPROXY = "nutcracker"
 
 
@@ -68,7 +70,7 @@ def judge(status: cs.CacheStatus, layout: CacheLayout, stale: dict[str, int]) ->
     proxy_tls = _down(status.proxy_hops, cs.PROXY_TLS)
     if proxy_tls is not None and proxy_tls.not_listening:
         why = f"stunnel on {proxy_tls.port} was not running"
-        actions.append(Action(layout.proxy, RESTART_STUNNEL, why))
+        actions.append(Action(layout.proxy, RESTART_PROXY_TLS, why))
     next_stale: dict[str, int] = {}
     for node in status.nodes:
         name = node.name

@@ -17,8 +17,14 @@ NODE_SERVER_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_NODE_SERVER}.conf"
 NODE_CLIENT_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_NODE_CLIENT}.conf"
 #: On the proxy: one client service per identity node.
 PROXY_CLIENTS_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_PROXY_CLIENTS}.conf"
-#: On the proxy: TLS on 8888 in front of twemproxy.
-PROXY_SERVER_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_PROXY_SERVER}.conf"
+#: On the proxy: TLS on 8888 in front of twemproxy.  Its own service runs it with its
+#: listener held across reloads (:mod:`.held`), so it lives outside the directory whose
+#: ``*.conf`` files Debian's stunnel4 service starts.
+PROXY_SERVER_CONF = f"{STUNNEL_DIR}/held/{topology.STUNNEL_PROXY_SERVER}.conf"
+#: Where the proxy's TLS server was configured before it had its own service.
+EARLIER_PROXY_SERVER_CONF = f"{STUNNEL_DIR}/{topology.STUNNEL_PROXY_SERVER}.conf"
+#: The service (an init script) of the proxy's TLS server, named as its stunnel instance.
+PROXY_SERVER_SERVICE = topology.STUNNEL_PROXY_SERVER
 NUTCRACKER_YML = "/etc/nutcracker/nutcracker.yml"
 NUTCRACKER_DEFAULTS = "/etc/default/nutcracker"
 #: twemproxy's pool name (its stats report servers under it).

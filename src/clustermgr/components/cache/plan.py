@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clustermgr import topology
-from clustermgr.components.cache import oxconfig, render
+from clustermgr.components.cache import held, oxconfig, render
 from clustermgr.components.cache.model import (
+    EARLIER_PROXY_SERVER_CONF,
     NODE_CLIENT_CONF,
     NODE_SERVER_CONF,
     NUTCRACKER_DEFAULTS,
     NUTCRACKER_YML,
     PROXY_CLIENTS_CONF,
     PROXY_SERVER_CONF,
+    PROXY_SERVER_SERVICE,
     REDIS_CONF,
     TLS,
     CacheLayout,
@@ -199,17 +201,14 @@ def _stunnel_step(
     ports: tuple[int, ...],
     files: tuple[FileChange, ...],
     rolling_group: str | None = None,
-    *,
-    reloaded: bool = False,
 ) -> Step:
-    """stunnel with its files, restarted (``reloaded``: reloaded when it runs); done when
-    it listens on every one of ``ports``."""
+    """stunnel with its files, restarted; done when it listens on every one of ``ports``."""
     return Step(
         host,
         "run stunnel for the cache",
         f"{detail}, each peer verified against the cluster CA",
         files=files,
-        commands=(reload if reloaded else restart)(services, "stunnel4"),
+        commands=restart(services, "stunnel4"),
         check=running(services, "stunnel4", *ports),
         verify=running(services, "stunnel4", *ports, wait=True),
         unchanged_reason="stunnel runs with the cluster's certificates",
@@ -248,19 +247,59 @@ def twemproxy_step(layout: CacheLayout, services: ServiceControl) -> Step:
     )
 
 
+#: The proxy's TLS server was an instance of Debian's stunnel4 service ($1 its
+#: configuration, $2 its pid file) before it had a service of its own: that instance
+#: is stopped and its file removed, so the new service can bind the port.
+_RETIRE_EARLIER = f"""\
+[ -e "$1" ] || exit 0
+start-stop-daemon --stop --quiet --oknodo --retry TERM/5/KILL/5 --pidfile "$2" \\
+  --exec {held.STUNNEL}
+rm -f "$1"
+"""
+
+
 def proxy_stunnel_step(
     layout: CacheLayout, services: ServiceControl, ca_pem: bytes, cert_pem: bytes
 ) -> Step:
-    confs = {
-        PROXY_CLIENTS_CONF: render.proxy_clients_conf(layout),
-        PROXY_SERVER_CONF: render.proxy_server_conf(layout),
-    }
-    ports = (topology.STUNNEL_PROXY.port, *(n.tunnel_port for n in layout.nodes))
-    detail = f"TLS on {ports[0]} to twemproxy, and one tunnel per node"
-    files = stunnel_files(ca_pem, cert_pem, confs)
-    # Every node's sessions pass through it: a node joining or leaving changes its
-    # tunnels, and a reload keeps the others' connections and listeners up.
-    return _stunnel_step(layout.proxy, services, detail, ports, files, reloaded=True)
+    """The proxy's tunnels to the nodes (Debian's stunnel4 service) and its TLS server in
+    front of twemproxy (a service of its own, :mod:`.held`), both reloaded in place."""
+    server_port = topology.STUNNEL_PROXY.port
+    tunnel_ports = tuple(n.tunnel_port for n in layout.nodes)
+    files = (
+        *stunnel_files(ca_pem, cert_pem, {PROXY_CLIENTS_CONF: render.proxy_clients_conf(layout)}),
+        FileChange(PROXY_SERVER_CONF, render.proxy_server_conf(layout).encode()),
+        FileChange(held.LAUNCHER, held.launcher().encode(), mode=0o755),
+        FileChange(held.INIT_SCRIPT, held.init_script().encode(), mode=0o755),
+    )
+    retire = Command.script(
+        _RETIRE_EARLIER,
+        EARLIER_PROXY_SERVER_CONF,
+        topology.stunnel_pidfile(topology.STUNNEL_PROXY_SERVER),
+    )
+    earlier_gone = Command.of("test", "!", "-e", EARLIER_PROXY_SERVER_CONF)
+
+    def up(wait: bool) -> Command:
+        tunnels = running(services, "stunnel4", *tunnel_ports, wait=wait)
+        server = running(services, PROXY_SERVER_SERVICE, server_port, wait=wait)
+        return tunnels.then(server).then(earlier_gone)
+
+    # Every node's sessions pass through it: a node joining or leaving changes both,
+    # and a reload keeps the others' connections (and the server's listener) up.
+    return Step(
+        layout.proxy,
+        "run stunnel for the cache",
+        f"TLS on {server_port} to twemproxy, and one tunnel per node, "
+        "each peer verified against the cluster CA",
+        files=files,
+        commands=(
+            *reload(services, "stunnel4"),
+            retire,
+            *reload(services, PROXY_SERVER_SERVICE),
+        ),
+        check=up(wait=False),
+        verify=up(wait=True),
+        unchanged_reason="stunnel runs with the cluster's certificates",
+    )
 
 
 def cache_config_step(host: str, layout: CacheLayout) -> Step:

@@ -73,7 +73,7 @@ def _tls_lines(peers: Iterable[str]) -> list[str]:
 
 def _stunnel(name: str, services: list[list[str]]) -> str:
     head = [
-        f"pid = /run/stunnel-{name}.pid",
+        f"pid = {topology.stunnel_pidfile(name)}",
         f"output = {topology.stunnel_log(name)}",
         "foreground = no",
         "",
