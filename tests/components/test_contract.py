@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
+from fastapi import APIRouter
+
 from clustermgr.components import registry
 from clustermgr.components.contract import Component, Parts
 from clustermgr.jobs.kinds import JobContext, JobKind, KindCatalog, NoParams, Report
@@ -77,3 +80,16 @@ def test_a_component_without_parts_has_no_kinds_status_or_watcher() -> None:
     assert comp.job_kinds() == ()
     assert comp.plan is None and comp.apply is None and comp.status is None
     assert comp.watch is None and comp.set_up_in is None
+
+
+def test_every_declared_front_end_loads_its_group_and_routers() -> None:
+    loaded = 0
+    for component in registry.COMPONENTS:
+        if component.cli is not None:
+            assert isinstance(component.cli(), typer.Typer), component.name
+            loaded += 1
+        for hook in (component.api, component.pages):
+            if hook is not None:
+                assert isinstance(hook(), APIRouter), component.name
+                loaded += 1
+    assert loaded >= 2 * len(registry.COMPONENTS)

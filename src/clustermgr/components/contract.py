@@ -7,9 +7,10 @@ registry and nothing else: no other module names a component.
 
 A declaration is cheap to import: its names and help texts are plain values, and
 everything else (job kinds, status, the watcher's part, the CLI group, the routers)
-is a loader the declaration's module defines with the imports inside, called on
-first use.  ``clustermgr --help`` lists every group without importing a component's
-modules, and a CLI command never imports the web app.
+is a loader called on first use: one the declaration's module defines with the
+imports inside, or :func:`loads` for a name of one of its modules.  ``clustermgr
+--help`` lists every group without importing a component's modules, and a CLI
+command never imports the web app.
 
 The contract sits below the front ends and the registry (they read it) and above
 the job and monitor machinery (it is made of their types).
@@ -18,6 +19,7 @@ the job and monitor machinery (it is made of their types).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +75,16 @@ class Parts:
 
 def _no_parts() -> Parts:
     return Parts()
+
+
+def loads(module: str, name: str) -> Callable[[], Any]:
+    """A loader of ``name`` from ``module``, imported on the first call: a declaration's
+    ``cli=loads(f"{__package__}.cli", "app")``."""
+
+    def load() -> Any:
+        return getattr(importlib.import_module(module), name)
+
+    return load
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
-
-if TYPE_CHECKING:
-    import typer
+from clustermgr.components.contract import Component, Parts, loads
 
 
 def _parts() -> Parts:
@@ -27,18 +23,12 @@ def _parts() -> Parts:
     )
 
 
-def _cli() -> typer.Typer:
-    from clustermgr.components.files.cli import app
-
-    return app
-
-
 COMPONENT = Component(
     name="files",
     title="Cluster files",
     summary="the certificates and keys every node holds the same",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="The cluster files: the same certificates and keys on every identity node.",
     templates=Path(__file__).parent / "templates",
     # Their sealed copies are read from the first node the install set up.

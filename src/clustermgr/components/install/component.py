@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+from clustermgr.components.contract import Component, Parts, loads
 
 
 def _parts() -> Parts:
@@ -26,26 +21,14 @@ def _parts() -> Parts:
     )
 
 
-def _pages() -> APIRouter:
-    from clustermgr.components.install.pages import router
-
-    return router
-
-
-def _cli() -> typer.Typer:
-    from clustermgr.components.install.cli import app
-
-    return app
-
-
 COMPONENT = Component(
     name="install",
     title="Gluu Server install",
     summary="the package, setup.properties, setup",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="Install Gluu Server on the identity nodes (one configuration for all).",
-    pages=_pages,
+    pages=loads(f"{__package__}.pages", "router"),
     has_page=True,
     templates=Path(__file__).parent / "templates",
     # Installing needs nothing before it: it comes first, bare servers are enough.

@@ -5,13 +5,8 @@ once no token it signed is valid), on demand or on a schedule."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+from clustermgr.components.contract import Component, Parts, loads
 
 
 def _parts() -> Parts:
@@ -28,33 +23,15 @@ def _parts() -> Parts:
     )
 
 
-def _cli() -> typer.Typer:
-    from clustermgr.components.keys.cli import app
-
-    return app
-
-
-def _api() -> APIRouter:
-    from clustermgr.components.keys.api import router
-
-    return router
-
-
-def _pages() -> APIRouter:
-    from clustermgr.components.keys.pages import router
-
-    return router
-
-
 COMPONENT = Component(
     name="keys",
     title="Signing keys",
     summary="the keys that sign the identity app's tokens, and their rotation",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="The identity app's token signing keys: status and rotation.",
-    api=_api,
-    pages=_pages,
+    api=loads(f"{__package__}.api", "router"),
+    pages=loads(f"{__package__}.pages", "router"),
     has_page=True,
     templates=Path(__file__).parent / "templates",
     needs=("files",),

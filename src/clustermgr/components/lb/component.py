@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+from clustermgr.components.contract import Component, Parts, loads
 
 
 def _parts() -> Parts:
@@ -32,33 +27,15 @@ def _parts() -> Parts:
     )
 
 
-def _cli() -> typer.Typer:
-    from clustermgr.components.lb.cli import app
-
-    return app
-
-
-def _api() -> APIRouter:
-    from clustermgr.components.lb.api import router
-
-    return router
-
-
-def _pages() -> APIRouter:
-    from clustermgr.components.lb.pages import router
-
-    return router
-
-
 COMPONENT = Component(
     name="lb",
     title="Load balancer",
     summary="backends, drains, restarts",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="The load balancer (NGINX on the proxy).",
-    api=_api,
-    pages=_pages,
+    api=loads(f"{__package__}.api", "router"),
+    pages=loads(f"{__package__}.pages", "router"),
     has_page=True,
     templates=Path(__file__).parent / "templates",
     metrics_series=("nginx_requests", "nginx_connections"),

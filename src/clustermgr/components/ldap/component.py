@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts, applying
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+from clustermgr.components.contract import Component, Parts, applying, loads
 
 
 def _parts() -> Parts:
@@ -29,33 +24,15 @@ def _parts() -> Parts:
     )
 
 
-def _cli() -> typer.Typer:
-    from clustermgr.components.ldap.cli import app
-
-    return app
-
-
-def _api() -> APIRouter:
-    from clustermgr.components.ldap.api import router
-
-    return router
-
-
-def _pages() -> APIRouter:
-    from clustermgr.components.ldap.pages import router
-
-    return router
-
-
 COMPONENT = Component(
     name="ldap",
     title="LDAP replication",
     summary="health, lag, probes",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="LDAP multi-provider replication.",
-    api=_api,
-    pages=_pages,
+    api=loads(f"{__package__}.api", "router"),
+    pages=loads(f"{__package__}.pages", "router"),
     has_page=True,
     templates=Path(__file__).parent / "templates",
     metrics_series=("ldap_operations", "ldap_connections"),

@@ -8,13 +8,8 @@ every server and stores what it reads.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
-
-if TYPE_CHECKING:
-    import typer
-    from fastapi import APIRouter
+from clustermgr.components.contract import Component, Parts, loads
 
 
 def _parts() -> Parts:
@@ -25,33 +20,15 @@ def _parts() -> Parts:
     return Parts(plan=jobs.PLAN, apply=jobs.APPLY, set_up_in=applied_clusters, watch=LogsWatch)
 
 
-def _cli() -> typer.Typer:
-    from clustermgr.components.logs.cli import app
-
-    return app
-
-
-def _api() -> APIRouter:
-    from clustermgr.components.logs.api import router
-
-    return router
-
-
-def _pages() -> APIRouter:
-    from clustermgr.components.logs.pages import router
-
-    return router
-
-
 COMPONENT = Component(
     name="logs",
     title="Logs",
     summary="the logs of every server, searchable",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="Search and follow the logs of every server, as stored by the watcher.",
-    api=_api,
-    pages=_pages,
+    api=loads(f"{__package__}.api", "router"),
+    pages=loads(f"{__package__}.pages", "router"),
     has_page=True,
     templates=Path(__file__).parent / "templates",
     around="logs around this time",

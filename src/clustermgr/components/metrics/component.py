@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from clustermgr.components.contract import Component, Parts
+from clustermgr.components.contract import Component, Parts, loads
 
 if TYPE_CHECKING:
-    import typer
     from fastapi import APIRouter
 
 
@@ -26,12 +25,6 @@ def _parts() -> Parts:
         set_up_in=applied_clusters,
         watch=MetricsWatch,
     )
-
-
-def _cli() -> typer.Typer:
-    from clustermgr.components.metrics.cli import app
-
-    return app
 
 
 def _api() -> APIRouter:
@@ -62,7 +55,7 @@ COMPONENT = Component(
     title="Monitoring",
     summary="charts of every server and service",
     parts=_parts,
-    cli=_cli,
+    cli=loads(f"{__package__}.cli", "app"),
     cli_help="Metrics of every server and service, scraped by the watcher.",
     api=_api,
     pages=_pages,
