@@ -140,6 +140,31 @@ def validate_port(value: object) -> int:
     return value
 
 
+# --- whole numbers in a range (a setting's days, megabytes, seconds) --------------------
+
+
+def range_in_words(low: int, high: int) -> str:
+    """``10 to 604,800``."""
+    return f"{low:,} to {high:,}"
+
+
+def whole_in_range(name: str, value: object, low: int, high: int) -> int:
+    """``value`` as a whole number from ``low`` to ``high`` (an int, or its digits as
+    text); InvalidInput naming ``name`` and the range otherwise."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not low <= number <= high:
+        allowed = range_in_words(low, high)
+        raise InvalidInput(
+            f"invalid {name}: {repr(value)[:40]} is not a whole number from {allowed}",
+            hint=f"{name} is {allowed}",
+        )
+    return number
+
+
 _USER = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
 USER_RULE = "a user name: lower-case letters, digits, '_', '.' and '-' (at most 32)"
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from clustermgr.errors import InvalidInput
+from clustermgr.validation import range_in_words, whole_in_range
 
 TOKEN_LIFETIME_KEY = "token_lifetime"  # noqa: S105 (a setting's name)
 ROTATE_EVERY_DAYS_KEY = "rotate_every_days"
@@ -33,25 +34,12 @@ _OPTIONAL = frozenset({ROTATE_EVERY_DAYS_KEY})
 
 def allowed(key: str) -> str:
     """The range of ``key`` in words: ``10 to 604,800``."""
-    low, high = _RANGES[key]
-    return f"{low:,} to {high:,}"
+    return range_in_words(*_RANGES[key])
 
 
 def checked_whole(key: str, value: object) -> int:
-    """``value`` as a whole number in ``key``'s range (an int, or its digits as text);
-    InvalidInput naming ``key`` and the range otherwise."""
-    low, high = _RANGES[key]
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        number = int(value.strip())
-    if number is None or not low <= number <= high:
-        raise InvalidInput(
-            f"invalid {key}: {repr(value)[:40]} is not a whole number from {allowed(key)}",
-            hint=f"{key} is {allowed(key)}",
-        )
-    return number
+    """``value`` as a whole number in ``key``'s range; InvalidInput naming both otherwise."""
+    return whole_in_range(key, value, *_RANGES[key])
 
 
 @dataclass(frozen=True)

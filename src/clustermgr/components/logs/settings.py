@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from clustermgr.errors import InvalidInput
-from clustermgr.validation import Rule
+from clustermgr.validation import Rule, range_in_words, whole_in_range
 
 #: slapd's ``olcLogLevel`` names (OpenLDAP's), in the order a level is written.
 SLAPD_LOG_LEVELS: tuple[str, ...] = (
@@ -90,26 +90,12 @@ _RANGES = {MAX_AGE_DAYS_KEY: MAX_AGE_DAYS_RANGE, MAX_MEGABYTES_KEY: MAX_MEGABYTE
 
 def allowed(key: str) -> str:
     """The range of ``key`` in words: ``1 to 3,650``."""
-    low, high = _RANGES[key]
-    return f"{low} to {high:,}"
+    return range_in_words(*_RANGES[key])
 
 
 def checked_whole(key: str, value: object) -> int:
-    """``value`` as a whole number in ``key``'s range (an int, or its digits as text);
-    InvalidInput naming ``key`` and the range otherwise."""
-    low, high = _RANGES[key]
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        number = int(value.strip())
-    if number is None or not low <= number <= high:
-        shown = repr(value)[:40]
-        raise InvalidInput(
-            f"invalid {key}: {shown} is not a whole number from {allowed(key)}",
-            hint=f"{key} is {allowed(key)}",
-        )
-    return number
+    """``value`` as a whole number in ``key``'s range; InvalidInput naming both otherwise."""
+    return whole_in_range(key, value, *_RANGES[key])
 
 
 @dataclass(frozen=True)
