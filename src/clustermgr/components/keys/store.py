@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from clustermgr.audit import service as audit
-from clustermgr.auth.roles import UserRole, require
+from clustermgr.auth.roles import UserRole
 from clustermgr.components.keys import keystore
 from clustermgr.components.keys.keystore import KEYSTORE, Document
 from clustermgr.components.keys.rotation import Rotation
@@ -22,9 +21,9 @@ from clustermgr.components.keys.settings import KeysSettings, changed, keys_sett
 from clustermgr.core.manager import Manager
 from clustermgr.errors import InvalidInput
 from clustermgr.inventory.models import Cluster
-from clustermgr.inventory.schemas import ClusterSettings
 from clustermgr.inventory.store import InventoryStore
 from clustermgr.services import clusterfiles
+from clustermgr.services.componentsettings import change_section, section_of
 from clustermgr.topology import CLUSTER_FILES_SECRET
 
 COMPONENT = "keys"
@@ -34,7 +33,7 @@ LAST_ROTATED_KEY = "last_rotated"
 
 
 def section(cluster: Cluster) -> dict[str, Any]:
-    return ClusterSettings.model_validate(cluster.settings or {}).section(COMPONENT)
+    return section_of(cluster, COMPONENT)
 
 
 @dataclass(frozen=True)
@@ -95,19 +94,18 @@ async def change_settings(
     as_role: UserRole = UserRole.ADMIN,
 ) -> KeysSettings:
     """Keep the values of ``update`` as ``cluster_name``'s keys settings (the keys not
-    given stay).  One audit entry, a refused change too; InvalidInput names the value
-    not allowed, and nothing is kept."""
-    detail = {"changes": {k: str(v)[:80] for k, v in update.items()}}
-    async with audit.audited(
-        manager, actor=actor, action="keys.settings", target=cluster_name, detail=detail
-    ):
-        require(as_role, UserRole.ADMIN, "changing the keys settings")
-        async with manager.store() as store:
-            cluster = await store.cluster(cluster_name)
-            raw = section(cluster)
-            after = changed(keys_settings(raw), update)
-            save(store, cluster, {**raw, **after.as_dict()})
-    return after
+    given stay): :func:`~clustermgr.services.componentsettings.change_section`."""
+    _, after = await change_section(
+        manager,
+        cluster_name,
+        COMPONENT,
+        update,
+        lambda raw: changed(keys_settings(raw), update).as_dict(),
+        actor=actor,
+        as_role=as_role,
+        what="the keys settings",
+    )
+    return keys_settings(after)
 
 
 async def sealed_keystore(store: InventoryStore, cluster: Cluster) -> tuple[bytes, Document]:

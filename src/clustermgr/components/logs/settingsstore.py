@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clustermgr.audit import service as audit
-from clustermgr.auth.roles import UserRole, require
+from clustermgr.auth.roles import UserRole
 from clustermgr.components.logs.settings import (
     SLAPD_LOG_LEVEL_KEY,
     LogsSettings,
@@ -27,6 +26,7 @@ from clustermgr.components.logs.settings import (
 from clustermgr.core.manager import Manager
 from clustermgr.inventory.models import Cluster, Server
 from clustermgr.inventory.schemas import ClusterSettings
+from clustermgr.services.componentsettings import change_section
 
 COMPONENT = "logs"
 
@@ -79,20 +79,18 @@ async def change_settings(
     as_role: UserRole = UserRole.ADMIN,
 ) -> SettingsChange:
     """Keep the values of ``update`` as ``cluster_name``'s logs settings (the keys not
-    given stay).  One audit entry, a refused change too; InvalidInput names the value
-    not allowed, and nothing is kept."""
-    detail = {"changes": {k: str(v)[:80] for k, v in update.items()}}
-    async with audit.audited(
-        manager, actor=actor, action="logs.settings", target=cluster_name, detail=detail
-    ):
-        require(as_role, UserRole.ADMIN, "changing the logs settings")
-        async with manager.store() as store:
-            cluster = await store.cluster(cluster_name)
-            section = _section(cluster.settings)
-            before = logs_settings(section)
-            after = changed(before, update)
-            store.set_component_settings(cluster, COMPONENT, {**section, **after.as_dict()})
-    return SettingsChange(before, after)
+    given stay): :func:`~clustermgr.services.componentsettings.change_section`."""
+    before, after = await change_section(
+        manager,
+        cluster_name,
+        COMPONENT,
+        update,
+        lambda raw: changed(logs_settings(raw), update).as_dict(),
+        actor=actor,
+        as_role=as_role,
+        what="the logs settings",
+    )
+    return SettingsChange(logs_settings(before), logs_settings(after))
 
 
 async def mark_applied(manager: Manager, cluster_name: str) -> None:
