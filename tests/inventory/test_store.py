@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -142,8 +143,10 @@ async def test_clusters_holding_a_secret_in_one_query(manager: Manager) -> None:
             await store.create_cluster(name, ClusterSettings())
         for name in ("b", "a"):
             cluster = await store.cluster(name)
-            await store.cluster_secret(cluster, "redis", lambda: Secret("x" * 24))
-        await store.cluster_secret(await store.cluster("c"), "other", lambda: Secret("y" * 24))
+            await store.cluster_secret(cluster, "redis", lambda: Secret(secrets.token_hex(12)))
+        await store.cluster_secret(
+            await store.cluster("c"), "other", lambda: Secret(secrets.token_hex(12))
+        )
     async with manager.store() as store:
         assert await store.clusters_with_secret("redis") == ["a", "b"]
         assert await store.clusters_with_secret("nothing") == []

@@ -8,6 +8,7 @@ Counted with a SQLAlchemy statement listener on the real app (no timing).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ async def add_cluster(web: Web) -> str:
     async with web.manager.store() as inventory:
         row = await inventory.cluster(name)
         await server_ids(inventory, row, [s for s in row.servers if s.role == "identity"])
-        await inventory.cluster_secret(row, REDIS_SECRET, lambda: Secret("x" * 32))
+        await inventory.cluster_secret(row, REDIS_SECRET, lambda: Secret(secrets.token_hex(16)))
     await mark_applied(web.manager, name)
     at = utcnow() - timedelta(seconds=5)
     broken = Finding(f"node-down:{hosts[1][0]}", Severity.CRITICAL, "slapd is down")
