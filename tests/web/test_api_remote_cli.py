@@ -75,8 +75,9 @@ async def test_lists_servers(cli: Any, lab: Lab) -> None:
     text = await cli("servers")
     assert text.code == 0 and text.stderr == ""
     head, *rows = text.stdout.splitlines()
-    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "SSH"]
+    assert head.split() == ["CLUSTER", "SERVER", "ROLE", "STATE", "SSH"]
     assert {r.split()[1] for r in rows} == {h.fqdn for h in lab.config.hosts()}
+    assert {r.split()[3] for r in rows} == {"member"}
 
 
 async def test_runs_a_job_and_follows_it(cli: Any, lab: Lab) -> None:

@@ -246,12 +246,13 @@ async def servers_(
         say("no servers")
         return
     show_table(
-        ["CLUSTER", "SERVER", "ROLE", "SSH"],
+        ["CLUSTER", "SERVER", "ROLE", "STATE", "SSH"],
         [
             [
                 escape(str(s["cluster"])),
                 escape(str(s["hostname"])),
                 escape(str(s["role"])),
+                escape(str(s["state"])),
                 escape(f"{s['ssh_user']}@{s['address']}:{s['ssh_port']}"),
             ]
             for s in rows
