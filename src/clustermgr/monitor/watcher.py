@@ -115,7 +115,8 @@ class Watcher:
         self._held: dict[str, set[str]] = {p.name: set() for p in self.parts}
         #: component -> cluster -> the job that paused its checks (until a check runs).
         self._paused: dict[str, dict[str, int]] = {p.name: {} for p in self.parts}
-        self._pruned = 0.0
+        #: When it last pruned (monotonic); None: not yet, so its first cycle does.
+        self._pruned: float | None = None
 
     def lease_seconds(self, part: WatchedComponent) -> float:
         """Long enough to outlast one slow check; short enough to hand over quickly."""
@@ -292,7 +293,7 @@ class Watcher:
         await store.release_lease(self.manager, lease_name(part.name, name), self.holder)
 
     async def _prune(self) -> None:
-        if time.monotonic() - self._pruned <= PRUNE_EVERY:
+        if self._pruned is not None and time.monotonic() - self._pruned <= PRUNE_EVERY:
             return
         self._pruned = time.monotonic()  # before awaiting: one pruning at a time
         days = self.settings.monitor_retention_days
