@@ -9,6 +9,7 @@ its place.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ import pytest
 
 from cachelab import configure
 from clustermgr.components import registry
+from clustermgr.components.cache import plan, standby
 from clustermgr.components.contract import lifecycle
 from clustermgr.core.access import get_cluster
 from clustermgr.core.manager import Manager
@@ -236,3 +238,34 @@ async def test_a_dead_node_is_replaced_and_the_cluster_keeps_serving(lab: Lab) -
     assert loop.failures[alone:] == [], "once idp2 joined, every token validates on the other"
     assert await _inventory(lab) == {"idp1": NodeState.MEMBER, "idp2": NodeState.MEMBER}
     print(f"added idp2 in its place in {add_seconds:.1f} s; {loop.summary()}")
+
+
+async def test_the_proxy_restarts_twemproxy_and_reloads_its_tls_server_losing_no_login(
+    lab: Lab,
+) -> None:
+    """What a node joining or leaving does on the proxy, ten times each under 25 logins
+    a second: twemproxy restarted with a standby taking the new connections, the TLS
+    server reloaded on its held listener.  Afterwards the TLS server's file is as the
+    apply wrote it and no standby runs (benchmarks/proxy_changes.py: the same, longer)."""
+    tls_conf = "cat /etc/stunnel/held/clustermgr-twemproxy.conf"
+    before = await lab.sh("proxy1", tls_conf)
+    async with lab.access() as access:
+        proxy = lab.host("proxy1").fqdn
+        conn = await access.connection(proxy)
+        services = (await access.platform(proxy)).services
+        changes = (
+            standby.restart_with_standby(services),
+            *plan.reload(services, "clustermgr-twemproxy"),
+        )
+        async with looping(lab, ["idp1", "idp2"], rate=25) as loop:
+            started = time.time()
+            await loop.wait_logins(25)
+            for _ in range(10):
+                for change in changes:
+                    (await conn.run(change)).check()
+                await asyncio.sleep(0.2)
+            await loop.wait_logins(25)
+    assert loop.failures == [], _around(loop.summary(), started)
+    assert await lab.sh("proxy1", tls_conf) == before
+    running = await lab.sh("proxy1", "ps -eo args | grep '[n]utcracker' || true")
+    assert len(running.splitlines()) == 1 and "-s 22223" not in running, running

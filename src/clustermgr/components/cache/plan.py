@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from clustermgr import topology
-from clustermgr.components.cache import held, oxconfig, render
+from clustermgr.components.cache import held, oxconfig, render, standby
 from clustermgr.components.cache.model import (
     EARLIER_PROXY_SERVER_CONF,
     NODE_CLIENT_CONF,
@@ -86,37 +86,6 @@ def running(services: ServiceControl, name: str, *ports: int, wait: bool = False
     tries = "50" if wait else "1"
     check = services.script(_RUNNING_WAIT, name, tries) if wait else services.script(_RUNNING, name)
     return check.then(Command.script(_LISTENING, tries, *map(str, ports))) if ports else check
-
-
-#: twemproxy restarted with a standby in its place: a copy of the new nutcracker.yml
-#: listening on $2 (stats on $3) runs until the restarted one listens on $4 again.  The
-#: copy holds the Redis password: the owner's alone, removed after.
-_RESTART_WITH_STANDBY = """\
-conf=$(mktemp) pid=$(mktemp)
-trap 'rm -f "$conf" "$pid"' EXIT
-if svc_running nutcracker; then
-  sed "s/^  listen: .*/  listen: 127.0.0.1:$2/" "$1" > "$conf"
-  nutcracker -d -c "$conf" -p "$pid" -a 127.0.0.1 -s "$3" -o /dev/null
-  for i in $(seq 50); do ss -Hltn "sport = :$2" | grep -q . && break; sleep 0.1; done
-fi
-svc_restart nutcracker >/dev/null
-status=$?
-for i in $(seq 50); do ss -Hltn "sport = :$4" | grep -q . && break; sleep 0.1; done
-[ -s "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
-exit $status
-"""
-
-
-def restart_with_standby(services: ServiceControl) -> tuple[Command, ...]:
-    """twemproxy enabled at boot and restarted, a standby answering meanwhile."""
-    standby = services.script(
-        _RESTART_WITH_STANDBY,
-        NUTCRACKER_YML,
-        str(topology.TWEMPROXY_STANDBY.port),
-        str(topology.TWEMPROXY_STANDBY_STATS.port),
-        str(topology.TWEMPROXY.port),
-    )
-    return (services.script(_ENABLE, "nutcracker"), standby)
 
 
 def restart(services: ServiceControl, name: str) -> tuple[Command, ...]:
@@ -240,7 +209,7 @@ def twemproxy_step(layout: CacheLayout, services: ServiceControl) -> Step:
             nutcracker_file(layout),
             FileChange(NUTCRACKER_DEFAULTS, render.nutcracker_defaults().encode()),
         ),
-        commands=restart_with_standby(services),
+        commands=(services.script(_ENABLE, "nutcracker"), standby.restart_with_standby(services)),
         check=running(services, "nutcracker", *ports),
         verify=running(services, "nutcracker", *ports, wait=True),
         unchanged_reason="twemproxy runs with every node in its pool",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from clustermgr.components.cache.desired import cache_clusters, cache_layout
 from clustermgr.components.cache.findings import COMPONENT, RESTART_TWEMPROXY, Action, judge
 from clustermgr.components.cache.model import NUTCRACKER_YML, CacheLayout
+from clustermgr.components.cache.standby import restart_with_standby
 from clustermgr.components.cache.status import read_chain
 from clustermgr.core.access import HostAccess, open_access
 from clustermgr.core.manager import Manager
@@ -32,15 +33,14 @@ log = logging.getLogger(__name__)
 
 _RESTART = 'svc_restart "$1" >/dev/null'
 #: twemproxy restarts only on a configuration it accepts (the running one stays otherwise).
-_RESTART_TWEMPROXY = (
-    'nutcracker -t -c "$1" >/dev/null 2>&1 || exit 3\nsvc_restart nutcracker >/dev/null'
-)
+_ACCEPTED = 'nutcracker -t -c "$1" >/dev/null 2>&1 || exit 3'
 
 
 def restart_command(action: Action, services: ServiceControl) -> Command:
     """The repair, through the host's init system."""
     if action.service == RESTART_TWEMPROXY:
-        return services.script(_RESTART_TWEMPROXY, NUTCRACKER_YML)
+        accepted = Command.script(_ACCEPTED, NUTCRACKER_YML)
+        return accepted.then(restart_with_standby(services))
     return services.script(_RESTART, action.service)
 
 
