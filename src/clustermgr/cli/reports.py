@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from clustermgr.cli.output import OUTCOME_STYLE, emit_json, show
 from clustermgr.cli.table import lines
+from clustermgr.jobs.kinds import Report
 from clustermgr.plan.model import ApplyReport
 
 
@@ -87,5 +88,17 @@ def finish_report(report: ApplyReport, as_json: bool, *, profile: bool = False) 
         show_report(report)
         if profile:
             show_profile(report.timing())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def finish_status(report: Report, as_json: bool, shown: Callable[[dict[str, Any]], None]) -> None:
+    """Print a status report on stdout (JSON, or ``shown`` for people); exit 1 when it
+    found a problem."""
+    result = report.as_dict()
+    if as_json:
+        emit_json(result)
+    else:
+        shown(result)
     if not report.ok:
         raise typer.Exit(1)

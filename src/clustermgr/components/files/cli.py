@@ -10,14 +10,12 @@ from rich.markup import escape
 from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import (
-    EXIT_FAILED,
     confirm_or_exit,
-    emit_json,
     print_event,
     run_async,
     show,
 )
-from clustermgr.cli.reports import finish_report
+from clustermgr.cli.reports import finish_report, finish_status
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.cli.table import show_table
 from clustermgr.components.files import apply as files
@@ -61,13 +59,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
     """Each node's digest of each cluster file against the sealed copy."""
     async with manager() as mgr:
         report = await files_status(mgr, cluster)
-    result = report.as_dict()
-    if as_json:
-        emit_json(result)
-    else:
-        _show_status(result)
-    if not report.ok:
-        raise typer.Exit(EXIT_FAILED)
+    finish_status(report, as_json, _show_status)
 
 
 def _show_status(result: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from clustermgr.cli.output import (
     say,
     show,
 )
+from clustermgr.cli.reports import finish_status
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.cli.table import UNKNOWN, show_table
 from clustermgr.components.keys import settings as keys_settings
@@ -42,13 +43,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
     and published keys against the sealed ones.  Exit status 1 when a node differs."""
     async with manager() as mgr:
         report = await keys_status(mgr, cluster)
-    result = report.as_dict()
-    if as_json:
-        emit_json(result)
-    else:
-        _show_status(result)
-    if not report.ok:
-        raise typer.Exit(EXIT_FAILED)
+    finish_status(report, as_json, _show_status)
 
 
 def _show_status(result: dict[str, Any]) -> None:

@@ -10,7 +10,6 @@ from rich.markup import escape
 from clustermgr.cli.monitoring import add_monitoring_commands
 from clustermgr.cli.options import Json, Profile, Yes
 from clustermgr.cli.output import (
-    EXIT_FAILED,
     confirm_or_exit,
     emit_json,
     print_event,
@@ -18,7 +17,7 @@ from clustermgr.cli.output import (
     say,
     show,
 )
-from clustermgr.cli.reports import finish_report
+from clustermgr.cli.reports import finish_report, finish_status
 from clustermgr.cli.session import cli_actor, manager
 from clustermgr.cli.table import UNKNOWN, show_table
 from clustermgr.components.lb import apply as lb
@@ -93,13 +92,7 @@ async def status(cluster: str, as_json: Json = False) -> None:
     """
     async with manager() as mgr:
         report = await lb_status(mgr, cluster)
-    result = report.as_dict()
-    if as_json:
-        emit_json(result)
-    else:
-        _show_status(result)
-    if not report.ok:
-        raise typer.Exit(EXIT_FAILED)
+    finish_status(report, as_json, _show_status)
 
 
 def _show_status(result: dict[str, Any]) -> None:
