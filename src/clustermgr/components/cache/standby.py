@@ -47,11 +47,14 @@ drained() {  # no connection to port $1 is open any more (up to 5 s)
   done
   return 1
 }
-successes() { grep -c 'Configuration successful' "$tls_log" 2>/dev/null; }
-reload_tls() {  # the TLS server reads its file again, and says so in its log
-  seen=$(successes)
+reload_tls() {  # the TLS server reads its file again, and says so in its log (read
+  # from where it ended: the log grows with every connection)
+  from=$(($(stat -c %s "$tls_log" 2>/dev/null || echo 0) + 1))
   svc "$tls_service" reload >/dev/null || return 1
-  for i in $(seq 50); do [ "$(successes)" != "$seen" ] && return 0; sleep 0.1; done
+  for i in $(seq 50); do
+    tail -c +"$from" "$tls_log" 2>/dev/null | grep -q 'Configuration successful' && return 0
+    sleep 0.1
+  done
   return 1
 }
 put_back() {
